@@ -1,0 +1,416 @@
+#include "libs/eventlog/embedded/embedded_event_log.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <deque>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "libs/common/check.h"
+#include "libs/common/hash.h"
+#include "libs/common/status_macros.h"
+#include "lotledger/v1/embedded_log.pb.h"
+
+namespace lotledger::eventlog {
+namespace {
+
+// Key layout. Records: 'r' topic '\0' partition(4, BE) offset(8, BE), so a
+// partition's records sort by offset. Topics: 't' topic -> partitions(4, BE).
+constexpr char kRecordPrefix = 'r';
+constexpr char kTopicPrefix = 't';
+
+void PutBigEndian(std::string& out, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i)
+    out.push_back(static_cast<char>(v >> (8 * i)));
+}
+
+uint64_t GetBigEndian(std::string_view in) {
+  uint64_t v = 0;
+  for (unsigned char c : in) v = (v << 8) | c;
+  return v;
+}
+
+std::string PartitionPrefix(std::string_view topic, int32_t partition) {
+  std::string k;
+  k.reserve(topic.size() + 6);
+  k.push_back(kRecordPrefix);
+  k.append(topic);
+  k.push_back('\0');
+  PutBigEndian(k, static_cast<uint32_t>(partition), 4);
+  return k;
+}
+
+std::string RecordKey(std::string_view topic, int32_t partition,
+                      int64_t offset) {
+  std::string k = PartitionPrefix(topic, partition);
+  PutBigEndian(k, static_cast<uint64_t>(offset), 8);
+  return k;
+}
+
+std::string TopicKey(std::string_view topic) {
+  std::string k(1, kTopicPrefix);
+  k.append(topic);
+  return k;
+}
+
+absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  const std::string msg = absl::StrCat(Sv(what), ": ", s.ToString());
+  if (s.IsNoSpace()) return absl::ResourceExhaustedError(msg);
+  if (s.IsCorruption()) return absl::DataLossError(msg);
+  if (s.IsIOError()) return absl::UnavailableError(msg);
+  return absl::InternalError(msg);
+}
+
+// State shared by the log and its readers.
+struct Core {
+  std::unique_ptr<rocksdb::DB> db;
+  bool sync = true;
+
+  absl::Mutex mu;
+  // Committed end offset per partition; readers never read past it.
+  std::map<TopicPartition, int64_t> end ABSL_GUARDED_BY(mu);
+  std::map<std::string, int32_t, std::less<>> partitions ABSL_GUARDED_BY(mu);
+  // Signalled on every commit and on every reader wake-up request.
+  absl::CondVar changed;
+};
+
+class EmbeddedLogReader final : public LogReader {
+ public:
+  EmbeddedLogReader(std::shared_ptr<Core> core, Offsets next)
+      : core_(std::move(core)), next_(std::move(next)) {}
+
+  absl::StatusOr<PollResult> Poll(size_t max_records,
+                                  absl::Duration timeout) override {
+    const absl::Time deadline = absl::Now() + timeout;
+    Offsets limit;
+    {
+      absl::MutexLock l(&core_->mu);
+      while (!Available(limit) && !woken_) {
+        if (core_->changed.WaitWithDeadline(&core_->mu, deadline)) break;
+      }
+      woken_ = false;
+    }
+    PollResult result;
+    for (auto& [tp, next] : next_) {
+      const int64_t end = limit[tp];
+      if (next < end && result.records.size() < max_records) {
+        RETURN_IF_ERROR(ReadRange(tp, next, end, max_records, result.records));
+        next = result.records.empty() ? next : NextAfter(tp, result, next);
+      }
+      result.next_offsets[tp] = next;
+    }
+    return result;
+  }
+
+  void Wakeup() override {
+    absl::MutexLock l(&core_->mu);
+    woken_ = true;
+    core_->changed.SignalAll();
+  }
+
+ private:
+  // Snapshot of each assigned partition's committed end; true when any has
+  // records beyond our position.
+  bool Available(Offsets& limit) ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_->mu) {
+    bool any = false;
+    for (const auto& [tp, next] : next_) {
+      auto it = core_->end.find(tp);
+      const int64_t end = it == core_->end.end() ? 0 : it->second;
+      limit[tp] = end;
+      any |= next < end;
+    }
+    return any;
+  }
+
+  static int64_t NextAfter(const TopicPartition& tp, const PollResult& r,
+                           int64_t next) {
+    for (auto it = r.records.rbegin(); it != r.records.rend(); ++it) {
+      if (it->topic == tp.topic && it->partition == tp.partition) {
+        return it->offset + 1;
+      }
+    }
+    return next;
+  }
+
+  absl::Status ReadRange(const TopicPartition& tp, int64_t from, int64_t end,
+                         size_t max_records, std::vector<Record>& out) {
+    const std::string upper = RecordKey(tp.topic, tp.partition, end);
+    rocksdb::Slice upper_slice(upper);
+    rocksdb::ReadOptions ro;
+    ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(core_->db->NewIterator(ro));
+    const size_t prefix_len = PartitionPrefix(tp.topic, tp.partition).size();
+    int64_t expected = from;
+    for (it->Seek(RecordKey(tp.topic, tp.partition, from));
+         it->Valid() && out.size() < max_records; it->Next()) {
+      const rocksdb::Slice key = it->key();
+      const int64_t offset = static_cast<int64_t>(GetBigEndian(
+          std::string_view(key.data() + prefix_len, key.size() - prefix_len)));
+      if (offset != expected) {
+        return absl::DataLossError(absl::StrCat(
+            "embedded log ", tp.topic, "/", tp.partition, ": offset ", expected,
+            " is missing (found ", offset, ")"));
+      }
+      v1::EmbeddedRecord stored;
+      if (!stored.ParseFromArray(it->value().data(),
+                                 static_cast<int>(it->value().size()))) {
+        return absl::DataLossError(
+            absl::StrCat("embedded log ", tp.topic, "/", tp.partition,
+                         " offset ", offset, ": stored record is unreadable"));
+      }
+      Record r;
+      r.topic = tp.topic;
+      r.partition = tp.partition;
+      r.offset = offset;
+      r.key = std::move(*stored.mutable_key());
+      r.value = std::move(*stored.mutable_value());
+      for (auto& h : *stored.mutable_headers()) {
+        r.headers.push_back(
+            {std::move(*h.mutable_key()), std::move(*h.mutable_value())});
+      }
+      r.timestamp = absl::FromUnixMicros(stored.timestamp_micros());
+      out.push_back(std::move(r));
+      ++expected;
+    }
+    RETURN_IF_ERROR(FromRocks(it->status(), "read embedded log"));
+    if (expected == from && from < end) {
+      return absl::DataLossError(absl::StrCat("embedded log ", tp.topic, "/",
+                                              tp.partition, ": offset ", from,
+                                              " is missing"));
+    }
+    return absl::OkStatus();
+  }
+
+  std::shared_ptr<Core> core_;
+  Offsets next_;
+  bool woken_ ABSL_GUARDED_BY(core_->mu) = false;
+};
+
+class EmbeddedEventLog final : public EventLog {
+ public:
+  explicit EmbeddedEventLog(std::shared_ptr<Core> core)
+      : core_(std::move(core)) {}
+
+  absl::Status EnsureTopic(std::string_view topic,
+                           int32_t partitions) override {
+    if (topic.empty()) return absl::InvalidArgumentError("topic: empty");
+    if (partitions < 1) {
+      return absl::InvalidArgumentError("partitions: must be at least 1");
+    }
+    absl::MutexLock l(&core_->mu);
+    auto it = core_->partitions.find(topic);
+    if (it != core_->partitions.end()) {
+      if (it->second != partitions) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "topic ", Sv(topic), " has ", it->second, " partitions, not ",
+            partitions, "; changing it would move keys between partitions"));
+      }
+      return absl::OkStatus();
+    }
+    std::string value;
+    PutBigEndian(value, static_cast<uint32_t>(partitions), 4);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    RETURN_IF_ERROR(
+        FromRocks(core_->db->Put(wo, TopicKey(topic), value), "create topic"));
+    core_->partitions.emplace(std::string(topic), partitions);
+    for (int32_t p = 0; p < partitions; ++p) {
+      core_->end.emplace(TopicPartition{std::string(topic), p}, 0);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<int32_t> PartitionCount(std::string_view topic) override {
+    absl::MutexLock l(&core_->mu);
+    auto it = core_->partitions.find(topic);
+    if (it == core_->partitions.end()) {
+      return absl::NotFoundError(
+          absl::StrCat("topic ", Sv(topic), " does not exist"));
+    }
+    return it->second;
+  }
+
+  absl::StatusOr<std::vector<Position>> Append(
+      std::string_view topic, std::vector<OutgoingRecord> records) override {
+    if (records.empty()) {
+      return absl::InvalidArgumentError("records: at least one is required");
+    }
+    for (const auto& r : records) {
+      if (r.key.empty()) {
+        return absl::InvalidArgumentError("record key: must not be empty");
+      }
+    }
+    Pending me{std::string(topic), std::move(records)};
+    absl::MutexLock l(&commit_mu_);
+    queue_.push_back(&me);
+    // Wait until a leader has committed us, or until we can lead.
+    while (!me.done && committing_) commit_cv_.Wait(&commit_mu_);
+    if (me.done) return std::move(me.result);
+    LeadCommit();
+    CHECK(me.done);
+    return std::move(me.result);
+  }
+
+  absl::StatusOr<int64_t> EndOffset(std::string_view topic,
+                                    int32_t partition) override {
+    absl::MutexLock l(&core_->mu);
+    auto it = core_->end.find(TopicPartition{std::string(topic), partition});
+    if (it == core_->end.end()) {
+      return absl::NotFoundError(absl::StrCat("partition ", Sv(topic), "/",
+                                              partition, " does not exist"));
+    }
+    return it->second;
+  }
+
+  absl::StatusOr<std::unique_ptr<LogReader>> OpenReader(
+      const Offsets& start) override {
+    absl::MutexLock l(&core_->mu);
+    for (const auto& [tp, offset] : start) {
+      if (!core_->end.contains(tp)) {
+        return absl::NotFoundError(absl::StrCat(
+            "partition ", tp.topic, "/", tp.partition, " does not exist"));
+      }
+      if (offset < 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "start offset for ", tp.topic, "/", tp.partition, ": negative"));
+      }
+    }
+    return std::unique_ptr<LogReader>(new EmbeddedLogReader(core_, start));
+  }
+
+ private:
+  struct Pending {
+    std::string topic;
+    std::vector<OutgoingRecord> records;
+    bool done = false;
+    absl::StatusOr<std::vector<Position>> result =
+        absl::InternalError("not committed");
+  };
+
+  // Commits every queued append in one synced WriteBatch. Called with
+  // commit_mu_ held and no other leader; releases it during the write so
+  // new appenders can queue for the next round.
+  void LeadCommit() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) {
+    committing_ = true;
+    std::vector<Pending*> group(queue_.begin(), queue_.end());
+    queue_.clear();
+
+    rocksdb::WriteBatch batch;
+    std::map<TopicPartition, int64_t> end;
+    {
+      absl::MutexLock l(&core_->mu);
+      end = core_->end;
+      const int64_t now_us = absl::ToUnixMicros(absl::Now());
+      for (Pending* p : group) {
+        auto parts = core_->partitions.find(p->topic);
+        if (parts == core_->partitions.end()) {
+          p->result = absl::NotFoundError(
+              absl::StrCat("topic ", p->topic, " does not exist"));
+          continue;
+        }
+        std::vector<Position> positions;
+        for (const OutgoingRecord& r : p->records) {
+          const int32_t partition = PartitionForKey(r.key, parts->second);
+          int64_t& next = end[TopicPartition{p->topic, partition}];
+          v1::EmbeddedRecord stored;
+          stored.set_key(r.key);
+          stored.set_value(r.value);
+          for (const Header& h : r.headers) {
+            auto* sh = stored.add_headers();
+            sh->set_key(h.key);
+            sh->set_value(h.value);
+          }
+          stored.set_timestamp_micros(now_us);
+          batch.Put(RecordKey(p->topic, partition, next),
+                    stored.SerializeAsString());
+          positions.push_back({partition, next});
+          ++next;
+        }
+        p->result = std::move(positions);
+      }
+    }
+
+    commit_mu_.Unlock();
+    rocksdb::WriteOptions wo;
+    wo.sync = core_->sync;
+    const absl::Status written =
+        FromRocks(core_->db->Write(wo, &batch), "append to embedded log");
+    commit_mu_.Lock();
+
+    if (written.ok()) {
+      absl::MutexLock l(&core_->mu);
+      core_->end = std::move(end);
+      core_->changed.SignalAll();
+    }
+    for (Pending* p : group) {
+      if (!written.ok() && p->result.ok()) p->result = written;
+      p->done = true;
+    }
+    committing_ = false;
+    commit_cv_.SignalAll();
+  }
+
+  std::shared_ptr<Core> core_;
+  absl::Mutex commit_mu_;
+  absl::CondVar commit_cv_;
+  std::deque<Pending*> queue_ ABSL_GUARDED_BY(commit_mu_);
+  bool committing_ ABSL_GUARDED_BY(commit_mu_) = false;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<EventLog>> OpenEmbeddedEventLog(
+    const EmbeddedOptions& options) {
+  auto core = std::make_shared<Core>();
+  core->sync = options.sync;
+  rocksdb::Options ro;
+  ro.create_if_missing = true;
+  // Appends are sequential per partition and readers scan forward: favour
+  // write throughput and keep the WAL as the durability point.
+  ro.IncreaseParallelism(2);
+  ro.enable_pipelined_write = true;
+  rocksdb::DB* db = nullptr;
+  RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(ro, options.path, &db),
+                            absl::StrCat("open embedded log ", options.path)));
+  core->db.reset(db);
+
+  // Recover topics and each partition's end offset.
+  absl::MutexLock l(&core->mu);
+  std::unique_ptr<rocksdb::Iterator> it(
+      db->NewIterator(rocksdb::ReadOptions()));
+  const std::string topic_prefix(1, kTopicPrefix);
+  for (it->Seek(topic_prefix);
+       it->Valid() && it->key().starts_with(topic_prefix); it->Next()) {
+    std::string topic = it->key().ToString().substr(1);
+    if (it->value().size() != 4) {
+      return absl::DataLossError(
+          absl::StrCat("embedded log: topic entry for ", topic, " is damaged"));
+    }
+    const auto parts =
+        static_cast<int32_t>(GetBigEndian(it->value().ToStringView()));
+    core->partitions[topic] = parts;
+    for (int32_t p = 0; p < parts; ++p) {
+      std::unique_ptr<rocksdb::Iterator> last(
+          db->NewIterator(rocksdb::ReadOptions()));
+      const std::string prefix = PartitionPrefix(topic, p);
+      last->SeekForPrev(RecordKey(topic, p, INT64_MAX));
+      int64_t end = 0;
+      if (last->Valid() && last->key().starts_with(prefix)) {
+        end = static_cast<int64_t>(GetBigEndian(
+                  last->key().ToStringView().substr(prefix.size()))) +
+              1;
+      }
+      RETURN_IF_ERROR(FromRocks(last->status(), "recover embedded log"));
+      core->end[TopicPartition{topic, p}] = end;
+    }
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "recover embedded log"));
+  return std::unique_ptr<EventLog>(
+      std::make_unique<EmbeddedEventLog>(std::move(core)));
+}
+
+}  // namespace lotledger::eventlog

@@ -1,0 +1,135 @@
+// EventLog: the append-only, partitioned log that is lotledger's system of
+// record (design.md, "The log"). Two implementations pass one conformance
+// suite (tests/conformance_test.cc): KafkaEventLog (librdkafka, a real
+// broker) and EmbeddedEventLog (RocksDB, one machine, no broker).
+//
+// Semantics every backend keeps:
+//  - A topic has a fixed number of partitions. A record goes to the
+//    partition PartitionForKey(key, partitions) (Kafka's murmur2, the Java
+//    client's default), so all records of a key keep their order.
+//  - Append is atomic: all records of one call become visible, or none do.
+//    It returns only once the records are durable (Kafka: acks=all and, for
+//    several records, a committed transaction; embedded: WAL synced).
+//  - Offsets within a partition grow with every append. They need not be
+//    contiguous (Kafka transaction markers take offsets).
+//  - Readers see only committed records, in offset order per partition.
+//
+// Thread-safety: an EventLog is safe to use from many threads at once. A
+// LogReader is used by one thread at a time, except Wakeup(), which any
+// thread may call.
+#ifndef LOTLEDGER_LIBS_EVENTLOG_EVENT_LOG_H_
+#define LOTLEDGER_LIBS_EVENTLOG_EVENT_LOG_H_
+
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace lotledger::eventlog {
+
+struct Header {
+  std::string key;
+  std::string value;
+  friend bool operator==(const Header&, const Header&) = default;
+};
+
+// A record to append.
+struct OutgoingRecord {
+  std::string key;  // must not be empty
+  std::string value;
+  std::vector<Header> headers;
+};
+
+struct TopicPartition {
+  std::string topic;
+  int32_t partition = 0;
+  friend auto operator<=>(const TopicPartition&,
+                          const TopicPartition&) = default;
+};
+
+// Where an appended record landed.
+struct Position {
+  int32_t partition = 0;
+  int64_t offset = 0;
+};
+
+// A record read back from the log.
+struct Record {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  std::string key;
+  std::string value;
+  std::vector<Header> headers;
+  absl::Time timestamp;  // when the log took it
+};
+
+// Next offset to read per partition: every record below it has been seen.
+using Offsets = std::map<TopicPartition, int64_t>;
+
+struct PollResult {
+  std::vector<Record> records;
+  // For every assigned partition, the next offset after this poll. May run
+  // ahead of the last record's offset + 1 (past transaction markers), so
+  // store these, not offsets derived from the records.
+  Offsets next_offsets;
+};
+
+// Reads a fixed set of partitions from given offsets (explicit assignment,
+// no consumer group, nothing committed to the broker).
+class LogReader {
+ public:
+  virtual ~LogReader() = default;
+
+  // Returns up to `max_records` records, waiting at most `timeout` for the
+  // first one (a tail: a new record wakes the wait within milliseconds).
+  // Returns no records on timeout. Unavailable when the log cannot be
+  // reached; DataLoss when stored bytes cannot be read back.
+  virtual absl::StatusOr<PollResult> Poll(size_t max_records,
+                                          absl::Duration timeout) = 0;
+
+  // Makes a Poll that is waiting return early (with no records). Safe from
+  // any thread.
+  virtual void Wakeup() = 0;
+};
+
+class EventLog {
+ public:
+  virtual ~EventLog() = default;
+
+  // Creates `topic` with `partitions` partitions unless it exists. An
+  // existing topic keeps its partition count (FailedPrecondition when it
+  // differs: moving keys between partitions would break their order).
+  virtual absl::Status EnsureTopic(std::string_view topic,
+                                   int32_t partitions) = 0;
+
+  // NotFound when the topic does not exist.
+  virtual absl::StatusOr<int32_t> PartitionCount(std::string_view topic) = 0;
+
+  // Appends `records` to `topic` atomically and durably; returns where each
+  // landed, in the order given. InvalidArgument for an empty batch or key;
+  // NotFound for an unknown topic; Unavailable when the log cannot take
+  // writes now (the caller may retry with the same request id);
+  // ResourceExhausted when the disk is full.
+  virtual absl::StatusOr<std::vector<Position>> Append(
+      std::string_view topic, std::vector<OutgoingRecord> records) = 0;
+
+  // The offset the next record appended to the partition will get at the
+  // earliest: every committed record is below it.
+  virtual absl::StatusOr<int64_t> EndOffset(std::string_view topic,
+                                            int32_t partition) = 0;
+
+  // A reader of the given partitions, each from its start offset.
+  virtual absl::StatusOr<std::unique_ptr<LogReader>> OpenReader(
+      const Offsets& start) = 0;
+};
+
+}  // namespace lotledger::eventlog
+
+#endif  // LOTLEDGER_LIBS_EVENTLOG_EVENT_LOG_H_

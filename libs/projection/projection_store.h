@@ -1,0 +1,193 @@
+// ProjectionStore is a service's projection (design.md, "Projections"): a
+// RocksDB database of column families holding state derived from the log,
+// plus the offsets of the input topics that state reflects. A Batch of state
+// changes and the offsets it brings the projection to is committed in one
+// RocksDB WriteBatch, so after a crash (even SIGKILL mid-write) the store
+// holds either both or neither: the projector resumes from Offsets() and
+// never applies an event twice or skips one. The log is the system of
+// record; a projection is a cache that Destroy() + replay from offset 0
+// rebuilds, byte for byte (Digest() proves it).
+//
+// Column families are named by the service (Options::column_families). The
+// store keeps the offsets in its own column family, kOffsetsColumnFamily,
+// which is readable but not writable through Put/Delete. Naming a column
+// family the store does not have is InvalidArgument, never a crash.
+//
+// Errors: RocksDB failures map to absl codes: disk full -> ResourceExhausted,
+// corruption -> DataLoss, busy/timed out/try again -> Unavailable (the caller
+// may retry), other I/O errors -> Unavailable, anything else -> Internal.
+//
+// Thread-safety: Get, Scan, Offsets and Digest are const and may be called
+// from any number of threads at once, concurrently with Commit. Commit is
+// safe to call from several threads (commits are serialized internally), but
+// the projector model is one committing thread: a Batch's read-through Get
+// sees the store as of the read, so batches built concurrently do not see
+// each other and their read-modify-writes may race. A Batch is used by one
+// thread at a time and must not outlive the store that made it.
+#ifndef LOTLEDGER_LIBS_PROJECTION_PROJECTION_STORE_H_
+#define LOTLEDGER_LIBS_PROJECTION_PROJECTION_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "libs/eventlog/event_log.h"
+
+// RocksDB stays out of this header: only lotledger_projection links it.
+namespace rocksdb {
+class ColumnFamilyHandle;
+class DB;
+class WriteBatchWithIndex;
+}  // namespace rocksdb
+
+namespace lotledger::projection {
+
+// The store's own column family: key = topic + '\0' + partition (4 bytes,
+// big endian), value = next offset to read (8 bytes, big endian).
+inline constexpr std::string_view kOffsetsColumnFamily = "__offsets";
+
+class ProjectionStore final {
+ public:
+  struct Options {
+    // Directory of the RocksDB database; created when missing.
+    std::string path;
+    // Service-defined column families, besides "default" and
+    // kOffsetsColumnFamily. Missing ones are created; existing ones not
+    // listed here are opened anyway (and stay readable and writable).
+    std::vector<std::string> column_families;
+    // fsync the WAL on every Commit. Off by default: the log is the system
+    // of record, so a lost unsynced tail (power loss, not process crash) is
+    // simply replayed. Atomicity of a Commit holds either way.
+    bool sync_writes = false;
+    // Size of the block cache shared by all column families.
+    size_t block_cache_bytes = 64 << 20;
+  };
+
+  // Opens (creating if needed) the projection at options.path and loads the
+  // committed offsets. InvalidArgument for an empty path or a column family
+  // name that is empty or reserved; DataLoss for undecodable offsets.
+  static absl::StatusOr<std::unique_ptr<ProjectionStore>> Open(
+      const Options& options);
+
+  // Deletes the projection at `path` (which must not be open); OK when there
+  // is none. Rebuild = Destroy + Open + replay from offset 0.
+  static absl::Status Destroy(const std::string& path);
+
+  ~ProjectionStore();
+  ProjectionStore(const ProjectionStore&) = delete;
+  ProjectionStore& operator=(const ProjectionStore&) = delete;
+
+  // The committed value of `key`, nullopt when absent.
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view cf,
+                                                 std::string_view key) const;
+
+  // Calls fn on the committed keys starting with `prefix`, in key order,
+  // beginning after `start_after` when it is not empty (paging: pass the
+  // last key seen). fn returns false to stop. The scan reads one snapshot.
+  absl::Status Scan(
+      std::string_view cf, std::string_view prefix,
+      std::string_view start_after,
+      const std::function<bool(std::string_view key, std::string_view value)>&
+          fn) const;
+
+  // Next offset to read per input partition, as committed. Partitions never
+  // committed are absent (start them at 0).
+  eventlog::Offsets Offsets() const;
+
+  // State changes plus offsets, applied atomically by Commit. Reads through
+  // the batch see its own pending writes over the committed state, so
+  // Evolve over several events touching one key works within one batch.
+  // Put/Delete/SetOffset do not fail on the spot: the first bad call
+  // (unknown or reserved column family, topic containing '\0') makes Commit
+  // return InvalidArgument without writing anything.
+  class Batch {
+   public:
+    Batch(Batch&&) noexcept;
+    Batch& operator=(Batch&&) noexcept;
+    ~Batch();
+
+    void Put(std::string_view cf, std::string_view key, std::string_view value);
+    void Delete(std::string_view cf, std::string_view key);
+    // The offset the projection is at once this batch commits: every record
+    // of `tp` below `next_offset` has been applied. The last call per
+    // partition wins.
+    void SetOffset(const eventlog::TopicPartition& tp, int64_t next_offset);
+
+    // The value of `key` as this batch would leave it.
+    absl::StatusOr<std::optional<std::string>> Get(std::string_view cf,
+                                                   std::string_view key) const;
+
+    // True when there is nothing to commit (no writes, no offsets).
+    bool empty() const;
+
+   private:
+    friend class ProjectionStore;
+    explicit Batch(const ProjectionStore* store);
+
+    const ProjectionStore* store_;
+    std::unique_ptr<rocksdb::WriteBatchWithIndex> writes_;
+    eventlog::Offsets offsets_;
+    absl::Status error_;  // first bad call, reported by Commit
+  };
+
+  Batch NewBatch() const;
+
+  // Applies the batch's state changes and offsets in one RocksDB WriteBatch
+  // (WAL-logged, across column families): after a crash either both are
+  // there or neither. An empty batch is a no-op. `batch` must come from this
+  // store's NewBatch().
+  absl::Status Commit(Batch batch);
+
+  // Flushes memtables and fully compacts every column family. Optional:
+  // after a rebuild it leaves the fewest, tidiest files. Logical contents
+  // (and Digest) do not change. Safe concurrently with everything else.
+  absl::Status Compact();
+
+  // Hex SHA-256 over the logical contents: every non-empty column family in
+  // name order (including the offsets), each key and value length-prefixed,
+  // read from one snapshot. Independent of RocksDB's file layout (flushes,
+  // compactions), so two projections with equal digests hold identical
+  // keys and values. See ProjectionStore::Digest in the .cc for the exact
+  // encoding.
+  absl::StatusOr<std::string> Digest() const;
+
+ private:
+  struct ColumnFamily {
+    rocksdb::ColumnFamilyHandle* handle;
+    bool writable;
+  };
+
+  ProjectionStore(std::unique_ptr<rocksdb::DB> db,
+                  std::vector<rocksdb::ColumnFamilyHandle*> handles,
+                  eventlog::Offsets offsets, bool sync_writes);
+
+  // InvalidArgument when `cf` is unknown (or reserved and `for_write`).
+  absl::StatusOr<rocksdb::ColumnFamilyHandle*> Handle(std::string_view cf,
+                                                      bool for_write) const;
+
+  std::unique_ptr<rocksdb::DB> db_;
+  // Owned; destroyed before db_. Immutable after construction, so lookups
+  // need no lock.
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::map<std::string, ColumnFamily, std::less<>> by_name_;
+  rocksdb::ColumnFamilyHandle* offsets_cf_ = nullptr;
+  const bool sync_writes_;
+
+  // Serializes Commit so the cached offsets change in write order.
+  absl::Mutex commit_mu_;
+  mutable absl::Mutex offsets_mu_;
+  eventlog::Offsets offsets_ ABSL_GUARDED_BY(offsets_mu_);
+};
+
+}  // namespace lotledger::projection
+
+#endif  // LOTLEDGER_LIBS_PROJECTION_PROJECTION_STORE_H_

@@ -75,7 +75,8 @@ int Reap(pid_t pid) {
 }
 
 TEST(ProjectionCrashTest, KilledProjectorEndsIdenticalToCleanReplay) {
-  const std::string dir = MakeTempDir();
+  const ScopedTempDir tmp;
+  const std::string& dir = tmp.path();
   uint64_t rng = 42;  // fixed: the kill schedule is reproducible-ish
   std::vector<int64_t> offsets_after_kill;
   int64_t last = 0;
@@ -137,7 +138,8 @@ TEST(ProjectionCrashTest, KilledProjectorEndsIdenticalToCleanReplay) {
     crashed_digest = *digest;
   }
 
-  const std::string clean_dir = MakeTempDir();
+  const ScopedTempDir clean_tmp;
+  const std::string& clean_dir = clean_tmp.path();
   auto clean = ProjectionStore::Open(StreamOptions(clean_dir));
   ASSERT_TRUE(clean.ok()) << clean.status();
   ASSERT_TRUE(ApplyStream(**clean, kSeed, kEvents, [] { return 500; }).ok());

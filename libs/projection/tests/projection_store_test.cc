@@ -26,6 +26,8 @@ class ProjectionStoreTest : public ::testing::Test {
   void TearDown() override {
     store_.reset();
     EXPECT_TRUE(ProjectionStore::Destroy(dir_).ok());
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);  // if a test failed half-way
   }
 
   void Open(std::vector<std::string> cfs = {"lots", "by_product"}) {

@@ -21,7 +21,8 @@ std::string MustDigest(const ProjectionStore& store) {
 }
 
 TEST(ProjectionRebuildTest, RebuiltFromScratchIsIdenticalToIncremental) {
-  const std::string dir = MakeTempDir();
+  const ScopedTempDir tmp;
+  const std::string& dir = tmp.path();
   // Live projection: many small commits, reopened (and so recovered from
   // the WAL) along the way.
   uint64_t rng = 1;
@@ -61,7 +62,8 @@ TEST(ProjectionRebuildTest, RebuiltFromScratchIsIdenticalToIncremental) {
 // twice, changes it (otherwise the rebuild and crash tests prove nothing).
 TEST(ProjectionRebuildTest, DigestDetectsSkippedAndRepeatedEvents) {
   auto digest_of = [](const std::function<void(ProjectionStore&)>& apply) {
-    const std::string dir = MakeTempDir();
+    const ScopedTempDir tmp;
+    const std::string& dir = tmp.path();
     auto store = ProjectionStore::Open(StreamOptions(dir));
     EXPECT_TRUE(store.ok()) << store.status();
     apply(**store);

@@ -2,8 +2,10 @@
 
 #include <stdlib.h>
 
+#include <filesystem>
 #include <optional>
 #include <string>
+#include <system_error>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -89,6 +91,11 @@ std::string MakeTempDir() {
       tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/projection_test.XXXXXX");
   CHECK(mkdtemp(templ.data()) != nullptr);
   return templ;
+}
+
+ScopedTempDir::~ScopedTempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
 }
 
 }  // namespace lotledger::projection::testing

@@ -46,6 +46,20 @@ uint64_t SplitMix64(uint64_t& state);
 // A temporary directory under $TMPDIR (or /tmp), made with mkdtemp.
 std::string MakeTempDir();
 
+// A MakeTempDir() removed (with whatever is in it) on destruction, so a
+// test that fails half-way leaves nothing behind.
+class ScopedTempDir {
+ public:
+  ScopedTempDir() : path_(MakeTempDir()) {}
+  ~ScopedTempDir();
+  ScopedTempDir(const ScopedTempDir&) = delete;
+  ScopedTempDir& operator=(const ScopedTempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 }  // namespace lotledger::projection::testing
 
 #endif  // LOTLEDGER_LIBS_PROJECTION_TESTS_SYNTHETIC_STREAM_H_

@@ -82,12 +82,10 @@ absl::StatusCode CodeFor(rd_kafka_resp_err_t err) {
     case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
     case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
     case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
-    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_ID:
       return absl::StatusCode::kNotFound;
     case RD_KAFKA_RESP_ERR__FENCED:
     case RD_KAFKA_RESP_ERR_PRODUCER_FENCED:
     case RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH:
-    case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_NOT_FOUND:
       return absl::StatusCode::kFailedPrecondition;
     case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
     case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
@@ -96,7 +94,6 @@ absl::StatusCode CodeFor(rd_kafka_resp_err_t err) {
     case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
     case RD_KAFKA_RESP_ERR__AUTHENTICATION:
       return absl::StatusCode::kPermissionDenied;
-    case RD_KAFKA_RESP_ERR__MSG_SIZE_TOO_LARGE:
     case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
     case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
     case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
@@ -113,23 +110,25 @@ absl::StatusCode CodeFor(rd_kafka_resp_err_t err) {
     case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET:
     case RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE:
     case RD_KAFKA_RESP_ERR__BAD_MSG:
-    case RD_KAFKA_RESP_ERR_CORRUPT_MESSAGE:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG:
       return absl::StatusCode::kDataLoss;
     default:
       return absl::StatusCode::kInternal;
   }
 }
 
-absl::Status KafkaError(rd_kafka_resp_err_t err, std::string_view what,
-                        std::string_view detail = {}) {
+absl::Status KafkaError(rd_kafka_resp_err_t err, absl::string_view what,
+                        absl::string_view detail = {}) {
   return absl::Status(
       CodeFor(err),
-      absl::StrCat(what, ": ", rd_kafka_err2name(err), " (",
-                   detail.empty() ? rd_kafka_err2str(err) : detail, ")"));
+      absl::StrCat(
+          what, ": ", rd_kafka_err2name(err), " (",
+          detail.empty() ? absl::string_view(rd_kafka_err2str(err)) : detail,
+          ")"));
 }
 
 // Takes ownership of `error`.
-absl::Status KafkaError(rd_kafka_error_t* error, std::string_view what) {
+absl::Status KafkaError(rd_kafka_error_t* error, absl::string_view what) {
   absl::Status s = KafkaError(rd_kafka_error_code(error), what,
                               rd_kafka_error_string(error));
   rd_kafka_error_destroy(error);

@@ -1,0 +1,192 @@
+#include "libs/command/command_runner.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "libs/command/chain_store.h"
+#include "libs/common/check.h"
+#include "libs/common/hash.h"
+#include "libs/common/ids.h"
+#include "libs/common/status_macros.h"
+#include "libs/eventlog/record_codec.h"
+
+namespace lotledger::command {
+namespace {
+
+void ToTimestamp(absl::Time t, google::protobuf::Timestamp* ts) {
+  const int64_t us = absl::ToUnixMicros(t);
+  ts->set_seconds(us / 1000000);
+  ts->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
+}
+
+bool OutcomeUnknown(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kUnavailable ||
+         s.code() == absl::StatusCode::kDeadlineExceeded ||
+         s.code() == absl::StatusCode::kUnknown ||
+         s.code() == absl::StatusCode::kInternal;
+}
+
+}  // namespace
+
+v1::ConsistencyToken ToToken(const eventlog::Offsets& offsets) {
+  v1::ConsistencyToken token;
+  for (const auto& [tp, offset] : offsets) {
+    auto* o = token.add_offsets();
+    o->set_topic(tp.topic);
+    o->set_partition(tp.partition);
+    o->set_offset(offset);
+  }
+  return token;
+}
+
+eventlog::Offsets FromToken(const v1::ConsistencyToken& token) {
+  eventlog::Offsets out;
+  for (const auto& o : token.offsets()) {
+    int64_t& v = out[{o.topic(), o.partition()}];
+    v = std::max(v, o.offset());
+  }
+  return out;
+}
+
+CommandRunner::CommandRunner(eventlog::EventLog* log,
+                             projection::ProjectionStore* store,
+                             Projector* projector, std::string topic,
+                             std::string source)
+    : log_(log),
+      store_(store),
+      projector_(projector),
+      topic_(std::move(topic)),
+      source_(std::move(source)) {}
+
+absl::StatusOr<int32_t> CommandRunner::Partitions() {
+  absl::MutexLock l(&mu_);
+  if (partitions_ == 0) {
+    ASSIGN_OR_RETURN(partitions_, log_->PartitionCount(topic_));
+  }
+  return partitions_;
+}
+
+absl::StatusOr<CommandResult> CommandRunner::Run(
+    const CommandContext& ctx, std::vector<std::string> aggregate_ids,
+    const DecideFn& decide) {
+  if (ctx.request_id.empty()) {
+    return absl::InvalidArgumentError("request_id: required");
+  }
+  ASSIGN_OR_RETURN(const int32_t partitions, Partitions());
+
+  // 1. Lock the aggregates' stripes in ascending order.
+  std::vector<size_t> stripes;
+  std::set<int32_t> parts;
+  for (const std::string& id : aggregate_ids) {
+    stripes.push_back(static_cast<uint32_t>(Murmur2(id)) % kStripes);
+    parts.insert(PartitionForKey(id, partitions));
+  }
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  for (size_t s : stripes) stripes_[s].Lock();
+  struct Unlock {
+    std::array<absl::Mutex, kStripes>& m;
+    std::vector<size_t>& s;
+    ~Unlock() {
+      for (auto it = s.rbegin(); it != s.rend(); ++it) m[*it].Unlock();
+    }
+  } unlock{stripes_, stripes};
+
+  // 2. Wait for our own writes and the client's token.
+  eventlog::Offsets target = ctx.after;
+  std::vector<int32_t> check_end;
+  {
+    absl::MutexLock l(&mu_);
+    for (int32_t p : parts) {
+      const eventlog::TopicPartition tp{topic_, p};
+      if (auto it = written_.find(tp); it != written_.end()) {
+        target[tp] = std::max(target[tp], it->second);
+      }
+      if (uncertain_.contains(p)) check_end.push_back(p);
+    }
+  }
+  for (int32_t p : check_end) {
+    ASSIGN_OR_RETURN(const int64_t end, log_->EndOffset(topic_, p));
+    const eventlog::TopicPartition tp{topic_, p};
+    target[tp] = std::max(target[tp], end);
+  }
+  RETURN_IF_ERROR(projector_->WaitFor(target, ctx.deadline));
+  if (!check_end.empty()) {
+    absl::MutexLock l(&mu_);
+    for (int32_t p : check_end) uncertain_.erase(p);
+  }
+
+  // 3. A retry is answered from the first attempt.
+  ASSIGN_OR_RETURN(std::optional<std::string> seen,
+                   store_->Get(kRequestsCf, ctx.request_id));
+  if (seen.has_value()) {
+    CommandResult result;
+    result.replayed = true;
+    if (!result.first.ParseFromString(*seen)) {
+      return absl::DataLossError("stored request record is unreadable");
+    }
+    if (std::find(aggregate_ids.begin(), aggregate_ids.end(),
+                  result.first.aggregate_id()) == aggregate_ids.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("request_id: ", ctx.request_id,
+                       " was already used for a different command (on ",
+                       result.first.aggregate_id(), ")"));
+    }
+    result.token[{result.first.topic(), result.first.partition()}] =
+        result.first.offset() + 1;
+    return result;
+  }
+
+  // 4. Decide, fill envelopes, seal.
+  ASSIGN_OR_RETURN(std::vector<v1::Event> events, decide());
+  CommandResult result;
+  if (events.empty()) return result;
+  std::map<std::string, eventlog::ChainHead> heads;
+  std::vector<eventlog::OutgoingRecord> records;
+  for (v1::Event& e : events) {
+    CHECK(!e.aggregate_id().empty());
+    CHECK(std::find(aggregate_ids.begin(), aggregate_ids.end(),
+                    e.aggregate_id()) != aggregate_ids.end());
+    e.set_event_id(NewUuidV7(ctx.now));
+    ToTimestamp(ctx.now, e.mutable_recorded_at());
+    if (!e.has_occurred_at()) ToTimestamp(ctx.now, e.mutable_occurred_at());
+    e.set_actor(ctx.actor);
+    e.set_request_id(ctx.request_id);
+    e.set_correlation_id(ctx.correlation_id.empty() ? ctx.request_id
+                                                    : ctx.correlation_id);
+    auto head = heads.find(e.aggregate_id());
+    if (head == heads.end()) {
+      ASSIGN_OR_RETURN(eventlog::ChainHead loaded,
+                       LoadChainHead(*store_, e.aggregate_id()));
+      head = heads.emplace(e.aggregate_id(), std::move(loaded)).first;
+    }
+    records.push_back(
+        eventlog::ToOutgoing(e, eventlog::Seal(e, head->second), source_));
+  }
+
+  // 5. Append atomically, then wait until applied.
+  absl::StatusOr<std::vector<eventlog::Position>> positions =
+      log_->Append(topic_, std::move(records));
+  if (!positions.ok()) {
+    if (OutcomeUnknown(positions.status())) {
+      absl::MutexLock l(&mu_);
+      for (int32_t p : parts) uncertain_.insert(p);
+    }
+    return positions.status();
+  }
+  {
+    absl::MutexLock l(&mu_);
+    for (const eventlog::Position& p : *positions) {
+      int64_t& w = written_[{topic_, p.partition}];
+      w = std::max(w, p.offset + 1);
+      int64_t& t = result.token[{topic_, p.partition}];
+      t = std::max(t, p.offset + 1);
+    }
+  }
+  RETURN_IF_ERROR(projector_->WaitFor(result.token, ctx.deadline));
+  result.events = std::move(events);
+  return result;
+}
+
+}  // namespace lotledger::command

@@ -1,0 +1,184 @@
+#include "libs/command/projector.h"
+
+#include "absl/strings/str_cat.h"
+#include "libs/command/chain_store.h"
+#include "libs/common/check.h"
+#include "libs/common/hash.h"
+#include "libs/common/status_macros.h"
+
+namespace lotledger::command {
+
+std::vector<std::string> ProjectorColumnFamilies(
+    std::vector<std::string> service_cfs) {
+  service_cfs.push_back(kChainCf);
+  service_cfs.push_back(kRequestsCf);
+  return service_cfs;
+}
+
+Projector::Projector(eventlog::EventLog* log,
+                     projection::ProjectionStore* store,
+                     ProjectorOptions options, ApplyFn apply)
+    : log_(log),
+      store_(store),
+      options_(std::move(options)),
+      apply_(std::move(apply)) {}
+
+Projector::~Projector() { Stop(); }
+
+absl::Status Projector::Start() {
+  eventlog::Offsets start = store_->Offsets();
+  for (const std::string& topic : options_.input_topics) {
+    ASSIGN_OR_RETURN(const int32_t parts, log_->PartitionCount(topic));
+    for (int32_t p = 0; p < parts; ++p) start.try_emplace({topic, p}, 0);
+  }
+  ASSIGN_OR_RETURN(reader_, log_->OpenReader(start));
+  {
+    absl::MutexLock l(&mu_);
+    applied_ = start;
+    stop_ = false;
+  }
+  thread_ = std::thread([this] { Run(); });
+  return absl::OkStatus();
+}
+
+void Projector::Stop() {
+  {
+    absl::MutexLock l(&mu_);
+    stop_ = true;
+  }
+  if (reader_ != nullptr) reader_->Wakeup();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Projector::Run() {
+  while (true) {
+    {
+      absl::MutexLock l(&mu_);
+      if (stop_) return;
+    }
+    absl::StatusOr<eventlog::PollResult> polled =
+        reader_->Poll(options_.max_batch, options_.poll_timeout);
+    absl::Status s = polled.ok() ? ApplyPolled(*polled) : polled.status();
+    if (!s.ok()) {
+      if (s.code() == absl::StatusCode::kUnavailable) {
+        // The log is unreachable for now; keep trying.
+        absl::SleepFor(absl::Milliseconds(100));
+        continue;
+      }
+      absl::MutexLock l(&mu_);
+      health_ = s;
+      applied_cv_.SignalAll();
+      std::fprintf(stderr,
+                   "{\"level\":\"error\",\"msg\":\"projector stopped\","
+                   "\"error\":\"%s\"}\n",
+                   std::string(s.message()).c_str());
+      return;
+    }
+  }
+}
+
+absl::Status Projector::ApplyPolled(eventlog::PollResult& polled) {
+  if (polled.records.empty()) {
+    // Offsets can still move (past transaction markers).
+    bool moved = false;
+    {
+      absl::MutexLock l(&mu_);
+      for (const auto& [tp, next] : polled.next_offsets) {
+        moved |= applied_[tp] != next;
+      }
+    }
+    if (!moved) return absl::OkStatus();
+  }
+  projection::ProjectionStore::Batch batch = store_->NewBatch();
+  for (const eventlog::Record& r : polled.records) {
+    auto where = [&r] {
+      return absl::StrCat(r.topic, "/", r.partition, " offset ", r.offset,
+                          " (key ", r.key, ")");
+    };
+    absl::StatusOr<v1::EventRecord> rec = eventlog::DecodeRecord(r.value);
+    if (!rec.ok()) {
+      return absl::DataLossError(
+          absl::StrCat(where(), ": ", rec.status().message()));
+    }
+    absl::StatusOr<v1::Event> event = eventlog::DecodeEvent(*rec);
+    if (!event.ok()) {
+      return absl::DataLossError(
+          absl::StrCat(where(), ": ", event.status().message()));
+    }
+    if (r.topic == options_.own_topic) {
+      ASSIGN_OR_RETURN(eventlog::ChainHead head, LoadChainHead(batch, r.key));
+      if (rec->seq() != head.seq + 1 || rec->prev_hash() != head.hash) {
+        return absl::DataLossError(absl::StrCat(
+            where(), ": hash chain broken: seq ", rec->seq(), " after seq ",
+            head.seq,
+            rec->prev_hash() != head.hash ? ", prev_hash differs" : ""));
+      }
+      StoreChainHead(batch, r.key, {rec->seq(), rec->hash()});
+      if (!event->request_id().empty()) {
+        v1::RequestRecord req;
+        req.set_aggregate_id(event->aggregate_id());
+        req.set_event_id(event->event_id());
+        req.set_seq(rec->seq());
+        req.set_topic(r.topic);
+        req.set_partition(r.partition);
+        req.set_offset(r.offset);
+        batch.Put(kRequestsCf, event->request_id(), req.SerializeAsString());
+      }
+    }
+    absl::Status applied = apply_(r, *event, batch);
+    if (!applied.ok()) {
+      return absl::Status(applied.code(),
+                          absl::StrCat(where(), ": ", applied.message()));
+    }
+  }
+  for (const auto& [tp, next] : polled.next_offsets) batch.SetOffset(tp, next);
+  RETURN_IF_ERROR(store_->Commit(std::move(batch)));
+  absl::MutexLock l(&mu_);
+  for (const auto& [tp, next] : polled.next_offsets) applied_[tp] = next;
+  events_applied_ += polled.records.size();
+  applied_cv_.SignalAll();
+  return absl::OkStatus();
+}
+
+absl::Status Projector::WaitFor(const eventlog::Offsets& target,
+                                absl::Time deadline) {
+  absl::MutexLock l(&mu_);
+  while (true) {
+    if (!health_.ok()) return health_;
+    bool done = true;
+    for (const auto& [tp, offset] : target) {
+      auto it = applied_.find(tp);
+      if (it == applied_.end()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("consistency token: ", tp.topic, "/", tp.partition,
+                         " is not an input of this service"));
+      }
+      if (it->second < offset) {
+        done = false;
+        break;
+      }
+    }
+    if (done) return absl::OkStatus();
+    if (applied_cv_.WaitWithDeadline(&mu_, deadline)) {
+      return absl::DeadlineExceededError(
+          "the projection has not yet applied the requested offsets");
+    }
+  }
+}
+
+eventlog::Offsets Projector::Applied() const {
+  absl::MutexLock l(&mu_);
+  return applied_;
+}
+
+absl::Status Projector::health() const {
+  absl::MutexLock l(&mu_);
+  return health_;
+}
+
+uint64_t Projector::events_applied() const {
+  absl::MutexLock l(&mu_);
+  return events_applied_;
+}
+
+}  // namespace lotledger::command

@@ -1,0 +1,56 @@
+// ServiceCore: what every service process holds for one service: its
+// RocksDB projection, the projector that feeds it, and the command runner
+// that writes its topic. Services build one with Open, then serve queries
+// from store() and commands through runner().
+//
+// Thread-safety: store(), projector() and runner() are safe from any
+// thread once Open returned.
+#ifndef LOTLEDGER_LIBS_COMMAND_SERVICE_CORE_H_
+#define LOTLEDGER_LIBS_COMMAND_SERVICE_CORE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "libs/command/command_runner.h"
+#include "libs/command/projector.h"
+#include "libs/eventlog/event_log.h"
+#include "libs/projection/projection_store.h"
+
+namespace lotledger::command {
+
+struct ServiceSpec {
+  std::string name;       // "lots": names the ce_source and data dir
+  std::string own_topic;  // the topic it writes
+  int32_t partitions = 1;
+  std::vector<std::string> input_topics;  // besides own_topic
+  std::vector<std::string> column_families;
+  ApplyFn apply;
+};
+
+class ServiceCore {
+ public:
+  // Ensures the own topic exists (with spec.partitions), opens the
+  // projection under `projection_dir`, and starts the projector.
+  static absl::StatusOr<std::unique_ptr<ServiceCore>> Open(
+      eventlog::EventLog* log, const ServiceSpec& spec,
+      const std::string& projection_dir);
+  ~ServiceCore();
+
+  projection::ProjectionStore& store() { return *store_; }
+  Projector& projector() { return *projector_; }
+  CommandRunner& runner() { return *runner_; }
+  // Stops the projector (commands then fail); the store stays readable.
+  void Stop();
+
+ private:
+  ServiceCore() = default;
+  std::unique_ptr<projection::ProjectionStore> store_;
+  std::unique_ptr<Projector> projector_;
+  std::unique_ptr<CommandRunner> runner_;
+};
+
+}  // namespace lotledger::command
+
+#endif  // LOTLEDGER_LIBS_COMMAND_SERVICE_CORE_H_

@@ -1,0 +1,57 @@
+#include "libs/server/grpc_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace lotledger::server {
+
+GrpcServer::GrpcServer(ServerOptions options) : options_(std::move(options)) {}
+
+GrpcServer::~GrpcServer() {
+  if (server_ != nullptr) Shutdown(absl::ZeroDuration());
+}
+
+void GrpcServer::AddService(grpc::Service* service, std::string health_name) {
+  services_.emplace_back(service, std::move(health_name));
+}
+
+absl::Status GrpcServer::Start() {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.address, grpc::InsecureServerCredentials(),
+                           &port_);
+  builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
+  for (auto& [service, name] : services_) builder.RegisterService(service);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options_.address));
+  }
+  auto* health = server_->GetHealthCheckService();
+  for (auto& [service, name] : services_) {
+    health->SetServingStatus(name, true);
+  }
+  health->SetServingStatus("", true);
+  return absl::OkStatus();
+}
+
+std::string GrpcServer::target() const {
+  const std::string host =
+      options_.address.substr(0, options_.address.rfind(':'));
+  return absl::StrCat(host, ":", port_);
+}
+
+void GrpcServer::Shutdown(absl::Duration grace) {
+  if (server_ == nullptr) return;
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+}
+
+void GrpcServer::Wait() {
+  if (server_ != nullptr) server_->Wait();
+}
+
+}  // namespace lotledger::server

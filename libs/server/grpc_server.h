@@ -1,0 +1,53 @@
+// GrpcServer: the gRPC plumbing every lotledger process shares. It binds
+// the listen address (port 0 picks a free port), registers the services,
+// and turns on gRPC health checking (grpc.health.v1, one status per
+// service name plus "" for the whole process) and server reflection.
+//
+// Thread-safety: configure (AddService) before Start; Start, Shutdown and
+// Wait from one controlling thread; port() from any thread after Start.
+#ifndef LOTLEDGER_LIBS_SERVER_GRPC_SERVER_H_
+#define LOTLEDGER_LIBS_SERVER_GRPC_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace lotledger::server {
+
+struct ServerOptions {
+  std::string address = "127.0.0.1:7070";
+  int max_message_bytes = 4 << 20;
+};
+
+class GrpcServer {
+ public:
+  explicit GrpcServer(ServerOptions options);
+  ~GrpcServer();
+
+  // `health_name` is the name health checks ask for, conventionally the
+  // service's full name ("lotledger.v1.LotsService").
+  void AddService(grpc::Service* service, std::string health_name);
+  absl::Status Start();
+  int port() const { return port_; }
+  std::string target() const;  // "127.0.0.1:<port>"
+
+  // Marks every service NOT_SERVING, stops accepting calls and waits up to
+  // `grace` for calls in flight to finish.
+  void Shutdown(absl::Duration grace);
+  void Wait();
+
+ private:
+  ServerOptions options_;
+  std::vector<std::pair<grpc::Service*, std::string>> services_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace lotledger::server
+
+#endif  // LOTLEDGER_LIBS_SERVER_GRPC_SERVER_H_

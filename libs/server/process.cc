@@ -1,0 +1,202 @@
+#include "libs/server/process.h"
+
+#include <signal.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "libs/common/status_macros.h"
+#include "libs/eventlog/embedded/embedded_event_log.h"
+#include "libs/eventlog/kafka_event_log.h"
+
+namespace lotledger::server {
+namespace {
+
+struct Flag {
+  const char* name;
+  const char* help;
+  std::function<absl::Status(ProcessConfig&, const std::string&)> set;
+};
+
+absl::Status ParseInt(const std::string& flag, const std::string& v, int32_t& out,
+                      int32_t min) {
+  if (!absl::SimpleAtoi(v, &out) || out < min) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": expected an integer >= ", min, ", got \"", v, "\""));
+  }
+  return absl::OkStatus();
+}
+
+const std::vector<Flag>& Flags() {
+  static const auto* flags = new std::vector<Flag>{
+      {"listen", "gRPC listen address (host:port; port 0 picks one)",
+       [](ProcessConfig& c, const std::string& v) {
+         c.listen = v;
+         return absl::OkStatus();
+       }},
+      {"data-dir", "directory for projections (and the embedded log)",
+       [](ProcessConfig& c, const std::string& v) {
+         c.data_dir = v;
+         return absl::OkStatus();
+       }},
+      {"log", "event log backend: embedded or kafka",
+       [](ProcessConfig& c, const std::string& v) {
+         if (v != "embedded" && v != "kafka") {
+           return absl::InvalidArgumentError(
+               "--log: must be \"embedded\" or \"kafka\"");
+         }
+         c.log = v;
+         return absl::OkStatus();
+       }},
+      {"kafka-bootstrap", "Kafka bootstrap servers (host:port,...)",
+       [](ProcessConfig& c, const std::string& v) {
+         c.kafka_bootstrap = v;
+         return absl::OkStatus();
+       }},
+      {"kafka-properties",
+       "extra librdkafka properties, key=value,... (security.protocol, sasl.*)",
+       [](ProcessConfig& c, const std::string& v) {
+         for (absl::string_view kv : absl::StrSplit(v, ',', absl::SkipEmpty())) {
+           std::pair<std::string, std::string> p = absl::StrSplit(kv, absl::MaxSplits('=', 1));
+           if (p.first.empty()) {
+             return absl::InvalidArgumentError(
+                 "--kafka-properties: expected key=value pairs");
+           }
+           c.kafka_properties[p.first] = p.second;
+         }
+         return absl::OkStatus();
+       }},
+      {"kafka-replication-factor", "replication factor of created topics",
+       [](ProcessConfig& c, const std::string& v) {
+         return ParseInt("kafka-replication-factor", v, c.kafka_replication_factor, 1);
+       }},
+      {"kafka-min-insync-replicas", "min.insync.replicas of created topics",
+       [](ProcessConfig& c, const std::string& v) {
+         return ParseInt("kafka-min-insync-replicas", v, c.kafka_min_insync_replicas, 0);
+       }},
+      {"partitions", "partitions per topic (fixed once created)",
+       [](ProcessConfig& c, const std::string& v) {
+         return ParseInt("partitions", v, c.partitions, 1);
+       }},
+      {"dev-tokens", "dev token file: <token> <principal> <role,...> per line",
+       [](ProcessConfig& c, const std::string& v) {
+         c.dev_tokens = v;
+         return absl::OkStatus();
+       }},
+      {"shutdown-grace-seconds", "how long in-flight calls may finish on SIGTERM",
+       [](ProcessConfig& c, const std::string& v) {
+         int32_t s = 0;
+         RETURN_IF_ERROR(ParseInt("shutdown-grace-seconds", v, s, 0));
+         c.shutdown_grace = absl::Seconds(s);
+         return absl::OkStatus();
+       }},
+      {"writer-id", "writer identity for Kafka transactions (fences stale writers)",
+       [](ProcessConfig& c, const std::string& v) {
+         c.writer_id = v;
+         return absl::OkStatus();
+       }},
+  };
+  return *flags;
+}
+
+std::string EnvName(const std::string& flag) {
+  std::string env = "LOTLEDGER_";
+  for (char ch : flag) env.push_back(ch == '-' ? '_' : static_cast<char>(toupper(ch)));
+  return env;
+}
+
+}  // namespace
+
+std::string Usage(const std::string& program) {
+  std::string out = absl::StrCat("usage: ", program, " [--flag=value ...]\n\n");
+  const ProcessConfig defaults;
+  for (const Flag& f : Flags()) {
+    absl::StrAppend(&out, "  --", f.name, "  (env ", EnvName(f.name), ")\n      ",
+                    f.help, "\n");
+  }
+  return out;
+}
+
+absl::StatusOr<ProcessConfig> ParseProcessConfig(int argc, char** argv,
+                                                 const std::string& program) {
+  ProcessConfig config;
+  for (const Flag& f : Flags()) {
+    if (const char* env = std::getenv(EnvName(f.name).c_str()); env != nullptr) {
+      RETURN_IF_ERROR(f.set(config, env));
+    }
+  }
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      return absl::CancelledError(Usage(program));
+    }
+    if (!arg.starts_with("--") || arg.find('=') == std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("argument \"", arg, "\": expected --flag=value\n", Usage(program)));
+    }
+    const std::string name = arg.substr(2, arg.find('=') - 2);
+    const std::string value = arg.substr(arg.find('=') + 1);
+    bool known = false;
+    for (const Flag& f : Flags()) {
+      if (name == f.name) {
+        RETURN_IF_ERROR(f.set(config, value));
+        known = true;
+      }
+    }
+    if (!known) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag --", name, "\n", Usage(program)));
+    }
+  }
+  if (config.log == "kafka" && config.kafka_bootstrap.empty()) {
+    return absl::InvalidArgumentError(
+        "--kafka-bootstrap: required with --log=kafka");
+  }
+  return config;
+}
+
+absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenEventLog(
+    const ProcessConfig& config, const std::string& writer_name) {
+  if (config.log == "embedded") {
+    const std::string dir = (std::filesystem::path(config.data_dir) / "log").string();
+    std::error_code ec;
+    std::filesystem::create_directories(config.data_dir, ec);
+    if (ec) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("--data-dir ", config.data_dir, ": ", ec.message()));
+    }
+    return eventlog::OpenEmbeddedEventLog({.path = dir});
+  }
+  eventlog::KafkaOptions k;
+  k.bootstrap_servers = config.kafka_bootstrap;
+  k.transactional_id = absl::StrCat(
+      "lotledger-", config.writer_id.empty() ? writer_name : config.writer_id);
+  k.client_id = absl::StrCat("lotledger-", writer_name);
+  k.extra_properties = config.kafka_properties;
+  k.replication_factor = config.kafka_replication_factor;
+  k.min_insync_replicas = config.kafka_min_insync_replicas;
+  return eventlog::KafkaEventLog::Create(k);
+}
+
+void BlockTerminationSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int WaitForTerminationSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+}  // namespace lotledger::server

@@ -1,0 +1,60 @@
+// What every lotledger process does at start: read its configuration from
+// flags and environment (12-factor: every flag `--foo-bar` has an env twin
+// `LOTLEDGER_FOO_BAR`; a flag wins over the environment), open the event
+// log it was pointed at, and wait for SIGINT/SIGTERM.
+//
+// Thread-safety: call from main only.
+#ifndef LOTLEDGER_LIBS_SERVER_PROCESS_H_
+#define LOTLEDGER_LIBS_SERVER_PROCESS_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "libs/eventlog/event_log.h"
+
+namespace lotledger::server {
+
+struct ProcessConfig {
+  std::string listen = "127.0.0.1:7070";
+  std::string data_dir = "./data";
+  // "embedded" (a RocksDB log under data_dir/log) or "kafka".
+  std::string log = "embedded";
+  std::string kafka_bootstrap;
+  // Extra librdkafka properties, `key=value`, comma separated (SASL/TLS).
+  std::map<std::string, std::string> kafka_properties;
+  int32_t kafka_replication_factor = 1;
+  int32_t kafka_min_insync_replicas = 0;
+  // Partitions of every lotledger topic (fixed once the topics exist).
+  int32_t partitions = 3;
+  // Dev token file (`<token> <principal> <roles>` per line).
+  std::string dev_tokens;
+  absl::Duration shutdown_grace = absl::Seconds(20);
+  // Writer identity for Kafka transactions; defaults to the service name.
+  std::string writer_id;
+};
+
+// Parses `--key=value` flags (and `--help`) over the environment. Unknown
+// flags and bad values are InvalidArgument naming the flag.
+absl::StatusOr<ProcessConfig> ParseProcessConfig(int argc, char** argv,
+                                                 const std::string& program);
+
+// The usage text listing every flag, its env twin and default.
+std::string Usage(const std::string& program);
+
+// Opens the embedded log under config.data_dir/log, or connects to Kafka.
+absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenEventLog(
+    const ProcessConfig& config, const std::string& writer_name);
+
+// Blocks SIGINT and SIGTERM in every thread started after this call; call
+// first thing in main.
+void BlockTerminationSignals();
+// Waits for SIGINT or SIGTERM; returns the signal number.
+int WaitForTerminationSignal();
+
+}  // namespace lotledger::server
+
+#endif  // LOTLEDGER_LIBS_SERVER_PROCESS_H_

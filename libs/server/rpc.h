@@ -1,0 +1,39 @@
+// Helpers every RPC handler uses: authenticate and authorize, run the body,
+// map its status once; and build the command context from the call.
+#ifndef LOTLEDGER_LIBS_SERVER_RPC_H_
+#define LOTLEDGER_LIBS_SERVER_RPC_H_
+
+#include <grpcpp/server_context.h>
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "libs/command/command_runner.h"
+#include "libs/server/auth.h"
+#include "libs/server/status.h"
+#include "lotledger/v1/common.pb.h"
+
+namespace lotledger::server {
+
+// Runs `body(principal)` for an authorized caller of `method`.
+template <typename Body>
+grpc::Status Serve(const Guard& guard, const grpc::ServerContext& ctx,
+                   std::string_view method, Body&& body) {
+  absl::StatusOr<Principal> principal = guard.Check(ctx, method);
+  if (!principal.ok()) return ToGrpc(principal.status());
+  return ToGrpc(body(*principal));
+}
+
+// The call's deadline, bounded so a command never waits forever.
+absl::Time DeadlineOf(const grpc::ServerContext& ctx);
+
+command::CommandContext MakeCommandContext(const grpc::ServerContext& ctx,
+                                           const Principal& principal,
+                                           const std::string& request_id,
+                                           const v1::ConsistencyToken& after,
+                                           absl::Time now);
+
+}  // namespace lotledger::server
+
+#endif  // LOTLEDGER_LIBS_SERVER_RPC_H_

@@ -1,0 +1,235 @@
+#include "services/lots/lots_projection.h"
+
+#include <deque>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "libs/common/status_macros.h"
+#include "libs/domain/lots/decider.h"
+
+namespace lotledger::lots {
+namespace {
+
+constexpr char kProducts[] = "products";
+constexpr char kLots[] = "lots";
+constexpr char kLotsByItem[] = "lots_by_item";
+constexpr char kLotsByExpiry[] = "lots_by_expiry";
+
+std::string DateKey(const v1::Date& d) {
+  return absl::StrFormat("%04d%02d%02d", d.year(), d.month(), d.day());
+}
+
+std::string ItemIndexKey(const v1::Lot& lot) {
+  return absl::StrCat(lot.item(), std::string(1, '\0'),
+                      DateKey(lot.expires_on()), std::string(1, '\0'),
+                      lot.lot_id());
+}
+
+std::string ExpiryIndexKey(const v1::Lot& lot) {
+  return absl::StrCat(DateKey(lot.expires_on()), std::string(1, '\0'),
+                      lot.lot_id());
+}
+
+template <typename Message>
+absl::StatusOr<std::optional<Message>> Parse(
+    const absl::StatusOr<std::optional<std::string>>& stored,
+    std::string_view what) {
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) return std::optional<Message>();
+  Message m;
+  if (!m.ParseFromString(**stored)) {
+    return absl::DataLossError(
+        absl::StrCat("stored ", Sv(what), " cannot be decoded"));
+  }
+  return std::optional<Message>(std::move(m));
+}
+
+}  // namespace
+
+std::vector<std::string> LotsColumnFamilies() {
+  return {kProducts, kLots, kLotsByItem, kLotsByExpiry};
+}
+
+absl::Status ApplyLotsEvent(const eventlog::Record& /*record*/,
+                            const v1::Event& event,
+                            projection::ProjectionStore::Batch& batch) {
+  if (event.has_product_defined()) {
+    const std::string& item = event.product_defined().product().item();
+    ASSIGN_OR_RETURN(std::optional<v1::Product> product,
+                     Parse<v1::Product>(batch.Get(kProducts, item), "product"));
+    v1::Product p = product.value_or(v1::Product());
+    EvolveProduct(p, event);
+    batch.Put(kProducts, item, p.SerializeAsString());
+    return absl::OkStatus();
+  }
+  // Lot events: fold into every lot the event touches (the lot itself and,
+  // for a LotCreated, each input lot it consumed).
+  for (const std::string& lot_id : event.lot_ids()) {
+    ASSIGN_OR_RETURN(std::optional<v1::Lot> before,
+                     Parse<v1::Lot>(batch.Get(kLots, lot_id), "lot"));
+    v1::Lot lot = before.value_or(v1::Lot());
+    Evolve(lot, event);
+    if (lot.lot_id().empty()) continue;  // an event about a lot never created
+    if (before.has_value()) {
+      batch.Delete(kLotsByItem, ItemIndexKey(*before));
+      batch.Delete(kLotsByExpiry, ExpiryIndexKey(*before));
+    }
+    batch.Put(kLotsByItem, ItemIndexKey(lot), "");
+    batch.Put(kLotsByExpiry, ExpiryIndexKey(lot), "");
+    batch.Put(kLots, lot_id, lot.SerializeAsString());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<v1::Lot>> LotsQueries::FindLot(
+    std::string_view lot_id) const {
+  return Parse<v1::Lot>(store_->Get(kLots, lot_id), "lot");
+}
+
+absl::StatusOr<std::optional<v1::Product>> LotsQueries::FindProduct(
+    std::string_view item) const {
+  return Parse<v1::Product>(store_->Get(kProducts, item), "product");
+}
+
+absl::StatusOr<v1::Lot> LotsQueries::GetLot(std::string_view lot_id) const {
+  ASSIGN_OR_RETURN(std::optional<v1::Lot> lot, FindLot(lot_id));
+  if (!lot.has_value()) {
+    return absl::NotFoundError(absl::StrCat("lot ", Sv(lot_id), " does not exist"));
+  }
+  return *std::move(lot);
+}
+
+absl::StatusOr<v1::Product> LotsQueries::GetProduct(
+    std::string_view item) const {
+  ASSIGN_OR_RETURN(std::optional<v1::Product> product, FindProduct(item));
+  if (!product.has_value()) {
+    return absl::NotFoundError(
+        absl::StrCat("product ", Sv(item), " does not exist"));
+  }
+  return *std::move(product);
+}
+
+absl::StatusOr<v1::ListLotsResponse> LotsQueries::ListLots(
+    const v1::ListLotsRequest& request) const {
+  int page_size = request.page_size() == 0 ? 100 : request.page_size();
+  if (page_size < 0 || page_size > 1000) {
+    return absl::InvalidArgumentError("page_size: must be 1..1000");
+  }
+  const std::string from =
+      request.has_expires_from() ? DateKey(request.expires_from()) : "";
+  const std::string to =
+      request.has_expires_to() ? DateKey(request.expires_to()) : "99999999";
+  // By item: scan the item's prefix in expiry order; else the expiry index.
+  const bool by_item = !request.item().empty();
+  const char* cf = by_item ? kLotsByItem : kLotsByExpiry;
+  const std::string prefix =
+      by_item ? absl::StrCat(request.item(), std::string(1, '\0')) : "";
+  std::string start_after = request.page_token();
+  if (start_after.empty() && !from.empty()) {
+    // Start just before the first key of the window.
+    start_after = absl::StrCat(prefix, from);
+    start_after.back()--;  // "...20270101" -> "...20270100" sorts before
+  }
+  v1::ListLotsResponse out;
+  absl::Status inner;
+  std::string last_key;
+  RETURN_IF_ERROR(store_->Scan(
+      cf, prefix, start_after,
+      [&](std::string_view key, std::string_view) {
+        std::string_view rest = key.substr(prefix.size());
+        if (rest.substr(0, 8) > to) return false;
+        if (out.lots_size() == page_size) {
+          out.set_next_page_token(last_key);
+          return false;
+        }
+        const std::string lot_id(rest.substr(9));
+        absl::StatusOr<v1::Lot> lot = GetLot(lot_id);
+        if (!lot.ok()) {
+          inner = lot.status();
+          return false;
+        }
+        *out.add_lots() = *std::move(lot);
+        last_key.assign(key);
+        return true;
+      }));
+  RETURN_IF_ERROR(inner);
+  return out;
+}
+
+absl::StatusOr<v1::TraceResponse> LotsQueries::Trace(
+    const v1::TraceRequest& request) const {
+  if (request.lot_id().empty()) {
+    return absl::InvalidArgumentError("lot_id: required");
+  }
+  if (request.direction() != v1::TRACE_DIRECTION_BACKWARD &&
+      request.direction() != v1::TRACE_DIRECTION_FORWARD) {
+    return absl::InvalidArgumentError(
+        "direction: must be TRACE_DIRECTION_BACKWARD or TRACE_DIRECTION_FORWARD");
+  }
+  const int max_depth = request.max_depth() == 0 ? 64 : request.max_depth();
+  if (max_depth < 1 || max_depth > 64) {
+    return absl::InvalidArgumentError("max_depth: must be 1..64");
+  }
+  const bool backward = request.direction() == v1::TRACE_DIRECTION_BACKWARD;
+  v1::TraceResponse out;
+  std::set<std::string> seen = {request.lot_id()};
+  std::deque<std::pair<v1::Lot, int>> queue;
+  ASSIGN_OR_RETURN(v1::Lot root, GetLot(request.lot_id()));
+  queue.emplace_back(std::move(root), 0);
+  std::map<std::string, v1::ItemKind> kinds;
+  while (!queue.empty()) {
+    auto [lot, depth] = std::move(queue.front());
+    queue.pop_front();
+    auto kind = kinds.find(lot.item());
+    if (kind == kinds.end()) {
+      ASSIGN_OR_RETURN(std::optional<v1::Product> p, FindProduct(lot.item()));
+      kind = kinds.emplace(lot.item(), p ? p->kind() : v1::ITEM_KIND_UNSPECIFIED)
+                 .first;
+    }
+    v1::TraceNode* node = out.add_nodes();
+    node->set_lot_id(lot.lot_id());
+    node->set_item(lot.item());
+    node->set_lot_number(lot.lot_number());
+    node->set_kind(kind->second);
+    *node->mutable_expires_on() = lot.expires_on();
+    node->set_depth(depth);
+
+    const bool has_next =
+        backward ? lot.inputs_size() > 0 : lot.used_in_size() > 0;
+    if (!has_next) continue;
+    if (depth == max_depth) {
+      out.set_truncated(true);
+      continue;
+    }
+    if (backward) {
+      for (const v1::LotInput& in : lot.inputs()) {
+        v1::TraceEdge* e = out.add_edges();
+        e->set_parent_lot_id(lot.lot_id());
+        e->set_child_lot_id(in.lot_id());
+        *e->mutable_quantity() = in.quantity();
+        if (!seen.insert(in.lot_id()).second) continue;
+        ASSIGN_OR_RETURN(v1::Lot n, GetLot(in.lot_id()));
+        queue.emplace_back(std::move(n), depth + 1);
+      }
+      continue;
+    }
+    for (const std::string& parent_id : lot.used_in()) {
+      // The quantity lives on the parent's input line.
+      ASSIGN_OR_RETURN(v1::Lot parent, GetLot(parent_id));
+      for (const v1::LotInput& in : parent.inputs()) {
+        if (in.lot_id() != lot.lot_id()) continue;
+        v1::TraceEdge* e = out.add_edges();
+        e->set_parent_lot_id(parent_id);
+        e->set_child_lot_id(lot.lot_id());
+        *e->mutable_quantity() = in.quantity();
+      }
+      if (seen.insert(parent_id).second) {
+        queue.emplace_back(std::move(parent), depth + 1);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace lotledger::lots

@@ -1,0 +1,59 @@
+// The lots service's projection: how lots-topic events fold into RocksDB,
+// and the queries served from it.
+//
+// Column families:
+//   products      item -> Product
+//   lots          lot id -> Lot (current view, corrections applied)
+//   lots_by_item  item \0 expiry(YYYYMMDD) \0 lot id -> ""   (product -> lots)
+//   lots_by_expiry expiry(YYYYMMDD) \0 lot id -> ""          (expiry window)
+// Genealogy lives in the Lot itself: `inputs` (backward edges, with
+// quantities) and `used_in` (forward edges).
+//
+// Thread-safety: ApplyLotsEvent runs on the projector thread; LotsQueries
+// methods are safe from any thread.
+#ifndef LOTLEDGER_SERVICES_LOTS_LOTS_PROJECTION_H_
+#define LOTLEDGER_SERVICES_LOTS_LOTS_PROJECTION_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "libs/eventlog/event_log.h"
+#include "libs/projection/projection_store.h"
+#include "lotledger/v1/events.pb.h"
+#include "lotledger/v1/lots.pb.h"
+
+namespace lotledger::lots {
+
+inline constexpr char kLotsTopic[] = "lotledger.lots.v1";
+
+std::vector<std::string> LotsColumnFamilies();
+
+absl::Status ApplyLotsEvent(const eventlog::Record& record,
+                            const v1::Event& event,
+                            projection::ProjectionStore::Batch& batch);
+
+class LotsQueries {
+ public:
+  explicit LotsQueries(const projection::ProjectionStore* store)
+      : store_(store) {}
+
+  absl::StatusOr<std::optional<v1::Lot>> FindLot(std::string_view lot_id) const;
+  absl::StatusOr<std::optional<v1::Product>> FindProduct(
+      std::string_view item) const;
+  // NotFound with the id when absent.
+  absl::StatusOr<v1::Lot> GetLot(std::string_view lot_id) const;
+  absl::StatusOr<v1::Product> GetProduct(std::string_view item) const;
+  absl::StatusOr<v1::ListLotsResponse> ListLots(
+      const v1::ListLotsRequest& request) const;
+  absl::StatusOr<v1::TraceResponse> Trace(
+      const v1::TraceRequest& request) const;
+
+ private:
+  const projection::ProjectionStore* store_;
+};
+
+}  // namespace lotledger::lots
+
+#endif  // LOTLEDGER_SERVICES_LOTS_LOTS_PROJECTION_H_

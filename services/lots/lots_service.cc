@@ -1,0 +1,303 @@
+#include "services/lots/lots_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "libs/common/ids.h"
+#include "libs/common/status_macros.h"
+#include "libs/domain/lots/decider.h"
+#include "libs/gs1/element_string.h"
+#include "libs/server/rpc.h"
+
+namespace lotledger::lots {
+namespace {
+
+constexpr char kService[] = "/lotledger.v1.LotsService/";
+
+std::string Method(const char* name) { return absl::StrCat(kService, name); }
+
+void ToTimestamp(absl::Time t, google::protobuf::Timestamp* ts) {
+  const int64_t us = absl::ToUnixMicros(t);
+  ts->set_seconds(us / 1000000);
+  ts->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
+}
+
+absl::Status RequireRequestId(const std::string& request_id) {
+  if (request_id.empty()) {
+    return absl::InvalidArgumentError(
+        "request_id: required (a unique id per command, reused on retry)");
+  }
+  if (request_id.size() > 128) {
+    return absl::InvalidArgumentError("request_id: at most 128 characters");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+command::ServiceSpec LotsServiceSpec(int32_t partitions) {
+  command::ServiceSpec spec;
+  spec.name = "lots";
+  spec.own_topic = kLotsTopic;
+  spec.partitions = partitions;
+  spec.column_families = LotsColumnFamilies();
+  spec.apply = ApplyLotsEvent;
+  return spec;
+}
+
+LotsServiceImpl::LotsServiceImpl(command::ServiceCore* core,
+                                 const server::Guard* guard,
+                                 const Clock* clock)
+    : core_(core), guard_(guard), clock_(clock), queries_(&core->store()) {}
+
+absl::Status LotsServiceImpl::WaitFor(const grpc::ServerContext& ctx,
+                                      const v1::ConsistencyToken& after) {
+  if (after.offsets().empty()) return absl::OkStatus();
+  return core_->projector().WaitFor(command::FromToken(after),
+                                    server::DeadlineOf(ctx));
+}
+
+absl::StatusOr<command::CommandResult> LotsServiceImpl::RunCommand(
+    const grpc::ServerContext& ctx, const server::Principal& principal,
+    const std::string& request_id, std::vector<std::string> aggregates,
+    v1::LotsCommand cmd) {
+  RETURN_IF_ERROR(RequireRequestId(request_id));
+  const absl::Time now = clock_->Now();
+  ToTimestamp(now, cmd.mutable_now());
+  command::CommandContext cc = server::MakeCommandContext(
+      ctx, principal, request_id, v1::ConsistencyToken(), now);
+  return core_->runner().Run(cc, std::move(aggregates), [&]() {
+    return DecideWithState(cmd);
+  });
+}
+
+absl::StatusOr<std::vector<v1::Event>> LotsServiceImpl::DecideWithState(
+    const v1::LotsCommand& cmd) const {
+  v1::LotsDecisionState state;
+  std::string item, lot_id;
+  if (cmd.has_define_product()) item = cmd.define_product().product().item();
+  if (cmd.has_create_lot()) {
+    item = cmd.create_lot().item();
+    lot_id = MakeLotId(cmd.create_lot().item(), cmd.create_lot().lot_number());
+    for (const v1::LotInput& in : cmd.create_lot().inputs()) {
+      ASSIGN_OR_RETURN(std::optional<v1::Lot> input, queries_.FindLot(in.lot_id()));
+      if (input.has_value()) (*state.mutable_inputs())[in.lot_id()] = *input;
+    }
+  }
+  if (cmd.has_correct_lot()) lot_id = cmd.correct_lot().lot_id();
+  if (!lot_id.empty()) {
+    ASSIGN_OR_RETURN(std::optional<v1::Lot> lot, queries_.FindLot(lot_id));
+    if (lot.has_value()) {
+      *state.mutable_lot() = *lot;
+      if (item.empty()) item = lot->item();
+    }
+  }
+  if (!item.empty()) {
+    ASSIGN_OR_RETURN(std::optional<v1::Product> product,
+                     queries_.FindProduct(item));
+    if (product.has_value()) *state.mutable_product() = *product;
+  }
+  return Decide(state, cmd);
+}
+
+grpc::Status LotsServiceImpl::DefineProduct(grpc::ServerContext* ctx,
+                                            const v1::DefineProductRequest* req,
+                                            v1::DefineProductResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("DefineProduct"),
+      [&](const server::Principal& p) -> absl::Status {
+        if (req->product().item().empty()) {
+          return absl::InvalidArgumentError("product.item: required");
+        }
+        v1::LotsCommand cmd;
+        *cmd.mutable_define_product() = *req;
+        ASSIGN_OR_RETURN(
+            command::CommandResult r,
+            RunCommand(*ctx, p, req->request_id(), {req->product().item()}, cmd));
+        ASSIGN_OR_RETURN(*resp->mutable_product(),
+                         queries_.GetProduct(req->product().item()));
+        *resp->mutable_token() = command::ToToken(r.token);
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status LotsServiceImpl::GetProduct(grpc::ServerContext* ctx,
+                                         const v1::GetProductRequest* req,
+                                         v1::GetProductResponse* resp) {
+  return server::Serve(*guard_, *ctx, Method("GetProduct"),
+                       [&](const server::Principal&) -> absl::Status {
+                         if (req->item().empty()) {
+                           return absl::InvalidArgumentError("item: required");
+                         }
+                         ASSIGN_OR_RETURN(*resp->mutable_product(),
+                                          queries_.GetProduct(req->item()));
+                         return absl::OkStatus();
+                       });
+}
+
+grpc::Status LotsServiceImpl::CreateLot(grpc::ServerContext* ctx,
+                                        const v1::CreateLotRequest* req,
+                                        v1::CreateLotResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("CreateLot"),
+      [&](const server::Principal& p) -> absl::Status {
+        if (req->item().empty()) return absl::InvalidArgumentError("item: required");
+        if (req->lot_number().empty()) {
+          return absl::InvalidArgumentError("lot_number: required");
+        }
+        const std::string lot_id = MakeLotId(req->item(), req->lot_number());
+        // The lot and every input lot it consumes are locked together, so
+        // two lots cannot both consume the last of a component.
+        std::vector<std::string> aggregates = {lot_id};
+        for (const v1::LotInput& in : req->inputs()) {
+          aggregates.push_back(in.lot_id());
+        }
+        v1::LotsCommand cmd;
+        *cmd.mutable_create_lot() = *req;
+        ASSIGN_OR_RETURN(command::CommandResult r,
+                         RunCommand(*ctx, p, req->request_id(),
+                                    std::move(aggregates), cmd));
+        ASSIGN_OR_RETURN(*resp->mutable_lot(), queries_.GetLot(lot_id));
+        *resp->mutable_token() = command::ToToken(r.token);
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status LotsServiceImpl::GetLot(grpc::ServerContext* ctx,
+                                     const v1::GetLotRequest* req,
+                                     v1::GetLotResponse* resp) {
+  return server::Serve(*guard_, *ctx, Method("GetLot"),
+                       [&](const server::Principal&) -> absl::Status {
+                         if (req->lot_id().empty()) {
+                           return absl::InvalidArgumentError("lot_id: required");
+                         }
+                         RETURN_IF_ERROR(WaitFor(*ctx, req->after()));
+                         ASSIGN_OR_RETURN(*resp->mutable_lot(),
+                                          queries_.GetLot(req->lot_id()));
+                         return absl::OkStatus();
+                       });
+}
+
+grpc::Status LotsServiceImpl::CorrectLot(grpc::ServerContext* ctx,
+                                         const v1::CorrectLotRequest* req,
+                                         v1::CorrectLotResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("CorrectLot"),
+      [&](const server::Principal& p) -> absl::Status {
+        if (req->lot_id().empty()) {
+          return absl::InvalidArgumentError("lot_id: required");
+        }
+        v1::LotsCommand cmd;
+        *cmd.mutable_correct_lot() = *req;
+        ASSIGN_OR_RETURN(
+            command::CommandResult r,
+            RunCommand(*ctx, p, req->request_id(), {req->lot_id()}, cmd));
+        ASSIGN_OR_RETURN(*resp->mutable_lot(), queries_.GetLot(req->lot_id()));
+        *resp->mutable_token() = command::ToToken(r.token);
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status LotsServiceImpl::ListLots(grpc::ServerContext* ctx,
+                                       const v1::ListLotsRequest* req,
+                                       v1::ListLotsResponse* resp) {
+  return server::Serve(*guard_, *ctx, Method("ListLots"),
+                       [&](const server::Principal&) -> absl::Status {
+                         RETURN_IF_ERROR(WaitFor(*ctx, req->after()));
+                         ASSIGN_OR_RETURN(*resp, queries_.ListLots(*req));
+                         return absl::OkStatus();
+                       });
+}
+
+grpc::Status LotsServiceImpl::Trace(grpc::ServerContext* ctx,
+                                    const v1::TraceRequest* req,
+                                    v1::TraceResponse* resp) {
+  return server::Serve(*guard_, *ctx, Method("Trace"),
+                       [&](const server::Principal&) -> absl::Status {
+                         RETURN_IF_ERROR(WaitFor(*ctx, req->after()));
+                         ASSIGN_OR_RETURN(*resp, queries_.Trace(*req));
+                         return absl::OkStatus();
+                       });
+}
+
+grpc::Status LotsServiceImpl::ResolveUdi(grpc::ServerContext* ctx,
+                                         const v1::ResolveUdiRequest* req,
+                                         v1::ResolveUdiResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("ResolveUdi"),
+      [&](const server::Principal&) -> absl::Status {
+        RETURN_IF_ERROR(WaitFor(*ctx, req->after()));
+        ASSIGN_OR_RETURN(*resp, ResolveScan(req->scan()));
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<v1::ResolveUdiResponse> LotsServiceImpl::ResolveScan(
+    std::string_view scan) const {
+  if (scan.empty()) return absl::InvalidArgumentError("scan: required");
+  gs1::ParseOptions options;
+  options.reference_year =
+      absl::ToCivilYear(clock_->Now(), absl::UTCTimeZone()).year();
+  absl::StatusOr<gs1::Udi> udi = gs1::ParseUdi(scan, options);
+  if (!udi.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("scan: ", udi.status().message()));
+  }
+  v1::ResolveUdiResponse out;
+  for (const gs1::Element& e : udi->elements) {
+    v1::UdiElement* o = out.add_elements();
+    o->set_ai(e.ai);
+    o->set_title(e.title);
+    o->set_value(e.value);
+  }
+  out.set_gtin(udi->gtin);
+  out.set_lot_number(udi->lot);
+  if (udi->gtin.empty()) {
+    return absl::InvalidArgumentError("scan: has no GTIN (AI 01)");
+  }
+  ASSIGN_OR_RETURN(std::optional<v1::Product> product,
+                   queries_.FindProduct(udi->gtin));
+  if (!product.has_value()) {
+    out.add_mismatches(absl::StrCat("GTIN ", udi->gtin, " is not a known product"));
+  }
+  if (udi->lot.empty()) {
+    out.add_mismatches("the scan has no lot number (AI 10)");
+    return out;
+  }
+  ASSIGN_OR_RETURN(std::optional<v1::Lot> lot,
+                   queries_.FindLot(MakeLotId(udi->gtin, udi->lot)));
+  if (!lot.has_value()) {
+    out.add_mismatches(absl::StrCat("lot ", udi->lot, " of GTIN ", udi->gtin,
+                                    " is not a known lot"));
+    return out;
+  }
+  auto date_text = [](int y, int m, int d) {
+    return absl::StrFormat("%04d-%02d-%02d", y, m, d);
+  };
+  if (udi->expiry.has_value()) {
+    const v1::Date& e = lot->expires_on();
+    if (udi->expiry->year != e.year() || udi->expiry->month != e.month() ||
+        udi->expiry->day != e.day()) {
+      out.add_mismatches(absl::StrCat(
+          "expiry on the label is ",
+          date_text(udi->expiry->year, udi->expiry->month, udi->expiry->day),
+          ", the lot's expiry is ", date_text(e.year(), e.month(), e.day())));
+    }
+  }
+  if (udi->produced.has_value()) {
+    const v1::Date& m = lot->manufactured_on();
+    if (udi->produced->year != m.year() || udi->produced->month != m.month() ||
+        udi->produced->day != m.day()) {
+      out.add_mismatches(absl::StrCat(
+          "production date on the label is ",
+          date_text(udi->produced->year, udi->produced->month,
+                    udi->produced->day),
+          ", the lot's manufacture date is ",
+          date_text(m.year(), m.month(), m.day())));
+    }
+  }
+  *out.mutable_lot() = *std::move(lot);
+  return out;
+}
+
+}  // namespace lotledger::lots

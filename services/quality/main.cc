@@ -1,0 +1,6 @@
+// quality-service: the quality service alone, normally on Kafka.
+#include "services/host/host.h"
+
+int main(int argc, char** argv) {
+  return lotledger::RunHost(argc, argv, "quality-service", {"quality"}, "kafka");
+}

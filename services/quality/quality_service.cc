@@ -1,0 +1,299 @@
+#include "services/quality/quality_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "libs/common/ids.h"
+#include "libs/common/status_macros.h"
+#include "libs/domain/quality/decider.h"
+#include "libs/server/rpc.h"
+#include "services/lots/lots_projection.h"
+
+namespace lotledger::quality {
+namespace {
+
+constexpr char kQualityLots[] = "quality_lots";
+constexpr char kProducts[] = "products";
+constexpr char kByDisposition[] = "by_disposition";
+
+std::string Method(const char* name) {
+  return absl::StrCat("/lotledger.v1.QualityService/", name);
+}
+
+void ToTimestamp(absl::Time t, google::protobuf::Timestamp* ts) {
+  const int64_t us = absl::ToUnixMicros(t);
+  ts->set_seconds(us / 1000000);
+  ts->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
+}
+
+std::string DispositionKey(v1::Disposition d, std::string_view lot_id) {
+  return absl::StrCat(absl::StrFormat("%02d", static_cast<int>(d)),
+                      std::string(1, '\0'), Sv(lot_id));
+}
+
+template <typename Message>
+absl::StatusOr<std::optional<Message>> ParseStored(
+    const absl::StatusOr<std::optional<std::string>>& stored) {
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) return std::optional<Message>();
+  Message m;
+  if (!m.ParseFromString(**stored)) {
+    return absl::DataLossError("stored quality state cannot be decoded");
+  }
+  return std::optional<Message>(std::move(m));
+}
+
+v1::QualityRecord ToRecord(const v1::QualityLotState& s) {
+  v1::QualityRecord r;
+  r.set_lot_id(s.lot_id());
+  r.set_disposition(s.disposition());
+  *r.mutable_disposition_since() = s.disposition_since();
+  *r.mutable_inspections() = s.inspections();
+  *r.mutable_signatures() = s.signatures();
+  return r;
+}
+
+absl::Status RequireRequestId(const std::string& id) {
+  if (id.empty()) {
+    return absl::InvalidArgumentError(
+        "request_id: required (a unique id per command, reused on retry)");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+command::ServiceSpec QualityServiceSpec(int32_t partitions) {
+  command::ServiceSpec spec;
+  spec.name = "quality";
+  spec.own_topic = kQualityTopic;
+  spec.partitions = partitions;
+  spec.input_topics = {lots::kLotsTopic};
+  spec.column_families = {kQualityLots, kProducts, kByDisposition};
+  spec.apply = ApplyQualityEvent;
+  return spec;
+}
+
+absl::Status ApplyQualityEvent(const eventlog::Record& /*record*/,
+                               const v1::Event& event,
+                               projection::ProjectionStore::Batch& batch) {
+  if (event.has_product_defined()) {
+    const v1::Product& p = event.product_defined().product();
+    batch.Put(kProducts, p.item(), p.SerializeAsString());
+    return absl::OkStatus();
+  }
+  if (!event.has_lot_created() && !event.has_inspection_recorded() &&
+      !event.has_disposition_changed()) {
+    return absl::OkStatus();  // nothing quality needs
+  }
+  const std::string& lot_id = event.aggregate_id();
+  ASSIGN_OR_RETURN(std::optional<v1::QualityLotState> before,
+                   ParseStored<v1::QualityLotState>(batch.Get(kQualityLots, lot_id)));
+  v1::QualityLotState state = before.value_or(v1::QualityLotState());
+  if (!before.has_value()) state.set_lot_id(lot_id);
+  Evolve(state, event);
+  if (before.has_value()) {
+    batch.Delete(kByDisposition, DispositionKey(before->disposition(), lot_id));
+  }
+  batch.Put(kByDisposition, DispositionKey(state.disposition(), lot_id), "");
+  batch.Put(kQualityLots, lot_id, state.SerializeAsString());
+  return absl::OkStatus();
+}
+
+QualityServiceImpl::QualityServiceImpl(command::ServiceCore* core,
+                                       const server::Guard* guard,
+                                       const Clock* clock)
+    : core_(core), guard_(guard), clock_(clock) {}
+
+absl::StatusOr<std::optional<v1::QualityLotState>> QualityServiceImpl::FindLot(
+    std::string_view lot_id) const {
+  return ParseStored<v1::QualityLotState>(core_->store().Get(kQualityLots, lot_id));
+}
+
+absl::StatusOr<v1::QualityRecord> QualityServiceImpl::GetRecord(
+    std::string_view lot_id) const {
+  ASSIGN_OR_RETURN(std::optional<v1::QualityLotState> s, FindLot(lot_id));
+  if (!s.has_value() || !s->exists()) {
+    return absl::NotFoundError(absl::StrCat("lot ", Sv(lot_id), " does not exist"));
+  }
+  return ToRecord(*s);
+}
+
+absl::StatusOr<v1::QualityDecisionState> QualityServiceImpl::LoadState(
+    const std::string& lot_id) const {
+  v1::QualityDecisionState state;
+  ASSIGN_OR_RETURN(std::optional<v1::QualityLotState> lot, FindLot(lot_id));
+  if (lot.has_value()) *state.mutable_lot() = *lot;
+  state.mutable_lot()->set_lot_id(lot_id);
+  if (lot.has_value() && !lot->item().empty()) {
+    ASSIGN_OR_RETURN(std::optional<v1::Product> product,
+                     ParseStored<v1::Product>(core_->store().Get(kProducts, lot->item())));
+    if (product.has_value()) {
+      state.mutable_lot()->set_require_released_components(
+          product->policy().require_released_components());
+    }
+  }
+  for (const std::string& c : state.lot().component_lot_ids()) {
+    ASSIGN_OR_RETURN(std::optional<v1::QualityLotState> comp, FindLot(c));
+    if (comp.has_value()) (*state.mutable_components())[c] = *comp;
+  }
+  return state;
+}
+
+absl::StatusOr<v1::Signature> QualityServiceImpl::Sign(
+    const v1::SignatureRequest& req, absl::Time now,
+    server::Principal* signer) const {
+  ASSIGN_OR_RETURN(*signer,
+                   guard_->VerifyCredential(req.credential(), now, kSignatureMaxAge));
+  v1::Signature sig;
+  sig.set_signer(signer->name);
+  sig.set_meaning(req.meaning());
+  sig.set_reason(req.reason());
+  ToTimestamp(now, sig.mutable_signed_at());
+  sig.set_authentication(absl::StrCat(
+      signer->auth_method, " auth_time=", absl::FormatTime(signer->auth_time)));
+  return sig;
+}
+
+absl::StatusOr<command::CommandResult> QualityServiceImpl::RunCommand(
+    const grpc::ServerContext& ctx, const server::Principal& principal,
+    const std::string& request_id, const v1::ConsistencyToken& after,
+    const std::string& lot_id, v1::QualityCommand cmd) {
+  RETURN_IF_ERROR(RequireRequestId(request_id));
+  if (lot_id.empty()) return absl::InvalidArgumentError("lot_id: required");
+  const absl::Time now = clock_->Now();
+  ToTimestamp(now, cmd.mutable_now());
+  cmd.set_actor(principal.name);
+  for (const std::string& r : principal.roles) cmd.add_actor_roles(r);
+  command::CommandContext cc =
+      server::MakeCommandContext(ctx, principal, request_id, after, now);
+  return core_->runner().Run(cc, {lot_id}, [&]() -> absl::StatusOr<std::vector<v1::Event>> {
+    ASSIGN_OR_RETURN(v1::QualityDecisionState state, LoadState(lot_id));
+    return Decide(state, cmd);
+  });
+}
+
+grpc::Status QualityServiceImpl::RecordInspection(
+    grpc::ServerContext* ctx, const v1::RecordInspectionRequest* req,
+    v1::RecordInspectionResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("RecordInspection"),
+      [&](const server::Principal& p) -> absl::Status {
+        v1::QualityCommand cmd;
+        *cmd.mutable_record_inspection() = *req;
+        if (req->inspection_id().empty()) {
+          // Derived from the request id, so a retry names the same inspection.
+          cmd.mutable_record_inspection()->set_inspection_id(
+              absl::StrCat("INS-", req->request_id()));
+        }
+        ASSIGN_OR_RETURN(command::CommandResult r,
+                         RunCommand(*ctx, p, req->request_id(), req->after(),
+                                    req->lot_id(), std::move(cmd)));
+        ASSIGN_OR_RETURN(*resp->mutable_record(), GetRecord(req->lot_id()));
+        *resp->mutable_token() = command::ToToken(r.token);
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status QualityServiceImpl::ChangeDisposition(
+    grpc::ServerContext* ctx, const v1::ChangeDispositionRequest* req,
+    v1::ChangeDispositionResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("ChangeDisposition"),
+      [&](const server::Principal& p) -> absl::Status {
+        if (req->to() != v1::DISPOSITION_RELEASED &&
+            req->to() != v1::DISPOSITION_ON_HOLD &&
+            req->to() != v1::DISPOSITION_REJECTED) {
+          return absl::InvalidArgumentError(
+              "to: must be DISPOSITION_RELEASED, DISPOSITION_ON_HOLD or "
+              "DISPOSITION_REJECTED");
+        }
+        const absl::Time now = clock_->Now();
+        v1::QualityCommand cmd;
+        *cmd.mutable_change_disposition() = *req;
+        // Part 11: the signature credential must be the caller's own,
+        // freshly re-authenticated; it never travels into the event.
+        server::Principal signer;
+        ASSIGN_OR_RETURN(*cmd.mutable_signature(), Sign(req->signature(), now, &signer));
+        if (signer.name != p.name) {
+          return absl::PermissionDeniedError(absl::StrCat(
+              "signature.credential: belongs to ", signer.name, ", not to the caller ",
+              p.name, "; a person signs only for themselves"));
+        }
+        if (req->has_deviation()) {
+          server::Principal approver;
+          ASSIGN_OR_RETURN(*cmd.mutable_deviation_approval(),
+                           Sign(req->deviation().approval(), now, &approver));
+          for (const std::string& r : approver.roles) {
+            cmd.add_deviation_approver_roles(r);
+          }
+        }
+        cmd.mutable_change_disposition()->mutable_signature()->clear_credential();
+        cmd.mutable_change_disposition()
+            ->mutable_deviation()
+            ->mutable_approval()
+            ->clear_credential();
+        if (!req->has_deviation()) cmd.mutable_change_disposition()->clear_deviation();
+        ASSIGN_OR_RETURN(command::CommandResult r,
+                         RunCommand(*ctx, p, req->request_id(), req->after(),
+                                    req->lot_id(), std::move(cmd)));
+        ASSIGN_OR_RETURN(*resp->mutable_record(), GetRecord(req->lot_id()));
+        *resp->mutable_token() = command::ToToken(r.token);
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status QualityServiceImpl::GetQualityRecord(
+    grpc::ServerContext* ctx, const v1::GetQualityRecordRequest* req,
+    v1::GetQualityRecordResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("GetQualityRecord"),
+      [&](const server::Principal&) -> absl::Status {
+        if (req->lot_id().empty()) return absl::InvalidArgumentError("lot_id: required");
+        if (!req->after().offsets().empty()) {
+          RETURN_IF_ERROR(core_->projector().WaitFor(
+              command::FromToken(req->after()), server::DeadlineOf(*ctx)));
+        }
+        ASSIGN_OR_RETURN(*resp->mutable_record(), GetRecord(req->lot_id()));
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status QualityServiceImpl::ListLotsByDisposition(
+    grpc::ServerContext* ctx, const v1::ListLotsByDispositionRequest* req,
+    v1::ListLotsByDispositionResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("ListLotsByDisposition"),
+      [&](const server::Principal&) -> absl::Status {
+        const int page_size = req->page_size() == 0 ? 100 : req->page_size();
+        if (page_size < 1 || page_size > 1000) {
+          return absl::InvalidArgumentError("page_size: must be 1..1000");
+        }
+        if (!req->after().offsets().empty()) {
+          RETURN_IF_ERROR(core_->projector().WaitFor(
+              command::FromToken(req->after()), server::DeadlineOf(*ctx)));
+        }
+        const std::string prefix = DispositionKey(req->disposition(), "");
+        absl::Status inner;
+        std::string last;
+        RETURN_IF_ERROR(core_->store().Scan(
+            kByDisposition, prefix, req->page_token(),
+            [&](std::string_view key, std::string_view) {
+              if (resp->records_size() == page_size) {
+                resp->set_next_page_token(last);
+                return false;
+              }
+              absl::StatusOr<v1::QualityRecord> rec =
+                  GetRecord(key.substr(prefix.size()));
+              if (!rec.ok()) {
+                inner = rec.status();
+                return false;
+              }
+              *resp->add_records() = *std::move(rec);
+              last.assign(key);
+              return true;
+            }));
+        return inner;
+      });
+}
+
+}  // namespace lotledger::quality

@@ -727,37 +727,21 @@ absl::StatusOr<std::vector<Position>> KafkaEventLog::AppendTransaction(
   RETURN_IF_ERROR(clients_->PartitionCount(topic, deadline).status());
   RETURN_IF_ERROR(EnsureTransactionsInitialized(deadline));
 
-  // A previous append may have left a transaction we could not abort then
-  // (broker unreachable); librdkafka refuses to begin another before it.
-  if (txn_needs_abort_) {
-    if (rd_kafka_error_t* error =
-            rd_kafka_abort_transaction(rk, RemainingMs(deadline));
-        error != nullptr) {
-      return KafkaError(error, absl::StrCat("append to ", topic,
-                                            ": abort earlier transaction"));
-    }
-    txn_needs_abort_ = false;
-  }
+  // A previous append may have left its transaction unfinished (broker
+  // unreachable); librdkafka refuses to begin another before it ends.
+  RETURN_IF_ERROR(FinishPendingTransaction(topic, deadline));
 
   if (rd_kafka_error_t* error = rd_kafka_begin_transaction(rk);
       error != nullptr) {
     return KafkaError(error, absl::StrCat("append to ", topic, ": begin"));
   }
-  txn_needs_abort_ = true;  // until committed or aborted
+  unfinished_ = Unfinished::kAbort;  // until committed or aborted
 
-  // Ends a failed transaction so the next append starts clean. The records
-  // were never committed, so read_committed readers never see them.
-  auto abort = [&](absl::Status cause) {
-    rd_kafka_error_t* error =
-        rd_kafka_abort_transaction(rk, std::max(RemainingMs(deadline), 1000));
+  auto fail = [&](absl::Status cause) {
     std::string message =
         absl::StrCat("append to ", topic, ": ", cause.message());
-    if (error != nullptr) {
-      absl::StrAppend(&message, "; abort: ", rd_kafka_error_string(error));
-      rd_kafka_error_destroy(error);
-    } else {
-      txn_needs_abort_ = false;
-    }
+    const absl::Status aborted = AbortTransaction(deadline);
+    if (!aborted.ok()) absl::StrAppend(&message, "; ", aborted.message());
     return absl::Status(cause.code(), message);
   };
 
@@ -765,7 +749,7 @@ absl::StatusOr<std::vector<Position>> KafkaEventLog::AppendTransaction(
   deliveries.reserve(records.size());
   for (const OutgoingRecord& record : records) {
     absl::StatusOr<std::shared_ptr<Delivery>> d = Produce(rk, topic, record);
-    if (!d.ok()) return abort(d.status());
+    if (!d.ok()) return fail(d.status());
     deliveries.push_back(*std::move(d));
   }
 
@@ -775,12 +759,7 @@ absl::StatusOr<std::vector<Position>> KafkaEventLog::AppendTransaction(
     const bool requires_abort = rd_kafka_error_txn_requires_abort(error);
     const bool fatal_error = rd_kafka_error_is_fatal(error);
     absl::Status cause = KafkaError(error, "commit");
-    if (fatal_error) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "append to ", topic, ": ", cause.message(),
-          "; this writer was fenced by a newer one with transactional.id ",
-          options_.transactional_id, " (nothing of this append is visible)"));
-    }
+    if (fatal_error) return Fenced(topic, cause);
     if (requires_abort) {
       // A failed delivery names the cause better than the commit does.
       for (const auto& d : deliveries) {
@@ -790,16 +769,18 @@ absl::StatusOr<std::vector<Position>> KafkaEventLog::AppendTransaction(
           break;
         }
       }
-      return abort(cause);
+      return fail(cause);
     }
-    // Timed out: the commit may still complete. Aborting now either wins
-    // (nothing visible) or fails because the commit went through; either
-    // way the caller sees Unavailable and retries with its request id.
-    return abort(absl::UnavailableError(
-        absl::StrCat(cause.message(), "; outcome unknown")));
+    // Timed out. librdkafka allows only to resume the commit, which the
+    // next append does first; until then the outcome is unknown and the
+    // caller retries with its request id.
+    unfinished_ = Unfinished::kCommit;
+    return absl::UnavailableError(
+        absl::StrCat("append to ", topic, ": ", cause.message(),
+                     "; the commit may still complete"));
   }
+  unfinished_ = Unfinished::kNone;
 
-  txn_needs_abort_ = false;
   std::vector<Position> positions;
   positions.reserve(deliveries.size());
   for (const auto& d : deliveries) {
@@ -808,6 +789,65 @@ absl::StatusOr<std::vector<Position>> KafkaEventLog::AppendTransaction(
     positions.push_back(p);
   }
   return positions;
+}
+
+absl::Status KafkaEventLog::AbortTransaction(absl::Time deadline) {
+  // At least a second: an abort that cannot even start leaves the producer
+  // stuck until the next append retries it.
+  rd_kafka_error_t* error = rd_kafka_abort_transaction(
+      clients_->txn_producer.rk, std::max(RemainingMs(deadline), 1000));
+  if (error != nullptr) return KafkaError(error, "abort");
+  unfinished_ = Unfinished::kNone;
+  return absl::OkStatus();
+}
+
+absl::Status KafkaEventLog::FinishPendingTransaction(const std::string& topic,
+                                                     absl::Time deadline) {
+  switch (unfinished_) {
+    case Unfinished::kNone:
+      return absl::OkStatus();
+    case Unfinished::kAbort:
+      if (absl::Status s = AbortTransaction(deadline); !s.ok()) {
+        return absl::Status(
+            s.code(), absl::StrCat("append to ", topic,
+                                   ": ending an earlier failed transaction: ",
+                                   s.message()));
+      }
+      return absl::OkStatus();
+    case Unfinished::kCommit:
+      break;
+  }
+  rd_kafka_error_t* error = rd_kafka_commit_transaction(
+      clients_->txn_producer.rk, RemainingMs(deadline));
+  if (error == nullptr) {
+    unfinished_ = Unfinished::kNone;
+    return absl::OkStatus();
+  }
+  const bool requires_abort = rd_kafka_error_txn_requires_abort(error);
+  const bool fatal_error = rd_kafka_error_is_fatal(error);
+  absl::Status cause = KafkaError(error, "resuming an earlier commit");
+  if (fatal_error) return Fenced(topic, cause);
+  if (requires_abort) {
+    unfinished_ = Unfinished::kAbort;
+    if (absl::Status s = AbortTransaction(deadline); !s.ok()) {
+      return absl::Status(
+          s.code(), absl::StrCat("append to ", topic, ": ", cause.message(),
+                                 "; ", s.message()));
+    }
+    return absl::OkStatus();
+  }
+  return absl::Status(cause.code(),
+                      absl::StrCat("append to ", topic, ": ", cause.message()));
+}
+
+absl::Status KafkaEventLog::Fenced(const std::string& topic,
+                                   const absl::Status& cause) const {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "append to ", topic, ": ", cause.message(),
+      "; this writer was fenced by a newer one with transactional.id ",
+      options_.transactional_id,
+      " (nothing of this append is visible). Create a new KafkaEventLog to "
+      "write again"));
 }
 
 absl::StatusOr<int64_t> KafkaEventLog::EndOffset(std::string_view topic_view,
@@ -821,16 +861,40 @@ absl::StatusOr<int64_t> KafkaEventLog::EndOffset(std::string_view topic_view,
                                             " has no partition ", partition,
                                             " (it has ", count, ")"));
   }
-  int64_t low = 0;
-  int64_t high = 0;
-  const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-      clients_->producer.rk, topic.c_str(), partition, &low, &high,
-      RemainingMs(deadline));
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return KafkaError(err,
+  // librdkafka 2.0.2's query_watermark_offsets can block far past its
+  // timeout when the partition leader is down (it waits for the reply
+  // without a deadline). Run it on its own thread so EndOffset keeps its
+  // bound; the thread keeps the clients alive until librdkafka gives up.
+  struct Query {
+    absl::Mutex mu;
+    bool done ABSL_GUARDED_BY(mu) = false;
+    rd_kafka_resp_err_t err ABSL_GUARDED_BY(mu) = RD_KAFKA_RESP_ERR_NO_ERROR;
+    int64_t high ABSL_GUARDED_BY(mu) = 0;
+  };
+  auto query = std::make_shared<Query>();
+  std::thread([clients = clients_, query, topic, partition,
+               timeout_ms = RemainingMs(deadline)] {
+    int64_t low = 0;
+    int64_t high = 0;
+    const rd_kafka_resp_err_t err =
+        rd_kafka_query_watermark_offsets(clients->producer.rk, topic.c_str(),
+                                         partition, &low, &high, timeout_ms);
+    absl::MutexLock lock(&query->mu);
+    query->done = true;
+    query->err = err;
+    query->high = high;
+  }).detach();
+  absl::MutexLock lock(&query->mu);
+  if (!query->mu.AwaitWithDeadline(absl::Condition(&query->done),
+                                   deadline + kTimerSlack)) {
+    return absl::UnavailableError(absl::StrCat(
+        "end offset of ", topic, "/", partition, ": no answer in time"));
+  }
+  if (query->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return KafkaError(query->err,
                       absl::StrCat("end offset of ", topic, "/", partition));
   }
-  return high;
+  return query->high;
 }
 
 absl::StatusOr<std::unique_ptr<LogReader>> KafkaEventLog::OpenReader(

@@ -112,19 +112,30 @@ class KafkaEventLog final : public EventLog {
 
   absl::Status EnsureTransactionsInitialized(absl::Time deadline)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(txn_mu_);
+  absl::Status AbortTransaction(absl::Time deadline)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(txn_mu_);
+  absl::Status FinishPendingTransaction(const std::string& topic,
+                                        absl::Time deadline)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(txn_mu_);
+  absl::Status Fenced(const std::string& topic,
+                      const absl::Status& cause) const;
   absl::StatusOr<std::vector<Position>> AppendOne(std::string_view topic,
                                                   OutgoingRecord record);
   absl::StatusOr<std::vector<Position>> AppendTransaction(
       std::string_view topic, std::vector<OutgoingRecord> records);
 
   const KafkaOptions options_;
-  const std::unique_ptr<Clients> clients_;
+  // Shared with helper threads that may outlive a call (EndOffset).
+  const std::shared_ptr<Clients> clients_;
 
   // One transaction at a time per transactional producer.
   absl::Mutex txn_mu_;
   bool txn_initialized_ ABSL_GUARDED_BY(txn_mu_) = false;
-  // A transaction was begun and neither committed nor aborted yet.
-  bool txn_needs_abort_ ABSL_GUARDED_BY(txn_mu_) = false;
+  // A transaction that an earlier append could not end in time (broker
+  // unreachable): librdkafka then lets it only be aborted or, after a
+  // commit timed out, committed again.
+  enum class Unfinished { kNone, kAbort, kCommit };
+  Unfinished unfinished_ ABSL_GUARDED_BY(txn_mu_) = Unfinished::kNone;
 };
 
 }  // namespace lotledger::eventlog

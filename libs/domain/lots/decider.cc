@@ -1,0 +1,629 @@
+#include "libs/domain/lots/decider.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "libs/common/check.h"
+#include "libs/common/ids.h"
+#include "libs/common/status_macros.h"
+#include "libs/domain/lots/dates.h"
+#include "libs/gs1/element_string.h"
+
+namespace lotledger::lots {
+namespace {
+
+using google::protobuf::util::MessageDifferencer;
+
+// GS1 AI (10) BATCH/LOT: up to 20 characters of CSET 82 (General
+// Specifications 7.11, figure 7.11-1).
+constexpr int kMaxLotNumberLength = 20;
+constexpr int kMaxItemCodeLength = 40;
+
+bool IsCset82(char c) {
+  if (absl::ascii_isalnum(static_cast<unsigned char>(c))) return true;
+  static constexpr absl::string_view kPunct = "!\"%&'()*+,-./:;<=>?_";
+  return kPunct.find(c) != absl::string_view::npos;
+}
+
+bool IsItemCode(absl::string_view item) {
+  if (item.empty() || item.size() > kMaxItemCodeLength) return false;
+  return std::all_of(item.begin(), item.end(), [](char c) {
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+           c == '_' || c == '-';
+  });
+}
+
+bool IsBlank(absl::string_view s) {
+  return absl::StripAsciiWhitespace(s).empty();
+}
+
+template <typename... Args>
+absl::Status Invalid(const Args&... args) {
+  return absl::InvalidArgumentError(absl::StrCat(args...));
+}
+
+template <typename... Args>
+absl::Status Refuse(const Args&... args) {
+  return absl::FailedPreconditionError(absl::StrCat(args...));
+}
+
+std::string FormatQuantity(int64_t amount, absl::string_view uom) {
+  return absl::StrCat(amount, " ", uom);
+}
+std::string FormatQuantity(const v1::Quantity& q) {
+  return FormatQuantity(q.amount(), q.uom());
+}
+
+// Why `item` is not a GTIN-14, for a person ("check digit is 3, expected
+// 2"), or empty when it is one.
+std::string WhyNotGtin14(const std::string& item) {
+  if (gs1::IsValidGtin14(item)) return "";
+  const bool digits = std::all_of(item.begin(), item.end(), [](char c) {
+    return absl::ascii_isdigit(static_cast<unsigned char>(c));
+  });
+  if (item.size() != 14 || !digits) return "it is not 14 digits";
+  return absl::StrCat("its check digit is ", item.substr(13), ", expected ",
+                      gs1::CheckDigit(std::string_view(item).substr(0, 13)));
+}
+
+std::string ProductWord(const v1::Product& product) {
+  return product.kind() == v1::ITEM_KIND_FINISHED_DEVICE ? "product" : "item";
+}
+
+// ---- Correctable fields ---------------------------------------------------
+// One place knows how each correctable field reads and writes, so Decide
+// (old value, validation) and Evolve (apply) cannot disagree.
+
+constexpr absl::string_view kCorrectableFields[] = {
+    "expires_on",       "manufactured_on", "quantity",    "site",
+    "production_order", "supplier",        "supplier_lot"};
+
+bool IsCorrectable(absl::string_view field) {
+  return std::find(std::begin(kCorrectableFields), std::end(kCorrectableFields),
+                   field) != std::end(kCorrectableFields);
+}
+
+std::string CurrentValue(const v1::Lot& lot, absl::string_view field) {
+  if (field == "expires_on") return FormatDate(lot.expires_on());
+  if (field == "manufactured_on") return FormatDate(lot.manufactured_on());
+  if (field == "quantity") return absl::StrCat(lot.quantity().amount());
+  if (field == "site") return lot.site();
+  if (field == "production_order") return lot.production_order();
+  if (field == "supplier") return lot.supplier();
+  if (field == "supplier_lot") return lot.supplier_lot();
+  return "";
+}
+
+// Sets `field` from its canonical text. Total: a value that does not parse
+// (never produced by Decide) leaves the field as it is.
+void SetValue(v1::Lot& lot, absl::string_view field, const std::string& value) {
+  if (field == "expires_on" || field == "manufactured_on") {
+    absl::StatusOr<v1::Date> date = ParseDate(value);
+    if (!date.ok()) return;
+    if (field == "manufactured_on") {
+      *lot.mutable_manufactured_on() = *date;
+    } else {
+      *lot.mutable_expires_on() = *date;
+      lot.set_expiry_source(v1::EXPIRY_SOURCE_GIVEN);
+      lot.clear_expiry_set_by_lot_id();
+    }
+  } else if (field == "quantity") {
+    int64_t amount = 0;
+    if (absl::SimpleAtoi(value, &amount)) {
+      lot.mutable_quantity()->set_amount(amount);
+    }
+  } else if (field == "site") {
+    lot.set_site(value);
+  } else if (field == "production_order") {
+    lot.set_production_order(value);
+  } else if (field == "supplier") {
+    lot.set_supplier(value);
+  } else if (field == "supplier_lot") {
+    lot.set_supplier_lot(value);
+  }
+}
+
+// The lot as it was created: corrections undone, newest first.
+v1::Lot AsCreated(const v1::Lot& lot) {
+  v1::Lot original = lot;
+  for (int i = lot.corrections_size() - 1; i >= 0; --i) {
+    const v1::LotCorrected& c = lot.corrections(i).correction();
+    SetValue(original, c.field(), c.old_value());
+  }
+  return original;
+}
+
+v1::Event NewEvent(absl::string_view aggregate_id) {
+  v1::Event event;
+  event.set_aggregate_id(std::string(aggregate_id));
+  return event;
+}
+
+// ---- DefineProduct --------------------------------------------------------
+
+absl::StatusOr<std::vector<v1::Event>> DecideDefineProduct(
+    const v1::LotsDecisionState& state, const v1::DefineProductRequest& req) {
+  if (!req.has_product()) return Invalid("define_product.product: required");
+  if (absl::Status s = ValidateProduct(req.product()); !s.ok()) {
+    return Invalid("define_product.", s.message());
+  }
+  v1::Product product = req.product();
+  // Alerts fire from the longest horizon down; one canonical order also
+  // makes "same thresholds, other order" an identical redefinition.
+  if (product.has_policy()) {
+    auto* thresholds =
+        product.mutable_policy()->mutable_alert_thresholds_days();
+    std::sort(thresholds->begin(), thresholds->end(), std::greater<int32_t>());
+  }
+  if (state.has_product() && state.product().item() == product.item() &&
+      MessageDifferencer::Equals(state.product(), product)) {
+    return std::vector<v1::Event>();
+  }
+  v1::Event event = NewEvent(product.item());
+  *event.mutable_product_defined()->mutable_product() = std::move(product);
+  return std::vector<v1::Event>{std::move(event)};
+}
+
+// ---- CreateLot --------------------------------------------------------------
+
+absl::Status ValidateCreateLotShape(const v1::CreateLotRequest& req,
+                                    const std::string& lot_id) {
+  if (req.item().empty()) return Invalid("create_lot.item: required");
+  const std::string& number = req.lot_number();
+  if (number.empty()) return Invalid("create_lot.lot_number: required");
+  if (number.size() > kMaxLotNumberLength) {
+    return Invalid("create_lot.lot_number: ", number.size(),
+                   " characters, at most ", kMaxLotNumberLength);
+  }
+  for (size_t i = 0; i < number.size(); ++i) {
+    if (!IsCset82(number[i])) {
+      return Invalid(
+          "create_lot.lot_number: character '", number.substr(i, 1),
+          "' at position ", i + 1,
+          " is not allowed; a GS1 lot number (AI 10) uses only letters, "
+          "digits and !\"%&'()*+,-./:;<=>?_");
+    }
+  }
+  if (!req.has_manufactured_on()) {
+    return Invalid("create_lot.manufactured_on: required");
+  }
+  if (!IsValidDate(req.manufactured_on())) {
+    return Invalid(
+        "create_lot.manufactured_on: ", FormatDate(req.manufactured_on()),
+        " is not a calendar date");
+  }
+  if (req.has_expires_on()) {
+    if (!IsValidDate(req.expires_on())) {
+      return Invalid("create_lot.expires_on: ", FormatDate(req.expires_on()),
+                     " is not a calendar date");
+    }
+    if (CompareDates(req.expires_on(), req.manufactured_on()) <= 0) {
+      return Invalid("create_lot.expires_on: ", FormatDate(req.expires_on()),
+                     " is not after the manufacture date ",
+                     FormatDate(req.manufactured_on()));
+    }
+  }
+  if (req.quantity().amount() <= 0) {
+    return Invalid("create_lot.quantity.amount: must be positive, got ",
+                   req.quantity().amount());
+  }
+  if (req.quantity().uom().empty()) {
+    return Invalid("create_lot.quantity.uom: required");
+  }
+  std::set<std::string> seen;
+  for (int i = 0; i < req.inputs_size(); ++i) {
+    const v1::LotInput& in = req.inputs(i);
+    const std::string field = absl::StrCat("create_lot.inputs[", i, "]");
+    if (in.lot_id().empty()) return Invalid(field, ".lot_id: required");
+    if (in.lot_id() == lot_id) {
+      return Invalid(field, ".lot_id: lot ", lot_id, " cannot consume itself");
+    }
+    if (!seen.insert(in.lot_id()).second) {
+      return Invalid(field, ".lot_id: component lot ", in.lot_id(),
+                     " is listed twice; give its total quantity once");
+    }
+    if (in.quantity().amount() <= 0) {
+      return Invalid(field, ".quantity.amount: must be positive, got ",
+                     in.quantity().amount());
+    }
+    if (in.quantity().uom().empty()) {
+      return Invalid(field, ".quantity.uom: required");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The first way the existing lot differs from what `req` would create, or
+// empty when `req` is a repeat of its creation.
+std::string DifferenceFromExisting(const v1::Lot& existing,
+                                   const v1::CreateLotRequest& req) {
+  const v1::Lot created = AsCreated(existing);
+  v1::Lot requested;
+  *requested.mutable_manufactured_on() = req.manufactured_on();
+  *requested.mutable_expires_on() = req.expires_on();
+  *requested.mutable_quantity() = req.quantity();
+  requested.set_site(req.site());
+  requested.set_production_order(req.production_order());
+  requested.set_supplier(req.supplier());
+  requested.set_supplier_lot(req.supplier_lot());
+  for (absl::string_view field : kCorrectableFields) {
+    // Without a given expiry the request asks for the computed one, which
+    // the existing lot already has.
+    if (field == "expires_on" && !req.has_expires_on()) continue;
+    const std::string was = CurrentValue(created, field);
+    const std::string now = CurrentValue(requested, field);
+    if (was != now) {
+      return absl::StrCat(field, " (", was.empty() ? "empty" : was,
+                          ", this request says ", now.empty() ? "empty" : now,
+                          ")");
+    }
+  }
+  if (created.quantity().uom() != req.quantity().uom()) {
+    return absl::StrCat("unit (", created.quantity().uom(),
+                        ", this request says ", req.quantity().uom(), ")");
+  }
+  bool same_inputs = created.inputs_size() == req.inputs_size();
+  for (int i = 0; same_inputs && i < req.inputs_size(); ++i) {
+    same_inputs = MessageDifferencer::Equals(created.inputs(i), req.inputs(i));
+  }
+  if (!same_inputs) return "list of component lots";
+  return "";
+}
+
+absl::StatusOr<std::vector<v1::Event>> DecideCreateLot(
+    const v1::LotsDecisionState& state, const v1::CreateLotRequest& req) {
+  const std::string lot_id = MakeLotId(req.item(), req.lot_number());
+  RETURN_IF_ERROR(ValidateCreateLotShape(req, lot_id));
+
+  if (state.has_lot() && !state.lot().lot_id().empty()) {
+    const std::string diff = DifferenceFromExisting(state.lot(), req);
+    if (diff.empty()) return std::vector<v1::Event>();  // a repeat
+    return Refuse("lot ", lot_id, " already exists with a different ", diff);
+  }
+  if (!state.has_product() || state.product().item() != req.item()) {
+    return Refuse("item ", req.item(),
+                  " is not defined; define the product before creating lot ",
+                  lot_id);
+  }
+  const v1::Product& product = state.product();
+  if (req.quantity().uom() != product.uom()) {
+    return Refuse("lot ", lot_id, " is counted in ", req.quantity().uom(),
+                  " but ", ProductWord(product), " ", product.item(),
+                  " is counted in ", product.uom());
+  }
+
+  // Genealogy: every component lot exists and has enough left.
+  const v1::LotInput* earliest = nullptr;  // the input expiring first
+  const v1::Lot* earliest_lot = nullptr;
+  for (const v1::LotInput& in : req.inputs()) {
+    auto it = state.inputs().find(in.lot_id());
+    if (it == state.inputs().end() || it->second.lot_id().empty()) {
+      return Refuse("component lot ", in.lot_id(), " does not exist; lot ",
+                    lot_id, " cannot consume it");
+    }
+    const v1::Lot& input = it->second;
+    if (in.quantity().uom() != input.quantity().uom()) {
+      return Refuse("lot ", lot_id, " cannot consume ",
+                    FormatQuantity(in.quantity()), " of component lot ",
+                    in.lot_id(), ": that lot is counted in ",
+                    input.quantity().uom());
+    }
+    const int64_t remaining =
+        input.quantity().amount() - input.consumed().amount();
+    if (in.quantity().amount() > remaining) {
+      return Refuse("lot ", lot_id, " cannot consume ",
+                    FormatQuantity(in.quantity()), " of component lot ",
+                    in.lot_id(), ": only ",
+                    FormatQuantity(std::max<int64_t>(remaining, 0),
+                                   input.quantity().uom()),
+                    " of its ", FormatQuantity(input.quantity()), " remain");
+    }
+    if (IsValidDate(input.expires_on()) &&
+        (earliest_lot == nullptr ||
+         CompareDates(input.expires_on(), earliest_lot->expires_on()) < 0)) {
+      earliest = &in;
+      earliest_lot = &input;
+    }
+  }
+
+  // Expiry: given, or computed from the shelf life; capped by components
+  // when the product says so.
+  const v1::ShelfLifePolicy& policy = product.policy();
+  const bool cap = policy.cap_expiry_by_components() && earliest != nullptr;
+  v1::Date expires_on;
+  v1::ExpirySource source;
+  std::string set_by;
+  if (req.has_expires_on()) {
+    expires_on = req.expires_on();
+    source = v1::EXPIRY_SOURCE_GIVEN;
+    if (cap && CompareDates(expires_on, earliest_lot->expires_on()) > 0) {
+      return Refuse(
+          "lot ", lot_id, " cannot expire on ", FormatDate(expires_on),
+          ": component lot ", earliest->lot_id(), " expires on ",
+          FormatDate(earliest_lot->expires_on()), " and ", ProductWord(product),
+          " ", product.item(), " may not outlive its components");
+    }
+  } else {
+    if (policy.shelf_life_days() <= 0) {
+      return Refuse(ProductWord(product), " ", product.item(),
+                    " has no shelf life: lot ", lot_id,
+                    " needs an expiry date (expires_on)");
+    }
+    expires_on = AddDays(req.manufactured_on(), policy.shelf_life_days());
+    source = v1::EXPIRY_SOURCE_SHELF_LIFE;
+    if (!IsValidDate(expires_on)) {
+      return Refuse("lot ", lot_id, ": manufacture date ",
+                    FormatDate(req.manufactured_on()), " plus a shelf life of ",
+                    policy.shelf_life_days(), " days is past 9999-12-31");
+    }
+    if (cap && CompareDates(expires_on, earliest_lot->expires_on()) > 0) {
+      expires_on = earliest_lot->expires_on();
+      source = v1::EXPIRY_SOURCE_COMPONENT_CAP;
+      set_by = earliest->lot_id();
+      if (CompareDates(expires_on, req.manufactured_on()) <= 0) {
+        return Refuse("lot ", lot_id, " would expire on ",
+                      FormatDate(expires_on), ", when component lot ", set_by,
+                      " expires, which is not after its manufacture date ",
+                      FormatDate(req.manufactured_on()));
+      }
+    }
+  }
+
+  v1::Event event = NewEvent(lot_id);
+  event.add_lot_ids(lot_id);
+  for (const v1::LotInput& in : req.inputs()) event.add_lot_ids(in.lot_id());
+  if (req.has_occurred_at()) *event.mutable_occurred_at() = req.occurred_at();
+  v1::LotCreated& created = *event.mutable_lot_created();
+  created.set_lot_id(lot_id);
+  created.set_item(req.item());
+  created.set_lot_number(req.lot_number());
+  *created.mutable_manufactured_on() = req.manufactured_on();
+  *created.mutable_expires_on() = expires_on;
+  created.set_expiry_source(source);
+  created.set_expiry_set_by_lot_id(set_by);
+  *created.mutable_quantity() = req.quantity();
+  created.set_site(req.site());
+  created.set_production_order(req.production_order());
+  *created.mutable_inputs() = req.inputs();
+  created.set_supplier(req.supplier());
+  created.set_supplier_lot(req.supplier_lot());
+  return std::vector<v1::Event>{std::move(event)};
+}
+
+// ---- CorrectLot -------------------------------------------------------------
+
+// The canonical text of a proposed new value, or InvalidArgument.
+absl::StatusOr<std::string> CanonicalValue(const v1::CorrectLotRequest& req) {
+  const std::string& field = req.field();
+  if (field == "expires_on" || field == "manufactured_on") {
+    absl::StatusOr<v1::Date> date = ParseDate(req.new_value());
+    if (!date.ok()) {
+      return Invalid("correct_lot.new_value: ", date.status().message());
+    }
+    return FormatDate(*date);
+  }
+  if (field == "quantity") {
+    int64_t amount = 0;
+    if (!absl::SimpleAtoi(req.new_value(), &amount)) {
+      return Invalid("correct_lot.new_value: \"", req.new_value(),
+                     "\" is not a whole number");
+    }
+    if (amount <= 0) {
+      return Invalid("correct_lot.new_value: a quantity must be positive, got ",
+                     amount);
+    }
+    return absl::StrCat(amount);
+  }
+  return req.new_value();
+}
+
+absl::StatusOr<std::vector<v1::Event>> DecideCorrectLot(
+    const v1::LotsDecisionState& state, const v1::CorrectLotRequest& req) {
+  if (req.lot_id().empty()) return Invalid("correct_lot.lot_id: required");
+  if (!IsCorrectable(req.field())) {
+    return Invalid("correct_lot.field: \"", req.field(),
+                   "\" cannot be corrected; one of ",
+                   absl::StrJoin(kCorrectableFields, ", "));
+  }
+  if (IsBlank(req.reason())) {
+    return Invalid("correct_lot.reason: required; say why ", req.field(),
+                   " is corrected");
+  }
+  ASSIGN_OR_RETURN(const std::string new_value, CanonicalValue(req));
+  if (!state.has_lot() || state.lot().lot_id() != req.lot_id()) {
+    return Refuse("lot ", req.lot_id(), " does not exist");
+  }
+  const v1::Lot& lot = state.lot();
+  const std::string old_value = CurrentValue(lot, req.field());
+  if (old_value == new_value) return std::vector<v1::Event>();
+
+  if (req.field() == "expires_on") {
+    const v1::Date expires = *ParseDate(new_value);
+    if (CompareDates(expires, lot.manufactured_on()) <= 0) {
+      return Refuse("lot ", lot.lot_id(), " cannot expire on ", new_value,
+                    ": it was manufactured on ",
+                    FormatDate(lot.manufactured_on()));
+    }
+    if (state.product().policy().cap_expiry_by_components()) {
+      for (const v1::LotInput& in : lot.inputs()) {
+        auto it = state.inputs().find(in.lot_id());
+        if (it == state.inputs().end()) continue;
+        const v1::Date& cap = it->second.expires_on();
+        if (IsValidDate(cap) && CompareDates(expires, cap) > 0) {
+          return Refuse("lot ", lot.lot_id(), " cannot expire on ", new_value,
+                        ": component lot ", in.lot_id(), " expires on ",
+                        FormatDate(cap), " and ", ProductWord(state.product()),
+                        " ", state.product().item(),
+                        " may not outlive its components");
+        }
+      }
+    }
+  } else if (req.field() == "manufactured_on") {
+    const v1::Date made = *ParseDate(new_value);
+    if (CompareDates(made, lot.expires_on()) >= 0) {
+      return Refuse("lot ", lot.lot_id(), " cannot be manufactured on ",
+                    new_value, ": it expires on ",
+                    FormatDate(lot.expires_on()));
+    }
+  } else if (req.field() == "quantity") {
+    int64_t amount = 0;
+    CHECK(absl::SimpleAtoi(new_value, &amount));
+    if (amount < lot.consumed().amount()) {
+      return Refuse(
+          "lot ", lot.lot_id(), " cannot be corrected to ",
+          FormatQuantity(amount, lot.quantity().uom()), ": ",
+          FormatQuantity(lot.consumed().amount(), lot.quantity().uom()),
+          " of it were already consumed by other lots");
+    }
+  }
+
+  v1::Event event = NewEvent(lot.lot_id());
+  event.add_lot_ids(lot.lot_id());
+  v1::LotCorrected& corrected = *event.mutable_lot_corrected();
+  corrected.set_lot_id(lot.lot_id());
+  corrected.set_field(req.field());
+  corrected.set_old_value(old_value);
+  corrected.set_new_value(new_value);
+  corrected.set_reason(req.reason());
+  return std::vector<v1::Event>{std::move(event)};
+}
+
+void ApplyCreated(v1::Lot& lot, const v1::LotCreated& created,
+                  const v1::Event& event) {
+  lot.set_lot_id(created.lot_id());
+  lot.set_item(created.item());
+  lot.set_lot_number(created.lot_number());
+  *lot.mutable_manufactured_on() = created.manufactured_on();
+  *lot.mutable_expires_on() = created.expires_on();
+  lot.set_expiry_source(created.expiry_source());
+  lot.set_expiry_set_by_lot_id(created.expiry_set_by_lot_id());
+  *lot.mutable_quantity() = created.quantity();
+  // Consumption may already have been folded in (see Evolve): keep it.
+  lot.mutable_consumed()->set_uom(created.quantity().uom());
+  lot.set_site(created.site());
+  lot.set_production_order(created.production_order());
+  *lot.mutable_inputs() = created.inputs();
+  lot.set_supplier(created.supplier());
+  lot.set_supplier_lot(created.supplier_lot());
+  *lot.mutable_created_at() =
+      event.has_occurred_at() ? event.occurred_at() : event.recorded_at();
+  lot.set_created_by(event.actor());
+}
+
+}  // namespace
+
+absl::Status ValidateProduct(const v1::Product& product) {
+  const std::string& item = product.item();
+  if (item.empty()) return Invalid("product.item: required");
+  if (product.kind() == v1::ITEM_KIND_UNSPECIFIED ||
+      !v1::ItemKind_IsValid(product.kind())) {
+    return Invalid(
+        "product.kind: required: finished device, component or raw material");
+  }
+  if (product.kind() == v1::ITEM_KIND_FINISHED_DEVICE) {
+    if (std::string why = WhyNotGtin14(item); !why.empty()) {
+      return Invalid("product.item: \"", item, "\" is not a valid GTIN-14 (",
+                     why, "); a finished device is identified by its GTIN-14");
+    }
+  } else if (!IsItemCode(item)) {
+    return Invalid("product.item: \"", item,
+                   "\" is not an item code: 1-40 characters of A-Z a-z 0-9 "
+                   ". _ - (or a GTIN-14)");
+  }
+  if (IsBlank(product.name())) return Invalid("product.name: required");
+  if (IsBlank(product.uom())) return Invalid("product.uom: required");
+  const v1::ShelfLifePolicy& policy = product.policy();
+  if (policy.shelf_life_days() < 0) {
+    return Invalid("product.policy.shelf_life_days: must be 0 or more, got ",
+                   policy.shelf_life_days());
+  }
+  std::set<int32_t> thresholds;
+  for (int32_t days : policy.alert_thresholds_days()) {
+    if (days <= 0) {
+      return Invalid(
+          "product.policy.alert_thresholds_days: must be positive, got ", days);
+    }
+    if (!thresholds.insert(days).second) {
+      return Invalid("product.policy.alert_thresholds_days: ", days,
+                     " is listed twice");
+    }
+  }
+  if (policy.min_remaining_days_to_ship() < 0) {
+    return Invalid(
+        "product.policy.min_remaining_days_to_ship: must be 0 or more, got ",
+        policy.min_remaining_days_to_ship());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::Event>> Decide(
+    const v1::LotsDecisionState& state, const v1::LotsCommand& cmd) {
+  switch (cmd.command_case()) {
+    case v1::LotsCommand::kDefineProduct:
+      return DecideDefineProduct(state, cmd.define_product());
+    case v1::LotsCommand::kCreateLot:
+      return DecideCreateLot(state, cmd.create_lot());
+    case v1::LotsCommand::kCorrectLot:
+      return DecideCorrectLot(state, cmd.correct_lot());
+    case v1::LotsCommand::COMMAND_NOT_SET:
+      break;
+  }
+  return Invalid(
+      "command: required: define_product, create_lot or "
+      "correct_lot");
+}
+
+void Evolve(v1::Lot& lot, const v1::Event& event) {
+  if (event.has_lot_created()) {
+    const v1::LotCreated& created = event.lot_created();
+    if (lot.lot_id().empty() || lot.lot_id() == created.lot_id()) {
+      ApplyCreated(lot, created, event);
+      return;
+    }
+    // A parent is created once and lists an input once; the used_in check
+    // keeps a redelivered event from counting twice.
+    const auto& used_in = lot.used_in();
+    if (std::find(used_in.begin(), used_in.end(), created.lot_id()) !=
+        used_in.end()) {
+      return;
+    }
+    for (const v1::LotInput& in : created.inputs()) {
+      if (in.lot_id() != lot.lot_id()) continue;
+      v1::Quantity& consumed = *lot.mutable_consumed();
+      consumed.set_amount(consumed.amount() + in.quantity().amount());
+      if (consumed.uom().empty()) consumed.set_uom(in.quantity().uom());
+      lot.add_used_in(created.lot_id());
+      return;
+    }
+    return;
+  }
+  if (event.has_lot_corrected()) {
+    const v1::LotCorrected& corrected = event.lot_corrected();
+    if (lot.lot_id().empty() || lot.lot_id() != corrected.lot_id()) return;
+    SetValue(lot, corrected.field(), corrected.new_value());
+    v1::LotCorrection& entry = *lot.add_corrections();
+    *entry.mutable_correction() = corrected;
+    entry.set_actor(event.actor());
+    *entry.mutable_recorded_at() = event.recorded_at();
+  }
+}
+
+void EvolveProduct(v1::Product& product, const v1::Event& event) {
+  if (!event.has_product_defined()) return;
+  const v1::Product& defined = event.product_defined().product();
+  if (!product.item().empty() && product.item() != defined.item()) return;
+  product = defined;
+}
+
+}  // namespace lotledger::lots

@@ -1,0 +1,83 @@
+// The lots domain: the rules for products (GTIN / item code, shelf-life
+// policy), lots (lot number, dates, quantity) and their genealogy, as pure
+// functions over the generated protobuf messages (design.md "Domain code").
+//
+// Decide(state, command) answers a command with the events to append, or
+// with the reason it is refused:
+//   * InvalidArgument: the command is malformed; the message names the
+//     field and the rule ("create_lot.lot_number: 21 characters, at most
+//     20").
+//   * FailedPrecondition: a business rule says no, in a sentence a quality
+//     manager understands, naming the lot or item and the rule.
+// A command that asks for what is already true (identical redefinition,
+// identical CreateLot of an existing lot, correction to the current value)
+// returns no events.
+//
+// Returned events carry aggregate_id, lot_ids, occurred_at (when the
+// request gave one) and the payload. The caller fills in event_id, actor,
+// recorded_at, request_id and the correlation ids.
+//
+// Evolve folds events into the read model. It is total: it never fails and
+// ignores events that do not concern the message it is given, so a
+// projector can apply every event of the topic in any order it receives
+// them across partitions.
+//
+// Thread-safety: every function is pure (no clock, no I/O, no shared
+// mutable state) and may be called concurrently.
+#ifndef LOTLEDGER_LIBS_DOMAIN_LOTS_DECIDER_H_
+#define LOTLEDGER_LIBS_DOMAIN_LOTS_DECIDER_H_
+
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "lotledger/v1/domain.pb.h"
+#include "lotledger/v1/events.pb.h"
+#include "lotledger/v1/lots.pb.h"
+
+namespace lotledger::lots {
+
+// What the service must load into `state` for each command:
+//   * define_product: `product` = the current definition of
+//     define_product.product.item, if any.
+//   * create_lot: `product` = create_lot.item's product; `lot` = the lot
+//     MakeLotId(item, lot_number) if it exists; `inputs` = every input lot
+//     named by create_lot.inputs that exists, keyed by lot id.
+//   * correct_lot: `lot` = the lot; and, so that an expiry correction keeps
+//     the component cap, `product` = the lot's product and `inputs` = the
+//     lot's own input lots (lot.inputs).
+absl::StatusOr<std::vector<v1::Event>> Decide(
+    const v1::LotsDecisionState& state, const v1::LotsCommand& cmd);
+
+// Applies a lot event to the view of one lot:
+//   * LotCreated of this lot: sets the created facts (keeping any
+//     consumption already folded in, for projectors that see a parent's
+//     event before the input lot's own creation).
+//   * LotCreated of a lot that consumed this one (this lot is among its
+//     inputs): adds the quantity to `consumed` and appends the parent to
+//     `used_in`.
+//   * LotCorrected of this lot: sets the corrected field and appends a
+//     LotCorrection (actor and recorded_at from the envelope). A corrected
+//     expiry becomes EXPIRY_SOURCE_GIVEN: it was entered by a person.
+// "This lot" is `lot.lot_id()`. Preset it on an empty Lot to fold events
+// into a lot whose creation may not have been seen yet; with an empty
+// lot_id, a LotCreated initializes `lot` as the created lot.
+void Evolve(v1::Lot& lot, const v1::Event& event);
+
+// Applies ProductDefined of `product.item()` (or of any item when `product`
+// is empty): the latest definition replaces the product.
+void EvolveProduct(v1::Product& product, const v1::Event& event);
+
+// Checks a product definition; InvalidArgument naming the field
+// ("product.item: ...", "product.policy.shelf_life_days: ..."):
+//   * item: a valid GTIN-14 for ITEM_KIND_FINISHED_DEVICE; for components
+//     and raw materials an internal item code (1-40 of [A-Za-z0-9._-]),
+//     which includes GTIN-14s;
+//   * name, uom required; kind not UNSPECIFIED;
+//   * policy: shelf_life_days >= 0, alert thresholds positive and distinct,
+//     min_remaining_days_to_ship >= 0.
+absl::Status ValidateProduct(const v1::Product& product);
+
+}  // namespace lotledger::lots
+
+#endif  // LOTLEDGER_LIBS_DOMAIN_LOTS_DECIDER_H_

@@ -31,11 +31,13 @@ struct ServiceSpec {
 
 class ServiceCore {
  public:
-  // Ensures the own topic exists (with spec.partitions), opens the
-  // projection under `projection_dir`, and starts the projector.
+  // Ensures the topics exist (with spec.partitions), opens the projection
+  // under `projection_dir`, and starts the projector. `topic_prefix` is put
+  // before every topic name (empty in production; tests and shared
+  // staging clusters use it to keep deployments apart).
   static absl::StatusOr<std::unique_ptr<ServiceCore>> Open(
       eventlog::EventLog* log, const ServiceSpec& spec,
-      const std::string& projection_dir);
+      const std::string& projection_dir, const std::string& topic_prefix = "");
   ~ServiceCore();
 
   projection::ProjectionStore& store() { return *store_; }

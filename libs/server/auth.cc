@@ -16,11 +16,12 @@ namespace {
 const std::map<std::string, std::set<std::string>, std::less<>>& RoleTable() {
   static const auto* table = [] {
     const std::set<std::string> readers = {
-        "operator",       "qa_inspector", "qa_approver", "recall_manager",
-        "admin",          "auditor",      "service"};
+        "operator", "qa_inspector", "qa_approver", "recall_manager",
+        "admin",    "auditor",      "service"};
     auto* t = new std::map<std::string, std::set<std::string>, std::less<>>{
         {"/lotledger.v1.LotsService/DefineProduct", {"admin"}},
-        {"/lotledger.v1.LotsService/CreateLot", {"operator", "admin", "service"}},
+        {"/lotledger.v1.LotsService/CreateLot",
+         {"operator", "admin", "service"}},
         {"/lotledger.v1.LotsService/CorrectLot", {"admin", "qa_approver"}},
         {"/lotledger.v1.LotsService/GetProduct", readers},
         {"/lotledger.v1.LotsService/GetLot", readers},
@@ -68,14 +69,15 @@ DevTokenAuthenticator::FromText(std::string_view text) {
     std::vector<std::string> parts =
         absl::StrSplit(line, ' ', absl::SkipEmpty());
     if (parts.size() != 3) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "dev token file line ", line_no,
-          ": expected `<token> <principal> <role>[,<role>...]`"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("dev token file line ", line_no,
+                       ": expected `<token> <principal> <role>[,<role>...]`"));
     }
     Principal p;
     p.name = parts[1];
     p.auth_method = "dev-token";
-    for (absl::string_view role : absl::StrSplit(parts[2], ',', absl::SkipEmpty())) {
+    for (absl::string_view role :
+         absl::StrSplit(parts[2], ',', absl::SkipEmpty())) {
       p.roles.insert(std::string(role));
     }
     auth->tokens_[parts[0]] = std::move(p);
@@ -114,23 +116,25 @@ absl::StatusOr<Principal> Guard::Check(const grpc::ServerContext& ctx,
   for (const std::string& role : p.roles) {
     if (allowed.contains(role)) return p;
   }
-  return absl::PermissionDeniedError(absl::StrCat(
-      p.name, " may not call ", Sv(method), ": none of their roles is allowed"));
+  return absl::PermissionDeniedError(
+      absl::StrCat(p.name, " may not call ", Sv(method),
+                   ": none of their roles is allowed"));
 }
 
 absl::StatusOr<Principal> Guard::VerifyCredential(
-    std::string_view credential, absl::Time now,
-    absl::Duration max_age) const {
+    std::string_view credential, absl::Time now, absl::Duration max_age) const {
   if (credential.empty()) {
     return absl::UnauthenticatedError(
         "signature.credential: a fresh re-authentication is required to sign");
   }
   ASSIGN_OR_RETURN(Principal p, authenticator_->Authenticate(credential));
   if (now - p.auth_time > max_age) {
-    return absl::UnauthenticatedError(absl::StrCat(
-        "signature.credential: authenticated ",
-        absl::FormatDuration(now - p.auth_time), " ago; a signature needs one "
-        "at most ", absl::FormatDuration(max_age), " old"));
+    return absl::UnauthenticatedError(
+        absl::StrCat("signature.credential: authenticated ",
+                     absl::FormatDuration(now - p.auth_time),
+                     " ago; a signature needs one "
+                     "at most ",
+                     absl::FormatDuration(max_age), " old"));
   }
   return p;
 }

@@ -40,7 +40,8 @@ class Authenticator {
  public:
   virtual ~Authenticator() = default;
   // UNAUTHENTICATED for an unknown, malformed or expired token.
-  virtual absl::StatusOr<Principal> Authenticate(std::string_view token) const = 0;
+  virtual absl::StatusOr<Principal> Authenticate(
+      std::string_view token) const = 0;
 };
 
 // Tokens from a local file, for development and tests only: one line per

@@ -21,11 +21,11 @@ struct Flag {
   std::function<absl::Status(ProcessConfig&, const std::string&)> set;
 };
 
-absl::Status ParseInt(const std::string& flag, const std::string& v, int32_t& out,
-                      int32_t min) {
+absl::Status ParseInt(const std::string& flag, const std::string& v,
+                      int32_t& out, int32_t min) {
   if (!absl::SimpleAtoi(v, &out) || out < min) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", flag, ": expected an integer >= ", min, ", got \"", v, "\""));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", flag, ": expected an integer >= ", min, ", got \"", v, "\""));
   }
   return absl::OkStatus();
 }
@@ -59,8 +59,10 @@ const std::vector<Flag>& Flags() {
       {"kafka-properties",
        "extra librdkafka properties, key=value,... (security.protocol, sasl.*)",
        [](ProcessConfig& c, const std::string& v) {
-         for (absl::string_view kv : absl::StrSplit(v, ',', absl::SkipEmpty())) {
-           std::pair<std::string, std::string> p = absl::StrSplit(kv, absl::MaxSplits('=', 1));
+         for (absl::string_view kv :
+              absl::StrSplit(v, ',', absl::SkipEmpty())) {
+           std::pair<std::string, std::string> p =
+               absl::StrSplit(kv, absl::MaxSplits('=', 1));
            if (p.first.empty()) {
              return absl::InvalidArgumentError(
                  "--kafka-properties: expected key=value pairs");
@@ -71,11 +73,13 @@ const std::vector<Flag>& Flags() {
        }},
       {"kafka-replication-factor", "replication factor of created topics",
        [](ProcessConfig& c, const std::string& v) {
-         return ParseInt("kafka-replication-factor", v, c.kafka_replication_factor, 1);
+         return ParseInt("kafka-replication-factor", v,
+                         c.kafka_replication_factor, 1);
        }},
       {"kafka-min-insync-replicas", "min.insync.replicas of created topics",
        [](ProcessConfig& c, const std::string& v) {
-         return ParseInt("kafka-min-insync-replicas", v, c.kafka_min_insync_replicas, 0);
+         return ParseInt("kafka-min-insync-replicas", v,
+                         c.kafka_min_insync_replicas, 0);
        }},
       {"partitions", "partitions per topic (fixed once created)",
        [](ProcessConfig& c, const std::string& v) {
@@ -86,14 +90,21 @@ const std::vector<Flag>& Flags() {
          c.dev_tokens = v;
          return absl::OkStatus();
        }},
-      {"shutdown-grace-seconds", "how long in-flight calls may finish on SIGTERM",
+      {"shutdown-grace-seconds",
+       "how long in-flight calls may finish on SIGTERM",
        [](ProcessConfig& c, const std::string& v) {
          int32_t s = 0;
          RETURN_IF_ERROR(ParseInt("shutdown-grace-seconds", v, s, 0));
          c.shutdown_grace = absl::Seconds(s);
          return absl::OkStatus();
        }},
-      {"writer-id", "writer identity for Kafka transactions (fences stale writers)",
+      {"topic-prefix", "prefix of every topic name (shared clusters, tests)",
+       [](ProcessConfig& c, const std::string& v) {
+         c.topic_prefix = v;
+         return absl::OkStatus();
+       }},
+      {"writer-id",
+       "writer identity for Kafka transactions (fences stale writers)",
        [](ProcessConfig& c, const std::string& v) {
          c.writer_id = v;
          return absl::OkStatus();
@@ -104,7 +115,8 @@ const std::vector<Flag>& Flags() {
 
 std::string EnvName(const std::string& flag) {
   std::string env = "LOTLEDGER_";
-  for (char ch : flag) env.push_back(ch == '-' ? '_' : static_cast<char>(toupper(ch)));
+  for (char ch : flag)
+    env.push_back(ch == '-' ? '_' : static_cast<char>(toupper(ch)));
   return env;
 }
 
@@ -114,8 +126,8 @@ std::string Usage(const std::string& program) {
   std::string out = absl::StrCat("usage: ", program, " [--flag=value ...]\n\n");
   const ProcessConfig defaults;
   for (const Flag& f : Flags()) {
-    absl::StrAppend(&out, "  --", f.name, "  (env ", EnvName(f.name), ")\n      ",
-                    f.help, "\n");
+    absl::StrAppend(&out, "  --", f.name, "  (env ", EnvName(f.name),
+                    ")\n      ", f.help, "\n");
   }
   return out;
 }
@@ -124,7 +136,8 @@ absl::StatusOr<ProcessConfig> ParseProcessConfig(int argc, char** argv,
                                                  const std::string& program) {
   ProcessConfig config;
   for (const Flag& f : Flags()) {
-    if (const char* env = std::getenv(EnvName(f.name).c_str()); env != nullptr) {
+    if (const char* env = std::getenv(EnvName(f.name).c_str());
+        env != nullptr) {
       RETURN_IF_ERROR(f.set(config, env));
     }
   }
@@ -134,8 +147,8 @@ absl::StatusOr<ProcessConfig> ParseProcessConfig(int argc, char** argv,
       return absl::CancelledError(Usage(program));
     }
     if (!arg.starts_with("--") || arg.find('=') == std::string::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("argument \"", arg, "\": expected --flag=value\n", Usage(program)));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "argument \"", arg, "\": expected --flag=value\n", Usage(program)));
     }
     const std::string name = arg.substr(2, arg.find('=') - 2);
     const std::string value = arg.substr(arg.find('=') + 1);
@@ -161,7 +174,8 @@ absl::StatusOr<ProcessConfig> ParseProcessConfig(int argc, char** argv,
 absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenEventLog(
     const ProcessConfig& config, const std::string& writer_name) {
   if (config.log == "embedded") {
-    const std::string dir = (std::filesystem::path(config.data_dir) / "log").string();
+    const std::string dir =
+        (std::filesystem::path(config.data_dir) / "log").string();
     std::error_code ec;
     std::filesystem::create_directories(config.data_dir, ec);
     if (ec) {

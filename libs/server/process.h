@@ -33,6 +33,8 @@ struct ProcessConfig {
   // Dev token file (`<token> <principal> <roles>` per line).
   std::string dev_tokens;
   absl::Duration shutdown_grace = absl::Seconds(20);
+  // Put before every topic name (keeps deployments on one cluster apart).
+  std::string topic_prefix;
   // Writer identity for Kafka transactions; defaults to the service name.
   std::string writer_id;
 };

@@ -1,6 +1,7 @@
 #include "services/host/host.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 
@@ -10,7 +11,6 @@
 #include "libs/common/status_macros.h"
 #include "libs/server/auth.h"
 #include "libs/server/grpc_server.h"
-#include "libs/server/process.h"
 #include "services/lots/lots_service.h"
 #include "services/quality/quality_service.h"
 
@@ -41,81 +41,111 @@ absl::StatusOr<Hosted> OpenService(const std::string& name,
   Hosted h;
   if (name == "lots") {
     ASSIGN_OR_RETURN(h.core, command::ServiceCore::Open(
-                                 log, lots::LotsServiceSpec(config.partitions), dir));
+                                 log, lots::LotsServiceSpec(config.partitions),
+                                 dir, config.topic_prefix));
     h.grpc = std::make_unique<lots::LotsServiceImpl>(h.core.get(), guard,
                                                      SystemClock::Get());
     h.health_name = "lotledger.v1.LotsService";
     return h;
   }
   if (name == "quality") {
-    ASSIGN_OR_RETURN(h.core,
-                     command::ServiceCore::Open(
-                         log, quality::QualityServiceSpec(config.partitions), dir));
-    h.grpc = std::make_unique<quality::QualityServiceImpl>(
-        h.core.get(), guard, SystemClock::Get());
+    ASSIGN_OR_RETURN(
+        h.core, command::ServiceCore::Open(
+                    log, quality::QualityServiceSpec(config.partitions), dir,
+                    config.topic_prefix));
+    h.grpc = std::make_unique<quality::QualityServiceImpl>(h.core.get(), guard,
+                                                           SystemClock::Get());
     h.health_name = "lotledger.v1.QualityService";
     return h;
   }
   return absl::InvalidArgumentError(absl::StrCat("unknown service ", name));
 }
 
-absl::Status Run(int argc, char** argv, const std::string& program,
-                 const std::vector<std::string>& services,
-                 const std::string& default_log) {
-  if (std::getenv("LOTLEDGER_LOG") == nullptr) {
-    setenv("LOTLEDGER_LOG", default_log.c_str(), 0);
-  }
-  ASSIGN_OR_RETURN(server::ProcessConfig config,
-                   server::ParseProcessConfig(argc, argv, program));
+}  // namespace
+
+struct ServerHost::State {
+  server::ProcessConfig config;
+  std::unique_ptr<server::Authenticator> authenticator;
+  std::unique_ptr<server::Guard> guard;
+  std::unique_ptr<eventlog::EventLog> log;
+  std::vector<Hosted> hosted;
+  std::unique_ptr<server::GrpcServer> grpc_server;
+  bool stopped = false;
+};
+
+ServerHost::ServerHost(std::unique_ptr<State> state)
+    : state_(std::move(state)) {}
+
+ServerHost::~ServerHost() { Shutdown(); }
+
+absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
+    const server::ProcessConfig& config, const std::string& program,
+    const std::vector<std::string>& services) {
+  auto st = std::make_unique<State>();
+  st->config = config;
   if (config.dev_tokens.empty()) {
     return absl::InvalidArgumentError(
-        "--dev-tokens: required (a file of `<token> <principal> <roles>` lines)");
+        "--dev-tokens: required (a file of `<token> <principal> <roles>` "
+        "lines)");
   }
-  ASSIGN_OR_RETURN(auto authenticator,
+  ASSIGN_OR_RETURN(st->authenticator,
                    server::DevTokenAuthenticator::FromFile(config.dev_tokens));
-  server::Guard guard(authenticator.get());
-  ASSIGN_OR_RETURN(std::unique_ptr<eventlog::EventLog> log,
-                   server::OpenEventLog(config, program));
-
-  std::vector<Hosted> hosted;
-  server::GrpcServer grpc_server({.address = config.listen});
+  st->guard = std::make_unique<server::Guard>(st->authenticator.get());
+  ASSIGN_OR_RETURN(st->log, server::OpenEventLog(config, program));
+  st->grpc_server = std::make_unique<server::GrpcServer>(
+      server::ServerOptions{.address = config.listen});
   for (const std::string& name : services) {
-    ASSIGN_OR_RETURN(Hosted h, OpenService(name, log.get(), config, &guard));
-    grpc_server.AddService(h.grpc.get(), h.health_name);
-    hosted.push_back(std::move(h));
+    ASSIGN_OR_RETURN(Hosted h,
+                     OpenService(name, st->log.get(), config, st->guard.get()));
+    st->grpc_server->AddService(h.grpc.get(), h.health_name);
+    st->hosted.push_back(std::move(h));
   }
-  RETURN_IF_ERROR(grpc_server.Start());
-  LogLine("info", "serving",
-          absl::StrCat(",\"program\":\"", program, "\",\"listen\":\"",
-                       grpc_server.target(), "\",\"log\":\"", config.log, "\""));
-
-  const int sig = server::WaitForTerminationSignal();
-  LogLine("info", "shutting down", absl::StrCat(",\"signal\":", sig));
-  // Stop taking calls and let those in flight finish; then stop the
-  // projectors and close the projections and the log (destructors).
-  grpc_server.Shutdown(config.shutdown_grace);
-  grpc_server.Wait();
-  for (Hosted& h : hosted) h.core->Stop();
-  LogLine("info", "stopped");
-  return absl::OkStatus();
+  RETURN_IF_ERROR(st->grpc_server->Start());
+  return std::unique_ptr<ServerHost>(new ServerHost(std::move(st)));
 }
 
-}  // namespace
+std::string ServerHost::target() const { return state_->grpc_server->target(); }
+
+void ServerHost::Shutdown() {
+  if (state_ == nullptr || state_->stopped) return;
+  state_->stopped = true;
+  // Stop taking calls and let those in flight finish; then stop the
+  // projectors; projections and the log close as they are destroyed.
+  state_->grpc_server->Shutdown(state_->config.shutdown_grace);
+  state_->grpc_server->Wait();
+  for (Hosted& h : state_->hosted) h.core->Stop();
+  state_->hosted.clear();
+  state_->grpc_server.reset();
+  state_->log.reset();
+}
 
 int RunHost(int argc, char** argv, const std::string& program,
             const std::vector<std::string>& services,
             const std::string& default_log) {
   server::BlockTerminationSignals();
-  absl::Status s = Run(argc, argv, program, services, default_log);
-  if (s.code() == absl::StatusCode::kCancelled) {  // --help
-    std::fputs(std::string(s.message()).c_str(), stdout);
+  setenv("LOTLEDGER_LOG", default_log.c_str(), /*overwrite=*/0);
+  absl::StatusOr<server::ProcessConfig> config =
+      server::ParseProcessConfig(argc, argv, program);
+  if (config.status().code() == absl::StatusCode::kCancelled) {  // --help
+    std::fputs(std::string(config.status().message()).c_str(), stdout);
     return 0;
   }
-  if (!s.ok()) {
+  absl::StatusOr<std::unique_ptr<ServerHost>> host =
+      config.ok()
+          ? ServerHost::Start(*config, program, services)
+          : absl::StatusOr<std::unique_ptr<ServerHost>>(config.status());
+  if (!host.ok()) {
     std::fprintf(stderr, "%s: %s\n", program.c_str(),
-                 std::string(s.message()).c_str());
+                 std::string(host.status().message()).c_str());
     return 2;
   }
+  LogLine("info", "serving",
+          absl::StrCat(",\"program\":\"", program, "\",\"listen\":\"",
+                       (*host)->target(), "\",\"log\":\"", config->log, "\""));
+  const int sig = server::WaitForTerminationSignal();
+  LogLine("info", "shutting down", absl::StrCat(",\"signal\":", sig));
+  (*host)->Shutdown();
+  LogLine("info", "stopped");
   return 0;
 }
 

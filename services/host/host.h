@@ -1,18 +1,47 @@
-// RunHost: the whole life of a lotledger server process, shared by every
-// binary. lotledgerd hosts every service on the embedded log; lots-service,
-// quality-service, ... each host one, normally on Kafka. A main() only
-// names its program and services.
+// ServerHost: a running lotledger server: the event log, the projection,
+// projector and writer of each hosted service, and one gRPC server for
+// them. lotledgerd hosts every service on the embedded log; lots-service,
+// quality-service, ... each host one, normally on Kafka. Tests start one
+// in-process on port 0.
+//
+// Thread-safety: Start and Shutdown from one controlling thread; target()
+// from any thread.
 #ifndef LOTLEDGER_SERVICES_HOST_HOST_H_
 #define LOTLEDGER_SERVICES_HOST_HOST_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "libs/server/process.h"
+
 namespace lotledger {
 
-// Parses configuration (libs/server/process.h), opens the log, opens each
-// named service's projection and starts its projector, serves gRPC until
-// SIGINT/SIGTERM, then shuts down gracefully. Returns the exit code.
+class ServerHost {
+ public:
+  // Opens the log, each named service ("lots", "quality") with its
+  // projection under config.data_dir/projections/<name>, and serves gRPC on
+  // config.listen.
+  static absl::StatusOr<std::unique_ptr<ServerHost>> Start(
+      const server::ProcessConfig& config, const std::string& program,
+      const std::vector<std::string>& services);
+  ~ServerHost();  // Shutdown()
+
+  // "127.0.0.1:<port>" as bound.
+  std::string target() const;
+  // Stops taking calls, lets calls in flight finish within the configured
+  // grace, stops the projectors, closes projections and the log.
+  void Shutdown();
+
+ private:
+  struct State;
+  explicit ServerHost(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+// main() of every server binary: parses configuration, starts a ServerHost,
+// serves until SIGINT/SIGTERM, shuts down gracefully. Returns the exit code.
 int RunHost(int argc, char** argv, const std::string& program,
             const std::vector<std::string>& services,
             const std::string& default_log);

@@ -95,7 +95,8 @@ absl::StatusOr<std::optional<v1::Product>> LotsQueries::FindProduct(
 absl::StatusOr<v1::Lot> LotsQueries::GetLot(std::string_view lot_id) const {
   ASSIGN_OR_RETURN(std::optional<v1::Lot> lot, FindLot(lot_id));
   if (!lot.has_value()) {
-    return absl::NotFoundError(absl::StrCat("lot ", Sv(lot_id), " does not exist"));
+    return absl::NotFoundError(
+        absl::StrCat("lot ", Sv(lot_id), " does not exist"));
   }
   return *std::move(lot);
 }
@@ -135,8 +136,7 @@ absl::StatusOr<v1::ListLotsResponse> LotsQueries::ListLots(
   absl::Status inner;
   std::string last_key;
   RETURN_IF_ERROR(store_->Scan(
-      cf, prefix, start_after,
-      [&](std::string_view key, std::string_view) {
+      cf, prefix, start_after, [&](std::string_view key, std::string_view) {
         std::string_view rest = key.substr(prefix.size());
         if (rest.substr(0, 8) > to) return false;
         if (out.lots_size() == page_size) {
@@ -165,7 +165,8 @@ absl::StatusOr<v1::TraceResponse> LotsQueries::Trace(
   if (request.direction() != v1::TRACE_DIRECTION_BACKWARD &&
       request.direction() != v1::TRACE_DIRECTION_FORWARD) {
     return absl::InvalidArgumentError(
-        "direction: must be TRACE_DIRECTION_BACKWARD or TRACE_DIRECTION_FORWARD");
+        "direction: must be TRACE_DIRECTION_BACKWARD or "
+        "TRACE_DIRECTION_FORWARD");
   }
   const int max_depth = request.max_depth() == 0 ? 64 : request.max_depth();
   if (max_depth < 1 || max_depth > 64) {
@@ -184,8 +185,9 @@ absl::StatusOr<v1::TraceResponse> LotsQueries::Trace(
     auto kind = kinds.find(lot.item());
     if (kind == kinds.end()) {
       ASSIGN_OR_RETURN(std::optional<v1::Product> p, FindProduct(lot.item()));
-      kind = kinds.emplace(lot.item(), p ? p->kind() : v1::ITEM_KIND_UNSPECIFIED)
-                 .first;
+      kind =
+          kinds.emplace(lot.item(), p ? p->kind() : v1::ITEM_KIND_UNSPECIFIED)
+              .first;
     }
     v1::TraceNode* node = out.add_nodes();
     node->set_lot_id(lot.lot_id());

@@ -46,8 +46,7 @@ command::ServiceSpec LotsServiceSpec(int32_t partitions) {
 }
 
 LotsServiceImpl::LotsServiceImpl(command::ServiceCore* core,
-                                 const server::Guard* guard,
-                                 const Clock* clock)
+                                 const server::Guard* guard, const Clock* clock)
     : core_(core), guard_(guard), clock_(clock), queries_(&core->store()) {}
 
 absl::Status LotsServiceImpl::WaitFor(const grpc::ServerContext& ctx,
@@ -66,9 +65,8 @@ absl::StatusOr<command::CommandResult> LotsServiceImpl::RunCommand(
   ToTimestamp(now, cmd.mutable_now());
   command::CommandContext cc = server::MakeCommandContext(
       ctx, principal, request_id, v1::ConsistencyToken(), now);
-  return core_->runner().Run(cc, std::move(aggregates), [&]() {
-    return DecideWithState(cmd);
-  });
+  return core_->runner().Run(cc, std::move(aggregates),
+                             [&]() { return DecideWithState(cmd); });
 }
 
 absl::StatusOr<std::vector<v1::Event>> LotsServiceImpl::DecideWithState(
@@ -80,7 +78,8 @@ absl::StatusOr<std::vector<v1::Event>> LotsServiceImpl::DecideWithState(
     item = cmd.create_lot().item();
     lot_id = MakeLotId(cmd.create_lot().item(), cmd.create_lot().lot_number());
     for (const v1::LotInput& in : cmd.create_lot().inputs()) {
-      ASSIGN_OR_RETURN(std::optional<v1::Lot> input, queries_.FindLot(in.lot_id()));
+      ASSIGN_OR_RETURN(std::optional<v1::Lot> input,
+                       queries_.FindLot(in.lot_id()));
       if (input.has_value()) (*state.mutable_inputs())[in.lot_id()] = *input;
     }
   }
@@ -111,9 +110,9 @@ grpc::Status LotsServiceImpl::DefineProduct(grpc::ServerContext* ctx,
         }
         v1::LotsCommand cmd;
         *cmd.mutable_define_product() = *req;
-        ASSIGN_OR_RETURN(
-            command::CommandResult r,
-            RunCommand(*ctx, p, req->request_id(), {req->product().item()}, cmd));
+        ASSIGN_OR_RETURN(command::CommandResult r,
+                         RunCommand(*ctx, p, req->request_id(),
+                                    {req->product().item()}, cmd));
         ASSIGN_OR_RETURN(*resp->mutable_product(),
                          queries_.GetProduct(req->product().item()));
         *resp->mutable_token() = command::ToToken(r.token);
@@ -141,7 +140,8 @@ grpc::Status LotsServiceImpl::CreateLot(grpc::ServerContext* ctx,
   return server::Serve(
       *guard_, *ctx, Method("CreateLot"),
       [&](const server::Principal& p) -> absl::Status {
-        if (req->item().empty()) return absl::InvalidArgumentError("item: required");
+        if (req->item().empty())
+          return absl::InvalidArgumentError("item: required");
         if (req->lot_number().empty()) {
           return absl::InvalidArgumentError("lot_number: required");
         }
@@ -154,9 +154,9 @@ grpc::Status LotsServiceImpl::CreateLot(grpc::ServerContext* ctx,
         }
         v1::LotsCommand cmd;
         *cmd.mutable_create_lot() = *req;
-        ASSIGN_OR_RETURN(command::CommandResult r,
-                         RunCommand(*ctx, p, req->request_id(),
-                                    std::move(aggregates), cmd));
+        ASSIGN_OR_RETURN(
+            command::CommandResult r,
+            RunCommand(*ctx, p, req->request_id(), std::move(aggregates), cmd));
         ASSIGN_OR_RETURN(*resp->mutable_lot(), queries_.GetLot(lot_id));
         *resp->mutable_token() = command::ToToken(r.token);
         return absl::OkStatus();
@@ -166,16 +166,16 @@ grpc::Status LotsServiceImpl::CreateLot(grpc::ServerContext* ctx,
 grpc::Status LotsServiceImpl::GetLot(grpc::ServerContext* ctx,
                                      const v1::GetLotRequest* req,
                                      v1::GetLotResponse* resp) {
-  return server::Serve(*guard_, *ctx, Method("GetLot"),
-                       [&](const server::Principal&) -> absl::Status {
-                         if (req->lot_id().empty()) {
-                           return absl::InvalidArgumentError("lot_id: required");
-                         }
-                         RETURN_IF_ERROR(WaitFor(*ctx, req->after()));
-                         ASSIGN_OR_RETURN(*resp->mutable_lot(),
-                                          queries_.GetLot(req->lot_id()));
-                         return absl::OkStatus();
-                       });
+  return server::Serve(
+      *guard_, *ctx, Method("GetLot"),
+      [&](const server::Principal&) -> absl::Status {
+        if (req->lot_id().empty()) {
+          return absl::InvalidArgumentError("lot_id: required");
+        }
+        RETURN_IF_ERROR(WaitFor(*ctx, req->after()));
+        ASSIGN_OR_RETURN(*resp->mutable_lot(), queries_.GetLot(req->lot_id()));
+        return absl::OkStatus();
+      });
 }
 
 grpc::Status LotsServiceImpl::CorrectLot(grpc::ServerContext* ctx,
@@ -223,13 +223,12 @@ grpc::Status LotsServiceImpl::Trace(grpc::ServerContext* ctx,
 grpc::Status LotsServiceImpl::ResolveUdi(grpc::ServerContext* ctx,
                                          const v1::ResolveUdiRequest* req,
                                          v1::ResolveUdiResponse* resp) {
-  return server::Serve(
-      *guard_, *ctx, Method("ResolveUdi"),
-      [&](const server::Principal&) -> absl::Status {
-        RETURN_IF_ERROR(WaitFor(*ctx, req->after()));
-        ASSIGN_OR_RETURN(*resp, ResolveScan(req->scan()));
-        return absl::OkStatus();
-      });
+  return server::Serve(*guard_, *ctx, Method("ResolveUdi"),
+                       [&](const server::Principal&) -> absl::Status {
+                         RETURN_IF_ERROR(WaitFor(*ctx, req->after()));
+                         ASSIGN_OR_RETURN(*resp, ResolveScan(req->scan()));
+                         return absl::OkStatus();
+                       });
 }
 
 absl::StatusOr<v1::ResolveUdiResponse> LotsServiceImpl::ResolveScan(
@@ -258,7 +257,8 @@ absl::StatusOr<v1::ResolveUdiResponse> LotsServiceImpl::ResolveScan(
   ASSIGN_OR_RETURN(std::optional<v1::Product> product,
                    queries_.FindProduct(udi->gtin));
   if (!product.has_value()) {
-    out.add_mismatches(absl::StrCat("GTIN ", udi->gtin, " is not a known product"));
+    out.add_mismatches(
+        absl::StrCat("GTIN ", udi->gtin, " is not a known product"));
   }
   if (udi->lot.empty()) {
     out.add_mismatches("the scan has no lot number (AI 10)");
@@ -288,12 +288,12 @@ absl::StatusOr<v1::ResolveUdiResponse> LotsServiceImpl::ResolveScan(
     const v1::Date& m = lot->manufactured_on();
     if (udi->produced->year != m.year() || udi->produced->month != m.month() ||
         udi->produced->day != m.day()) {
-      out.add_mismatches(absl::StrCat(
-          "production date on the label is ",
-          date_text(udi->produced->year, udi->produced->month,
-                    udi->produced->day),
-          ", the lot's manufacture date is ",
-          date_text(m.year(), m.month(), m.day())));
+      out.add_mismatches(
+          absl::StrCat("production date on the label is ",
+                       date_text(udi->produced->year, udi->produced->month,
+                                 udi->produced->day),
+                       ", the lot's manufacture date is ",
+                       date_text(m.year(), m.month(), m.day())));
     }
   }
   *out.mutable_lot() = *std::move(lot);

@@ -11,6 +11,7 @@
 #include "libs/command/service_core.h"
 #include "libs/common/clock.h"
 #include "libs/server/auth.h"
+#include "lotledger/v1/domain.pb.h"
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "services/lots/lots_projection.h"
 

@@ -2,5 +2,6 @@
 #include "services/host/host.h"
 
 int main(int argc, char** argv) {
-  return lotledger::RunHost(argc, argv, "quality-service", {"quality"}, "kafka");
+  return lotledger::RunHost(argc, argv, "quality-service", {"quality"},
+                            "kafka");
 }

@@ -86,8 +86,9 @@ absl::Status ApplyQualityEvent(const eventlog::Record& /*record*/,
     return absl::OkStatus();  // nothing quality needs
   }
   const std::string& lot_id = event.aggregate_id();
-  ASSIGN_OR_RETURN(std::optional<v1::QualityLotState> before,
-                   ParseStored<v1::QualityLotState>(batch.Get(kQualityLots, lot_id)));
+  ASSIGN_OR_RETURN(
+      std::optional<v1::QualityLotState> before,
+      ParseStored<v1::QualityLotState>(batch.Get(kQualityLots, lot_id)));
   v1::QualityLotState state = before.value_or(v1::QualityLotState());
   if (!before.has_value()) state.set_lot_id(lot_id);
   Evolve(state, event);
@@ -106,14 +107,16 @@ QualityServiceImpl::QualityServiceImpl(command::ServiceCore* core,
 
 absl::StatusOr<std::optional<v1::QualityLotState>> QualityServiceImpl::FindLot(
     std::string_view lot_id) const {
-  return ParseStored<v1::QualityLotState>(core_->store().Get(kQualityLots, lot_id));
+  return ParseStored<v1::QualityLotState>(
+      core_->store().Get(kQualityLots, lot_id));
 }
 
 absl::StatusOr<v1::QualityRecord> QualityServiceImpl::GetRecord(
     std::string_view lot_id) const {
   ASSIGN_OR_RETURN(std::optional<v1::QualityLotState> s, FindLot(lot_id));
   if (!s.has_value() || !s->exists()) {
-    return absl::NotFoundError(absl::StrCat("lot ", Sv(lot_id), " does not exist"));
+    return absl::NotFoundError(
+        absl::StrCat("lot ", Sv(lot_id), " does not exist"));
   }
   return ToRecord(*s);
 }
@@ -125,8 +128,9 @@ absl::StatusOr<v1::QualityDecisionState> QualityServiceImpl::LoadState(
   if (lot.has_value()) *state.mutable_lot() = *lot;
   state.mutable_lot()->set_lot_id(lot_id);
   if (lot.has_value() && !lot->item().empty()) {
-    ASSIGN_OR_RETURN(std::optional<v1::Product> product,
-                     ParseStored<v1::Product>(core_->store().Get(kProducts, lot->item())));
+    ASSIGN_OR_RETURN(
+        std::optional<v1::Product> product,
+        ParseStored<v1::Product>(core_->store().Get(kProducts, lot->item())));
     if (product.has_value()) {
       state.mutable_lot()->set_require_released_components(
           product->policy().require_released_components());
@@ -142,8 +146,8 @@ absl::StatusOr<v1::QualityDecisionState> QualityServiceImpl::LoadState(
 absl::StatusOr<v1::Signature> QualityServiceImpl::Sign(
     const v1::SignatureRequest& req, absl::Time now,
     server::Principal* signer) const {
-  ASSIGN_OR_RETURN(*signer,
-                   guard_->VerifyCredential(req.credential(), now, kSignatureMaxAge));
+  ASSIGN_OR_RETURN(*signer, guard_->VerifyCredential(req.credential(), now,
+                                                     kSignatureMaxAge));
   v1::Signature sig;
   sig.set_signer(signer->name);
   sig.set_meaning(req.meaning());
@@ -166,10 +170,11 @@ absl::StatusOr<command::CommandResult> QualityServiceImpl::RunCommand(
   for (const std::string& r : principal.roles) cmd.add_actor_roles(r);
   command::CommandContext cc =
       server::MakeCommandContext(ctx, principal, request_id, after, now);
-  return core_->runner().Run(cc, {lot_id}, [&]() -> absl::StatusOr<std::vector<v1::Event>> {
-    ASSIGN_OR_RETURN(v1::QualityDecisionState state, LoadState(lot_id));
-    return Decide(state, cmd);
-  });
+  return core_->runner().Run(
+      cc, {lot_id}, [&]() -> absl::StatusOr<std::vector<v1::Event>> {
+        ASSIGN_OR_RETURN(v1::QualityDecisionState state, LoadState(lot_id));
+        return Decide(state, cmd);
+      });
 }
 
 grpc::Status QualityServiceImpl::RecordInspection(
@@ -213,11 +218,13 @@ grpc::Status QualityServiceImpl::ChangeDisposition(
         // Part 11: the signature credential must be the caller's own,
         // freshly re-authenticated; it never travels into the event.
         server::Principal signer;
-        ASSIGN_OR_RETURN(*cmd.mutable_signature(), Sign(req->signature(), now, &signer));
+        ASSIGN_OR_RETURN(*cmd.mutable_signature(),
+                         Sign(req->signature(), now, &signer));
         if (signer.name != p.name) {
-          return absl::PermissionDeniedError(absl::StrCat(
-              "signature.credential: belongs to ", signer.name, ", not to the caller ",
-              p.name, "; a person signs only for themselves"));
+          return absl::PermissionDeniedError(
+              absl::StrCat("signature.credential: belongs to ", signer.name,
+                           ", not to the caller ", p.name,
+                           "; a person signs only for themselves"));
         }
         if (req->has_deviation()) {
           server::Principal approver;
@@ -227,12 +234,15 @@ grpc::Status QualityServiceImpl::ChangeDisposition(
             cmd.add_deviation_approver_roles(r);
           }
         }
-        cmd.mutable_change_disposition()->mutable_signature()->clear_credential();
+        cmd.mutable_change_disposition()
+            ->mutable_signature()
+            ->clear_credential();
         cmd.mutable_change_disposition()
             ->mutable_deviation()
             ->mutable_approval()
             ->clear_credential();
-        if (!req->has_deviation()) cmd.mutable_change_disposition()->clear_deviation();
+        if (!req->has_deviation())
+          cmd.mutable_change_disposition()->clear_deviation();
         ASSIGN_OR_RETURN(command::CommandResult r,
                          RunCommand(*ctx, p, req->request_id(), req->after(),
                                     req->lot_id(), std::move(cmd)));
@@ -248,7 +258,8 @@ grpc::Status QualityServiceImpl::GetQualityRecord(
   return server::Serve(
       *guard_, *ctx, Method("GetQualityRecord"),
       [&](const server::Principal&) -> absl::Status {
-        if (req->lot_id().empty()) return absl::InvalidArgumentError("lot_id: required");
+        if (req->lot_id().empty())
+          return absl::InvalidArgumentError("lot_id: required");
         if (!req->after().offsets().empty()) {
           RETURN_IF_ERROR(core_->projector().WaitFor(
               command::FromToken(req->after()), server::DeadlineOf(*ctx)));
@@ -275,23 +286,23 @@ grpc::Status QualityServiceImpl::ListLotsByDisposition(
         const std::string prefix = DispositionKey(req->disposition(), "");
         absl::Status inner;
         std::string last;
-        RETURN_IF_ERROR(core_->store().Scan(
-            kByDisposition, prefix, req->page_token(),
-            [&](std::string_view key, std::string_view) {
-              if (resp->records_size() == page_size) {
-                resp->set_next_page_token(last);
-                return false;
-              }
-              absl::StatusOr<v1::QualityRecord> rec =
-                  GetRecord(key.substr(prefix.size()));
-              if (!rec.ok()) {
-                inner = rec.status();
-                return false;
-              }
-              *resp->add_records() = *std::move(rec);
-              last.assign(key);
-              return true;
-            }));
+        RETURN_IF_ERROR(
+            core_->store().Scan(kByDisposition, prefix, req->page_token(),
+                                [&](std::string_view key, std::string_view) {
+                                  if (resp->records_size() == page_size) {
+                                    resp->set_next_page_token(last);
+                                    return false;
+                                  }
+                                  absl::StatusOr<v1::QualityRecord> rec =
+                                      GetRecord(key.substr(prefix.size()));
+                                  if (!rec.ok()) {
+                                    inner = rec.status();
+                                    return false;
+                                  }
+                                  *resp->add_records() = *std::move(rec);
+                                  last.assign(key);
+                                  return true;
+                                }));
         return inner;
       });
 }

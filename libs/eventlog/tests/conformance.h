@@ -24,6 +24,11 @@ struct LogBackend {
       open;
 };
 
+// Test names show the backend instead of a byte dump of the struct.
+inline void PrintTo(const LogBackend& backend, std::ostream* os) {
+  *os << backend.name;
+}
+
 class EventLogConformance : public ::testing::TestWithParam<LogBackend> {
  protected:
   void SetUp() override;

@@ -1,0 +1,467 @@
+#include "tools/lotctl/cli.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/util/json_util.h"
+#include "libs/common/ids.h"
+#include "libs/common/status_macros.h"
+#include "tools/lotctl/context.h"
+
+namespace lotledger::lotctl {
+namespace {
+
+// Help, one topic per verb; `lotctl --help` prints them all. Kept next to
+// the dispatcher so a new verb and its help land together.
+struct HelpTopic {
+  const char* verb;
+  const char* text;
+};
+
+constexpr char kHelpIntro[] =
+    R"(lotctl: command-line client of lotledger (lot and expiry traceability).
+
+usage: lotctl [GLOBAL OPTIONS] VERB [ARGS] [OPTIONS]
+       lotctl help [VERB]
+
+Global options (anywhere on the line; only the --name=value form):
+  --server=HOST:PORT   server address (env LOTLEDGER_SERVER; default
+                       127.0.0.1:7070)
+  --token=TOKEN        bearer token (env LOTLEDGER_TOKEN)
+  --token-file=PATH    read the token from a file instead
+  --json               machine output: the response as protobuf JSON, one line
+  --timeout=SECONDS    deadline of each call (default 30)
+  --request-id=ID      for commands that write: the idempotency key (default
+                       a fresh UUIDv7); retrying with the same id is answered
+                       once, so a script can retry safely
+
+Exit codes:
+  0  ok
+  1  the server refused (FAILED_PRECONDITION, ALREADY_EXISTS, NOT_FOUND,
+     PERMISSION_DENIED, UNAUTHENTICATED, ABORTED); a UDI scan that does not
+     match master data or names no known lot
+  2  usage or bad input (also the server's INVALID_ARGUMENT)
+  3  server unreachable or not serving (UNAVAILABLE, DEADLINE_EXCEEDED):
+     retry, with the same --request-id for writes
+  4  import found bad or refused rows
+  5  server fault (INTERNAL, DATA_LOSS, UNKNOWN, UNIMPLEMENTED)
+Errors print as "error: <CODE>: <message>"; the message names the field or
+the rule.
+)";
+
+const HelpTopic kHelp[] = {
+    {"health", R"(
+lotctl health
+  grpc.health.v1 Check of the server ("") and each lotledger service;
+  prints SERVING / NOT_SERVING. Exit 3 unless the server and every service
+  it hosts are SERVING.
+)"},
+    {"gs1", R"(
+lotctl gs1 parse SCAN
+  Parses a GS1 element string (UDI) offline: scanner form
+  "]d201095060001343521726123110A17" or bracketed "(01)...(17)...(10)...".
+  Write the group separator (FNC1, byte 0x1D) as \x1d, <GS> or {GS}.
+  Prints the AIs and values (--json: an array of {ai,title,value}).
+  Exit 2 with the reason when the scan is invalid.
+)"},
+    {"product", R"(
+lotctl product define --item=GTIN --name=NAME --uom=EA
+      --kind=finished|component|raw [--shelf-life-days=N]
+      [--alert-days=180,90,30] [--min-ship-days=N]
+      [--cap-expiry-by-components] [--require-released-components]
+  Defines a product or replaces its master data (role admin).
+lotctl product get ITEM
+)"},
+    {"lot", R"(
+lotctl lot create --item=ITEM --lot=LOT_NUMBER --manufactured=YYYY-MM-DD
+      [--expires=YYYY-MM-DD] --quantity=N --uom=EA [--site=..] [--order=..]
+      [--input=LOT_ID:QTY[:UOM] ...] [--supplier=.. --supplier-lot=..]
+  LOT_ID is "<item>:<lot number>"; an input without UOM is counted in the
+  input lot's unit.
+lotctl lot get LOT_ID
+lotctl lot correct LOT_ID --field=FIELD --value=VALUE --reason=TEXT
+  FIELD: expires_on, manufactured_on, quantity, site, production_order,
+  supplier, supplier_lot.
+lotctl lot list [--item=..] [--expires-from=YYYY-MM-DD]
+      [--expires-to=YYYY-MM-DD] [--page-size=N] [--page-token=T] [--all]
+  --all follows the pages to the end.
+)"},
+    {"trace", R"(
+lotctl trace LOT_ID [--backward|--forward] [--depth=N]
+  The genealogy as an indented tree with quantities: backward (default;
+  what went into the lot) or forward (what it went into).
+)"},
+    {"udi", R"(
+lotctl udi resolve SCAN
+  Resolves a scanned UDI to its lot and prints every mismatch with master
+  data. Exit 1 when there is a mismatch or no such lot: a scan firewall.
+  Group separators as for gs1 parse.
+)"},
+    {"inspect", R"(
+lotctl inspect LOT_ID --type=final|incoming|in-process --sample-size=N
+      --result="characteristic|spec|value|unit|pass" ... [--notes=..]
+      [--inspection-id=ID]
+  One --result per characteristic; the last part is pass or fail.
+)"},
+    {"release", R"(
+lotctl release|hold|reject LOT_ID --meaning=TEXT --reason=TEXT
+      [--sign-token=TOKEN]
+  An electronic signature by the caller. --sign-token is the fresh
+  re-authentication credential (default: the --token).
+  A release under a deviation adds: --deviation=ID --justification=TEXT
+      --co-sign-token=TOKEN --co-sign-meaning=TEXT --co-sign-reason=TEXT
+  (the second signer: another principal with role qa_approver).
+)"},
+    {"quality", R"(
+lotctl quality get LOT_ID
+lotctl quality list --disposition=released|on-hold|rejected|undecided
+      [--page-size=N] [--page-token=T] [--all]
+)"},
+    {"import", R"(
+lotctl import products|lots FILE.csv [--partial] [--dry-run]
+  RFC 4180 CSV with a header row; columns by name, in any order, unknown
+  columns refused. Row numbers count the header as row 1.
+  products: item*, name*, uom*, kind* (finished|component|raw),
+    shelf_life_days, alert_days (e.g. "180,90,30"), min_ship_days,
+    cap_expiry_by_components, require_released_components (true/false)
+  lots: item*, lot_number*, manufactured_on* (YYYY-MM-DD), expires_on,
+    quantity*, uom*, site, production_order,
+    inputs ("LOT_ID:QTY[:UOM];LOT_ID:QTY[:UOM]"), supplier, supplier_lot
+  (* required). Every row is checked first and every bad row reported
+  ("row 7, column expires_on: ..."); with any bad row nothing is written and
+  the exit code is 4. --partial writes the good rows anyway (still exit 4).
+  --dry-run only checks. Re-running a file is safe: each row's request id
+  is derived from its content, so nothing is imported twice.
+  Summary: imported N, already present M, refused K.
+)"},
+};
+
+std::string HelpText(const std::string& verb) {
+  std::string text;
+  for (const HelpTopic& topic : kHelp) {
+    const bool alias = (verb == "hold" || verb == "reject") &&
+                       std::string(topic.verb) == "release";
+    if (verb == topic.verb || alias) {
+      return absl::StrCat("usage:", topic.text);
+    }
+    absl::StrAppend(&text, topic.text);
+  }
+  return absl::StrCat(kHelpIntro, "\nVerbs:", text);
+}
+
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--token-file: cannot read ", path));
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return std::string(absl::StripAsciiWhitespace(buffer.str()));
+}
+
+absl::StatusOr<GlobalOptions> TakeGlobalOptions(ParsedArgs& parsed,
+                                                const Environment& env) {
+  ASSIGN_OR_RETURN(Flags flags,
+                   Flags::Take(parsed, {
+                                           {"server", FlagKind::kValue},
+                                           {"token", FlagKind::kValue},
+                                           {"token-file", FlagKind::kValue},
+                                           {"json", FlagKind::kSwitch},
+                                           {"timeout", FlagKind::kValue},
+                                       }));
+  GlobalOptions options;
+  const auto from_env = [&](const char* name) -> std::optional<std::string> {
+    if (!env.getenv) return std::nullopt;
+    std::optional<std::string> v = env.getenv(name);
+    if (v.has_value() && v->empty()) return std::nullopt;
+    return v;
+  };
+  if (auto s = flags.Get("server")) {
+    options.server = *s;
+  } else if (auto e = from_env("LOTLEDGER_SERVER")) {
+    options.server = *e;
+  }
+  if (options.server.empty()) {
+    return absl::InvalidArgumentError("--server: empty address");
+  }
+  if (flags.Has("token") && flags.Has("token-file")) {
+    return absl::InvalidArgumentError(
+        "--token and --token-file: give one of them");
+  }
+  if (auto t = flags.Get("token")) {
+    options.token = *t;
+  } else if (auto f = flags.Get("token-file")) {
+    ASSIGN_OR_RETURN(options.token, ReadTokenFile(*f));
+  } else if (auto e = from_env("LOTLEDGER_TOKEN")) {
+    options.token = *e;
+  }
+  options.json = flags.Has("json");
+  if (auto t = flags.Get("timeout")) {
+    double seconds = 0;
+    if (!absl::SimpleAtod(*t, &seconds) || !(seconds > 0) || seconds > 86400) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--timeout: \"", *t, "\" is not a number of seconds in (0, 86400]"));
+    }
+    options.timeout = absl::Seconds(seconds);
+  }
+  return options;
+}
+
+// Width in UTF-8 code points, so names with non-ASCII letters align.
+size_t DisplayWidth(const std::string& s) {
+  size_t width = 0;
+  for (unsigned char c : s) {
+    if ((c & 0xC0) != 0x80) ++width;
+  }
+  return width;
+}
+
+}  // namespace
+
+Environment Environment::Process() {
+  Environment env;
+  env.getenv = [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+  env.err_is_tty = isatty(STDERR_FILENO) == 1;
+  env.now = [] { return absl::Now(); };
+  return env;
+}
+
+int RunLotctl(std::vector<std::string> args, std::ostream& out,
+              std::ostream& err) {
+  return RunLotctl(std::move(args), Environment::Process(), out, err);
+}
+
+int RunLotctl(std::vector<std::string> args, const Environment& env,
+              std::ostream& out, std::ostream& err) {
+  absl::StatusOr<ParsedArgs> split = SplitArgs(args);
+  if (!split.ok()) {
+    err << "error: " << split.status().message() << "\n";
+    return kExitUsage;
+  }
+  ParsedArgs& parsed = *split;
+  absl::StatusOr<Flags> help =
+      Flags::Take(parsed, {{"help", FlagKind::kSwitch}});
+  if (!help.ok()) {
+    err << "error: " << help.status().message() << "\n";
+    return kExitUsage;
+  }
+  std::string verb = parsed.positional.empty() ? "" : parsed.positional[0];
+  if (verb == "help" || help->Has("help")) {
+    std::string topic =
+        verb == "help"
+            ? (parsed.positional.size() > 1 ? parsed.positional[1] : "")
+            : verb;
+    out << HelpText(topic);
+    return kExitOk;
+  }
+  if (verb.empty()) {
+    err << "error: no verb given\n" << HelpText("");
+    return kExitUsage;
+  }
+  parsed.positional.erase(parsed.positional.begin());
+
+  absl::StatusOr<GlobalOptions> options = TakeGlobalOptions(parsed, env);
+  if (!options.ok()) {
+    err << "error: " << options.status().message() << "\n";
+    return kExitUsage;
+  }
+  Context ctx(*std::move(options), env, out, err);
+  if (verb == "health") return RunHealth(ctx, parsed);
+  if (verb == "gs1") return RunGs1(ctx, parsed);
+  if (verb == "product") return RunProduct(ctx, parsed);
+  if (verb == "lot") return RunLot(ctx, parsed);
+  if (verb == "trace") return RunTrace(ctx, parsed);
+  if (verb == "udi") return RunUdi(ctx, parsed);
+  if (verb == "inspect") return RunInspect(ctx, parsed);
+  if (verb == "release" || verb == "hold" || verb == "reject") {
+    return RunDisposition(ctx, verb, parsed);
+  }
+  if (verb == "quality") return RunQuality(ctx, parsed);
+  if (verb == "import") return RunImport(ctx, parsed);
+  err << "error: unknown verb '" << verb << "' (see: lotctl help)\n";
+  return kExitUsage;
+}
+
+std::shared_ptr<grpc::Channel> Context::channel() {
+  if (channel_ == nullptr) {
+    channel_ = grpc::CreateChannel(options_.server,
+                                   grpc::InsecureChannelCredentials());
+  }
+  return channel_;
+}
+
+std::unique_ptr<grpc::ClientContext> Context::Call() const {
+  auto call = std::make_unique<grpc::ClientContext>();
+  // The deadline is wall-clock time on this machine, never the injected
+  // clock (which may be a fixed business date in tests).
+  call->set_deadline(std::chrono::system_clock::now() +
+                     absl::ToChronoMilliseconds(options_.timeout));
+  if (!options_.token.empty()) {
+    call->AddMetadata("authorization", "Bearer " + options_.token);
+  }
+  return call;
+}
+
+std::string Context::RequestId(const Flags& flags) const {
+  if (auto id = flags.Get("request-id")) return *id;
+  return NewUuidV7(env_.now());
+}
+
+int Context::Fail(const grpc::Status& status) {
+  err_ << "error: " << CodeName(status.error_code()) << ": "
+       << status.error_message() << "\n";
+  const int code = ExitCodeFor(status.error_code());
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    err_ << "note: is lotledgerd running at " << options_.server
+         << "? (--server / LOTLEDGER_SERVER)\n";
+  } else if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    err_ << "note: no answer from " << options_.server << " within "
+         << absl::FormatDuration(options_.timeout) << " (--timeout)\n";
+  }
+  return code;
+}
+
+int Context::Usage(const absl::Status& status) {
+  err_ << "error: " << status.message() << "\n";
+  return kExitUsage;
+}
+
+void Context::PrintJson(const google::protobuf::Message& message) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.preserve_proto_field_names = false;
+  // A message always serializes; a failure here is a broken invariant.
+  const auto status =
+      google::protobuf::util::MessageToJsonString(message, &json, opts);
+  if (!status.ok()) {
+    err_ << "error: cannot print JSON: " << status.ToString() << "\n";
+    return;
+  }
+  out_ << json << "\n";
+}
+
+int ExitCodeFor(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return kExitOk;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return kExitUsage;
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return kExitUnavailable;
+    case grpc::StatusCode::INTERNAL:
+    case grpc::StatusCode::DATA_LOSS:
+    case grpc::StatusCode::UNKNOWN:
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return kExitServerFault;
+    default:  // FAILED_PRECONDITION, ALREADY_EXISTS, NOT_FOUND, ...
+      return kExitRefused;
+  }
+}
+
+std::string CodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN:
+      return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED:
+      return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS:
+      return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return absl::StrCat("CODE_", static_cast<int>(code));
+  }
+}
+
+void PrintFields(std::ostream& out,
+                 const std::vector<std::pair<std::string, std::string>>& rows) {
+  size_t width = 0;
+  for (const auto& [key, value] : rows) {
+    if (!value.empty()) width = std::max(width, DisplayWidth(key));
+  }
+  for (const auto& [key, value] : rows) {
+    if (value.empty()) continue;
+    out << key << std::string(width - DisplayWidth(key) + 2, ' ') << value
+        << "\n";
+  }
+}
+
+void PrintTable(std::ostream& out, const std::vector<std::string>& header,
+                const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths(header.size(), 0);
+  const auto measure = [&](const std::vector<std::string>& row) {
+    for (size_t i = 0; i < row.size() && i < widths.size(); ++i) {
+      widths[i] = std::max(widths[i], DisplayWidth(row[i]));
+    }
+  };
+  measure(header);
+  for (const auto& row : rows) measure(row);
+  const auto print = [&](const std::vector<std::string>& row) {
+    std::string line;
+    for (size_t i = 0; i < row.size() && i < widths.size(); ++i) {
+      if (i > 0) line += "  ";
+      line += row[i];
+      if (i + 1 < row.size()) {
+        line += std::string(widths[i] - DisplayWidth(row[i]), ' ');
+      }
+    }
+    out << line << "\n";
+  };
+  print(header);
+  for (const auto& row : rows) print(row);
+}
+
+std::string UnescapeGroupSeparators(std::string scan) {
+  const std::string gs(1, '\x1D');
+  scan = absl::StrReplaceAll(scan, {{"<GS>", gs},
+                                    {"{GS}", gs},
+                                    {"\\x1d", gs},
+                                    {"\\x1D", gs},
+                                    {"\\X1D", gs},
+                                    {"\\X1d", gs}});
+  return scan;
+}
+
+}  // namespace lotledger::lotctl

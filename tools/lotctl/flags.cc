@@ -1,0 +1,125 @@
+#include "tools/lotctl/flags.h"
+
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace lotledger::lotctl {
+
+absl::StatusOr<ParsedArgs> SplitArgs(const std::vector<std::string>& args) {
+  ParsedArgs parsed;
+  bool only_positional = false;
+  for (const std::string& arg : args) {
+    if (only_positional || arg == "-" || arg.empty() || arg[0] != '-') {
+      parsed.positional.push_back(arg);
+      continue;
+    }
+    if (arg == "--") {
+      only_positional = true;
+      continue;
+    }
+    if (arg.size() < 3 || arg[1] != '-') {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unknown option ", arg, ": lotctl options are long, e.g. --json"));
+    }
+    const size_t eq = arg.find('=');
+    RawFlag flag;
+    flag.name =
+        arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+    if (flag.name.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("option ", arg, " has no name"));
+    }
+    if (eq != std::string::npos) flag.value = arg.substr(eq + 1);
+    parsed.flags.push_back(std::move(flag));
+  }
+  return parsed;
+}
+
+absl::StatusOr<Flags> Flags::Take(ParsedArgs& parsed,
+                                  const std::vector<FlagSpec>& specs) {
+  Flags out;
+  std::vector<RawFlag> rest;
+  for (RawFlag& flag : parsed.flags) {
+    auto spec = std::find_if(specs.begin(), specs.end(), [&](const auto& s) {
+      return s.name == flag.name;
+    });
+    if (spec == specs.end()) {
+      rest.push_back(std::move(flag));
+      continue;
+    }
+    switch (spec->kind) {
+      case FlagKind::kSwitch:
+        if (flag.value.has_value()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("--", flag.name, " is a switch and takes no value"));
+        }
+        break;
+      case FlagKind::kValue:
+        if (out.Has(flag.name)) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("--", flag.name, " is given more than once"));
+        }
+        [[fallthrough]];
+      case FlagKind::kRepeated:
+        if (!flag.value.has_value()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("--", flag.name, " needs a value: write --",
+                           flag.name, "=VALUE"));
+        }
+        break;
+    }
+    out.flags_.push_back(std::move(flag));
+  }
+  parsed.flags = std::move(rest);
+  return out;
+}
+
+bool Flags::Has(const std::string& name) const {
+  return std::any_of(flags_.begin(), flags_.end(),
+                     [&](const RawFlag& f) { return f.name == name; });
+}
+
+std::optional<std::string> Flags::Get(const std::string& name) const {
+  for (const RawFlag& f : flags_) {
+    if (f.name == name) return f.value;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> Flags::GetAll(const std::string& name) const {
+  std::vector<std::string> values;
+  for (const RawFlag& f : flags_) {
+    if (f.name == name && f.value.has_value()) values.push_back(*f.value);
+  }
+  return values;
+}
+
+absl::Status RejectUnknown(const ParsedArgs& parsed,
+                           const std::string& command) {
+  if (parsed.flags.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown option --", parsed.flags.front().name, " for '",
+                   command, "' (see: lotctl help ", command, ")"));
+}
+
+absl::StatusOr<int64_t> ParseInt(const std::string& text,
+                                 const std::string& what, int64_t min,
+                                 int64_t max) {
+  int64_t value = 0;
+  // SimpleAtoi accepts surrounding whitespace and a '+'; a ledger value
+  // should be written plainly, so check the digits first.
+  const bool plain =
+      !text.empty() &&
+      std::all_of(text.begin() + (text[0] == '-' ? 1 : 0), text.end(),
+                  [](char c) { return c >= '0' && c <= '9'; }) &&
+      text != "-";
+  if (!plain || !absl::SimpleAtoi(text, &value) || value < min || value > max) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, ": \"", text, "\" is not an integer in ", min, "..", max));
+  }
+  return value;
+}
+
+}  // namespace lotledger::lotctl

@@ -1,0 +1,69 @@
+// `lotctl import products|lots FILE.csv`: bulk master data and lots from a
+// CSV file (see csv.h for the dialect and `lotctl help import` for the
+// columns).
+//
+// Two phases. PlanImport checks every row offline — required columns,
+// dates, integers, kinds, GTIN-14 check digits of finished devices,
+// duplicates within the file — and reports every problem with its row and
+// column, so one run shows everything to fix. RunImport then writes the
+// good rows in file order (nothing at all when a row is bad, unless
+// --partial), one command per row whose request id is derived from the
+// row's content: re-running a file, after a crash or on purpose, writes
+// nothing twice.
+//
+// Thread-safety: PlanImport is a pure function, safe to call concurrently.
+#ifndef LOTLEDGER_TOOLS_LOTCTL_IMPORT_H_
+#define LOTLEDGER_TOOLS_LOTCTL_IMPORT_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lotledger/v1/events.pb.h"
+#include "lotledger/v1/lots.pb.h"
+
+namespace lotledger::lotctl {
+
+enum class ImportKind { kProducts, kLots };
+
+// One bad value (or a bad row when `column` is empty).
+struct RowProblem {
+  int row = 0;  // row 1 is the header, as a spreadsheet numbers them
+  std::string column;
+  std::string message;  // quotes the value and names the rule
+};
+
+// `row 7, column expires_on: "2026-02-30" is not a valid date (YYYY-MM-DD)`
+// or `row 5: ...` for a problem with the whole row.
+std::string FormatProblem(const RowProblem& problem);
+
+// A row that passed the offline checks, ready to send.
+struct ImportRow {
+  int row = 0;
+  // "import-" + the first 32 hex digits of SHA-256 of the kind and the
+  // row's trimmed values by column name: the same row content gives the
+  // same id whatever its position, column order or line endings.
+  std::string request_id;
+  std::string key;           // the item or lot id, for messages
+  v1::Product product;       // kProducts
+  v1::CreateLotRequest lot;  // kLots; request_id set, input units may be
+                             // empty (filled from the input lots)
+};
+
+struct ImportPlan {
+  ImportKind kind = ImportKind::kProducts;
+  int data_rows = 0;  // rows after the header, blank lines not counted
+  std::vector<ImportRow> good;
+  std::vector<RowProblem> problems;  // in row order
+  int bad_rows = 0;                  // rows with at least one problem
+};
+
+// Parses and checks `csv`. InvalidArgument for a file that cannot be read
+// as a table at all: malformed quoting, no header, an unknown or repeated
+// column, a required column missing.
+absl::StatusOr<ImportPlan> PlanImport(ImportKind kind, std::string_view csv);
+
+}  // namespace lotledger::lotctl
+
+#endif  // LOTLEDGER_TOOLS_LOTCTL_IMPORT_H_

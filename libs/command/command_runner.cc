@@ -93,16 +93,16 @@ absl::StatusOr<CommandResult> CommandRunner::Run(
     }
   } unlock{stripes_, stripes};
 
-  // 2. Wait for our own writes and the client's token.
+  // 2. Wait for the client's token. Our own earlier writes to these
+  // aggregates are applied already: every command waits for its events to
+  // be applied before it releases the aggregates' locks. Only a partition
+  // whose last append or wait failed may hold a record we have not seen;
+  // there we first catch up to the log's end.
   eventlog::Offsets target = ctx.after;
   std::vector<int32_t> check_end;
   {
     absl::MutexLock l(&mu_);
     for (int32_t p : parts) {
-      const eventlog::TopicPartition tp{topic_, p};
-      if (auto it = written_.find(tp); it != written_.end()) {
-        target[tp] = std::max(target[tp], it->second);
-      }
       if (uncertain_.contains(p)) check_end.push_back(p);
     }
   }
@@ -111,7 +111,8 @@ absl::StatusOr<CommandResult> CommandRunner::Run(
     const eventlog::TopicPartition tp{topic_, p};
     target[tp] = std::max(target[tp], end);
   }
-  RETURN_IF_ERROR(projector_->WaitFor(target, ctx.deadline));
+  if (!target.empty())
+    RETURN_IF_ERROR(projector_->WaitFor(target, ctx.deadline));
   if (!check_end.empty()) {
     absl::MutexLock l(&mu_);
     for (int32_t p : check_end) uncertain_.erase(p);
@@ -175,16 +176,18 @@ absl::StatusOr<CommandResult> CommandRunner::Run(
     }
     return positions.status();
   }
-  {
-    absl::MutexLock l(&mu_);
-    for (const eventlog::Position& p : *positions) {
-      int64_t& w = written_[{topic_, p.partition}];
-      w = std::max(w, p.offset + 1);
-      int64_t& t = result.token[{topic_, p.partition}];
-      t = std::max(t, p.offset + 1);
-    }
+  for (const eventlog::Position& p : *positions) {
+    int64_t& t = result.token[{topic_, p.partition}];
+    t = std::max(t, p.offset + 1);
   }
-  RETURN_IF_ERROR(projector_->WaitFor(result.token, ctx.deadline));
+  if (absl::Status applied = projector_->WaitFor(result.token, ctx.deadline);
+      !applied.ok()) {
+    // Durable but not yet applied: the next command here catches up first.
+    absl::MutexLock l(&mu_);
+    for (const auto& [tp, offset] : result.token)
+      uncertain_.insert(tp.partition);
+    return applied;
+  }
   result.events = std::move(events);
   return result;
 }

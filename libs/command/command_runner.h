@@ -2,9 +2,9 @@
 // every service. For one command it
 //   1. locks the aggregates the command reads and writes (striped locks,
 //      taken in a fixed order so two commands cannot deadlock);
-//   2. waits until the projection has applied every record this writer
-//      appended to those aggregates' partitions, and every offset of the
-//      client's consistency token;
+//   2. waits until the projection has applied every offset of the client's
+//      consistency token (its own earlier writes to these aggregates are
+//      applied already: each command waits for that before unlocking);
 //   3. answers a request id it has seen before with the first outcome and
 //      writes nothing (idempotent retry);
 //   4. runs the service's decide function (pure Decide over projected
@@ -85,9 +85,8 @@ class CommandRunner {
 
   absl::Mutex mu_;
   int32_t partitions_ ABSL_GUARDED_BY(mu_) = 0;
-  // Per partition: the offset after the last record this writer appended.
-  eventlog::Offsets written_ ABSL_GUARDED_BY(mu_);
-  // Partitions whose last append had an unknown outcome.
+  // Partitions where an append had an unknown outcome or its records were
+  // not applied in time: the next command there catches up to the end.
   std::set<int32_t> uncertain_ ABSL_GUARDED_BY(mu_);
 };
 

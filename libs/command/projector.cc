@@ -67,7 +67,6 @@ void Projector::Run() {
       }
       absl::MutexLock l(&mu_);
       health_ = s;
-      applied_cv_.SignalAll();
       std::fprintf(stderr,
                    "{\"level\":\"error\",\"msg\":\"projector stopped\","
                    "\"error\":\"%s\"}\n",
@@ -136,34 +135,33 @@ absl::Status Projector::ApplyPolled(eventlog::PollResult& polled) {
   absl::MutexLock l(&mu_);
   for (const auto& [tp, next] : polled.next_offsets) applied_[tp] = next;
   events_applied_ += polled.records.size();
-  applied_cv_.SignalAll();
   return absl::OkStatus();
 }
 
 absl::Status Projector::WaitFor(const eventlog::Offsets& target,
                                 absl::Time deadline) {
   absl::MutexLock l(&mu_);
-  while (true) {
-    if (!health_.ok()) return health_;
-    bool done = true;
-    for (const auto& [tp, offset] : target) {
-      auto it = applied_.find(tp);
-      if (it == applied_.end()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("consistency token: ", tp.topic, "/", tp.partition,
-                         " is not an input of this service"));
-      }
-      if (it->second < offset) {
-        done = false;
-        break;
-      }
-    }
-    if (done) return absl::OkStatus();
-    if (applied_cv_.WaitWithDeadline(&mu_, deadline)) {
-      return absl::DeadlineExceededError(
-          "the projection has not yet applied the requested offsets");
+  for (const auto& [tp, offset] : target) {
+    if (!applied_.contains(tp)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("consistency token: ", tp.topic, "/", tp.partition,
+                       " is not an input of this service"));
     }
   }
+  // Evaluated by the thread that releases mu_ after applying a batch, so
+  // only the waiters whose offsets are now applied wake up (no herd).
+  auto done = [&]() {
+    if (!health_.ok()) return true;
+    for (const auto& [tp, offset] : target) {
+      if (applied_.at(tp) < offset) return false;
+    }
+    return true;
+  };
+  if (!mu_.AwaitWithDeadline(absl::Condition(&done), deadline)) {
+    return absl::DeadlineExceededError(
+        "the projection has not yet applied the requested offsets");
+  }
+  return health_;
 }
 
 eventlog::Offsets Projector::Applied() const {

@@ -89,7 +89,6 @@ class Projector {
   std::thread thread_;
 
   mutable absl::Mutex mu_;
-  absl::CondVar applied_cv_;
   eventlog::Offsets applied_ ABSL_GUARDED_BY(mu_);
   absl::Status health_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;

@@ -538,7 +538,9 @@ absl::StatusOr<std::unique_ptr<EventLog>> KafkaEventLog::Create(
       // embedded backend agree on a key's partition (PartitionForKey).
       {"partitioner", "murmur2_random"},
       // An append waits for its record; batching longer only adds latency.
-      {"linger.ms", "1"},
+      {"linger.ms", "0"},
+      // Small request frames must not wait for Nagle's algorithm.
+      {"socket.nagle.disable", "true"},
       {"message.timeout.ms", message_timeout},
       {"socket.timeout.ms",
        std::to_string(std::max(ToMillis(options.request_timeout), 10))},
@@ -934,6 +936,7 @@ absl::StatusOr<std::unique_ptr<LogReader>> KafkaEventLog::OpenReader(
                    // A tail must see a new record within milliseconds.
                    {"fetch.wait.max.ms", "10"},
                    {"fetch.error.backoff.ms", "10"},
+                   {"socket.nagle.disable", "true"},
                }));
   rd_kafka_conf_set_error_cb(conf.get(), OnError);
   ASSIGN_OR_RETURN(rd_kafka_t * consumer,

@@ -24,6 +24,13 @@ absl::Status GrpcServer::Start() {
   builder.AddListeningPort(options_.address, grpc::InsecureServerCredentials(),
                            &port_);
   builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
+  // Commands block on the log and the projection; more completion queues
+  // and pollers keep calls flowing while handlers wait.
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS,
+                              options_.completion_queues);
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+      options_.completion_queues * 2);
   for (auto& [service, name] : services_) builder.RegisterService(service);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {

@@ -22,6 +22,7 @@ namespace lotledger::server {
 struct ServerOptions {
   std::string address = "127.0.0.1:7070";
   int max_message_bytes = 4 << 20;
+  int completion_queues = 4;
 };
 
 class GrpcServer {

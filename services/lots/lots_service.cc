@@ -72,23 +72,32 @@ absl::StatusOr<command::CommandResult> LotsServiceImpl::RunCommand(
 absl::StatusOr<std::vector<v1::Event>> LotsServiceImpl::DecideWithState(
     const v1::LotsCommand& cmd) const {
   v1::LotsDecisionState state;
+  // Loads the lots Decide checks against (only lots that were created).
+  auto load_inputs = [&](const auto& inputs) -> absl::Status {
+    for (const v1::LotInput& in : inputs) {
+      ASSIGN_OR_RETURN(std::optional<v1::Lot> input,
+                       queries_.FindLot(in.lot_id()));
+      if (input.has_value() && !input->item().empty()) {
+        (*state.mutable_inputs())[in.lot_id()] = *std::move(input);
+      }
+    }
+    return absl::OkStatus();
+  };
   std::string item, lot_id;
   if (cmd.has_define_product()) item = cmd.define_product().product().item();
   if (cmd.has_create_lot()) {
     item = cmd.create_lot().item();
     lot_id = MakeLotId(cmd.create_lot().item(), cmd.create_lot().lot_number());
-    for (const v1::LotInput& in : cmd.create_lot().inputs()) {
-      ASSIGN_OR_RETURN(std::optional<v1::Lot> input,
-                       queries_.FindLot(in.lot_id()));
-      if (input.has_value()) (*state.mutable_inputs())[in.lot_id()] = *input;
-    }
+    RETURN_IF_ERROR(load_inputs(cmd.create_lot().inputs()));
   }
   if (cmd.has_correct_lot()) lot_id = cmd.correct_lot().lot_id();
   if (!lot_id.empty()) {
     ASSIGN_OR_RETURN(std::optional<v1::Lot> lot, queries_.FindLot(lot_id));
-    if (lot.has_value()) {
-      *state.mutable_lot() = *lot;
+    if (lot.has_value() && !lot->item().empty()) {
       if (item.empty()) item = lot->item();
+      // A corrected expiry is checked against the inputs' expiries too.
+      if (cmd.has_correct_lot()) RETURN_IF_ERROR(load_inputs(lot->inputs()));
+      *state.mutable_lot() = *std::move(lot);
     }
   }
   if (!item.empty()) {

@@ -5,6 +5,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <deque>
+#include <filesystem>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -248,7 +249,8 @@ class EmbeddedEventLog final : public EventLog {
     absl::MutexLock l(&commit_mu_);
     queue_.push_back(&me);
     // Wait until a leader has committed us, or until we can lead.
-    while (!me.done && committing_) commit_cv_.Wait(&commit_mu_);
+    auto done_or_can_lead = [&]() { return me.done || !committing_; };
+    commit_mu_.Await(absl::Condition(&done_or_can_lead));
     if (me.done) return std::move(me.result);
     LeadCommit();
     CHECK(me.done);
@@ -351,12 +353,10 @@ class EmbeddedEventLog final : public EventLog {
       p->done = true;
     }
     committing_ = false;
-    commit_cv_.SignalAll();
   }
 
   std::shared_ptr<Core> core_;
   absl::Mutex commit_mu_;
-  absl::CondVar commit_cv_;
   std::deque<Pending*> queue_ ABSL_GUARDED_BY(commit_mu_);
   bool committing_ ABSL_GUARDED_BY(commit_mu_) = false;
 };
@@ -365,6 +365,13 @@ class EmbeddedEventLog final : public EventLog {
 
 absl::StatusOr<std::unique_ptr<EventLog>> OpenEmbeddedEventLog(
     const EmbeddedOptions& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.path, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create embedded log directory ", options.path,
+                     ": ", ec.message()));
+  }
   auto core = std::make_shared<Core>();
   core->sync = options.sync;
   rocksdb::Options ro;

@@ -1,0 +1,422 @@
+// lotledger_bench: the project's benchmarks. Each scenario prints one JSON
+// line per figure on stdout (see stats.h) and a readable line on stderr.
+//
+//   lotledger_bench --scenario=log_append  [--backend=embedded|kafka]
+//   [--appenders=N] [--seconds=S] lotledger_bench --scenario=log_tail
+//   [--backend=...] [--records=N] lotledger_bench --scenario=lots_create
+//   [--backend=...] [--clients=N] [--seconds=S] lotledger_bench
+//   --scenario=lots_trace  [--lots=N] [--samples=N] lotledger_bench
+//   --scenario=grpc_noop   [--clients=N] [--seconds=S]
+//
+// --channels=N: client connections the client threads share (default 1).
+// --dir=PATH holds the data (default build/bench-data; it must be on a real
+// disk for fsync figures to mean anything). --kafka=HOST:PORT (or
+// $LOTLEDGER_TEST_KAFKA) is the broker for --backend=kafka.
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "libs/common/ids.h"
+#include "libs/common/status_macros.h"
+#include "libs/eventlog/embedded/embedded_event_log.h"
+#include "libs/eventlog/kafka_event_log.h"
+#include "lotledger/v1/lots.grpc.pb.h"
+#include "services/host/host.h"
+#include "tools/bench/genealogy.h"
+#include "tools/bench/stats.h"
+
+namespace lotledger::bench {
+namespace {
+
+struct Args {
+  std::map<std::string, std::string> kv;
+  std::string Get(const std::string& k, const std::string& def) const {
+    auto it = kv.find(k);
+    return it == kv.end() ? def : it->second;
+  }
+  int64_t Int(const std::string& k, int64_t def) const {
+    int64_t v = def;
+    auto it = kv.find(k);
+    if (it != kv.end() && !absl::SimpleAtoi(it->second, &v)) {
+      std::fprintf(stderr, "--%s: not an integer\n", k.c_str());
+      std::exit(2);
+    }
+    return v;
+  }
+};
+
+void Report(const Result& r) {
+  std::printf("%s\n", r.Json().c_str());
+  std::fprintf(stderr,
+               "%-12s %-9s x%-4d %9.0f ops/s  p50 %8.1f us  p99 %8.1f us  "
+               "p999 %8.1f us  (%llu ops in %.1f s) %s\n",
+               r.scenario.c_str(), r.backend.c_str(), r.concurrency,
+               r.seconds > 0 ? r.operations / r.seconds : 0, r.p50_us, r.p99_us,
+               r.p999_us, static_cast<unsigned long long>(r.operations),
+               r.seconds, r.note.c_str());
+  std::fflush(stdout);
+}
+
+[[noreturn]] void Die(const absl::Status& s) {
+  std::fprintf(stderr, "bench: %s\n", s.ToString().c_str());
+  std::exit(1);
+}
+
+std::string KafkaBootstrap(const Args& a) {
+  const char* env = std::getenv("LOTLEDGER_TEST_KAFKA");
+  std::string k = a.Get("kafka", env ? env : "");
+  if (k.empty())
+    Die(absl::InvalidArgumentError("--kafka or $LOTLEDGER_TEST_KAFKA needed"));
+  return k;
+}
+
+std::unique_ptr<eventlog::EventLog> OpenLog(const Args& a,
+                                            const std::string& dir) {
+  absl::StatusOr<std::unique_ptr<eventlog::EventLog>> log;
+  if (a.Get("backend", "embedded") == "kafka") {
+    eventlog::KafkaOptions k;
+    k.bootstrap_servers = KafkaBootstrap(a);
+    k.transactional_id = "bench-" + NewUuidV7(absl::Now());
+    log = eventlog::KafkaEventLog::Create(k);
+  } else {
+    std::filesystem::remove_all(dir);
+    log = eventlog::OpenEmbeddedEventLog({.path = dir});
+  }
+  if (!log.ok()) Die(log.status());
+  return std::move(*log);
+}
+
+// A record the size of a typical sealed LotCreated (~300 bytes).
+std::string Payload(size_t bytes, absl::Time sent) {
+  std::string v = absl::StrCat(absl::ToUnixNanos(sent), ":");
+  v.resize(std::max(v.size(), bytes), 'x');
+  return v;
+}
+
+void LogAppend(const Args& a) {
+  const std::string backend = a.Get("backend", "embedded");
+  const std::string dir = a.Get("dir", "build/bench-data") + "/log_append";
+  auto log = OpenLog(a, dir);
+  const std::string topic = "bench.append." + NewUuidV7(absl::Now());
+  if (auto s = log->EnsureTopic(topic, 3); !s.ok()) Die(s);
+  const int appenders = static_cast<int>(a.Int("appenders", 1));
+  const absl::Duration run = absl::Seconds(a.Int("seconds", 5));
+  const size_t bytes = static_cast<size_t>(a.Int("record-bytes", 300));
+  std::vector<Samples> samples(appenders);
+  std::atomic<bool> failed{false};
+  const absl::Time start = absl::Now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < appenders; ++t) {
+    threads.emplace_back([&, t] {
+      int i = 0;
+      while (absl::Now() - start < run) {
+        const absl::Time t0 = absl::Now();
+        auto pos = log->Append(topic, {{absl::StrCat("lot-", t, "-", i++ % 100),
+                                        Payload(bytes, t0),
+                                        {}}});
+        if (!pos.ok()) {
+          failed = true;
+          return;
+        }
+        samples[t].Add(absl::Now() - t0);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  if (failed) Die(absl::InternalError("an append failed"));
+  Samples all;
+  for (auto& s : samples) all.Merge(s);
+  Report(Summarize("log_append", backend, appenders, all, absl::Now() - start,
+                   absl::StrCat(bytes, "-byte records, durable")));
+}
+
+void LogTail(const Args& a) {
+  const std::string backend = a.Get("backend", "embedded");
+  const std::string dir = a.Get("dir", "build/bench-data") + "/log_tail";
+  auto log = OpenLog(a, dir);
+  const std::string topic = "bench.tail." + NewUuidV7(absl::Now());
+  if (auto s = log->EnsureTopic(topic, 1); !s.ok()) Die(s);
+  const int64_t records = a.Int("records", 2000);
+  auto reader = log->OpenReader({{{topic, 0}, 0}});
+  if (!reader.ok()) Die(reader.status());
+  Samples samples;
+  std::thread consumer([&] {
+    int64_t seen = 0;
+    while (seen < records) {
+      auto r = (*reader)->Poll(100, absl::Seconds(5));
+      if (!r.ok()) Die(r.status());
+      const absl::Time now = absl::Now();
+      for (const auto& rec : r->records) {
+        int64_t sent_ns = 0;
+        absl::SimpleAtoi(rec.value.substr(0, rec.value.find(':')), &sent_ns);
+        samples.Add(now - absl::FromUnixNanos(sent_ns));
+        ++seen;
+      }
+    }
+  });
+  const absl::Time start = absl::Now();
+  for (int64_t i = 0; i < records; ++i) {
+    // Paced, so latency is measured on an idle tail, not under a backlog.
+    absl::SleepFor(absl::Milliseconds(1));
+    auto pos = log->Append(topic, {{"lot", Payload(300, absl::Now()), {}}});
+    if (!pos.ok()) Die(pos.status());
+  }
+  consumer.join();
+  Report(Summarize("log_tail", backend, 1, samples, absl::Now() - start,
+                   "append start -> reader sees it"));
+}
+
+// Starts a ServerHost on `dir` with dev tokens; returns it.
+std::unique_ptr<ServerHost> StartHost(const Args& a, const std::string& dir,
+                                      bool fresh) {
+  if (fresh) std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/tokens") << "tok-bench bench admin,operator,auditor\n";
+  server::ProcessConfig c;
+  c.listen = "127.0.0.1:0";
+  c.data_dir = dir;
+  c.dev_tokens = dir + "/tokens";
+  c.partitions = static_cast<int32_t>(a.Int("partitions", 3));
+  if (a.Get("backend", "embedded") == "kafka") {
+    c.log = "kafka";
+    c.kafka_bootstrap = KafkaBootstrap(a);
+    c.topic_prefix =
+        absl::StrCat("bench", absl::ToUnixSeconds(absl::Now()), ".");
+    c.writer_id = c.topic_prefix;
+  }
+  auto host = ServerHost::Start(c, "bench", {"lots"});
+  if (!host.ok()) Die(host.status());
+  return std::move(*host);
+}
+
+std::unique_ptr<grpc::ClientContext> Ctx() {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->AddMetadata("authorization", "Bearer tok-bench");
+  ctx->set_deadline(std::chrono::system_clock::now() +
+                    std::chrono::seconds(30));
+  return ctx;
+}
+
+int g_channels = 1;  // --channels: client connections shared by the threads
+
+// Client `i`'s channel: clients share --channels connections round-robin
+// (HTTP/2 multiplexes their calls, as one client process would).
+std::shared_ptr<grpc::Channel> Channel(const std::string& target, int i) {
+  static absl::Mutex mu;
+  static auto* channels = new std::map<std::pair<std::string, int>,
+                                       std::shared_ptr<grpc::Channel>>();
+  const int slot = i < 0 ? 0 : i % g_channels;
+  absl::MutexLock l(&mu);
+  auto& ch = (*channels)[{target, slot}];
+  if (ch == nullptr) {
+    grpc::ChannelArguments args;
+    args.SetInt("bench.channel", slot);  // distinct args: distinct connections
+    ch = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
+                                   args);
+  }
+  return ch;
+}
+
+void LotsCreate(const Args& a) {
+  const std::string backend = a.Get("backend", "embedded");
+  auto host =
+      StartHost(a, a.Get("dir", "build/bench-data") + "/lots_create", true);
+  const int clients = static_cast<int>(a.Int("clients", 32));
+  const absl::Duration run = absl::Seconds(a.Int("seconds", 10));
+  {
+    auto stub = v1::LotsService::NewStub(Channel(host->target(), -1));
+    v1::DefineProductRequest req;
+    req.set_request_id(NewUuidV7(absl::Now()));
+    auto* p = req.mutable_product();
+    p->set_item("09506000134352");
+    p->set_name("bench device");
+    p->set_uom("EA");
+    p->set_kind(v1::ITEM_KIND_FINISHED_DEVICE);
+    p->mutable_policy()->set_shelf_life_days(730);
+    v1::DefineProductResponse resp;
+    grpc::Status s = stub->DefineProduct(Ctx().get(), req, &resp);
+    if (!s.ok()) Die(absl::InternalError(s.error_message()));
+  }
+  std::vector<Samples> samples(clients);
+  std::atomic<int64_t> errors{0};
+  const absl::Time start = absl::Now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < clients; ++t) {
+    threads.emplace_back([&, t] {
+      auto stub = v1::LotsService::NewStub(Channel(host->target(), t));
+      for (int i = 0; absl::Now() - start < run; ++i) {
+        v1::CreateLotRequest req;
+        req.set_request_id(NewUuidV7(absl::Now()));
+        req.set_item("09506000134352");
+        req.set_lot_number(absl::StrCat("B", t, "-", i));
+        req.mutable_manufactured_on()->set_year(2026);
+        req.mutable_manufactured_on()->set_month(5);
+        req.mutable_manufactured_on()->set_day(4);
+        req.mutable_quantity()->set_amount(100);
+        req.mutable_quantity()->set_uom("EA");
+        v1::CreateLotResponse resp;
+        const absl::Time t0 = absl::Now();
+        grpc::Status s = stub->CreateLot(Ctx().get(), req, &resp);
+        if (!s.ok()) {
+          if (errors++ == 0)
+            std::fprintf(stderr, "error: %s\n", s.error_message().c_str());
+          continue;
+        }
+        samples[t].Add(absl::Now() - t0);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  Samples all;
+  for (auto& s : samples) all.Merge(s);
+  Report(Summarize(
+      "lots_create", backend, clients, all, absl::Now() - start,
+      absl::StrCat("gRPC CreateLot, durable; errors ", errors.load())));
+}
+
+// The physical limit of the two commands above: a unary gRPC call that
+// does nothing (the health check), same server, same clients.
+void GrpcNoop(const Args& a) {
+  auto host =
+      StartHost(a, a.Get("dir", "build/bench-data") + "/grpc_noop", true);
+  const int clients = static_cast<int>(a.Int("clients", 32));
+  const absl::Duration run = absl::Seconds(a.Int("seconds", 10));
+  std::vector<Samples> samples(clients);
+  const absl::Time start = absl::Now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < clients; ++t) {
+    threads.emplace_back([&, t] {
+      auto stub = grpc::health::v1::Health::NewStub(Channel(host->target(), t));
+      while (absl::Now() - start < run) {
+        grpc::health::v1::HealthCheckRequest req;
+        grpc::health::v1::HealthCheckResponse resp;
+        const absl::Time t0 = absl::Now();
+        if (stub->Check(Ctx().get(), req, &resp).ok())
+          samples[t].Add(absl::Now() - t0);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  Samples all;
+  for (auto& s : samples) all.Merge(s);
+  Report(Summarize("grpc_noop", "-", clients, all, absl::Now() - start,
+                   "health Check, the no-op ceiling"));
+}
+
+void LotsTrace(const Args& a) {
+  const std::string dir = a.Get("dir", "build/bench-data") + "/lots_trace";
+  const int64_t lots = a.Int("lots", 1000000);
+  const int samples_n = static_cast<int>(a.Int("samples", 20000));
+  Genealogy g;
+  {
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    auto log =
+        eventlog::OpenEmbeddedEventLog({.path = dir + "/log", .sync = false});
+    if (!log.ok()) Die(log.status());
+    if (auto s = (*log)->EnsureTopic("lotledger.lots.v1", 3); !s.ok()) Die(s);
+    const absl::Time t0 = absl::Now();
+    auto written = WriteGenealogy(**log, "lotledger.lots.v1", lots, 42);
+    if (!written.ok()) Die(written.status());
+    g = std::move(*written);
+    std::fprintf(stderr, "generated %llu events in %.1f s\n",
+                 static_cast<unsigned long long>(g.events),
+                 absl::ToDoubleSeconds(absl::Now() - t0));
+  }
+  // Replay: the lots projector folds the whole genealogy.
+  const absl::Time replay_start = absl::Now();
+  auto host = StartHost(a, dir, false);
+  auto stub = v1::LotsService::NewStub(Channel(host->target(), 0));
+  const std::string last = g.lot_ids.back().back();
+  while (true) {
+    v1::GetLotRequest req;
+    req.set_lot_id(last);
+    v1::GetLotResponse resp;
+    if (stub->GetLot(Ctx().get(), req, &resp).ok()) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  const absl::Duration replay = absl::Now() - replay_start;
+  Result r;
+  r.scenario = "lots_replay";
+  r.backend = "embedded";
+  r.operations = g.events;
+  r.seconds = absl::ToDoubleSeconds(replay);
+  r.note = "projector replay of the generated genealogy, incl. start-up";
+  Report(r);
+
+  std::mt19937_64 rng(7);
+  for (auto dir_kind :
+       {v1::TRACE_DIRECTION_BACKWARD, v1::TRACE_DIRECTION_FORWARD}) {
+    const bool backward = dir_kind == v1::TRACE_DIRECTION_BACKWARD;
+    const auto& pool = backward ? g.lot_ids.back() : g.lot_ids.front();
+    std::uniform_int_distribution<size_t> pick(0, pool.size() - 1);
+    Samples s;
+    uint64_t nodes = 0;
+    const absl::Time start = absl::Now();
+    for (int i = 0; i < samples_n; ++i) {
+      v1::TraceRequest req;
+      req.set_lot_id(pool[pick(rng)]);
+      req.set_direction(dir_kind);
+      req.set_max_depth(5);
+      v1::TraceResponse resp;
+      const absl::Time t0 = absl::Now();
+      grpc::Status st = stub->Trace(Ctx().get(), req, &resp);
+      s.Add(absl::Now() - t0);
+      if (!st.ok()) Die(absl::InternalError(st.error_message()));
+      nodes += resp.nodes_size();
+    }
+    Report(Summarize(backward ? "trace_backward" : "trace_forward", "embedded",
+                     1, s, absl::Now() - start,
+                     absl::StrCat(lots, " lots, 5 levels, mean ",
+                                  nodes / std::max(1, samples_n), " nodes")));
+  }
+}
+
+}  // namespace
+}  // namespace lotledger::bench
+
+int main(int argc, char** argv) {
+  lotledger::bench::Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    const size_t eq = arg.find('=');
+    if (!arg.starts_with("--") || eq == std::string::npos) {
+      std::fprintf(
+          stderr, "usage: lotledger_bench --scenario=NAME [--key=value ...]\n");
+      return 2;
+    }
+    a.kv[arg.substr(2, eq - 2)] = arg.substr(eq + 1);
+  }
+  const std::string scenario = a.Get("scenario", "");
+  lotledger::bench::g_channels =
+      static_cast<int>(std::max<int64_t>(1, a.Int("channels", 1)));
+  using namespace lotledger::bench;
+  if (scenario == "log_append")
+    LogAppend(a);
+  else if (scenario == "log_tail")
+    LogTail(a);
+  else if (scenario == "lots_create")
+    LotsCreate(a);
+  else if (scenario == "lots_trace")
+    LotsTrace(a);
+  else if (scenario == "grpc_noop")
+    GrpcNoop(a);
+  else {
+    std::fprintf(stderr,
+                 "unknown --scenario=%s (log_append, log_tail, lots_create, "
+                 "lots_trace, grpc_noop)\n",
+                 scenario.c_str());
+    return 2;
+  }
+  return 0;
+}

@@ -1,0 +1,108 @@
+#include "tools/bench/genealogy.h"
+
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "libs/common/ids.h"
+#include "libs/common/status_macros.h"
+#include "libs/eventlog/record_codec.h"
+
+namespace lotledger::bench {
+namespace {
+
+constexpr const char* kItems[] = {"RM-RESIN", "CMP-TUBE", "SUB-VALVE",
+                                  "ASM-KIT", "09506000134352"};
+constexpr v1::ItemKind kKinds[] = {
+    v1::ITEM_KIND_RAW_MATERIAL, v1::ITEM_KIND_COMPONENT,
+    v1::ITEM_KIND_COMPONENT, v1::ITEM_KIND_COMPONENT,
+    v1::ITEM_KIND_FINISHED_DEVICE};
+
+v1::Event Envelope(const std::string& aggregate, absl::Time now) {
+  v1::Event e;
+  e.set_event_id(NewUuidV7(now));
+  e.set_aggregate_id(aggregate);
+  e.set_actor("bench.generator");
+  e.set_request_id(e.event_id());
+  const int64_t s = absl::ToUnixSeconds(now);
+  e.mutable_occurred_at()->set_seconds(s);
+  e.mutable_recorded_at()->set_seconds(s);
+  return e;
+}
+
+}  // namespace
+
+absl::StatusOr<Genealogy> WriteGenealogy(eventlog::EventLog& log,
+                                         const std::string& topic, int64_t lots,
+                                         uint64_t seed) {
+  Genealogy g;
+  g.lot_ids.resize(g.levels);
+  std::mt19937_64 rng(seed);
+  const absl::Time now = absl::Now();
+  std::vector<eventlog::OutgoingRecord> batch;
+  auto flush = [&]() -> absl::Status {
+    if (batch.empty()) return absl::OkStatus();
+    g.events += batch.size();
+    absl::Status s = log.Append(topic, std::move(batch)).status();
+    batch.clear();
+    return s;
+  };
+  auto add = [&](const v1::Event& e) -> absl::Status {
+    eventlog::ChainHead head;  // every generated aggregate has one event
+    batch.push_back(eventlog::ToOutgoing(e, eventlog::Seal(e, head), "bench"));
+    return batch.size() >= 1000 ? flush() : absl::OkStatus();
+  };
+  for (int level = 0; level < g.levels; ++level) {
+    v1::Event e = Envelope(kItems[level], now);
+    v1::Product* p = e.mutable_product_defined()->mutable_product();
+    p->set_item(kItems[level]);
+    p->set_name(absl::StrCat("bench level ", level));
+    p->set_uom("EA");
+    p->set_kind(kKinds[level]);
+    p->mutable_policy()->set_shelf_life_days(1095);
+    RETURN_IF_ERROR(add(e));
+  }
+  const int64_t per_level = std::max<int64_t>(1, lots / g.levels);
+  for (int level = 0; level < g.levels; ++level) {
+    for (int64_t i = 0; i < per_level; ++i) {
+      const std::string lot_number = absl::StrFormat("L%d-%07d", level, i);
+      const std::string lot_id = MakeLotId(kItems[level], lot_number);
+      v1::Event e = Envelope(lot_id, now);
+      e.add_lot_ids(lot_id);
+      v1::LotCreated* c = e.mutable_lot_created();
+      c->set_lot_id(lot_id);
+      c->set_item(kItems[level]);
+      c->set_lot_number(lot_number);
+      c->mutable_manufactured_on()->set_year(2026);
+      c->mutable_manufactured_on()->set_month(1 + static_cast<int>(i % 12));
+      c->mutable_manufactured_on()->set_day(1 + static_cast<int>(i % 28));
+      *c->mutable_expires_on() = c->manufactured_on();
+      c->mutable_expires_on()->set_year(2029);
+      c->set_expiry_source(v1::EXPIRY_SOURCE_SHELF_LIFE);
+      c->mutable_quantity()->set_amount(1000);
+      c->mutable_quantity()->set_uom("EA");
+      c->set_site("Galway");
+      if (level > 0) {
+        const auto& below = g.lot_ids[level - 1];
+        std::uniform_int_distribution<size_t> pick(0, below.size() - 1);
+        std::string a = below[pick(rng)], b = below[pick(rng)];
+        while (b == a && below.size() > 1) b = below[pick(rng)];
+        for (const std::string& in : {a, b}) {
+          if (in == b && a == b) break;
+          v1::LotInput* li = c->add_inputs();
+          li->set_lot_id(in);
+          li->mutable_quantity()->set_amount(1);
+          li->mutable_quantity()->set_uom("EA");
+          e.add_lot_ids(in);
+        }
+      }
+      RETURN_IF_ERROR(add(e));
+      g.lot_ids[level].push_back(lot_id);
+    }
+  }
+  RETURN_IF_ERROR(flush());
+  return g;
+}
+
+}  // namespace lotledger::bench

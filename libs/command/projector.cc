@@ -141,18 +141,24 @@ absl::Status Projector::ApplyPolled(eventlog::PollResult& polled) {
 absl::Status Projector::WaitFor(const eventlog::Offsets& target,
                                 absl::Time deadline) {
   absl::MutexLock l(&mu_);
+  // A client may merge the tokens of several services and pass them to
+  // any: entries of topics this service does not read have nothing to wait
+  // for. An unknown partition of a topic it reads is a client error.
+  eventlog::Offsets mine;
   for (const auto& [tp, offset] : target) {
+    auto it = applied_.lower_bound({tp.topic, 0});
+    if (it == applied_.end() || it->first.topic != tp.topic) continue;
     if (!applied_.contains(tp)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("consistency token: ", tp.topic, "/", tp.partition,
-                       " is not an input of this service"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "consistency token: ", tp.topic, " has no partition ", tp.partition));
     }
+    mine[tp] = offset;
   }
   // Evaluated by the thread that releases mu_ after applying a batch, so
   // only the waiters whose offsets are now applied wake up (no herd).
   auto done = [&]() {
     if (!health_.ok()) return true;
-    for (const auto& [tp, offset] : target) {
+    for (const auto& [tp, offset] : mine) {
       if (applied_.at(tp) < offset) return false;
     }
     return true;

@@ -424,6 +424,11 @@ class KafkaLogReader final : public LogReader {
 struct KafkaEventLog::Clients {
   Handle producer;      // idempotent; also runs metadata and admin requests
   Handle txn_producer;  // transactional
+  // Asks for high watermarks. read_uncommitted, because a read_committed
+  // ListOffsets answers the last stable offset, which lags a committed
+  // transaction until the coordinator has written its markers: EndOffset
+  // must cover every committed record.
+  Handle watermarks;
   std::atomic<bool> stop{false};
   std::vector<std::thread> pollers;
 
@@ -560,6 +565,14 @@ absl::StatusOr<std::unique_ptr<EventLog>> KafkaEventLog::Create(
     rd_kafka_conf_set_dr_msg_cb(conf.get(), OnDelivery);
     rd_kafka_conf_set_error_cb(conf.get(), OnError);
     ASSIGN_OR_RETURN(handle->rk, NewClient(RD_KAFKA_PRODUCER, std::move(conf)));
+  }
+  {
+    ASSIGN_OR_RETURN(ConfPtr conf,
+                     MakeConf(options, {{"isolation.level", "read_uncommitted"},
+                                        {"socket.nagle.disable", "true"}}));
+    rd_kafka_conf_set_error_cb(conf.get(), OnError);
+    ASSIGN_OR_RETURN(clients->watermarks.rk,
+                     NewClient(RD_KAFKA_CONSUMER, std::move(conf)));
   }
   clients->StartPolling();
   return std::unique_ptr<EventLog>(
@@ -879,7 +892,7 @@ absl::StatusOr<int64_t> KafkaEventLog::EndOffset(std::string_view topic_view,
     int64_t low = 0;
     int64_t high = 0;
     const rd_kafka_resp_err_t err =
-        rd_kafka_query_watermark_offsets(clients->producer.rk, topic.c_str(),
+        rd_kafka_query_watermark_offsets(clients->watermarks.rk, topic.c_str(),
                                          partition, &low, &high, timeout_ms);
     absl::MutexLock lock(&query->mu);
     query->done = true;

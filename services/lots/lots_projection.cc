@@ -69,14 +69,20 @@ absl::Status ApplyLotsEvent(const eventlog::Record& /*record*/,
     ASSIGN_OR_RETURN(std::optional<v1::Lot> before,
                      Parse<v1::Lot>(batch.Get(kLots, lot_id), "lot"));
     v1::Lot lot = before.value_or(v1::Lot());
+    // The id tells Evolve which lot this is, so a parent's LotCreated that
+    // arrives before its input's own (another partition) only records the
+    // consumption on the input instead of being taken for its creation.
+    lot.set_lot_id(lot_id);
     Evolve(lot, event);
-    if (lot.lot_id().empty()) continue;  // an event about a lot never created
-    if (before.has_value()) {
+    if (before.has_value() && !before->item().empty()) {
       batch.Delete(kLotsByItem, ItemIndexKey(*before));
       batch.Delete(kLotsByExpiry, ExpiryIndexKey(*before));
     }
-    batch.Put(kLotsByItem, ItemIndexKey(lot), "");
-    batch.Put(kLotsByExpiry, ExpiryIndexKey(lot), "");
+    // Only created lots are indexed; a consumption seen first is kept.
+    if (!lot.item().empty()) {
+      batch.Put(kLotsByItem, ItemIndexKey(lot), "");
+      batch.Put(kLotsByExpiry, ExpiryIndexKey(lot), "");
+    }
     batch.Put(kLots, lot_id, lot.SerializeAsString());
   }
   return absl::OkStatus();
@@ -94,7 +100,9 @@ absl::StatusOr<std::optional<v1::Product>> LotsQueries::FindProduct(
 
 absl::StatusOr<v1::Lot> LotsQueries::GetLot(std::string_view lot_id) const {
   ASSIGN_OR_RETURN(std::optional<v1::Lot> lot, FindLot(lot_id));
-  if (!lot.has_value()) {
+  // A lot known only as some parent's input (its own LotCreated not yet
+  // applied) does not exist yet.
+  if (!lot.has_value() || lot->item().empty()) {
     return absl::NotFoundError(
         absl::StrCat("lot ", Sv(lot_id), " does not exist"));
   }

@@ -603,7 +603,11 @@ void Evolve(v1::Lot& lot, const v1::Event& event) {
       v1::Quantity& consumed = *lot.mutable_consumed();
       consumed.set_amount(consumed.amount() + in.quantity().amount());
       if (consumed.uom().empty()) consumed.set_uom(in.quantity().uom());
-      lot.add_used_in(created.lot_id());
+      // Sorted, not in arrival order: parents in other partitions arrive in
+      // a different order on a rebuild, and the view must not depend on it.
+      auto* parents = lot.mutable_used_in();
+      parents->Add(std::string(created.lot_id()));
+      std::sort(parents->begin(), parents->end());
       return;
     }
     return;

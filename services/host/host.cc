@@ -20,8 +20,10 @@ namespace {
 
 void LogLine(const std::string& level, const std::string& msg,
              const std::string& extra = "") {
-  std::fprintf(stderr, "{\"level\":\"%s\",\"msg\":\"%s\"%s}\n", level.c_str(),
-               msg.c_str(), extra.c_str());
+  const std::string ts = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
+                                          absl::UTCTimeZone());
+  std::fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"%s\"%s}\n",
+               ts.c_str(), level.c_str(), msg.c_str(), extra.c_str());
   std::fflush(stderr);
 }
 

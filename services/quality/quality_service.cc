@@ -131,10 +131,7 @@ absl::StatusOr<v1::QualityDecisionState> QualityServiceImpl::LoadState(
     ASSIGN_OR_RETURN(
         std::optional<v1::Product> product,
         ParseStored<v1::Product>(core_->store().Get(kProducts, lot->item())));
-    if (product.has_value()) {
-      state.mutable_lot()->set_require_released_components(
-          product->policy().require_released_components());
-    }
+    if (product.has_value()) EvolvePolicy(*state.mutable_lot(), *product);
   }
   for (const std::string& c : state.lot().component_lot_ids()) {
     ASSIGN_OR_RETURN(std::optional<v1::QualityLotState> comp, FindLot(c));

@@ -217,13 +217,21 @@ absl::Status ValidateChangeShape(const v1::QualityCommand& cmd) {
   return absl::OkStatus();
 }
 
-// The latest final inspection: by business time, then recording order (a
-// retest entered late still counts as the later one only if it happened
+// Whether an inspection of `type` decides the lot's release: the final
+// inspection, or for a purchased lot its incoming inspection.
+bool IsReleaseInspection(const v1::QualityLotState& lot,
+                         v1::InspectionType type) {
+  return type == v1::INSPECTION_TYPE_FINAL ||
+         (lot.purchased() && type == v1::INSPECTION_TYPE_INCOMING);
+}
+
+// The latest release inspection: by business time, then recording order
+// (a retest entered late still counts as the later one only if it happened
 // later).
 const v1::Inspection* LatestFinal(const v1::QualityLotState& lot) {
   const v1::Inspection* latest = nullptr;
   for (const v1::Inspection& i : lot.inspections()) {
-    if (i.inspection().type() != v1::INSPECTION_TYPE_FINAL) continue;
+    if (!IsReleaseInspection(lot, i.inspection().type())) continue;
     if (latest == nullptr || !Before(i.occurred_at(), latest->occurred_at())) {
       latest = &i;
     }
@@ -289,8 +297,9 @@ absl::StatusOr<std::vector<v1::Event>> DecideChangeDisposition(
     absl::string_view rule;
     if (final_inspection == nullptr) {
       rule = kRuleFinalInspectionMissing;
-      violation =
-          absl::StrCat("lot ", lot.lot_id(), " has no final inspection");
+      violation = absl::StrCat(
+          "lot ", lot.lot_id(), " has no ",
+          lot.purchased() ? "incoming or final" : "final", " inspection");
     } else if (!final_inspection->inspection().passed()) {
       rule = kRuleFinalInspectionFailed;
       violation =
@@ -378,6 +387,7 @@ void Evolve(v1::QualityLotState& state, const v1::Event& event) {
       if (!Claims(state, created.lot_id())) return;
       state.set_exists(true);
       state.set_item(created.item());
+      state.set_purchased(!created.supplier().empty());
       state.clear_component_lot_ids();
       for (const v1::LotInput& in : created.inputs()) {
         state.add_component_lot_ids(in.lot_id());
@@ -414,6 +424,7 @@ void EvolvePolicy(v1::QualityLotState& state, const v1::Product& product) {
   if (state.item().empty() || product.item() != state.item()) return;
   state.set_require_released_components(
       product.policy().require_released_components());
+  if (product.kind() == v1::ITEM_KIND_RAW_MATERIAL) state.set_purchased(true);
 }
 
 }  // namespace lotledger::quality

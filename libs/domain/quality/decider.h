@@ -79,7 +79,8 @@ absl::StatusOr<std::vector<v1::Event>> Decide(
 // a parent that consumed this lot) are ignored.
 void Evolve(v1::QualityLotState& state, const v1::Event& event);
 
-// Sets require_released_components from the lot's product (ProductDefined
+// Sets require_released_components, and purchased for raw materials,
+// from the lot's product (ProductDefined
 // is a lots-topic fact; the latest definition wins). Ignored when
 // `product` is for another item than state.item(). Call it when a
 // ProductDefined is folded and, to be independent of replay order, on the

@@ -150,6 +150,23 @@ const char kA17InProcessPassed[] = R"pb(
     passed: true
   })pb";
 
+// The same lot, had it been bought in from a supplier.
+std::string A17Purchased() {
+  std::string created = kA17Created;
+  const std::string anchor = "lot_number: \"A17\"";
+  created.insert(created.find(anchor) + anchor.size(),
+                 " supplier: \"Polymed GmbH\" supplier_lot: \"PM-5521\"");
+  return created;
+}
+
+// kA17InProcessPassed as an incoming inspection.
+std::string A17IncomingPassed() {
+  std::string incoming = kA17InProcessPassed;
+  const std::string type = "INSPECTION_TYPE_IN_PROCESS";
+  incoming.replace(incoming.find(type), type.size(), "INSPECTION_TYPE_INCOMING");
+  return incoming;
+}
+
 std::string Disposition(const std::string& lot_id, const std::string& from,
                         const std::string& to, const std::string& signer,
                         const std::string& reason, int64_t seconds) {
@@ -587,6 +604,24 @@ std::vector<Case> ReleaseCases() {
        {},
        kRefused,
        "lot 09506000134352:A17 has no final inspection"},
+      // A bought-in lot is released on its incoming inspection ...
+      {"PurchasedLotReleasedOnIncomingInspection",
+       {A17Purchased(), A17IncomingPassed()},
+       kReleaseA17,
+       {ReleasedA17From(v1::DISPOSITION_UNSPECIFIED)}},
+      // ... a lot made in house is not.
+      {"MadeLotNotReleasedOnIncomingInspection",
+       {kA17Created, A17IncomingPassed()},
+       kReleaseA17,
+       {},
+       kRefused,
+       "lot 09506000134352:A17 has no final inspection"},
+      {"PurchasedLotWithoutInspectionRefused",
+       {A17Purchased()},
+       kReleaseA17,
+       {},
+       kRefused,
+       "lot 09506000134352:A17 has no incoming or final inspection"},
       {"ReleaseAfterFailedFinalRefused",
        {kA17Created, kA17FinalFailed},
        kReleaseA17,

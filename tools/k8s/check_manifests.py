@@ -1,0 +1,306 @@
+#!/usr/bin/env python3
+"""Checks one rendered kustomization (a multi-document YAML file).
+
+1. Every object validates against the Kubernetes JSON schemas that ship in
+   the kubernetes-validate wheel (strict: unknown fields are errors; a kind
+   without a schema is an error too), for each --kubernetes-version.
+2. What lotledger relies on (see docs/operations.md):
+   - every server StatefulSet: replicas 1 (one writer per topic partition),
+     native gRPC startup/readiness/liveness probes on 7070, non-root,
+     read-only root filesystem, no capabilities, seccomp RuntimeDefault,
+     requests and limits, a volumeClaimTemplate mounted at
+     /var/lib/lotledger, terminationGracePeriodSeconds > preStop + the
+     configured shutdown grace, a headless Service, a ClusterIP Service and
+     a PodDisruptionBudget selecting it;
+   - every ConfigMap reference resolves within the rendered output;
+   - NetworkPolicies for gRPC 7070, metrics 9090 and egress exist;
+   - base and prod: one StatefulSet per directory of k8s/base/services,
+     running `<name>-service`, and the topic Job creating the four topics
+     with replication.factor 3, min.insync.replicas 2 and retention.ms=-1;
+   - dev: exactly one StatefulSet, lotledgerd, and no Job.
+"""
+import argparse
+import os
+import sys
+
+import yaml
+from kubernetes_validate import utils as kv
+
+TOPICS = ["lots", "quality", "inventory", "recall"]
+DATA_DIR = "/var/lib/lotledger"
+
+
+class Checker:
+    def __init__(self, name):
+        self.name = name
+        self.errors = []
+
+    def fail(self, what, msg):
+        self.errors.append(f"{what}: {msg}")
+
+    def expect(self, cond, what, msg):
+        if not cond:
+            self.fail(what, msg)
+        return cond
+
+
+def ident(o):
+    md = o.get("metadata") or {}
+    return f"{o.get('kind')}/{md.get('name')}"
+
+
+def labels_match(selector, labels):
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def validate_schemas(c, objs, versions):
+    for o in objs:
+        if not isinstance(o, dict) or "kind" not in o or "apiVersion" not in o:
+            c.fail("document", f"not a Kubernetes object: {str(o)[:80]}")
+            continue
+        for v in versions:
+            try:
+                kv.validate(o, v, strict=True)
+            except kv.ValidationError as e:
+                path = ".".join(str(p) for p in e.path)
+                c.fail(ident(o), f"k8s {v}: {path}: {e.message}")
+            except kv.SchemaNotFoundError as e:
+                c.fail(ident(o), f"k8s {v}: {e.message}")
+            except kv.VersionNotSupportedError as e:
+                c.fail("kubernetes-validate", e.message)
+                return
+
+
+def env_value(c, container, key, configmaps, what):
+    """The value of env `key` in a container: literal, configMapKeyRef or
+    envFrom configMapRef, resolved against the rendered ConfigMaps."""
+    for e in container.get("env") or []:
+        if e.get("name") != key:
+            continue
+        if "value" in e:
+            return str(e["value"])
+        ref = (e.get("valueFrom") or {}).get("configMapKeyRef")
+        if ref:
+            data = (configmaps.get(ref.get("name")) or {}).get("data") or {}
+            return data.get(ref.get("key"))
+        return None
+    for ef in container.get("envFrom") or []:
+        ref = ef.get("configMapRef")
+        if ref:
+            data = (configmaps.get(ref.get("name")) or {}).get("data") or {}
+            if key in data:
+                return data[key]
+    return None
+
+
+def check_configmap_refs(c, objs, configmaps):
+    for o in objs:
+        spec = (o.get("spec") or {})
+        pod = None
+        if o["kind"] in ("StatefulSet", "Deployment", "Job", "DaemonSet"):
+            pod = (spec.get("template") or {}).get("spec") or {}
+        if pod is None:
+            continue
+        for ctr in (pod.get("containers") or []) + (pod.get("initContainers") or []):
+            for ef in ctr.get("envFrom") or []:
+                ref = ef.get("configMapRef")
+                if ref and ref.get("name") not in configmaps and not ref.get("optional"):
+                    c.fail(ident(o), f"envFrom ConfigMap {ref.get('name')} is not rendered")
+            for e in ctr.get("env") or []:
+                ref = (e.get("valueFrom") or {}).get("configMapKeyRef")
+                if not ref or ref.get("optional"):
+                    continue
+                cm = configmaps.get(ref.get("name"))
+                if cm is None:
+                    c.fail(ident(o), f"env {e['name']}: ConfigMap {ref.get('name')} is not rendered")
+                elif ref.get("key") not in (cm.get("data") or {}):
+                    c.fail(ident(o), f"env {e['name']}: ConfigMap {ref.get('name')} has no key {ref.get('key')}")
+        for vol in pod.get("volumes") or []:
+            ref = vol.get("configMap")
+            if ref and ref.get("name") not in configmaps and not ref.get("optional"):
+                c.fail(ident(o), f"volume {vol.get('name')}: ConfigMap {ref.get('name')} is not rendered")
+
+
+def check_server(c, sts, objs, configmaps):
+    what = ident(sts)
+    spec = sts.get("spec") or {}
+    c.expect(spec.get("replicas") == 1, what,
+             f"replicas must be 1 (one writer per topic partition), is {spec.get('replicas')}")
+    pod = (spec.get("template") or {}).get("spec") or {}
+    psc = pod.get("securityContext") or {}
+    c.expect(psc.get("runAsNonRoot") is True, what, "pod securityContext.runAsNonRoot must be true")
+    c.expect((psc.get("seccompProfile") or {}).get("type") == "RuntimeDefault", what,
+             "pod seccompProfile must be RuntimeDefault")
+    ctrs = {x.get("name"): x for x in pod.get("containers") or []}
+    ctr = ctrs.get("server")
+    if not c.expect(ctr is not None, what, "no container named `server`"):
+        return
+    sc = ctr.get("securityContext") or {}
+    c.expect(sc.get("readOnlyRootFilesystem") is True, what, "readOnlyRootFilesystem must be true")
+    c.expect(sc.get("allowPrivilegeEscalation") is False, what, "allowPrivilegeEscalation must be false")
+    c.expect("ALL" in ((sc.get("capabilities") or {}).get("drop") or []), what,
+             "capabilities must drop ALL")
+    res = ctr.get("resources") or {}
+    for kind in ("requests", "limits"):
+        for r in ("cpu", "memory"):
+            c.expect(r in (res.get(kind) or {}), what, f"resources.{kind}.{r} missing")
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        g = (ctr.get(probe) or {}).get("grpc") or {}
+        c.expect(g.get("port") == 7070, what, f"{probe} must be a native gRPC probe on 7070")
+    claims = {t["metadata"]["name"] for t in spec.get("volumeClaimTemplates") or []}
+    mounts = {m.get("mountPath"): m.get("name") for m in ctr.get("volumeMounts") or []}
+    c.expect(mounts.get(DATA_DIR) in claims, what,
+             f"{DATA_DIR} must be mounted from a volumeClaimTemplate")
+    data_dir = env_value(c, ctr, "LOTLEDGER_DATA_DIR", configmaps, what)
+    c.expect(data_dir == DATA_DIR, what, f"LOTLEDGER_DATA_DIR must be {DATA_DIR}, is {data_dir}")
+    grace = env_value(c, ctr, "LOTLEDGER_SHUTDOWN_GRACE_SECONDS", configmaps, what)
+    grace = int(grace) if grace is not None else 20  # the binary's default
+    pre_stop = 0
+    cmd = (((ctr.get("lifecycle") or {}).get("preStop") or {}).get("exec") or {}).get("command") or []
+    if len(cmd) == 2 and cmd[0] == "sleep":
+        pre_stop = int(cmd[1])
+    tgp = pod.get("terminationGracePeriodSeconds", 30)
+    c.expect(tgp > pre_stop + grace, what,
+             f"terminationGracePeriodSeconds {tgp} must exceed preStop {pre_stop} s"
+             f" + shutdown grace {grace} s")
+    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    services = [o for o in objs if o["kind"] == "Service"
+                and labels_match((o.get("spec") or {}).get("selector"), labels)]
+    headless = [s for s in services if s["spec"].get("clusterIP") == "None"]
+    c.expect(any(s["metadata"]["name"] == spec.get("serviceName") for s in headless), what,
+             f"serviceName {spec.get('serviceName')} must be a headless Service selecting it")
+    c.expect(any(s["spec"].get("clusterIP") != "None" for s in services), what,
+             "no ClusterIP Service selects it")
+    pdbs = [o for o in objs if o["kind"] == "PodDisruptionBudget" and labels_match(
+        ((o.get("spec") or {}).get("selector") or {}).get("matchLabels"), labels)]
+    c.expect(len(pdbs) == 1, what, f"expected one PodDisruptionBudget selecting it, found {len(pdbs)}")
+
+
+def check_network_policies(c, objs):
+    nps = [o for o in objs if o["kind"] == "NetworkPolicy"]
+    ports = {"Ingress": set(), "Egress": set()}
+    for np in nps:
+        spec = np.get("spec") or {}
+        for rule in spec.get("ingress") or []:
+            ports["Ingress"] |= {p.get("port") for p in rule.get("ports") or []}
+        for rule in spec.get("egress") or []:
+            ports["Egress"] |= {p.get("port") for p in rule.get("ports") or []}
+    c.expect(7070 in ports["Ingress"], "NetworkPolicy", "no ingress rule for gRPC 7070")
+    c.expect(9090 in ports["Ingress"], "NetworkPolicy", "no ingress rule for metrics 9090")
+    c.expect(53 in ports["Egress"], "NetworkPolicy", "no egress rule for DNS")
+    c.expect(any(set((np.get("spec") or {}).get("policyTypes") or []) >= {"Ingress", "Egress"}
+                 for np in nps), "NetworkPolicy", "no default-deny policy")
+
+
+def check_topic_job(c, objs, configmaps):
+    jobs = [o for o in objs if o["kind"] == "Job"]
+    if not c.expect(len(jobs) == 1, "Job", f"expected the topic Job, found {len(jobs)} Jobs"):
+        return
+    job = jobs[0]
+    what = ident(job)
+    pod = job["spec"]["template"]["spec"]
+    ctr = (pod.get("containers") or [{}])[0]
+    c.expect(str(ctr.get("image", "")).startswith("apache/kafka:"), what,
+             f"image must be a pinned apache/kafka, is {ctr.get('image')}")
+    expect = {"LOTLEDGER_KAFKA_REPLICATION_FACTOR": "3",
+              "LOTLEDGER_KAFKA_MIN_INSYNC_REPLICAS": "2"}
+    for key, want in expect.items():
+        got = env_value(c, ctr, key, configmaps, what)
+        c.expect(got == want, what, f"{key} must be {want}, is {got}")
+    parts = env_value(c, ctr, "LOTLEDGER_PARTITIONS", configmaps, what)
+    c.expect(parts is not None and parts.isdigit() and int(parts) >= 1, what,
+             f"LOTLEDGER_PARTITIONS must be a positive integer, is {parts}")
+    topics = (env_value(c, ctr, "LOTLEDGER_TOPICS", configmaps, what) or "").split()
+    c.expect(topics == TOPICS, what, f"LOTLEDGER_TOPICS must be {' '.join(TOPICS)}, is {topics}")
+    # The script it runs, from its ConfigMap volume.
+    script = ""
+    cmd = ctr.get("command") or []
+    for vol in pod.get("volumes") or []:
+        ref = vol.get("configMap")
+        if ref and ref.get("name") in configmaps:
+            for fname, text in (configmaps[ref["name"]].get("data") or {}).items():
+                if any(a.endswith("/" + fname) for a in cmd):
+                    script = text
+    if not c.expect(script, what, f"the script in {cmd} is not in a rendered ConfigMap"):
+        return
+    for needle in ("--if-not-exists", "--config retention.ms=-1",
+                   '--replication-factor "$LOTLEDGER_KAFKA_REPLICATION_FACTOR"',
+                   '"min.insync.replicas=$LOTLEDGER_KAFKA_MIN_INSYNC_REPLICAS"',
+                   '--partitions "$LOTLEDGER_PARTITIONS"', "lotledger.$service.v1",
+                   "kafka-topics.sh"):
+        c.expect(needle in script, what, f"create-topics script lacks {needle}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--kubernetes-version", action="append", required=True)
+    ap.add_argument("--services-dir", required=True)
+    ap.add_argument("--name", required=True, help="base, overlays/dev, overlays/prod, ...")
+    ap.add_argument("file")
+    a = ap.parse_args()
+
+    c = Checker(a.name)
+    with open(a.file) as f:
+        objs = [o for o in yaml.safe_load_all(f) if o]
+    if not objs:
+        print(f"FAIL {a.name}: rendered nothing")
+        return 1
+    validate_schemas(c, objs, a.kubernetes_version)
+    objs = [o for o in objs if isinstance(o, dict) and "kind" in o]
+
+    seen = set()
+    for o in objs:
+        key = (o["kind"], (o.get("metadata") or {}).get("namespace"), o["metadata"].get("name"))
+        c.expect(key not in seen, ident(o), "defined twice")
+        seen.add(key)
+
+    configmaps = {o["metadata"]["name"]: o for o in objs if o["kind"] == "ConfigMap"}
+    check_configmap_refs(c, objs, configmaps)
+    servers = [o for o in objs if o["kind"] == "StatefulSet"
+               and (o["metadata"].get("labels") or {}).get("app.kubernetes.io/component") == "server"]
+    c.expect(len(servers) == len([o for o in objs if o["kind"] == "StatefulSet"]), "StatefulSet",
+             "every StatefulSet must be labelled app.kubernetes.io/component=server")
+    for s in servers:
+        check_server(c, s, objs, configmaps)
+    check_network_policies(c, objs)
+
+    def commands():
+        out = {}
+        for s in servers:
+            ctr = [x for x in s["spec"]["template"]["spec"]["containers"] if x["name"] == "server"]
+            out[s["metadata"]["name"]] = (ctr[0].get("command") or [None])[0] if ctr else None
+        return out
+
+    if a.name == "overlays/dev":
+        c.expect(commands() == {"lotledgerd": "lotledgerd"}, "dev",
+                 f"expected exactly one StatefulSet lotledgerd running lotledgerd, got {commands()}")
+        c.expect(not any(o["kind"] == "Job" for o in objs), "dev",
+                 "no topic Job in dev (the embedded log has no broker)")
+    else:
+        wanted = sorted(d for d in os.listdir(a.services_dir)
+                        if os.path.isdir(os.path.join(a.services_dir, d)))
+        want = {d: f"{d}-service" for d in wanted}
+        c.expect(commands() == want, a.name,
+                 f"expected one StatefulSet per service {want}, got {commands()}")
+        check_topic_job(c, objs, configmaps)
+        if a.name == "overlays/prod":
+            for s in servers:
+                pod = s["spec"]["template"]["spec"]
+                c.expect("podAntiAffinity" in (pod.get("affinity") or {}), ident(s),
+                         "prod needs podAntiAffinity")
+
+    kinds = {}
+    for o in objs:
+        kinds[o["kind"]] = kinds.get(o["kind"], 0) + 1
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    if c.errors:
+        for e in c.errors:
+            print(f"FAIL {a.name}: {e}")
+        return 1
+    print(f"ok   {a.name}: {len(objs)} objects valid for Kubernetes "
+          f"{', '.join(a.kubernetes_version)} ({summary})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,868 @@
+#include "libs/domain/inventory/decider.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "libs/common/ids.h"
+#include "libs/common/status_macros.h"
+#include "libs/domain/inventory/expiry.h"
+#include "libs/domain/inventory/gate.h"
+#include "libs/domain/lots/dates.h"
+
+namespace lotledger::inventory {
+namespace {
+
+using google::protobuf::Timestamp;
+using google::protobuf::util::MessageDifferencer;
+
+template <typename... Args>
+absl::Status Invalid(const Args&... args) {
+  return absl::InvalidArgumentError(absl::StrCat(args...));
+}
+
+template <typename... Args>
+absl::Status Refuse(const Args&... args) {
+  return absl::FailedPreconditionError(absl::StrCat(args...));
+}
+
+bool IsBlank(absl::string_view s) {
+  return absl::StripAsciiWhitespace(s).empty();
+}
+
+const v1::LotInventory* FindLot(const v1::InventoryDecisionState& state,
+                                const std::string& lot_id) {
+  auto it = state.lots().find(lot_id);
+  return it == state.lots().end() ? nullptr : &it->second;
+}
+
+const v1::Product* FindProduct(const v1::InventoryDecisionState& state,
+                               const std::string& item) {
+  auto it = state.products().find(item);
+  return it == state.products().end() ? nullptr : &it->second;
+}
+
+// The lot, which must be known to inventory (its LotCreated was seen).
+absl::StatusOr<const v1::LotInventory*> KnownLot(
+    const v1::InventoryDecisionState& state, const std::string& lot_id) {
+  const v1::LotInventory* lot = FindLot(state, lot_id);
+  if (lot == nullptr || !lot->exists()) {
+    return Refuse("lot ", lot_id,
+                  " does not exist; create it in the lots service first");
+  }
+  return lot;
+}
+
+// A lot the command moves stock of: known, or at least holding stock (an
+// inventory view can exist before its LotCreated replays).
+const v1::LotInventory& LotOrEmpty(const v1::InventoryDecisionState& state,
+                                   const std::string& lot_id) {
+  static const v1::LotInventory* const kEmpty = new v1::LotInventory();
+  const v1::LotInventory* lot = FindLot(state, lot_id);
+  return lot == nullptr ? *kEmpty : *lot;
+}
+
+// A warehouse or bin that exists, named by request field `field`.
+absl::StatusOr<const v1::Location*> StockLocation(
+    const v1::InventoryDecisionState& state, absl::string_view field,
+    const std::string& id) {
+  if (id.empty()) return Invalid(field, ": required");
+  auto it = state.locations().find(id);
+  if (it == state.locations().end()) {
+    return Refuse("location ", id, " does not exist; create it first");
+  }
+  if (!IsStockLocation(it->second)) {
+    return Refuse("location ", id,
+                  " is a site or region; stock is held only in a warehouse "
+                  "or a bin");
+  }
+  return &it->second;
+}
+
+// The amount of `q` in the lot's unit. `allow_zero` for counts.
+absl::StatusOr<v1::Quantity> LotQuantity(absl::string_view field,
+                                         const v1::Quantity& q,
+                                         const v1::LotInventory& lot,
+                                         const std::string& lot_id,
+                                         bool allow_zero = false) {
+  if (allow_zero ? q.amount() < 0 : q.amount() <= 0) {
+    return Invalid(
+        field, ".amount: ",
+        allow_zero ? "a count cannot be negative" : "must be positive",
+        ", got ", q.amount());
+  }
+  v1::Quantity out = q;
+  if (out.uom().empty()) out.set_uom(lot.uom());
+  if (!lot.uom().empty() && out.uom() != lot.uom()) {
+    return Refuse("lot ", lot_id, " is counted in ", lot.uom(), ", not ",
+                  out.uom());
+  }
+  return out;
+}
+
+// Refuses taking `amount` of the lot from `location_id` when less is there.
+absl::Status CheckTake(const v1::LotInventory& lot, const std::string& lot_id,
+                       const std::string& location_id, int64_t amount,
+                       absl::string_view verb) {
+  const int64_t there = StockAt(lot, location_id);
+  if (amount <= there) return absl::OkStatus();
+  const std::string uom = lot.uom().empty() ? "" : absl::StrCat(" ", lot.uom());
+  return Refuse("lot ", lot_id, " has ", there, uom, " at ", location_id,
+                "; cannot ", verb, " ", amount, ": stock never goes negative");
+}
+
+v1::Event NewEvent(const std::string& aggregate_id, bool is_lot,
+                   const Timestamp* occurred_at) {
+  v1::Event event;
+  event.set_aggregate_id(aggregate_id);
+  if (is_lot) event.add_lot_ids(aggregate_id);
+  if (occurred_at != nullptr) *event.mutable_occurred_at() = *occurred_at;
+  return event;
+}
+
+template <typename Request>
+v1::Event NewLotEvent(const std::string& lot_id, const Request& req) {
+  return NewEvent(lot_id, true,
+                  req.has_occurred_at() ? &req.occurred_at() : nullptr);
+}
+
+// The warehouse-calendar day of the request's business time.
+template <typename Request>
+v1::Date DayOf(const v1::InventoryCommand& cmd, const Request& req) {
+  return BusinessDay(req.has_occurred_at() ? req.occurred_at() : cmd.now(),
+                     cmd.utc_offset_minutes());
+}
+
+std::string RegionOf(const v1::InventoryDecisionState& state,
+                     const std::string& location_id) {
+  auto it = state.locations().find(location_id);
+  return it == state.locations().end() ? "" : it->second.region_id();
+}
+
+// ---- CreateLocation ---------------------------------------------------------
+
+bool IsLocationId(absl::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+           c == '_' || c == '-';
+  });
+}
+
+absl::string_view KindName(v1::LocationKind kind) {
+  switch (kind) {
+    case v1::LOCATION_KIND_SITE:
+      return "site";
+    case v1::LOCATION_KIND_REGION:
+      return "region";
+    case v1::LOCATION_KIND_WAREHOUSE:
+      return "warehouse";
+    case v1::LOCATION_KIND_BIN:
+      return "bin";
+    default:
+      return "location";
+  }
+}
+
+absl::StatusOr<std::vector<v1::Event>> DecideCreateLocation(
+    const v1::InventoryDecisionState& state,
+    const v1::CreateLocationRequest& req) {
+  if (!IsLocationId(req.location_id())) {
+    return Invalid("create_location.location_id: \"", req.location_id(),
+                   "\" must be 1-64 of letters, digits, '.', '_', '-'");
+  }
+  if (IsBlank(req.name())) return Invalid("create_location.name: required");
+  if (req.kind() == v1::LOCATION_KIND_UNSPECIFIED ||
+      !v1::LocationKind_IsValid(req.kind())) {
+    return Invalid(
+        "create_location.kind: required: site, region, warehouse or bin");
+  }
+  v1::Location location;
+  location.set_location_id(req.location_id());
+  location.set_name(req.name());
+  location.set_kind(req.kind());
+  location.set_quarantine(req.quarantine());
+  location.set_address(req.address());
+  if (req.kind() == v1::LOCATION_KIND_SITE) {
+    if (!req.parent_id().empty()) {
+      return Invalid(
+          "create_location.parent_id: a site is the top level "
+          "and has no parent");
+    }
+    location.set_site_id(req.location_id());
+  } else {
+    if (req.parent_id().empty()) {
+      return Invalid("create_location.parent_id: required for a ",
+                     KindName(req.kind()));
+    }
+    auto parent = state.locations().find(req.parent_id());
+    if (parent == state.locations().end()) {
+      return Refuse("parent location ", req.parent_id(),
+                    " does not exist; create it before ", req.location_id());
+    }
+    const v1::LocationKind above =
+        static_cast<v1::LocationKind>(req.kind() - 1);
+    if (parent->second.kind() != above) {
+      return Refuse("a ", KindName(req.kind()), " belongs under a ",
+                    KindName(above), "; ", req.parent_id(), " is a ",
+                    KindName(parent->second.kind()));
+    }
+    location.set_parent_id(req.parent_id());
+    location.set_site_id(parent->second.site_id());
+    location.set_region_id(req.kind() == v1::LOCATION_KIND_REGION
+                               ? req.location_id()
+                               : parent->second.region_id());
+    // Everything in a quarantine warehouse is quarantined: a bin there
+    // cannot be a way out.
+    if (parent->second.quarantine() && req.kind() == v1::LOCATION_KIND_BIN) {
+      location.set_quarantine(true);
+    }
+  }
+  if (auto existing = state.locations().find(req.location_id());
+      existing != state.locations().end()) {
+    if (MessageDifferencer::Equals(existing->second, location)) {
+      return std::vector<v1::Event>();
+    }
+    return Refuse("location ", req.location_id(), " already exists as ",
+                  KindName(existing->second.kind()), " \"",
+                  existing->second.name(), "\"",
+                  existing->second.parent_id().empty()
+                      ? ""
+                      : absl::StrCat(" under ", existing->second.parent_id()),
+                  "; locations are not redefined");
+  }
+  v1::Event event =
+      NewEvent(req.location_id(), false,
+               req.has_occurred_at() ? &req.occurred_at() : nullptr);
+  *event.mutable_location_created()->mutable_location() = std::move(location);
+  return std::vector<v1::Event>{std::move(event)};
+}
+
+// ---- Receive
+// ------------------------------------------------------------------
+
+// The label's dates against the lot's master data (the lots service's scan
+// firewall): a wrong label in stock would later mislead every reader.
+absl::Status CheckLabel(const v1::ScannedLabel& label,
+                        const v1::LotInventory& lot) {
+  if (HasExpiry(lot)) {
+    if (!label.has_expires_on()) {
+      return Refuse("the label of lot ", lot.lot_id(),
+                    " carries no expiry date (AI 17), but the lot expires "
+                    "on ",
+                    DateText(lot.expires_on()), "; relabel before receiving");
+    }
+    if (!MessageDifferencer::Equals(label.expires_on(), lot.expires_on())) {
+      return Refuse("expiry on the label of lot ", lot.lot_id(), " is ",
+                    DateText(label.expires_on()), ", the lot's expiry is ",
+                    DateText(lot.expires_on()),
+                    "; relabel or correct the lot before receiving");
+    }
+  }
+  if (label.has_produced_on() && lot.has_manufactured_on() &&
+      !MessageDifferencer::Equals(label.produced_on(), lot.manufactured_on())) {
+    return Refuse("production date on the label of lot ", lot.lot_id(), " is ",
+                  DateText(label.produced_on()),
+                  ", the lot's manufacture date is ",
+                  DateText(lot.manufactured_on()),
+                  "; relabel or correct the lot before receiving");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::Event>> DecideReceive(
+    const v1::InventoryDecisionState& state, const v1::InventoryCommand& cmd) {
+  const v1::ReceiveStockRequest& req = cmd.receive();
+  std::string lot_id;
+  switch (req.lot_case()) {
+    case v1::ReceiveStockRequest::kLotId:
+      if (req.lot_id().empty()) return Invalid("receive.lot_id: required");
+      lot_id = req.lot_id();
+      break;
+    case v1::ReceiveStockRequest::kGs1Scan: {
+      if (req.gs1_scan().empty()) return Invalid("receive.gs1_scan: empty");
+      // The service parses the scan; a missing parse is its bug, but name
+      // the field so it is found.
+      if (!cmd.has_scanned_label()) {
+        return Invalid("receive.gs1_scan: not parsed (scanned_label unset)");
+      }
+      const v1::ScannedLabel& label = cmd.scanned_label();
+      if (label.gtin().empty()) {
+        return Invalid("receive.gs1_scan: has no GTIN (AI 01)");
+      }
+      if (label.lot_number().empty()) {
+        return Invalid("receive.gs1_scan: has no lot number (AI 10)");
+      }
+      lot_id = MakeLotId(label.gtin(), label.lot_number());
+      break;
+    }
+    case v1::ReceiveStockRequest::LOT_NOT_SET:
+      return Invalid("receive.lot: required: lot_id or gs1_scan");
+  }
+  if (req.source() == v1::RECEIPT_SOURCE_UNSPECIFIED ||
+      !v1::ReceiptSource_IsValid(req.source())) {
+    return Invalid("receive.source: required: production or supplier");
+  }
+  ASSIGN_OR_RETURN(
+      const v1::Location* to,
+      StockLocation(state, "receive.location_id", req.location_id()));
+  ASSIGN_OR_RETURN(const v1::LotInventory* lot, KnownLot(state, lot_id));
+  ASSIGN_OR_RETURN(
+      v1::Quantity quantity,
+      LotQuantity("receive.quantity", req.quantity(), *lot, lot_id));
+  if (req.has_gs1_scan())
+    RETURN_IF_ERROR(CheckLabel(cmd.scanned_label(), *lot));
+
+  v1::Event event = NewLotEvent(lot_id, req);
+  v1::StockReceived& received = *event.mutable_stock_received();
+  received.set_lot_id(lot_id);
+  received.set_location_id(to->location_id());
+  *received.mutable_quantity() = std::move(quantity);
+  received.set_source(req.source());
+  received.set_supplier(req.supplier());
+  received.set_reference(req.reference());
+  if (req.has_gs1_scan()) received.set_gs1_scan(req.gs1_scan());
+  if (HasExpiry(*lot)) *received.mutable_expires_on() = lot->expires_on();
+  return std::vector<v1::Event>{std::move(event)};
+}
+
+// ---- Transfer
+// -----------------------------------------------------------------
+
+absl::StatusOr<std::vector<v1::Event>> DecideTransfer(
+    const v1::InventoryDecisionState& state,
+    const v1::TransferStockRequest& req) {
+  if (req.lot_id().empty()) return Invalid("transfer.lot_id: required");
+  if (req.from_location_id().empty()) {
+    return Invalid("transfer.from_location_id: required");
+  }
+  if (req.from_location_id() == req.to_location_id()) {
+    return Invalid("transfer.to_location_id: same as from_location_id (",
+                   req.from_location_id(), ")");
+  }
+  ASSIGN_OR_RETURN(const v1::Location* from,
+                   StockLocation(state, "transfer.from_location_id",
+                                 req.from_location_id()));
+  ASSIGN_OR_RETURN(
+      const v1::Location* to,
+      StockLocation(state, "transfer.to_location_id", req.to_location_id()));
+  const v1::LotInventory& lot = LotOrEmpty(state, req.lot_id());
+  ASSIGN_OR_RETURN(
+      v1::Quantity quantity,
+      LotQuantity("transfer.quantity", req.quantity(), lot, req.lot_id()));
+  RETURN_IF_ERROR(CheckTake(lot, req.lot_id(), from->location_id(),
+                            quantity.amount(), "transfer"));
+
+  v1::Event event = NewLotEvent(req.lot_id(), req);
+  v1::StockTransferred& moved = *event.mutable_stock_transferred();
+  moved.set_lot_id(req.lot_id());
+  moved.set_from_location_id(from->location_id());
+  moved.set_to_location_id(to->location_id());
+  *moved.mutable_quantity() = std::move(quantity);
+  moved.set_reason(req.reason());
+  moved.set_from_region_id(from->region_id());
+  moved.set_to_region_id(to->region_id());
+  return std::vector<v1::Event>{std::move(event)};
+}
+
+// ---- Ship
+// -----------------------------------------------------------------------
+
+absl::Status ValidateShipShape(const v1::ShipStockRequest& req) {
+  if (req.shipment_id().empty()) {
+    return Invalid(
+        "ship.shipment_id: required (the service makes one when "
+        "the client gives none)");
+  }
+  if (IsBlank(req.customer().customer_id())) {
+    return Invalid("ship.customer.customer_id: required");
+  }
+  if (req.customer().min_remaining_shelf_life_days() < 0) {
+    return Invalid(
+        "ship.customer.min_remaining_shelf_life_days: must not be negative, "
+        "got ",
+        req.customer().min_remaining_shelf_life_days());
+  }
+  if (req.lines().empty()) return Invalid("ship.lines: at least one line");
+  for (int i = 0; i < req.lines_size(); ++i) {
+    const v1::ShipmentLine& line = req.lines(i);
+    if (line.lot_id().empty()) {
+      return Invalid("ship.lines[", i, "].lot_id: required");
+    }
+    if (line.location_id().empty()) {
+      return Invalid("ship.lines[", i, "].location_id: required");
+    }
+    if (line.quantity().amount() <= 0) {
+      return Invalid("ship.lines[", i,
+                     "].quantity.amount: must be positive, got ",
+                     line.quantity().amount());
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::Event>> DecideShip(
+    const v1::InventoryDecisionState& state, const v1::InventoryCommand& cmd) {
+  const v1::ShipStockRequest& req = cmd.ship();
+  RETURN_IF_ERROR(ValidateShipShape(req));
+  const v1::Date ship_date = DayOf(cmd, req);
+
+  // Every refused line is reported at once, so a picker fixes the whole
+  // shipment in one go; any refusal means nothing ships.
+  std::vector<std::string> refused;
+  std::vector<v1::Quantity> quantities(req.lines_size());
+  std::vector<ShelfLifeRequirement> required(req.lines_size());
+  // Demand per (lot, location), to check the lines together.
+  std::map<std::pair<std::string, std::string>, int64_t> demand;
+  for (int i = 0; i < req.lines_size(); ++i) {
+    const v1::ShipmentLine& line = req.lines(i);
+    auto refuse_line = [&](const absl::Status& status) {
+      refused.push_back(absl::StrCat("line ", i + 1, ": ", status.message()));
+    };
+    const v1::LotInventory& lot = LotOrEmpty(state, line.lot_id());
+    v1::LotInventory named;
+    const v1::LotInventory* gated = &lot;
+    if (lot.lot_id().empty()) {  // never heard of: name it in the message
+      named.set_lot_id(line.lot_id());
+      gated = &named;
+    }
+    required[i] =
+        RequiredShelfLife(req.customer(), FindProduct(state, lot.item()));
+    if (absl::Status s = CheckShippable(*gated, ship_date, required[i]);
+        !s.ok()) {
+      refuse_line(s);
+      continue;
+    }
+    if (absl::Status s = CheckPickLocation(state.locations(), line.lot_id(),
+                                           line.location_id());
+        !s.ok()) {
+      refuse_line(s);
+      continue;
+    }
+    absl::StatusOr<v1::Quantity> q =
+        LotQuantity(absl::StrCat("ship.lines[", i, "].quantity"),
+                    line.quantity(), lot, line.lot_id());
+    if (!q.ok()) {
+      refuse_line(q.status());
+      continue;
+    }
+    quantities[i] = *std::move(q);
+    demand[{line.lot_id(), line.location_id()}] += quantities[i].amount();
+  }
+  for (const auto& [key, amount] : demand) {
+    const auto& [lot_id, location_id] = key;
+    if (absl::Status s = CheckTake(LotOrEmpty(state, lot_id), lot_id,
+                                   location_id, amount, "ship");
+        !s.ok()) {
+      refused.push_back(std::string(s.message()));
+    }
+  }
+  if (!refused.empty()) {
+    return Refuse("shipment ", req.shipment_id(), " to customer ",
+                  req.customer().customer_id(),
+                  " refused, nothing shipped: ", absl::StrJoin(refused, "; "));
+  }
+
+  std::vector<v1::Event> events;
+  events.reserve(req.lines_size());
+  for (int i = 0; i < req.lines_size(); ++i) {
+    const v1::ShipmentLine& line = req.lines(i);
+    const v1::LotInventory& lot = LotOrEmpty(state, line.lot_id());
+    v1::Event event = NewLotEvent(line.lot_id(), req);
+    v1::StockShipped& shipped = *event.mutable_stock_shipped();
+    shipped.set_shipment_id(req.shipment_id());
+    shipped.set_line_index(i);
+    shipped.set_line_count(req.lines_size());
+    shipped.set_lot_id(line.lot_id());
+    shipped.set_from_location_id(line.location_id());
+    *shipped.mutable_quantity() = std::move(quantities[i]);
+    *shipped.mutable_customer() = req.customer();
+    shipped.set_reference(req.reference());
+    *shipped.mutable_ship_date() = ship_date;
+    if (HasExpiry(lot)) {
+      *shipped.mutable_expires_on() = lot.expires_on();
+      shipped.set_remaining_shelf_life_days(
+          static_cast<int32_t>(DaysLeft(lot.expires_on(), ship_date)));
+    }
+    shipped.set_required_shelf_life_days(required[i].days);
+    shipped.set_from_region_id(RegionOf(state, line.location_id()));
+    events.push_back(std::move(event));
+  }
+  return events;
+}
+
+// ---- Return
+// ---------------------------------------------------------------------
+
+absl::string_view ConditionName(v1::ReturnCondition condition) {
+  return condition == v1::RETURN_CONDITION_DAMAGED ? "damaged" : "recalled";
+}
+
+absl::StatusOr<std::vector<v1::Event>> DecideReturn(
+    const v1::InventoryDecisionState& state,
+    const v1::ReturnStockRequest& req) {
+  if (req.lot_id().empty()) return Invalid("return_stock.lot_id: required");
+  if (IsBlank(req.customer_id())) {
+    return Invalid("return_stock.customer_id: required");
+  }
+  if (req.condition() == v1::RETURN_CONDITION_UNSPECIFIED ||
+      !v1::ReturnCondition_IsValid(req.condition())) {
+    return Invalid(
+        "return_stock.condition: required: resaleable, damaged or recalled");
+  }
+  ASSIGN_OR_RETURN(
+      const v1::Location* to,
+      StockLocation(state, "return_stock.location_id", req.location_id()));
+  const v1::LotInventory& lot = LotOrEmpty(state, req.lot_id());
+  ASSIGN_OR_RETURN(
+      v1::Quantity quantity,
+      LotQuantity("return_stock.quantity", req.quantity(), lot, req.lot_id()));
+  const v1::CustomerBalance* balance = nullptr;
+  for (const v1::CustomerBalance& b : lot.customers()) {
+    if (b.customer_id() == req.customer_id()) balance = &b;
+  }
+  if (balance == nullptr || balance->shipped() == 0) {
+    return Refuse("customer ", req.customer_id(), " was never shipped lot ",
+                  req.lot_id(), "; nothing of it can come back from them");
+  }
+  const int64_t held = balance->shipped() - balance->returned();
+  if (quantity.amount() > held) {
+    return Refuse("customer ", req.customer_id(), " holds ", held, " ",
+                  quantity.uom(), " of lot ", req.lot_id(), " (shipped ",
+                  balance->shipped(), ", returned ", balance->returned(),
+                  "); cannot take back ", quantity.amount());
+  }
+  if (req.condition() != v1::RETURN_CONDITION_RESALEABLE && !to->quarantine()) {
+    return Refuse(ConditionName(req.condition()), " goods of lot ",
+                  req.lot_id(), " must be returned into a quarantine area; ",
+                  to->location_id(), " is not one");
+  }
+
+  v1::Event event = NewLotEvent(req.lot_id(), req);
+  v1::StockReturned& returned = *event.mutable_stock_returned();
+  returned.set_lot_id(req.lot_id());
+  returned.set_customer_id(req.customer_id());
+  returned.set_shipment_id(req.shipment_id());
+  returned.set_to_location_id(to->location_id());
+  *returned.mutable_quantity() = std::move(quantity);
+  returned.set_condition(req.condition());
+  returned.set_notes(req.notes());
+  returned.set_return_id(req.return_id());
+  return std::vector<v1::Event>{std::move(event)};
+}
+
+// ---- Scrap and count
+// ------------------------------------------------------------
+
+absl::StatusOr<std::vector<v1::Event>> DecideScrap(
+    const v1::InventoryDecisionState& state, const v1::ScrapStockRequest& req) {
+  if (req.lot_id().empty()) return Invalid("scrap.lot_id: required");
+  if (req.reason() == v1::SCRAP_REASON_UNSPECIFIED ||
+      !v1::ScrapReason_IsValid(req.reason())) {
+    return Invalid(
+        "scrap.reason: required: expired, damaged, recalled, "
+        "quality_rejected or other");
+  }
+  if (req.reason() == v1::SCRAP_REASON_OTHER && IsBlank(req.notes())) {
+    return Invalid("scrap.notes: required when the reason is other");
+  }
+  ASSIGN_OR_RETURN(
+      const v1::Location* at,
+      StockLocation(state, "scrap.location_id", req.location_id()));
+  const v1::LotInventory& lot = LotOrEmpty(state, req.lot_id());
+  ASSIGN_OR_RETURN(
+      v1::Quantity quantity,
+      LotQuantity("scrap.quantity", req.quantity(), lot, req.lot_id()));
+  RETURN_IF_ERROR(CheckTake(lot, req.lot_id(), at->location_id(),
+                            quantity.amount(), "scrap"));
+
+  v1::Event event = NewLotEvent(req.lot_id(), req);
+  v1::StockScrapped& scrapped = *event.mutable_stock_scrapped();
+  scrapped.set_lot_id(req.lot_id());
+  scrapped.set_location_id(at->location_id());
+  *scrapped.mutable_quantity() = std::move(quantity);
+  scrapped.set_reason(req.reason());
+  scrapped.set_notes(req.notes());
+  return std::vector<v1::Event>{std::move(event)};
+}
+
+absl::StatusOr<std::vector<v1::Event>> DecideAdjust(
+    const v1::InventoryDecisionState& state,
+    const v1::AdjustStockRequest& req) {
+  if (req.lot_id().empty()) return Invalid("adjust.lot_id: required");
+  if (IsBlank(req.reason())) {
+    return Invalid("adjust.reason: required, e.g. \"cycle count\"");
+  }
+  ASSIGN_OR_RETURN(
+      const v1::Location* at,
+      StockLocation(state, "adjust.location_id", req.location_id()));
+  ASSIGN_OR_RETURN(const v1::LotInventory* lot, KnownLot(state, req.lot_id()));
+  ASSIGN_OR_RETURN(v1::Quantity counted,
+                   LotQuantity("adjust.counted", req.counted(), *lot,
+                               req.lot_id(), /*allow_zero=*/true));
+  const int64_t book = StockAt(*lot, at->location_id());
+  if (book == counted.amount()) return std::vector<v1::Event>();
+
+  v1::Event event = NewLotEvent(req.lot_id(), req);
+  v1::StockAdjusted& adjusted = *event.mutable_stock_adjusted();
+  adjusted.set_lot_id(req.lot_id());
+  adjusted.set_location_id(at->location_id());
+  adjusted.mutable_previous()->set_amount(book);
+  adjusted.mutable_previous()->set_uom(counted.uom());
+  adjusted.set_delta(counted.amount() - book);
+  *adjusted.mutable_counted() = std::move(counted);
+  adjusted.set_reason(req.reason());
+  return std::vector<v1::Event>{std::move(event)};
+}
+
+// ---- Expiry sweep
+// ---------------------------------------------------------------
+
+absl::StatusOr<std::vector<v1::Event>> DecideEvaluateExpiry(
+    const v1::InventoryDecisionState& state, const v1::InventoryCommand& cmd) {
+  const std::string& lot_id = cmd.evaluate_expiry().lot_id();
+  if (lot_id.empty()) return Invalid("evaluate_expiry.lot_id: required");
+  const v1::LotInventory* lot = FindLot(state, lot_id);
+  if (lot == nullptr) return std::vector<v1::Event>();
+  const v1::Product* product = FindProduct(state, lot->item());
+  return DueExpiryAlerts(
+      *lot, product == nullptr ? v1::ShelfLifePolicy() : product->policy(),
+      BusinessDay(cmd.now(), cmd.utc_offset_minutes()));
+}
+
+// ---- Evolve helpers
+// ---------------------------------------------------------------
+
+// True when `lot` is (or, being empty, becomes) the view of `lot_id`.
+bool Claims(v1::LotInventory& lot, const std::string& lot_id) {
+  if (lot.lot_id().empty()) lot.set_lot_id(lot_id);
+  return lot.lot_id() == lot_id;
+}
+
+const Timestamp& BusinessTime(const v1::Event& event) {
+  return event.has_occurred_at() ? event.occurred_at() : event.recorded_at();
+}
+
+// Adds `delta` at `location_id`, keeping entries sorted and positive.
+void AddStock(v1::LotInventory& lot, const std::string& location_id,
+              int64_t delta) {
+  auto* stock = lot.mutable_stock();
+  auto it =
+      std::lower_bound(stock->begin(), stock->end(), location_id,
+                       [](const v1::LocationStock& s, const std::string& id) {
+                         return s.location_id() < id;
+                       });
+  if (it == stock->end() || it->location_id() != location_id) {
+    if (delta == 0) return;
+    const int index = static_cast<int>(it - stock->begin());
+    v1::LocationStock* added = stock->Add();
+    added->set_location_id(location_id);
+    // Rotate the new entry from the end into its sorted place.
+    for (int i = stock->size() - 1; i > index; --i)
+      stock->SwapElements(i, i - 1);
+    it = stock->begin() + index;
+  }
+  it->set_amount(it->amount() + delta);
+  // Never negative by Decide; an entry at zero (or below, were the log to
+  // say so) is dropped only at zero, so a deficit stays visible.
+  if (it->amount() == 0) stock->erase(it);
+  lot.set_on_hand(lot.on_hand() + delta);
+}
+
+v1::CustomerBalance& Balance(v1::LotInventory& lot,
+                             const std::string& customer_id) {
+  auto* customers = lot.mutable_customers();
+  auto it =
+      std::lower_bound(customers->begin(), customers->end(), customer_id,
+                       [](const v1::CustomerBalance& b, const std::string& id) {
+                         return b.customer_id() < id;
+                       });
+  if (it != customers->end() && it->customer_id() == customer_id) return *it;
+  const int index = static_cast<int>(it - customers->begin());
+  v1::CustomerBalance* added = customers->Add();
+  added->set_customer_id(customer_id);
+  for (int i = customers->size() - 1; i > index; --i) {
+    customers->SwapElements(i, i - 1);
+  }
+  return customers->at(index);
+}
+
+void SetDate(v1::Date* date, const std::string& text) {
+  absl::StatusOr<v1::Date> parsed = lots::ParseDate(text);
+  // A correction the lots service accepted is a date; anything else is
+  // left as it was (Evolve is total).
+  if (parsed.ok()) *date = *parsed;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<v1::Event>> Decide(
+    const v1::InventoryDecisionState& state, const v1::InventoryCommand& cmd) {
+  switch (cmd.command_case()) {
+    case v1::InventoryCommand::kCreateLocation:
+      return DecideCreateLocation(state, cmd.create_location());
+    case v1::InventoryCommand::kReceive:
+      return DecideReceive(state, cmd);
+    case v1::InventoryCommand::kTransfer:
+      return DecideTransfer(state, cmd.transfer());
+    case v1::InventoryCommand::kShip:
+      return DecideShip(state, cmd);
+    case v1::InventoryCommand::kReturnStock:
+      return DecideReturn(state, cmd.return_stock());
+    case v1::InventoryCommand::kScrap:
+      return DecideScrap(state, cmd.scrap());
+    case v1::InventoryCommand::kAdjust:
+      return DecideAdjust(state, cmd.adjust());
+    case v1::InventoryCommand::kEvaluateExpiry:
+      return DecideEvaluateExpiry(state, cmd);
+    case v1::InventoryCommand::COMMAND_NOT_SET:
+      break;
+  }
+  return Invalid("command: required");
+}
+
+std::string EventLotId(const v1::Event& event) {
+  switch (event.payload_case()) {
+    case v1::Event::kLotCreated:
+      return event.lot_created().lot_id();
+    case v1::Event::kLotCorrected:
+      return event.lot_corrected().lot_id();
+    case v1::Event::kInspectionRecorded:
+      return event.inspection_recorded().lot_id();
+    case v1::Event::kDispositionChanged:
+      return event.disposition_changed().lot_id();
+    case v1::Event::kStockReceived:
+      return event.stock_received().lot_id();
+    case v1::Event::kStockTransferred:
+      return event.stock_transferred().lot_id();
+    case v1::Event::kStockShipped:
+      return event.stock_shipped().lot_id();
+    case v1::Event::kStockReturned:
+      return event.stock_returned().lot_id();
+    case v1::Event::kStockScrapped:
+      return event.stock_scrapped().lot_id();
+    case v1::Event::kStockAdjusted:
+      return event.stock_adjusted().lot_id();
+    case v1::Event::kExpiryThresholdCrossed:
+      return event.expiry_threshold_crossed().lot_id();
+    case v1::Event::kLotExpired:
+      return event.lot_expired().lot_id();
+    default:
+      return "";
+  }
+}
+
+void Evolve(v1::LotInventory& lot, const v1::Event& event) {
+  const std::string lot_id = EventLotId(event);
+  if (lot_id.empty() || !Claims(lot, lot_id)) return;
+  switch (event.payload_case()) {
+    case v1::Event::kLotCreated: {
+      const v1::LotCreated& created = event.lot_created();
+      lot.set_exists(true);
+      lot.set_item(created.item());
+      lot.set_lot_number(created.lot_number());
+      *lot.mutable_manufactured_on() = created.manufactured_on();
+      *lot.mutable_expires_on() = created.expires_on();
+      lot.set_uom(created.quantity().uom());
+      return;
+    }
+    case v1::Event::kLotCorrected: {
+      const v1::LotCorrected& corrected = event.lot_corrected();
+      if (corrected.field() == "expires_on") {
+        SetDate(lot.mutable_expires_on(), corrected.new_value());
+      } else if (corrected.field() == "manufactured_on") {
+        SetDate(lot.mutable_manufactured_on(), corrected.new_value());
+      }
+      return;
+    }
+    case v1::Event::kDispositionChanged: {
+      const v1::DispositionChanged& changed = event.disposition_changed();
+      lot.set_disposition(changed.to());
+      *lot.mutable_disposition_since() = BusinessTime(event);
+      lot.set_disposition_by(changed.signature().signer());
+      lot.set_disposition_reason(changed.signature().reason());
+      return;
+    }
+    case v1::Event::kStockReceived: {
+      const v1::StockReceived& e = event.stock_received();
+      AddStock(lot, e.location_id(), e.quantity().amount());
+      lot.set_received(lot.received() + e.quantity().amount());
+      return;
+    }
+    case v1::Event::kStockTransferred: {
+      const v1::StockTransferred& e = event.stock_transferred();
+      AddStock(lot, e.from_location_id(), -e.quantity().amount());
+      AddStock(lot, e.to_location_id(), e.quantity().amount());
+      return;
+    }
+    case v1::Event::kStockShipped: {
+      const v1::StockShipped& e = event.stock_shipped();
+      AddStock(lot, e.from_location_id(), -e.quantity().amount());
+      lot.set_shipped(lot.shipped() + e.quantity().amount());
+      v1::CustomerBalance& b = Balance(lot, e.customer().customer_id());
+      b.set_shipped(b.shipped() + e.quantity().amount());
+      return;
+    }
+    case v1::Event::kStockReturned: {
+      const v1::StockReturned& e = event.stock_returned();
+      AddStock(lot, e.to_location_id(), e.quantity().amount());
+      lot.set_returned(lot.returned() + e.quantity().amount());
+      v1::CustomerBalance& b = Balance(lot, e.customer_id());
+      b.set_returned(b.returned() + e.quantity().amount());
+      return;
+    }
+    case v1::Event::kStockScrapped: {
+      const v1::StockScrapped& e = event.stock_scrapped();
+      AddStock(lot, e.location_id(), -e.quantity().amount());
+      lot.set_scrapped(lot.scrapped() + e.quantity().amount());
+      return;
+    }
+    case v1::Event::kStockAdjusted: {
+      const v1::StockAdjusted& e = event.stock_adjusted();
+      AddStock(lot, e.location_id(), e.delta());
+      return;
+    }
+    case v1::Event::kExpiryThresholdCrossed: {
+      const v1::ExpiryThresholdCrossed& e = event.expiry_threshold_crossed();
+      v1::RaisedExpiryAlert& raised = *lot.add_alerts();
+      raised.set_threshold_days(e.threshold_days());
+      *raised.mutable_expires_on() = e.expires_on();
+      *raised.mutable_raised_on() = e.evaluated_on();
+      return;
+    }
+    case v1::Event::kLotExpired: {
+      const v1::LotExpired& e = event.lot_expired();
+      v1::RaisedExpiryAlert& raised = *lot.add_alerts();
+      raised.set_threshold_days(0);
+      *raised.mutable_expires_on() = e.expires_on();
+      *raised.mutable_raised_on() = e.evaluated_on();
+      return;
+    }
+    default:
+      return;  // inspections and others do not change the inventory view
+  }
+}
+
+void Evolve(v1::InventoryDecisionState& state, const v1::Event& event) {
+  if (event.has_location_created()) {
+    const v1::Location& location = event.location_created().location();
+    (*state.mutable_locations())[location.location_id()] = location;
+    return;
+  }
+  if (event.has_product_defined()) {
+    const v1::Product& product = event.product_defined().product();
+    (*state.mutable_products())[product.item()] = product;
+    return;
+  }
+  const std::string lot_id = EventLotId(event);
+  if (lot_id.empty()) return;
+  Evolve((*state.mutable_lots())[lot_id], event);
+}
+
+}  // namespace lotledger::inventory

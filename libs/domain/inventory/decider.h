@@ -1,0 +1,104 @@
+// The inventory domain: locations, stock movements of lots (receive,
+// transfer, ship, return, scrap, count) and the expiry sweep, as pure
+// functions over the generated protobuf messages (design.md "Domain
+// code"). The shipping gate is in gate.h, FEFO in fefo.h, the alert rules
+// in expiry.h.
+//
+// Decide(state, command) answers a command with the events to append, or
+// refuses it:
+//   * InvalidArgument: the command is malformed; the message names the
+//     field ("transfer.quantity.amount: must be positive, got 0").
+//   * FailedPrecondition: a rule says no, naming the lot and the rule in a
+//     sentence a quality manager understands ("lot X has 40 EA at
+//     FRA-WH1-B07; cannot scrap 50: stock never goes negative").
+// Creating a location that exists with the same data, counting what the
+// book already says, or a sweep with no alert due returns no events.
+//
+// Rules:
+//   * Quantities are positive (a count may be 0) and in the lot's unit (an
+//     empty unit means the lot's); no movement takes more than is at its
+//     source.
+//   * Stock lives in known warehouses and bins; locations form the
+//     hierarchy site -> region -> warehouse -> bin, each created under a
+//     known location of the level directly above.
+//   * Receive: the lot must be known (LotCreated seen). By GS1 scan, the
+//     label's expiry must equal the lot's (a label without expiry is
+//     refused when the lot has one), and a production date on the label
+//     must equal the lot's; messages give both dates.
+//   * Transfer: between two different stock locations; allowed whatever
+//     the lot's disposition, recall or expiry (quarantine moves).
+//   * Ship: all lines or none. Every line passes CheckShippable (released,
+//     not on hold, rejected or recalled, not expired on the ship date,
+//     enough shelf life for the customer and the product) and
+//     CheckPickLocation (known, not quarantine); lines of one lot and
+//     location together take no more than is there. Every refused line is
+//     named in one message.
+//   * Return: at most what the customer holds of the lot (shipped minus
+//     returned); damaged or recalled goods only into a quarantine location.
+//   * Scrap: with a reason (notes required for "other").
+//   * Adjust: a count >= 0 with a reason.
+//
+// Returned events carry aggregate_id (the lot id; the location id for
+// LocationCreated), lot_ids ([lot id]) and occurred_at when the request
+// gave one. A shipment gives one StockShipped per line, in line order,
+// sharing shipment_id: the caller appends them atomically. The caller
+// fills in event_id, actor, recorded_at and the request ids.
+//
+// Thread-safety: every function is pure (no clock, no I/O, no shared
+// mutable state) and may be called concurrently.
+#ifndef LOTLEDGER_LIBS_DOMAIN_INVENTORY_DECIDER_H_
+#define LOTLEDGER_LIBS_DOMAIN_INVENTORY_DECIDER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lotledger/v1/events.pb.h"
+#include "lotledger/v1/inventory.pb.h"
+#include "lotledger/v1/inventory_domain.pb.h"
+
+namespace lotledger::inventory {
+
+// What the service must load into `state`:
+//   * always: state.locations = every location.
+//   * receive: state.lots[the lot id] (for a scan, MakeLotId(gtin, lot
+//     number) of cmd.scanned_label, which the service fills in by parsing
+//     receive.gs1_scan with libs/gs1).
+//   * transfer, return_stock, scrap, adjust: state.lots[lot_id].
+//   * ship: state.lots[id] for every line's lot, state.products[item] for
+//     those lots' items (the product's minimum shelf life);
+//     ship.shipment_id filled in (the service makes one when empty).
+//   * evaluate_expiry: state.lots[lot_id] and state.products[its item].
+// A LotInventory is as Evolve folds it, plus the recall fields
+// (recalled, recall_id, recalled_since, recall_reason), which the service
+// sets from the recall topic.
+absl::StatusOr<std::vector<v1::Event>> Decide(
+    const v1::InventoryDecisionState& state, const v1::InventoryCommand& cmd);
+
+// Folds an event into the inventory view of one lot:
+//   * lots topic: LotCreated (exists, item, lot number, dates, unit from
+//     its quantity); LotCorrected of expires_on / manufactured_on.
+//   * quality topic: DispositionChanged (disposition, since = business
+//     time, by = signer, reason = signature reason).
+//   * own topic: every stock event moves stock and the totals; shipments
+//     and returns update the customer's balance; ExpiryThresholdCrossed and
+//     LotExpired append to `alerts`.
+// Total: never fails, ignores events about other lots. "This lot" is
+// lot.lot_id(); preset it to fold events in any order, or leave it empty
+// and the first event about a lot claims the view. Facts of other topics
+// folded before LotCreated are kept (topics replay in any interleaving).
+// Stock entries stay sorted by location id with only positive amounts,
+// so a rebuilt view is byte-identical to the live one.
+void Evolve(v1::LotInventory& lot, const v1::Event& event);
+
+// Folds an event into a whole decision state: LocationCreated into
+// `locations`, ProductDefined into `products`, lot events into
+// lots[the lot's id]. For tests and small in-memory projections.
+void Evolve(v1::InventoryDecisionState& state, const v1::Event& event);
+
+// The lot an event is about ("" when none: locations, products).
+std::string EventLotId(const v1::Event& event);
+
+}  // namespace lotledger::inventory
+
+#endif  // LOTLEDGER_LIBS_DOMAIN_INVENTORY_DECIDER_H_

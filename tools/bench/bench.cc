@@ -26,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "libs/command/command_runner.h"
 #include "libs/common/ids.h"
 #include "libs/common/status_macros.h"
 #include "libs/eventlog/embedded/embedded_event_log.h"
@@ -69,7 +70,9 @@ void Report(const Result& r) {
 
 [[noreturn]] void Die(const absl::Status& s) {
   std::fprintf(stderr, "bench: %s\n", s.ToString().c_str());
-  std::exit(1);
+  std::fflush(stderr);
+  // Server threads are still running: skip static destructors.
+  std::_Exit(1);
 }
 
 std::string KafkaBootstrap(const Args& a) {
@@ -337,13 +340,18 @@ void LotsTrace(const Args& a) {
   const absl::Time replay_start = absl::Now();
   auto host = StartHost(a, dir, false);
   auto stub = v1::LotsService::NewStub(Channel(host->target(), 0));
-  const std::string last = g.lot_ids.back().back();
-  while (true) {
+  {
+    // Wait until the projection applied every generated record: the
+    // consistency token of the log's end offsets.
     v1::GetLotRequest req;
-    req.set_lot_id(last);
+    req.set_lot_id(g.lot_ids.back().back());
+    *req.mutable_after() = command::ToToken(g.end);
     v1::GetLotResponse resp;
-    if (stub->GetLot(Ctx().get(), req, &resp).ok()) break;
-    absl::SleepFor(absl::Milliseconds(50));
+    grpc::Status s;
+    do {  // the server bounds one wait; keep asking until it has caught up
+      s = stub->GetLot(Ctx().get(), req, &resp);
+    } while (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED);
+    if (!s.ok()) Die(absl::InternalError(s.error_message()));
   }
   const absl::Duration replay = absl::Now() - replay_start;
   Result r;

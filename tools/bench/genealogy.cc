@@ -44,9 +44,15 @@ absl::StatusOr<Genealogy> WriteGenealogy(eventlog::EventLog& log,
   auto flush = [&]() -> absl::Status {
     if (batch.empty()) return absl::OkStatus();
     g.events += batch.size();
-    absl::Status s = log.Append(topic, std::move(batch)).status();
+    absl::StatusOr<std::vector<eventlog::Position>> pos =
+        log.Append(topic, std::move(batch));
     batch.clear();
-    return s;
+    if (!pos.ok()) return pos.status();
+    for (const eventlog::Position& p : *pos) {
+      int64_t& end = g.end[{topic, p.partition}];
+      end = std::max(end, p.offset + 1);
+    }
+    return absl::OkStatus();
   };
   auto add = [&](const v1::Event& e) -> absl::Status {
     eventlog::ChainHead head;  // every generated aggregate has one event

@@ -20,6 +20,9 @@ struct Genealogy {
   int levels = 5;
   std::vector<std::vector<std::string>> lot_ids;  // by level, 0 = raw
   uint64_t events = 0;
+  // The offsets after the last record of each partition: pass them as a
+  // consistency token to wait until a projection has applied everything.
+  eventlog::Offsets end;
 };
 
 // Appends ~`lots` LotCreated events (plus one ProductDefined per level) to

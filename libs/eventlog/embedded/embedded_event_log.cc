@@ -96,10 +96,18 @@ class EmbeddedLogReader final : public LogReader {
       woken_ = false;
     }
     PollResult result;
+    // Share one poll between the partitions that have records, so a busy
+    // partition cannot starve the others (a consumer of all of them waits
+    // for the slowest).
+    size_t ready = 0;
+    for (const auto& [tp, next] : next_) ready += next < limit[tp] ? 1 : 0;
+    const size_t share =
+        std::max<size_t>(1, max_records / std::max<size_t>(1, ready));
     for (auto& [tp, next] : next_) {
       const int64_t end = limit[tp];
       if (next < end && result.records.size() < max_records) {
-        RETURN_IF_ERROR(ReadRange(tp, next, end, max_records, result.records));
+        const size_t cap = std::min(max_records, result.records.size() + share);
+        RETURN_IF_ERROR(ReadRange(tp, next, end, cap, result.records));
         next = result.records.empty() ? next : NextAfter(tp, result, next);
       }
       result.next_offsets[tp] = next;

@@ -8,17 +8,12 @@
 #include "libs/common/check.h"
 #include "libs/common/hash.h"
 #include "libs/common/ids.h"
+#include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
 #include "libs/eventlog/record_codec.h"
 
 namespace lotledger::command {
 namespace {
-
-void ToTimestamp(absl::Time t, google::protobuf::Timestamp* ts) {
-  const int64_t us = absl::ToUnixMicros(t);
-  ts->set_seconds(us / 1000000);
-  ts->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
-}
 
 bool OutcomeUnknown(const absl::Status& s) {
   return s.code() == absl::StatusCode::kUnavailable ||
@@ -71,7 +66,11 @@ absl::StatusOr<CommandResult> CommandRunner::Run(
     const CommandContext& ctx, std::vector<std::string> aggregate_ids,
     const DecideFn& decide) {
   if (ctx.request_id.empty()) {
-    return absl::InvalidArgumentError("request_id: required");
+    return absl::InvalidArgumentError(
+        "request_id: required (a unique id per command, reused on retry)");
+  }
+  if (ctx.request_id.size() > 128) {
+    return absl::InvalidArgumentError("request_id: at most 128 characters");
   }
   ASSIGN_OR_RETURN(const int32_t partitions, Partitions());
 

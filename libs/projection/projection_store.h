@@ -69,7 +69,7 @@ class ProjectionStore final {
     // simply replayed. Atomicity of a Commit holds either way.
     bool sync_writes = false;
     // Size of the block cache shared by all column families.
-    size_t block_cache_bytes = 64 << 20;
+    size_t block_cache_bytes = 192 << 20;
   };
 
   // Opens (creating if needed) the projection at options.path and loads the

@@ -1,12 +1,16 @@
 #include "services/lots/lots_projection.h"
 
 #include <deque>
+#include <map>
 #include <set>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "libs/common/status_macros.h"
 #include "libs/domain/lots/decider.h"
+#include "libs/projection/stored_message.h"
+#include "lotledger/v1/domain.pb.h"
 
 namespace lotledger::lots {
 namespace {
@@ -15,6 +19,7 @@ constexpr char kProducts[] = "products";
 constexpr char kLots[] = "lots";
 constexpr char kLotsByItem[] = "lots_by_item";
 constexpr char kLotsByExpiry[] = "lots_by_expiry";
+constexpr char kGenealogy[] = "genealogy";
 
 std::string DateKey(const v1::Date& d) {
   return absl::StrFormat("%04d%02d%02d", d.year(), d.month(), d.day());
@@ -31,24 +36,21 @@ std::string ExpiryIndexKey(const v1::Lot& lot) {
                       lot.lot_id());
 }
 
-template <typename Message>
-absl::StatusOr<std::optional<Message>> Parse(
-    const absl::StatusOr<std::optional<std::string>>& stored,
-    std::string_view what) {
-  if (!stored.ok()) return stored.status();
-  if (!stored->has_value()) return std::optional<Message>();
-  Message m;
-  if (!m.ParseFromString(**stored)) {
-    return absl::DataLossError(
-        absl::StrCat("stored ", Sv(what), " cannot be decoded"));
-  }
-  return std::optional<Message>(std::move(m));
+v1::GenealogyNode ToNode(const v1::Lot& lot) {
+  v1::GenealogyNode node;
+  node.set_item(lot.item());
+  node.set_lot_number(lot.lot_number());
+  *node.mutable_expires_on() = lot.expires_on();
+  *node.mutable_inputs() = lot.inputs();
+  *node.mutable_used_in() = lot.used_in();
+  node.set_created(!lot.item().empty());
+  return node;
 }
 
 }  // namespace
 
 std::vector<std::string> LotsColumnFamilies() {
-  return {kProducts, kLots, kLotsByItem, kLotsByExpiry};
+  return {kProducts, kLots, kLotsByItem, kLotsByExpiry, kGenealogy};
 }
 
 absl::Status ApplyLotsEvent(const eventlog::Record& /*record*/,
@@ -57,7 +59,8 @@ absl::Status ApplyLotsEvent(const eventlog::Record& /*record*/,
   if (event.has_product_defined()) {
     const std::string& item = event.product_defined().product().item();
     ASSIGN_OR_RETURN(std::optional<v1::Product> product,
-                     Parse<v1::Product>(batch.Get(kProducts, item), "product"));
+                     projection::ParseStored<v1::Product>(
+                         batch.Get(kProducts, item), "product"));
     v1::Product p = product.value_or(v1::Product());
     EvolveProduct(p, event);
     batch.Put(kProducts, item, p.SerializeAsString());
@@ -66,8 +69,9 @@ absl::Status ApplyLotsEvent(const eventlog::Record& /*record*/,
   // Lot events: fold into every lot the event touches (the lot itself and,
   // for a LotCreated, each input lot it consumed).
   for (const std::string& lot_id : event.lot_ids()) {
-    ASSIGN_OR_RETURN(std::optional<v1::Lot> before,
-                     Parse<v1::Lot>(batch.Get(kLots, lot_id), "lot"));
+    ASSIGN_OR_RETURN(
+        std::optional<v1::Lot> before,
+        projection::ParseStored<v1::Lot>(batch.Get(kLots, lot_id), "lot"));
     v1::Lot lot = before.value_or(v1::Lot());
     // The id tells Evolve which lot this is, so a parent's LotCreated that
     // arrives before its input's own (another partition) only records the
@@ -84,18 +88,20 @@ absl::Status ApplyLotsEvent(const eventlog::Record& /*record*/,
       batch.Put(kLotsByExpiry, ExpiryIndexKey(lot), "");
     }
     batch.Put(kLots, lot_id, lot.SerializeAsString());
+    batch.Put(kGenealogy, lot_id, ToNode(lot).SerializeAsString());
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<v1::Lot>> LotsQueries::FindLot(
     std::string_view lot_id) const {
-  return Parse<v1::Lot>(store_->Get(kLots, lot_id), "lot");
+  return projection::ParseStored<v1::Lot>(store_->Get(kLots, lot_id), "lot");
 }
 
 absl::StatusOr<std::optional<v1::Product>> LotsQueries::FindProduct(
     std::string_view item) const {
-  return Parse<v1::Product>(store_->Get(kProducts, item), "product");
+  return projection::ParseStored<v1::Product>(store_->Get(kProducts, item),
+                                              "product");
 }
 
 absl::StatusOr<v1::Lot> LotsQueries::GetLot(std::string_view lot_id) const {
@@ -181,61 +187,76 @@ absl::StatusOr<v1::TraceResponse> LotsQueries::Trace(
     return absl::InvalidArgumentError("max_depth: must be 1..64");
   }
   const bool backward = request.direction() == v1::TRACE_DIRECTION_BACKWARD;
+  auto node_of =
+      [&](const std::string& id) -> absl::StatusOr<v1::GenealogyNode> {
+    ASSIGN_OR_RETURN(std::optional<v1::GenealogyNode> node,
+                     projection::ParseStored<v1::GenealogyNode>(
+                         store_->Get(kGenealogy, id), "genealogy node"));
+    if (!node.has_value() || !node->created()) {
+      return absl::NotFoundError(absl::StrCat("lot ", id, " does not exist"));
+    }
+    return *std::move(node);
+  };
+  // Item kinds, looked up once per item per trace (a rebuild may fold a
+  // product after its lots, so kinds are not copied into the nodes).
+  std::map<std::string, v1::ItemKind> kinds;
+  auto kind_of = [&](const std::string& item) -> absl::StatusOr<v1::ItemKind> {
+    auto it = kinds.find(item);
+    if (it == kinds.end()) {
+      ASSIGN_OR_RETURN(std::optional<v1::Product> p, FindProduct(item));
+      it = kinds.emplace(item, p ? p->kind() : v1::ITEM_KIND_UNSPECIFIED).first;
+    }
+    return it->second;
+  };
+
   v1::TraceResponse out;
   std::set<std::string> seen = {request.lot_id()};
-  std::deque<std::pair<v1::Lot, int>> queue;
-  ASSIGN_OR_RETURN(v1::Lot root, GetLot(request.lot_id()));
-  queue.emplace_back(std::move(root), 0);
-  std::map<std::string, v1::ItemKind> kinds;
+  std::deque<std::tuple<std::string, v1::GenealogyNode, int>> queue;
+  ASSIGN_OR_RETURN(v1::GenealogyNode root, node_of(request.lot_id()));
+  queue.emplace_back(request.lot_id(), std::move(root), 0);
   while (!queue.empty()) {
-    auto [lot, depth] = std::move(queue.front());
+    auto [id, node, depth] = std::move(queue.front());
     queue.pop_front();
-    auto kind = kinds.find(lot.item());
-    if (kind == kinds.end()) {
-      ASSIGN_OR_RETURN(std::optional<v1::Product> p, FindProduct(lot.item()));
-      kind =
-          kinds.emplace(lot.item(), p ? p->kind() : v1::ITEM_KIND_UNSPECIFIED)
-              .first;
-    }
-    v1::TraceNode* node = out.add_nodes();
-    node->set_lot_id(lot.lot_id());
-    node->set_item(lot.item());
-    node->set_lot_number(lot.lot_number());
-    node->set_kind(kind->second);
-    *node->mutable_expires_on() = lot.expires_on();
-    node->set_depth(depth);
+    v1::TraceNode* out_node = out.add_nodes();
+    out_node->set_lot_id(id);
+    out_node->set_item(node.item());
+    out_node->set_lot_number(node.lot_number());
+    ASSIGN_OR_RETURN(const v1::ItemKind kind, kind_of(node.item()));
+    out_node->set_kind(kind);
+    *out_node->mutable_expires_on() = node.expires_on();
+    out_node->set_depth(depth);
 
     const bool has_next =
-        backward ? lot.inputs_size() > 0 : lot.used_in_size() > 0;
+        backward ? node.inputs_size() > 0 : node.used_in_size() > 0;
     if (!has_next) continue;
     if (depth == max_depth) {
       out.set_truncated(true);
       continue;
     }
     if (backward) {
-      for (const v1::LotInput& in : lot.inputs()) {
+      for (const v1::LotInput& in : node.inputs()) {
         v1::TraceEdge* e = out.add_edges();
-        e->set_parent_lot_id(lot.lot_id());
+        e->set_parent_lot_id(id);
         e->set_child_lot_id(in.lot_id());
         *e->mutable_quantity() = in.quantity();
         if (!seen.insert(in.lot_id()).second) continue;
-        ASSIGN_OR_RETURN(v1::Lot n, GetLot(in.lot_id()));
-        queue.emplace_back(std::move(n), depth + 1);
+        ASSIGN_OR_RETURN(v1::GenealogyNode next, node_of(in.lot_id()));
+        queue.emplace_back(in.lot_id(), std::move(next), depth + 1);
       }
       continue;
     }
-    for (const std::string& parent_id : lot.used_in()) {
+    for (const std::string& parent_id : node.used_in()) {
       // The quantity lives on the parent's input line.
-      ASSIGN_OR_RETURN(v1::Lot parent, GetLot(parent_id));
+      ASSIGN_OR_RETURN(v1::GenealogyNode parent, node_of(parent_id));
       for (const v1::LotInput& in : parent.inputs()) {
-        if (in.lot_id() != lot.lot_id()) continue;
+        if (in.lot_id() != id) continue;
         v1::TraceEdge* e = out.add_edges();
         e->set_parent_lot_id(parent_id);
-        e->set_child_lot_id(lot.lot_id());
+        e->set_child_lot_id(id);
         *e->mutable_quantity() = in.quantity();
       }
       if (seen.insert(parent_id).second) {
-        queue.emplace_back(std::move(parent), depth + 1);
+        queue.emplace_back(parent_id, std::move(parent), depth + 1);
       }
     }
   }

@@ -6,8 +6,9 @@
 //   lots          lot id -> Lot (current view, corrections applied)
 //   lots_by_item  item \0 expiry(YYYYMMDD) \0 lot id -> ""   (product -> lots)
 //   lots_by_expiry expiry(YYYYMMDD) \0 lot id -> ""          (expiry window)
-// Genealogy lives in the Lot itself: `inputs` (backward edges, with
-// quantities) and `used_in` (forward edges).
+//   genealogy     lot id -> GenealogyNode: the Lot's item, number, expiry,
+//                 inputs (backward edges with quantities) and used_in
+//                 (forward edges), small so that a trace hop reads little.
 //
 // Thread-safety: ApplyLotsEvent runs on the projector thread; LotsQueries
 // methods are safe from any thread.

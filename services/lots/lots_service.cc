@@ -4,6 +4,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "libs/common/ids.h"
+#include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
 #include "libs/domain/lots/decider.h"
 #include "libs/gs1/element_string.h"
@@ -15,23 +16,6 @@ namespace {
 constexpr char kService[] = "/lotledger.v1.LotsService/";
 
 std::string Method(const char* name) { return absl::StrCat(kService, name); }
-
-void ToTimestamp(absl::Time t, google::protobuf::Timestamp* ts) {
-  const int64_t us = absl::ToUnixMicros(t);
-  ts->set_seconds(us / 1000000);
-  ts->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
-}
-
-absl::Status RequireRequestId(const std::string& request_id) {
-  if (request_id.empty()) {
-    return absl::InvalidArgumentError(
-        "request_id: required (a unique id per command, reused on retry)");
-  }
-  if (request_id.size() > 128) {
-    return absl::InvalidArgumentError("request_id: at most 128 characters");
-  }
-  return absl::OkStatus();
-}
 
 }  // namespace
 
@@ -60,7 +44,6 @@ absl::StatusOr<command::CommandResult> LotsServiceImpl::RunCommand(
     const grpc::ServerContext& ctx, const server::Principal& principal,
     const std::string& request_id, std::vector<std::string> aggregates,
     v1::LotsCommand cmd) {
-  RETURN_IF_ERROR(RequireRequestId(request_id));
   const absl::Time now = clock_->Now();
   ToTimestamp(now, cmd.mutable_now());
   command::CommandContext cc = server::MakeCommandContext(

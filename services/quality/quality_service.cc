@@ -3,8 +3,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "libs/common/ids.h"
+#include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
 #include "libs/domain/quality/decider.h"
+#include "libs/projection/stored_message.h"
 #include "libs/server/rpc.h"
 #include "services/lots/lots_projection.h"
 
@@ -19,27 +21,9 @@ std::string Method(const char* name) {
   return absl::StrCat("/lotledger.v1.QualityService/", name);
 }
 
-void ToTimestamp(absl::Time t, google::protobuf::Timestamp* ts) {
-  const int64_t us = absl::ToUnixMicros(t);
-  ts->set_seconds(us / 1000000);
-  ts->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
-}
-
 std::string DispositionKey(v1::Disposition d, std::string_view lot_id) {
   return absl::StrCat(absl::StrFormat("%02d", static_cast<int>(d)),
                       std::string(1, '\0'), Sv(lot_id));
-}
-
-template <typename Message>
-absl::StatusOr<std::optional<Message>> ParseStored(
-    const absl::StatusOr<std::optional<std::string>>& stored) {
-  if (!stored.ok()) return stored.status();
-  if (!stored->has_value()) return std::optional<Message>();
-  Message m;
-  if (!m.ParseFromString(**stored)) {
-    return absl::DataLossError("stored quality state cannot be decoded");
-  }
-  return std::optional<Message>(std::move(m));
 }
 
 v1::QualityRecord ToRecord(const v1::QualityLotState& s) {
@@ -50,14 +34,6 @@ v1::QualityRecord ToRecord(const v1::QualityLotState& s) {
   *r.mutable_inspections() = s.inspections();
   *r.mutable_signatures() = s.signatures();
   return r;
-}
-
-absl::Status RequireRequestId(const std::string& id) {
-  if (id.empty()) {
-    return absl::InvalidArgumentError(
-        "request_id: required (a unique id per command, reused on retry)");
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -86,9 +62,9 @@ absl::Status ApplyQualityEvent(const eventlog::Record& /*record*/,
     return absl::OkStatus();  // nothing quality needs
   }
   const std::string& lot_id = event.aggregate_id();
-  ASSIGN_OR_RETURN(
-      std::optional<v1::QualityLotState> before,
-      ParseStored<v1::QualityLotState>(batch.Get(kQualityLots, lot_id)));
+  ASSIGN_OR_RETURN(std::optional<v1::QualityLotState> before,
+                   projection::ParseStored<v1::QualityLotState>(
+                       batch.Get(kQualityLots, lot_id), "quality state"));
   v1::QualityLotState state = before.value_or(v1::QualityLotState());
   if (!before.has_value()) state.set_lot_id(lot_id);
   Evolve(state, event);
@@ -107,8 +83,8 @@ QualityServiceImpl::QualityServiceImpl(command::ServiceCore* core,
 
 absl::StatusOr<std::optional<v1::QualityLotState>> QualityServiceImpl::FindLot(
     std::string_view lot_id) const {
-  return ParseStored<v1::QualityLotState>(
-      core_->store().Get(kQualityLots, lot_id));
+  return projection::ParseStored<v1::QualityLotState>(
+      core_->store().Get(kQualityLots, lot_id), "quality state");
 }
 
 absl::StatusOr<v1::QualityRecord> QualityServiceImpl::GetRecord(
@@ -130,7 +106,8 @@ absl::StatusOr<v1::QualityDecisionState> QualityServiceImpl::LoadState(
   if (lot.has_value() && !lot->item().empty()) {
     ASSIGN_OR_RETURN(
         std::optional<v1::Product> product,
-        ParseStored<v1::Product>(core_->store().Get(kProducts, lot->item())));
+        projection::ParseStored<v1::Product>(
+            core_->store().Get(kProducts, lot->item()), "product"));
     if (product.has_value()) EvolvePolicy(*state.mutable_lot(), *product);
   }
   for (const std::string& c : state.lot().component_lot_ids()) {
@@ -159,7 +136,6 @@ absl::StatusOr<command::CommandResult> QualityServiceImpl::RunCommand(
     const grpc::ServerContext& ctx, const server::Principal& principal,
     const std::string& request_id, const v1::ConsistencyToken& after,
     const std::string& lot_id, v1::QualityCommand cmd) {
-  RETURN_IF_ERROR(RequireRequestId(request_id));
   if (lot_id.empty()) return absl::InvalidArgumentError("lot_id: required");
   const absl::Time now = clock_->Now();
   ToTimestamp(now, cmd.mutable_now());

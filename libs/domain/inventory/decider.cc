@@ -12,6 +12,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "libs/common/ids.h"
 #include "libs/common/status_macros.h"
+#include "libs/domain/common/refusals.h"
 #include "libs/domain/inventory/expiry.h"
 #include "libs/domain/inventory/gate.h"
 #include "libs/domain/lots/dates.h"
@@ -19,22 +20,12 @@
 namespace lotledger::inventory {
 namespace {
 
+using domain::Invalid;
+using domain::IsBlank;
+using domain::Refuse;
+
 using google::protobuf::Timestamp;
 using google::protobuf::util::MessageDifferencer;
-
-template <typename... Args>
-absl::Status Invalid(const Args&... args) {
-  return absl::InvalidArgumentError(absl::StrCat(args...));
-}
-
-template <typename... Args>
-absl::Status Refuse(const Args&... args) {
-  return absl::FailedPreconditionError(absl::StrCat(args...));
-}
-
-bool IsBlank(absl::string_view s) {
-  return absl::StripAsciiWhitespace(s).empty();
-}
 
 const v1::LotInventory* FindLot(const v1::InventoryDecisionState& state,
                                 const std::string& lot_id) {

@@ -17,11 +17,16 @@
 #include "libs/common/check.h"
 #include "libs/common/ids.h"
 #include "libs/common/status_macros.h"
+#include "libs/domain/common/refusals.h"
 #include "libs/domain/lots/dates.h"
 #include "libs/gs1/element_string.h"
 
 namespace lotledger::lots {
 namespace {
+
+using domain::Invalid;
+using domain::IsBlank;
+using domain::Refuse;
 
 using google::protobuf::util::MessageDifferencer;
 
@@ -42,20 +47,6 @@ bool IsItemCode(absl::string_view item) {
     return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' ||
            c == '_' || c == '-';
   });
-}
-
-bool IsBlank(absl::string_view s) {
-  return absl::StripAsciiWhitespace(s).empty();
-}
-
-template <typename... Args>
-absl::Status Invalid(const Args&... args) {
-  return absl::InvalidArgumentError(absl::StrCat(args...));
-}
-
-template <typename... Args>
-absl::Status Refuse(const Args&... args) {
-  return absl::FailedPreconditionError(absl::StrCat(args...));
 }
 
 std::string FormatQuantity(int64_t amount, absl::string_view uom) {

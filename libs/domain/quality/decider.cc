@@ -11,25 +11,16 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "libs/common/status_macros.h"
+#include "libs/domain/common/refusals.h"
 
 namespace lotledger::quality {
 namespace {
 
+using domain::Invalid;
+using domain::IsBlank;
+using domain::Refuse;
+
 using google::protobuf::util::MessageDifferencer;
-
-template <typename... Args>
-absl::Status Invalid(const Args&... args) {
-  return absl::InvalidArgumentError(absl::StrCat(args...));
-}
-
-template <typename... Args>
-absl::Status Refuse(const Args&... args) {
-  return absl::FailedPreconditionError(absl::StrCat(args...));
-}
-
-bool IsBlank(absl::string_view s) {
-  return absl::StripAsciiWhitespace(s).empty();
-}
 
 bool IsSet(const google::protobuf::Timestamp& t) {
   return t.seconds() != 0 || t.nanos() != 0;
@@ -297,9 +288,9 @@ absl::StatusOr<std::vector<v1::Event>> DecideChangeDisposition(
     absl::string_view rule;
     if (final_inspection == nullptr) {
       rule = kRuleFinalInspectionMissing;
-      violation = absl::StrCat(
-          "lot ", lot.lot_id(), " has no ",
-          lot.purchased() ? "incoming or final" : "final", " inspection");
+      violation = absl::StrCat("lot ", lot.lot_id(), " has no ",
+                               lot.purchased() ? "incoming or final" : "final",
+                               " inspection");
     } else if (!final_inspection->inspection().passed()) {
       rule = kRuleFinalInspectionFailed;
       violation =

@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "libs/common/check.h"
 #include "libs/common/hash.h"
+#include "libs/common/rocksdb_status.h"
 #include "libs/common/status_macros.h"
 #include "lotledger/v1/embedded_log.pb.h"
 
@@ -55,15 +56,6 @@ std::string TopicKey(std::string_view topic) {
   std::string k(1, kTopicPrefix);
   k.append(topic);
   return k;
-}
-
-absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
-  if (s.ok()) return absl::OkStatus();
-  const std::string msg = absl::StrCat(Sv(what), ": ", s.ToString());
-  if (s.IsNoSpace()) return absl::ResourceExhaustedError(msg);
-  if (s.IsCorruption()) return absl::DataLossError(msg);
-  if (s.IsIOError()) return absl::UnavailableError(msg);
-  return absl::InternalError(msg);
 }
 
 // State shared by the log and its readers.

@@ -354,6 +354,9 @@ void LotsTrace(const Args& a) {
     if (!s.ok()) Die(absl::InternalError(s.error_message()));
   }
   const absl::Duration replay = absl::Now() - replay_start;
+  // A freshly replayed projection is still being compacted; measure the
+  // steady state a running service is in (--settle-seconds=0 to skip).
+  absl::SleepFor(absl::Seconds(a.Int("settle-seconds", 0)));
   Result r;
   r.scenario = "lots_replay";
   r.backend = "embedded";

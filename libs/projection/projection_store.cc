@@ -247,6 +247,30 @@ absl::StatusOr<std::optional<std::string>> ProjectionStore::Get(
   return std::string(ToView(value));
 }
 
+absl::StatusOr<std::vector<std::optional<std::string>>>
+ProjectionStore::MultiGet(std::string_view cf,
+                          const std::vector<std::string>& keys) const {
+  absl::StatusOr<rocksdb::ColumnFamilyHandle*> h = Handle(cf, false);
+  if (!h.ok()) return h.status();
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(keys.size());
+  for (const std::string& k : keys) slices.emplace_back(k);
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  // One batched lookup: RocksDB groups the keys by table file and block.
+  db_->MultiGet(rocksdb::ReadOptions(), *h, keys.size(), slices.data(),
+                values.data(), statuses.data());
+  std::vector<std::optional<std::string>> out(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) {
+      return FromRocks(statuses[i], absl::StrCat("multi-get in ", Sv(cf)));
+    }
+    out[i] = std::string(ToView(values[i]));
+  }
+  return out;
+}
+
 absl::Status ProjectionStore::Scan(
     std::string_view cf, std::string_view prefix, std::string_view start_after,
     const std::function<bool(std::string_view key, std::string_view value)>& fn)

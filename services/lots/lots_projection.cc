@@ -187,15 +187,31 @@ absl::StatusOr<v1::TraceResponse> LotsQueries::Trace(
     return absl::InvalidArgumentError("max_depth: must be 1..64");
   }
   const bool backward = request.direction() == v1::TRACE_DIRECTION_BACKWARD;
-  auto node_of =
-      [&](const std::string& id) -> absl::StatusOr<v1::GenealogyNode> {
-    ASSIGN_OR_RETURN(std::optional<v1::GenealogyNode> node,
-                     projection::ParseStored<v1::GenealogyNode>(
-                         store_->Get(kGenealogy, id), "genealogy node"));
-    if (!node.has_value() || !node->created()) {
-      return absl::NotFoundError(absl::StrCat("lot ", id, " does not exist"));
+  // Every node fetched so far, by lot id. A level of the walk is fetched
+  // with one MultiGet rather than a Get per lot.
+  std::map<std::string, v1::GenealogyNode> nodes;
+  auto fetch = [&](const std::vector<std::string>& ids) -> absl::Status {
+    std::vector<std::string> missing;
+    for (const std::string& id : ids) {
+      if (!nodes.contains(id)) missing.push_back(id);
     }
-    return *std::move(node);
+    if (missing.empty()) return absl::OkStatus();
+    ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> values,
+                     store_->MultiGet(kGenealogy, missing));
+    for (size_t i = 0; i < missing.size(); ++i) {
+      v1::GenealogyNode node;
+      if (values[i].has_value() && !node.ParseFromString(*values[i])) {
+        return absl::DataLossError(absl::StrCat(
+            "stored genealogy node of ", missing[i], " cannot be decoded"));
+      }
+      // Absent, or known only as some parent's input: not created yet.
+      if (!node.created()) {
+        return absl::NotFoundError(
+            absl::StrCat("lot ", missing[i], " does not exist"));
+      }
+      nodes.emplace(missing[i], std::move(node));
+    }
+    return absl::OkStatus();
   };
   // Item kinds, looked up once per item per trace (a rebuild may fold a
   // product after its lots, so kinds are not copied into the nodes).
@@ -210,55 +226,59 @@ absl::StatusOr<v1::TraceResponse> LotsQueries::Trace(
   };
 
   v1::TraceResponse out;
+  RETURN_IF_ERROR(fetch({request.lot_id()}));
   std::set<std::string> seen = {request.lot_id()};
-  std::deque<std::tuple<std::string, v1::GenealogyNode, int>> queue;
-  ASSIGN_OR_RETURN(v1::GenealogyNode root, node_of(request.lot_id()));
-  queue.emplace_back(request.lot_id(), std::move(root), 0);
-  while (!queue.empty()) {
-    auto [id, node, depth] = std::move(queue.front());
-    queue.pop_front();
-    v1::TraceNode* out_node = out.add_nodes();
-    out_node->set_lot_id(id);
-    out_node->set_item(node.item());
-    out_node->set_lot_number(node.lot_number());
-    ASSIGN_OR_RETURN(const v1::ItemKind kind, kind_of(node.item()));
-    out_node->set_kind(kind);
-    *out_node->mutable_expires_on() = node.expires_on();
-    out_node->set_depth(depth);
-
-    const bool has_next =
-        backward ? node.inputs_size() > 0 : node.used_in_size() > 0;
-    if (!has_next) continue;
-    if (depth == max_depth) {
-      out.set_truncated(true);
-      continue;
-    }
-    if (backward) {
-      for (const v1::LotInput& in : node.inputs()) {
-        v1::TraceEdge* e = out.add_edges();
-        e->set_parent_lot_id(id);
-        e->set_child_lot_id(in.lot_id());
-        *e->mutable_quantity() = in.quantity();
-        if (!seen.insert(in.lot_id()).second) continue;
-        ASSIGN_OR_RETURN(v1::GenealogyNode next, node_of(in.lot_id()));
-        queue.emplace_back(in.lot_id(), std::move(next), depth + 1);
-      }
-      continue;
-    }
-    for (const std::string& parent_id : node.used_in()) {
-      // The quantity lives on the parent's input line.
-      ASSIGN_OR_RETURN(v1::GenealogyNode parent, node_of(parent_id));
-      for (const v1::LotInput& in : parent.inputs()) {
-        if (in.lot_id() != id) continue;
-        v1::TraceEdge* e = out.add_edges();
-        e->set_parent_lot_id(parent_id);
-        e->set_child_lot_id(id);
-        *e->mutable_quantity() = in.quantity();
-      }
-      if (seen.insert(parent_id).second) {
-        queue.emplace_back(parent_id, std::move(parent), depth + 1);
+  std::vector<std::string> level = {request.lot_id()};
+  for (int depth = 0; !level.empty(); ++depth) {
+    std::vector<std::string> next;
+    for (const std::string& id : level) {
+      const v1::GenealogyNode& node = nodes.at(id);
+      v1::TraceNode* out_node = out.add_nodes();
+      out_node->set_lot_id(id);
+      out_node->set_item(node.item());
+      out_node->set_lot_number(node.lot_number());
+      ASSIGN_OR_RETURN(const v1::ItemKind kind, kind_of(node.item()));
+      out_node->set_kind(kind);
+      *out_node->mutable_expires_on() = node.expires_on();
+      out_node->set_depth(depth);
+      const bool has_next =
+          backward ? node.inputs_size() > 0 : node.used_in_size() > 0;
+      if (has_next && depth == max_depth) out.set_truncated(true);
+      if (!has_next || depth == max_depth) continue;
+      if (backward) {
+        for (const v1::LotInput& in : node.inputs()) {
+          v1::TraceEdge* e = out.add_edges();
+          e->set_parent_lot_id(id);
+          e->set_child_lot_id(in.lot_id());
+          *e->mutable_quantity() = in.quantity();
+          if (seen.insert(in.lot_id()).second) next.push_back(in.lot_id());
+        }
+      } else {
+        for (const std::string& parent_id : node.used_in()) {
+          next.push_back(parent_id);  // edges need every parent, seen or not
+        }
       }
     }
+    RETURN_IF_ERROR(fetch(next));
+    if (!backward) {
+      // The quantity of a forward edge lives on the parent's input line.
+      std::vector<std::string> fresh;
+      for (const std::string& id : level) {
+        for (const std::string& parent_id : nodes.at(id).used_in()) {
+          if (depth == max_depth) break;
+          for (const v1::LotInput& in : nodes.at(parent_id).inputs()) {
+            if (in.lot_id() != id) continue;
+            v1::TraceEdge* e = out.add_edges();
+            e->set_parent_lot_id(parent_id);
+            e->set_child_lot_id(id);
+            *e->mutable_quantity() = in.quantity();
+          }
+          if (seen.insert(parent_id).second) fresh.push_back(parent_id);
+        }
+      }
+      next = std::move(fresh);
+    }
+    level = std::move(next);
   }
   return out;
 }

@@ -28,11 +28,11 @@ absl::StatusOr<std::unique_ptr<ServiceCore>> ServiceCore::Open(
                      ": ", ec.message()));
   }
   std::unique_ptr<ServiceCore> core(new ServiceCore());
-  ASSIGN_OR_RETURN(
-      core->store_,
-      projection::ProjectionStore::Open(
-          {.path = projection_dir,
-           .column_families = ProjectorColumnFamilies(spec.column_families)}));
+  projection::ProjectionStore::Options store_options;
+  store_options.path = projection_dir;
+  store_options.column_families = ProjectorColumnFamilies(spec.column_families);
+  store_options.uncompressed_column_families = spec.uncompressed_column_families;
+  ASSIGN_OR_RETURN(core->store_, projection::ProjectionStore::Open(store_options));
   ProjectorOptions po;
   po.own_topic = own_topic;
   po.input_topics = inputs;

@@ -9,6 +9,7 @@
 #define LOTLEDGER_LIBS_COMMAND_SERVICE_CORE_H_
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,8 @@ struct ServiceSpec {
   int32_t partitions = 1;
   std::vector<std::string> input_topics;  // besides own_topic
   std::vector<std::string> column_families;
+  // Of those, the ones to keep uncompressed (see ProjectionStore::Options).
+  std::set<std::string> uncompressed_column_families;
   ApplyFn apply;
 };
 

@@ -32,6 +32,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,6 +69,10 @@ class ProjectionStore final {
     // of record, so a lost unsynced tail (power loss, not process crash) is
     // simply replayed. Atomicity of a Commit holds either way.
     bool sync_writes = false;
+    // Families stored without compression: small values read by hopping
+    // from key to key (a genealogy), where decompressing a block per hop
+    // costs more than the disk saved.
+    std::set<std::string> uncompressed_column_families = {};
     // Size of the block cache shared by all column families.
     size_t block_cache_bytes = 192 << 20;
   };

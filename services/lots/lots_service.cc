@@ -25,6 +25,7 @@ command::ServiceSpec LotsServiceSpec(int32_t partitions) {
   spec.own_topic = kLotsTopic;
   spec.partitions = partitions;
   spec.column_families = LotsColumnFamilies();
+  spec.uncompressed_column_families = {"genealogy"};
   spec.apply = ApplyLotsEvent;
   return spec;
 }

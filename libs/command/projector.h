@@ -68,8 +68,8 @@ class Projector {
 
   // Blocks until every partition in `target` is applied up to (excluding)
   // its offset. Partitions of topics this projector does not read are
-  // ignored (tokens of several services may be merged). DeadlineExceeded past `deadline`; the projector's error
-  // when it stopped on a bad record.
+  // ignored (tokens of several services may be merged). DeadlineExceeded past
+  // `deadline`; the projector's error when it stopped on a bad record.
   absl::Status WaitFor(const eventlog::Offsets& target, absl::Time deadline);
 
   // Applied offsets (next offset to read) per input partition.

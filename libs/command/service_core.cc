@@ -31,8 +31,10 @@ absl::StatusOr<std::unique_ptr<ServiceCore>> ServiceCore::Open(
   projection::ProjectionStore::Options store_options;
   store_options.path = projection_dir;
   store_options.column_families = ProjectorColumnFamilies(spec.column_families);
-  store_options.uncompressed_column_families = spec.uncompressed_column_families;
-  ASSIGN_OR_RETURN(core->store_, projection::ProjectionStore::Open(store_options));
+  store_options.uncompressed_column_families =
+      spec.uncompressed_column_families;
+  ASSIGN_OR_RETURN(core->store_,
+                   projection::ProjectionStore::Open(store_options));
   ProjectorOptions po;
   po.own_topic = own_topic;
   po.input_topics = inputs;

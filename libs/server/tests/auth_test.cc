@@ -29,10 +29,10 @@ TEST(DevTokens, RejectsMalformedLineWithItsNumber) {
 
 TEST(RoleTable, DeniesByDefault) {
   EXPECT_TRUE(RolesFor("/lotledger.v1.LotsService/NoSuchMethod").empty());
-  EXPECT_TRUE(RolesFor("/lotledger.v1.LotsService/DefineProduct")
-                  .contains("admin"));
-  EXPECT_FALSE(RolesFor("/lotledger.v1.LotsService/DefineProduct")
-                   .contains("operator"));
+  EXPECT_TRUE(
+      RolesFor("/lotledger.v1.LotsService/DefineProduct").contains("admin"));
+  EXPECT_FALSE(
+      RolesFor("/lotledger.v1.LotsService/DefineProduct").contains("operator"));
   EXPECT_FALSE(RolesFor("/lotledger.v1.QualityService/ChangeDisposition")
                    .contains("auditor"));
 }

@@ -163,7 +163,8 @@ std::string A17Purchased() {
 std::string A17IncomingPassed() {
   std::string incoming = kA17InProcessPassed;
   const std::string type = "INSPECTION_TYPE_IN_PROCESS";
-  incoming.replace(incoming.find(type), type.size(), "INSPECTION_TYPE_INCOMING");
+  incoming.replace(incoming.find(type), type.size(),
+                   "INSPECTION_TYPE_INCOMING");
   return incoming;
 }
 

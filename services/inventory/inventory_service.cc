@@ -1,0 +1,454 @@
+#include "services/inventory/inventory_service.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "libs/common/ids.h"
+#include "libs/common/proto_time.h"
+#include "libs/common/status_macros.h"
+#include "libs/domain/inventory/decider.h"
+#include "libs/domain/inventory/fefo.h"
+#include "libs/domain/inventory/gate.h"
+#include "libs/gs1/element_string.h"
+#include "libs/server/rpc.h"
+#include "services/lots/lots_projection.h"
+#include "services/quality/quality_service.h"
+
+namespace lotledger::inventory {
+namespace {
+
+constexpr char kService[] = "/lotledger.v1.InventoryService/";
+
+std::string Method(const char* name) { return absl::StrCat(kService, name); }
+
+absl::Status NotBuilt(const char* what) {
+  return absl::UnimplementedError(absl::StrCat(
+      "InventoryService.", what,
+      " is not built yet (issue 4: alerts, reports, KPIs and the expiry "
+      "sweep come later)"));
+}
+
+v1::Date ToDate(const gs1::Date& d) {
+  v1::Date out;
+  out.set_year(d.year);
+  out.set_month(d.month);
+  out.set_day(d.day);
+  return out;
+}
+
+// The aggregates to lock: each once, so no stripe is taken twice.
+std::vector<std::string> Unique(std::vector<std::string> ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+}  // namespace
+
+command::ServiceSpec InventoryServiceSpec(int32_t partitions) {
+  command::ServiceSpec spec;
+  spec.name = "inventory";
+  spec.own_topic = kInventoryTopic;
+  spec.partitions = partitions;
+  // The recall topic joins when the recall service exists (issue 5).
+  spec.input_topics = {lots::kLotsTopic, quality::kQualityTopic};
+  spec.column_families = InventoryColumnFamilies();
+  spec.apply = ApplyInventoryEvent;
+  return spec;
+}
+
+InventoryServiceImpl::InventoryServiceImpl(command::ServiceCore* core,
+                                           const server::Guard* guard,
+                                           const Clock* clock)
+    : core_(core), guard_(guard), clock_(clock), queries_(&core->store()) {}
+
+absl::Status InventoryServiceImpl::WaitFor(const grpc::ServerContext& ctx,
+                                           const v1::ConsistencyToken& after) {
+  if (after.offsets().empty()) return absl::OkStatus();
+  return core_->projector().WaitFor(command::FromToken(after),
+                                    server::DeadlineOf(ctx));
+}
+
+absl::StatusOr<command::CommandResult> InventoryServiceImpl::RunCommand(
+    const grpc::ServerContext& ctx, const server::Principal& principal,
+    const std::string& request_id, const v1::ConsistencyToken& after,
+    std::vector<std::string> aggregates, std::vector<std::string> lot_ids,
+    v1::InventoryCommand cmd) {
+  const absl::Time now = clock_->Now();
+  ToTimestamp(now, cmd.mutable_now());
+  cmd.set_actor(principal.name);
+  cmd.set_utc_offset_minutes(0);
+  command::CommandContext cc =
+      server::MakeCommandContext(ctx, principal, request_id, after, now);
+  return core_->runner().Run(cc, Unique(std::move(aggregates)),
+                             [&]() { return DecideWithState(lot_ids, cmd); });
+}
+
+absl::StatusOr<std::vector<v1::Event>> InventoryServiceImpl::DecideWithState(
+    const std::vector<std::string>& lot_ids,
+    const v1::InventoryCommand& cmd) const {
+  v1::InventoryDecisionState state;
+  RETURN_IF_ERROR(queries_.LoadLocations(state.mutable_locations()));
+  for (const std::string& id : lot_ids) {
+    if (state.lots().contains(id)) continue;
+    ASSIGN_OR_RETURN(std::optional<v1::LotInventory> lot, queries_.FindLot(id));
+    if (!lot.has_value()) continue;
+    if (!lot->item().empty() && !state.products().contains(lot->item())) {
+      ASSIGN_OR_RETURN(std::optional<v1::Product> product,
+                       queries_.FindProduct(lot->item()));
+      if (product.has_value()) {
+        (*state.mutable_products())[lot->item()] = *std::move(product);
+      }
+    }
+    (*state.mutable_lots())[id] = *std::move(lot);
+  }
+  return Decide(state, cmd);
+}
+
+absl::StatusOr<v1::ScannedLabel> InventoryServiceImpl::ParseScan(
+    std::string_view scan) const {
+  gs1::ParseOptions options;
+  options.reference_year =
+      absl::ToCivilYear(clock_->Now(), absl::UTCTimeZone()).year();
+  absl::StatusOr<gs1::Udi> udi = gs1::ParseUdi(scan, options);
+  if (!udi.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("receive.gs1_scan: ", udi.status().message()));
+  }
+  if (udi->gtin.empty()) {
+    return absl::InvalidArgumentError("receive.gs1_scan: has no GTIN (AI 01)");
+  }
+  if (udi->lot.empty()) {
+    return absl::InvalidArgumentError(
+        "receive.gs1_scan: has no lot number (AI 10)");
+  }
+  v1::ScannedLabel label;
+  label.set_gtin(udi->gtin);
+  label.set_lot_number(udi->lot);
+  if (udi->expiry.has_value())
+    *label.mutable_expires_on() = ToDate(*udi->expiry);
+  if (udi->produced.has_value()) {
+    *label.mutable_produced_on() = ToDate(*udi->produced);
+  }
+  return label;
+}
+
+grpc::Status InventoryServiceImpl::CreateLocation(
+    grpc::ServerContext* ctx, const v1::CreateLocationRequest* req,
+    v1::CreateLocationResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("CreateLocation"),
+      [&](const server::Principal& p) -> absl::Status {
+        if (req->location_id().empty()) {
+          return absl::InvalidArgumentError("location_id: required");
+        }
+        v1::InventoryCommand cmd;
+        *cmd.mutable_create_location() = *req;
+        // Locked by its own id and its parent's, so a child is never
+        // created beside a parent being created differently.
+        std::vector<std::string> aggregates = {req->location_id()};
+        if (!req->parent_id().empty()) aggregates.push_back(req->parent_id());
+        ASSIGN_OR_RETURN(command::CommandResult r,
+                         RunCommand(*ctx, p, req->request_id(), req->after(),
+                                    std::move(aggregates), {}, std::move(cmd)));
+        ASSIGN_OR_RETURN(std::optional<v1::Location> location,
+                         queries_.FindLocation(req->location_id()));
+        if (!location.has_value()) {
+          return absl::InternalError(
+              absl::StrCat("location ", req->location_id(), " was not stored"));
+        }
+        *resp->mutable_location() = *std::move(location);
+        *resp->mutable_token() = command::ToToken(r.token);
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status InventoryServiceImpl::ListLocations(
+    grpc::ServerContext* ctx, const v1::ListLocationsRequest* req,
+    v1::ListLocationsResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("ListLocations"),
+      [&](const server::Principal&) -> absl::Status {
+        RETURN_IF_ERROR(WaitFor(*ctx, req->after()));
+        LocationMap all;
+        RETURN_IF_ERROR(queries_.LoadLocations(&all));
+        if (!req->under_location_id().empty() &&
+            !all.contains(req->under_location_id())) {
+          return absl::NotFoundError(absl::StrCat(
+              "location ", req->under_location_id(), " does not exist"));
+        }
+        std::vector<std::string> ids;
+        for (const auto& [id, location] : all) {
+          if (req->under_location_id().empty() ||
+              IsUnder(all, id, req->under_location_id())) {
+            ids.push_back(id);
+          }
+        }
+        std::sort(ids.begin(), ids.end());
+        for (const std::string& id : ids) *resp->add_locations() = all.at(id);
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status InventoryServiceImpl::ReceiveStock(
+    grpc::ServerContext* ctx, const v1::ReceiveStockRequest* req,
+    v1::ReceiveStockResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("ReceiveStock"),
+      [&](const server::Principal& p) -> absl::Status {
+        v1::InventoryCommand cmd;
+        *cmd.mutable_receive() = *req;
+        std::string lot_id;
+        if (req->has_gs1_scan()) {
+          if (req->gs1_scan().empty()) {
+            return absl::InvalidArgumentError("receive.gs1_scan: required");
+          }
+          ASSIGN_OR_RETURN(*cmd.mutable_scanned_label(),
+                           ParseScan(req->gs1_scan()));
+          lot_id = MakeLotId(cmd.scanned_label().gtin(),
+                             cmd.scanned_label().lot_number());
+        } else {
+          lot_id = req->lot_id();
+        }
+        if (lot_id.empty()) {
+          return absl::InvalidArgumentError(
+              "receive: lot_id or gs1_scan required");
+        }
+        ASSIGN_OR_RETURN(command::CommandResult r,
+                         RunCommand(*ctx, p, req->request_id(), req->after(),
+                                    {lot_id}, {lot_id}, std::move(cmd)));
+        ASSIGN_OR_RETURN(*resp->mutable_lot(), queries_.GetLot(lot_id));
+        *resp->mutable_token() = command::ToToken(r.token);
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status InventoryServiceImpl::TransferStock(
+    grpc::ServerContext* ctx, const v1::TransferStockRequest* req,
+    v1::TransferStockResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("TransferStock"),
+      [&](const server::Principal& p) -> absl::Status {
+        if (req->lot_id().empty()) {
+          return absl::InvalidArgumentError("transfer.lot_id: required");
+        }
+        v1::InventoryCommand cmd;
+        *cmd.mutable_transfer() = *req;
+        ASSIGN_OR_RETURN(
+            command::CommandResult r,
+            RunCommand(*ctx, p, req->request_id(), req->after(),
+                       {req->lot_id()}, {req->lot_id()}, std::move(cmd)));
+        ASSIGN_OR_RETURN(*resp->mutable_lot(), queries_.GetLot(req->lot_id()));
+        *resp->mutable_token() = command::ToToken(r.token);
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status InventoryServiceImpl::ShipStock(grpc::ServerContext* ctx,
+                                             const v1::ShipStockRequest* req,
+                                             v1::ShipStockResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("ShipStock"),
+      [&](const server::Principal& p) -> absl::Status {
+        if (req->lines().empty()) {
+          return absl::InvalidArgumentError("ship.lines: at least one");
+        }
+        std::vector<std::string> lot_ids;
+        for (int i = 0; i < req->lines_size(); ++i) {
+          if (req->lines(i).lot_id().empty()) {
+            return absl::InvalidArgumentError(
+                absl::StrCat("ship.lines[", i, "].lot_id: required"));
+          }
+          lot_ids.push_back(req->lines(i).lot_id());
+        }
+        lot_ids = Unique(std::move(lot_ids));
+        v1::InventoryCommand cmd;
+        *cmd.mutable_ship() = *req;
+        if (req->shipment_id().empty()) {
+          // Derived from the request id, so a retry names the same shipment.
+          cmd.mutable_ship()->set_shipment_id(
+              absl::StrCat("SHP-", req->request_id()));
+        }
+        const std::string shipment_id = cmd.ship().shipment_id();
+        // Every lot of the shipment is locked and the lines are appended
+        // in one batch: all lines or none.
+        ASSIGN_OR_RETURN(command::CommandResult r,
+                         RunCommand(*ctx, p, req->request_id(), req->after(),
+                                    lot_ids, lot_ids, std::move(cmd)));
+        v1::Shipment* s = resp->mutable_shipment();
+        s->set_shipment_id(shipment_id);
+        *s->mutable_customer() = req->customer();
+        *s->mutable_lines() = req->lines();
+        s->set_reference(req->reference());
+        google::protobuf::Timestamp when;
+        if (req->has_occurred_at()) {
+          when = req->occurred_at();
+        } else if (!r.events.empty()) {
+          when = r.events.front().occurred_at();
+        } else {
+          ToTimestamp(clock_->Now(), &when);
+        }
+        *s->mutable_ship_date() = BusinessDay(when, 0);
+        *resp->mutable_token() = command::ToToken(r.token);
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status InventoryServiceImpl::ReturnStock(
+    grpc::ServerContext* ctx, const v1::ReturnStockRequest* req,
+    v1::ReturnStockResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("ReturnStock"),
+      [&](const server::Principal& p) -> absl::Status {
+        if (req->lot_id().empty()) {
+          return absl::InvalidArgumentError("return_stock.lot_id: required");
+        }
+        v1::InventoryCommand cmd;
+        *cmd.mutable_return_stock() = *req;
+        ASSIGN_OR_RETURN(
+            command::CommandResult r,
+            RunCommand(*ctx, p, req->request_id(), req->after(),
+                       {req->lot_id()}, {req->lot_id()}, std::move(cmd)));
+        ASSIGN_OR_RETURN(*resp->mutable_lot(), queries_.GetLot(req->lot_id()));
+        *resp->mutable_token() = command::ToToken(r.token);
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status InventoryServiceImpl::ScrapStock(grpc::ServerContext* ctx,
+                                              const v1::ScrapStockRequest* req,
+                                              v1::ScrapStockResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("ScrapStock"),
+      [&](const server::Principal& p) -> absl::Status {
+        if (req->lot_id().empty()) {
+          return absl::InvalidArgumentError("scrap.lot_id: required");
+        }
+        v1::InventoryCommand cmd;
+        *cmd.mutable_scrap() = *req;
+        ASSIGN_OR_RETURN(
+            command::CommandResult r,
+            RunCommand(*ctx, p, req->request_id(), req->after(),
+                       {req->lot_id()}, {req->lot_id()}, std::move(cmd)));
+        ASSIGN_OR_RETURN(*resp->mutable_lot(), queries_.GetLot(req->lot_id()));
+        *resp->mutable_token() = command::ToToken(r.token);
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status InventoryServiceImpl::AdjustStock(
+    grpc::ServerContext* ctx, const v1::AdjustStockRequest* req,
+    v1::AdjustStockResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("AdjustStock"),
+      [&](const server::Principal& p) -> absl::Status {
+        if (req->lot_id().empty()) {
+          return absl::InvalidArgumentError("adjust.lot_id: required");
+        }
+        v1::InventoryCommand cmd;
+        *cmd.mutable_adjust() = *req;
+        ASSIGN_OR_RETURN(
+            command::CommandResult r,
+            RunCommand(*ctx, p, req->request_id(), req->after(),
+                       {req->lot_id()}, {req->lot_id()}, std::move(cmd)));
+        ASSIGN_OR_RETURN(*resp->mutable_lot(), queries_.GetLot(req->lot_id()));
+        *resp->mutable_token() = command::ToToken(r.token);
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status InventoryServiceImpl::AllocateFefo(
+    grpc::ServerContext* ctx, const v1::AllocateFefoRequest* req,
+    v1::AllocateFefoResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("AllocateFefo"),
+      [&](const server::Principal&) -> absl::Status {
+        if (req->item().empty()) {
+          return absl::InvalidArgumentError("item: required");
+        }
+        RETURN_IF_ERROR(WaitFor(*ctx, req->after()));
+        v1::InventoryDecisionState state;
+        RETURN_IF_ERROR(queries_.LoadLocations(state.mutable_locations()));
+        // A scan of the item's lots; an expiry-ordered index with
+        // FefoAllocator comes with the performance work.
+        RETURN_IF_ERROR(
+            queries_.LoadLotsOfItem(req->item(), state.mutable_lots()));
+        ASSIGN_OR_RETURN(std::optional<v1::Product> product,
+                         queries_.FindProduct(req->item()));
+        if (product.has_value()) {
+          (*state.mutable_products())[req->item()] = *std::move(product);
+        }
+        google::protobuf::Timestamp now;
+        ToTimestamp(clock_->Now(), &now);
+        ASSIGN_OR_RETURN(
+            *resp, inventory::AllocateFefo(state, *req, BusinessDay(now, 0)));
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status InventoryServiceImpl::GetLotInventory(
+    grpc::ServerContext* ctx, const v1::GetLotInventoryRequest* req,
+    v1::GetLotInventoryResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("GetLotInventory"),
+      [&](const server::Principal&) -> absl::Status {
+        if (req->lot_id().empty()) {
+          return absl::InvalidArgumentError("lot_id: required");
+        }
+        RETURN_IF_ERROR(WaitFor(*ctx, req->after()));
+        ASSIGN_OR_RETURN(*resp->mutable_lot(), queries_.GetLot(req->lot_id()));
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status InventoryServiceImpl::WatchAlerts(
+    grpc::ServerContext* ctx, const v1::WatchAlertsRequest* /*req*/,
+    grpc::ServerWriter<v1::InventoryAlert>* /*writer*/) {
+  return server::Serve(
+      *guard_, *ctx, Method("WatchAlerts"),
+      [&](const server::Principal&) { return NotBuilt("WatchAlerts"); });
+}
+
+grpc::Status InventoryServiceImpl::NearExpiryReport(
+    grpc::ServerContext* ctx, const v1::NearExpiryReportRequest* /*req*/,
+    v1::NearExpiryReportResponse* /*resp*/) {
+  return server::Serve(
+      *guard_, *ctx, Method("NearExpiryReport"),
+      [&](const server::Principal&) { return NotBuilt("NearExpiryReport"); });
+}
+
+grpc::Status InventoryServiceImpl::ListStock(
+    grpc::ServerContext* ctx, const v1::ListStockRequest* /*req*/,
+    v1::ListStockResponse* /*resp*/) {
+  return server::Serve(
+      *guard_, *ctx, Method("ListStock"),
+      [&](const server::Principal&) { return NotBuilt("ListStock"); });
+}
+
+grpc::Status InventoryServiceImpl::TraceLotDistribution(
+    grpc::ServerContext* ctx, const v1::TraceLotDistributionRequest* /*req*/,
+    v1::TraceLotDistributionResponse* /*resp*/) {
+  return server::Serve(*guard_, *ctx, Method("TraceLotDistribution"),
+                       [&](const server::Principal&) {
+                         return NotBuilt("TraceLotDistribution");
+                       });
+}
+
+grpc::Status InventoryServiceImpl::ListMovements(
+    grpc::ServerContext* ctx, const v1::ListMovementsRequest* /*req*/,
+    v1::ListMovementsResponse* /*resp*/) {
+  return server::Serve(
+      *guard_, *ctx, Method("ListMovements"),
+      [&](const server::Principal&) { return NotBuilt("ListMovements"); });
+}
+
+grpc::Status InventoryServiceImpl::GetKpis(grpc::ServerContext* ctx,
+                                           const v1::GetKpisRequest* /*req*/,
+                                           v1::GetKpisResponse* /*resp*/) {
+  return server::Serve(
+      *guard_, *ctx, Method("GetKpis"),
+      [&](const server::Principal&) { return NotBuilt("GetKpis"); });
+}
+
+}  // namespace lotledger::inventory

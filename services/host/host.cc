@@ -12,6 +12,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/server/auth.h"
 #include "libs/server/grpc_server.h"
+#include "services/inventory/inventory_service.h"
 #include "services/lots/lots_service.h"
 #include "services/quality/quality_service.h"
 
@@ -59,6 +60,16 @@ absl::StatusOr<Hosted> OpenService(const std::string& name,
     h.grpc = std::make_unique<quality::QualityServiceImpl>(h.core.get(), guard,
                                                            SystemClock::Get());
     h.health_name = "lotledger.v1.QualityService";
+    return h;
+  }
+  if (name == "inventory") {
+    ASSIGN_OR_RETURN(
+        h.core, command::ServiceCore::Open(
+                    log, inventory::InventoryServiceSpec(config.partitions),
+                    dir, config.topic_prefix));
+    h.grpc = std::make_unique<inventory::InventoryServiceImpl>(
+        h.core.get(), guard, SystemClock::Get());
+    h.health_name = "lotledger.v1.InventoryService";
     return h;
   }
   return absl::InvalidArgumentError(absl::StrCat("unknown service ", name));

@@ -2,6 +2,6 @@
 #include "services/host/host.h"
 
 int main(int argc, char** argv) {
-  return lotledger::RunHost(argc, argv, "lotledgerd", {"lots", "quality"},
-                            "embedded");
+  return lotledger::RunHost(argc, argv, "lotledgerd",
+                            {"lots", "quality", "inventory"}, "embedded");
 }

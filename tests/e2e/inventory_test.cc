@@ -1,0 +1,349 @@
+// Inventory with lots and quality, over real gRPC, on the embedded log and
+// on Kafka: a product and lots made in the lots service, released or held
+// in quality, a location hierarchy, a receipt by GS1 scan and by lot id, a
+// FEFO pick list that leaves the held lot out, a shipment that reads the
+// release through the consistency token, a refused shipment of a held lot
+// that writes nothing, a return, a scrap, and the same lot inventory after
+// a rebuild of the projections from the log.
+#include "absl/strings/str_format.h"
+#include "gtest/gtest.h"
+#include "lotledger/v1/inventory.grpc.pb.h"
+#include "lotledger/v1/lots.grpc.pb.h"
+#include "lotledger/v1/quality.grpc.pb.h"
+#include "tests/support/stack.h"
+
+namespace lotledger::testing {
+namespace {
+
+constexpr char kDevice[] = "09506000134352";
+constexpr char kA17[] = "09506000134352:A17";
+constexpr char kA18[] = "09506000134352:A18";
+constexpr char kBin[] = "FRA-WH1-B07";
+
+class InventoryTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    stack_ = TestStack::Start(GetParam(), {"lots", "quality", "inventory"});
+    ASSERT_NE(stack_, nullptr);
+    Connect();
+  }
+  void Connect() {
+    lots_ = v1::LotsService::NewStub(stack_->channel());
+    quality_ = v1::QualityService::NewStub(stack_->channel());
+    inventory_ = v1::InventoryService::NewStub(stack_->channel());
+  }
+
+  // Every write's token, merged, and passed as `after` to the next call.
+  void Remember(const v1::ConsistencyToken& t) {
+    for (const auto& o : t.offsets()) {
+      bool found = false;
+      for (auto& mine : *token_.mutable_offsets()) {
+        if (mine.topic() == o.topic() && mine.partition() == o.partition()) {
+          mine.set_offset(std::max(mine.offset(), o.offset()));
+          found = true;
+        }
+      }
+      if (!found) *token_.add_offsets() = o;
+    }
+  }
+
+  void DefineDevice() {
+    v1::DefineProductRequest req;
+    req.set_request_id(NewRequestId());
+    v1::Product* p = req.mutable_product();
+    p->set_item(kDevice);
+    p->set_name("catheter");
+    p->set_uom("EA");
+    p->set_kind(v1::ITEM_KIND_FINISHED_DEVICE);
+    p->mutable_policy()->set_shelf_life_days(730);
+    v1::DefineProductResponse resp;
+    grpc::Status s =
+        lots_->DefineProduct(stack_->Ctx("admin").get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    Remember(resp.token());
+  }
+
+  v1::Lot CreateLot(const std::string& number, int64_t qty) {
+    v1::CreateLotRequest req;
+    req.set_request_id(NewRequestId());
+    req.set_item(kDevice);
+    req.set_lot_number(number);
+    req.mutable_manufactured_on()->set_year(2026);
+    req.mutable_manufactured_on()->set_month(3);
+    req.mutable_manufactured_on()->set_day(2);
+    req.mutable_quantity()->set_amount(qty);
+    req.mutable_quantity()->set_uom("EA");
+    req.set_site("Galway");
+    v1::CreateLotResponse resp;
+    grpc::Status s =
+        lots_->CreateLot(stack_->Ctx("operator").get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    Remember(resp.token());
+    return resp.lot();
+  }
+
+  void Dispose(const std::string& lot_id, v1::Disposition to) {
+    v1::RecordInspectionRequest ins;
+    ins.set_request_id(NewRequestId());
+    ins.set_lot_id(lot_id);
+    ins.set_type(v1::INSPECTION_TYPE_FINAL);
+    ins.set_sample_size(32);
+    v1::CharacteristicResult* r = ins.add_results();
+    r->set_characteristic("seal strength");
+    r->set_specification(">= 1.2 N/15mm");
+    r->set_measured_value("1.45");
+    r->set_unit("N/15mm");
+    r->set_passed(true);
+    *ins.mutable_after() = token_;
+    v1::RecordInspectionResponse inspected;
+    grpc::Status s = quality_->RecordInspection(stack_->Ctx("inspector").get(),
+                                                ins, &inspected);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    Remember(inspected.token());
+    v1::ChangeDispositionRequest req;
+    req.set_request_id(NewRequestId());
+    req.set_lot_id(lot_id);
+    req.set_to(to);
+    req.mutable_signature()->set_meaning("disposition");
+    req.mutable_signature()->set_reason("sterility retest");
+    req.mutable_signature()->set_credential(stack_->Token("approver"));
+    *req.mutable_after() = token_;
+    v1::ChangeDispositionResponse resp;
+    s = quality_->ChangeDisposition(stack_->Ctx("approver").get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    Remember(resp.token());
+  }
+
+  void Location(const std::string& id, v1::LocationKind kind,
+                const std::string& parent, bool quarantine = false) {
+    v1::CreateLocationRequest req;
+    req.set_request_id(NewRequestId());
+    req.set_location_id(id);
+    req.set_name(id + " location");
+    req.set_kind(kind);
+    req.set_parent_id(parent);
+    req.set_quarantine(quarantine);
+    v1::CreateLocationResponse resp;
+    grpc::Status s =
+        inventory_->CreateLocation(stack_->Ctx("admin").get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << id << ": " << s.error_message();
+    EXPECT_EQ(resp.location().location_id(), id);
+    Remember(resp.token());
+  }
+
+  v1::ShipmentLine Line(const std::string& lot_id, int64_t amount) {
+    v1::ShipmentLine l;
+    l.set_lot_id(lot_id);
+    l.set_location_id(kBin);
+    l.mutable_quantity()->set_amount(amount);
+    l.mutable_quantity()->set_uom("EA");
+    return l;
+  }
+
+  grpc::Status Ship(const std::vector<v1::ShipmentLine>& lines,
+                    v1::ShipStockResponse* resp) {
+    v1::ShipStockRequest req;
+    req.set_request_id(NewRequestId());
+    req.mutable_customer()->set_customer_id("H-12");
+    req.mutable_customer()->set_name("St. Mary's Hospital");
+    req.mutable_customer()->set_region("DE-South");
+    for (const v1::ShipmentLine& l : lines) *req.add_lines() = l;
+    *req.mutable_after() = token_;
+    grpc::Status s =
+        inventory_->ShipStock(stack_->Ctx("operator").get(), req, resp);
+    Remember(resp->token());
+    return s;
+  }
+
+  v1::LotInventory Get(const std::string& lot_id) {
+    v1::GetLotInventoryRequest req;
+    req.set_lot_id(lot_id);
+    *req.mutable_after() = token_;
+    v1::GetLotInventoryResponse resp;
+    grpc::Status s =
+        inventory_->GetLotInventory(stack_->Ctx("auditor").get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << lot_id << ": " << s.error_message();
+    return resp.lot();
+  }
+
+  v1::ConsistencyToken token_;
+  std::unique_ptr<TestStack> stack_;
+  std::unique_ptr<v1::LotsService::Stub> lots_;
+  std::unique_ptr<v1::QualityService::Stub> quality_;
+  std::unique_ptr<v1::InventoryService::Stub> inventory_;
+};
+
+TEST_P(InventoryTest, ReceiveShipReturnScrapAndRebuild) {
+  DefineDevice();
+  const v1::Lot a17 = CreateLot("A17", 100);
+  CreateLot("A18", 50);
+  Location("EU", v1::LOCATION_KIND_SITE, "");
+  Location("EU-W", v1::LOCATION_KIND_REGION, "EU");
+  Location("FRA-WH1", v1::LOCATION_KIND_WAREHOUSE, "EU-W");
+  Location(kBin, v1::LOCATION_KIND_BIN, "FRA-WH1");
+  Location("FRA-QA", v1::LOCATION_KIND_WAREHOUSE, "EU-W", true);
+
+  v1::ListLocationsRequest list;
+  list.set_under_location_id("EU-W");
+  *list.mutable_after() = token_;
+  v1::ListLocationsResponse locations;
+  ASSERT_TRUE(
+      inventory_->ListLocations(stack_->Ctx("auditor").get(), list, &locations)
+          .ok());
+  ASSERT_EQ(locations.locations_size(), 4);  // EU-W, FRA-QA, FRA-WH1, bin
+  EXPECT_EQ(locations.locations(0).location_id(), "EU-W");
+
+  // A17 by its GS1 label, A18 by lot id; unreleased stock can be received.
+  const v1::Date& e = a17.expires_on();
+  v1::ReceiveStockRequest recv;
+  recv.set_request_id(NewRequestId());
+  recv.set_gs1_scan(absl::StrFormat("(01)%s(10)A17(17)%02d%02d%02d", kDevice,
+                                    e.year() % 100, e.month(), e.day()));
+  recv.set_location_id(kBin);
+  recv.mutable_quantity()->set_amount(100);
+  recv.set_source(v1::RECEIPT_SOURCE_PRODUCTION);
+  *recv.mutable_after() = token_;
+  v1::ReceiveStockResponse received;
+  grpc::Status s =
+      inventory_->ReceiveStock(stack_->Ctx("operator").get(), recv, &received);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(received.lot().on_hand(), 100);
+  Remember(received.token());
+  // A label whose expiry is not the lot's is refused with both dates.
+  recv.set_request_id(NewRequestId());
+  recv.set_gs1_scan(absl::StrFormat("(01)%s(10)A17(17)%02d%02d%02d", kDevice,
+                                    e.year() % 100 + 1, e.month(), e.day()));
+  s = inventory_->ReceiveStock(stack_->Ctx("operator").get(), recv, &received);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+      << s.error_message();
+  recv.set_request_id(NewRequestId());
+  recv.set_lot_id(kA18);
+  recv.mutable_quantity()->set_amount(50);
+  s = inventory_->ReceiveStock(stack_->Ctx("operator").get(), recv, &received);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  Remember(received.token());
+  // Stock movements are the operator's, not an auditor's.
+  recv.set_request_id(NewRequestId());
+  s = inventory_->ReceiveStock(stack_->Ctx("auditor").get(), recv, &received);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  // Release A17, hold A18; the merged token makes inventory see both.
+  Dispose(kA17, v1::DISPOSITION_RELEASED);
+  Dispose(kA18, v1::DISPOSITION_ON_HOLD);
+
+  v1::AllocateFefoRequest fefo;
+  fefo.set_item(kDevice);
+  fefo.mutable_quantity()->set_amount(30);
+  fefo.mutable_quantity()->set_uom("EA");
+  fefo.mutable_customer()->set_customer_id("H-12");
+  *fefo.mutable_after() = token_;
+  v1::AllocateFefoResponse picks;
+  s = inventory_->AllocateFefo(stack_->Ctx("operator").get(), fefo, &picks);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(picks.lines_size(), 1);
+  EXPECT_EQ(picks.lines(0).lot_id(), kA17);
+  EXPECT_EQ(picks.lines(0).quantity().amount(), 30);
+  EXPECT_EQ(picks.shortfall().amount(), 0);
+  // More than the released stock: the held lot is skipped with its rule,
+  // and the rest is a shortfall.
+  fefo.mutable_quantity()->set_amount(120);
+  v1::AllocateFefoResponse short_picks;
+  s = inventory_->AllocateFefo(stack_->Ctx("operator").get(), fefo,
+                               &short_picks);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(short_picks.allocated().amount(), 100);
+  EXPECT_EQ(short_picks.shortfall().amount(), 20);
+  ASSERT_GE(short_picks.skipped_size(), 1);
+  EXPECT_EQ(short_picks.skipped(0).lot_id(), kA18);
+  EXPECT_NE(short_picks.skipped(0).reason().find("on hold"), std::string::npos)
+      << short_picks.skipped(0).reason();
+
+  // Ship the pick list as is.
+  v1::ShipStockResponse shipped;
+  s = Ship({picks.lines().begin(), picks.lines().end()}, &shipped);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(shipped.shipment().shipment_id().empty());
+  EXPECT_EQ(shipped.shipment().lines_size(), 1);
+
+  // A shipment with a held lot is refused whole: A17's line is not shipped.
+  s = Ship({Line(kA17, 10), Line(kA18, 5)}, &shipped);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(s.error_message().find(kA18), std::string::npos)
+      << s.error_message();
+  EXPECT_NE(s.error_message().find("on hold"), std::string::npos)
+      << s.error_message();
+  EXPECT_EQ(Get(kA17).on_hand(), 70);
+
+  // The customer sends 5 back; more than it holds is refused.
+  v1::ReturnStockRequest ret;
+  ret.set_request_id(NewRequestId());
+  ret.set_lot_id(kA17);
+  ret.set_customer_id("H-12");
+  ret.set_location_id(kBin);
+  ret.mutable_quantity()->set_amount(5);
+  ret.set_condition(v1::RETURN_CONDITION_RESALEABLE);
+  *ret.mutable_after() = token_;
+  v1::ReturnStockResponse returned;
+  s = inventory_->ReturnStock(stack_->Ctx("operator").get(), ret, &returned);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  Remember(returned.token());
+  ret.set_request_id(NewRequestId());
+  ret.mutable_quantity()->set_amount(26);
+  s = inventory_->ReturnStock(stack_->Ctx("operator").get(), ret, &returned);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+      << s.error_message();
+
+  v1::ScrapStockRequest scrap;
+  scrap.set_request_id(NewRequestId());
+  scrap.set_lot_id(kA17);
+  scrap.set_location_id(kBin);
+  scrap.mutable_quantity()->set_amount(2);
+  scrap.set_reason(v1::SCRAP_REASON_DAMAGED);
+  v1::ScrapStockResponse scrapped;
+  s = inventory_->ScrapStock(stack_->Ctx("operator").get(), scrap, &scrapped);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  Remember(scrapped.token());
+
+  const v1::LotInventory lot = Get(kA17);
+  EXPECT_EQ(lot.on_hand(), 73);
+  EXPECT_EQ(lot.received(), 100);
+  EXPECT_EQ(lot.shipped(), 30);
+  EXPECT_EQ(lot.returned(), 5);
+  EXPECT_EQ(lot.scrapped(), 2);
+  EXPECT_EQ(lot.disposition(), v1::DISPOSITION_RELEASED);
+  ASSERT_EQ(lot.stock_size(), 1);
+  EXPECT_EQ(lot.stock(0).location_id(), kBin);
+  EXPECT_EQ(lot.stock(0).amount(), 73);
+  ASSERT_EQ(lot.customers_size(), 1);
+  EXPECT_EQ(lot.customers(0).customer_id(), "H-12");
+  EXPECT_EQ(lot.customers(0).shipped(), 30);
+  EXPECT_EQ(lot.customers(0).returned(), 5);
+  EXPECT_EQ(Get(kA18).on_hand(), 50);
+  EXPECT_EQ(Get(kA18).disposition(), v1::DISPOSITION_ON_HOLD);
+
+  // Not built yet, and says so.
+  v1::GetKpisRequest kpis;
+  v1::GetKpisResponse kpi_resp;
+  s = inventory_->GetKpis(stack_->Ctx("auditor").get(), kpis, &kpi_resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+
+  auto snapshot = [&]() {
+    return Get(kA17).DebugString() + Get(kA18).DebugString();
+  };
+  const std::string before = snapshot();
+  stack_->Restart();
+  Connect();
+  EXPECT_EQ(snapshot(), before) << "after restart";
+  stack_->Restart(/*drop_projections=*/true);
+  Connect();
+  EXPECT_EQ(snapshot(), before) << "after rebuild from the log";
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, InventoryTest,
+                         ::testing::Values(Backend::kEmbedded, Backend::kKafka),
+                         [](const auto& info) {
+                           return BackendName(info.param);
+                         });
+
+}  // namespace
+}  // namespace lotledger::testing

@@ -479,7 +479,8 @@ int RunHealth(Context& ctx, ParsedArgs& args) {
   std::vector<std::vector<std::string>> rows;
   int code = kExitOk;
   for (const std::string service :
-       {"", "lotledger.v1.LotsService", "lotledger.v1.QualityService"}) {
+       {"", "lotledger.v1.LotsService", "lotledger.v1.QualityService",
+        "lotledger.v1.InventoryService"}) {
     grpc::health::v1::HealthCheckRequest req;
     req.set_service(service);
     grpc::health::v1::HealthCheckResponse resp;

@@ -85,6 +85,23 @@ absl::StatusOr<command::CommandResult> InventoryServiceImpl::RunCommand(
                              [&]() { return DecideWithState(lot_ids, cmd); });
 }
 
+absl::Status InventoryServiceImpl::MoveOneLot(
+    const grpc::ServerContext& ctx, const server::Principal& principal,
+    const std::string& field, const std::string& lot_id,
+    const std::string& request_id, const v1::ConsistencyToken& after,
+    v1::InventoryCommand cmd, v1::LotInventory* lot,
+    v1::ConsistencyToken* token) {
+  if (lot_id.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".lot_id: required"));
+  }
+  ASSIGN_OR_RETURN(command::CommandResult r,
+                   RunCommand(ctx, principal, request_id, after, {lot_id},
+                              {lot_id}, std::move(cmd)));
+  ASSIGN_OR_RETURN(*lot, queries_.GetLot(lot_id));
+  *token = command::ToToken(r.token);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<v1::Event>> InventoryServiceImpl::DecideWithState(
     const std::vector<std::string>& lot_ids,
     const v1::InventoryCommand& cmd) const {
@@ -215,34 +232,24 @@ grpc::Status InventoryServiceImpl::ReceiveStock(
           return absl::InvalidArgumentError(
               "receive: lot_id or gs1_scan required");
         }
-        ASSIGN_OR_RETURN(command::CommandResult r,
-                         RunCommand(*ctx, p, req->request_id(), req->after(),
-                                    {lot_id}, {lot_id}, std::move(cmd)));
-        ASSIGN_OR_RETURN(*resp->mutable_lot(), queries_.GetLot(lot_id));
-        *resp->mutable_token() = command::ToToken(r.token);
-        return absl::OkStatus();
+        return MoveOneLot(*ctx, p, "receive", lot_id, req->request_id(),
+                          req->after(), std::move(cmd), resp->mutable_lot(),
+                          resp->mutable_token());
       });
 }
 
 grpc::Status InventoryServiceImpl::TransferStock(
     grpc::ServerContext* ctx, const v1::TransferStockRequest* req,
     v1::TransferStockResponse* resp) {
-  return server::Serve(
-      *guard_, *ctx, Method("TransferStock"),
-      [&](const server::Principal& p) -> absl::Status {
-        if (req->lot_id().empty()) {
-          return absl::InvalidArgumentError("transfer.lot_id: required");
-        }
-        v1::InventoryCommand cmd;
-        *cmd.mutable_transfer() = *req;
-        ASSIGN_OR_RETURN(
-            command::CommandResult r,
-            RunCommand(*ctx, p, req->request_id(), req->after(),
-                       {req->lot_id()}, {req->lot_id()}, std::move(cmd)));
-        ASSIGN_OR_RETURN(*resp->mutable_lot(), queries_.GetLot(req->lot_id()));
-        *resp->mutable_token() = command::ToToken(r.token);
-        return absl::OkStatus();
-      });
+  return server::Serve(*guard_, *ctx, Method("TransferStock"),
+                       [&](const server::Principal& p) -> absl::Status {
+                         v1::InventoryCommand cmd;
+                         *cmd.mutable_transfer() = *req;
+                         return MoveOneLot(*ctx, p, "transfer", req->lot_id(),
+                                           req->request_id(), req->after(),
+                                           std::move(cmd), resp->mutable_lot(),
+                                           resp->mutable_token());
+                       });
 }
 
 grpc::Status InventoryServiceImpl::ShipStock(grpc::ServerContext* ctx,
@@ -298,64 +305,43 @@ grpc::Status InventoryServiceImpl::ShipStock(grpc::ServerContext* ctx,
 grpc::Status InventoryServiceImpl::ReturnStock(
     grpc::ServerContext* ctx, const v1::ReturnStockRequest* req,
     v1::ReturnStockResponse* resp) {
-  return server::Serve(
-      *guard_, *ctx, Method("ReturnStock"),
-      [&](const server::Principal& p) -> absl::Status {
-        if (req->lot_id().empty()) {
-          return absl::InvalidArgumentError("return_stock.lot_id: required");
-        }
-        v1::InventoryCommand cmd;
-        *cmd.mutable_return_stock() = *req;
-        ASSIGN_OR_RETURN(
-            command::CommandResult r,
-            RunCommand(*ctx, p, req->request_id(), req->after(),
-                       {req->lot_id()}, {req->lot_id()}, std::move(cmd)));
-        ASSIGN_OR_RETURN(*resp->mutable_lot(), queries_.GetLot(req->lot_id()));
-        *resp->mutable_token() = command::ToToken(r.token);
-        return absl::OkStatus();
-      });
+  return server::Serve(*guard_, *ctx, Method("ReturnStock"),
+                       [&](const server::Principal& p) -> absl::Status {
+                         v1::InventoryCommand cmd;
+                         *cmd.mutable_return_stock() = *req;
+                         return MoveOneLot(
+                             *ctx, p, "return_stock", req->lot_id(),
+                             req->request_id(), req->after(), std::move(cmd),
+                             resp->mutable_lot(), resp->mutable_token());
+                       });
 }
 
 grpc::Status InventoryServiceImpl::ScrapStock(grpc::ServerContext* ctx,
                                               const v1::ScrapStockRequest* req,
                                               v1::ScrapStockResponse* resp) {
-  return server::Serve(
-      *guard_, *ctx, Method("ScrapStock"),
-      [&](const server::Principal& p) -> absl::Status {
-        if (req->lot_id().empty()) {
-          return absl::InvalidArgumentError("scrap.lot_id: required");
-        }
-        v1::InventoryCommand cmd;
-        *cmd.mutable_scrap() = *req;
-        ASSIGN_OR_RETURN(
-            command::CommandResult r,
-            RunCommand(*ctx, p, req->request_id(), req->after(),
-                       {req->lot_id()}, {req->lot_id()}, std::move(cmd)));
-        ASSIGN_OR_RETURN(*resp->mutable_lot(), queries_.GetLot(req->lot_id()));
-        *resp->mutable_token() = command::ToToken(r.token);
-        return absl::OkStatus();
-      });
+  return server::Serve(*guard_, *ctx, Method("ScrapStock"),
+                       [&](const server::Principal& p) -> absl::Status {
+                         v1::InventoryCommand cmd;
+                         *cmd.mutable_scrap() = *req;
+                         return MoveOneLot(*ctx, p, "scrap", req->lot_id(),
+                                           req->request_id(), req->after(),
+                                           std::move(cmd), resp->mutable_lot(),
+                                           resp->mutable_token());
+                       });
 }
 
 grpc::Status InventoryServiceImpl::AdjustStock(
     grpc::ServerContext* ctx, const v1::AdjustStockRequest* req,
     v1::AdjustStockResponse* resp) {
-  return server::Serve(
-      *guard_, *ctx, Method("AdjustStock"),
-      [&](const server::Principal& p) -> absl::Status {
-        if (req->lot_id().empty()) {
-          return absl::InvalidArgumentError("adjust.lot_id: required");
-        }
-        v1::InventoryCommand cmd;
-        *cmd.mutable_adjust() = *req;
-        ASSIGN_OR_RETURN(
-            command::CommandResult r,
-            RunCommand(*ctx, p, req->request_id(), req->after(),
-                       {req->lot_id()}, {req->lot_id()}, std::move(cmd)));
-        ASSIGN_OR_RETURN(*resp->mutable_lot(), queries_.GetLot(req->lot_id()));
-        *resp->mutable_token() = command::ToToken(r.token);
-        return absl::OkStatus();
-      });
+  return server::Serve(*guard_, *ctx, Method("AdjustStock"),
+                       [&](const server::Principal& p) -> absl::Status {
+                         v1::InventoryCommand cmd;
+                         *cmd.mutable_adjust() = *req;
+                         return MoveOneLot(*ctx, p, "adjust", req->lot_id(),
+                                           req->request_id(), req->after(),
+                                           std::move(cmd), resp->mutable_lot(),
+                                           resp->mutable_token());
+                       });
 }
 
 grpc::Status InventoryServiceImpl::AllocateFefo(

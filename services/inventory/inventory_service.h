@@ -97,6 +97,16 @@ class InventoryServiceImpl final : public v1::InventoryService::Service {
       const std::string& request_id, const v1::ConsistencyToken& after,
       std::vector<std::string> aggregates, std::vector<std::string> lot_ids,
       v1::InventoryCommand cmd);
+  // A movement of one lot's stock: runs `cmd` on `lot_id` and answers with
+  // the lot's inventory and the consistency token. `field` names the
+  // request in the error for a missing lot id.
+  absl::Status MoveOneLot(const grpc::ServerContext& ctx,
+                          const server::Principal& principal,
+                          const std::string& field, const std::string& lot_id,
+                          const std::string& request_id,
+                          const v1::ConsistencyToken& after,
+                          v1::InventoryCommand cmd, v1::LotInventory* lot,
+                          v1::ConsistencyToken* token);
   // Loads what Decide needs for `cmd` from the projection, then decides.
   absl::StatusOr<std::vector<v1::Event>> DecideWithState(
       const std::vector<std::string>& lot_ids,

@@ -12,6 +12,13 @@ absl::Time DeadlineOf(const grpc::ServerContext& ctx) {
   return std::min(requested, absl::Now() + kLongest);
 }
 
+absl::Status WaitForToken(command::Projector& projector,
+                          const grpc::ServerContext& ctx,
+                          const v1::ConsistencyToken& after) {
+  if (after.offsets().empty()) return absl::OkStatus();
+  return projector.WaitFor(command::FromToken(after), DeadlineOf(ctx));
+}
+
 command::CommandContext MakeCommandContext(const grpc::ServerContext& ctx,
                                            const Principal& principal,
                                            const std::string& request_id,

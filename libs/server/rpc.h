@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "libs/command/command_runner.h"
+#include "libs/command/projector.h"
 #include "libs/server/auth.h"
 #include "libs/server/status.h"
 #include "lotledger/v1/common.pb.h"
@@ -27,6 +28,13 @@ grpc::Status Serve(const Guard& guard, const grpc::ServerContext& ctx,
 
 // The call's deadline, bounded so a command never waits forever.
 absl::Time DeadlineOf(const grpc::ServerContext& ctx);
+
+// Before a query: waits (bounded by the call's deadline) until `projector`
+// has applied the client's consistency token. An empty token waits for
+// nothing.
+absl::Status WaitForToken(command::Projector& projector,
+                          const grpc::ServerContext& ctx,
+                          const v1::ConsistencyToken& after);
 
 command::CommandContext MakeCommandContext(const grpc::ServerContext& ctx,
                                            const Principal& principal,

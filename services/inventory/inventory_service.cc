@@ -63,13 +63,6 @@ InventoryServiceImpl::InventoryServiceImpl(command::ServiceCore* core,
                                            const Clock* clock)
     : core_(core), guard_(guard), clock_(clock), queries_(&core->store()) {}
 
-absl::Status InventoryServiceImpl::WaitFor(const grpc::ServerContext& ctx,
-                                           const v1::ConsistencyToken& after) {
-  if (after.offsets().empty()) return absl::OkStatus();
-  return core_->projector().WaitFor(command::FromToken(after),
-                                    server::DeadlineOf(ctx));
-}
-
 absl::StatusOr<command::CommandResult> InventoryServiceImpl::RunCommand(
     const grpc::ServerContext& ctx, const server::Principal& principal,
     const std::string& request_id, const v1::ConsistencyToken& after,
@@ -187,7 +180,8 @@ grpc::Status InventoryServiceImpl::ListLocations(
   return server::Serve(
       *guard_, *ctx, Method("ListLocations"),
       [&](const server::Principal&) -> absl::Status {
-        RETURN_IF_ERROR(WaitFor(*ctx, req->after()));
+        RETURN_IF_ERROR(
+            server::WaitForToken(core_->projector(), *ctx, req->after()));
         LocationMap all;
         RETURN_IF_ERROR(queries_.LoadLocations(&all));
         if (!req->under_location_id().empty() &&
@@ -353,7 +347,8 @@ grpc::Status InventoryServiceImpl::AllocateFefo(
         if (req->item().empty()) {
           return absl::InvalidArgumentError("item: required");
         }
-        RETURN_IF_ERROR(WaitFor(*ctx, req->after()));
+        RETURN_IF_ERROR(
+            server::WaitForToken(core_->projector(), *ctx, req->after()));
         v1::InventoryDecisionState state;
         RETURN_IF_ERROR(queries_.LoadLocations(state.mutable_locations()));
         // A scan of the item's lots; an expiry-ordered index with
@@ -382,7 +377,8 @@ grpc::Status InventoryServiceImpl::GetLotInventory(
         if (req->lot_id().empty()) {
           return absl::InvalidArgumentError("lot_id: required");
         }
-        RETURN_IF_ERROR(WaitFor(*ctx, req->after()));
+        RETURN_IF_ERROR(
+            server::WaitForToken(core_->projector(), *ctx, req->after()));
         ASSIGN_OR_RETURN(*resp->mutable_lot(), queries_.GetLot(req->lot_id()));
         return absl::OkStatus();
       });

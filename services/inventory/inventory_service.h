@@ -111,8 +111,6 @@ class InventoryServiceImpl final : public v1::InventoryService::Service {
   absl::StatusOr<std::vector<v1::Event>> DecideWithState(
       const std::vector<std::string>& lot_ids,
       const v1::InventoryCommand& cmd) const;
-  absl::Status WaitFor(const grpc::ServerContext& ctx,
-                       const v1::ConsistencyToken& after);
   // Parses a GS1 scan into the label Decide checks.
   absl::StatusOr<v1::ScannedLabel> ParseScan(std::string_view scan) const;
 

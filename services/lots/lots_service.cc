@@ -34,13 +34,6 @@ LotsServiceImpl::LotsServiceImpl(command::ServiceCore* core,
                                  const server::Guard* guard, const Clock* clock)
     : core_(core), guard_(guard), clock_(clock), queries_(&core->store()) {}
 
-absl::Status LotsServiceImpl::WaitFor(const grpc::ServerContext& ctx,
-                                      const v1::ConsistencyToken& after) {
-  if (after.offsets().empty()) return absl::OkStatus();
-  return core_->projector().WaitFor(command::FromToken(after),
-                                    server::DeadlineOf(ctx));
-}
-
 absl::StatusOr<command::CommandResult> LotsServiceImpl::RunCommand(
     const grpc::ServerContext& ctx, const server::Principal& principal,
     const std::string& request_id, std::vector<std::string> aggregates,
@@ -165,7 +158,8 @@ grpc::Status LotsServiceImpl::GetLot(grpc::ServerContext* ctx,
         if (req->lot_id().empty()) {
           return absl::InvalidArgumentError("lot_id: required");
         }
-        RETURN_IF_ERROR(WaitFor(*ctx, req->after()));
+        RETURN_IF_ERROR(
+            server::WaitForToken(core_->projector(), *ctx, req->after()));
         ASSIGN_OR_RETURN(*resp->mutable_lot(), queries_.GetLot(req->lot_id()));
         return absl::OkStatus();
       });
@@ -196,7 +190,8 @@ grpc::Status LotsServiceImpl::ListLots(grpc::ServerContext* ctx,
                                        v1::ListLotsResponse* resp) {
   return server::Serve(*guard_, *ctx, Method("ListLots"),
                        [&](const server::Principal&) -> absl::Status {
-                         RETURN_IF_ERROR(WaitFor(*ctx, req->after()));
+                         RETURN_IF_ERROR(server::WaitForToken(
+                             core_->projector(), *ctx, req->after()));
                          ASSIGN_OR_RETURN(*resp, queries_.ListLots(*req));
                          return absl::OkStatus();
                        });
@@ -207,7 +202,8 @@ grpc::Status LotsServiceImpl::Trace(grpc::ServerContext* ctx,
                                     v1::TraceResponse* resp) {
   return server::Serve(*guard_, *ctx, Method("Trace"),
                        [&](const server::Principal&) -> absl::Status {
-                         RETURN_IF_ERROR(WaitFor(*ctx, req->after()));
+                         RETURN_IF_ERROR(server::WaitForToken(
+                             core_->projector(), *ctx, req->after()));
                          ASSIGN_OR_RETURN(*resp, queries_.Trace(*req));
                          return absl::OkStatus();
                        });
@@ -218,7 +214,8 @@ grpc::Status LotsServiceImpl::ResolveUdi(grpc::ServerContext* ctx,
                                          v1::ResolveUdiResponse* resp) {
   return server::Serve(*guard_, *ctx, Method("ResolveUdi"),
                        [&](const server::Principal&) -> absl::Status {
-                         RETURN_IF_ERROR(WaitFor(*ctx, req->after()));
+                         RETURN_IF_ERROR(server::WaitForToken(
+                             core_->projector(), *ctx, req->after()));
                          ASSIGN_OR_RETURN(*resp, ResolveScan(req->scan()));
                          return absl::OkStatus();
                        });

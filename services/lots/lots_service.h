@@ -54,8 +54,6 @@ class LotsServiceImpl final : public v1::LotsService::Service {
       const grpc::ServerContext& ctx, const server::Principal& principal,
       const std::string& request_id, std::vector<std::string> aggregates,
       v1::LotsCommand cmd);
-  absl::Status WaitFor(const grpc::ServerContext& ctx,
-                       const v1::ConsistencyToken& after);
   // Loads what Decide needs for `cmd` from the projection, then decides.
   absl::StatusOr<std::vector<v1::Event>> DecideWithState(
       const v1::LotsCommand& cmd) const;

@@ -233,10 +233,8 @@ grpc::Status QualityServiceImpl::GetQualityRecord(
       [&](const server::Principal&) -> absl::Status {
         if (req->lot_id().empty())
           return absl::InvalidArgumentError("lot_id: required");
-        if (!req->after().offsets().empty()) {
-          RETURN_IF_ERROR(core_->projector().WaitFor(
-              command::FromToken(req->after()), server::DeadlineOf(*ctx)));
-        }
+        RETURN_IF_ERROR(
+            server::WaitForToken(core_->projector(), *ctx, req->after()));
         ASSIGN_OR_RETURN(*resp->mutable_record(), GetRecord(req->lot_id()));
         return absl::OkStatus();
       });
@@ -252,10 +250,8 @@ grpc::Status QualityServiceImpl::ListLotsByDisposition(
         if (page_size < 1 || page_size > 1000) {
           return absl::InvalidArgumentError("page_size: must be 1..1000");
         }
-        if (!req->after().offsets().empty()) {
-          RETURN_IF_ERROR(core_->projector().WaitFor(
-              command::FromToken(req->after()), server::DeadlineOf(*ctx)));
-        }
+        RETURN_IF_ERROR(
+            server::WaitForToken(core_->projector(), *ctx, req->after()));
         const std::string prefix = DispositionKey(req->disposition(), "");
         absl::Status inner;
         std::string last;

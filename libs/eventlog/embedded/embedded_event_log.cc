@@ -99,8 +99,7 @@ class EmbeddedLogReader final : public LogReader {
       const int64_t end = limit[tp];
       if (next < end && result.records.size() < max_records) {
         const size_t cap = std::min(max_records, result.records.size() + share);
-        RETURN_IF_ERROR(ReadRange(tp, next, end, cap, result.records));
-        next = result.records.empty() ? next : NextAfter(tp, result, next);
+        ASSIGN_OR_RETURN(next, ReadRange(tp, next, end, cap, result.records));
       }
       result.next_offsets[tp] = next;
     }
@@ -127,18 +126,11 @@ class EmbeddedLogReader final : public LogReader {
     return any;
   }
 
-  static int64_t NextAfter(const TopicPartition& tp, const PollResult& r,
-                           int64_t next) {
-    for (auto it = r.records.rbegin(); it != r.records.rend(); ++it) {
-      if (it->topic == tp.topic && it->partition == tp.partition) {
-        return it->offset + 1;
-      }
-    }
-    return next;
-  }
-
-  absl::Status ReadRange(const TopicPartition& tp, int64_t from, int64_t end,
-                         size_t max_records, std::vector<Record>& out) {
+  // Appends the records of `tp` from `from` (below `end`) to `out` until it
+  // holds `max_records`; returns the offset after the last one read.
+  absl::StatusOr<int64_t> ReadRange(const TopicPartition& tp, int64_t from,
+                                    int64_t end, size_t max_records,
+                                    std::vector<Record>& out) {
     const std::string upper = RecordKey(tp.topic, tp.partition, end);
     rocksdb::Slice upper_slice(upper);
     rocksdb::ReadOptions ro;
@@ -183,7 +175,7 @@ class EmbeddedLogReader final : public LogReader {
                                               tp.partition, ": offset ", from,
                                               " is missing"));
     }
-    return absl::OkStatus();
+    return expected;
   }
 
   std::shared_ptr<Core> core_;

@@ -36,7 +36,8 @@ class EventLogConformance : public ::testing::TestWithParam<LogBackend> {
   std::unique_ptr<EventLog> Open();
   // A topic name unique to this test run.
   std::string NewTopic(int32_t partitions);
-  // Reads `tp` from `from` until `count` records arrived (bounded wait).
+  // Reads every partition of `topic` from offset 0 until `count` records
+  // arrived (bounded wait).
   std::vector<Record> ReadN(EventLog& log, const std::string& topic,
                             size_t count);
 

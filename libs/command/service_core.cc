@@ -10,13 +10,15 @@ namespace lotledger::command {
 absl::StatusOr<std::unique_ptr<ServiceCore>> ServiceCore::Open(
     eventlog::EventLog* log, const ServiceSpec& spec,
     const std::string& projection_dir, const std::string& topic_prefix) {
-  const std::string own_topic = topic_prefix + spec.own_topic;
+  // A read-only service (empty own_topic) has no topic and no runner.
+  const bool writes = !spec.own_topic.empty();
+  const std::string own_topic = writes ? topic_prefix + spec.own_topic : "";
   std::vector<std::string> inputs;
   for (const std::string& t : spec.input_topics)
     inputs.push_back(topic_prefix + t);
   // Every topic of a deployment has the same partition count, so a
   // service can create its inputs too when it starts before their writers.
-  RETURN_IF_ERROR(log->EnsureTopic(own_topic, spec.partitions));
+  if (writes) RETURN_IF_ERROR(log->EnsureTopic(own_topic, spec.partitions));
   for (const std::string& topic : inputs) {
     RETURN_IF_ERROR(log->EnsureTopic(topic, spec.partitions));
   }
@@ -38,10 +40,11 @@ absl::StatusOr<std::unique_ptr<ServiceCore>> ServiceCore::Open(
   ProjectorOptions po;
   po.own_topic = own_topic;
   po.input_topics = inputs;
-  po.input_topics.push_back(own_topic);
+  if (writes) po.input_topics.push_back(own_topic);
   core->projector_ = std::make_unique<Projector>(log, core->store_.get(),
                                                  std::move(po), spec.apply);
   RETURN_IF_ERROR(core->projector_->Start());
+  if (!writes) return core;
   core->runner_ = std::make_unique<CommandRunner>(
       log, core->store_.get(), core->projector_.get(), own_topic,
       absl::StrCat("lotledger/", spec.name));

@@ -22,8 +22,10 @@
 namespace lotledger::command {
 
 struct ServiceSpec {
-  std::string name;       // "lots": names the ce_source and data dir
-  std::string own_topic;  // the topic it writes
+  std::string name;  // "lots": names the ce_source and data dir
+  // The topic it writes; empty for a read-only service (audit), which then
+  // has no CommandRunner (runner() must not be called).
+  std::string own_topic;
   int32_t partitions = 1;
   std::vector<std::string> input_topics;  // besides own_topic
   std::vector<std::string> column_families;

@@ -51,8 +51,9 @@ command::ServiceSpec InventoryServiceSpec(int32_t partitions) {
   spec.name = "inventory";
   spec.own_topic = kInventoryTopic;
   spec.partitions = partitions;
-  // The recall topic joins when the recall service exists (issue 5).
-  spec.input_topics = {lots::kLotsTopic, quality::kQualityTopic};
+  // Recalls (RecallInitiated) block every lot in their scope.
+  spec.input_topics = {lots::kLotsTopic, quality::kQualityTopic,
+                       "lotledger.recall.v1"};
   spec.column_families = InventoryColumnFamilies();
   spec.apply = ApplyInventoryEvent;
   return spec;

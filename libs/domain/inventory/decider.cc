@@ -835,6 +835,17 @@ void Evolve(v1::LotInventory& lot, const v1::Event& event) {
       *raised.mutable_raised_on() = e.evaluated_on();
       return;
     }
+    case v1::Event::kRecallInitiated: {
+      // Each part of an initiation lists its lots. The first recall to
+      // reach a lot stays the one named; drills write other events and
+      // block nothing.
+      if (lot.recalled()) return;
+      lot.set_recalled(true);
+      lot.set_recall_id(event.recall_initiated().recall_id());
+      *lot.mutable_recalled_since() = BusinessTime(event);
+      lot.set_recall_reason(event.recall_initiated().reason());
+      return;
+    }
     default:
       return;  // inspections and others do not change the inventory view
   }

@@ -1,0 +1,612 @@
+#include "libs/domain/recall/decider.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "libs/common/proto_time.h"
+#include "libs/domain/common/refusals.h"
+#include "libs/domain/lots/dates.h"
+#include "libs/domain/recall/impact.h"
+#include "libs/domain/recall/scope.h"
+
+namespace lotledger::recall {
+namespace {
+
+using domain::Invalid;
+using domain::IsBlank;
+using domain::Refuse;
+using google::protobuf::Timestamp;
+
+constexpr char kDefaultInstructions[] =
+    "Stop using and distributing the affected lots at once and quarantine "
+    "them. Return them to us or destroy them on site, and tell us the "
+    "quantities returned, destroyed or not found.";
+
+std::string Day(const Timestamp& t) {
+  return absl::FormatTime("%Y-%m-%d", FromTimestamp(t), absl::UTCTimeZone());
+}
+
+absl::Status CheckOpen(const v1::RecallDecisionState& state,
+                       const std::string& recall_id) {
+  if (recall_id.empty()) return Invalid("recall_id: required");
+  if (!state.exists()) {
+    return absl::NotFoundError(
+        absl::StrCat("recall ", recall_id, " does not exist"));
+  }
+  const v1::Recall& r = state.recall();
+  if (r.status() == v1::RECALL_STATUS_CLOSED) {
+    return Refuse("recall ", recall_id, " is closed since ", Day(r.closed_at()),
+                  " by ", r.closed_by(), "; a closed recall is read-only");
+  }
+  return absl::OkStatus();
+}
+
+v1::Event NewEvent(const std::string& aggregate, const Timestamp* occurred) {
+  v1::Event e;
+  e.set_aggregate_id(aggregate);
+  if (occurred != nullptr) *e.mutable_occurred_at() = *occurred;
+  return e;
+}
+
+// Splits `scope` into parts of kLotsPerPart: calls make(part_index,
+// part_count, first, end) for each, at least once.
+template <typename Make>
+void InParts(const ScopeList& scope, Make&& make) {
+  const int n = scope.size();
+  const int parts = std::max(1, (n + kLotsPerPart - 1) / kLotsPerPart);
+  for (int p = 0; p < parts; ++p) {
+    make(p, parts, p * kLotsPerPart, std::min(n, (p + 1) * kLotsPerPart));
+  }
+}
+
+absl::Status CheckRecallId(const std::string& id) {
+  if (id.empty() || id.size() > 160) {
+    return Invalid("recall_id: 1-160 characters");
+  }
+  for (char c : id) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok) {
+      return Invalid("recall_id: only letters, digits, '.', '_' and '-', got ",
+                     id);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::Event>> DecideInitiate(
+    const v1::RecallDecisionState& state, const v1::RecallCommand& cmd) {
+  const v1::InitiateRequest& req = cmd.initiate();
+  const std::string& id = cmd.id();
+  if (absl::Status s = CheckRecallId(id); !s.ok()) return s;
+  if (req.classification() == v1::RECALL_CLASS_UNSPECIFIED) {
+    return Invalid("classification: required: RECALL_CLASS_I, II or III");
+  }
+  if (IsBlank(req.title())) return Invalid("title: required");
+  if (IsBlank(req.reason())) return Invalid("reason: required");
+  if (IsBlank(req.health_hazard())) {
+    return Invalid("health_hazard: required: the health hazard assessment");
+  }
+  if (absl::Status s = ValidateCriteria(req.criteria(), "criteria"); !s.ok()) {
+    return s;
+  }
+  if (state.exists()) {
+    return Refuse("recall ", id, " already exists (initiated ",
+                  Day(state.recall().initiated_at()), " by ",
+                  state.recall().initiated_by(), ")");
+  }
+  if (state.scope().empty()) {
+    return Refuse("no lot matches the recall's criteria; nothing to recall");
+  }
+  const Timestamp* occurred =
+      req.has_occurred_at() ? &req.occurred_at() : nullptr;
+  std::vector<v1::Event> out;
+  InParts(state.scope(), [&](int part, int parts, int first, int end) {
+    v1::Event e = NewEvent(id, occurred);
+    v1::RecallInitiated* r = e.mutable_recall_initiated();
+    r->set_recall_id(id);
+    r->set_part_index(part);
+    r->set_part_count(parts);
+    r->set_classification(req.classification());
+    r->set_reason(req.reason());
+    if (part == 0) {
+      r->set_title(req.title());
+      r->set_health_hazard(req.health_hazard());
+      r->set_instructions(IsBlank(req.instructions()) ? kDefaultInstructions
+                                                      : req.instructions());
+      *r->mutable_criteria() = req.criteria();
+      r->set_lots_in_scope(state.scope_size());
+      r->set_customers_affected(state.impact().customers_affected());
+      r->set_distributed(state.impact().distributed());
+      r->set_outstanding(state.impact().outstanding());
+      r->set_on_hand(state.impact().on_hand());
+    }
+    for (int i = first; i < end; ++i) {
+      *r->add_lots() = state.scope(i);
+      e.add_lot_ids(state.scope(i).lot_id());
+    }
+    out.push_back(std::move(e));
+  });
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::Event>> DecideNotify(
+    const v1::RecallDecisionState& state, const v1::RecallCommand& cmd) {
+  const v1::GenerateNotificationsRequest& req = cmd.notify();
+  if (absl::Status s = CheckOpen(state, req.recall_id()); !s.ok()) return s;
+  const v1::Recall& recall = state.recall();
+  std::set<std::string> done;
+  for (const v1::RecallNotification& n : recall.notifications()) {
+    done.insert(n.notice().customer().customer_id());
+  }
+  std::unordered_map<std::string, const v1::ScopedLot*> scoped;
+  for (const v1::ScopedLot& s : state.scope()) scoped.emplace(s.lot_id(), &s);
+  const Timestamp* occurred =
+      req.has_occurred_at() ? &req.occurred_at() : nullptr;
+  std::vector<v1::Event> out;
+  for (const v1::CustomerImpact& c : state.impact().customers()) {
+    const std::string& customer_id = c.customer().customer_id();
+    if (done.contains(customer_id)) continue;
+    v1::Event e = NewEvent(recall.recall_id(), occurred);
+    v1::RecallNotificationIssued* n = e.mutable_recall_notification_issued();
+    n->set_recall_id(recall.recall_id());
+    n->set_notification_id(absl::StrCat(recall.recall_id(), "/", customer_id));
+    *n->mutable_customer() = c.customer();
+    n->set_classification(recall.classification());
+    n->set_subject(absl::StrCat(ClassName(recall.classification()), " recall ",
+                                recall.recall_id(), ": ", recall.title()));
+    n->set_instructions(recall.instructions());
+    for (const v1::CustomerLotImpact& l : c.lots()) {
+      v1::RecallNoticeLine* line = n->add_lines();
+      line->set_lot_id(l.lot_id());
+      line->set_item(l.item());
+      line->set_lot_number(l.lot_number());
+      auto s = scoped.find(l.lot_id());
+      if (s != scoped.end())
+        *line->mutable_expires_on() = s->second->expires_on();
+      line->set_uom(l.uom());
+      line->set_shipped(l.shipped());
+      line->set_returned(l.returned());
+      line->set_held(l.held());
+      e.add_lot_ids(l.lot_id());
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::Event>> DecideRespond(
+    const v1::RecallDecisionState& state, const v1::RecallCommand& cmd) {
+  const v1::RecordResponseRequest& req = cmd.respond();
+  if (absl::Status s = CheckOpen(state, req.recall_id()); !s.ok()) return s;
+  if (req.customer_id().empty()) return Invalid("customer_id: required");
+  if (!req.acknowledged() && !req.nothing_found() && req.lines().empty()) {
+    return Invalid(
+        "response: say acknowledged or nothing_found, or give lines");
+  }
+  const v1::Recall& recall = state.recall();
+  const v1::CustomerImpact* customer = nullptr;
+  for (const v1::CustomerImpact& c : state.impact().customers()) {
+    if (c.customer().customer_id() == req.customer_id()) customer = &c;
+  }
+  if (customer == nullptr) {
+    return Refuse("customer ", req.customer_id(), " received no lot of recall ",
+                  recall.recall_id(),
+                  "; only affected customers answer a recall");
+  }
+  std::unordered_set<std::string> in_scope;
+  for (const v1::ScopedLot& s : state.scope()) in_scope.insert(s.lot_id());
+  // Destroyed so far and in this response, per lot.
+  std::map<std::string, int64_t> destroyed;
+  for (const v1::CustomerResponse& r : recall.responses()) {
+    if (r.response().customer_id() != req.customer_id()) continue;
+    for (const v1::RecallResponseLine& l : r.response().lines()) {
+      destroyed[l.lot_id()] += l.destroyed();
+    }
+  }
+  for (int i = 0; i < req.lines_size(); ++i) {
+    const v1::RecallResponseLine& l = req.lines(i);
+    const std::string f = absl::StrCat("lines[", i, "]");
+    if (l.lot_id().empty()) return Invalid(f, ".lot_id: required");
+    if (l.returned() < 0) {
+      return Invalid(f, ".returned: must be >= 0, got ", l.returned());
+    }
+    if (l.destroyed() < 0) {
+      return Invalid(f, ".destroyed: must be >= 0, got ", l.destroyed());
+    }
+    if (req.nothing_found() && l.destroyed() > 0) {
+      return Invalid(f, ".destroyed: ", l.destroyed(),
+                     " destroyed contradicts nothing_found");
+    }
+    if (!in_scope.contains(l.lot_id())) {
+      return Refuse("lot ", l.lot_id(), " is not in the scope of recall ",
+                    recall.recall_id());
+    }
+    const v1::CustomerLotImpact* held = nullptr;
+    for (const v1::CustomerLotImpact& cl : customer->lots()) {
+      if (cl.lot_id() == l.lot_id()) held = &cl;
+    }
+    if (held == nullptr) {
+      return Refuse("customer ", req.customer_id(), " never received lot ",
+                    l.lot_id());
+    }
+    int64_t& d = destroyed[l.lot_id()];
+    d += l.destroyed();
+    if (d > held->held()) {
+      return Refuse("customer ", req.customer_id(), " holds ", held->held(),
+                    " ", held->uom(), " of lot ", l.lot_id(), " (shipped ",
+                    held->shipped(), ", returned ", held->returned(),
+                    "); cannot have destroyed ", d, " in total");
+    }
+  }
+  v1::Event e = NewEvent(recall.recall_id(),
+                         req.has_occurred_at() ? &req.occurred_at() : nullptr);
+  v1::RecallResponseRecorded* r = e.mutable_recall_response_recorded();
+  r->set_recall_id(recall.recall_id());
+  r->set_response_id(absl::StrCat("RSP-", req.request_id()));
+  r->set_customer_id(req.customer_id());
+  r->set_acknowledged(req.acknowledged());
+  r->set_nothing_found(req.nothing_found());
+  *r->mutable_lines() = req.lines();
+  r->set_notes(req.notes());
+  std::set<std::string> lots;
+  for (const v1::RecallResponseLine& l : req.lines()) lots.insert(l.lot_id());
+  if (lots.empty()) {
+    for (const v1::CustomerLotImpact& cl : customer->lots()) {
+      lots.insert(cl.lot_id());
+    }
+  }
+  for (const std::string& lot : lots) e.add_lot_ids(lot);
+  return std::vector<v1::Event>{std::move(e)};
+}
+
+absl::StatusOr<std::vector<v1::Event>> DecideClose(
+    const v1::RecallDecisionState& state, const v1::RecallCommand& cmd) {
+  const v1::CloseRecallRequest& req = cmd.close();
+  if (absl::Status s = CheckOpen(state, req.recall_id()); !s.ok()) return s;
+  if (IsBlank(req.summary())) return Invalid("summary: required");
+  const v1::Recall& recall = state.recall();
+  const std::vector<std::string> unanswered =
+      UnansweredCustomers(recall, state.impact());
+  if (!unanswered.empty() && IsBlank(req.unanswered_reason())) {
+    std::vector<std::string> named(
+        unanswered.begin(),
+        unanswered.begin() + std::min<size_t>(unanswered.size(), 5));
+    return Refuse(unanswered.size(), " affected customer",
+                  unanswered.size() == 1 ? " has" : "s have",
+                  " not answered recall ", recall.recall_id(), " (",
+                  absl::StrJoin(named, ", "),
+                  unanswered.size() > 5 ? ", ..." : "",
+                  "); closing it needs unanswered_reason");
+  }
+  const v1::Effectiveness eff =
+      ComputeEffectiveness(recall, state.impact(), cmd.now(), 0);
+  const Timestamp* occurred =
+      req.has_occurred_at() ? &req.occurred_at() : nullptr;
+  std::vector<v1::Event> out;
+  InParts(state.scope(), [&](int part, int parts, int first, int end) {
+    v1::Event e = NewEvent(recall.recall_id(), occurred);
+    v1::RecallClosed* c = e.mutable_recall_closed();
+    c->set_recall_id(recall.recall_id());
+    c->set_part_index(part);
+    c->set_part_count(parts);
+    if (part == 0) {
+      c->set_summary(req.summary());
+      c->set_unanswered_reason(unanswered.empty() ? ""
+                                                  : req.unanswered_reason());
+      for (const std::string& u : unanswered) c->add_unanswered_customer_ids(u);
+      c->set_distributed(eff.overall().distributed());
+      c->set_recovered(eff.overall().recovered());
+    }
+    for (int i = first; i < end; ++i) e.add_lot_ids(state.scope(i).lot_id());
+    out.push_back(std::move(e));
+  });
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::Event>> DecideDrill(
+    const v1::RecallDecisionState& state, const v1::RecallCommand& cmd) {
+  const v1::RunDrillRequest& req = cmd.drill();
+  if (absl::Status s = ValidateCriteria(req.criteria(), "criteria"); !s.ok()) {
+    return s;
+  }
+  if (cmd.id().empty()) return Invalid("drill id: required");
+  if (state.scope().empty()) {
+    return Refuse("no lot matches the drill's criteria; nothing to trace");
+  }
+  const Timestamp* occurred =
+      req.has_occurred_at() ? &req.occurred_at() : nullptr;
+  std::vector<v1::Event> out;
+  InParts(state.scope(), [&](int part, int parts, int first, int end) {
+    v1::Event e = NewEvent(cmd.id(), occurred);
+    v1::RecallDrillCompleted* d = e.mutable_recall_drill_completed();
+    d->set_drill_id(cmd.id());
+    d->set_part_index(part);
+    d->set_part_count(parts);
+    if (part == 0) {
+      *d->mutable_criteria() = req.criteria();
+      d->set_notes(req.notes());
+      d->set_lots_in_scope(state.scope_size());
+      d->set_customers_affected(state.impact().customers_affected());
+      d->set_distributed(state.impact().distributed());
+      d->set_outstanding(state.impact().outstanding());
+      d->set_on_hand(state.impact().on_hand());
+      d->set_elapsed_us(cmd.elapsed_us());
+    }
+    for (int i = first; i < end; ++i) {
+      *d->add_lots() = state.scope(i);
+      e.add_lot_ids(state.scope(i).lot_id());
+    }
+    out.push_back(std::move(e));
+  });
+  return out;
+}
+
+const Timestamp& BusinessTime(const v1::Event& event) {
+  return event.has_occurred_at() ? event.occurred_at() : event.recorded_at();
+}
+
+void AddStock(v1::RecallLotNode& node, const std::string& location_id,
+              int64_t delta) {
+  auto* stock = node.mutable_stock();
+  auto it =
+      std::lower_bound(stock->begin(), stock->end(), location_id,
+                       [](const v1::LocationStock& s, const std::string& id) {
+                         return s.location_id() < id;
+                       });
+  if (it == stock->end() || it->location_id() != location_id) {
+    if (delta == 0) return;
+    const int index = static_cast<int>(it - stock->begin());
+    stock->Add()->set_location_id(location_id);
+    for (int i = stock->size() - 1; i > index; --i) {
+      stock->SwapElements(i, i - 1);
+    }
+    it = stock->begin() + index;
+  }
+  it->set_amount(it->amount() + delta);
+  if (it->amount() == 0) stock->erase(it);
+  node.set_on_hand(node.on_hand() + delta);
+}
+
+v1::CustomerHolding& Holding(v1::RecallLotNode& node, const std::string& id) {
+  auto* cs = node.mutable_customers();
+  auto it =
+      std::lower_bound(cs->begin(), cs->end(), id,
+                       [](const v1::CustomerHolding& h, const std::string& x) {
+                         return h.customer_id() < x;
+                       });
+  if (it != cs->end() && it->customer_id() == id) return *it;
+  const int index = static_cast<int>(it - cs->begin());
+  cs->Add()->set_customer_id(id);
+  for (int i = cs->size() - 1; i > index; --i) cs->SwapElements(i, i - 1);
+  return cs->at(index);
+}
+
+void SetDate(v1::Date* date, const std::string& text) {
+  absl::StatusOr<v1::Date> parsed = lots::ParseDate(text);
+  if (parsed.ok()) *date = *parsed;
+}
+
+}  // namespace
+
+std::string ClassName(v1::RecallClass c) {
+  switch (c) {
+    case v1::RECALL_CLASS_I:
+      return "Class I";
+    case v1::RECALL_CLASS_II:
+      return "Class II";
+    case v1::RECALL_CLASS_III:
+      return "Class III";
+    default:
+      return "Unclassified";
+  }
+}
+
+absl::StatusOr<std::vector<v1::Event>> Decide(
+    const v1::RecallDecisionState& state, const v1::RecallCommand& cmd) {
+  switch (cmd.command_case()) {
+    case v1::RecallCommand::kInitiate:
+      return DecideInitiate(state, cmd);
+    case v1::RecallCommand::kNotify:
+      return DecideNotify(state, cmd);
+    case v1::RecallCommand::kRespond:
+      return DecideRespond(state, cmd);
+    case v1::RecallCommand::kClose:
+      return DecideClose(state, cmd);
+    case v1::RecallCommand::kDrill:
+      return DecideDrill(state, cmd);
+    case v1::RecallCommand::COMMAND_NOT_SET:
+      break;
+  }
+  return Invalid("command: required");
+}
+
+void Evolve(v1::Recall& recall, const v1::Event& event) {
+  switch (event.payload_case()) {
+    case v1::Event::kRecallInitiated: {
+      const v1::RecallInitiated& r = event.recall_initiated();
+      recall.set_recall_id(r.recall_id());
+      if (r.part_index() == 0) {
+        recall.set_status(v1::RECALL_STATUS_OPEN);
+        recall.set_classification(r.classification());
+        recall.set_title(r.title());
+        recall.set_reason(r.reason());
+        recall.set_health_hazard(r.health_hazard());
+        recall.set_instructions(r.instructions());
+        *recall.mutable_criteria() = r.criteria();
+        *recall.mutable_initiated_at() = BusinessTime(event);
+        recall.set_initiated_by(event.actor());
+        recall.set_lots_in_scope(r.lots_in_scope());
+        recall.set_customers_at_initiation(r.customers_affected());
+        recall.set_distributed_at_initiation(r.distributed());
+        recall.set_outstanding_at_initiation(r.outstanding());
+        recall.set_on_hand_at_initiation(r.on_hand());
+      }
+      for (const v1::ScopedLot& s : r.lots()) *recall.add_scope() = s;
+      recall.set_parts_applied(recall.parts_applied() + 1);
+      return;
+    }
+    case v1::Event::kRecallNotificationIssued: {
+      const v1::RecallNotificationIssued& n =
+          event.recall_notification_issued();
+      v1::RecallNotification rn;
+      *rn.mutable_notice() = n;
+      rn.set_issued_by(event.actor());
+      *rn.mutable_issued_at() = BusinessTime(event);
+      auto* all = recall.mutable_notifications();
+      auto it = std::lower_bound(
+          all->begin(), all->end(), n.customer().customer_id(),
+          [](const v1::RecallNotification& a, const std::string& id) {
+            return a.notice().customer().customer_id() < id;
+          });
+      if (it != all->end() &&
+          it->notice().customer().customer_id() == n.customer().customer_id()) {
+        *it = std::move(rn);
+        return;
+      }
+      const int index = static_cast<int>(it - all->begin());
+      *all->Add() = std::move(rn);
+      for (int i = all->size() - 1; i > index; --i) all->SwapElements(i, i - 1);
+      return;
+    }
+    case v1::Event::kRecallResponseRecorded: {
+      v1::CustomerResponse* r = recall.add_responses();
+      *r->mutable_response() = event.recall_response_recorded();
+      r->set_recorded_by(event.actor());
+      *r->mutable_recorded_at() = BusinessTime(event);
+      return;
+    }
+    case v1::Event::kRecallClosed: {
+      const v1::RecallClosed& c = event.recall_closed();
+      if (c.part_index() != 0) return;
+      recall.set_status(v1::RECALL_STATUS_CLOSED);
+      *recall.mutable_closed_at() = BusinessTime(event);
+      recall.set_closed_by(event.actor());
+      recall.set_summary(c.summary());
+      recall.set_unanswered_reason(c.unanswered_reason());
+      *recall.mutable_unanswered_customer_ids() = c.unanswered_customer_ids();
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+std::vector<std::string> NodeLotIds(const v1::Event& event) {
+  switch (event.payload_case()) {
+    case v1::Event::kLotCreated:
+    case v1::Event::kLotCorrected:
+      return {event.lot_ids().begin(), event.lot_ids().end()};
+    case v1::Event::kStockReceived:
+      return {event.stock_received().lot_id()};
+    case v1::Event::kStockTransferred:
+      return {event.stock_transferred().lot_id()};
+    case v1::Event::kStockShipped:
+      return {event.stock_shipped().lot_id()};
+    case v1::Event::kStockReturned:
+      return {event.stock_returned().lot_id()};
+    case v1::Event::kStockScrapped:
+      return {event.stock_scrapped().lot_id()};
+    case v1::Event::kStockAdjusted:
+      return {event.stock_adjusted().lot_id()};
+    default:
+      return {};
+  }
+}
+
+void EvolveLotNode(v1::RecallLotNode& node, const std::string& lot_id,
+                   const v1::Event& event) {
+  switch (event.payload_case()) {
+    case v1::Event::kLotCreated: {
+      const v1::LotCreated& c = event.lot_created();
+      if (c.lot_id() == lot_id) {
+        node.set_created(true);
+        node.set_item(c.item());
+        node.set_lot_number(c.lot_number());
+        *node.mutable_manufactured_on() = c.manufactured_on();
+        *node.mutable_expires_on() = c.expires_on();
+        node.set_uom(c.quantity().uom());
+        return;
+      }
+      for (const v1::LotInput& in : c.inputs()) {
+        if (in.lot_id() != lot_id) continue;
+        auto* used = node.mutable_used_in();
+        auto it = std::lower_bound(used->begin(), used->end(), c.lot_id());
+        if (it != used->end() && *it == c.lot_id()) return;
+        const int index = static_cast<int>(it - used->begin());
+        used->Add(std::string(c.lot_id()));
+        for (int i = used->size() - 1; i > index; --i) {
+          used->SwapElements(i, i - 1);
+        }
+        return;
+      }
+      return;
+    }
+    case v1::Event::kLotCorrected: {
+      const v1::LotCorrected& c = event.lot_corrected();
+      if (c.lot_id() != lot_id) return;
+      if (c.field() == "expires_on")
+        SetDate(node.mutable_expires_on(), c.new_value());
+      if (c.field() == "manufactured_on") {
+        SetDate(node.mutable_manufactured_on(), c.new_value());
+      }
+      return;
+    }
+    case v1::Event::kStockReceived: {
+      const v1::StockReceived& e = event.stock_received();
+      if (e.lot_id() == lot_id)
+        AddStock(node, e.location_id(), e.quantity().amount());
+      return;
+    }
+    case v1::Event::kStockTransferred: {
+      const v1::StockTransferred& e = event.stock_transferred();
+      if (e.lot_id() != lot_id) return;
+      AddStock(node, e.from_location_id(), -e.quantity().amount());
+      AddStock(node, e.to_location_id(), e.quantity().amount());
+      return;
+    }
+    case v1::Event::kStockShipped: {
+      const v1::StockShipped& e = event.stock_shipped();
+      if (e.lot_id() != lot_id) return;
+      AddStock(node, e.from_location_id(), -e.quantity().amount());
+      v1::CustomerHolding& h = Holding(node, e.customer().customer_id());
+      h.set_shipped(h.shipped() + e.quantity().amount());
+      if (!h.has_last_shipped_on() ||
+          (lots::IsValidDate(e.ship_date()) &&
+           lots::CompareDates(e.ship_date(), h.last_shipped_on()) > 0)) {
+        *h.mutable_last_shipped_on() = e.ship_date();
+      }
+      return;
+    }
+    case v1::Event::kStockReturned: {
+      const v1::StockReturned& e = event.stock_returned();
+      if (e.lot_id() != lot_id) return;
+      AddStock(node, e.to_location_id(), e.quantity().amount());
+      v1::CustomerHolding& h = Holding(node, e.customer_id());
+      h.set_returned(h.returned() + e.quantity().amount());
+      return;
+    }
+    case v1::Event::kStockScrapped: {
+      const v1::StockScrapped& e = event.stock_scrapped();
+      if (e.lot_id() != lot_id) return;
+      AddStock(node, e.location_id(), -e.quantity().amount());
+      node.set_scrapped(node.scrapped() + e.quantity().amount());
+      return;
+    }
+    case v1::Event::kStockAdjusted: {
+      const v1::StockAdjusted& e = event.stock_adjusted();
+      if (e.lot_id() == lot_id) AddStock(node, e.location_id(), e.delta());
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+}  // namespace lotledger::recall

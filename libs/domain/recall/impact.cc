@@ -1,0 +1,228 @@
+#include "libs/domain/recall/impact.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "libs/common/proto_time.h"
+
+namespace lotledger::recall {
+namespace {
+
+void SetPercent(v1::Recovery& r) {
+  r.set_outstanding(r.distributed() - r.recovered());
+  r.set_percent(r.distributed() == 0
+                    ? 100.0
+                    : 100.0 * static_cast<double>(r.recovered()) /
+                          static_cast<double>(r.distributed()));
+}
+
+void Add(v1::Recovery& to, const v1::Recovery& from) {
+  to.set_distributed(to.distributed() + from.distributed());
+  to.set_returned(to.returned() + from.returned());
+  to.set_destroyed(to.destroyed() + from.destroyed());
+  to.set_recovered(to.recovered() + from.recovered());
+}
+
+}  // namespace
+
+std::vector<std::string> AffectedCustomerIds(const ScopeList& scope,
+                                             const NodeMap& nodes) {
+  std::set<std::string> ids;
+  for (const v1::ScopedLot& s : scope) {
+    auto it = nodes.find(s.lot_id());
+    if (it == nodes.end()) continue;
+    for (const v1::CustomerHolding& h : it->second.customers()) {
+      if (h.shipped() > 0) ids.insert(h.customer_id());
+    }
+  }
+  return std::vector<std::string>(ids.begin(), ids.end());
+}
+
+v1::RecallImpact ComputeImpact(const ScopeList& scope, const NodeMap& nodes,
+                               const CustomerMap& customers) {
+  v1::RecallImpact out;
+  std::unordered_map<std::string, int> customer_index;
+  std::vector<v1::CustomerImpact> by_customer;
+  std::map<std::string, int64_t> by_location;
+  static const v1::RecallLotNode kNever;
+  out.mutable_lots()->Reserve(scope.size());
+  for (const v1::ScopedLot& s : scope) {
+    auto it = nodes.find(s.lot_id());
+    const v1::RecallLotNode& node = it == nodes.end() ? kNever : it->second;
+    v1::LotImpact* lot = out.add_lots();
+    *lot->mutable_lot() = s;
+    int64_t shipped = 0, returned = 0;
+    int customers_of_lot = 0;
+    for (const v1::CustomerHolding& h : node.customers()) {
+      if (h.shipped() <= 0) continue;
+      ++customers_of_lot;
+      shipped += h.shipped();
+      returned += h.returned();
+      auto [ci, fresh] = customer_index.emplace(
+          h.customer_id(), static_cast<int>(by_customer.size()));
+      if (fresh) {
+        v1::CustomerImpact& c = by_customer.emplace_back();
+        auto known = customers.find(h.customer_id());
+        if (known != customers.end()) {
+          *c.mutable_customer() = known->second;
+        } else {
+          c.mutable_customer()->set_customer_id(h.customer_id());
+        }
+      }
+      v1::CustomerImpact& c = by_customer[ci->second];
+      v1::CustomerLotImpact* line = c.add_lots();
+      line->set_lot_id(s.lot_id());
+      line->set_item(s.item());
+      line->set_lot_number(s.lot_number());
+      line->set_uom(s.uom());
+      line->set_shipped(h.shipped());
+      line->set_returned(h.returned());
+      line->set_held(h.shipped() - h.returned());
+      *line->mutable_last_shipped_on() = h.last_shipped_on();
+      c.set_shipped(c.shipped() + h.shipped());
+      c.set_returned(c.returned() + h.returned());
+      c.set_held(c.held() + h.shipped() - h.returned());
+    }
+    lot->set_shipped(shipped);
+    lot->set_returned(returned);
+    lot->set_outstanding(shipped - returned);
+    lot->set_on_hand(node.on_hand());
+    *lot->mutable_stock() = node.stock();
+    lot->set_customers(customers_of_lot);
+    for (const v1::LocationStock& st : node.stock()) {
+      by_location[st.location_id()] += st.amount();
+    }
+    out.set_distributed(out.distributed() + shipped);
+    out.set_returned(out.returned() + returned);
+    out.set_on_hand(out.on_hand() + node.on_hand());
+    if (shipped > 0) out.set_lots_distributed(out.lots_distributed() + 1);
+  }
+  out.set_outstanding(out.distributed() - out.returned());
+  out.set_lots_in_scope(scope.size());
+  out.set_customers_affected(static_cast<int32_t>(by_customer.size()));
+  std::vector<int> order(by_customer.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+  std::sort(order.begin(), order.end(), [&](int a, int b) {
+    return by_customer[a].customer().customer_id() <
+           by_customer[b].customer().customer_id();
+  });
+  out.mutable_customers()->Reserve(static_cast<int>(order.size()));
+  for (int i : order) {
+    v1::CustomerImpact& c = by_customer[i];
+    std::sort(
+        c.mutable_lots()->begin(), c.mutable_lots()->end(),
+        [](const v1::CustomerLotImpact& a, const v1::CustomerLotImpact& b) {
+          return a.lot_id() < b.lot_id();
+        });
+    out.add_customers()->Swap(&c);
+  }
+  for (const auto& [location, amount] : by_location) {
+    if (amount == 0) continue;
+    v1::LocationStock* st = out.add_on_hand_by_location();
+    st->set_location_id(location);
+    st->set_amount(amount);
+  }
+  return out;
+}
+
+std::vector<std::string> UnansweredCustomers(const v1::Recall& recall,
+                                             const v1::RecallImpact& impact) {
+  std::set<std::string> answered;
+  for (const v1::CustomerResponse& r : recall.responses()) {
+    answered.insert(r.response().customer_id());
+  }
+  std::vector<std::string> out;
+  for (const v1::CustomerImpact& c : impact.customers()) {
+    if (!answered.contains(c.customer().customer_id())) {
+      out.push_back(c.customer().customer_id());
+    }
+  }
+  return out;
+}
+
+v1::Effectiveness ComputeEffectiveness(const v1::Recall& recall,
+                                       const v1::RecallImpact& impact,
+                                       const google::protobuf::Timestamp& now,
+                                       int unanswered_after_days) {
+  v1::Effectiveness out;
+  *out.mutable_as_of() = now;
+  out.set_unanswered_after_days(unanswered_after_days);
+  // Destroyed per customer and lot, and each customer's answers.
+  struct Answers {
+    bool acknowledged = false;
+    bool nothing_found = false;
+    int64_t reported_returned = 0;
+    std::map<std::string, int64_t> destroyed;
+    const google::protobuf::Timestamp* last = nullptr;
+  };
+  std::unordered_map<std::string, Answers> answers;
+  for (const v1::CustomerResponse& cr : recall.responses()) {
+    const v1::RecallResponseRecorded& r = cr.response();
+    Answers& a = answers[r.customer_id()];
+    a.acknowledged = a.acknowledged || r.acknowledged();
+    a.nothing_found = a.nothing_found || r.nothing_found();
+    for (const v1::RecallResponseLine& l : r.lines()) {
+      a.reported_returned += l.returned();
+      a.destroyed[l.lot_id()] += l.destroyed();
+    }
+    a.last = &cr.recorded_at();
+  }
+  std::unordered_map<std::string, const v1::RecallNotification*> notified;
+  for (const v1::RecallNotification& n : recall.notifications()) {
+    notified.emplace(n.notice().customer().customer_id(), &n);
+  }
+  std::unordered_map<std::string, v1::Recovery> by_lot;
+  const absl::Time at = FromTimestamp(now);
+  for (const v1::CustomerImpact& c : impact.customers()) {
+    const std::string& id = c.customer().customer_id();
+    v1::CustomerEffectiveness* ce = out.add_customers();
+    *ce->mutable_customer() = c.customer();
+    auto a = answers.find(id);
+    for (const v1::CustomerLotImpact& l : c.lots()) {
+      v1::Recovery r;
+      r.set_distributed(l.shipped());
+      r.set_returned(l.returned());
+      if (a != answers.end()) {
+        auto d = a->second.destroyed.find(l.lot_id());
+        if (d != a->second.destroyed.end()) r.set_destroyed(d->second);
+      }
+      r.set_recovered(std::min(r.distributed(), r.returned() + r.destroyed()));
+      Add(*ce->mutable_recovery(), r);
+      Add(by_lot[l.lot_id()], r);
+    }
+    SetPercent(*ce->mutable_recovery());
+    Add(*out.mutable_overall(), ce->recovery());
+    auto n = notified.find(id);
+    ce->set_notified(n != notified.end());
+    if (ce->notified())
+      out.set_customers_notified(out.customers_notified() + 1);
+    if (a != answers.end()) {
+      ce->set_answered(true);
+      ce->set_acknowledged(a->second.acknowledged);
+      ce->set_nothing_found(a->second.nothing_found);
+      ce->set_reported_returned(a->second.reported_returned);
+      *ce->mutable_last_answer_at() = *a->second.last;
+      out.set_customers_answered(out.customers_answered() + 1);
+    } else {
+      const absl::Time since = FromTimestamp(
+          n != notified.end() ? n->second->issued_at() : recall.initiated_at());
+      const int64_t days =
+          std::max<int64_t>(0, absl::ToInt64Hours(at - since) / 24);
+      ce->set_days_without_answer(static_cast<int32_t>(days));
+      if (days >= unanswered_after_days) out.add_unanswered_customer_ids(id);
+    }
+  }
+  SetPercent(*out.mutable_overall());
+  out.set_customers_affected(impact.customers_size());
+  for (const v1::LotImpact& l : impact.lots()) {
+    v1::LotEffectiveness* le = out.add_lots();
+    le->set_lot_id(l.lot().lot_id());
+    auto r = by_lot.find(l.lot().lot_id());
+    if (r != by_lot.end()) *le->mutable_recovery() = r->second;
+    SetPercent(*le->mutable_recovery());
+  }
+  return out;
+}
+
+}  // namespace lotledger::recall

@@ -1,0 +1,58 @@
+// Recall impact and effectiveness arithmetic, pure over the scope, the
+// projection's lot nodes and the recall's own record.
+//
+// Impact: per lot in scope what was shipped to customers, returned, is
+// still out there (outstanding = shipped - returned) and is in own stock
+// (by location); per customer the lots and quantities; totals.
+//
+// Effectiveness, per (lot, customer): distributed = shipped; returned as
+// the inventory service recorded it; destroyed as the customer reported
+// it (all its responses added up); recovered = min(distributed, returned
+// + destroyed); outstanding = distributed - recovered. Per lot, per
+// customer and overall are sums of those; percent = 100 * recovered /
+// distributed (100 when nothing was distributed). Returns from before the
+// recall count as recovered: what matters is what is still in the field.
+//
+// Thread-safety: pure functions; safe to call from any thread.
+#ifndef LOTLEDGER_LIBS_DOMAIN_RECALL_IMPACT_H_
+#define LOTLEDGER_LIBS_DOMAIN_RECALL_IMPACT_H_
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "google/protobuf/timestamp.pb.h"
+#include "libs/domain/recall/scope.h"
+#include "lotledger/v1/recall.pb.h"
+
+namespace lotledger::recall {
+
+using CustomerMap = std::unordered_map<std::string, v1::Customer>;
+
+// Every customer that received a lot of `scope` (ids sorted, each once).
+// `nodes` must hold every lot of the scope.
+std::vector<std::string> AffectedCustomerIds(const ScopeList& scope,
+                                             const NodeMap& nodes);
+
+// The impact of `scope`. `customers` gives names and regions (a customer
+// missing there is shown by id only). Lots missing from `nodes` count as
+// never shipped or stocked.
+v1::RecallImpact ComputeImpact(const ScopeList& scope, const NodeMap& nodes,
+                               const CustomerMap& customers);
+
+// Effectiveness of `recall` given its impact now. A customer is unanswered
+// when no response was recorded; it is listed in unanswered_customer_ids
+// once `unanswered_after_days` whole days have passed since it was
+// notified (or, never notified, since the recall was initiated).
+v1::Effectiveness ComputeEffectiveness(const v1::Recall& recall,
+                                       const v1::RecallImpact& impact,
+                                       const google::protobuf::Timestamp& now,
+                                       int unanswered_after_days);
+
+// Affected customers without any recorded response, by id.
+std::vector<std::string> UnansweredCustomers(const v1::Recall& recall,
+                                             const v1::RecallImpact& impact);
+
+}  // namespace lotledger::recall
+
+#endif  // LOTLEDGER_LIBS_DOMAIN_RECALL_IMPACT_H_

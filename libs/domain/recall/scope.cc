@@ -1,0 +1,170 @@
+#include "libs/domain/recall/scope.h"
+
+#include <unordered_set>
+
+#include "libs/common/status_macros.h"
+#include "libs/domain/common/refusals.h"
+#include "libs/domain/lots/dates.h"
+
+namespace lotledger::recall {
+namespace {
+
+using domain::Invalid;
+using domain::Refuse;
+
+v1::ScopedLot Scoped(const std::string& lot_id, const v1::RecallLotNode& node,
+                     v1::ScopeReason reason, const std::string& via,
+                     int depth) {
+  v1::ScopedLot s;
+  s.set_lot_id(lot_id);
+  s.set_item(node.item());
+  s.set_lot_number(node.lot_number());
+  s.set_reason(reason);
+  s.set_via_lot_id(via);
+  s.set_depth(depth);
+  *s.mutable_manufactured_on() = node.manufactured_on();
+  *s.mutable_expires_on() = node.expires_on();
+  s.set_uom(node.uom());
+  return s;
+}
+
+// Fetches the nodes of `ids` not yet in `nodes`.
+absl::Status FetchMissing(const std::vector<std::string>& ids,
+                          const FetchNodes& fetch, NodeMap* nodes) {
+  std::vector<std::string> missing;
+  missing.reserve(ids.size());
+  for (const std::string& id : ids) {
+    if (!nodes->contains(id)) missing.push_back(id);
+  }
+  if (missing.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::vector<std::optional<v1::RecallLotNode>> got,
+                   fetch(missing));
+  for (size_t i = 0; i < missing.size() && i < got.size(); ++i) {
+    if (got[i].has_value()) nodes->emplace(missing[i], *std::move(got[i]));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateCriteria(const v1::RecallCriteria& c,
+                              std::string_view field) {
+  const std::string f(field);
+  const bool by_range =
+      !c.item().empty() || c.has_made_from() || c.has_made_to();
+  if (c.lot_ids().empty() && !by_range) {
+    return Invalid(f, ": give lot_ids, or item with made_from and made_to");
+  }
+  for (int i = 0; i < c.lot_ids_size(); ++i) {
+    if (c.lot_ids(i).empty()) {
+      return Invalid(f, ".lot_ids[", i, "]: must not be empty");
+    }
+  }
+  if (by_range) {
+    if (c.item().empty())
+      return Invalid(f, ".item: required with a date range");
+    if (!c.has_made_from() || !lots::IsValidDate(c.made_from())) {
+      return Invalid(f, ".made_from: required, a valid date");
+    }
+    if (!c.has_made_to() || !lots::IsValidDate(c.made_to())) {
+      return Invalid(f, ".made_to: required, a valid date");
+    }
+    if (lots::CompareDates(c.made_from(), c.made_to()) > 0) {
+      return Invalid(f, ".made_to: ", lots::FormatDate(c.made_to()),
+                     " is before made_from ", lots::FormatDate(c.made_from()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::string> MadeInRange(const std::vector<MadeLot>& lots,
+                                     const v1::Date& from, const v1::Date& to) {
+  std::vector<std::string> out;
+  for (const MadeLot& l : lots) {
+    if (!lots::IsValidDate(l.manufactured_on)) continue;
+    if (lots::CompareDates(l.manufactured_on, from) >= 0 &&
+        lots::CompareDates(l.manufactured_on, to) <= 0) {
+      out.push_back(l.lot_id);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<ScopeList> ComputeScope(const v1::RecallCriteria& criteria,
+                                       const std::vector<std::string>& in_range,
+                                       const FetchNodes& fetch,
+                                       NodeMap* nodes) {
+  ScopeList scope;
+  std::unordered_set<std::string> seen;
+  std::vector<std::string> seeds(criteria.lot_ids().begin(),
+                                 criteria.lot_ids().end());
+  seeds.insert(seeds.end(), in_range.begin(), in_range.end());
+  RETURN_IF_ERROR(FetchMissing(seeds, fetch, nodes));
+  std::vector<std::string> level;
+  for (size_t i = 0; i < seeds.size(); ++i) {
+    const std::string& id = seeds[i];
+    const bool listed = i < static_cast<size_t>(criteria.lot_ids_size());
+    auto it = nodes->find(id);
+    if (it == nodes->end() || !it->second.created()) {
+      if (listed) {
+        return Refuse("lot ", id,
+                      " is not known to the recall service (no LotCreated "
+                      "seen); check the lot id or pass the lots service's "
+                      "token as `after`");
+      }
+      continue;
+    }
+    if (!seen.insert(id).second) continue;
+    *scope.Add() = Scoped(
+        id, it->second,
+        listed ? v1::SCOPE_REASON_LISTED : v1::SCOPE_REASON_MADE_IN_RANGE, "",
+        0);
+    level.push_back(id);
+  }
+  if (!criteria.include_derived()) return scope;
+  for (int depth = 1; !level.empty(); ++depth) {
+    // Parents of this level, each with the lot that led to it.
+    std::vector<std::string> next;
+    std::vector<const std::string*> via;
+    for (const std::string& id : level) {
+      const v1::RecallLotNode& node = nodes->at(id);
+      for (const std::string& parent : node.used_in()) {
+        if (seen.insert(parent).second) {
+          next.push_back(parent);
+          via.push_back(&id);
+        }
+      }
+    }
+    RETURN_IF_ERROR(FetchMissing(next, fetch, nodes));
+    std::vector<std::string> kept;
+    kept.reserve(next.size());
+    for (size_t i = 0; i < next.size(); ++i) {
+      auto it = nodes->find(next[i]);
+      // A parent known only as an edge (its LotCreated not applied yet)
+      // cannot be described; it joins when it is.
+      if (it == nodes->end() || !it->second.created()) continue;
+      *scope.Add() =
+          Scoped(next[i], it->second, v1::SCOPE_REASON_DERIVED, *via[i], depth);
+      kept.push_back(next[i]);
+    }
+    level = std::move(kept);
+  }
+  return scope;
+}
+
+std::vector<std::string> ScopePath(const ScopeList& scope,
+                                   const std::string& lot_id) {
+  std::unordered_map<std::string, const v1::ScopedLot*> by_id;
+  for (const v1::ScopedLot& s : scope) by_id.emplace(s.lot_id(), &s);
+  std::vector<std::string> path;
+  std::string at = lot_id;
+  while (!at.empty() && path.size() <= by_id.size()) {
+    path.push_back(at);
+    auto it = by_id.find(at);
+    if (it == by_id.end()) break;
+    at = it->second->via_lot_id();
+  }
+  return std::vector<std::string>(path.rbegin(), path.rend());
+}
+
+}  // namespace lotledger::recall

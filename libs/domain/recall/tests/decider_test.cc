@@ -1,0 +1,318 @@
+// The recall's life over tests/world.h: initiation in parts, effectiveness
+// arithmetic with partial returns and destruction on site, responses
+// refused where they make no sense, close rules, a closed recall being
+// read-only, and a drill leaving every lot shippable.
+#include "libs/domain/recall/decider.h"
+
+#include "gtest/gtest.h"
+#include "libs/domain/inventory/decider.h"
+#include "libs/domain/recall/impact.h"
+#include "libs/domain/recall/scope.h"
+#include "libs/domain/recall/tests/world.h"
+
+namespace lotledger::recall {
+namespace {
+
+using testing::Hospitals;
+using testing::Returned;
+using testing::World;
+
+constexpr int64_t kNow = 1775001600;  // 2026-04-01T00:00:00Z
+
+class RecallLifeTest : public ::testing::Test {
+ protected:
+  void SetUp() override { world_ = Hospitals(); }
+
+  // The decision state for a command on recall `id` (or a new one).
+  v1::RecallDecisionState State(const v1::RecallCriteria* criteria) {
+    v1::RecallDecisionState s;
+    s.set_exists(exists_);
+    *s.mutable_recall() = recall_;
+    NodeMap nodes;
+    if (criteria != nullptr) {
+      absl::StatusOr<ScopeList> scope =
+          ComputeScope(*criteria, {}, world_.Fetch(), &nodes);
+      EXPECT_TRUE(scope.ok()) << scope.status();
+      *s.mutable_scope() = *scope;
+    } else {
+      *s.mutable_scope() = recall_.scope();
+      for (const v1::ScopedLot& l : recall_.scope()) {
+        nodes[l.lot_id()] = world_.nodes[l.lot_id()];
+      }
+    }
+    *s.mutable_impact() = ComputeImpact(s.scope(), nodes, world_.customers);
+    return s;
+  }
+
+  absl::StatusOr<std::vector<v1::Event>> Run(v1::RecallCommand cmd,
+                                             bool apply = true) {
+    cmd.mutable_now()->set_seconds(now_);
+    cmd.set_actor("qa.li");
+    const v1::RecallCriteria* criteria = nullptr;
+    if (cmd.has_initiate()) criteria = &cmd.initiate().criteria();
+    if (cmd.has_drill()) criteria = &cmd.drill().criteria();
+    absl::StatusOr<std::vector<v1::Event>> events =
+        Decide(State(criteria), cmd);
+    if (apply && events.ok()) {
+      for (v1::Event e : *events) {
+        e.set_actor("qa.li");
+        if (!e.has_occurred_at()) e.mutable_occurred_at()->set_seconds(now_);
+        Evolve(recall_, e);
+        exists_ = exists_ || e.has_recall_initiated();
+      }
+    }
+    return events;
+  }
+
+  v1::RecallCommand Initiate() {
+    v1::RecallCommand cmd;
+    cmd.set_id("R-1");
+    v1::InitiateRequest* r = cmd.mutable_initiate();
+    r->set_classification(v1::RECALL_CLASS_II);
+    r->set_title("Resin contamination");
+    r->set_reason("resin lot R1 failed biocompatibility retest");
+    r->set_health_hazard("possible cytotoxic residue; reversible irritation");
+    r->mutable_criteria()->add_lot_ids("RM:R1");
+    r->mutable_criteria()->set_include_derived(true);
+    return cmd;
+  }
+
+  v1::RecallCommand Respond(const std::string& customer, const std::string& lot,
+                            int64_t returned, int64_t destroyed) {
+    v1::RecallCommand cmd;
+    v1::RecordResponseRequest* r = cmd.mutable_respond();
+    r->set_request_id("req-" + customer + lot);
+    r->set_recall_id("R-1");
+    r->set_customer_id(customer);
+    r->set_acknowledged(true);
+    if (!lot.empty()) {
+      v1::RecallResponseLine* l = r->add_lines();
+      l->set_lot_id(lot);
+      l->set_returned(returned);
+      l->set_destroyed(destroyed);
+    }
+    return cmd;
+  }
+
+  v1::RecallCommand Close(const std::string& reason) {
+    v1::RecallCommand cmd;
+    cmd.mutable_close()->set_recall_id("R-1");
+    cmd.mutable_close()->set_summary("all affected stock recovered");
+    cmd.mutable_close()->set_unanswered_reason(reason);
+    return cmd;
+  }
+
+  v1::Effectiveness Effect(int days) {
+    v1::RecallDecisionState s = State(nullptr);
+    google::protobuf::Timestamp now;
+    now.set_seconds(now_);
+    return ComputeEffectiveness(recall_, s.impact(), now, days);
+  }
+
+  World world_;
+  v1::Recall recall_;
+  bool exists_ = false;
+  int64_t now_ = kNow;
+};
+
+TEST_F(RecallLifeTest, InitiationRecordsScopeAndImpact) {
+  absl::StatusOr<std::vector<v1::Event>> events = Run(Initiate());
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 1u);
+  const v1::Event& e = events->front();
+  EXPECT_EQ(e.aggregate_id(), "R-1");
+  EXPECT_EQ(e.lot_ids_size(), 6);
+  EXPECT_EQ(e.recall_initiated().customers_affected(), 2);
+  EXPECT_EQ(e.recall_initiated().distributed(), 22);
+  EXPECT_EQ(recall_.status(), v1::RECALL_STATUS_OPEN);
+  EXPECT_EQ(recall_.scope_size(), 6);
+  EXPECT_FALSE(recall_.instructions().empty());  // the default
+  // The same id again is refused.
+  absl::StatusOr<std::vector<v1::Event>> again = Run(Initiate());
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(RecallLifeTest, MissingHealthHazardNamesTheField) {
+  v1::RecallCommand cmd = Initiate();
+  cmd.mutable_initiate()->clear_health_hazard();
+  absl::StatusOr<std::vector<v1::Event>> events = Run(cmd);
+  EXPECT_EQ(events.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(events.status().message().find("health_hazard"), std::string::npos);
+}
+
+TEST_F(RecallLifeTest, LargeScopeIsWrittenInParts) {
+  for (int i = 0; i < 2 * kLotsPerPart + 5; ++i) {
+    world_.Apply(testing::Created(absl::StrCat("DEV:X", i), 9, {"DEV:F2"}));
+  }
+  absl::StatusOr<std::vector<v1::Event>> events = Run(Initiate());
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 3u);
+  int lots = 0;
+  for (const v1::Event& e : *events) {
+    EXPECT_EQ(e.recall_initiated().part_count(), 3);
+    EXPECT_LE(e.lot_ids_size(), kLotsPerPart);
+    lots += e.lot_ids_size();
+  }
+  EXPECT_EQ(lots, 6 + 2 * kLotsPerPart + 5);
+  EXPECT_EQ(recall_.scope_size(), lots);
+  EXPECT_EQ(recall_.parts_applied(), 3);
+}
+
+TEST_F(RecallLifeTest, NotificationsOncePerAffectedCustomer) {
+  ASSERT_TRUE(Run(Initiate()).ok());
+  v1::RecallCommand notify;
+  notify.mutable_notify()->set_recall_id("R-1");
+  absl::StatusOr<std::vector<v1::Event>> events = Run(notify);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 2u);
+  const v1::RecallNotificationIssued& h2 =
+      events->at(1).recall_notification_issued();
+  EXPECT_EQ(h2.customer().customer_id(), "H-2");
+  ASSERT_EQ(h2.lines_size(), 2);
+  EXPECT_EQ(h2.lines(0).held(), 5);
+  EXPECT_EQ(h2.lines(1).held(), 7);
+  EXPECT_NE(h2.subject().find("Class II"), std::string::npos);
+  // Again: nobody new to notify.
+  events = Run(notify);
+  ASSERT_TRUE(events.ok());
+  EXPECT_TRUE(events->empty());
+}
+
+TEST_F(RecallLifeTest, EffectivenessWithPartialReturnsAndDestruction) {
+  ASSERT_TRUE(Run(Initiate()).ok());
+  // H-1 returns 4 of 10 of F1; H-2 destroys 2 of its 5 F1 on site.
+  world_.Apply(Returned("DEV:F1", "H-1", 4));
+  ASSERT_TRUE(Run(Respond("H-2", "DEV:F1", 0, 2)).ok());
+  v1::Effectiveness e = Effect(30);
+  EXPECT_EQ(e.overall().distributed(), 22);
+  EXPECT_EQ(e.overall().returned(), 4);
+  EXPECT_EQ(e.overall().destroyed(), 2);
+  EXPECT_EQ(e.overall().recovered(), 6);
+  EXPECT_EQ(e.overall().outstanding(), 16);
+  EXPECT_NEAR(e.overall().percent(), 100.0 * 6 / 22, 1e-9);
+  // Per lot: F1 6 of 15; F2 0 of 7; lots never shipped count as 100%.
+  for (const v1::LotEffectiveness& l : e.lots()) {
+    if (l.lot_id() == "DEV:F1") {
+      EXPECT_EQ(l.recovery().recovered(), 6);
+      EXPECT_EQ(l.recovery().distributed(), 15);
+    } else if (l.lot_id() == "DEV:F2") {
+      EXPECT_EQ(l.recovery().recovered(), 0);
+      EXPECT_EQ(l.recovery().percent(), 0.0);
+    } else {
+      EXPECT_EQ(l.recovery().percent(), 100.0) << l.lot_id();
+    }
+  }
+  // Per customer: H-1 answered nothing yet (returns alone are not an
+  // answer); H-2 answered.
+  ASSERT_EQ(e.customers_size(), 2);
+  EXPECT_FALSE(e.customers(0).answered());
+  EXPECT_EQ(e.customers(0).recovery().recovered(), 4);
+  EXPECT_TRUE(e.customers(1).answered());
+  EXPECT_EQ(e.customers(1).recovery().recovered(), 2);
+  EXPECT_EQ(e.customers_answered(), 1);
+  // H-1 is listed as unanswered after 0 days, not yet after 30.
+  EXPECT_TRUE(e.unanswered_customer_ids().empty());
+  EXPECT_EQ(Effect(0).unanswered_customer_ids_size(), 1);
+  now_ += 31 * 86400;
+  EXPECT_EQ(Effect(30).unanswered_customer_ids(0), "H-1");
+  EXPECT_EQ(Effect(30).customers(0).days_without_answer(), 31);
+
+  // The rest comes back: 100%.
+  world_.Apply(Returned("DEV:F1", "H-1", 6));
+  world_.Apply(Returned("DEV:F1", "H-2", 3));
+  world_.Apply(Returned("DEV:F2", "H-2", 7));
+  EXPECT_EQ(Effect(30).overall().percent(), 100.0);
+  EXPECT_EQ(Effect(30).overall().outstanding(), 0);
+}
+
+TEST_F(RecallLifeTest, ResponsesThatMakeNoSenseAreRefused) {
+  ASSERT_TRUE(Run(Initiate()).ok());
+  EXPECT_EQ(Run(Respond("H-3", "", 0, 0)).status().code(),
+            absl::StatusCode::kFailedPrecondition);  // not affected
+  EXPECT_EQ(Run(Respond("H-1", "DEV:F3", 0, 1)).status().code(),
+            absl::StatusCode::kFailedPrecondition);  // not in scope
+  EXPECT_EQ(Run(Respond("H-1", "DEV:F2", 0, 1)).status().code(),
+            absl::StatusCode::kFailedPrecondition);  // never received
+  EXPECT_EQ(Run(Respond("H-1", "DEV:F1", -1, 0)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(Run(Respond("H-1", "DEV:F1", 0, 8)).ok());
+  absl::Status more = Run(Respond("H-1", "DEV:F1", 0, 3)).status();
+  EXPECT_EQ(more.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(more.message().find("holds 10"), std::string::npos) << more;
+}
+
+TEST_F(RecallLifeTest, ClosingWithUnansweredCustomersNeedsAReason) {
+  ASSERT_TRUE(Run(Initiate()).ok());
+  ASSERT_TRUE(Run(Respond("H-2", "", 0, 0)).ok());
+  absl::Status refused = Run(Close("")).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.message().find("H-1"), std::string::npos) << refused;
+  absl::StatusOr<std::vector<v1::Event>> closed =
+      Run(Close("H-1 closed its ward; three letters sent"));
+  ASSERT_TRUE(closed.ok()) << closed.status();
+  EXPECT_EQ(closed->front().recall_closed().unanswered_customer_ids(0), "H-1");
+  EXPECT_EQ(recall_.status(), v1::RECALL_STATUS_CLOSED);
+  EXPECT_EQ(recall_.closed_by(), "qa.li");
+}
+
+TEST_F(RecallLifeTest, EveryoneAnsweredClosesWithoutReasonAndIsReadOnly) {
+  ASSERT_TRUE(Run(Initiate()).ok());
+  ASSERT_TRUE(Run(Respond("H-1", "", 0, 0)).ok());
+  ASSERT_TRUE(Run(Respond("H-2", "", 0, 0)).ok());
+  absl::StatusOr<std::vector<v1::Event>> closed = Run(Close(""));
+  ASSERT_TRUE(closed.ok()) << closed.status();
+  EXPECT_TRUE(closed->front().recall_closed().unanswered_reason().empty());
+  // Read-only now.
+  absl::Status again = Run(Respond("H-1", "", 0, 0)).status();
+  EXPECT_EQ(again.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(again.message().find("read-only"), std::string::npos);
+  EXPECT_EQ(Run(Close("x")).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  v1::RecallCommand notify;
+  notify.mutable_notify()->set_recall_id("R-1");
+  EXPECT_EQ(Run(notify).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// Folds `events` into the inventory view of every lot in `lots`, the way
+// the inventory projection does, and says which lots came out recalled.
+std::vector<std::string> RecalledLots(const std::vector<v1::Event>& events,
+                                      const std::vector<std::string>& lots) {
+  std::vector<std::string> out;
+  for (const std::string& id : lots) {
+    v1::LotInventory lot;
+    lot.set_lot_id(id);
+    for (const v1::Event& e : events) {
+      for (const std::string& listed : e.lot_ids()) {
+        if (listed == id) inventory::Evolve(lot, e);
+      }
+    }
+    if (lot.recalled()) out.push_back(id);
+  }
+  return out;
+}
+
+TEST_F(RecallLifeTest, DrillLeavesNothingBlocked) {
+  v1::RecallCommand drill;
+  drill.set_id("DRILL-1");
+  drill.set_elapsed_us(1234);
+  *drill.mutable_drill()->mutable_criteria() = Initiate().initiate().criteria();
+  absl::StatusOr<std::vector<v1::Event>> events = Run(drill);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 1u);
+  const v1::RecallDrillCompleted& d = events->front().recall_drill_completed();
+  EXPECT_EQ(d.lots_in_scope(), 6);
+  EXPECT_EQ(d.customers_affected(), 2);
+  EXPECT_EQ(d.elapsed_us(), 1234);
+  EXPECT_EQ(events->front().aggregate_id(), "DRILL-1");
+  EXPECT_FALSE(exists_);  // no recall came of it
+  const std::vector<std::string> scope(events->front().lot_ids().begin(),
+                                       events->front().lot_ids().end());
+  EXPECT_TRUE(RecalledLots(*events, scope).empty());
+  // The same scope recalled for real blocks every lot.
+  absl::StatusOr<std::vector<v1::Event>> real = Run(Initiate());
+  ASSERT_TRUE(real.ok());
+  EXPECT_EQ(RecalledLots(*real, scope).size(), scope.size());
+}
+
+}  // namespace
+}  // namespace lotledger::recall

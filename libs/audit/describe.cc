@@ -1,0 +1,182 @@
+#include "libs/audit/describe.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "libs/common/status_macros.h"
+#include "libs/domain/lots/dates.h"
+
+namespace lotledger::audit {
+namespace {
+
+std::string Qty(const v1::Quantity& q) {
+  return q.uom().empty() ? absl::StrCat(q.amount())
+                         : absl::StrCat(q.amount(), " ", q.uom());
+}
+
+// "DISPOSITION_ON_HOLD" -> "on hold".
+std::string EnumWords(const std::string& name, const std::string& prefix) {
+  std::string s = name.starts_with(prefix) ? name.substr(prefix.size()) : name;
+  s = absl::AsciiStrToLower(s);
+  for (char& c : s) {
+    if (c == '_') c = ' ';
+  }
+  return s;
+}
+
+std::string DispositionWords(v1::Disposition d) {
+  if (d == v1::DISPOSITION_UNSPECIFIED) return "undecided";
+  return EnumWords(v1::Disposition_Name(d), "DISPOSITION_");
+}
+
+std::string DateText(const v1::Date& d) {
+  return d.year() == 0 ? "-" : lots::FormatDate(d);
+}
+
+}  // namespace
+
+std::string Describe(const v1::Event& e) {
+  switch (e.payload_case()) {
+    case v1::Event::kProductDefined: {
+      const v1::Product& p = e.product_defined().product();
+      return absl::StrCat("product ", p.item(), " defined: ", p.name(), " (",
+                          EnumWords(v1::ItemKind_Name(p.kind()), "ITEM_KIND_"),
+                          ", shelf life ", p.policy().shelf_life_days(),
+                          " days)");
+    }
+    case v1::Event::kLotCreated: {
+      const v1::LotCreated& c = e.lot_created();
+      std::string s =
+          absl::StrCat("lot ", c.lot_id(), " created: ", Qty(c.quantity()),
+                       ", made ", DateText(c.manufactured_on()), ", expires ",
+                       DateText(c.expires_on()));
+      if (!c.site().empty()) absl::StrAppend(&s, ", at ", c.site());
+      if (!c.supplier().empty()) {
+        absl::StrAppend(&s, ", from supplier ", c.supplier(), " lot ",
+                        c.supplier_lot());
+      }
+      if (c.inputs_size() > 0) {
+        std::vector<std::string> in;
+        for (const v1::LotInput& i : c.inputs()) {
+          in.push_back(absl::StrCat(i.lot_id(), " (", Qty(i.quantity()), ")"));
+        }
+        absl::StrAppend(&s, ", from ", absl::StrJoin(in, ", "));
+      }
+      return s;
+    }
+    case v1::Event::kLotCorrected: {
+      const v1::LotCorrected& c = e.lot_corrected();
+      return absl::StrCat("lot ", c.lot_id(), " corrected: ", c.field(),
+                          " from ", c.old_value(), " to ", c.new_value());
+    }
+    case v1::Event::kInspectionRecorded: {
+      const v1::InspectionRecorded& i = e.inspection_recorded();
+      return absl::StrCat(
+          EnumWords(v1::InspectionType_Name(i.type()), "INSPECTION_TYPE_"),
+          " inspection ", i.inspection_id(), " of ", i.lot_id(), ": ",
+          i.passed() ? "passed" : "failed", " (", i.results_size(),
+          " characteristics, sample of ", i.sample_size(), ")");
+    }
+    case v1::Event::kDispositionChanged: {
+      const v1::DispositionChanged& d = e.disposition_changed();
+      std::string s = absl::StrCat("disposition of ", d.lot_id(),
+                                   " changed from ", DispositionWords(d.from()),
+                                   " to ", DispositionWords(d.to()),
+                                   ", signed by ", d.signature().signer(), " (",
+                                   d.signature().meaning(), ")");
+      if (d.has_deviation()) {
+        absl::StrAppend(&s, " under deviation ", d.deviation().deviation_id(),
+                        " approved by ", d.deviation().approval().signer());
+      }
+      return s;
+    }
+    case v1::Event::kLocationCreated: {
+      const v1::Location& l = e.location_created().location();
+      return absl::StrCat(
+          "location ", l.location_id(), " created: ", l.name(), " (",
+          EnumWords(v1::LocationKind_Name(l.kind()), "LOCATION_KIND_"),
+          l.quarantine() ? ", quarantine" : "", ")");
+    }
+    case v1::Event::kStockReceived: {
+      const v1::StockReceived& r = e.stock_received();
+      return absl::StrCat("received ", Qty(r.quantity()), " of ", r.lot_id(),
+                          " at ", r.location_id(),
+                          r.reference().empty() ? "" : " (", r.reference(),
+                          r.reference().empty() ? "" : ")");
+    }
+    case v1::Event::kStockTransferred: {
+      const v1::StockTransferred& t = e.stock_transferred();
+      return absl::StrCat("moved ", Qty(t.quantity()), " of ", t.lot_id(),
+                          " from ", t.from_location_id(), " to ",
+                          t.to_location_id());
+    }
+    case v1::Event::kStockShipped: {
+      const v1::StockShipped& s = e.stock_shipped();
+      return absl::StrCat("shipped ", Qty(s.quantity()), " of ", s.lot_id(),
+                          " from ", s.from_location_id(), " to customer ",
+                          s.customer().customer_id(), " (shipment ",
+                          s.shipment_id(), ", line ", s.line_index() + 1,
+                          " of ", s.line_count(), ")");
+    }
+    case v1::Event::kStockReturned: {
+      const v1::StockReturned& r = e.stock_returned();
+      return absl::StrCat("customer ", r.customer_id(), " returned ",
+                          Qty(r.quantity()), " of ", r.lot_id(), " to ",
+                          r.to_location_id(), " (",
+                          EnumWords(v1::ReturnCondition_Name(r.condition()),
+                                    "RETURN_CONDITION_"),
+                          ")");
+    }
+    case v1::Event::kStockScrapped: {
+      const v1::StockScrapped& s = e.stock_scrapped();
+      return absl::StrCat(
+          "scrapped ", Qty(s.quantity()), " of ", s.lot_id(), " at ",
+          s.location_id(), " (",
+          EnumWords(v1::ScrapReason_Name(s.reason()), "SCRAP_REASON_"), ")");
+    }
+    case v1::Event::kStockAdjusted: {
+      const v1::StockAdjusted& a = e.stock_adjusted();
+      return absl::StrCat("counted ", Qty(a.counted()), " of ", a.lot_id(),
+                          " at ", a.location_id(), " (book said ",
+                          Qty(a.previous()), ")");
+    }
+    case v1::Event::kExpiryThresholdCrossed: {
+      const v1::ExpiryThresholdCrossed& x = e.expiry_threshold_crossed();
+      return absl::StrCat("expiry alert for ", x.lot_id(), ": ", x.days_left(),
+                          " days left (threshold ", x.threshold_days(),
+                          ", expires ", DateText(x.expires_on()), ")");
+    }
+    case v1::Event::kLotExpired: {
+      const v1::LotExpired& x = e.lot_expired();
+      return absl::StrCat("lot ", x.lot_id(), " expired on ",
+                          DateText(x.expires_on()), " with ", Qty(x.on_hand()),
+                          " on hand");
+    }
+    default:
+      return absl::StrCat("event ", e.event_id(), " (payload ",
+                          static_cast<int>(e.payload_case()), ")");
+  }
+}
+
+std::string Reason(const v1::Event& e) {
+  switch (e.payload_case()) {
+    case v1::Event::kLotCorrected:
+      return e.lot_corrected().reason();
+    case v1::Event::kDispositionChanged:
+      return e.disposition_changed().signature().reason();
+    case v1::Event::kInspectionRecorded:
+      return e.inspection_recorded().notes();
+    case v1::Event::kStockTransferred:
+      return e.stock_transferred().reason();
+    case v1::Event::kStockScrapped:
+      return e.stock_scrapped().notes();
+    case v1::Event::kStockAdjusted:
+      return e.stock_adjusted().reason();
+    case v1::Event::kStockReturned:
+      return e.stock_returned().notes();
+    default:
+      return "";
+  }
+}
+
+}  // namespace lotledger::audit

@@ -152,6 +152,40 @@ std::string Describe(const v1::Event& e) {
                           DateText(x.expires_on()), " with ", Qty(x.on_hand()),
                           " on hand");
     }
+    case v1::Event::kRecallInitiated: {
+      const v1::RecallInitiated& r = e.recall_initiated();
+      return absl::StrCat(
+          "recall ", r.recall_id(), " initiated (",
+          EnumWords(v1::RecallClass_Name(r.classification()), "RECALL_"),
+          "): ", r.lots_size(), " lots in this part, ",
+          r.part_index() == 0 ? absl::StrCat(r.lots_in_scope(), " in scope")
+                              : absl::StrCat("part ", r.part_index() + 1));
+    }
+    case v1::Event::kRecallNotificationIssued: {
+      const v1::RecallNotificationIssued& n = e.recall_notification_issued();
+      return absl::StrCat("recall ", n.recall_id(), ": customer ",
+                          n.customer().customer_id(), " notified (",
+                          n.lines_size(), " lots)");
+    }
+    case v1::Event::kRecallResponseRecorded: {
+      const v1::RecallResponseRecorded& r = e.recall_response_recorded();
+      return absl::StrCat("recall ", r.recall_id(), ": customer ",
+                          r.customer_id(), " answered",
+                          r.acknowledged() ? " (acknowledged)" : "",
+                          r.nothing_found() ? ", nothing found" : "");
+    }
+    case v1::Event::kRecallClosed: {
+      const v1::RecallClosed& c = e.recall_closed();
+      return absl::StrCat("recall ", c.recall_id(), " closed: recovered ",
+                          c.recovered(), " of ", c.distributed(),
+                          " distributed");
+    }
+    case v1::Event::kRecallDrillCompleted: {
+      const v1::RecallDrillCompleted& d = e.recall_drill_completed();
+      return absl::StrCat("recall drill ", d.drill_id(), ": ",
+                          d.lots_in_scope(), " lots in scope, ",
+                          d.customers_affected(), " customers affected");
+    }
     default:
       return absl::StrCat("event ", e.event_id(), " (payload ",
                           static_cast<int>(e.payload_case()), ")");
@@ -174,6 +208,12 @@ std::string Reason(const v1::Event& e) {
       return e.stock_adjusted().reason();
     case v1::Event::kStockReturned:
       return e.stock_returned().notes();
+    case v1::Event::kRecallInitiated:
+      return e.recall_initiated().reason();
+    case v1::Event::kRecallClosed:
+      return e.recall_closed().summary();
+    case v1::Event::kRecallResponseRecorded:
+      return e.recall_response_recorded().notes();
     default:
       return "";
   }

@@ -9,6 +9,7 @@ const std::vector<std::string>& AuditedTopics() {
       "lotledger.lots.v1",
       "lotledger.quality.v1",
       "lotledger.inventory.v1",
+      "lotledger.recall.v1",
   };
   return *topics;
 }

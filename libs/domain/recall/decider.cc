@@ -85,17 +85,7 @@ absl::StatusOr<std::vector<v1::Event>> DecideInitiate(
   const v1::InitiateRequest& req = cmd.initiate();
   const std::string& id = cmd.id();
   if (absl::Status s = CheckRecallId(id); !s.ok()) return s;
-  if (req.classification() == v1::RECALL_CLASS_UNSPECIFIED) {
-    return Invalid("classification: required: RECALL_CLASS_I, II or III");
-  }
-  if (IsBlank(req.title())) return Invalid("title: required");
-  if (IsBlank(req.reason())) return Invalid("reason: required");
-  if (IsBlank(req.health_hazard())) {
-    return Invalid("health_hazard: required: the health hazard assessment");
-  }
-  if (absl::Status s = ValidateCriteria(req.criteria(), "criteria"); !s.ok()) {
-    return s;
-  }
+  if (absl::Status s = ValidateInitiate(req); !s.ok()) return s;
   if (state.exists()) {
     return Refuse("recall ", id, " already exists (initiated ",
                   Day(state.recall().initiated_at()), " by ",
@@ -394,6 +384,18 @@ void SetDate(v1::Date* date, const std::string& text) {
 }
 
 }  // namespace
+
+absl::Status ValidateInitiate(const v1::InitiateRequest& req) {
+  if (req.classification() == v1::RECALL_CLASS_UNSPECIFIED) {
+    return Invalid("classification: required: RECALL_CLASS_I, II or III");
+  }
+  if (IsBlank(req.title())) return Invalid("title: required");
+  if (IsBlank(req.reason())) return Invalid("reason: required");
+  if (IsBlank(req.health_hazard())) {
+    return Invalid("health_hazard: required: the health hazard assessment");
+  }
+  return ValidateCriteria(req.criteria(), "criteria");
+}
 
 std::string ClassName(v1::RecallClass c) {
   switch (c) {

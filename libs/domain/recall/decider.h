@@ -55,6 +55,10 @@ namespace lotledger::recall {
 absl::StatusOr<std::vector<v1::Event>> Decide(
     const v1::RecallDecisionState& state, const v1::RecallCommand& cmd);
 
+// The shape of an initiation (class, title, reason, health hazard,
+// criteria), checked before any scope is computed.
+absl::Status ValidateInitiate(const v1::InitiateRequest& req);
+
 // Folds a recall-topic event into the recall it is about (drill events
 // leave it unchanged). Total: never fails.
 void Evolve(v1::Recall& recall, const v1::Event& event);

@@ -1,0 +1,82 @@
+// The recall service's projection: how lots, inventory and recall events
+// fold into RocksDB, and the reads the service makes from it.
+//
+// Column families:
+//   rc_lots       lot id -> RecallLotNode: the lot's dates, forward
+//                 genealogy edges (used_in) and distribution (stock by
+//                 location, shipped/returned per customer) in one small,
+//                 uncompressed value, so a scope walk reads one MultiGet
+//                 per genealogy level and the impact needs no more reads.
+//   rc_made       item \0 manufactured_on(YYYYMMDD) \0 lot id -> ""
+//                 (date-range scope)
+//   rc_customers  customer id -> Customer as on its latest shipment
+//   recalls       recall id -> Recall (domain Evolve over the recall topic)
+//   recall_index  recall id -> RecallSummary (listing without the scope)
+//   drills        drill id -> the drill's first RecallDrillCompleted event
+//
+// Thread-safety: ApplyRecallEvent runs on the projector thread only;
+// RecallQueries methods are const reads of the store, safe from any
+// thread.
+#ifndef LOTLEDGER_SERVICES_RECALL_RECALL_PROJECTION_H_
+#define LOTLEDGER_SERVICES_RECALL_RECALL_PROJECTION_H_
+
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "libs/domain/recall/impact.h"
+#include "libs/domain/recall/scope.h"
+#include "libs/eventlog/event_log.h"
+#include "libs/projection/projection_store.h"
+#include "lotledger/v1/events.pb.h"
+#include "lotledger/v1/recall.pb.h"
+#include "lotledger/v1/recall_domain.pb.h"
+
+namespace lotledger::recall {
+
+inline constexpr char kRecallTopic[] = "lotledger.recall.v1";
+
+std::vector<std::string> RecallColumnFamilies();
+// The families kept uncompressed (read by hopping from key to key).
+std::set<std::string> RecallUncompressedColumnFamilies();
+
+// Folds one event of any input topic into the batch. Deterministic, and
+// independent of how the topics interleave: lot nodes combine facts of the
+// lots and inventory topics in sorted, order-free fields.
+absl::Status ApplyRecallEvent(const eventlog::Record& record,
+                              const v1::Event& event,
+                              projection::ProjectionStore::Batch& batch);
+
+class RecallQueries {
+ public:
+  explicit RecallQueries(const projection::ProjectionStore* store)
+      : store_(store) {}
+
+  absl::StatusOr<std::optional<v1::Recall>> FindRecall(
+      std::string_view recall_id) const;
+  // NotFound naming the recall when absent.
+  absl::StatusOr<v1::Recall> GetRecall(std::string_view recall_id) const;
+  absl::StatusOr<v1::ListRecallsResponse> ListRecalls(
+      const v1::ListRecallsRequest& request) const;
+  absl::StatusOr<std::optional<v1::Event>> FindDrill(
+      std::string_view drill_id) const;
+
+  // Reads lot nodes in one MultiGet (the scope walk's fetch).
+  FetchNodes Fetcher() const;
+  // Lots of `item` made in [from, to].
+  absl::StatusOr<std::vector<std::string>> LotsMadeInRange(
+      const std::string& item, const v1::Date& from, const v1::Date& to) const;
+  // Names and regions of `ids`, in one MultiGet.
+  absl::StatusOr<CustomerMap> Customers(
+      const std::vector<std::string>& ids) const;
+
+ private:
+  const projection::ProjectionStore* store_;
+};
+
+}  // namespace lotledger::recall
+
+#endif  // LOTLEDGER_SERVICES_RECALL_RECALL_PROJECTION_H_

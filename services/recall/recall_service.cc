@@ -1,0 +1,442 @@
+#include "services/recall/recall_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/proto_time.h"
+#include "libs/common/status_macros.h"
+#include "libs/domain/recall/decider.h"
+#include "libs/domain/recall/impact.h"
+#include "libs/server/rpc.h"
+#include "services/inventory/inventory_projection.h"
+#include "services/lots/lots_projection.h"
+#include "services/recall/recall_report.h"
+
+namespace lotledger::recall {
+namespace {
+
+constexpr char kService[] = "/lotledger.v1.RecallService/";
+constexpr int kDefaultUnansweredDays = 30;
+
+std::string Method(const char* name) { return absl::StrCat(kService, name); }
+
+int DaysOr(int days) { return days <= 0 ? kDefaultUnansweredDays : days; }
+
+}  // namespace
+
+command::ServiceSpec RecallServiceSpec(int32_t partitions) {
+  command::ServiceSpec spec;
+  spec.name = "recall";
+  spec.own_topic = kRecallTopic;
+  spec.partitions = partitions;
+  spec.input_topics = {lots::kLotsTopic, inventory::kInventoryTopic};
+  spec.column_families = RecallColumnFamilies();
+  spec.uncompressed_column_families = RecallUncompressedColumnFamilies();
+  spec.apply = ApplyRecallEvent;
+  return spec;
+}
+
+RecallServiceImpl::RecallServiceImpl(command::ServiceCore* core,
+                                     const server::Guard* guard,
+                                     const Clock* clock)
+    : core_(core), guard_(guard), clock_(clock), queries_(&core->store()) {}
+
+absl::Status RecallServiceImpl::ScopeAndImpact(
+    const v1::RecallCriteria& criteria, ScopeList* scope,
+    v1::RecallImpact* impact) const {
+  RETURN_IF_ERROR(ValidateCriteria(criteria, "criteria"));
+  std::vector<std::string> in_range;
+  if (!criteria.item().empty()) {
+    ASSIGN_OR_RETURN(in_range, queries_.LotsMadeInRange(criteria.item(),
+                                                        criteria.made_from(),
+                                                        criteria.made_to()));
+  }
+  NodeMap nodes;
+  ASSIGN_OR_RETURN(
+      *scope, ComputeScope(criteria, in_range, queries_.Fetcher(), &nodes));
+  ASSIGN_OR_RETURN(CustomerMap customers,
+                   queries_.Customers(AffectedCustomerIds(*scope, nodes)));
+  *impact = ComputeImpact(*scope, nodes, customers);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::RecallImpact> RecallServiceImpl::ImpactOf(
+    const ScopeList& scope) const {
+  std::vector<std::string> ids;
+  ids.reserve(scope.size());
+  for (const v1::ScopedLot& s : scope) ids.push_back(s.lot_id());
+  ASSIGN_OR_RETURN(std::vector<std::optional<v1::RecallLotNode>> got,
+                   queries_.Fetcher()(ids));
+  NodeMap nodes;
+  nodes.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (got[i].has_value()) nodes.emplace(ids[i], *std::move(got[i]));
+  }
+  ASSIGN_OR_RETURN(CustomerMap customers,
+                   queries_.Customers(AffectedCustomerIds(scope, nodes)));
+  return ComputeImpact(scope, nodes, customers);
+}
+
+v1::RecallCommand RecallServiceImpl::NewCommand(
+    const server::Principal& principal) const {
+  v1::RecallCommand cmd;
+  ToTimestamp(clock_->Now(), cmd.mutable_now());
+  cmd.set_actor(principal.name);
+  return cmd;
+}
+
+absl::StatusOr<std::vector<v1::Event>> RecallServiceImpl::DecideOnRecall(
+    const std::string& recall_id, const v1::RecallCommand& cmd) const {
+  if (recall_id.empty()) {
+    return absl::InvalidArgumentError("recall_id: required");
+  }
+  v1::RecallDecisionState state;
+  ASSIGN_OR_RETURN(std::optional<v1::Recall> recall,
+                   queries_.FindRecall(recall_id));
+  if (recall.has_value() && recall->status() != v1::RECALL_STATUS_UNSPECIFIED) {
+    state.set_exists(true);
+    *state.mutable_scope() = recall->scope();
+    ASSIGN_OR_RETURN(*state.mutable_impact(), ImpactOf(recall->scope()));
+    *state.mutable_recall() = *std::move(recall);
+  }
+  return Decide(state, cmd);
+}
+
+absl::StatusOr<command::CommandResult> RecallServiceImpl::RunCommand(
+    const grpc::ServerContext& ctx, const server::Principal& principal,
+    const std::string& request_id, const v1::ConsistencyToken& after,
+    const std::string& aggregate, const command::DecideFn& decide) {
+  command::CommandContext cc = server::MakeCommandContext(
+      ctx, principal, request_id, after, clock_->Now());
+  return core_->runner().Run(cc, {aggregate}, decide);
+}
+
+absl::StatusOr<v1::Effectiveness> RecallServiceImpl::EffectivenessOf(
+    const v1::Recall& recall, int days) const {
+  ASSIGN_OR_RETURN(v1::RecallImpact impact, ImpactOf(recall.scope()));
+  google::protobuf::Timestamp now;
+  ToTimestamp(clock_->Now(), &now);
+  return ComputeEffectiveness(recall, impact, now, days);
+}
+
+grpc::Status RecallServiceImpl::Initiate(grpc::ServerContext* ctx,
+                                         const v1::InitiateRequest* req,
+                                         v1::InitiateResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("Initiate"),
+      [&](const server::Principal& p) -> absl::Status {
+        if (req->request_id().empty()) {
+          return absl::InvalidArgumentError("request_id: required");
+        }
+        v1::RecallCommand cmd = NewCommand(p);
+        *cmd.mutable_initiate() = *req;
+        // Derived from the request id, so a retry names the same recall.
+        cmd.set_id(req->recall_id().empty()
+                       ? absl::StrCat("RCL-", req->request_id())
+                       : req->recall_id());
+        bool computed = false;
+        ASSIGN_OR_RETURN(
+            command::CommandResult r,
+            RunCommand(
+                *ctx, p, req->request_id(), req->after(), cmd.id(),
+                [&]() -> absl::StatusOr<std::vector<v1::Event>> {
+                  v1::RecallDecisionState state;
+                  ASSIGN_OR_RETURN(std::optional<v1::Recall> existing,
+                                   queries_.FindRecall(cmd.id()));
+                  if (existing.has_value() &&
+                      existing->status() != v1::RECALL_STATUS_UNSPECIFIED) {
+                    state.set_exists(true);
+                    *state.mutable_recall() = *std::move(existing);
+                  }
+                  // Shape first: a malformed request never walks.
+                  RETURN_IF_ERROR(ValidateInitiate(*req));
+                  RETURN_IF_ERROR(ScopeAndImpact(req->criteria(),
+                                                 state.mutable_scope(),
+                                                 state.mutable_impact()));
+                  *resp->mutable_impact() = state.impact();
+                  computed = true;
+                  return Decide(state, cmd);
+                }));
+        const std::string id = r.replayed ? r.first.aggregate_id() : cmd.id();
+        ASSIGN_OR_RETURN(*resp->mutable_recall(), queries_.GetRecall(id));
+        if (!computed) {
+          ASSIGN_OR_RETURN(*resp->mutable_impact(),
+                           ImpactOf(resp->recall().scope()));
+        }
+        *resp->mutable_token() = command::ToToken(r.token);
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status RecallServiceImpl::GetRecall(grpc::ServerContext* ctx,
+                                          const v1::GetRecallRequest* req,
+                                          v1::GetRecallResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("GetRecall"),
+      [&](const server::Principal&) -> absl::Status {
+        if (req->recall_id().empty()) {
+          return absl::InvalidArgumentError("recall_id: required");
+        }
+        RETURN_IF_ERROR(
+            server::WaitForToken(core_->projector(), *ctx, req->after()));
+        ASSIGN_OR_RETURN(*resp->mutable_recall(),
+                         queries_.GetRecall(req->recall_id()));
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status RecallServiceImpl::ListRecalls(grpc::ServerContext* ctx,
+                                            const v1::ListRecallsRequest* req,
+                                            v1::ListRecallsResponse* resp) {
+  return server::Serve(*guard_, *ctx, Method("ListRecalls"),
+                       [&](const server::Principal&) -> absl::Status {
+                         RETURN_IF_ERROR(server::WaitForToken(
+                             core_->projector(), *ctx, req->after()));
+                         ASSIGN_OR_RETURN(*resp, queries_.ListRecalls(*req));
+                         return absl::OkStatus();
+                       });
+}
+
+grpc::Status RecallServiceImpl::AnalyzeImpact(
+    grpc::ServerContext* ctx, const v1::AnalyzeImpactRequest* req,
+    v1::AnalyzeImpactResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("AnalyzeImpact"),
+      [&](const server::Principal&) -> absl::Status {
+        if (req->recall_id().empty()) {
+          return absl::InvalidArgumentError("recall_id: required");
+        }
+        RETURN_IF_ERROR(
+            server::WaitForToken(core_->projector(), *ctx, req->after()));
+        ASSIGN_OR_RETURN(v1::Recall recall,
+                         queries_.GetRecall(req->recall_id()));
+        ASSIGN_OR_RETURN(*resp->mutable_impact(), ImpactOf(recall.scope()));
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status RecallServiceImpl::GenerateNotifications(
+    grpc::ServerContext* ctx, const v1::GenerateNotificationsRequest* req,
+    v1::GenerateNotificationsResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("GenerateNotifications"),
+      [&](const server::Principal& p) -> absl::Status {
+        v1::RecallCommand cmd = NewCommand(p);
+        *cmd.mutable_notify() = *req;
+        ASSIGN_OR_RETURN(
+            command::CommandResult r,
+            RunCommand(
+                *ctx, p, req->request_id(), req->after(), req->recall_id(),
+                [&]() { return DecideOnRecall(req->recall_id(), cmd); }));
+        ASSIGN_OR_RETURN(v1::Recall recall,
+                         queries_.GetRecall(req->recall_id()));
+        std::set<std::string> issued;
+        for (const v1::Event& e : r.events) {
+          issued.insert(
+              e.recall_notification_issued().customer().customer_id());
+        }
+        for (const v1::RecallNotification& n : recall.notifications()) {
+          if (issued.contains(n.notice().customer().customer_id())) {
+            *resp->add_issued() = n;
+          }
+        }
+        resp->set_already_notified(recall.notifications_size() -
+                                   resp->issued_size());
+        *resp->mutable_token() = command::ToToken(r.token);
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status RecallServiceImpl::ListNotifications(
+    grpc::ServerContext* ctx, const v1::ListNotificationsRequest* req,
+    v1::ListNotificationsResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("ListNotifications"),
+      [&](const server::Principal&) -> absl::Status {
+        if (req->recall_id().empty()) {
+          return absl::InvalidArgumentError("recall_id: required");
+        }
+        RETURN_IF_ERROR(
+            server::WaitForToken(core_->projector(), *ctx, req->after()));
+        ASSIGN_OR_RETURN(v1::Recall recall,
+                         queries_.GetRecall(req->recall_id()));
+        for (v1::RecallNotification& n : *recall.mutable_notifications()) {
+          if (!req->customer_id().empty() &&
+              n.notice().customer().customer_id() != req->customer_id()) {
+            continue;
+          }
+          resp->add_notifications()->Swap(&n);
+        }
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status RecallServiceImpl::RecordResponse(
+    grpc::ServerContext* ctx, const v1::RecordResponseRequest* req,
+    v1::RecordResponseResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("RecordResponse"),
+      [&](const server::Principal& p) -> absl::Status {
+        v1::RecallCommand cmd = NewCommand(p);
+        *cmd.mutable_respond() = *req;
+        ASSIGN_OR_RETURN(
+            command::CommandResult r,
+            RunCommand(
+                *ctx, p, req->request_id(), req->after(), req->recall_id(),
+                [&]() { return DecideOnRecall(req->recall_id(), cmd); }));
+        ASSIGN_OR_RETURN(v1::Recall recall,
+                         queries_.GetRecall(req->recall_id()));
+        const std::string response_id = absl::StrCat("RSP-", req->request_id());
+        for (const v1::CustomerResponse& cr : recall.responses()) {
+          if (cr.response().response_id() == response_id) {
+            *resp->mutable_response() = cr;
+          }
+        }
+        ASSIGN_OR_RETURN(*resp->mutable_effectiveness(),
+                         EffectivenessOf(recall, kDefaultUnansweredDays));
+        *resp->mutable_token() = command::ToToken(r.token);
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status RecallServiceImpl::GetEffectiveness(
+    grpc::ServerContext* ctx, const v1::GetEffectivenessRequest* req,
+    v1::GetEffectivenessResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("GetEffectiveness"),
+      [&](const server::Principal&) -> absl::Status {
+        if (req->recall_id().empty()) {
+          return absl::InvalidArgumentError("recall_id: required");
+        }
+        if (req->unanswered_after_days() < 0) {
+          return absl::InvalidArgumentError(
+              "unanswered_after_days: must be >= 0");
+        }
+        RETURN_IF_ERROR(
+            server::WaitForToken(core_->projector(), *ctx, req->after()));
+        ASSIGN_OR_RETURN(v1::Recall recall,
+                         queries_.GetRecall(req->recall_id()));
+        ASSIGN_OR_RETURN(
+            *resp->mutable_effectiveness(),
+            EffectivenessOf(recall, DaysOr(req->unanswered_after_days())));
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status RecallServiceImpl::CloseRecall(grpc::ServerContext* ctx,
+                                            const v1::CloseRecallRequest* req,
+                                            v1::CloseRecallResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("CloseRecall"),
+      [&](const server::Principal& p) -> absl::Status {
+        v1::RecallCommand cmd = NewCommand(p);
+        *cmd.mutable_close() = *req;
+        ASSIGN_OR_RETURN(
+            command::CommandResult r,
+            RunCommand(
+                *ctx, p, req->request_id(), req->after(), req->recall_id(),
+                [&]() { return DecideOnRecall(req->recall_id(), cmd); }));
+        ASSIGN_OR_RETURN(*resp->mutable_recall(),
+                         queries_.GetRecall(req->recall_id()));
+        ASSIGN_OR_RETURN(
+            *resp->mutable_effectiveness(),
+            EffectivenessOf(resp->recall(), kDefaultUnansweredDays));
+        *resp->mutable_token() = command::ToToken(r.token);
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status RecallServiceImpl::RunDrill(grpc::ServerContext* ctx,
+                                         const v1::RunDrillRequest* req,
+                                         v1::RunDrillResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("RunDrill"),
+      [&](const server::Principal& p) -> absl::Status {
+        if (req->request_id().empty()) {
+          return absl::InvalidArgumentError("request_id: required");
+        }
+        RETURN_IF_ERROR(ValidateCriteria(req->criteria(), "criteria"));
+        v1::RecallCommand cmd = NewCommand(p);
+        *cmd.mutable_drill() = *req;
+        cmd.set_id(absl::StrCat("DRILL-", req->request_id()));
+        bool computed = false;
+        ASSIGN_OR_RETURN(
+            command::CommandResult r,
+            RunCommand(*ctx, p, req->request_id(), req->after(), cmd.id(),
+                       [&]() -> absl::StatusOr<std::vector<v1::Event>> {
+                         v1::RecallDecisionState state;
+                         // Timed: the walk, the reads and the arithmetic.
+                         const absl::Time start = clock_->Now();
+                         RETURN_IF_ERROR(ScopeAndImpact(
+                             req->criteria(), state.mutable_scope(),
+                             state.mutable_impact()));
+                         cmd.set_elapsed_us(
+                             absl::ToInt64Microseconds(clock_->Now() - start));
+                         absl::StatusOr<std::vector<v1::Event>> events =
+                             Decide(state, cmd);
+                         resp->mutable_scope()->Swap(state.mutable_scope());
+                         resp->mutable_impact()->Swap(state.mutable_impact());
+                         computed = true;
+                         return events;
+                       }));
+        resp->set_drill_id(r.replayed ? r.first.aggregate_id() : cmd.id());
+        if (computed) {
+          resp->set_elapsed_us(cmd.elapsed_us());
+        } else {
+          // A retry: the drill ran already; answer with its record and the
+          // scope and impact as they are now.
+          ASSIGN_OR_RETURN(std::optional<v1::Event> drill,
+                           queries_.FindDrill(resp->drill_id()));
+          if (drill.has_value()) {
+            resp->set_elapsed_us(drill->recall_drill_completed().elapsed_us());
+          }
+          RETURN_IF_ERROR(ScopeAndImpact(req->criteria(), resp->mutable_scope(),
+                                         resp->mutable_impact()));
+        }
+        if (req->totals_only()) {
+          resp->clear_scope();
+          resp->mutable_impact()->clear_lots();
+          resp->mutable_impact()->clear_customers();
+        }
+        *resp->mutable_token() = command::ToToken(r.token);
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status RecallServiceImpl::GetReport(grpc::ServerContext* ctx,
+                                          const v1::GetReportRequest* req,
+                                          v1::GetReportResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("GetReport"),
+      [&](const server::Principal&) -> absl::Status {
+        if (req->recall_id().empty()) {
+          return absl::InvalidArgumentError("recall_id: required");
+        }
+        if (req->format() != v1::REPORT_FORMAT_CSV &&
+            req->format() != v1::REPORT_FORMAT_HTML) {
+          return absl::InvalidArgumentError(
+              "format: required: REPORT_FORMAT_CSV or REPORT_FORMAT_HTML");
+        }
+        RETURN_IF_ERROR(
+            server::WaitForToken(core_->projector(), *ctx, req->after()));
+        ASSIGN_OR_RETURN(v1::Recall recall,
+                         queries_.GetRecall(req->recall_id()));
+        ASSIGN_OR_RETURN(v1::RecallImpact impact, ImpactOf(recall.scope()));
+        google::protobuf::Timestamp now;
+        ToTimestamp(clock_->Now(), &now);
+        const v1::Effectiveness eff = ComputeEffectiveness(
+            recall, impact, now, DaysOr(req->unanswered_after_days()));
+        if (req->format() == v1::REPORT_FORMAT_CSV) {
+          resp->set_content(RenderCsv(recall, impact, eff));
+          resp->set_content_type("text/csv");
+          resp->set_file_name(
+              absl::StrCat("recall-", recall.recall_id(), ".csv"));
+        } else {
+          resp->set_content(RenderHtml(recall, impact, eff));
+          resp->set_content_type("text/html; charset=utf-8");
+          resp->set_file_name(
+              absl::StrCat("recall-", recall.recall_id(), ".html"));
+        }
+        return absl::OkStatus();
+      });
+}
+
+}  // namespace lotledger::recall

@@ -1,0 +1,95 @@
+// RecallServiceImpl: the gRPC face of the recall service
+// (proto/lotledger/v1/recall.proto). Commands go through the shared
+// command path (libs/command); the rules are the pure recall::Decide
+// (libs/domain/recall); scope and impact are computed over the projection
+// (recall_projection.h) with the domain's ComputeScope / ComputeImpact;
+// reports are rendered by recall_report.h.
+//
+// Thread-safety: gRPC calls the handlers from many threads at once; all
+// state is in the ServiceCore, which is thread-safe.
+#ifndef LOTLEDGER_SERVICES_RECALL_RECALL_SERVICE_H_
+#define LOTLEDGER_SERVICES_RECALL_RECALL_SERVICE_H_
+
+#include <string>
+#include <vector>
+
+#include "libs/command/service_core.h"
+#include "libs/common/clock.h"
+#include "libs/server/auth.h"
+#include "lotledger/v1/recall.grpc.pb.h"
+#include "lotledger/v1/recall_domain.pb.h"
+#include "services/recall/recall_projection.h"
+
+namespace lotledger::recall {
+
+// What the recall service is made of: its topic, inputs (lots and
+// inventory topics) and projection.
+command::ServiceSpec RecallServiceSpec(int32_t partitions);
+
+class RecallServiceImpl final : public v1::RecallService::Service {
+ public:
+  RecallServiceImpl(command::ServiceCore* core, const server::Guard* guard,
+                    const Clock* clock);
+
+  grpc::Status Initiate(grpc::ServerContext* ctx,
+                        const v1::InitiateRequest* req,
+                        v1::InitiateResponse* resp) override;
+  grpc::Status GetRecall(grpc::ServerContext* ctx,
+                         const v1::GetRecallRequest* req,
+                         v1::GetRecallResponse* resp) override;
+  grpc::Status ListRecalls(grpc::ServerContext* ctx,
+                           const v1::ListRecallsRequest* req,
+                           v1::ListRecallsResponse* resp) override;
+  grpc::Status AnalyzeImpact(grpc::ServerContext* ctx,
+                             const v1::AnalyzeImpactRequest* req,
+                             v1::AnalyzeImpactResponse* resp) override;
+  grpc::Status GenerateNotifications(
+      grpc::ServerContext* ctx, const v1::GenerateNotificationsRequest* req,
+      v1::GenerateNotificationsResponse* resp) override;
+  grpc::Status ListNotifications(grpc::ServerContext* ctx,
+                                 const v1::ListNotificationsRequest* req,
+                                 v1::ListNotificationsResponse* resp) override;
+  grpc::Status RecordResponse(grpc::ServerContext* ctx,
+                              const v1::RecordResponseRequest* req,
+                              v1::RecordResponseResponse* resp) override;
+  grpc::Status GetEffectiveness(grpc::ServerContext* ctx,
+                                const v1::GetEffectivenessRequest* req,
+                                v1::GetEffectivenessResponse* resp) override;
+  grpc::Status CloseRecall(grpc::ServerContext* ctx,
+                           const v1::CloseRecallRequest* req,
+                           v1::CloseRecallResponse* resp) override;
+  grpc::Status RunDrill(grpc::ServerContext* ctx,
+                        const v1::RunDrillRequest* req,
+                        v1::RunDrillResponse* resp) override;
+  grpc::Status GetReport(grpc::ServerContext* ctx,
+                         const v1::GetReportRequest* req,
+                         v1::GetReportResponse* resp) override;
+
+ private:
+  // The scope of `criteria` and its impact, over the projection as it is.
+  absl::Status ScopeAndImpact(const v1::RecallCriteria& criteria,
+                              ScopeList* scope, v1::RecallImpact* impact) const;
+  // The impact now of a recorded scope.
+  absl::StatusOr<v1::RecallImpact> ImpactOf(const ScopeList& scope) const;
+  // Loads the recall (and its impact now) and decides `cmd` on it.
+  absl::StatusOr<std::vector<v1::Event>> DecideOnRecall(
+      const std::string& recall_id, const v1::RecallCommand& cmd) const;
+  // Runs `decide` as a command on `aggregate` for the caller.
+  absl::StatusOr<command::CommandResult> RunCommand(
+      const grpc::ServerContext& ctx, const server::Principal& principal,
+      const std::string& request_id, const v1::ConsistencyToken& after,
+      const std::string& aggregate, const command::DecideFn& decide);
+  v1::RecallCommand NewCommand(const server::Principal& principal) const;
+  // Waits for `after`, then loads the recall and its effectiveness now.
+  absl::StatusOr<v1::Effectiveness> EffectivenessOf(const v1::Recall& recall,
+                                                    int days) const;
+
+  command::ServiceCore* core_;
+  const server::Guard* guard_;
+  const Clock* clock_;
+  RecallQueries queries_;
+};
+
+}  // namespace lotledger::recall
+
+#endif  // LOTLEDGER_SERVICES_RECALL_RECALL_SERVICE_H_

@@ -50,6 +50,18 @@ const std::map<std::string, std::set<std::string>, std::less<>>& RoleTable() {
         {"/lotledger.v1.InventoryService/TraceLotDistribution", readers},
         {"/lotledger.v1.InventoryService/ListMovements", readers},
         {"/lotledger.v1.InventoryService/GetKpis", readers},
+        {"/lotledger.v1.RecallService/Initiate", {"recall_manager"}},
+        {"/lotledger.v1.RecallService/GenerateNotifications",
+         {"recall_manager"}},
+        {"/lotledger.v1.RecallService/RecordResponse", {"recall_manager"}},
+        {"/lotledger.v1.RecallService/CloseRecall", {"recall_manager"}},
+        {"/lotledger.v1.RecallService/RunDrill", {"recall_manager"}},
+        {"/lotledger.v1.RecallService/GetRecall", readers},
+        {"/lotledger.v1.RecallService/ListRecalls", readers},
+        {"/lotledger.v1.RecallService/AnalyzeImpact", readers},
+        {"/lotledger.v1.RecallService/ListNotifications", readers},
+        {"/lotledger.v1.RecallService/GetEffectiveness", readers},
+        {"/lotledger.v1.RecallService/GetReport", readers},
     };
     return t;
   }();

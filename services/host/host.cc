@@ -15,6 +15,7 @@
 #include "services/inventory/inventory_service.h"
 #include "services/lots/lots_service.h"
 #include "services/quality/quality_service.h"
+#include "services/recall/recall_service.h"
 
 namespace lotledger {
 namespace {
@@ -70,6 +71,15 @@ absl::StatusOr<Hosted> OpenService(const std::string& name,
     h.grpc = std::make_unique<inventory::InventoryServiceImpl>(
         h.core.get(), guard, SystemClock::Get());
     h.health_name = "lotledger.v1.InventoryService";
+    return h;
+  }
+  if (name == "recall") {
+    ASSIGN_OR_RETURN(h.core, command::ServiceCore::Open(
+                                 log, recall::RecallServiceSpec(config.partitions),
+                                 dir, config.topic_prefix));
+    h.grpc = std::make_unique<recall::RecallServiceImpl>(h.core.get(), guard,
+                                                         SystemClock::Get());
+    h.health_name = "lotledger.v1.RecallService";
     return h;
   }
   return absl::InvalidArgumentError(absl::StrCat("unknown service ", name));

@@ -3,5 +3,5 @@
 
 int main(int argc, char** argv) {
   return lotledger::RunHost(argc, argv, "lotledgerd",
-                            {"lots", "quality", "inventory"}, "embedded");
+                            {"lots", "quality", "inventory", "recall"}, "embedded");
 }

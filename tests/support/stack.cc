@@ -19,6 +19,7 @@ const char* kTokens =
     "tok-approver qa.approver qa_approver\n"
     "tok-approver2 qa.approver2 qa_approver\n"
     "tok-auditor auditor auditor\n"
+    "tok-recall qa.recall recall_manager\n"
     "tok-nobody nobody none\n";
 
 }  // namespace

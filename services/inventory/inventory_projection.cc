@@ -1,8 +1,14 @@
 #include "services/inventory/inventory_projection.h"
 
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "libs/common/status_macros.h"
 #include "libs/domain/inventory/decider.h"
+#include "libs/domain/inventory/gate.h"
 #include "libs/projection/stored_message.h"
 
 namespace lotledger::inventory {
@@ -12,18 +18,255 @@ constexpr char kLots[] = "inv_lots";
 constexpr char kLocations[] = "locations";
 constexpr char kProducts[] = "products";
 constexpr char kLotsByItem[] = "lots_by_item";
+constexpr char kStockByExpiry[] = "stock_by_expiry";
+constexpr char kStockByItem[] = "stock_by_item";
+constexpr char kStockByLocation[] = "stock_by_location";
+constexpr char kMovements[] = "movements";
+constexpr char kDistribution[] = "distribution";
+constexpr char kActivity[] = "activity";
+constexpr char kAlerts[] = "alerts";
+
+constexpr char kSep = '\0';
+
+template <typename... Parts>
+std::string Key(const Parts&... parts) {
+  std::string out;
+  bool first = true;
+  auto add = [&](std::string_view p) {
+    if (!first) out.push_back(kSep);
+    first = false;
+    out.append(p.data(), p.size());
+  };
+  (add(std::string_view(parts)), ...);
+  return out;
+}
 
 std::string ItemKey(std::string_view item, std::string_view lot_id) {
-  return absl::StrCat(Sv(item), std::string(1, '\0'), Sv(lot_id));
+  return Key(item, lot_id);
+}
+
+std::string OffsetHex(int64_t offset) {
+  return absl::StrFormat("%016x", static_cast<uint64_t>(offset));
+}
+
+std::string DateKey(const v1::Date& d) {
+  return absl::StrFormat("%04d%02d%02d", d.year(), d.month(), d.day());
+}
+
+void PutBigEndian(std::string& out, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) {
+    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  }
+}
+
+uint64_t GetBigEndian(std::string_view in) {
+  uint64_t v = 0;
+  for (char c : in) v = (v << 8) | static_cast<unsigned char>(c);
+  return v;
+}
+
+std::string AlertKey(int32_t partition, int64_t offset) {
+  std::string key;
+  PutBigEndian(key, static_cast<uint32_t>(partition), 4);
+  PutBigEndian(key, static_cast<uint64_t>(offset), 8);
+  return key;
+}
+
+// The index keys a lot's view puts in each stock index.
+struct IndexKeys {
+  std::set<std::string> by_expiry, by_item, by_location;
+};
+
+IndexKeys KeysOf(const v1::LotInventory& lot) {
+  IndexKeys keys;
+  if (lot.on_hand() > 0) {
+    const std::string expiry = ExpiryKey(lot);
+    keys.by_expiry.insert(Key(expiry, lot.lot_id()));
+    if (!lot.item().empty()) {
+      keys.by_item.insert(Key(lot.item(), expiry, lot.lot_id()));
+    }
+  }
+  for (const v1::LocationStock& s : lot.stock()) {
+    if (s.amount() > 0) {
+      keys.by_location.insert(Key(s.location_id(), lot.lot_id()));
+    }
+  }
+  return keys;
+}
+
+void UpdateIndex(projection::ProjectionStore::Batch& batch, const char* cf,
+                 const std::set<std::string>& before,
+                 const std::set<std::string>& after) {
+  for (const std::string& k : before) {
+    if (!after.contains(k)) batch.Delete(cf, k);
+  }
+  for (const std::string& k : after) {
+    if (!before.contains(k)) batch.Put(cf, k, "");
+  }
+}
+
+bool IsLotStockEvent(const v1::Event& event) {
+  switch (event.payload_case()) {
+    case v1::Event::kStockReceived:
+    case v1::Event::kStockTransferred:
+    case v1::Event::kStockShipped:
+    case v1::Event::kStockReturned:
+    case v1::Event::kStockScrapped:
+    case v1::Event::kStockAdjusted:
+    case v1::Event::kExpiryThresholdCrossed:
+    case v1::Event::kLotExpired:
+      return true;
+    default:
+      return false;
+  }
+}
+
+const google::protobuf::Timestamp& BusinessTime(const v1::Event& event) {
+  return event.has_occurred_at() ? event.occurred_at() : event.recorded_at();
+}
+
+v1::Quantity Amount(int64_t amount, const std::string& uom) {
+  v1::Quantity q;
+  q.set_amount(amount);
+  q.set_uom(uom);
+  return q;
+}
+
+v1::CustomerDistribution& CustomerEntry(v1::TraceLotDistributionResponse& d,
+                                        const std::string& customer_id) {
+  auto* customers = d.mutable_customers();
+  auto it = std::lower_bound(
+      customers->begin(), customers->end(), customer_id,
+      [](const v1::CustomerDistribution& c, const std::string& id) {
+        return c.customer().customer_id() < id;
+      });
+  if (it != customers->end() && it->customer().customer_id() == customer_id) {
+    return *it;
+  }
+  const int index = static_cast<int>(it - customers->begin());
+  customers->Add()->mutable_customer()->set_customer_id(customer_id);
+  for (int i = customers->size() - 1; i > index; --i) {
+    customers->SwapElements(i, i - 1);
+  }
+  return customers->at(index);
+}
+
+void AddTo(v1::Quantity* q, int64_t amount, const std::string& uom) {
+  q->set_amount(q->amount() + amount);
+  if (q->uom().empty()) q->set_uom(uom);
+}
+
+// Shipments and returns into the lot's distribution.
+absl::Status FoldDistribution(const v1::Event& event,
+                              projection::ProjectionStore::Batch& batch) {
+  const std::string lot_id = EventLotId(event);
+  ASSIGN_OR_RETURN(std::optional<v1::TraceLotDistributionResponse> stored,
+                   projection::ParseStored<v1::TraceLotDistributionResponse>(
+                       batch.Get(kDistribution, lot_id), "distribution"));
+  v1::TraceLotDistributionResponse d =
+      stored.value_or(v1::TraceLotDistributionResponse());
+  d.set_lot_id(lot_id);
+  if (event.has_stock_shipped()) {
+    const v1::StockShipped& e = event.stock_shipped();
+    const std::string& uom = e.quantity().uom();
+    v1::CustomerDistribution& c = CustomerEntry(d, e.customer().customer_id());
+    *c.mutable_customer() = e.customer();  // as on its latest shipment
+    AddTo(c.mutable_shipped(), e.quantity().amount(), uom);
+    v1::ShipmentRef* ref = nullptr;
+    for (auto& s : *c.mutable_shipments()) {
+      if (s.shipment_id() == e.shipment_id()) ref = &s;
+    }
+    if (ref == nullptr) {
+      ref = c.add_shipments();
+      ref->set_shipment_id(e.shipment_id());
+      *ref->mutable_ship_date() = e.ship_date();
+    }
+    AddTo(ref->mutable_quantity(), e.quantity().amount(), uom);
+  } else {
+    const v1::StockReturned& e = event.stock_returned();
+    v1::CustomerDistribution& c = CustomerEntry(d, e.customer_id());
+    AddTo(c.mutable_returned(), e.quantity().amount(), e.quantity().uom());
+  }
+  for (v1::CustomerDistribution& c : *d.mutable_customers()) {
+    const std::string& uom =
+        c.shipped().uom().empty() ? c.returned().uom() : c.shipped().uom();
+    *c.mutable_net_held() =
+        Amount(c.shipped().amount() - c.returned().amount(), uom);
+    if (c.shipped().uom().empty()) c.mutable_shipped()->set_uom(uom);
+    if (c.returned().uom().empty()) c.mutable_returned()->set_uom(uom);
+  }
+  batch.Put(kDistribution, lot_id, d.SerializeAsString());
+  return absl::OkStatus();
+}
+
+absl::Status AddActivity(projection::ProjectionStore::Batch& batch,
+                         const std::string& item, const v1::Event& event,
+                         const std::string& region, const std::string& kind,
+                         int64_t amount) {
+  if (item.empty() || amount == 0) return absl::OkStatus();
+  const std::string key =
+      Key(item, DateKey(BusinessDay(BusinessTime(event), 0)), region, kind);
+  ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                   batch.Get(kActivity, key));
+  int64_t total = 0;
+  if (stored.has_value() && !absl::SimpleAtoi(*stored, &total)) {
+    return absl::DataLossError(
+        absl::StrCat("stored activity of ", item, " cannot be decoded"));
+  }
+  batch.Put(kActivity, key, absl::StrCat(total + amount));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> RegionOfLocation(
+    projection::ProjectionStore::Batch& batch, const std::string& id) {
+  ASSIGN_OR_RETURN(std::optional<v1::Location> l,
+                   projection::ParseStored<v1::Location>(
+                       batch.Get(kLocations, id), "location"));
+  return l.has_value() ? l->region_id() : "";
+}
+
+// Folds the event into the view of `lot_id` and keeps its indexes.
+absl::Status FoldIntoLot(const std::string& lot_id, const v1::Event& event,
+                         projection::ProjectionStore::Batch& batch,
+                         v1::LotInventory* after) {
+  ASSIGN_OR_RETURN(std::optional<v1::LotInventory> stored,
+                   projection::ParseStored<v1::LotInventory>(
+                       batch.Get(kLots, lot_id), "lot inventory"));
+  v1::LotInventory before = stored.value_or(v1::LotInventory());
+  before.set_lot_id(lot_id);
+  v1::LotInventory lot = before;
+  Evolve(lot, event);
+  *after = lot;
+  // Events inventory does not fold (inspections) leave no trace.
+  if (before.SerializeAsString() == lot.SerializeAsString()) {
+    return absl::OkStatus();
+  }
+  if (!lot.item().empty() && before.item() != lot.item()) {
+    batch.Put(kLotsByItem, ItemKey(lot.item(), lot_id), "");
+  }
+  const IndexKeys old_keys = stored.has_value() ? KeysOf(before) : IndexKeys();
+  const IndexKeys new_keys = KeysOf(lot);
+  UpdateIndex(batch, kStockByExpiry, old_keys.by_expiry, new_keys.by_expiry);
+  UpdateIndex(batch, kStockByItem, old_keys.by_item, new_keys.by_item);
+  UpdateIndex(batch, kStockByLocation, old_keys.by_location,
+              new_keys.by_location);
+  batch.Put(kLots, lot_id, lot.SerializeAsString());
+  return absl::OkStatus();
 }
 
 }  // namespace
 
-std::vector<std::string> InventoryColumnFamilies() {
-  return {kLots, kLocations, kProducts, kLotsByItem};
+std::string ExpiryKey(const v1::LotInventory& lot) {
+  return HasExpiry(lot) ? DateKey(lot.expires_on()) : "99999999";
 }
 
-absl::Status ApplyInventoryEvent(const eventlog::Record& /*record*/,
+std::vector<std::string> InventoryColumnFamilies() {
+  return {kLots,          kLocations,   kProducts,        kLotsByItem,
+          kStockByExpiry, kStockByItem, kStockByLocation, kMovements,
+          kDistribution,  kActivity,    kAlerts};
+}
+
+absl::Status ApplyInventoryEvent(const eventlog::Record& record,
                                  const v1::Event& event,
                                  projection::ProjectionStore::Batch& batch) {
   if (event.has_location_created()) {
@@ -36,24 +279,60 @@ absl::Status ApplyInventoryEvent(const eventlog::Record& /*record*/,
     batch.Put(kProducts, p.item(), p.SerializeAsString());
     return absl::OkStatus();
   }
-  const std::string lot_id = EventLotId(event);
-  if (lot_id.empty()) return absl::OkStatus();
-  ASSIGN_OR_RETURN(std::optional<v1::LotInventory> before,
-                   projection::ParseStored<v1::LotInventory>(
-                       batch.Get(kLots, lot_id), "lot inventory"));
-  v1::LotInventory lot = before.value_or(v1::LotInventory());
-  lot.set_lot_id(lot_id);
-  Evolve(lot, event);
-  // Events inventory does not fold (inspections) leave no trace.
-  if (before.has_value() &&
-      before->SerializeAsString() == lot.SerializeAsString()) {
+  const std::string own = EventLotId(event);
+  if (own.empty()) {
+    // An event about several lots (a recall): into each lot it lists.
+    std::set<std::string> seen;
+    for (const std::string& id : event.lot_ids()) {
+      if (id.empty() || !seen.insert(id).second) continue;
+      v1::LotInventory after;
+      RETURN_IF_ERROR(FoldIntoLot(id, event, batch, &after));
+    }
     return absl::OkStatus();
   }
-  if (!lot.item().empty() &&
-      (!before.has_value() || before->item() != lot.item())) {
-    batch.Put(kLotsByItem, ItemKey(lot.item(), lot_id), "");
+  v1::LotInventory lot;
+  RETURN_IF_ERROR(FoldIntoLot(own, event, batch, &lot));
+  if (!IsLotStockEvent(event)) return absl::OkStatus();
+
+  batch.Put(kMovements, Key(own, OffsetHex(record.offset)),
+            event.SerializeAsString());
+  switch (event.payload_case()) {
+    case v1::Event::kStockShipped: {
+      const v1::StockShipped& e = event.stock_shipped();
+      RETURN_IF_ERROR(FoldDistribution(event, batch));
+      RETURN_IF_ERROR(AddActivity(batch, lot.item(), event, e.from_region_id(),
+                                  "ship", e.quantity().amount()));
+      break;
+    }
+    case v1::Event::kStockReturned:
+      RETURN_IF_ERROR(FoldDistribution(event, batch));
+      break;
+    case v1::Event::kStockScrapped: {
+      const v1::StockScrapped& e = event.stock_scrapped();
+      ASSIGN_OR_RETURN(std::string region,
+                       RegionOfLocation(batch, e.location_id()));
+      RETURN_IF_ERROR(AddActivity(batch, lot.item(), event, region,
+                                  absl::StrCat("scrap.", e.reason()),
+                                  e.quantity().amount()));
+      break;
+    }
+    case v1::Event::kExpiryThresholdCrossed:
+    case v1::Event::kLotExpired: {
+      v1::InventoryAlert alert;
+      alert.set_event_id(event.event_id());
+      *alert.mutable_recorded_at() = event.recorded_at();
+      if (event.has_lot_expired()) {
+        *alert.mutable_expired() = event.lot_expired();
+      } else {
+        *alert.mutable_threshold_crossed() = event.expiry_threshold_crossed();
+      }
+      batch.Put(kAlerts, AlertKey(record.partition, record.offset),
+                alert.SerializeAsString());
+      break;
+    }
+    default:
+      break;
   }
-  batch.Put(kLots, lot_id, lot.SerializeAsString());
   return absl::OkStatus();
 }
 
@@ -73,10 +352,48 @@ absl::StatusOr<v1::LotInventory> InventoryQueries::GetLot(
   return *std::move(lot);
 }
 
+absl::StatusOr<std::vector<v1::LotInventory>> InventoryQueries::LoadLots(
+    const std::vector<std::string>& ids) const {
+  std::vector<v1::LotInventory> out;
+  if (ids.empty()) return out;
+  ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> values,
+                   store_->MultiGet(kLots, ids));
+  out.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!values[i].has_value()) continue;
+    v1::LotInventory lot;
+    if (!lot.ParseFromString(*values[i])) {
+      return absl::DataLossError(
+          absl::StrCat("stored lot inventory ", ids[i], " cannot be decoded"));
+    }
+    out.push_back(std::move(lot));
+  }
+  return out;
+}
+
 absl::StatusOr<std::optional<v1::Product>> InventoryQueries::FindProduct(
     std::string_view item) const {
   return projection::ParseStored<v1::Product>(store_->Get(kProducts, item),
                                               "product");
+}
+
+absl::StatusOr<std::map<std::string, v1::Product>>
+InventoryQueries::LoadProducts() const {
+  std::map<std::string, v1::Product> out;
+  absl::Status inner;
+  RETURN_IF_ERROR(store_->Scan(
+      kProducts, "", "", [&](std::string_view key, std::string_view value) {
+        v1::Product p;
+        if (!p.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          inner = absl::DataLossError(
+              absl::StrCat("stored product ", Sv(key), " cannot be decoded"));
+          return false;
+        }
+        out.emplace(std::string(key), std::move(p));
+        return true;
+      }));
+  RETURN_IF_ERROR(inner);
+  return out;
 }
 
 absl::StatusOr<std::optional<v1::Location>> InventoryQueries::FindLocation(
@@ -112,19 +429,148 @@ absl::Status InventoryQueries::LoadLotsOfItem(
                                  ids.emplace_back(key.substr(prefix.size()));
                                  return true;
                                }));
-  if (ids.empty()) return absl::OkStatus();
-  ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> values,
-                   store_->MultiGet(kLots, ids));
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (!values[i].has_value()) continue;
-    v1::LotInventory lot;
-    if (!lot.ParseFromString(*values[i])) {
-      return absl::DataLossError(
-          absl::StrCat("stored lot inventory ", ids[i], " cannot be decoded"));
-    }
-    (*out)[ids[i]] = std::move(lot);
+  ASSIGN_OR_RETURN(std::vector<v1::LotInventory> lots, LoadLots(ids));
+  for (v1::LotInventory& lot : lots) {
+    const std::string id = lot.lot_id();
+    (*out)[id] = std::move(lot);
   }
   return absl::OkStatus();
+}
+
+absl::Status InventoryQueries::ScanStockByExpiry(
+    const std::function<bool(std::string_view expiry, std::string_view lot_id)>&
+        fn) const {
+  return store_->Scan(kStockByExpiry, "", "",
+                      [&](std::string_view key, std::string_view) {
+                        const size_t sep = key.find(kSep);
+                        if (sep == std::string_view::npos) return true;
+                        return fn(key.substr(0, sep), key.substr(sep + 1));
+                      });
+}
+
+absl::StatusOr<std::vector<std::string>> InventoryQueries::StockedLotsOfItem(
+    std::string_view item) const {
+  const std::string prefix = Key(item, "");
+  std::vector<std::string> ids;
+  RETURN_IF_ERROR(store_->Scan(
+      kStockByItem, prefix, "", [&](std::string_view key, std::string_view) {
+        std::string_view rest = key.substr(prefix.size());
+        const size_t sep = rest.find(kSep);
+        if (sep != std::string_view::npos) {
+          ids.emplace_back(rest.substr(sep + 1));
+        }
+        return true;
+      }));
+  return ids;
+}
+
+absl::StatusOr<std::vector<std::string>> InventoryQueries::StockedLotsAt(
+    std::string_view location_id) const {
+  const std::string prefix = Key(location_id, "");
+  std::vector<std::string> ids;
+  RETURN_IF_ERROR(store_->Scan(kStockByLocation, prefix, "",
+                               [&](std::string_view key, std::string_view) {
+                                 ids.emplace_back(key.substr(prefix.size()));
+                                 return true;
+                               }));
+  return ids;
+}
+
+absl::Status InventoryQueries::ListMovements(std::string_view lot_id,
+                                             int64_t after_offset, int limit,
+                                             std::vector<v1::Event>* events,
+                                             std::vector<int64_t>* offsets,
+                                             bool* more) const {
+  const std::string prefix = Key(lot_id, "");
+  const std::string start_after =
+      after_offset < 0 ? "" : Key(lot_id, OffsetHex(after_offset));
+  *more = false;
+  absl::Status inner;
+  RETURN_IF_ERROR(store_->Scan(
+      kMovements, prefix, start_after,
+      [&](std::string_view key, std::string_view value) {
+        if (static_cast<int>(events->size()) >= limit) {
+          *more = true;
+          return false;
+        }
+        v1::Event e;
+        uint64_t offset = 0;
+        if (!e.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
+            !absl::SimpleHexAtoi(Sv(key.substr(prefix.size())), &offset)) {
+          inner = absl::DataLossError(absl::StrCat(
+              "stored movement of lot ", Sv(lot_id), " cannot be decoded"));
+          return false;
+        }
+        events->push_back(std::move(e));
+        offsets->push_back(static_cast<int64_t>(offset));
+        return true;
+      }));
+  return inner;
+}
+
+absl::StatusOr<v1::TraceLotDistributionResponse> InventoryQueries::Distribution(
+    std::string_view lot_id) const {
+  ASSIGN_OR_RETURN(std::optional<v1::TraceLotDistributionResponse> d,
+                   projection::ParseStored<v1::TraceLotDistributionResponse>(
+                       store_->Get(kDistribution, lot_id), "distribution"));
+  v1::TraceLotDistributionResponse out =
+      d.value_or(v1::TraceLotDistributionResponse());
+  out.set_lot_id(std::string(lot_id));
+  return out;
+}
+
+absl::Status InventoryQueries::ScanActivity(
+    std::string_view item, std::string_view region, std::string_view from,
+    std::string_view to,
+    const std::function<void(std::string_view item, std::string_view kind,
+                             int64_t amount)>& fn) const {
+  const std::string prefix = item.empty() ? "" : Key(item, "");
+  absl::Status inner;
+  RETURN_IF_ERROR(store_->Scan(
+      kActivity, prefix, "", [&](std::string_view key, std::string_view value) {
+        std::vector<std::string_view> parts;
+        for (size_t pos = 0;;) {
+          const size_t sep = key.find(kSep, pos);
+          parts.push_back(key.substr(pos, sep - pos));
+          if (sep == std::string_view::npos) break;
+          pos = sep + 1;
+        }
+        if (parts.size() != 4) return true;
+        if (parts[1] < from || parts[1] > to) return true;
+        if (!region.empty() && parts[2] != region) return true;
+        int64_t amount = 0;
+        if (!absl::SimpleAtoi(Sv(value), &amount)) {
+          inner = absl::DataLossError("stored activity cannot be decoded");
+          return false;
+        }
+        fn(parts[0], parts[3], amount);
+        return true;
+      }));
+  return inner;
+}
+
+absl::Status InventoryQueries::ScanAlerts(
+    int32_t partition, int64_t from_offset,
+    const std::function<bool(int64_t offset, const v1::InventoryAlert&)>& fn)
+    const {
+  std::string prefix;
+  PutBigEndian(prefix, static_cast<uint32_t>(partition), 4);
+  const std::string start_after =
+      from_offset <= 0 ? "" : AlertKey(partition, from_offset - 1);
+  absl::Status inner;
+  RETURN_IF_ERROR(store_->Scan(
+      kAlerts, prefix, start_after,
+      [&](std::string_view key, std::string_view value) {
+        v1::InventoryAlert alert;
+        if (key.size() != 12 ||
+            !alert.ParseFromArray(value.data(),
+                                  static_cast<int>(value.size()))) {
+          inner = absl::DataLossError("stored alert cannot be decoded");
+          return false;
+        }
+        return fn(static_cast<int64_t>(GetBigEndian(key.substr(4))), alert);
+      }));
+  return inner;
 }
 
 }  // namespace lotledger::inventory

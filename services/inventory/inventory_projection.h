@@ -1,16 +1,36 @@
-// The inventory service's projection: how lots, quality and inventory
-// events fold into RocksDB, and the reads the service makes from it.
+// The inventory service's projection: how lots, quality, recall and
+// inventory events fold into RocksDB, and the reads the service makes from
+// it.
 //
-// Column families:
-//   inv_lots      lot id -> LotInventory (domain Evolve over lots-topic
-//                 master data, quality dispositions and own stock events)
-//   locations     location id -> Location (from LocationCreated)
-//   products      item -> Product (shelf-life policy, from ProductDefined)
-//   lots_by_item  item \0 lot id -> ""  (every lot whose item is known;
-//                 AllocateFefo scans it)
+// Column families (keys join parts with '\0'; <expiry> is the lot's expiry
+// as "YYYYMMDD", "99999999" for a lot without one, so keys sort in FEFO
+// order; <offset> is 16 hex digits):
+//   inv_lots           lot id -> LotInventory (domain Evolve over lots-topic
+//                      master data, quality dispositions, recalls and own
+//                      stock events)
+//   locations          location id -> Location (from LocationCreated)
+//   products           item -> Product (shelf-life policy)
+//   lots_by_item       item \0 lot id -> "" (every lot whose item is known;
+//                      AllocateFefo scans it)
+//   stock_by_expiry    <expiry> \0 lot id -> "" (lots with stock on hand:
+//                      the expiry sweep and the near-expiry report)
+//   stock_by_item      item \0 <expiry> \0 lot id -> "" (lots with stock on
+//                      hand, in ListStock order)
+//   stock_by_location  location id \0 lot id -> "" (where stock is)
+//   movements          lot id \0 <offset> -> Event (the lot's inventory
+//                      events as applied; one lot's events share a
+//                      partition, so the offset orders them)
+//   distribution       lot id -> TraceLotDistributionResponse (customers
+//                      and shipments; on hand and scrap are read from
+//                      inv_lots)
+//   activity           item \0 YYYYMMDD \0 region \0 kind -> decimal amount
+//                      (kind "ship" or "scrap.<ScrapReason number>"; for
+//                      KPIs over a period)
+//   alerts             partition (4 bytes BE) offset (8 bytes BE) ->
+//                      InventoryAlert without position (WatchAlerts)
 //
-// Recall events (issue 5) are not read yet: LotInventory.recalled stays
-// false until the recall topic exists.
+// Every family is a pure function of the events applied, in log order, so
+// a rebuilt projection is byte-identical to the live one.
 //
 // Thread-safety: ApplyInventoryEvent runs on the projector thread only;
 // InventoryQueries methods are const reads of the store, safe from any
@@ -18,6 +38,9 @@
 #ifndef LOTLEDGER_SERVICES_INVENTORY_INVENTORY_PROJECTION_H_
 #define LOTLEDGER_SERVICES_INVENTORY_INVENTORY_PROJECTION_H_
 
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,10 +61,14 @@ std::vector<std::string> InventoryColumnFamilies();
 
 // Folds one event of any input topic into the batch. Deterministic: the
 // same events give byte-identical state (rebuilds are compared to live
-// projections).
+// projections). An event is folded into its own lot and into every lot
+// its lot_ids list (domain Evolve decides which of them it changes).
 absl::Status ApplyInventoryEvent(const eventlog::Record& record,
                                  const v1::Event& event,
                                  projection::ProjectionStore::Batch& batch);
+
+// "YYYYMMDD" of a lot's expiry; "99999999" when it has none.
+std::string ExpiryKey(const v1::LotInventory& lot);
 
 class InventoryQueries {
  public:
@@ -54,8 +81,13 @@ class InventoryQueries {
   // NotFound naming the lot when it is unknown to inventory (no LotCreated
   // seen).
   absl::StatusOr<v1::LotInventory> GetLot(std::string_view lot_id) const;
+  // The lots of `ids` that are known, in the order given.
+  absl::StatusOr<std::vector<v1::LotInventory>> LoadLots(
+      const std::vector<std::string>& ids) const;
   absl::StatusOr<std::optional<v1::Product>> FindProduct(
       std::string_view item) const;
+  // Every product, by item.
+  absl::StatusOr<std::map<std::string, v1::Product>> LoadProducts() const;
   absl::StatusOr<std::optional<v1::Location>> FindLocation(
       std::string_view location_id) const;
   // Every location, into `out` (keyed by location id).
@@ -65,6 +97,45 @@ class InventoryQueries {
   absl::Status LoadLotsOfItem(
       std::string_view item,
       google::protobuf::Map<std::string, v1::LotInventory>* out) const;
+
+  // Lot ids with stock on hand, earliest expiry first (no expiry last),
+  // then by lot id. fn(expiry key, lot id) returns false to stop.
+  absl::Status ScanStockByExpiry(
+      const std::function<bool(std::string_view expiry,
+                               std::string_view lot_id)>& fn) const;
+  // Lot ids of `item` with stock on hand, in the same order.
+  absl::StatusOr<std::vector<std::string>> StockedLotsOfItem(
+      std::string_view item) const;
+  // Lot ids with stock at `location_id` (that location only), by lot id.
+  absl::StatusOr<std::vector<std::string>> StockedLotsAt(
+      std::string_view location_id) const;
+
+  // Up to `limit` of the lot's inventory events after the event at
+  // `after_offset` (-1: from the first), oldest first; `more` says whether
+  // more follow.
+  absl::Status ListMovements(std::string_view lot_id, int64_t after_offset,
+                             int limit, std::vector<v1::Event>* events,
+                             std::vector<int64_t>* offsets, bool* more) const;
+
+  // The lot's customers and shipments (empty when never shipped).
+  absl::StatusOr<v1::TraceLotDistributionResponse> Distribution(
+      std::string_view lot_id) const;
+
+  // Amounts in the activity family for days in [from, to] (YYYYMMDD),
+  // of `item` (empty: every item), of region `region` (empty: every
+  // region): fn(item, kind, amount).
+  absl::Status ScanActivity(
+      std::string_view item, std::string_view region, std::string_view from,
+      std::string_view to,
+      const std::function<void(std::string_view item, std::string_view kind,
+                               int64_t amount)>& fn) const;
+
+  // Alerts recorded on `partition` at or after `from_offset`, oldest
+  // first; fn(offset, alert) returns false to stop.
+  absl::Status ScanAlerts(
+      int32_t partition, int64_t from_offset,
+      const std::function<bool(int64_t offset, const v1::InventoryAlert&)>& fn)
+      const;
 
  private:
   const projection::ProjectionStore* store_;

@@ -1,17 +1,27 @@
 #include "services/inventory/inventory_service.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <map>
+#include <tuple>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
+#include "libs/common/hash.h"
 #include "libs/common/ids.h"
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
 #include "libs/domain/inventory/decider.h"
+#include "libs/domain/inventory/expiry.h"
 #include "libs/domain/inventory/fefo.h"
 #include "libs/domain/inventory/gate.h"
 #include "libs/gs1/element_string.h"
 #include "libs/server/rpc.h"
+#include "services/inventory/inventory_reports.h"
 #include "services/lots/lots_projection.h"
 #include "services/quality/quality_service.h"
 
@@ -19,15 +29,10 @@ namespace lotledger::inventory {
 namespace {
 
 constexpr char kService[] = "/lotledger.v1.InventoryService/";
+// The actor of the alerts the expiry sweep writes.
+constexpr char kSweepActor[] = "system:expiry-sweep";
 
 std::string Method(const char* name) { return absl::StrCat(kService, name); }
-
-absl::Status NotBuilt(const char* what) {
-  return absl::UnimplementedError(absl::StrCat(
-      "InventoryService.", what,
-      " is not built yet (issue 4: alerts, reports, KPIs and the expiry "
-      "sweep come later)"));
-}
 
 v1::Date ToDate(const gs1::Date& d) {
   v1::Date out;
@@ -35,6 +40,12 @@ v1::Date ToDate(const gs1::Date& d) {
   out.set_month(d.month);
   out.set_day(d.day);
   return out;
+}
+
+absl::Status BadPageToken() {
+  return absl::InvalidArgumentError(
+      "page_token: not a token this query returned; pass next_page_token "
+      "as it came");
 }
 
 // The aggregates to lock: each once, so no stripe is taken twice.
@@ -61,8 +72,142 @@ command::ServiceSpec InventoryServiceSpec(int32_t partitions) {
 
 InventoryServiceImpl::InventoryServiceImpl(command::ServiceCore* core,
                                            const server::Guard* guard,
-                                           const Clock* clock)
-    : core_(core), guard_(guard), clock_(clock), queries_(&core->store()) {}
+                                           const Clock* clock,
+                                           InventoryServiceOptions options)
+    : core_(core),
+      guard_(guard),
+      clock_(clock),
+      options_(options),
+      queries_(&core->store()) {
+  if (options_.sweep_interval > absl::ZeroDuration()) {
+    sweeper_ = std::thread([this] { SweepLoop(); });
+  }
+}
+
+InventoryServiceImpl::~InventoryServiceImpl() { Stop(); }
+
+void InventoryServiceImpl::Stop() {
+  {
+    absl::MutexLock l(&mu_);
+    stopping_ = true;
+  }
+  if (sweeper_.joinable()) sweeper_.join();
+}
+
+bool InventoryServiceImpl::WaitUnlessStopped(absl::Duration d) {
+  absl::MutexLock l(&mu_);
+  mu_.AwaitWithTimeout(absl::Condition(&stopping_), d);
+  return !stopping_;
+}
+
+std::string InventoryServiceImpl::OwnTopic() const {
+  for (const auto& [tp, offset] : core_->projector().Applied()) {
+    if (absl::EndsWith(tp.topic, kInventoryTopic)) return tp.topic;
+  }
+  return kInventoryTopic;
+}
+
+absl::Status InventoryServiceImpl::CatchUp(absl::Time deadline) {
+  if (options_.log == nullptr) return absl::OkStatus();
+  const std::string topic = OwnTopic();
+  ASSIGN_OR_RETURN(const int32_t partitions,
+                   options_.log->PartitionCount(topic));
+  eventlog::Offsets target;
+  for (int32_t p = 0; p < partitions; ++p) {
+    ASSIGN_OR_RETURN(const int64_t end, options_.log->EndOffset(topic, p));
+    target[{topic, p}] = end;
+  }
+  return core_->projector().WaitFor(target, deadline);
+}
+
+absl::StatusOr<SweepResult> InventoryServiceImpl::SweepExpiry() {
+  absl::MutexLock sweep(&sweep_mu_);
+  const absl::Time now = clock_->Now();
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  RETURN_IF_ERROR(CatchUp(deadline));
+  google::protobuf::Timestamp now_ts;
+  ToTimestamp(now, &now_ts);
+  const v1::Date today = BusinessDay(now_ts, 0);
+  ASSIGN_OR_RETURN(const auto products, queries_.LoadProducts());
+  int64_t widest = 0;
+  for (const auto& [item, product] : products) {
+    for (int32_t t : product.policy().alert_thresholds_days()) {
+      widest = std::max<int64_t>(widest, t);
+    }
+  }
+  const absl::CivilDay last =
+      absl::CivilDay(today.year(), today.month(), today.day()) + widest;
+  const std::string last_key =
+      absl::StrFormat("%04d%02d%02d", last.year(), last.month(), last.day());
+  // Lots with stock whose expiry is inside the widest alert window.
+  std::vector<std::string> ids;
+  RETURN_IF_ERROR(queries_.ScanStockByExpiry(
+      [&](std::string_view expiry, std::string_view lot_id) {
+        if (expiry > last_key) return false;
+        ids.emplace_back(lot_id);
+        return true;
+      }));
+  SweepResult result;
+  result.lots_checked = static_cast<int>(ids.size());
+  ASSIGN_OR_RETURN(std::vector<v1::LotInventory> lots, queries_.LoadLots(ids));
+  for (const v1::LotInventory& lot : lots) {
+    auto product = products.find(lot.item());
+    const std::vector<v1::Event> due =
+        DueExpiryAlerts(lot,
+                        product == products.end() ? v1::ShelfLifePolicy()
+                                                  : product->second.policy(),
+                        today);
+    if (due.empty()) continue;
+    // The same alerts due for the same expiry get the same request id:
+    // however many sweeps (or processes) find them, they are written once.
+    std::string request_id =
+        absl::StrCat("expiry:", lot.lot_id(), ":", ExpiryKey(lot));
+    for (const v1::Event& e : due) {
+      absl::StrAppend(&request_id, ":",
+                      e.has_lot_expired()
+                          ? 0
+                          : e.expiry_threshold_crossed().threshold_days());
+    }
+    if (request_id.size() > 128) {
+      request_id =
+          absl::StrCat("expiry:", absl::BytesToHexString(Sha256(request_id)));
+    }
+    v1::InventoryCommand cmd;
+    cmd.mutable_evaluate_expiry()->set_lot_id(lot.lot_id());
+    ToTimestamp(now, cmd.mutable_now());
+    cmd.set_actor(kSweepActor);
+    cmd.set_utc_offset_minutes(0);
+    command::CommandContext cc;
+    cc.request_id = request_id;
+    cc.actor = kSweepActor;
+    cc.now = now;
+    cc.deadline = deadline;
+    const std::vector<std::string> lot_ids = {lot.lot_id()};
+    ASSIGN_OR_RETURN(command::CommandResult r,
+                     core_->runner().Run(cc, lot_ids, [&]() {
+                       return DecideWithState(lot_ids, cmd);
+                     }));
+    result.alerts_raised += static_cast<int>(r.events.size());
+  }
+  return result;
+}
+
+void InventoryServiceImpl::SweepLoop() {
+  do {
+    absl::StatusOr<SweepResult> r = SweepExpiry();
+    if (!r.ok()) {
+      std::fprintf(stderr,
+                   "{\"level\":\"warn\",\"msg\":\"expiry sweep failed; "
+                   "retrying next period\",\"error\":\"%s\"}\n",
+                   std::string(r.status().message()).c_str());
+    } else if (r->alerts_raised > 0) {
+      std::fprintf(stderr,
+                   "{\"level\":\"info\",\"msg\":\"expiry sweep\","
+                   "\"lots_checked\":%d,\"alerts_raised\":%d}\n",
+                   r->lots_checked, r->alerts_raised);
+    }
+  } while (WaitUnlessStopped(options_.sweep_interval));
+}
 
 absl::StatusOr<command::CommandResult> InventoryServiceImpl::RunCommand(
     const grpc::ServerContext& ctx, const server::Principal& principal,
@@ -115,6 +260,12 @@ absl::StatusOr<std::vector<v1::Event>> InventoryServiceImpl::DecideWithState(
     (*state.mutable_lots())[id] = *std::move(lot);
   }
   return Decide(state, cmd);
+}
+
+v1::Date InventoryServiceImpl::Today() const {
+  google::protobuf::Timestamp now;
+  ToTimestamp(clock_->Now(), &now);
+  return BusinessDay(now, 0);
 }
 
 absl::StatusOr<v1::ScannedLabel> InventoryServiceImpl::ParseScan(
@@ -386,52 +537,187 @@ grpc::Status InventoryServiceImpl::GetLotInventory(
 }
 
 grpc::Status InventoryServiceImpl::WatchAlerts(
-    grpc::ServerContext* ctx, const v1::WatchAlertsRequest* /*req*/,
-    grpc::ServerWriter<v1::InventoryAlert>* /*writer*/) {
+    grpc::ServerContext* ctx, const v1::WatchAlertsRequest* req,
+    grpc::ServerWriter<v1::InventoryAlert>* writer) {
   return server::Serve(
       *guard_, *ctx, Method("WatchAlerts"),
-      [&](const server::Principal&) { return NotBuilt("WatchAlerts"); });
+      [&](const server::Principal&) -> absl::Status {
+        const std::string topic = OwnTopic();
+        // Next offset to look at per partition of the inventory topic.
+        std::map<int32_t, int64_t> cursor;
+        for (const auto& [tp, offset] : core_->projector().Applied()) {
+          if (tp.topic == topic) cursor[tp.partition] = offset;
+        }
+        if (req->resume_after().offsets_size() > 0) {
+          for (auto& [p, offset] : cursor) offset = 0;
+          for (const v1::TopicOffset& o : req->resume_after().offsets()) {
+            if (o.topic() != topic) continue;
+            if (o.offset() < 0) {
+              return absl::InvalidArgumentError(absl::StrCat(
+                  "resume_after.offsets: negative offset ", o.offset()));
+            }
+            cursor[o.partition()] = o.offset();
+          }
+        }
+        LocationMap locations;
+        auto matches =
+            [&](const v1::InventoryAlert& a) -> absl::StatusOr<bool> {
+          const bool expired = a.has_expired();
+          const std::string& item =
+              expired ? a.expired().item() : a.threshold_crossed().item();
+          if (!req->item().empty() && item != req->item()) return false;
+          if (req->region_id().empty()) return true;
+          const auto& stock =
+              expired ? a.expired().stock() : a.threshold_crossed().stock();
+          for (const v1::LocationStock& s : stock) {
+            if (!locations.contains(s.location_id())) {
+              locations.clear();
+              RETURN_IF_ERROR(queries_.LoadLocations(&locations));
+            }
+            auto it = locations.find(s.location_id());
+            if (it != locations.end() &&
+                it->second.region_id() == req->region_id()) {
+              return true;
+            }
+          }
+          return false;
+        };
+        while (!ctx->IsCancelled()) {
+          // New alerts of every partition, in record-time order.
+          std::vector<std::tuple<int64_t, int32_t, int64_t, v1::InventoryAlert>>
+              fresh;
+          for (const auto& [p, from] : cursor) {
+            const int32_t partition = p;
+            RETURN_IF_ERROR(queries_.ScanAlerts(
+                partition, from,
+                [&](int64_t offset, const v1::InventoryAlert& a) {
+                  fresh.emplace_back(a.recorded_at().seconds() * 1000000000 +
+                                         a.recorded_at().nanos(),
+                                     partition, offset, a);
+                  return true;
+                }));
+          }
+          std::sort(
+              fresh.begin(), fresh.end(), [](const auto& a, const auto& b) {
+                return std::tie(std::get<0>(a), std::get<1>(a),
+                                std::get<2>(a)) <
+                       std::tie(std::get<0>(b), std::get<1>(b), std::get<2>(b));
+              });
+          for (auto& [time, partition, offset, alert] : fresh) {
+            cursor[partition] = offset + 1;
+            ASSIGN_OR_RETURN(const bool wanted, matches(alert));
+            if (!wanted) continue;
+            for (const auto& [p, next] : cursor) {
+              v1::TopicOffset* o = alert.mutable_position()->add_offsets();
+              o->set_topic(topic);
+              o->set_partition(p);
+              o->set_offset(next);
+            }
+            // The client went away: the stream is over.
+            if (!writer->Write(alert)) return absl::OkStatus();
+          }
+          if (!WaitUnlessStopped(absl::Milliseconds(100))) break;
+        }
+        return absl::OkStatus();
+      });
 }
 
 grpc::Status InventoryServiceImpl::NearExpiryReport(
-    grpc::ServerContext* ctx, const v1::NearExpiryReportRequest* /*req*/,
-    v1::NearExpiryReportResponse* /*resp*/) {
-  return server::Serve(
-      *guard_, *ctx, Method("NearExpiryReport"),
-      [&](const server::Principal&) { return NotBuilt("NearExpiryReport"); });
-}
-
-grpc::Status InventoryServiceImpl::ListStock(
-    grpc::ServerContext* ctx, const v1::ListStockRequest* /*req*/,
-    v1::ListStockResponse* /*resp*/) {
-  return server::Serve(
-      *guard_, *ctx, Method("ListStock"),
-      [&](const server::Principal&) { return NotBuilt("ListStock"); });
-}
-
-grpc::Status InventoryServiceImpl::TraceLotDistribution(
-    grpc::ServerContext* ctx, const v1::TraceLotDistributionRequest* /*req*/,
-    v1::TraceLotDistributionResponse* /*resp*/) {
-  return server::Serve(*guard_, *ctx, Method("TraceLotDistribution"),
-                       [&](const server::Principal&) {
-                         return NotBuilt("TraceLotDistribution");
+    grpc::ServerContext* ctx, const v1::NearExpiryReportRequest* req,
+    v1::NearExpiryReportResponse* resp) {
+  return server::Serve(*guard_, *ctx, Method("NearExpiryReport"),
+                       [&](const server::Principal&) -> absl::Status {
+                         RETURN_IF_ERROR(server::WaitForToken(
+                             core_->projector(), *ctx, req->after()));
+                         ASSIGN_OR_RETURN(*resp, inventory::NearExpiryReport(
+                                                     queries_, *req, Today()));
+                         return absl::OkStatus();
                        });
 }
 
+grpc::Status InventoryServiceImpl::ListStock(grpc::ServerContext* ctx,
+                                             const v1::ListStockRequest* req,
+                                             v1::ListStockResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("ListStock"),
+      [&](const server::Principal&) -> absl::Status {
+        RETURN_IF_ERROR(
+            server::WaitForToken(core_->projector(), *ctx, req->after()));
+        ASSIGN_OR_RETURN(*resp, inventory::ListStock(queries_, *req));
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status InventoryServiceImpl::TraceLotDistribution(
+    grpc::ServerContext* ctx, const v1::TraceLotDistributionRequest* req,
+    v1::TraceLotDistributionResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("TraceLotDistribution"),
+      [&](const server::Principal&) -> absl::Status {
+        if (req->lot_id().empty()) {
+          return absl::InvalidArgumentError("lot_id: required");
+        }
+        RETURN_IF_ERROR(
+            server::WaitForToken(core_->projector(), *ctx, req->after()));
+        ASSIGN_OR_RETURN(
+            *resp, inventory::TraceLotDistribution(queries_, req->lot_id()));
+        return absl::OkStatus();
+      });
+}
+
 grpc::Status InventoryServiceImpl::ListMovements(
-    grpc::ServerContext* ctx, const v1::ListMovementsRequest* /*req*/,
-    v1::ListMovementsResponse* /*resp*/) {
+    grpc::ServerContext* ctx, const v1::ListMovementsRequest* req,
+    v1::ListMovementsResponse* resp) {
   return server::Serve(
       *guard_, *ctx, Method("ListMovements"),
-      [&](const server::Principal&) { return NotBuilt("ListMovements"); });
+      [&](const server::Principal&) -> absl::Status {
+        if (req->lot_id().empty()) {
+          return absl::InvalidArgumentError("lot_id: required");
+        }
+        ASSIGN_OR_RETURN(const int limit, PageSize(req->page_size()));
+        int64_t after = -1;
+        if (!req->page_token().empty()) {
+          uint64_t parsed = 0;
+          if (!absl::SimpleHexAtoi(req->page_token(), &parsed)) {
+            return BadPageToken();
+          }
+          after = static_cast<int64_t>(parsed);
+        }
+        RETURN_IF_ERROR(
+            server::WaitForToken(core_->projector(), *ctx, req->after()));
+        std::vector<v1::Event> events;
+        std::vector<int64_t> offsets;
+        bool more = false;
+        RETURN_IF_ERROR(queries_.ListMovements(req->lot_id(), after, limit,
+                                               &events, &offsets, &more));
+        if (events.empty() && after < 0) {
+          ASSIGN_OR_RETURN(std::optional<v1::LotInventory> lot,
+                           queries_.FindLot(req->lot_id()));
+          if (!lot.has_value()) {
+            return absl::NotFoundError(
+                absl::StrCat("lot ", req->lot_id(), " does not exist"));
+          }
+        }
+        for (v1::Event& e : events) *resp->add_events() = std::move(e);
+        if (more) {
+          resp->set_next_page_token(
+              absl::StrFormat("%016x", static_cast<uint64_t>(offsets.back())));
+        }
+        return absl::OkStatus();
+      });
 }
 
 grpc::Status InventoryServiceImpl::GetKpis(grpc::ServerContext* ctx,
-                                           const v1::GetKpisRequest* /*req*/,
-                                           v1::GetKpisResponse* /*resp*/) {
+                                           const v1::GetKpisRequest* req,
+                                           v1::GetKpisResponse* resp) {
   return server::Serve(
       *guard_, *ctx, Method("GetKpis"),
-      [&](const server::Principal&) { return NotBuilt("GetKpis"); });
+      [&](const server::Principal&) -> absl::Status {
+        RETURN_IF_ERROR(
+            server::WaitForToken(core_->projector(), *ctx, req->after()));
+        ASSIGN_OR_RETURN(*resp, inventory::GetKpis(queries_, *req, Today()));
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace lotledger::inventory

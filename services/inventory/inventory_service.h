@@ -4,25 +4,39 @@
 // (libs/domain/inventory); queries read the projection
 // (inventory_projection.h).
 //
-// Built: locations, receive (by lot id or GS1 scan), transfer, ship (one
-// atomic append for all lines), return, scrap, adjust, GetLotInventory,
-// ListLocations, AllocateFefo. Not built yet, answered UNIMPLEMENTED:
-// WatchAlerts, NearExpiryReport, ListStock, TraceLotDistribution,
-// ListMovements, GetKpis, and the expiry sweep (no ExpiryThresholdCrossed
-// or LotExpired is written yet).
+// Every RPC of the proto is built: locations, receive (by lot id or GS1
+// scan), transfer, ship (one atomic append for all lines), return, scrap,
+// adjust, AllocateFefo, the queries (GetLotInventory, ListLocations,
+// ListStock, TraceLotDistribution, ListMovements, NearExpiryReport,
+// GetKpis) and WatchAlerts.
+//
+// The expiry sweep raises ExpiryThresholdCrossed and LotExpired through
+// the ordinary command path (an EvaluateExpiryCommand per lot with an
+// alert due: durable, chain-hashed, deduplicated by a request id derived
+// from the lot, its expiry and the thresholds due), so each alert is
+// written once per lot, threshold and expiry date, also across restarts,
+// rebuilds and concurrent sweeps. "Today" is the injected Clock's. A
+// background thread sweeps every options.sweep_interval (none when zero);
+// SweepExpiry() runs one sweep now (tests move a ManualClock, then call
+// it). See docs/inventory.md.
 //
 // The warehouse calendar is UTC (utc_offset_minutes 0) for now.
 //
 // Thread-safety: gRPC calls the handlers from many threads at once; all
-// state is in the ServiceCore, which is thread-safe.
+// state is in the ServiceCore, which is thread-safe. SweepExpiry and Stop
+// may be called from any thread; sweeps run one at a time.
 #ifndef LOTLEDGER_SERVICES_INVENTORY_INVENTORY_SERVICE_H_
 #define LOTLEDGER_SERVICES_INVENTORY_INVENTORY_SERVICE_H_
 
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "libs/command/service_core.h"
 #include "libs/common/clock.h"
+#include "libs/eventlog/event_log.h"
 #include "libs/server/auth.h"
 #include "lotledger/v1/inventory.grpc.pb.h"
 #include "lotledger/v1/inventory_domain.pb.h"
@@ -34,10 +48,37 @@ namespace lotledger::inventory {
 // quality topics) and projection.
 command::ServiceSpec InventoryServiceSpec(int32_t partitions);
 
+struct InventoryServiceOptions {
+  // The log the service writes: a sweep first waits until the projection
+  // has applied the inventory topic up to its end, so alerts written
+  // before a restart are seen. Null: sweeps decide on the projection as
+  // it is (only safe when nothing else writes the topic).
+  eventlog::EventLog* log = nullptr;
+  // Period of the background expiry sweep (the first runs at start); zero
+  // runs none.
+  absl::Duration sweep_interval = absl::ZeroDuration();
+};
+
+// What one expiry sweep did.
+struct SweepResult {
+  int lots_checked = 0;   // lots with stock within some alert window
+  int alerts_raised = 0;  // events written
+};
+
 class InventoryServiceImpl final : public v1::InventoryService::Service {
  public:
   InventoryServiceImpl(command::ServiceCore* core, const server::Guard* guard,
-                       const Clock* clock);
+                       const Clock* clock,
+                       InventoryServiceOptions options = {});
+  ~InventoryServiceImpl() override;  // Stop()
+
+  // Raises every expiry alert due today (by the clock) for lots with stock
+  // on hand; returns what it did. Runs one sweep at a time.
+  absl::StatusOr<SweepResult> SweepExpiry();
+
+  // Ends WatchAlerts streams and the background sweep; call before the
+  // gRPC server shuts down so that open streams do not hold it up.
+  void Stop();
 
   grpc::Status CreateLocation(grpc::ServerContext* ctx,
                               const v1::CreateLocationRequest* req,
@@ -70,7 +111,6 @@ class InventoryServiceImpl final : public v1::InventoryService::Service {
                                const v1::GetLotInventoryRequest* req,
                                v1::GetLotInventoryResponse* resp) override;
 
-  // Not built yet: UNIMPLEMENTED after authorization.
   grpc::Status WatchAlerts(
       grpc::ServerContext* ctx, const v1::WatchAlertsRequest* req,
       grpc::ServerWriter<v1::InventoryAlert>* writer) override;
@@ -111,13 +151,30 @@ class InventoryServiceImpl final : public v1::InventoryService::Service {
   absl::StatusOr<std::vector<v1::Event>> DecideWithState(
       const std::vector<std::string>& lot_ids,
       const v1::InventoryCommand& cmd) const;
+  // Today in the warehouse calendar, by the service's clock.
+  v1::Date Today() const;
   // Parses a GS1 scan into the label Decide checks.
   absl::StatusOr<v1::ScannedLabel> ParseScan(std::string_view scan) const;
+
+  // The background sweep: one sweep per options_.sweep_interval.
+  void SweepLoop();
+  // Waits until the projection applied the inventory topic to its end.
+  absl::Status CatchUp(absl::Time deadline);
+  // The inventory topic's name as the projector reads it (with prefix).
+  std::string OwnTopic() const;
+  // Sleeps up to `d`; false once Stop() was called.
+  bool WaitUnlessStopped(absl::Duration d);
 
   command::ServiceCore* core_;
   const server::Guard* guard_;
   const Clock* clock_;
+  const InventoryServiceOptions options_;
   InventoryQueries queries_;
+
+  absl::Mutex sweep_mu_;  // one sweep at a time
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread sweeper_;
 };
 
 }  // namespace lotledger::inventory

@@ -321,14 +321,28 @@ TEST_P(InventoryTest, ReceiveShipReturnScrapAndRebuild) {
   EXPECT_EQ(Get(kA18).on_hand(), 50);
   EXPECT_EQ(Get(kA18).disposition(), v1::DISPOSITION_ON_HOLD);
 
-  // Not built yet, and says so.
-  v1::GetKpisRequest kpis;
-  v1::GetKpisResponse kpi_resp;
-  s = inventory_->GetKpis(stack_->Ctx("auditor").get(), kpis, &kpi_resp);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  // A17's movements, oldest first, with their envelopes: received,
+  // shipped, returned, scrapped.
+  v1::ListMovementsRequest moves;
+  moves.set_lot_id(kA17);
+  *moves.mutable_after() = token_;
+  v1::ListMovementsResponse moved;
+  s = inventory_->ListMovements(stack_->Ctx("auditor").get(), moves, &moved);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(moved.events_size(), 4);
+  EXPECT_TRUE(moved.events(0).has_stock_received());
+  EXPECT_TRUE(moved.events(1).has_stock_shipped());
+  EXPECT_TRUE(moved.events(2).has_stock_returned());
+  EXPECT_TRUE(moved.events(3).has_stock_scrapped());
+  EXPECT_EQ(moved.events(0).actor(), "operator");
+  EXPECT_TRUE(moved.next_page_token().empty());
 
   auto snapshot = [&]() {
-    return Get(kA17).DebugString() + Get(kA18).DebugString();
+    v1::ListMovementsResponse m;
+    EXPECT_TRUE(
+        inventory_->ListMovements(stack_->Ctx("auditor").get(), moves, &m)
+            .ok());
+    return Get(kA17).DebugString() + Get(kA18).DebugString() + m.DebugString();
   };
   const std::string before = snapshot();
   stack_->Restart();

@@ -636,6 +636,13 @@ bool Claims(v1::LotInventory& lot, const std::string& lot_id) {
   return lot.lot_id() == lot_id;
 }
 
+// True when `lot_id` is one of the lots the event lists.
+bool NamesLot(const v1::Event& event, const std::string& lot_id) {
+  return !lot_id.empty() &&
+         std::find(event.lot_ids().begin(), event.lot_ids().end(), lot_id) !=
+             event.lot_ids().end();
+}
+
 const Timestamp& BusinessTime(const v1::Event& event) {
   return event.has_occurred_at() ? event.occurred_at() : event.recorded_at();
 }
@@ -751,7 +758,13 @@ std::string EventLotId(const v1::Event& event) {
 
 void Evolve(v1::LotInventory& lot, const v1::Event& event) {
   const std::string lot_id = EventLotId(event);
-  if (lot_id.empty() || !Claims(lot, lot_id)) return;
+  if (!lot_id.empty()) {
+    if (!Claims(lot, lot_id)) return;
+  } else if (!NamesLot(event, lot.lot_id())) {
+    // An event about several lots at once (a recall) folds into each lot
+    // it lists in lot_ids; the view must already know its lot id.
+    return;
+  }
   switch (event.payload_case()) {
     case v1::Event::kLotCreated: {
       const v1::LotCreated& created = event.lot_created();
@@ -863,8 +876,15 @@ void Evolve(v1::InventoryDecisionState& state, const v1::Event& event) {
     return;
   }
   const std::string lot_id = EventLotId(event);
-  if (lot_id.empty()) return;
-  Evolve((*state.mutable_lots())[lot_id], event);
+  if (!lot_id.empty()) {
+    Evolve((*state.mutable_lots())[lot_id], event);
+    return;
+  }
+  for (const std::string& id : event.lot_ids()) {
+    v1::LotInventory& lot = (*state.mutable_lots())[id];
+    if (lot.lot_id().empty()) lot.set_lot_id(id);
+    Evolve(lot, event);
+  }
 }
 
 }  // namespace lotledger::inventory

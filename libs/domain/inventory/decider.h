@@ -85,15 +85,20 @@ absl::StatusOr<std::vector<v1::Event>> Decide(
 //     LotExpired append to `alerts`.
 // Total: never fails, ignores events about other lots. "This lot" is
 // lot.lot_id(); preset it to fold events in any order, or leave it empty
-// and the first event about a lot claims the view. Facts of other topics
-// folded before LotCreated are kept (topics replay in any interleaving).
+// and the first event about a lot claims the view. An event about one lot
+// (EventLotId not empty) folds only into that lot, whatever else its
+// lot_ids list (a LotCreated lists its inputs); an event about several
+// lots at once (EventLotId empty, e.g. a recall) folds into every lot of
+// its lot_ids, and only into a view whose lot id is preset. Facts of other
+// topics folded before LotCreated are kept (topics replay in any interleaving).
 // Stock entries stay sorted by location id with only positive amounts,
 // so a rebuilt view is byte-identical to the live one.
 void Evolve(v1::LotInventory& lot, const v1::Event& event);
 
 // Folds an event into a whole decision state: LocationCreated into
 // `locations`, ProductDefined into `products`, lot events into
-// lots[the lot's id]. For tests and small in-memory projections.
+// lots[the lot's id] (events about several lots into each of their
+// lot_ids). For tests and small in-memory projections.
 void Evolve(v1::InventoryDecisionState& state, const v1::Event& event);
 
 // The lot an event is about ("" when none: locations, products).

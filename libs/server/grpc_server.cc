@@ -21,8 +21,11 @@ absl::Status GrpcServer::Start() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options_.address, grpc::InsecureServerCredentials(),
-                           &port_);
+  if (options_.credentials == nullptr) {
+    return absl::FailedPreconditionError(
+        "no transport credentials: TLS, or plaintext with --insecure-dev");
+  }
+  builder.AddListeningPort(options_.address, options_.credentials, &port_);
   builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
   // Commands block on the log and the projection; more completion queues
   // and pollers keep calls flowing while handlers wait.
@@ -32,6 +35,11 @@ absl::Status GrpcServer::Start() {
       grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
       options_.completion_queues * 2);
   for (auto& [service, name] : services_) builder.RegisterService(service);
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(MakeLimitsInterceptorFactory(options_.limits));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(

@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "libs/server/limits.h"
 
 namespace lotledger::server {
 
@@ -23,6 +24,11 @@ struct ServerOptions {
   std::string address = "127.0.0.1:7070";
   int max_message_bytes = 4 << 20;
   int completion_queues = 4;
+  // TLS or, for a developer's machine, plaintext (tls.h
+  // MakeServerCredentials). Required: Start refuses to listen without.
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  // Limits on every request's fields (limits.h).
+  RequestLimits limits;
 };
 
 class GrpcServer {

@@ -109,6 +109,97 @@ const std::vector<Flag>& Flags() {
          c.writer_id = v;
          return absl::OkStatus();
        }},
+      {"tls-cert", "PEM certificate chain of the gRPC port (re-read on change)",
+       [](ProcessConfig& c, const std::string& v) {
+         c.tls.cert_file = v;
+         return absl::OkStatus();
+       }},
+      {"tls-key", "PEM private key of --tls-cert (re-read on change)",
+       [](ProcessConfig& c, const std::string& v) {
+         c.tls.key_file = v;
+         return absl::OkStatus();
+       }},
+      {"tls-client-ca",
+       "PEM CA of client certificates: mutual TLS; a client certificate's CN "
+       "is a principal with the role service",
+       [](ProcessConfig& c, const std::string& v) {
+         c.tls.client_ca_file = v;
+         return absl::OkStatus();
+       }},
+      {"tls-reload-seconds", "how often the TLS files are checked for changes",
+       [](ProcessConfig& c, const std::string& v) {
+         int32_t s = 0;
+         RETURN_IF_ERROR(ParseInt("tls-reload-seconds", v, s, 1));
+         c.tls.refresh = absl::Seconds(s);
+         return absl::OkStatus();
+       }},
+      {"insecure-dev",
+       "true: plaintext gRPC without TLS (a developer's machine only)",
+       [](ProcessConfig& c, const std::string& v) {
+         if (v != "true" && v != "false") {
+           return absl::InvalidArgumentError(
+               "--insecure-dev: must be \"true\" or \"false\"");
+         }
+         c.tls.insecure_dev = v == "true";
+         return absl::OkStatus();
+       }},
+      {"jwks-file",
+       "JWKS of the keys that sign bearer JWTs (re-read on change)",
+       [](ProcessConfig& c, const std::string& v) {
+         c.jwks_file = v;
+         return absl::OkStatus();
+       }},
+      {"jwt-issuer", "the iss every JWT must carry",
+       [](ProcessConfig& c, const std::string& v) {
+         c.jwt_issuer = v;
+         return absl::OkStatus();
+       }},
+      {"jwt-audience", "the aud every JWT must contain",
+       [](ProcessConfig& c, const std::string& v) {
+         c.jwt_audience = v;
+         return absl::OkStatus();
+       }},
+      {"jwt-roles-claim", "the JWT claim that lists the roles (default roles)",
+       [](ProcessConfig& c, const std::string& v) {
+         c.jwt_roles_claim = v;
+         return absl::OkStatus();
+       }},
+      {"jwt-clock-skew-seconds",
+       "tolerated clock difference for exp/nbf/iat (default 60, max 300)",
+       [](ProcessConfig& c, const std::string& v) {
+         int32_t s = 0;
+         RETURN_IF_ERROR(ParseInt("jwt-clock-skew-seconds", v, s, 0));
+         if (s > 300) {
+           return absl::InvalidArgumentError(
+               "--jwt-clock-skew-seconds: at most 300");
+         }
+         c.jwt_clock_skew = absl::Seconds(s);
+         return absl::OkStatus();
+       }},
+      {"signature-max-age",
+       "how old a signer's re-authentication may be, e.g. 5m (default)",
+       [](ProcessConfig& c, const std::string& v) {
+         absl::Duration d;
+         if (!absl::ParseDuration(v, &d) || d <= absl::ZeroDuration() ||
+             d > absl::Hours(1)) {
+           return absl::InvalidArgumentError(
+               "--signature-max-age: a duration such as 5m, at most 1h");
+         }
+         c.signature_max_age = d;
+         return absl::OkStatus();
+       }},
+      {"max-message-bytes", "largest request accepted (default 4194304)",
+       [](ProcessConfig& c, const std::string& v) {
+         return ParseInt("max-message-bytes", v, c.max_message_bytes, 1024);
+       }},
+      {"max-string-bytes",
+       "longest string field accepted in any request (default 16384)",
+       [](ProcessConfig& c, const std::string& v) {
+         int32_t n = 0;
+         RETURN_IF_ERROR(ParseInt("max-string-bytes", v, n, 64));
+         c.limits.max_string_bytes = static_cast<size_t>(n);
+         return absl::OkStatus();
+       }},
   };
   return *flags;
 }
@@ -163,6 +254,11 @@ absl::StatusOr<ProcessConfig> ParseProcessConfig(int argc, char** argv,
       return absl::InvalidArgumentError(
           absl::StrCat("unknown flag --", name, "\n", Usage(program)));
     }
+  }
+  if (config.tls.cert_file.empty() && !config.tls.insecure_dev) {
+    return absl::InvalidArgumentError(
+        "--tls-cert and --tls-key: required (or --insecure-dev=true for "
+        "plaintext on a developer's machine)");
   }
   if (config.log == "kafka" && config.kafka_bootstrap.empty()) {
     return absl::InvalidArgumentError(

@@ -15,6 +15,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "libs/eventlog/event_log.h"
+#include "libs/server/limits.h"
+#include "libs/server/tls.h"
 
 namespace lotledger::server {
 
@@ -37,6 +39,19 @@ struct ProcessConfig {
   std::string topic_prefix;
   // Writer identity for Kafka transactions; defaults to the service name.
   std::string writer_id;
+  // Transport: TLS files, mutual TLS, or plaintext with insecure_dev
+  // (ParseProcessConfig requires one of them).
+  TlsOptions tls;
+  // Bearer JWTs (jwt.h): a JWKS file, the expected issuer and audience.
+  std::string jwks_file;
+  std::string jwt_issuer;
+  std::string jwt_audience;
+  std::string jwt_roles_claim = "roles";
+  absl::Duration jwt_clock_skew = absl::Seconds(60);
+  // How old a signer's re-authentication may be.
+  absl::Duration signature_max_age = absl::Minutes(5);
+  int32_t max_message_bytes = 4 << 20;
+  RequestLimits limits;
 };
 
 // Parses `--key=value` flags (and `--help`) over the environment. Unknown

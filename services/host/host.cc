@@ -12,6 +12,8 @@
 #include "libs/common/status_macros.h"
 #include "libs/server/auth.h"
 #include "libs/server/grpc_server.h"
+#include "libs/server/jwt.h"
+#include "libs/server/tls.h"
 #include "services/inventory/inventory_service.h"
 #include "services/lots/lots_service.h"
 #include "services/quality/quality_service.h"
@@ -74,9 +76,10 @@ absl::StatusOr<Hosted> OpenService(const std::string& name,
     return h;
   }
   if (name == "recall") {
-    ASSIGN_OR_RETURN(h.core, command::ServiceCore::Open(
-                                 log, recall::RecallServiceSpec(config.partitions),
-                                 dir, config.topic_prefix));
+    ASSIGN_OR_RETURN(h.core,
+                     command::ServiceCore::Open(
+                         log, recall::RecallServiceSpec(config.partitions), dir,
+                         config.topic_prefix));
     h.grpc = std::make_unique<recall::RecallServiceImpl>(h.core.get(), guard,
                                                          SystemClock::Get());
     h.health_name = "lotledger.v1.RecallService";
@@ -111,17 +114,24 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   auto st = std::make_unique<State>();
   st->config = config;
-  if (config.dev_tokens.empty()) {
-    return absl::InvalidArgumentError(
-        "--dev-tokens: required (a file of `<token> <principal> <roles>` "
-        "lines)");
-  }
-  ASSIGN_OR_RETURN(st->authenticator,
-                   server::DevTokenAuthenticator::FromFile(config.dev_tokens));
-  st->guard = std::make_unique<server::Guard>(st->authenticator.get());
+  ASSIGN_OR_RETURN(
+      st->authenticator,
+      server::MakeAuthenticator(config.dev_tokens, config.jwks_file,
+                                {.issuer = config.jwt_issuer,
+                                 .audience = config.jwt_audience,
+                                 .roles_claim = config.jwt_roles_claim,
+                                 .clock_skew = config.jwt_clock_skew}));
+  st->guard = std::make_unique<server::Guard>(
+      st->authenticator.get(),
+      server::GuardOptions{.signature_max_age = config.signature_max_age});
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                   server::MakeServerCredentials(config.tls));
   ASSIGN_OR_RETURN(st->log, server::OpenEventLog(config, program));
   st->grpc_server = std::make_unique<server::GrpcServer>(
-      server::ServerOptions{.address = config.listen});
+      server::ServerOptions{.address = config.listen,
+                            .max_message_bytes = config.max_message_bytes,
+                            .credentials = std::move(credentials),
+                            .limits = config.limits});
   for (const std::string& name : services) {
     ASSIGN_OR_RETURN(Hosted h,
                      OpenService(name, st->log.get(), config, st->guard.get()));

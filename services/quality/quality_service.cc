@@ -117,21 +117,6 @@ absl::StatusOr<v1::QualityDecisionState> QualityServiceImpl::LoadState(
   return state;
 }
 
-absl::StatusOr<v1::Signature> QualityServiceImpl::Sign(
-    const v1::SignatureRequest& req, absl::Time now,
-    server::Principal* signer) const {
-  ASSIGN_OR_RETURN(*signer, guard_->VerifyCredential(req.credential(), now,
-                                                     kSignatureMaxAge));
-  v1::Signature sig;
-  sig.set_signer(signer->name);
-  sig.set_meaning(req.meaning());
-  sig.set_reason(req.reason());
-  ToTimestamp(now, sig.mutable_signed_at());
-  sig.set_authentication(absl::StrCat(
-      signer->auth_method, " auth_time=", absl::FormatTime(signer->auth_time)));
-  return sig;
-}
-
 absl::StatusOr<command::CommandResult> QualityServiceImpl::RunCommand(
     const grpc::ServerContext& ctx, const server::Principal& principal,
     const std::string& request_id, const v1::ConsistencyToken& after,
@@ -185,24 +170,31 @@ grpc::Status QualityServiceImpl::ChangeDisposition(
               "to: must be DISPOSITION_RELEASED, DISPOSITION_ON_HOLD or "
               "DISPOSITION_REJECTED");
         }
+        if (req->lot_id().empty()) {
+          return absl::InvalidArgumentError("lot_id: required");
+        }
         const absl::Time now = clock_->Now();
         v1::QualityCommand cmd;
         *cmd.mutable_change_disposition() = *req;
-        // Part 11: the signature credential must be the caller's own,
-        // freshly re-authenticated; it never travels into the event.
-        server::Principal signer;
-        ASSIGN_OR_RETURN(*cmd.mutable_signature(),
-                         Sign(req->signature(), now, &signer));
-        if (signer.name != p.name) {
-          return absl::PermissionDeniedError(
-              absl::StrCat("signature.credential: belongs to ", signer.name,
-                           ", not to the caller ", p.name,
-                           "; a person signs only for themselves"));
-        }
+        // Part 11: the caller signs with a fresh re-authentication bound to
+        // this action; the credential never travels into the event.
+        const server::SignedAction action{.method = Method("ChangeDisposition"),
+                                          .aggregate_id = req->lot_id(),
+                                          .request_id = req->request_id()};
+        ASSIGN_OR_RETURN(
+            *cmd.mutable_signature(),
+            guard_->Sign(
+                p, server::SignatureInputOf(req->signature(), "signature"),
+                action, now));
         if (req->has_deviation()) {
+          // Two-person rule: a second, different qa_approver co-signs.
           server::Principal approver;
           ASSIGN_OR_RETURN(*cmd.mutable_deviation_approval(),
-                           Sign(req->deviation().approval(), now, &approver));
+                           guard_->CoSign(cmd.signature(), "qa_approver",
+                                          server::SignatureInputOf(
+                                              req->deviation().approval(),
+                                              "deviation.approval"),
+                                          action, now, &approver));
           for (const std::string& r : approver.roles) {
             cmd.add_deviation_approver_roles(r);
           }

@@ -29,9 +29,6 @@ absl::Status ApplyQualityEvent(const eventlog::Record& record,
 
 class QualityServiceImpl final : public v1::QualityService::Service {
  public:
-  // Signatures need a credential authenticated at most this long ago.
-  static constexpr absl::Duration kSignatureMaxAge = absl::Minutes(5);
-
   QualityServiceImpl(command::ServiceCore* core, const server::Guard* guard,
                      const Clock* clock);
 
@@ -58,9 +55,6 @@ class QualityServiceImpl final : public v1::QualityService::Service {
       const grpc::ServerContext& ctx, const server::Principal& principal,
       const std::string& request_id, const v1::ConsistencyToken& after,
       const std::string& lot_id, v1::QualityCommand cmd);
-  absl::StatusOr<v1::Signature> Sign(const v1::SignatureRequest& req,
-                                     absl::Time now,
-                                     server::Principal* signer) const;
 
   command::ServiceCore* core_;
   const server::Guard* guard_;

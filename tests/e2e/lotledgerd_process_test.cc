@@ -35,7 +35,7 @@ class Daemon {
       const std::string data = "--data-dir=" + data_dir;
       const std::string tok = "--dev-tokens=" + tokens;
       execl(LOTLEDGERD_PATH, "lotledgerd", "--listen=127.0.0.1:0", data.c_str(),
-            tok.c_str(), "--shutdown-grace-seconds=5",
+            tok.c_str(), "--insecure-dev=true", "--shutdown-grace-seconds=5",
             static_cast<char*>(nullptr));
       _exit(127);
     }

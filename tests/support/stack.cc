@@ -44,6 +44,8 @@ std::unique_ptr<TestStack> TestStack::Start(Backend backend,
   c.listen = "127.0.0.1:0";
   c.data_dir = (dir / "data").string();
   c.dev_tokens = (dir / "dev-tokens").string();
+  // Plaintext on 127.0.0.1; tls_test and authz_matrix_test cover TLS.
+  c.tls.insecure_dev = true;
   c.partitions = 3;
   c.shutdown_grace = absl::Seconds(5);
   if (backend == Backend::kKafka) {

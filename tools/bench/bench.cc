@@ -189,6 +189,7 @@ std::unique_ptr<ServerHost> StartHost(const Args& a, const std::string& dir,
   c.listen = "127.0.0.1:0";
   c.data_dir = dir;
   c.dev_tokens = dir + "/tokens";
+  c.tls.insecure_dev = true;  // plaintext on 127.0.0.1
   c.partitions = static_cast<int32_t>(a.Int("partitions", 3));
   if (a.Get("backend", "embedded") == "kafka") {
     c.log = "kafka";

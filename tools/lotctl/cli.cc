@@ -37,6 +37,13 @@ Global options (anywhere on the line; only the --name=value form):
                        127.0.0.1:7070)
   --token=TOKEN        bearer token (env LOTLEDGER_TOKEN)
   --token-file=PATH    read the token from a file instead
+  --tls                TLS with the system's trusted roots
+  --tls-ca=PATH        TLS, trusting this PEM CA (env LOTLEDGER_TLS_CA)
+  --tls-cert=PATH --tls-key=PATH
+                       client certificate for mutual TLS
+  --tls-server-name=N  expect this name in the server certificate
+  --insecure           plaintext (default only for a 127.0.0.1/localhost
+                       server, as ./tools/run starts it)
   --json               machine output: the response as protobuf JSON, one line
   --timeout=SECONDS    deadline of each call (default 30)
   --request-id=ID      for commands that write: the idempotency key (default
@@ -170,14 +177,21 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
 
 absl::StatusOr<GlobalOptions> TakeGlobalOptions(ParsedArgs& parsed,
                                                 const Environment& env) {
-  ASSIGN_OR_RETURN(Flags flags,
-                   Flags::Take(parsed, {
-                                           {"server", FlagKind::kValue},
-                                           {"token", FlagKind::kValue},
-                                           {"token-file", FlagKind::kValue},
-                                           {"json", FlagKind::kSwitch},
-                                           {"timeout", FlagKind::kValue},
-                                       }));
+  ASSIGN_OR_RETURN(
+      Flags flags,
+      Flags::Take(parsed, {
+                              {"server", FlagKind::kValue},
+                              {"token", FlagKind::kValue},
+                              {"token-file", FlagKind::kValue},
+                              {"json", FlagKind::kSwitch},
+                              {"timeout", FlagKind::kValue},
+                              {"tls", FlagKind::kSwitch},
+                              {"tls-ca", FlagKind::kValue},
+                              {"tls-cert", FlagKind::kValue},
+                              {"tls-key", FlagKind::kValue},
+                              {"tls-server-name", FlagKind::kValue},
+                              {"insecure", FlagKind::kSwitch},
+                          }));
   GlobalOptions options;
   const auto from_env = [&](const char* name) -> std::optional<std::string> {
     if (!env.getenv) return std::nullopt;
@@ -203,6 +217,38 @@ absl::StatusOr<GlobalOptions> TakeGlobalOptions(ParsedArgs& parsed,
     ASSIGN_OR_RETURN(options.token, ReadTokenFile(*f));
   } else if (auto e = from_env("LOTLEDGER_TOKEN")) {
     options.token = *e;
+  }
+  options.insecure = flags.Has("insecure");
+  options.tls_ca =
+      flags.Get("tls-ca").value_or(from_env("LOTLEDGER_TLS_CA").value_or(""));
+  options.tls_cert = flags.Get("tls-cert").value_or("");
+  options.tls_key = flags.Get("tls-key").value_or("");
+  options.tls_server_name = flags.Get("tls-server-name").value_or("");
+  options.tls = flags.Has("tls") || !options.tls_ca.empty() ||
+                !options.tls_cert.empty() || !options.tls_server_name.empty();
+  if (options.insecure && options.tls) {
+    return absl::InvalidArgumentError(
+        "--insecure and --tls*: give one of them");
+  }
+  for (const auto& [flag, path] :
+       {std::pair<const char*, const std::string&>{"tls-ca", options.tls_ca},
+        {"tls-cert", options.tls_cert},
+        {"tls-key", options.tls_key}}) {
+    if (!path.empty() && !std::ifstream(path)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, ": cannot read ", path));
+    }
+  }
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls-cert and --tls-key: give both or neither");
+  }
+  if (!options.insecure && !options.tls) {
+    // Plaintext only to this machine (./tools/run); anything else is TLS.
+    const std::string host =
+        options.server.substr(0, options.server.rfind(':'));
+    options.insecure =
+        host == "127.0.0.1" || host == "localhost" || host == "[::1]";
   }
   options.json = flags.Has("json");
   if (auto t = flags.Get("timeout")) {
@@ -297,8 +343,28 @@ int RunLotctl(std::vector<std::string> args, const Environment& env,
 
 std::shared_ptr<grpc::Channel> Context::channel() {
   if (channel_ == nullptr) {
-    channel_ = grpc::CreateChannel(options_.server,
-                                   grpc::InsecureChannelCredentials());
+    std::shared_ptr<grpc::ChannelCredentials> creds =
+        grpc::InsecureChannelCredentials();
+    grpc::ChannelArguments args;
+    if (!options_.insecure) {
+      grpc::SslCredentialsOptions ssl;
+      auto read = [](const std::string& path) {
+        std::ifstream in(path, std::ios::binary);
+        std::stringstream text;
+        text << in.rdbuf();
+        return text.str();
+      };
+      if (!options_.tls_ca.empty()) ssl.pem_root_certs = read(options_.tls_ca);
+      if (!options_.tls_cert.empty()) {
+        ssl.pem_cert_chain = read(options_.tls_cert);
+        ssl.pem_private_key = read(options_.tls_key);
+      }
+      creds = grpc::SslCredentials(ssl);
+      if (!options_.tls_server_name.empty()) {
+        args.SetSslTargetNameOverride(options_.tls_server_name);
+      }
+    }
+    channel_ = grpc::CreateCustomChannel(options_.server, creds, args);
   }
   return channel_;
 }

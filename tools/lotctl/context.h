@@ -27,6 +27,15 @@ namespace lotledger::lotctl {
 struct GlobalOptions {
   std::string server = "127.0.0.1:7070";
   std::string token;  // empty: calls go out unauthenticated
+  // Transport: plaintext with `insecure`; TLS against `tls_ca` (else the
+  // system roots) otherwise, with a client certificate when given. With
+  // neither flag a loopback server (tools/run) is reached in plaintext.
+  bool insecure = false;
+  bool tls = false;
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_server_name;
   bool json = false;
   absl::Duration timeout = absl::Seconds(30);
 };

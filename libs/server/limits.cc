@@ -1,0 +1,136 @@
+#include "libs/server/limits.h"
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+
+namespace lotledger::server {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+
+absl::Status Check(const Message& m, const std::string& prefix, size_t max) {
+  const Reflection* r = m.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  r->ListFields(m, &fields);
+  for (const FieldDescriptor* f : fields) {
+    const std::string name = absl::StrCat(prefix, f->name());
+    auto too_long = [&](const std::string& path, size_t size) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": at most ", max, " bytes (got ", size, ")"));
+    };
+    if (f->type() == FieldDescriptor::TYPE_STRING) {
+      if (f->is_repeated()) {
+        for (int i = 0; i < r->FieldSize(m, f); ++i) {
+          std::string scratch;
+          const std::string& v =
+              r->GetRepeatedStringReference(m, f, i, &scratch);
+          if (v.size() > max)
+            return too_long(absl::StrCat(name, "[", i, "]"), v.size());
+        }
+      } else {
+        std::string scratch;
+        const std::string& v = r->GetStringReference(m, f, &scratch);
+        if (v.size() > max) return too_long(name, v.size());
+      }
+    } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (f->is_repeated()) {
+        for (int i = 0; i < r->FieldSize(m, f); ++i) {
+          absl::Status s = Check(r->GetRepeatedMessage(m, f, i),
+                                 absl::StrCat(name, "[", i, "]."), max);
+          if (!s.ok()) return s;
+        }
+      } else {
+        absl::Status s = Check(r->GetMessage(m, f), name + ".", max);
+        if (!s.ok()) return s;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Mutex violations_mu;
+absl::flat_hash_map<const grpc::ServerContextBase*, absl::Status>& Violations()
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(violations_mu) {
+  static auto* v =
+      new absl::flat_hash_map<const grpc::ServerContextBase*, absl::Status>();
+  return *v;
+}
+
+class LimitsInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  LimitsInterceptor(grpc::experimental::ServerRpcInfo* info,
+                    RequestLimits limits)
+      : info_(info), limits_(limits) {}
+
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
+    using grpc::experimental::InterceptionHookPoints;
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::POST_RECV_MESSAGE)) {
+      // Every service this server hosts is a protobuf service, so the
+      // received message is a protobuf Message.
+      const auto* message =
+          static_cast<const Message*>(methods->GetRecvMessage());
+      if (message != nullptr) {
+        absl::Status s = CheckStringLengths(*message, limits_.max_string_bytes);
+        if (!s.ok()) {
+          absl::MutexLock l(&violations_mu);
+          Violations()[info_->server_context()] = std::move(s);
+          recorded_ = true;
+        }
+      }
+    }
+    if (recorded_ && methods->QueryInterceptionHookPoint(
+                         InterceptionHookPoints::PRE_SEND_STATUS)) {
+      absl::MutexLock l(&violations_mu);
+      Violations().erase(info_->server_context());
+      recorded_ = false;
+    }
+    methods->Proceed();
+  }
+
+ private:
+  grpc::experimental::ServerRpcInfo* info_;
+  RequestLimits limits_;
+  bool recorded_ = false;
+};
+
+class LimitsFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit LimitsFactory(RequestLimits limits) : limits_(limits) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new LimitsInterceptor(info, limits_);
+  }
+
+ private:
+  RequestLimits limits_;
+};
+
+}  // namespace
+
+absl::Status CheckStringLengths(const Message& message,
+                                size_t max_string_bytes) {
+  return Check(message, "", max_string_bytes);
+}
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+MakeLimitsInterceptorFactory(RequestLimits limits) {
+  return std::make_unique<LimitsFactory>(limits);
+}
+
+absl::Status TakeLimitViolation(const grpc::ServerContext& ctx) {
+  absl::MutexLock l(&violations_mu);
+  auto it =
+      Violations().find(static_cast<const grpc::ServerContextBase*>(&ctx));
+  if (it == Violations().end()) return absl::OkStatus();
+  absl::Status s = std::move(it->second);
+  Violations().erase(it);
+  return s;
+}
+
+}  // namespace lotledger::server

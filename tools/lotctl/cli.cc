@@ -132,6 +132,25 @@ lotctl quality get LOT_ID
 lotctl quality list --disposition=released|on-hold|rejected|undecided
       [--page-size=N] [--page-token=T] [--all]
 )"},
+    {"recall", R"(
+lotctl recall initiate --class=I|II|III --title=.. --reason=.. --hazard=..
+      [--instructions=..] [--recall-id=ID] (--lot=LOT_ID ... |
+      --item=ITEM --made-from=YYYY-MM-DD --made-to=YYYY-MM-DD) [--derived]
+  Recall the lots (with --derived: every lot made from them, any depth);
+  inventory blocks them from shipping. Prints the scope and the impact.
+lotctl recall show|impact|notifications RECALL_ID [--customer=ID]
+lotctl recall list [--status=open|closed]
+lotctl recall notify RECALL_ID
+  One notification per affected customer not yet notified.
+lotctl recall respond RECALL_ID --customer=ID [--acknowledged]
+      [--nothing-found] [--returned=LOT_ID:N ...] [--destroyed=LOT_ID:N ...]
+lotctl recall effectiveness RECALL_ID [--days=N]
+lotctl recall close RECALL_ID --summary=.. [--unanswered-reason=..]
+lotctl recall drill (--lot=.. | --item=.. --made-from=.. --made-to=..)
+      [--derived] [--notes=..] [--totals]
+  A mock recall: same scope and impact, timed; blocks and notifies nothing.
+lotctl recall report RECALL_ID --csv [--out=FILE] | --html=FILE
+)"},
     {"import", R"(
 lotctl import products|lots FILE.csv [--partial] [--dry-run]
   RFC 4180 CSV with a header row; columns by name, in any order, unknown
@@ -337,6 +356,7 @@ int RunLotctl(std::vector<std::string> args, const Environment& env,
   }
   if (verb == "quality") return RunQuality(ctx, parsed);
   if (verb == "import") return RunImport(ctx, parsed);
+  if (verb == "recall") return RunRecall(ctx, parsed);
   err << "error: unknown verb '" << verb << "' (see: lotctl help)\n";
   return kExitUsage;
 }

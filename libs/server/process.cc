@@ -109,6 +109,14 @@ const std::vector<Flag>& Flags() {
          c.writer_id = v;
          return absl::OkStatus();
        }},
+      {"expiry-sweep-seconds",
+       "period of the inventory expiry sweep (0 disables), default 3600",
+       [](ProcessConfig& c, const std::string& v) {
+         int32_t s = 0;
+         RETURN_IF_ERROR(ParseInt("expiry-sweep-seconds", v, s, 0));
+         c.expiry_sweep_interval = absl::Seconds(s);
+         return absl::OkStatus();
+       }},
       {"tls-cert", "PEM certificate chain of the gRPC port (re-read on change)",
        [](ProcessConfig& c, const std::string& v) {
          c.tls.cert_file = v;
@@ -226,6 +234,7 @@ std::string Usage(const std::string& program) {
 absl::StatusOr<ProcessConfig> ParseProcessConfig(int argc, char** argv,
                                                  const std::string& program) {
   ProcessConfig config;
+  config.expiry_sweep_interval = absl::Hours(1);
   for (const Flag& f : Flags()) {
     if (const char* env = std::getenv(EnvName(f.name).c_str());
         env != nullptr) {

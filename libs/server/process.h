@@ -39,6 +39,9 @@ struct ProcessConfig {
   std::string topic_prefix;
   // Writer identity for Kafka transactions; defaults to the service name.
   std::string writer_id;
+  // Period of the inventory service's expiry sweep; zero: none (tests
+  // trigger sweeps). ParseProcessConfig defaults it to one hour.
+  absl::Duration expiry_sweep_interval = absl::ZeroDuration();
   // Transport: TLS files, mutual TLS, or plaintext with insecure_dev
   // (ParseProcessConfig requires one of them).
   TlsOptions tls;

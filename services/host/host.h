@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "libs/common/clock.h"
 #include "libs/server/process.h"
 
 namespace lotledger {
@@ -22,14 +23,19 @@ class ServerHost {
  public:
   // Opens the log, each named service ("lots", "quality") with its
   // projection under config.data_dir/projections/<name>, and serves gRPC on
-  // config.listen.
+  // config.listen. `clock` (null: the system clock) is the time of lots,
+  // quality and inventory; tests pass a ManualClock.
   static absl::StatusOr<std::unique_ptr<ServerHost>> Start(
       const server::ProcessConfig& config, const std::string& program,
-      const std::vector<std::string>& services);
+      const std::vector<std::string>& services, const Clock* clock = nullptr);
   ~ServerHost();  // Shutdown()
 
   // "127.0.0.1:<port>" as bound.
   std::string target() const;
+  // Runs one expiry sweep of the hosted inventory service now (see
+  // InventoryServiceImpl::SweepExpiry); returns the alerts raised.
+  // FailedPrecondition when inventory is not hosted.
+  absl::StatusOr<int> SweepExpiry();
   // Stops taking calls, lets calls in flight finish within the configured
   // grace, stops the projectors, closes projections and the log.
   void Shutdown();

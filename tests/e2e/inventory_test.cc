@@ -4,9 +4,19 @@
 // FEFO pick list that leaves the held lot out, a shipment that reads the
 // release through the consistency token, a refused shipment of a held lot
 // that writes nothing, a return, a scrap, and the same lot inventory after
-// a rebuild of the projections from the log.
+// a rebuild of the projections from the log. Then the queries' figures,
+// and expiry alerts driven by a ManualClock: raised once per lot and
+// threshold across sweeps, a restart and a rebuild, and streamed by
+// WatchAlerts.
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
 #include "gtest/gtest.h"
+#include "libs/common/clock.h"
 #include "lotledger/v1/inventory.grpc.pb.h"
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "lotledger/v1/quality.grpc.pb.h"
@@ -23,7 +33,8 @@ constexpr char kBin[] = "FRA-WH1-B07";
 class InventoryTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    stack_ = TestStack::Start(GetParam(), {"lots", "quality", "inventory"});
+    stack_ =
+        TestStack::Start(GetParam(), {"lots", "quality", "inventory"}, &clock_);
     ASSERT_NE(stack_, nullptr);
     Connect();
   }
@@ -166,6 +177,19 @@ class InventoryTest : public ::testing::TestWithParam<Backend> {
     return resp.lot();
   }
 
+  // Today (UTC) by the clock, plus `days`.
+  v1::Date Day(int days) {
+    const absl::CivilDay d =
+        absl::ToCivilDay(clock_.Now(), absl::UTCTimeZone()) + days;
+    v1::Date out;
+    out.set_year(static_cast<int32_t>(d.year()));
+    out.set_month(d.month());
+    out.set_day(d.day());
+    return out;
+  }
+
+  // The services' time: starts now (whole seconds), moved by the tests.
+  ManualClock clock_{absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()))};
   v1::ConsistencyToken token_;
   std::unique_ptr<TestStack> stack_;
   std::unique_ptr<v1::LotsService::Stub> lots_;
@@ -351,6 +375,341 @@ TEST_P(InventoryTest, ReceiveShipReturnScrapAndRebuild) {
   stack_->Restart(/*drop_projections=*/true);
   Connect();
   EXPECT_EQ(snapshot(), before) << "after rebuild from the log";
+}
+
+// What the alert kinds of `alerts` are: "T180", "T90", "T30", "EXPIRED".
+std::vector<std::string> Kinds(const std::vector<v1::InventoryAlert>& alerts) {
+  std::vector<std::string> out;
+  for (const v1::InventoryAlert& a : alerts) {
+    out.push_back(
+        a.has_expired()
+            ? "EXPIRED"
+            : absl::StrCat("T", a.threshold_crossed().threshold_days()));
+  }
+  return out;
+}
+
+TEST_P(InventoryTest, QueriesExpiryAlertsOnceAndWatch) {
+  // Catheters alert at 180/90/30 days; lots B1 (200 days left), B2 (400)
+  // and B3 (150, held).
+  {
+    v1::DefineProductRequest req;
+    req.set_request_id(NewRequestId());
+    v1::Product* p = req.mutable_product();
+    p->set_item(kDevice);
+    p->set_name("catheter");
+    p->set_uom("EA");
+    p->set_kind(v1::ITEM_KIND_FINISHED_DEVICE);
+    p->mutable_policy()->set_shelf_life_days(730);
+    p->mutable_policy()->add_alert_thresholds_days(180);
+    p->mutable_policy()->add_alert_thresholds_days(90);
+    p->mutable_policy()->add_alert_thresholds_days(30);
+    v1::DefineProductResponse resp;
+    grpc::Status s =
+        lots_->DefineProduct(stack_->Ctx("admin").get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    Remember(resp.token());
+  }
+  const std::string b1 = absl::StrCat(kDevice, ":B1");
+  const std::string b2 = absl::StrCat(kDevice, ":B2");
+  const std::string b3 = absl::StrCat(kDevice, ":B3");
+  for (const auto& [number, days, qty] :
+       std::vector<std::tuple<std::string, int, int64_t>>{
+           {"B1", 200, 40}, {"B2", 400, 100}, {"B3", 150, 30}}) {
+    v1::CreateLotRequest req;
+    req.set_request_id(NewRequestId());
+    req.set_item(kDevice);
+    req.set_lot_number(number);
+    *req.mutable_manufactured_on() = Day(-10);
+    *req.mutable_expires_on() = Day(days);
+    req.mutable_quantity()->set_amount(qty);
+    req.mutable_quantity()->set_uom("EA");
+    v1::CreateLotResponse resp;
+    grpc::Status s =
+        lots_->CreateLot(stack_->Ctx("operator").get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << number << ": " << s.error_message();
+    Remember(resp.token());
+  }
+  Location("ACME", v1::LOCATION_KIND_SITE, "");
+  Location("EU-W", v1::LOCATION_KIND_REGION, "ACME");
+  Location("US", v1::LOCATION_KIND_REGION, "ACME");
+  Location("FRA-WH1", v1::LOCATION_KIND_WAREHOUSE, "EU-W");
+  Location(kBin, v1::LOCATION_KIND_BIN, "FRA-WH1");
+  Location("NJ-WH1", v1::LOCATION_KIND_WAREHOUSE, "US");
+
+  auto receive = [&](const std::string& lot_or_scan, bool scan,
+                     const std::string& at, int64_t amount) {
+    v1::ReceiveStockRequest req;
+    req.set_request_id(NewRequestId());
+    if (scan) {
+      req.set_gs1_scan(lot_or_scan);
+    } else {
+      req.set_lot_id(lot_or_scan);
+    }
+    req.set_location_id(at);
+    req.mutable_quantity()->set_amount(amount);
+    req.set_source(v1::RECEIPT_SOURCE_PRODUCTION);
+    *req.mutable_after() = token_;
+    v1::ReceiveStockResponse resp;
+    grpc::Status s =
+        inventory_->ReceiveStock(stack_->Ctx("operator").get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << lot_or_scan << ": " << s.error_message();
+    Remember(resp.token());
+  };
+  const v1::Date e1 = Day(200);
+  receive(absl::StrFormat("(01)%s(17)%02d%02d%02d(10)B1", kDevice,
+                          e1.year() % 100, e1.month(), e1.day()),
+          true, kBin, 40);
+  receive(b2, false, kBin, 100);
+  receive(b3, false, "NJ-WH1", 30);
+
+  // Release B1 and B2, hold B3; the FEFO pick list and the shipment read
+  // the releases through the token, never "not released".
+  Dispose(b1, v1::DISPOSITION_RELEASED);
+  Dispose(b2, v1::DISPOSITION_RELEASED);
+  Dispose(b3, v1::DISPOSITION_ON_HOLD);
+  v1::AllocateFefoRequest fefo;
+  fefo.set_item(kDevice);
+  fefo.mutable_quantity()->set_amount(60);
+  fefo.mutable_customer()->set_customer_id("H-12");
+  *fefo.mutable_after() = token_;
+  v1::AllocateFefoResponse picks;
+  grpc::Status s =
+      inventory_->AllocateFefo(stack_->Ctx("operator").get(), fefo, &picks);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(picks.lines_size(), 2);
+  EXPECT_EQ(picks.lines(0).lot_id(), b1);
+  EXPECT_EQ(picks.lines(0).quantity().amount(), 40);
+  EXPECT_EQ(picks.lines(1).lot_id(), b2);
+  EXPECT_EQ(picks.lines(1).quantity().amount(), 20);
+  v1::ShipStockResponse shipped;
+  s = Ship({picks.lines().begin(), picks.lines().end()}, &shipped);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const std::string shipment = shipped.shipment().shipment_id();
+  ASSERT_EQ(shipped.shipment().lines_size(), 2);
+
+  // The held lot never ships.
+  v1::ShipmentLine held = Line(b3, 5);
+  held.set_location_id("NJ-WH1");
+  s = Ship({held}, &shipped);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(s.error_message().find("on hold"), std::string::npos)
+      << s.error_message();
+
+  // 5 of B2 come back, 2 are scrapped as damaged.
+  v1::ReturnStockRequest ret;
+  ret.set_request_id(NewRequestId());
+  ret.set_lot_id(b2);
+  ret.set_customer_id("H-12");
+  ret.set_shipment_id(shipment);
+  ret.set_location_id(kBin);
+  ret.mutable_quantity()->set_amount(5);
+  ret.set_condition(v1::RETURN_CONDITION_RESALEABLE);
+  v1::ReturnStockResponse returned;
+  s = inventory_->ReturnStock(stack_->Ctx("operator").get(), ret, &returned);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  Remember(returned.token());
+  v1::ScrapStockRequest scrap;
+  scrap.set_request_id(NewRequestId());
+  scrap.set_lot_id(b2);
+  scrap.set_location_id(kBin);
+  scrap.mutable_quantity()->set_amount(2);
+  scrap.set_reason(v1::SCRAP_REASON_DAMAGED);
+  v1::ScrapStockResponse scrapped;
+  s = inventory_->ScrapStock(stack_->Ctx("operator").get(), scrap, &scrapped);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  Remember(scrapped.token());
+
+  // Stock by item, in expiry order, with the total; then page by page.
+  v1::ListStockRequest list;
+  list.set_item(kDevice);
+  *list.mutable_after() = token_;
+  v1::ListStockResponse stock;
+  s = inventory_->ListStock(stack_->Ctx("auditor").get(), list, &stock);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(stock.rows_size(), 2);  // B1 is all shipped
+  EXPECT_EQ(stock.rows(0).lot_id(), b3);
+  EXPECT_EQ(stock.rows(0).region_id(), "US");
+  EXPECT_EQ(stock.rows(0).disposition(), v1::DISPOSITION_ON_HOLD);
+  EXPECT_EQ(stock.rows(1).lot_id(), b2);
+  EXPECT_EQ(stock.rows(1).quantity().amount(), 83);  // 100-20+5-2
+  ASSERT_EQ(stock.totals_size(), 1);
+  EXPECT_EQ(stock.totals(0).on_hand().amount(), 113);
+  list.set_page_size(1);
+  s = inventory_->ListStock(stack_->Ctx("auditor").get(), list, &stock);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(stock.rows_size(), 1);
+  EXPECT_EQ(stock.rows(0).lot_id(), b3);
+  ASSERT_FALSE(stock.next_page_token().empty());
+  list.set_page_token(stock.next_page_token());
+  s = inventory_->ListStock(stack_->Ctx("auditor").get(), list, &stock);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(stock.rows_size(), 1);
+  EXPECT_EQ(stock.rows(0).lot_id(), b2);
+  EXPECT_TRUE(stock.next_page_token().empty());
+  // By region, and by a site with everything below it.
+  v1::ListStockRequest by_region;
+  by_region.set_region_id("EU-W");
+  s = inventory_->ListStock(stack_->Ctx("auditor").get(), by_region, &stock);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(stock.rows_size(), 1);
+  EXPECT_EQ(stock.rows(0).lot_id(), b2);
+  v1::ListStockRequest by_site;
+  by_site.set_location_id("ACME");
+  s = inventory_->ListStock(stack_->Ctx("auditor").get(), by_site, &stock);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(stock.rows_size(), 2);
+
+  // Where B2 went.
+  v1::TraceLotDistributionRequest trace;
+  trace.set_lot_id(b2);
+  v1::TraceLotDistributionResponse went;
+  s = inventory_->TraceLotDistribution(stack_->Ctx("auditor").get(), trace,
+                                       &went);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(went.customers_size(), 1);
+  const v1::CustomerDistribution& h12 = went.customers(0);
+  EXPECT_EQ(h12.customer().customer_id(), "H-12");
+  EXPECT_EQ(h12.customer().name(), "St. Mary's Hospital");
+  EXPECT_EQ(h12.shipped().amount(), 20);
+  EXPECT_EQ(h12.returned().amount(), 5);
+  EXPECT_EQ(h12.net_held().amount(), 15);
+  ASSERT_EQ(h12.shipments_size(), 1);
+  EXPECT_EQ(h12.shipments(0).shipment_id(), shipment);
+  ASSERT_EQ(went.on_hand_size(), 1);
+  EXPECT_EQ(went.on_hand(0).amount(), 83);
+  EXPECT_EQ(went.scrapped().amount(), 2);
+
+  // B2's movements, two to a page.
+  v1::ListMovementsRequest moves;
+  moves.set_lot_id(b2);
+  moves.set_page_size(2);
+  v1::ListMovementsResponse page;
+  s = inventory_->ListMovements(stack_->Ctx("auditor").get(), moves, &page);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(page.events_size(), 2);
+  EXPECT_TRUE(page.events(0).has_stock_received());
+  EXPECT_TRUE(page.events(1).has_stock_shipped());
+  moves.set_page_token(page.next_page_token());
+  s = inventory_->ListMovements(stack_->Ctx("auditor").get(), moves, &page);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(page.events_size(), 2);
+  EXPECT_TRUE(page.events(0).has_stock_returned());
+  EXPECT_TRUE(page.events(1).has_stock_scrapped());
+  EXPECT_TRUE(page.next_page_token().empty());
+
+  // KPIs: B3's 30 within 180 days; 60 shipped and 2 scrapped in 90 days.
+  v1::GetKpisRequest kpis_req;
+  kpis_req.set_item(kDevice);
+  v1::GetKpisResponse kpis;
+  s = inventory_->GetKpis(stack_->Ctx("auditor").get(), kpis_req, &kpis);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(kpis.items_size(), 1);
+  const v1::ItemKpis& k = kpis.items(0);
+  EXPECT_EQ(k.on_hand(), 113);
+  ASSERT_EQ(k.near_expiry_size(), 3);
+  EXPECT_EQ(k.near_expiry(0).threshold_days(), 180);
+  EXPECT_EQ(k.near_expiry(0).amount(), 30);
+  EXPECT_EQ(k.near_expiry(1).amount(), 0);
+  EXPECT_EQ(k.expired(), 0);
+  ASSERT_EQ(k.scrapped_size(), 1);
+  EXPECT_EQ(k.scrapped(0).reason(), v1::SCRAP_REASON_DAMAGED);
+  EXPECT_EQ(k.scrapped(0).amount(), 2);
+  EXPECT_EQ(k.shipped(), 60);
+  EXPECT_DOUBLE_EQ(k.turnover_days(), 113.0 * 90 / 60);
+
+  // Near expiry (the product's widest threshold): B3 only.
+  v1::NearExpiryReportRequest near;
+  v1::NearExpiryReportResponse report;
+  s = inventory_->NearExpiryReport(stack_->Ctx("auditor").get(), near, &report);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(report.rows_size(), 1);
+  EXPECT_EQ(report.rows(0).lot_id(), b3);
+  EXPECT_EQ(report.rows(0).days_left(), 150);
+  EXPECT_EQ(report.rows(0).threshold_days(), 180);
+  EXPECT_EQ(report.rows(0).quantity().amount(), 30);
+
+  // A watcher from before any alert: it sees the alerts as raised.
+  auto watch_ctx = stack_->Ctx("auditor");
+  v1::WatchAlertsRequest watch;
+  *watch.mutable_resume_after() = token_;
+  auto stream = inventory_->WatchAlerts(watch_ctx.get(), watch);
+
+  // Today B3 is within 180 days; 70 days on, within 90. Sweeping again
+  // raises nothing.
+  absl::StatusOr<int> raised = stack_->SweepExpiry();
+  ASSERT_TRUE(raised.ok()) << raised.status();
+  EXPECT_EQ(*raised, 1);
+  clock_.Advance(absl::Hours(24 * 70));
+  raised = stack_->SweepExpiry();
+  ASSERT_TRUE(raised.ok()) << raised.status();
+  EXPECT_EQ(*raised, 1);
+  raised = stack_->SweepExpiry();
+  ASSERT_TRUE(raised.ok()) << raised.status();
+  EXPECT_EQ(*raised, 0);
+
+  std::vector<v1::InventoryAlert> seen(2);
+  ASSERT_TRUE(stream->Read(&seen[0]));
+  ASSERT_TRUE(stream->Read(&seen[1]));
+  EXPECT_EQ(Kinds(seen), (std::vector<std::string>{"T180", "T90"}));
+  EXPECT_EQ(seen[1].threshold_crossed().lot_id(), b3);
+  EXPECT_EQ(seen[1].threshold_crossed().days_left(), 80);
+  EXPECT_EQ(seen[1].threshold_crossed().on_hand().amount(), 30);
+  const v1::ConsistencyToken resume = seen[1].position();
+  watch_ctx->TryCancel();
+  v1::InventoryAlert more;
+  while (stream->Read(&more)) {
+  }
+  stream->Finish();
+
+  // Restart and rebuild from the log: nothing is raised twice.
+  const std::string alerts_before = Get(b3).DebugString();
+  stack_->Restart();
+  Connect();
+  raised = stack_->SweepExpiry();
+  ASSERT_TRUE(raised.ok()) << raised.status();
+  EXPECT_EQ(*raised, 0);
+  stack_->Restart(/*drop_projections=*/true);
+  Connect();
+  raised = stack_->SweepExpiry();
+  ASSERT_TRUE(raised.ok()) << raised.status();
+  EXPECT_EQ(*raised, 0);
+  EXPECT_EQ(Get(b3).DebugString(), alerts_before);
+  ASSERT_EQ(Get(b3).alerts_size(), 2);
+
+  // A watcher resuming after the second alert gets only what follows:
+  // 80 more days, B3 expires (30-day threshold and expiry at once).
+  auto watch_ctx2 = stack_->Ctx("auditor");
+  *watch.mutable_resume_after() = resume;
+  auto stream2 = inventory_->WatchAlerts(watch_ctx2.get(), watch);
+  clock_.Advance(absl::Hours(24 * 80));
+  raised = stack_->SweepExpiry();
+  ASSERT_TRUE(raised.ok()) << raised.status();
+  EXPECT_EQ(*raised, 2);
+  std::vector<v1::InventoryAlert> later(2);
+  ASSERT_TRUE(stream2->Read(&later[0]));
+  ASSERT_TRUE(stream2->Read(&later[1]));
+  EXPECT_EQ(Kinds(later), (std::vector<std::string>{"T30", "EXPIRED"}));
+  EXPECT_EQ(later[1].expired().lot_id(), b3);
+
+  // What to scrap: B3, expired; the KPIs count it as expired.
+  near.set_expired_only(true);
+  s = inventory_->NearExpiryReport(stack_->Ctx("auditor").get(), near, &report);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(report.rows_size(), 1);
+  EXPECT_EQ(report.rows(0).lot_id(), b3);
+  EXPECT_EQ(report.rows(0).days_left(), 0);
+  EXPECT_EQ(report.rows(0).threshold_days(), 0);
+  s = inventory_->GetKpis(stack_->Ctx("auditor").get(), kpis_req, &kpis);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(kpis.items_size(), 1);
+  EXPECT_EQ(kpis.items(0).expired(), 30);
+
+  // A server shutdown ends an open stream instead of waiting for it.
+  stack_->Stop();
+  while (stream2->Read(&more)) {
+  }
+  stream2->Finish();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, InventoryTest,

@@ -31,9 +31,11 @@ std::string BackendName(Backend b) {
 std::string NewRequestId() { return NewUuidV7(absl::Now()); }
 
 std::unique_ptr<TestStack> TestStack::Start(Backend backend,
-                                            std::vector<std::string> services) {
+                                            std::vector<std::string> services,
+                                            const Clock* clock) {
   auto stack = std::unique_ptr<TestStack>(new TestStack());
   stack->backend_ = backend;
+  stack->clock_ = clock;
   stack->services_ = std::move(services);
   const std::string id = NewUuidV7(absl::Now());
   const std::filesystem::path dir =
@@ -65,8 +67,8 @@ std::unique_ptr<TestStack> TestStack::Start(Backend backend,
 }
 
 void TestStack::Launch() {
-  absl::StatusOr<std::unique_ptr<ServerHost>> host =
-      ServerHost::Start(config_, "test-" + BackendName(backend_), services_);
+  absl::StatusOr<std::unique_ptr<ServerHost>> host = ServerHost::Start(
+      config_, "test-" + BackendName(backend_), services_, clock_);
   if (!host.ok()) {
     ADD_FAILURE() << "server did not start: " << host.status();
     return;
@@ -81,6 +83,11 @@ TestStack::~TestStack() { Stop(); }
 void TestStack::Stop() {
   if (host_ != nullptr) host_->Shutdown();
   host_.reset();
+}
+
+absl::StatusOr<int> TestStack::SweepExpiry() {
+  if (host_ == nullptr) return absl::FailedPreconditionError("not running");
+  return host_->SweepExpiry();
 }
 
 void TestStack::Restart(bool drop_projections) {

@@ -31,9 +31,11 @@ class TestStack {
   // Principals in the stack's dev token file, by the name a test uses.
   // admin, operator, inspector (qa_inspector), approver and approver2
   // (qa_approver), auditor, nobody (no role at all).
-  static std::unique_ptr<TestStack> Start(Backend backend,
-                                          std::vector<std::string> services = {
-                                              "lots", "quality"});
+  // `clock` (e.g. a ManualClock the test moves; outlives the stack) is
+  // the services' time; null: the system clock.
+  static std::unique_ptr<TestStack> Start(
+      Backend backend, std::vector<std::string> services = {"lots", "quality"},
+      const Clock* clock = nullptr);
   ~TestStack();
 
   // Stops the server; starts it again on the same log and data.
@@ -41,6 +43,9 @@ class TestStack {
   // from the log.
   void Restart(bool drop_projections = false);
   void Stop();
+  // One expiry sweep of the inventory service at the clock's time;
+  // returns the alerts raised.
+  absl::StatusOr<int> SweepExpiry();
 
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   const std::string& target() const { return target_; }
@@ -53,6 +58,7 @@ class TestStack {
  private:
   void Launch();
   Backend backend_;
+  const Clock* clock_ = nullptr;
   std::vector<std::string> services_;
   server::ProcessConfig config_;
   std::unique_ptr<ServerHost> host_;

@@ -80,6 +80,10 @@ const Table& RoleTable() {
         {"/lotledger.v1.RecallService/ListNotifications", readers},
         {"/lotledger.v1.RecallService/GetEffectiveness", readers},
         {"/lotledger.v1.RecallService/GetReport", readers},
+        {"/lotledger.v1.AuditService/LotHistory", readers},
+        {"/lotledger.v1.AuditService/VerifyLot", readers},
+        {"/lotledger.v1.AuditService/AsOf", readers},
+        {"/lotledger.v1.AuditService/ExportEpcis", readers},
     };
     return t;
   }();

@@ -3,5 +3,6 @@
 
 int main(int argc, char** argv) {
   return lotledger::RunHost(argc, argv, "lotledgerd",
-                            {"lots", "quality", "inventory", "recall"}, "embedded");
+                            {"lots", "quality", "inventory", "recall", "audit"},
+                            "embedded");
 }

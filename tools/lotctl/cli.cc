@@ -132,6 +132,22 @@ lotctl quality get LOT_ID
 lotctl quality list --disposition=released|on-hold|rejected|undecided
       [--page-size=N] [--page-token=T] [--all]
 )"},
+    {"audit", R"(
+lotctl audit history LOT_ID [--components] [--derived] [--depth=N]
+  Every event that touched the lot, from every topic, by business time,
+  with record time, log position, actor, what and why (--json: one
+  HistoryEntry per line). --components / --derived add the genealogy.
+lotctl audit verify LOT_ID [--components] [--derived]
+  The audit service checks the hash chains of the lot's records.
+lotctl audit verify --embedded-dir=DIR | --kafka-bootstrap=HOST:PORT
+      [--kafka-properties=k=v,..] [--topic-prefix=P] [--topic=NAME ...]
+  OFFLINE: reads the log itself (no service needed; stop lotledgerd first
+  for an embedded dir) and checks every record's hash chain, every topic
+  or the --topic ones; names the first break per topic. Exit 1 on a break.
+lotctl audit as-of LOT_ID --at=2026-03-02T10:00:00Z [--axis=business|record]
+  The lot's state at that time: as it was in the world (business, default)
+  or as the system knew it (record).
+)"},
     {"recall", R"(
 lotctl recall initiate --class=I|II|III --title=.. --reason=.. --hazard=..
       [--instructions=..] [--recall-id=ID] (--lot=LOT_ID ... |
@@ -357,6 +373,7 @@ int RunLotctl(std::vector<std::string> args, const Environment& env,
   if (verb == "quality") return RunQuality(ctx, parsed);
   if (verb == "import") return RunImport(ctx, parsed);
   if (verb == "recall") return RunRecall(ctx, parsed);
+  if (verb == "audit") return RunAudit(ctx, parsed);
   err << "error: unknown verb '" << verb << "' (see: lotctl help)\n";
   return kExitUsage;
 }

@@ -1,0 +1,289 @@
+#include "services/audit/audit_index.h"
+
+#include <algorithm>
+#include <deque>
+#include <set>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "libs/audit/topics.h"
+#include "libs/common/hash.h"
+#include "libs/common/proto_time.h"
+#include "libs/common/status_macros.h"
+#include "libs/eventlog/record_codec.h"
+
+namespace lotledger::audit {
+namespace {
+
+constexpr char kLots[] = "audit_lots";
+constexpr char kRecords[] = "audit_records";
+constexpr char kChains[] = "audit_chains";
+
+void PutBe(std::string& out, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) {
+    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  }
+}
+
+uint64_t GetBe(std::string_view in, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) {
+    v = (v << 8) | static_cast<unsigned char>(in[i]);
+  }
+  return v;
+}
+
+void PutTime(std::string& out, absl::Time t) {
+  PutBe(out, static_cast<uint64_t>(absl::ToUnixMicros(t)) ^ (1ull << 63), 8);
+}
+
+std::string Position(const std::string& topic, int32_t partition,
+                     int64_t offset) {
+  std::string k = topic;
+  k.push_back('\0');
+  PutBe(k, static_cast<uint32_t>(partition), 4);
+  PutBe(k, static_cast<uint64_t>(offset), 8);
+  return k;
+}
+
+// Parses "topic \0 partition(4) offset(8)".
+bool ParsePosition(std::string_view k, std::string* topic, int32_t* partition,
+                   int64_t* offset) {
+  const size_t nul = k.find('\0');
+  if (nul == std::string_view::npos || k.size() != nul + 13) return false;
+  topic->assign(k.substr(0, nul));
+  *partition = static_cast<int32_t>(GetBe(k.substr(nul + 1), 4));
+  *offset = static_cast<int64_t>(GetBe(k.substr(nul + 5), 8));
+  return true;
+}
+
+std::string ChainPrefix(const std::string& topic, const std::string& agg) {
+  return absl::StrCat(topic, std::string(1, '\0'), agg, std::string(1, '\0'));
+}
+
+}  // namespace
+
+command::ServiceSpec AuditServiceSpec(int32_t partitions) {
+  command::ServiceSpec spec;
+  spec.name = "audit";
+  spec.own_topic = "";  // read-only
+  spec.partitions = partitions;
+  spec.input_topics = AuditedTopics();
+  spec.column_families = {kLots, kRecords, kChains};
+  spec.apply = ApplyAuditEvent;
+  return spec;
+}
+
+absl::Status ApplyAuditEvent(const eventlog::Record& record,
+                             const v1::Event& event,
+                             projection::ProjectionStore::Batch& batch) {
+  // Records that name no lot (products, locations) are not part of any
+  // lot's history.
+  if (event.lot_ids().empty()) return absl::OkStatus();
+  const std::string pos =
+      Position(record.topic, record.partition, record.offset);
+  batch.Put(kRecords, pos, record.value);
+  std::string seq;
+  // The projector decoded the record already; its seq is in the value.
+  v1::EventRecord rec;
+  if (rec.ParseFromString(record.value)) PutBe(seq, rec.seq(), 8);
+  std::string chain = ChainPrefix(record.topic, record.key);
+  chain.append(pos.substr(record.topic.size() + 1));
+  batch.Put(kChains, chain, seq);
+  std::set<std::string> seen;
+  for (const std::string& lot : event.lot_ids()) {
+    if (!seen.insert(lot).second) continue;
+    std::string key = lot;
+    key.push_back('\0');
+    PutTime(key, BusinessTime(event));
+    PutTime(key, RecordTime(event));
+    key.append(pos);
+    batch.Put(kLots, key, "");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<IndexedRecord> AuditIndex::ReadRecord(const std::string& topic,
+                                                     int32_t partition,
+                                                     int64_t offset) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> value,
+                   store_->Get(kRecords, Position(topic, partition, offset)));
+  const std::string where =
+      absl::StrCat(topic, "/", partition, " offset ", offset);
+  if (!value.has_value()) {
+    return absl::DataLossError(
+        absl::StrCat("audit index names ", where, " but holds no record"));
+  }
+  IndexedRecord out;
+  out.topic = topic;
+  out.partition = partition;
+  out.offset = offset;
+  if (!out.record.ParseFromString(*value) ||
+      !out.event.ParseFromString(out.record.body())) {
+    return absl::DataLossError(
+        absl::StrCat("record at ", where, " does not decode"));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<IndexedRecord>> AuditIndex::LotRecords(
+    const std::string& lot_id) const {
+  std::string prefix = lot_id;
+  prefix.push_back('\0');
+  std::vector<std::tuple<std::string, int32_t, int64_t>> positions;
+  absl::Status bad;
+  RETURN_IF_ERROR(store_->Scan(
+      kLots, prefix, "", [&](std::string_view key, std::string_view) {
+        std::string topic;
+        int32_t p = 0;
+        int64_t o = 0;
+        if (key.size() < prefix.size() + 16 ||
+            !ParsePosition(key.substr(prefix.size() + 16), &topic, &p, &o)) {
+          bad = absl::DataLossError("audit lot index key does not decode");
+          return false;
+        }
+        positions.emplace_back(std::move(topic), p, o);
+        return true;
+      }));
+  RETURN_IF_ERROR(bad);
+  std::vector<IndexedRecord> out;
+  out.reserve(positions.size());
+  for (const auto& [topic, p, o] : positions) {
+    ASSIGN_OR_RETURN(IndexedRecord r, ReadRecord(topic, p, o));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<ScopedRecord>> AuditIndex::History(
+    const Scope& scope) const {
+  std::vector<ScopedRecord> out;
+  std::set<std::tuple<std::string, int32_t, int64_t>> seen;
+  std::map<std::string, v1::LotRelation> visited;
+  struct Item {
+    std::string lot;
+    v1::LotRelation relation;
+    int depth;
+  };
+  std::deque<Item> queue = {{scope.lot_id, v1::LOT_RELATION_SELF, 0}};
+  visited[scope.lot_id] = v1::LOT_RELATION_SELF;
+  while (!queue.empty()) {
+    Item item = queue.front();
+    queue.pop_front();
+    ASSIGN_OR_RETURN(std::vector<IndexedRecord> records, LotRecords(item.lot));
+    if (item.relation == v1::LOT_RELATION_SELF && records.empty()) {
+      return absl::NotFoundError(
+          absl::StrCat("lot ", item.lot, " has no events: no record names it"));
+    }
+    for (IndexedRecord& r : records) {
+      const bool more = item.depth < scope.depth;
+      if (r.event.has_lot_created() && more) {
+        const v1::LotCreated& c = r.event.lot_created();
+        auto follow = [&](const std::string& lot, v1::LotRelation rel) {
+          if (visited.emplace(lot, rel).second) {
+            queue.push_back({lot, rel, item.depth + 1});
+          }
+        };
+        // Components: the inputs of this lot's own creation.
+        if (c.lot_id() == item.lot && scope.include_components &&
+            item.relation != v1::LOT_RELATION_DERIVED) {
+          for (const v1::LotInput& in : c.inputs()) {
+            follow(in.lot_id(), v1::LOT_RELATION_COMPONENT);
+          }
+        }
+        // Derived: a lot created from this one.
+        if (c.lot_id() != item.lot && scope.include_derived &&
+            item.relation != v1::LOT_RELATION_COMPONENT) {
+          follow(c.lot_id(), v1::LOT_RELATION_DERIVED);
+        }
+      }
+      if (!seen.emplace(r.topic, r.partition, r.offset).second) continue;
+      out.push_back({std::move(r), item.lot, item.relation});
+    }
+  }
+  std::stable_sort(
+      out.begin(), out.end(), [](const ScopedRecord& a, const ScopedRecord& b) {
+        const absl::Time ab = BusinessTime(a.rec.event);
+        const absl::Time bb = BusinessTime(b.rec.event);
+        if (ab != bb) return ab < bb;
+        const absl::Time ar = RecordTime(a.rec.event);
+        const absl::Time br = RecordTime(b.rec.event);
+        if (ar != br) return ar < br;
+        return std::tie(a.rec.topic, a.rec.partition, a.rec.offset) <
+               std::tie(b.rec.topic, b.rec.partition, b.rec.offset);
+      });
+  return out;
+}
+
+absl::StatusOr<v1::VerifyLotResponse> AuditIndex::VerifyChains(
+    const std::vector<ScopedRecord>& records,
+    const std::string& topic_prefix) const {
+  // Chains in a fixed order: topic, then aggregate.
+  std::set<std::pair<std::string, std::string>> chains;
+  for (const ScopedRecord& r : records) {
+    chains.emplace(r.rec.topic, r.rec.event.aggregate_id());
+  }
+  v1::VerifyLotResponse resp;
+  resp.set_ok(true);
+  for (const auto& [topic, aggregate] : chains) {
+    resp.set_chains_checked(resp.chains_checked() + 1);
+    const std::string prefix = ChainPrefix(topic, aggregate);
+    std::vector<std::pair<int32_t, int64_t>> positions;
+    RETURN_IF_ERROR(store_->Scan(
+        kChains, prefix, "", [&](std::string_view key, std::string_view) {
+          std::string_view rest = key.substr(prefix.size());
+          if (rest.size() != 12) return true;
+          positions.emplace_back(
+              static_cast<int32_t>(GetBe(rest, 4)),
+              static_cast<int64_t>(GetBe(rest.substr(4), 8)));
+          return true;
+        }));
+    eventlog::ChainHead head;
+    for (const auto& [p, o] : positions) {
+      ASSIGN_OR_RETURN(std::optional<std::string> value,
+                       store_->Get(kRecords, Position(topic, p, o)));
+      resp.set_records_checked(resp.records_checked() + 1);
+      v1::ChainBreak b;
+      b.set_topic(StripPrefix(topic, topic_prefix));
+      b.set_partition(p);
+      b.set_offset(o);
+      b.set_aggregate_id(aggregate);
+      v1::EventRecord rec;
+      if (!value.has_value() || !rec.ParseFromString(*value)) {
+        b.set_what("the record is missing or is not an EventRecord");
+      } else {
+        b.set_seq(rec.seq());
+        const std::string computed =
+            ChainHash(rec.prev_hash(), rec.seq(), rec.body());
+        if (computed != rec.hash()) {
+          b.set_expected(HexEncode(computed));
+          b.set_found(HexEncode(rec.hash()));
+          b.set_what(
+              "the record's contents do not match its hash: it was altered");
+        } else if (rec.seq() != head.seq + 1) {
+          b.set_what(absl::StrCat("seq ", rec.seq(), " follows seq ", head.seq,
+                                  "; expected ", head.seq + 1,
+                                  ": a record is missing or repeated"));
+          b.set_expected(HexEncode(head.hash));
+          b.set_found(HexEncode(rec.prev_hash()));
+        } else if (rec.prev_hash() != head.hash) {
+          b.set_expected(HexEncode(head.hash));
+          b.set_found(HexEncode(rec.prev_hash()));
+          b.set_what(absl::StrCat(
+              "prev_hash does not match the hash of seq ", head.seq,
+              ": the record does not follow its predecessor"));
+        } else {
+          head.seq = rec.seq();
+          head.hash = rec.hash();
+          continue;
+        }
+      }
+      resp.set_ok(false);
+      *resp.mutable_first_break() = std::move(b);
+      return resp;
+    }
+  }
+  return resp;
+}
+
+}  // namespace lotledger::audit

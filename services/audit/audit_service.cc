@@ -1,0 +1,146 @@
+#include "services/audit/audit_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "libs/audit/as_of.h"
+#include "libs/audit/describe.h"
+#include "libs/audit/topics.h"
+#include "libs/common/proto_time.h"
+#include "libs/common/status_macros.h"
+#include "libs/eventlog/record_codec.h"
+#include "libs/server/rpc.h"
+
+namespace lotledger::audit {
+namespace {
+
+std::string Method(const char* name) {
+  return absl::StrCat("/lotledger.v1.AuditService/", name);
+}
+
+}  // namespace
+
+AuditServiceImpl::AuditServiceImpl(command::ServiceCore* core,
+                                   const server::Guard* guard,
+                                   std::string topic_prefix)
+    : core_(core),
+      guard_(guard),
+      topic_prefix_(std::move(topic_prefix)),
+      index_(&core->store()) {}
+
+absl::StatusOr<std::vector<ScopedRecord>> AuditServiceImpl::LoadScope(
+    const grpc::ServerContext& ctx, const std::string& lot_id, bool components,
+    bool derived, int32_t depth, const v1::ConsistencyToken& after) const {
+  if (lot_id.empty()) return absl::InvalidArgumentError("lot_id: required");
+  if (depth < 0 || depth > 100) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("depth: must be 0..100 (0 means 10), got ", depth));
+  }
+  RETURN_IF_ERROR(server::WaitForToken(core_->projector(), ctx, after));
+  RETURN_IF_ERROR(core_->projector().health());
+  Scope scope;
+  scope.lot_id = lot_id;
+  scope.include_components = components;
+  scope.include_derived = derived;
+  scope.depth = depth == 0 ? 10 : depth;
+  return index_.History(scope);
+}
+
+v1::HistoryEntry AuditServiceImpl::ToEntry(const ScopedRecord& r) const {
+  const v1::Event& e = r.rec.event;
+  v1::HistoryEntry h;
+  h.set_lot_id(r.lot_id);
+  h.set_relation(r.relation);
+  h.set_topic(StripPrefix(r.rec.topic, topic_prefix_));
+  h.set_partition(r.rec.partition);
+  h.set_offset(r.rec.offset);
+  h.set_seq(r.rec.record.seq());
+  h.set_aggregate_id(e.aggregate_id());
+  h.set_event_type(eventlog::EventType(e));
+  ToTimestamp(BusinessTime(e), h.mutable_occurred_at());
+  *h.mutable_recorded_at() = e.recorded_at();
+  h.set_actor(e.actor());
+  h.set_description(Describe(e));
+  h.set_reason(Reason(e));
+  h.set_request_id(e.request_id());
+  h.set_correlation_id(e.correlation_id());
+  h.set_causation_id(e.causation_id());
+  *h.mutable_event() = e;
+  h.set_hash(r.rec.record.hash());
+  return h;
+}
+
+grpc::Status AuditServiceImpl::LotHistory(
+    grpc::ServerContext* ctx, const v1::LotHistoryRequest* req,
+    grpc::ServerWriter<v1::HistoryEntry>* out) {
+  return server::Serve(
+      *guard_, *ctx, Method("LotHistory"),
+      [&](const server::Principal&) -> absl::Status {
+        ASSIGN_OR_RETURN(
+            std::vector<ScopedRecord> records,
+            LoadScope(*ctx, req->lot_id(), req->include_components(),
+                      req->include_derived(), req->depth(), req->after()));
+        for (const ScopedRecord& r : records) {
+          if (!out->Write(ToEntry(r))) {
+            return absl::CancelledError("the client went away");
+          }
+        }
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status AuditServiceImpl::VerifyLot(grpc::ServerContext* ctx,
+                                         const v1::VerifyLotRequest* req,
+                                         v1::VerifyLotResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("VerifyLot"),
+      [&](const server::Principal&) -> absl::Status {
+        ASSIGN_OR_RETURN(
+            std::vector<ScopedRecord> records,
+            LoadScope(*ctx, req->lot_id(), req->include_components(),
+                      req->include_derived(), req->depth(), req->after()));
+        ASSIGN_OR_RETURN(*resp, index_.VerifyChains(records, topic_prefix_));
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status AuditServiceImpl::AsOf(grpc::ServerContext* ctx,
+                                    const v1::AsOfRequest* req,
+                                    v1::AsOfResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("AsOf"),
+      [&](const server::Principal&) -> absl::Status {
+        if (!req->has_at()) return absl::InvalidArgumentError("at: required");
+        if (!v1::TimeAxis_IsValid(req->axis())) {
+          return absl::InvalidArgumentError(
+              "axis: must be TIME_AXIS_BUSINESS or TIME_AXIS_RECORD");
+        }
+        ASSIGN_OR_RETURN(
+            std::vector<ScopedRecord> records,
+            LoadScope(*ctx, req->lot_id(), false, false, 0, req->after()));
+        std::vector<v1::Event> events;
+        events.reserve(records.size());
+        // Log order per aggregate is what Evolve expects; the index gives
+        // business-time order, which keeps it within an aggregate except
+        // for back-dated events, so restore log order first.
+        std::stable_sort(records.begin(), records.end(),
+                         [](const ScopedRecord& a, const ScopedRecord& b) {
+                           return RecordTime(a.rec.event) <
+                                  RecordTime(b.rec.event);
+                         });
+        for (const ScopedRecord& r : records) events.push_back(r.rec.event);
+        *resp->mutable_state() = FoldAsOf(
+            req->lot_id(), events, FromTimestamp(req->at()), req->axis());
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status AuditServiceImpl::ExportEpcis(grpc::ServerContext* ctx,
+                                           const v1::ExportEpcisRequest*,
+                                           v1::ExportEpcisResponse*) {
+  return server::Serve(
+      *guard_, *ctx, Method("ExportEpcis"),
+      [&](const server::Principal&) -> absl::Status {
+        return absl::UnimplementedError("EPCIS export is not built yet");
+      });
+}
+
+}  // namespace lotledger::audit

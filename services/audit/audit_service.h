@@ -1,0 +1,53 @@
+// AuditServiceImpl: the read-only audit API (proto/lotledger/v1/audit.proto)
+// over the audit projection (audit_index.h). It writes nothing: its
+// ServiceCore has a projector and no command runner.
+//
+// Thread-safety: handlers run on many threads; state lives in the
+// thread-safe ServiceCore.
+#ifndef LOTLEDGER_SERVICES_AUDIT_AUDIT_SERVICE_H_
+#define LOTLEDGER_SERVICES_AUDIT_AUDIT_SERVICE_H_
+
+#include <string>
+
+#include "libs/command/service_core.h"
+#include "libs/server/auth.h"
+#include "lotledger/v1/audit.grpc.pb.h"
+#include "services/audit/audit_index.h"
+
+namespace lotledger::audit {
+
+class AuditServiceImpl final : public v1::AuditService::Service {
+ public:
+  // `topic_prefix`: the deployment's topic prefix, left out of the topic
+  // names the API returns.
+  AuditServiceImpl(command::ServiceCore* core, const server::Guard* guard,
+                   std::string topic_prefix);
+
+  grpc::Status LotHistory(grpc::ServerContext* ctx,
+                          const v1::LotHistoryRequest* req,
+                          grpc::ServerWriter<v1::HistoryEntry>* out) override;
+  grpc::Status VerifyLot(grpc::ServerContext* ctx,
+                         const v1::VerifyLotRequest* req,
+                         v1::VerifyLotResponse* resp) override;
+  grpc::Status AsOf(grpc::ServerContext* ctx, const v1::AsOfRequest* req,
+                    v1::AsOfResponse* resp) override;
+  grpc::Status ExportEpcis(grpc::ServerContext* ctx,
+                           const v1::ExportEpcisRequest* req,
+                           v1::ExportEpcisResponse* resp) override;
+
+ private:
+  absl::StatusOr<std::vector<ScopedRecord>> LoadScope(
+      const grpc::ServerContext& ctx, const std::string& lot_id,
+      bool components, bool derived, int32_t depth,
+      const v1::ConsistencyToken& after) const;
+  v1::HistoryEntry ToEntry(const ScopedRecord& r) const;
+
+  command::ServiceCore* core_;
+  const server::Guard* guard_;
+  const std::string topic_prefix_;
+  AuditIndex index_;
+};
+
+}  // namespace lotledger::audit
+
+#endif  // LOTLEDGER_SERVICES_AUDIT_AUDIT_SERVICE_H_

@@ -1,0 +1,440 @@
+// The audit service and `lotctl audit` over real gRPC, on the embedded log
+// and on Kafka: a lot's history across the lots, quality and inventory
+// topics in business-time order (with its component on request), every
+// chain intact, "as of" before a late correction giving different answers
+// on the two time axes, and offline verification that fails at exactly
+// the record that was tampered with:
+//   embedded: one byte of a stored record flipped in place in the log's
+//             RocksDB (the service stopped);
+//   kafka:    the log cannot be edited in place through Kafka's API; what
+//             a writer with produce rights can do is append a forged copy
+//             of a record (here: one byte flipped). Verify names exactly
+//             that record.
+#include <filesystem>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "libs/common/proto_time.h"
+#include "libs/eventlog/kafka_event_log.h"
+#include "lotledger/v1/audit.grpc.pb.h"
+#include "lotledger/v1/embedded_log.pb.h"
+#include "lotledger/v1/inventory.grpc.pb.h"
+#include "lotledger/v1/lots.grpc.pb.h"
+#include "lotledger/v1/quality.grpc.pb.h"
+#include "rocksdb/db.h"
+#include "tests/support/stack.h"
+#include "tools/lotctl/cli.h"
+
+namespace lotledger::testing {
+namespace {
+
+constexpr char kDevice[] = "09506000134352";
+constexpr char kA17[] = "09506000134352:A17";
+constexpr char kComponent[] = "C-100";
+constexpr char kR5[] = "C-100:R5";
+constexpr char kBin[] = "FRA-WH1-B07";
+
+v1::Date Date(int y, int m, int d) {
+  v1::Date date;
+  date.set_year(y);
+  date.set_month(m);
+  date.set_day(d);
+  return date;
+}
+
+class AuditTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    stack_ =
+        TestStack::Start(GetParam(), {"lots", "quality", "inventory", "audit"});
+    ASSERT_NE(stack_, nullptr);
+    lots_ = v1::LotsService::NewStub(stack_->channel());
+    quality_ = v1::QualityService::NewStub(stack_->channel());
+    inventory_ = v1::InventoryService::NewStub(stack_->channel());
+    audit_ = v1::AuditService::NewStub(stack_->channel());
+  }
+
+  void Remember(const v1::ConsistencyToken& t) {
+    for (const auto& o : t.offsets()) {
+      bool found = false;
+      for (auto& mine : *token_.mutable_offsets()) {
+        if (mine.topic() == o.topic() && mine.partition() == o.partition()) {
+          mine.set_offset(std::max(mine.offset(), o.offset()));
+          found = true;
+        }
+      }
+      if (!found) *token_.add_offsets() = o;
+    }
+  }
+
+  void Product(const std::string& item, v1::ItemKind kind) {
+    v1::DefineProductRequest req;
+    req.set_request_id(NewRequestId());
+    req.mutable_product()->set_item(item);
+    req.mutable_product()->set_name(item + " product");
+    req.mutable_product()->set_uom("EA");
+    req.mutable_product()->set_kind(kind);
+    req.mutable_product()->mutable_policy()->set_shelf_life_days(730);
+    v1::DefineProductResponse resp;
+    grpc::Status s =
+        lots_->DefineProduct(stack_->Ctx("admin").get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    Remember(resp.token());
+  }
+
+  void Lot(const std::string& item, const std::string& number, int64_t qty,
+           absl::Time occurred, const std::string& input = "") {
+    v1::CreateLotRequest req;
+    req.set_request_id(NewRequestId());
+    req.set_item(item);
+    req.set_lot_number(number);
+    *req.mutable_manufactured_on() = Date(2026, 3, 2);
+    req.mutable_quantity()->set_amount(qty);
+    req.mutable_quantity()->set_uom("EA");
+    req.set_site("Galway");
+    ToTimestamp(occurred, req.mutable_occurred_at());
+    if (!input.empty()) {
+      v1::LotInput* in = req.add_inputs();
+      in->set_lot_id(input);
+      in->mutable_quantity()->set_amount(10);
+      in->mutable_quantity()->set_uom("EA");
+    }
+    v1::CreateLotResponse resp;
+    grpc::Status s =
+        lots_->CreateLot(stack_->Ctx("operator").get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    Remember(resp.token());
+  }
+
+  void Release(const std::string& lot_id) {
+    v1::RecordInspectionRequest ins;
+    ins.set_request_id(NewRequestId());
+    ins.set_lot_id(lot_id);
+    ins.set_type(v1::INSPECTION_TYPE_FINAL);
+    ins.set_sample_size(32);
+    v1::CharacteristicResult* r = ins.add_results();
+    r->set_characteristic("seal strength");
+    r->set_specification(">= 1.2 N/15mm");
+    r->set_measured_value("1.45");
+    r->set_passed(true);
+    *ins.mutable_after() = token_;
+    v1::RecordInspectionResponse inspected;
+    grpc::Status s = quality_->RecordInspection(stack_->Ctx("inspector").get(),
+                                                ins, &inspected);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    Remember(inspected.token());
+    v1::ChangeDispositionRequest req;
+    req.set_request_id(NewRequestId());
+    req.set_lot_id(lot_id);
+    req.set_to(v1::DISPOSITION_RELEASED);
+    req.mutable_signature()->set_meaning("approved for release");
+    req.mutable_signature()->set_reason("final inspection passed");
+    req.mutable_signature()->set_credential(stack_->Token("approver"));
+    *req.mutable_after() = token_;
+    v1::ChangeDispositionResponse resp;
+    s = quality_->ChangeDisposition(stack_->Ctx("approver").get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    Remember(resp.token());
+  }
+
+  void Location(const std::string& id, v1::LocationKind kind,
+                const std::string& parent) {
+    v1::CreateLocationRequest req;
+    req.set_request_id(NewRequestId());
+    req.set_location_id(id);
+    req.set_name(id);
+    req.set_kind(kind);
+    req.set_parent_id(parent);
+    v1::CreateLocationResponse resp;
+    grpc::Status s =
+        inventory_->CreateLocation(stack_->Ctx("admin").get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << id << ": " << s.error_message();
+    Remember(resp.token());
+  }
+
+  void ReceiveAndShip() {
+    v1::ReceiveStockRequest recv;
+    recv.set_request_id(NewRequestId());
+    recv.set_lot_id(kA17);
+    recv.set_location_id(kBin);
+    recv.mutable_quantity()->set_amount(100);
+    recv.set_source(v1::RECEIPT_SOURCE_PRODUCTION);
+    *recv.mutable_after() = token_;
+    v1::ReceiveStockResponse received;
+    grpc::Status s = inventory_->ReceiveStock(stack_->Ctx("operator").get(),
+                                              recv, &received);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    Remember(received.token());
+    v1::ShipStockRequest ship;
+    ship.set_request_id(NewRequestId());
+    ship.mutable_customer()->set_customer_id("H-12");
+    ship.mutable_customer()->set_name("St. Mary's Hospital");
+    v1::ShipmentLine* line = ship.add_lines();
+    line->set_lot_id(kA17);
+    line->set_location_id(kBin);
+    line->mutable_quantity()->set_amount(30);
+    line->mutable_quantity()->set_uom("EA");
+    *ship.mutable_after() = token_;
+    v1::ShipStockResponse shipped;
+    s = inventory_->ShipStock(stack_->Ctx("operator").get(), ship, &shipped);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    Remember(shipped.token());
+  }
+
+  void CorrectExpiry(const std::string& value) {
+    v1::CorrectLotRequest req;
+    req.set_request_id(NewRequestId());
+    req.set_lot_id(kA17);
+    req.set_field("expires_on");
+    req.set_new_value(value);
+    req.set_reason("label printed with the wrong expiry");
+    v1::CorrectLotResponse resp;
+    grpc::Status s =
+        lots_->CorrectLot(stack_->Ctx("approver").get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    Remember(resp.token());
+  }
+
+  // The whole scenario: a component lot, a device lot made from it
+  // (business time in March, recorded now), released, received, shipped,
+  // and its expiry corrected afterwards.
+  void Scenario() {
+    Product(kDevice, v1::ITEM_KIND_FINISHED_DEVICE);
+    Product(kComponent, v1::ITEM_KIND_COMPONENT);
+    const absl::Time march = absl::FromCivil(
+        absl::CivilSecond(2026, 3, 2, 8, 0, 0), absl::UTCTimeZone());
+    Lot(kComponent, "R5", 500, march - absl::Hours(24 * 10));
+    Lot(kDevice, "A17", 100, march, kR5);
+    Release(kA17);
+    Location("EU", v1::LOCATION_KIND_SITE, "");
+    Location("EU-W", v1::LOCATION_KIND_REGION, "EU");
+    Location("FRA-WH1", v1::LOCATION_KIND_WAREHOUSE, "EU-W");
+    Location(kBin, v1::LOCATION_KIND_BIN, "FRA-WH1");
+    ReceiveAndShip();
+    CorrectExpiry("2028-01-31");
+  }
+
+  std::vector<v1::HistoryEntry> History(const std::string& lot,
+                                        bool components = false,
+                                        const std::string& who = "auditor",
+                                        grpc::Status* status = nullptr) {
+    v1::LotHistoryRequest req;
+    req.set_lot_id(lot);
+    req.set_include_components(components);
+    *req.mutable_after() = token_;
+    auto ctx = stack_->Ctx(who);
+    auto reader = audit_->LotHistory(ctx.get(), req);
+    std::vector<v1::HistoryEntry> out;
+    v1::HistoryEntry e;
+    while (reader->Read(&e)) out.push_back(e);
+    grpc::Status s = reader->Finish();
+    if (status != nullptr) {
+      *status = s;
+    } else {
+      EXPECT_TRUE(s.ok()) << s.error_message();
+    }
+    return out;
+  }
+
+  v1::LotAsOf AsOf(const google::protobuf::Timestamp& at, v1::TimeAxis axis) {
+    v1::AsOfRequest req;
+    req.set_lot_id(kA17);
+    *req.mutable_at() = at;
+    req.set_axis(axis);
+    *req.mutable_after() = token_;
+    v1::AsOfResponse resp;
+    grpc::Status s = audit_->AsOf(stack_->Ctx("auditor").get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.state();
+  }
+
+  // `lotctl audit verify` offline against this stack's log.
+  int VerifyOffline(std::string* out) {
+    std::vector<std::string> args = {"audit", "verify"};
+    if (GetParam() == Backend::kKafka) {
+      args.push_back("--kafka-bootstrap=" + stack_->config().kafka_bootstrap);
+      args.push_back("--topic-prefix=" + stack_->config().topic_prefix);
+    } else {
+      args.push_back("--embedded-dir=" + stack_->config().data_dir);
+    }
+    std::ostringstream o, e;
+    const int code = lotctl::RunLotctl(args, o, e);
+    *out = o.str() + e.str();
+    return code;
+  }
+
+  v1::ConsistencyToken token_;
+  std::unique_ptr<TestStack> stack_;
+  std::unique_ptr<v1::LotsService::Stub> lots_;
+  std::unique_ptr<v1::QualityService::Stub> quality_;
+  std::unique_ptr<v1::InventoryService::Stub> inventory_;
+  std::unique_ptr<v1::AuditService::Stub> audit_;
+};
+
+TEST_P(AuditTest, HistoryVerifyAsOfAndTamperedRecord) {
+  ASSERT_NO_FATAL_FAILURE(Scenario());
+
+  // One timeline over three topics, by business time.
+  const std::vector<v1::HistoryEntry> h = History(kA17);
+  std::vector<std::string> types;
+  for (const v1::HistoryEntry& e : h) types.push_back(e.event_type());
+  EXPECT_EQ(types, (std::vector<std::string>{
+                       "lotledger.v1.LotCreated",
+                       "lotledger.v1.InspectionRecorded",
+                       "lotledger.v1.DispositionChanged",
+                       "lotledger.v1.StockReceived",
+                       "lotledger.v1.StockShipped",
+                       "lotledger.v1.LotCorrected",
+                   }));
+  ASSERT_EQ(h.size(), 6u);
+  EXPECT_EQ(h[0].topic(), "lotledger.lots.v1");
+  EXPECT_EQ(h[1].topic(), "lotledger.quality.v1");
+  EXPECT_EQ(h[4].topic(), "lotledger.inventory.v1");
+  EXPECT_EQ(h[0].actor(), "operator");
+  EXPECT_EQ(h[2].actor(), "qa.approver");
+  EXPECT_EQ(h[2].reason(), "final inspection passed");
+  EXPECT_EQ(h[5].reason(), "label printed with the wrong expiry");
+  EXPECT_EQ(h[0].occurred_at().seconds(),
+            absl::ToUnixSeconds(absl::FromCivil(
+                absl::CivilSecond(2026, 3, 2, 8, 0, 0), absl::UTCTimeZone())));
+  EXPECT_LT(h[0].occurred_at().seconds(), h[0].recorded_at().seconds());
+  EXPECT_NE(h[4].description().find("to customer H-12"), std::string::npos)
+      << h[4].description();
+  EXPECT_FALSE(h[4].request_id().empty());
+  EXPECT_TRUE(h[4].event().has_stock_shipped());
+  EXPECT_EQ(h[4].hash().size(), 32u);
+
+  // With components: the component lot's creation comes first.
+  const std::vector<v1::HistoryEntry> with = History(kA17, true);
+  ASSERT_EQ(with.size(), 7u);
+  EXPECT_EQ(with[0].lot_id(), kR5);
+  EXPECT_EQ(with[0].relation(), v1::LOT_RELATION_COMPONENT);
+  EXPECT_EQ(with[1].relation(), v1::LOT_RELATION_SELF);
+
+  // Readers only; an unknown lot is NOT_FOUND.
+  grpc::Status denied;
+  History(kA17, false, "nobody", &denied);
+  EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  grpc::Status missing;
+  History("09506000134352:NOPE", false, "auditor", &missing);
+  EXPECT_EQ(missing.error_code(), grpc::StatusCode::NOT_FOUND);
+
+  // Every chain intact, checked by the service.
+  v1::VerifyLotRequest vreq;
+  vreq.set_lot_id(kA17);
+  vreq.set_include_components(true);
+  *vreq.mutable_after() = token_;
+  v1::VerifyLotResponse verified;
+  ASSERT_TRUE(
+      audit_->VerifyLot(stack_->Ctx("auditor").get(), vreq, &verified).ok());
+  EXPECT_TRUE(verified.ok()) << verified.first_break().what();
+  EXPECT_GE(verified.records_checked(), 7u);
+
+  // As of the shipment: the system then knew the old expiry; in the world
+  // the lot always had the corrected one.
+  const v1::LotAsOf known = AsOf(h[4].recorded_at(), v1::TIME_AXIS_RECORD);
+  const v1::LotAsOf world = AsOf(h[4].recorded_at(), v1::TIME_AXIS_BUSINESS);
+  EXPECT_EQ(known.lot().expires_on().year(), 2028);
+  EXPECT_EQ(known.lot().expires_on().month(), 3);
+  EXPECT_EQ(world.lot().expires_on().year(), 2028);
+  EXPECT_EQ(world.lot().expires_on().month(), 1);
+  EXPECT_EQ(known.disposition(), v1::DISPOSITION_RELEASED);
+  EXPECT_EQ(known.on_hand(), 70);
+  ASSERT_EQ(known.customers_holding_size(), 1);
+  EXPECT_EQ(known.customers_holding(0), "H-12");
+  // Once the correction was recorded, both axes agree.
+  EXPECT_EQ(
+      AsOf(h[5].recorded_at(), v1::TIME_AXIS_RECORD).lot().expires_on().month(),
+      1);
+  // Before the receipt was recorded nothing was in stock.
+  EXPECT_EQ(AsOf(h[2].recorded_at(), v1::TIME_AXIS_RECORD).on_hand(), 0);
+
+  // Offline: the whole log is intact. An embedded log has one process at
+  // a time, so the server stops first.
+  if (GetParam() == Backend::kEmbedded) stack_->Stop();
+  std::string out;
+  EXPECT_EQ(VerifyOffline(&out), 0) << out;
+  EXPECT_NE(out.find("intact"), std::string::npos) << out;
+
+  // Tamper with the shipment record.
+  const v1::HistoryEntry& shipped = h[4];
+  const std::string topic =
+      stack_->config().topic_prefix + "lotledger.inventory.v1";
+  int32_t broken_partition = shipped.partition();
+  int64_t broken_offset = shipped.offset();
+  if (GetParam() == Backend::kEmbedded) {
+    rocksdb::DB* raw = nullptr;
+    const std::string path =
+        (std::filesystem::path(stack_->config().data_dir) / "log").string();
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), path, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::string key = "r" + topic;
+    key.push_back('\0');
+    for (int i = 3; i >= 0; --i) {
+      key.push_back(static_cast<char>((broken_partition >> (8 * i)) & 0xff));
+    }
+    for (int i = 7; i >= 0; --i) {
+      key.push_back(static_cast<char>((broken_offset >> (8 * i)) & 0xff));
+    }
+    std::string value;
+    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), key, &value).ok());
+    v1::EmbeddedRecord stored;
+    ASSERT_TRUE(stored.ParseFromString(value));
+    v1::EventRecord rec;
+    ASSERT_TRUE(rec.ParseFromString(stored.value()));
+    const std::string before = stored.value();
+    (*rec.mutable_body())[rec.body().size() / 2] ^= 0x01;
+    stored.set_value(rec.SerializeAsString());
+    // Exactly one byte of the stored record differs.
+    ASSERT_EQ(stored.value().size(), before.size());
+    int differing = 0;
+    for (size_t i = 0; i < before.size(); ++i) {
+      differing += before[i] != stored.value()[i];
+    }
+    ASSERT_EQ(differing, 1);
+    ASSERT_TRUE(
+        db->Put(rocksdb::WriteOptions(), key, stored.SerializeAsString()).ok());
+  } else {
+    eventlog::KafkaOptions k;
+    k.bootstrap_servers = stack_->config().kafka_bootstrap;
+    k.transactional_id = "forger-" + NewRequestId();
+    absl::StatusOr<std::unique_ptr<eventlog::EventLog>> forger =
+        eventlog::KafkaEventLog::Create(k);
+    ASSERT_TRUE(forger.ok()) << forger.status();
+    v1::EventRecord rec;
+    rec.set_body(shipped.event().SerializeAsString());
+    // A copy of the shipment record as stored, with one byte flipped.
+    rec.set_seq(shipped.seq());
+    rec.set_hash(shipped.hash());
+    rec.set_prev_hash(std::string(32, '\0'));
+    (*rec.mutable_body())[rec.body().size() / 2] ^= 0x01;
+    eventlog::OutgoingRecord forged;
+    forged.key = kA17;
+    forged.value = rec.SerializeAsString();
+    absl::StatusOr<std::vector<eventlog::Position>> at =
+        (*forger)->Append(topic, {forged});
+    ASSERT_TRUE(at.ok()) << at.status();
+    broken_partition = (*at)[0].partition;
+    broken_offset = (*at)[0].offset;
+  }
+  EXPECT_EQ(VerifyOffline(&out), 1) << out;
+  EXPECT_NE(out.find(absl::StrCat("lotledger.inventory.v1  ")),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find(absl::StrCat("BROKEN at partition ", broken_partition,
+                                  " offset ", broken_offset, " (aggregate ",
+                                  kA17, ")")),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("does not match"), std::string::npos) << out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AuditTest,
+                         ::testing::Values(Backend::kEmbedded, Backend::kKafka),
+                         [](const auto& info) {
+                           return BackendName(info.param);
+                         });
+
+}  // namespace
+}  // namespace lotledger::testing

@@ -1,0 +1,301 @@
+// lotctl audit: the auditor's tool. `history`, `as-of` and `export` ask the
+// audit service; `verify` without a lot id reads the log itself (Kafka or
+// an embedded data dir) and needs no service at all.
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/json_util.h"
+#include "libs/audit/log_verify.h"
+#include "libs/audit/topics.h"
+#include "libs/common/hash.h"
+#include "libs/common/ids.h"
+#include "libs/common/proto_time.h"
+#include "libs/eventlog/embedded/embedded_event_log.h"
+#include "libs/eventlog/kafka_event_log.h"
+#include "lotledger/v1/audit.grpc.pb.h"
+#include "tools/lotctl/context.h"
+
+namespace lotledger::lotctl {
+namespace {
+
+std::string TimeText(const google::protobuf::Timestamp& ts) {
+  if (ts.seconds() == 0 && ts.nanos() == 0) return "";
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S", FromTimestamp(ts),
+                          absl::UTCTimeZone());
+}
+
+int History(Context& ctx, ParsedArgs& args) {
+  absl::StatusOr<Flags> flags =
+      Flags::Take(args, {{"components", FlagKind::kSwitch},
+                         {"derived", FlagKind::kSwitch},
+                         {"depth", FlagKind::kValue}});
+  if (!flags.ok()) return ctx.Usage(flags.status());
+  if (auto s = RejectUnknown(args, "audit history"); !s.ok()) {
+    return ctx.Usage(s);
+  }
+  if (args.positional.size() != 1) {
+    return ctx.Usage(absl::InvalidArgumentError(
+        "usage: lotctl audit history LOT_ID [--components] [--derived]"));
+  }
+  v1::LotHistoryRequest req;
+  req.set_lot_id(args.positional[0]);
+  req.set_include_components(flags->Has("components"));
+  req.set_include_derived(flags->Has("derived"));
+  if (auto d = flags->Get("depth")) {
+    absl::StatusOr<int64_t> n = ParseInt(*d, "--depth", 1, 100);
+    if (!n.ok()) return ctx.Usage(n.status());
+    req.set_depth(static_cast<int32_t>(*n));
+  }
+  auto stub = v1::AuditService::NewStub(ctx.channel());
+  auto call = ctx.Call();
+  std::unique_ptr<grpc::ClientReader<v1::HistoryEntry>> reader =
+      stub->LotHistory(call.get(), req);
+  std::vector<std::vector<std::string>> rows;
+  v1::HistoryEntry e;
+  while (reader->Read(&e)) {
+    if (ctx.json()) {
+      ctx.PrintJson(e);
+      continue;
+    }
+    std::string lot = e.relation() == v1::LOT_RELATION_SELF ? "" : e.lot_id();
+    rows.push_back(
+        {TimeText(e.occurred_at()), TimeText(e.recorded_at()),
+         absl::StrCat(e.topic(), "/", e.partition(), "@", e.offset()),
+         e.actor(), e.description(), e.reason(), lot});
+  }
+  grpc::Status s = reader->Finish();
+  if (!s.ok()) return ctx.Fail(s);
+  if (!ctx.json()) {
+    PrintTable(ctx.out(),
+               {"OCCURRED (UTC)", "RECORDED (UTC)", "LOG", "ACTOR", "WHAT",
+                "WHY", "VIA LOT"},
+               rows);
+    ctx.out() << rows.size() << (rows.size() == 1 ? " event" : " events")
+              << "\n";
+  }
+  return kExitOk;
+}
+
+int VerifyLotOnline(Context& ctx, const std::string& lot, const Flags& flags) {
+  v1::VerifyLotRequest req;
+  req.set_lot_id(lot);
+  req.set_include_components(flags.Has("components"));
+  req.set_include_derived(flags.Has("derived"));
+  auto stub = v1::AuditService::NewStub(ctx.channel());
+  v1::VerifyLotResponse resp;
+  grpc::Status s = stub->VerifyLot(ctx.Call().get(), req, &resp);
+  if (!s.ok()) return ctx.Fail(s);
+  if (ctx.json()) {
+    ctx.PrintJson(resp);
+  } else if (resp.ok()) {
+    ctx.out() << "intact: " << resp.records_checked() << " records in "
+              << resp.chains_checked() << " chains\n";
+  } else {
+    const v1::ChainBreak& b = resp.first_break();
+    ctx.out() << "BROKEN at " << b.topic() << "/" << b.partition() << " offset "
+              << b.offset() << " (aggregate " << b.aggregate_id() << ", seq "
+              << b.seq() << "): " << b.what() << "\n";
+    if (!b.expected().empty()) {
+      ctx.out() << "  expected " << b.expected() << "\n  found    " << b.found()
+                << "\n";
+    }
+  }
+  return resp.ok() ? kExitOk : kExitRefused;
+}
+
+// Opens the log named by the flags: --embedded-dir, or --kafka-bootstrap.
+absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenLog(
+    const Flags& flags) {
+  const bool embedded = flags.Has("embedded-dir");
+  const bool kafka = flags.Has("kafka-bootstrap");
+  if (embedded == kafka) {
+    return absl::InvalidArgumentError(
+        "give one of --embedded-dir=DIR (a lotledgerd data dir) or "
+        "--kafka-bootstrap=HOST:PORT");
+  }
+  if (embedded) {
+    std::filesystem::path dir = *flags.Get("embedded-dir");
+    // A lotledgerd --data-dir holds the log under log/.
+    if (std::filesystem::exists(dir / "log" / "CURRENT")) dir /= "log";
+    if (!std::filesystem::exists(dir / "CURRENT")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--embedded-dir: ", dir.string(),
+          " holds no embedded log (expected a lotledgerd data dir)"));
+    }
+    return eventlog::OpenEmbeddedEventLog({.path = dir.string()});
+  }
+  eventlog::KafkaOptions k;
+  k.bootstrap_servers = *flags.Get("kafka-bootstrap");
+  k.client_id = "lotctl-audit-verify";
+  // Never writes; a random id keeps it from fencing any writer.
+  k.transactional_id = absl::StrCat("lotctl-audit-", NewUuidV7(absl::Now()));
+  if (auto p = flags.Get("kafka-properties")) {
+    for (absl::string_view kv : absl::StrSplit(*p, ',', absl::SkipEmpty())) {
+      std::pair<std::string, std::string> pair =
+          absl::StrSplit(kv, absl::MaxSplits('=', 1));
+      k.extra_properties[pair.first] = pair.second;
+    }
+  }
+  return eventlog::KafkaEventLog::Create(k);
+}
+
+int VerifyOffline(Context& ctx, const Flags& flags) {
+  absl::StatusOr<std::unique_ptr<eventlog::EventLog>> log = OpenLog(flags);
+  if (!log.ok()) {
+    if (log.status().code() == absl::StatusCode::kInvalidArgument) {
+      return ctx.Usage(log.status());
+    }
+    ctx.err() << "error: " << log.status().message() << "\n";
+    return kExitUnavailable;
+  }
+  absl::StatusOr<audit::LogVerification> v = audit::VerifyLog(
+      **log, flags.Get("topic-prefix").value_or(""), flags.GetAll("topic"));
+  if (!v.ok()) {
+    ctx.err() << "error: " << v.status().message() << "\n";
+    return v.status().code() == absl::StatusCode::kUnavailable
+               ? kExitUnavailable
+               : kExitServerFault;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const audit::TopicVerification& t : v->topics) {
+    std::string result = "intact";
+    if (!t.present) result = "absent";
+    if (t.first_break.has_value()) {
+      const auto& b = *t.first_break;
+      result =
+          absl::StrCat("BROKEN at partition ", b.partition, " offset ",
+                       b.offset, " (aggregate ", b.aggregate_id, "): ", b.what);
+    }
+    rows.push_back(
+        {t.topic, t.present ? absl::StrCat(t.records) : "-", result});
+  }
+  if (ctx.json()) {
+    // One JSON object per topic, for scripts.
+    for (const audit::TopicVerification& t : v->topics) {
+      ctx.out() << "{\"topic\":\"" << t.topic
+                << "\",\"present\":" << (t.present ? "true" : "false")
+                << ",\"records\":" << t.records;
+      if (t.first_break.has_value()) {
+        const auto& b = *t.first_break;
+        ctx.out() << ",\"break\":{\"partition\":" << b.partition
+                  << ",\"offset\":" << b.offset << ",\"aggregate\":\""
+                  << b.aggregate_id << "\"}";
+      }
+      ctx.out() << "}\n";
+    }
+  } else {
+    PrintTable(ctx.out(), {"TOPIC", "RECORDS", "RESULT"}, rows);
+    ctx.out() << (v->ok() ? "intact: " : "BROKEN: ") << v->records()
+              << " records checked\n";
+  }
+  return v->ok() ? kExitOk : kExitRefused;
+}
+
+int Verify(Context& ctx, ParsedArgs& args) {
+  absl::StatusOr<Flags> flags =
+      Flags::Take(args, {{"embedded-dir", FlagKind::kValue},
+                         {"kafka-bootstrap", FlagKind::kValue},
+                         {"kafka-properties", FlagKind::kValue},
+                         {"topic-prefix", FlagKind::kValue},
+                         {"topic", FlagKind::kRepeated},
+                         {"components", FlagKind::kSwitch},
+                         {"derived", FlagKind::kSwitch}});
+  if (!flags.ok()) return ctx.Usage(flags.status());
+  if (auto s = RejectUnknown(args, "audit verify"); !s.ok()) {
+    return ctx.Usage(s);
+  }
+  if (args.positional.size() > 1) {
+    return ctx.Usage(absl::InvalidArgumentError(
+        "usage: lotctl audit verify [LOT_ID] | --embedded-dir=.. | "
+        "--kafka-bootstrap=.."));
+  }
+  if (args.positional.size() == 1) {
+    return VerifyLotOnline(ctx, args.positional[0], *flags);
+  }
+  return VerifyOffline(ctx, *flags);
+}
+
+int AsOf(Context& ctx, ParsedArgs& args) {
+  absl::StatusOr<Flags> flags =
+      Flags::Take(args, {{"at", FlagKind::kValue}, {"axis", FlagKind::kValue}});
+  if (!flags.ok()) return ctx.Usage(flags.status());
+  if (auto s = RejectUnknown(args, "audit as-of"); !s.ok()) {
+    return ctx.Usage(s);
+  }
+  if (args.positional.size() != 1 || !flags->Has("at")) {
+    return ctx.Usage(absl::InvalidArgumentError(
+        "usage: lotctl audit as-of LOT_ID --at=RFC3339 "
+        "[--axis=business|record]"));
+  }
+  absl::Time at;
+  std::string parse_error;
+  if (!absl::ParseTime(absl::RFC3339_full, *flags->Get("at"), &at,
+                       &parse_error)) {
+    return ctx.Usage(absl::InvalidArgumentError(
+        absl::StrCat("--at: \"", *flags->Get("at"),
+                     "\" is not an RFC 3339 time (2026-03-02T10:00:00Z)")));
+  }
+  v1::AsOfRequest req;
+  req.set_lot_id(args.positional[0]);
+  ToTimestamp(at, req.mutable_at());
+  const std::string axis = flags->Get("axis").value_or("business");
+  if (axis == "business") {
+    req.set_axis(v1::TIME_AXIS_BUSINESS);
+  } else if (axis == "record") {
+    req.set_axis(v1::TIME_AXIS_RECORD);
+  } else {
+    return ctx.Usage(absl::InvalidArgumentError(
+        absl::StrCat("--axis: \"", axis, "\" is not business or record")));
+  }
+  auto stub = v1::AuditService::NewStub(ctx.channel());
+  v1::AsOfResponse resp;
+  grpc::Status s = stub->AsOf(ctx.Call().get(), req, &resp);
+  if (!s.ok()) return ctx.Fail(s);
+  if (ctx.json()) {
+    ctx.PrintJson(resp);
+    return kExitOk;
+  }
+  const v1::LotAsOf& st = resp.state();
+  std::string stock;
+  for (const v1::LocationStock& l : st.stock()) {
+    absl::StrAppend(&stock, stock.empty() ? "" : ", ", l.location_id(), " ",
+                    l.amount());
+  }
+  std::string expires;
+  if (st.lot().has_expires_on()) {
+    expires = absl::StrFormat("%04d-%02d-%02d", st.lot().expires_on().year(),
+                              st.lot().expires_on().month(),
+                              st.lot().expires_on().day());
+  }
+  PrintFields(
+      ctx.out(),
+      {{"lot", st.lot_id()},
+       {"as of", absl::StrCat(TimeText(st.at()), " UTC (", axis, " time)")},
+       {"exists", st.exists() ? "yes" : "no"},
+       {"expires", expires},
+       {"disposition", v1::Disposition_Name(st.disposition()).substr(12)},
+       {"on hand", absl::StrCat(st.on_hand())},
+       {"stock", stock},
+       {"customers holding", absl::StrJoin(st.customers_holding(), ", ")},
+       {"recalled", st.recalled() ? st.recall_id() : "no"},
+       {"events folded", absl::StrCat(st.events_folded())}});
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunAudit(Context& ctx, ParsedArgs& args) {
+  const std::string sub = args.positional.empty() ? "" : args.positional[0];
+  if (!args.positional.empty()) args.positional.erase(args.positional.begin());
+  if (sub == "history") return History(ctx, args);
+  if (sub == "verify") return Verify(ctx, args);
+  if (sub == "as-of") return AsOf(ctx, args);
+  return ctx.Usage(absl::InvalidArgumentError(
+      "usage: lotctl audit history|verify|as-of ..."));
+}
+
+}  // namespace lotledger::lotctl

@@ -7,6 +7,7 @@
 //   [--backend=...] [--clients=N] [--seconds=S] lotledger_bench
 //   --scenario=lots_trace  [--lots=N] [--samples=N] lotledger_bench
 //   --scenario=grpc_noop   [--clients=N] [--seconds=S]
+//   lotledger_bench --scenario=ship|fefo  (see inventory_scenarios.h)
 //
 // --channels=N: client connections the client threads share (default 1).
 // --dir=PATH holds the data (default build/bench-data; it must be on a real
@@ -34,54 +35,12 @@
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "services/host/host.h"
 #include "tools/bench/genealogy.h"
+#include "tools/bench/harness.h"
+#include "tools/bench/inventory_scenarios.h"
 #include "tools/bench/stats.h"
 
 namespace lotledger::bench {
 namespace {
-
-struct Args {
-  std::map<std::string, std::string> kv;
-  std::string Get(const std::string& k, const std::string& def) const {
-    auto it = kv.find(k);
-    return it == kv.end() ? def : it->second;
-  }
-  int64_t Int(const std::string& k, int64_t def) const {
-    int64_t v = def;
-    auto it = kv.find(k);
-    if (it != kv.end() && !absl::SimpleAtoi(it->second, &v)) {
-      std::fprintf(stderr, "--%s: not an integer\n", k.c_str());
-      std::exit(2);
-    }
-    return v;
-  }
-};
-
-void Report(const Result& r) {
-  std::printf("%s\n", r.Json().c_str());
-  std::fprintf(stderr,
-               "%-12s %-9s x%-4d %9.0f ops/s  p50 %8.1f us  p99 %8.1f us  "
-               "p999 %8.1f us  (%llu ops in %.1f s) %s\n",
-               r.scenario.c_str(), r.backend.c_str(), r.concurrency,
-               r.seconds > 0 ? r.operations / r.seconds : 0, r.p50_us, r.p99_us,
-               r.p999_us, static_cast<unsigned long long>(r.operations),
-               r.seconds, r.note.c_str());
-  std::fflush(stdout);
-}
-
-[[noreturn]] void Die(const absl::Status& s) {
-  std::fprintf(stderr, "bench: %s\n", s.ToString().c_str());
-  std::fflush(stderr);
-  // Server threads are still running: skip static destructors.
-  std::_Exit(1);
-}
-
-std::string KafkaBootstrap(const Args& a) {
-  const char* env = std::getenv("LOTLEDGER_TEST_KAFKA");
-  std::string k = a.Get("kafka", env ? env : "");
-  if (k.empty())
-    Die(absl::InvalidArgumentError("--kafka or $LOTLEDGER_TEST_KAFKA needed"));
-  return k;
-}
 
 std::unique_ptr<eventlog::EventLog> OpenLog(const Args& a,
                                             const std::string& dir) {
@@ -177,58 +136,6 @@ void LogTail(const Args& a) {
   consumer.join();
   Report(Summarize("log_tail", backend, 1, samples, absl::Now() - start,
                    "append start -> reader sees it"));
-}
-
-// Starts a ServerHost on `dir` with dev tokens; returns it.
-std::unique_ptr<ServerHost> StartHost(const Args& a, const std::string& dir,
-                                      bool fresh) {
-  if (fresh) std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir + "/tokens") << "tok-bench bench admin,operator,auditor\n";
-  server::ProcessConfig c;
-  c.listen = "127.0.0.1:0";
-  c.data_dir = dir;
-  c.dev_tokens = dir + "/tokens";
-  c.tls.insecure_dev = true;  // plaintext on 127.0.0.1
-  c.partitions = static_cast<int32_t>(a.Int("partitions", 3));
-  if (a.Get("backend", "embedded") == "kafka") {
-    c.log = "kafka";
-    c.kafka_bootstrap = KafkaBootstrap(a);
-    c.topic_prefix =
-        absl::StrCat("bench", absl::ToUnixSeconds(absl::Now()), ".");
-    c.writer_id = c.topic_prefix;
-  }
-  auto host = ServerHost::Start(c, "bench", {"lots"});
-  if (!host.ok()) Die(host.status());
-  return std::move(*host);
-}
-
-std::unique_ptr<grpc::ClientContext> Ctx() {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->AddMetadata("authorization", "Bearer tok-bench");
-  ctx->set_deadline(std::chrono::system_clock::now() +
-                    std::chrono::seconds(30));
-  return ctx;
-}
-
-int g_channels = 1;  // --channels: client connections shared by the threads
-
-// Client `i`'s channel: clients share --channels connections round-robin
-// (HTTP/2 multiplexes their calls, as one client process would).
-std::shared_ptr<grpc::Channel> Channel(const std::string& target, int i) {
-  static absl::Mutex mu;
-  static auto* channels = new std::map<std::pair<std::string, int>,
-                                       std::shared_ptr<grpc::Channel>>();
-  const int slot = i < 0 ? 0 : i % g_channels;
-  absl::MutexLock l(&mu);
-  auto& ch = (*channels)[{target, slot}];
-  if (ch == nullptr) {
-    grpc::ChannelArguments args;
-    args.SetInt("bench.channel", slot);  // distinct args: distinct connections
-    ch = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
-                                   args);
-  }
-  return ch;
 }
 
 void LotsCreate(const Args& a) {
@@ -423,10 +330,14 @@ int main(int argc, char** argv) {
     LotsTrace(a);
   else if (scenario == "grpc_noop")
     GrpcNoop(a);
+  else if (scenario == "ship")
+    ShipScenario(a);
+  else if (scenario == "fefo")
+    FefoScenario(a);
   else {
     std::fprintf(stderr,
                  "unknown --scenario=%s (log_append, log_tail, lots_create, "
-                 "lots_trace, grpc_noop)\n",
+                 "lots_trace, grpc_noop, ship, fefo)\n",
                  scenario.c_str());
     return 2;
   }

@@ -1,0 +1,442 @@
+#include "tools/bench/inventory_scenarios.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "libs/common/ids.h"
+#include "lotledger/v1/inventory.grpc.pb.h"
+#include "lotledger/v1/lots.grpc.pb.h"
+#include "lotledger/v1/quality.grpc.pb.h"
+
+namespace lotledger::bench {
+namespace {
+
+constexpr int kRegions = 5;
+constexpr int kBinsPerWarehouse = 5;
+
+void Check(const grpc::Status& s, const std::string& what) {
+  if (!s.ok()) {
+    Die(absl::InternalError(absl::StrCat(what, ": ", s.error_message())));
+  }
+}
+
+// Consistency tokens of many writers, merged: the largest offset per
+// partition. Thread-safe.
+class Tokens {
+ public:
+  void Add(const v1::ConsistencyToken& t) {
+    absl::MutexLock l(&mu_);
+    for (const auto& o : t.offsets()) {
+      int64_t& v = offsets_[{o.topic(), o.partition()}];
+      v = std::max(v, o.offset());
+    }
+  }
+  v1::ConsistencyToken Get() const {
+    absl::MutexLock l(&mu_);
+    v1::ConsistencyToken t;
+    for (const auto& [tp, offset] : offsets_) {
+      auto* o = t.add_offsets();
+      o->set_topic(tp.first);
+      o->set_partition(tp.second);
+      o->set_offset(offset);
+    }
+    return t;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::map<std::pair<std::string, int32_t>, int64_t> offsets_;
+};
+
+// A GTIN-14 with a valid GS1 check digit, one per benchmark item.
+std::string Gtin(int i) {
+  const std::string body = absl::StrFormat("0950600%06d", i);
+  int sum = 0;
+  for (size_t k = 0; k < body.size(); ++k) {
+    const int d = body[body.size() - 1 - k] - '0';
+    sum += d * (k % 2 == 0 ? 3 : 1);
+  }
+  return absl::StrCat(body, (10 - sum % 10) % 10);
+}
+
+v1::Date ToDate(absl::CivilDay d) {
+  v1::Date out;
+  out.set_year(static_cast<int32_t>(d.year()));
+  out.set_month(d.month());
+  out.set_day(d.day());
+  return out;
+}
+
+// What the set-up makes, derived from its parameters alone (so a reused
+// data directory needs only them).
+struct Layout {
+  int lots = 0;
+  int64_t lot_quantity = 0;
+  int unreleased_percent = 0;
+  std::vector<std::string> items;
+  std::vector<std::string> regions;
+  std::vector<std::string> warehouses;  // warehouse w is in region w % 5
+  std::vector<std::string> bins;        // stock is received into these
+
+  static Layout Make(int lots, int items, int bins, int64_t lot_quantity,
+                     int unreleased_percent) {
+    Layout l;
+    l.lots = lots;
+    l.lot_quantity = lot_quantity;
+    l.unreleased_percent = unreleased_percent;
+    for (int i = 0; i < items; ++i) l.items.push_back(Gtin(i));
+    for (int r = 0; r < kRegions; ++r)
+      l.regions.push_back(absl::StrCat("R", r));
+    for (int w = 0; w * kBinsPerWarehouse < bins; ++w) {
+      l.warehouses.push_back(absl::StrCat("WH", w));
+    }
+    for (int b = 0; b < bins; ++b) {
+      l.bins.push_back(absl::StrCat("WH", b / kBinsPerWarehouse, "-B",
+                                    b % kBinsPerWarehouse));
+    }
+    return l;
+  }
+  // Lot i: item i % items, bin i % bins.
+  const std::string& Item(int i) const { return items[i % items.size()]; }
+  std::string LotNumber(int i) const { return absl::StrFormat("L%07d", i); }
+  std::string LotId(int i) const {
+    return absl::StrCat(Item(i), ":", LotNumber(i));
+  }
+  const std::string& Bin(int i) const { return bins[i % bins.size()]; }
+  // Every unreleased_percent-th lot in a hundred is left unreleased (the
+  // gate skips it).
+  bool Released(int i) const { return (i * 37) % 100 >= unreleased_percent; }
+  std::string Describe() const {
+    return absl::StrCat("lots=", lots, " items=", items.size(),
+                        " bins=", bins.size(), " qty=", lot_quantity,
+                        " unreleased=", unreleased_percent, "%");
+  }
+};
+
+// Makes the layout's products, locations and lots through the services'
+// command path: CreateLot, RecordInspection + ChangeDisposition(RELEASED)
+// for released lots, ReceiveStock into the lot's bin; `clients` threads,
+// one lot at a time each. Returns when the inventory projection has
+// applied all of it.
+void Seed(const std::string& target, const Layout& layout, int clients) {
+  Tokens tokens;
+  const absl::Time start = absl::Now();
+  {
+    auto lots = v1::LotsService::NewStub(Channel(target, -1));
+    for (const std::string& item : layout.items) {
+      v1::DefineProductRequest req;
+      req.set_request_id(NewUuidV7(absl::Now()));
+      v1::Product* p = req.mutable_product();
+      p->set_item(item);
+      p->set_name(absl::StrCat("bench device ", item));
+      p->set_uom("EA");
+      p->set_kind(v1::ITEM_KIND_FINISHED_DEVICE);
+      p->mutable_policy()->set_shelf_life_days(730);
+      p->mutable_policy()->set_min_remaining_days_to_ship(30);
+      v1::DefineProductResponse resp;
+      Check(lots->DefineProduct(Ctx().get(), req, &resp), "DefineProduct");
+      tokens.Add(resp.token());
+    }
+    auto inventory = v1::InventoryService::NewStub(Channel(target, -1));
+    auto location = [&](const std::string& id, v1::LocationKind kind,
+                        const std::string& parent) {
+      v1::CreateLocationRequest req;
+      req.set_request_id(NewUuidV7(absl::Now()));
+      req.set_location_id(id);
+      req.set_name(id);
+      req.set_kind(kind);
+      req.set_parent_id(parent);
+      v1::CreateLocationResponse resp;
+      Check(inventory->CreateLocation(Ctx().get(), req, &resp),
+            "CreateLocation " + id);
+      tokens.Add(resp.token());
+    };
+    location("EU", v1::LOCATION_KIND_SITE, "");
+    for (const std::string& r : layout.regions) {
+      location(r, v1::LOCATION_KIND_REGION, "EU");
+    }
+    for (size_t w = 0; w < layout.warehouses.size(); ++w) {
+      location(layout.warehouses[w], v1::LOCATION_KIND_WAREHOUSE,
+               layout.regions[w % kRegions]);
+    }
+    for (size_t b = 0; b < layout.bins.size(); ++b) {
+      location(layout.bins[b], v1::LOCATION_KIND_BIN,
+               layout.warehouses[b / kBinsPerWarehouse]);
+    }
+  }
+  const absl::CivilDay today =
+      absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+  std::atomic<int> next{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < clients; ++t) {
+    threads.emplace_back([&, t] {
+      auto lots = v1::LotsService::NewStub(Channel(target, t));
+      auto quality = v1::QualityService::NewStub(Channel(target, t));
+      auto inventory = v1::InventoryService::NewStub(Channel(target, t));
+      std::mt19937 rng(static_cast<uint32_t>(t));
+      for (int i = next++; i < layout.lots; i = next++) {
+        v1::CreateLotRequest lot;
+        lot.set_request_id(NewUuidV7(absl::Now()));
+        lot.set_item(layout.Item(i));
+        lot.set_lot_number(layout.LotNumber(i));
+        // Made over the last 600 days: 130 to 730 days of shelf life left.
+        *lot.mutable_manufactured_on() = ToDate(today - (i * 7919) % 600);
+        lot.mutable_quantity()->set_amount(layout.lot_quantity);
+        lot.mutable_quantity()->set_uom("EA");
+        v1::CreateLotResponse created;
+        Check(lots->CreateLot(Ctx().get(), lot, &created), "CreateLot");
+        tokens.Add(created.token());
+        const std::string lot_id = created.lot().lot_id();
+        if (layout.Released(i)) {
+          v1::RecordInspectionRequest ins;
+          ins.set_request_id(NewUuidV7(absl::Now()));
+          ins.set_lot_id(lot_id);
+          ins.set_type(v1::INSPECTION_TYPE_FINAL);
+          ins.set_sample_size(13);
+          v1::CharacteristicResult* r = ins.add_results();
+          r->set_characteristic("seal strength");
+          r->set_specification(">= 1.2 N/15mm");
+          r->set_measured_value("1.45");
+          r->set_unit("N/15mm");
+          r->set_passed(true);
+          *ins.mutable_after() = created.token();
+          v1::RecordInspectionResponse inspected;
+          Check(quality->RecordInspection(Ctx().get(), ins, &inspected),
+                "RecordInspection");
+          v1::ChangeDispositionRequest rel;
+          rel.set_request_id(NewUuidV7(absl::Now()));
+          rel.set_lot_id(lot_id);
+          rel.set_to(v1::DISPOSITION_RELEASED);
+          rel.mutable_signature()->set_meaning("approved for release");
+          rel.mutable_signature()->set_reason("final inspection passed");
+          rel.mutable_signature()->set_credential("tok-bench");
+          *rel.mutable_after() = inspected.token();
+          v1::ChangeDispositionResponse released;
+          Check(quality->ChangeDisposition(Ctx().get(), rel, &released),
+                "ChangeDisposition");
+          tokens.Add(released.token());
+        }
+        v1::ReceiveStockRequest recv;
+        recv.set_request_id(NewUuidV7(absl::Now()));
+        recv.set_lot_id(lot_id);
+        recv.set_location_id(layout.Bin(i));
+        recv.mutable_quantity()->set_amount(layout.lot_quantity);
+        recv.set_source(v1::RECEIPT_SOURCE_PRODUCTION);
+        *recv.mutable_after() = created.token();
+        v1::ReceiveStockResponse received;
+        Check(inventory->ReceiveStock(Ctx().get(), recv, &received),
+              "ReceiveStock");
+        tokens.Add(received.token());
+        if ((i + 1) % 10000 == 0) {
+          std::fprintf(stderr, "seeded %d lots in %.1f s\n", i + 1,
+                       absl::ToDoubleSeconds(absl::Now() - start));
+        }
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  // Wait until inventory has applied every release and receipt.
+  auto inventory = v1::InventoryService::NewStub(Channel(target, -1));
+  v1::GetLotInventoryRequest req;
+  req.set_lot_id(layout.LotId(layout.lots - 1));
+  *req.mutable_after() = tokens.Get();
+  v1::GetLotInventoryResponse resp;
+  grpc::Status s;
+  do {  // the server bounds one wait; keep asking until it has caught up
+    s = inventory->GetLotInventory(Ctx().get(), req, &resp);
+  } while (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED);
+  Check(s, "GetLotInventory");
+  const double secs = absl::ToDoubleSeconds(absl::Now() - start);
+  std::fprintf(stderr, "seeded %s in %.1f s (%.0f lots/s, %d clients)\n",
+               layout.Describe().c_str(), secs, layout.lots / secs, clients);
+}
+
+std::vector<int> IntList(const Args& a, const std::string& key,
+                         const std::string& def) {
+  std::vector<int> out;
+  for (absl::string_view part :
+       absl::StrSplit(a.Get(key, def), ',', absl::SkipEmpty())) {
+    int v = 0;
+    if (!absl::SimpleAtoi(part, &v) || v <= 0) {
+      std::fprintf(stderr, "--%s: expected positive integers, got %s\n",
+                   key.c_str(), a.Get(key, def).c_str());
+      std::exit(2);
+    }
+    out.push_back(v);
+  }
+  return out;
+}
+
+}  // namespace
+
+void ShipScenario(const Args& a) {
+  const std::string backend = a.Get("backend", "embedded");
+  auto host = StartHost(a, a.Get("dir", "build/bench-data") + "/ship", true,
+                        {"lots", "quality", "inventory"});
+  const Layout layout =
+      Layout::Make(static_cast<int>(a.Int("lots", 1000)), 1, 50, 1'000'000'000,
+                   /*unreleased_percent=*/0);
+  Seed(host->target(), layout, static_cast<int>(a.Int("setup-clients", 64)));
+  const absl::Duration run = absl::Seconds(a.Int("seconds", 10));
+  for (const int lines : IntList(a, "lines", "1,3")) {
+    if (lines > layout.lots) {
+      Die(absl::InvalidArgumentError("--lines: more than --lots"));
+    }
+    for (const int clients : IntList(a, "clients", "1,32")) {
+      std::vector<Samples> samples(clients);
+      std::atomic<int64_t> errors{0};
+      const absl::Time start = absl::Now();
+      std::vector<std::thread> threads;
+      for (int t = 0; t < clients; ++t) {
+        threads.emplace_back([&, t] {
+          auto stub = v1::InventoryService::NewStub(Channel(host->target(), t));
+          std::mt19937 rng(static_cast<uint32_t>(t * 7 + lines));
+          std::uniform_int_distribution<int> pick(0, layout.lots - 1);
+          while (absl::Now() - start < run) {
+            v1::ShipStockRequest req;
+            req.set_request_id(NewUuidV7(absl::Now()));
+            req.mutable_customer()->set_customer_id(absl::StrCat("H-", t));
+            req.mutable_customer()->set_name("bench hospital");
+            req.mutable_customer()->set_region("DE-South");
+            std::vector<int> chosen;
+            while (static_cast<int>(chosen.size()) < lines) {
+              const int i = pick(rng);
+              if (std::find(chosen.begin(), chosen.end(), i) == chosen.end()) {
+                chosen.push_back(i);
+              }
+            }
+            for (int i : chosen) {
+              v1::ShipmentLine* l = req.add_lines();
+              l->set_lot_id(layout.LotId(i));
+              l->set_location_id(layout.Bin(i));
+              l->mutable_quantity()->set_amount(1);
+              l->mutable_quantity()->set_uom("EA");
+            }
+            v1::ShipStockResponse resp;
+            const absl::Time t0 = absl::Now();
+            grpc::Status s = stub->ShipStock(Ctx().get(), req, &resp);
+            if (!s.ok()) {
+              if (errors++ == 0) {
+                std::fprintf(stderr, "error: %s\n", s.error_message().c_str());
+              }
+              continue;
+            }
+            samples[t].Add(absl::Now() - t0);
+          }
+        });
+      }
+      for (std::thread& th : threads) th.join();
+      Samples all;
+      for (Samples& s : samples) all.Merge(s);
+      Report(Summarize(
+          absl::StrCat("ship_", lines, "line"), backend, clients, all,
+          absl::Now() - start,
+          absl::StrCat("gRPC ShipStock, ", lines, " line(s) of random lots of ",
+                       layout.lots, ", durable; errors ", errors.load())));
+    }
+  }
+}
+
+void FefoScenario(const Args& a) {
+  const std::string backend = a.Get("backend", "embedded");
+  const Layout layout = Layout::Make(
+      static_cast<int>(a.Int("lots", 100000)),
+      static_cast<int>(a.Int("items", 1)),
+      static_cast<int>(a.Int("locations", 50)), a.Int("lot-quantity", 1000),
+      static_cast<int>(a.Int("unreleased-percent", 5)));
+  if (layout.lots < 1 || layout.items.empty() || layout.bins.empty()) {
+    Die(absl::InvalidArgumentError("--lots, --items, --locations: >= 1"));
+  }
+  const std::string dir = a.Get("dir", "build/bench-data") + "/fefo";
+  const std::string marker = dir + "/seeded";
+  const bool reuse_wanted = a.Int("reuse", 0) != 0 && backend == "embedded";
+  bool reuse = false;
+  if (reuse_wanted) {
+    std::ifstream in(marker);
+    std::stringstream seen;
+    seen << in.rdbuf();
+    reuse = seen.str() == layout.Describe();
+  }
+  auto host = StartHost(a, dir, !reuse, {"lots", "quality", "inventory"});
+  if (reuse) {
+    std::fprintf(stderr, "reusing %s in %s\n", layout.Describe().c_str(),
+                 dir.c_str());
+  } else {
+    Seed(host->target(), layout, static_cast<int>(a.Int("setup-clients", 64)));
+    std::ofstream(marker) << layout.Describe();
+  }
+  absl::SleepFor(absl::Seconds(a.Int("settle-seconds", 0)));
+
+  const int clients = static_cast<int>(a.Int("clients", 1));
+  const int64_t samples_n = a.Int("samples", 20000);
+  auto request = [&](std::mt19937& rng) {
+    v1::AllocateFefoRequest req;
+    req.set_item(layout.items[rng() % layout.items.size()]);
+    // About three lots' worth.
+    req.mutable_quantity()->set_amount(
+        1 + static_cast<int64_t>(rng() % (3 * layout.lot_quantity)));
+    req.mutable_quantity()->set_uom("EA");
+    if (rng() % 2 == 0) {
+      req.set_from_location_id(layout.regions[rng() % layout.regions.size()]);
+    }
+    req.mutable_customer()->set_customer_id("H-12");
+    if (rng() % 3 == 0) {
+      req.mutable_customer()->set_min_remaining_shelf_life_days(365);
+    }
+    return req;
+  };
+  {  // Warm-up: caches, connections.
+    auto stub = v1::InventoryService::NewStub(Channel(host->target(), 0));
+    std::mt19937 rng(1);
+    for (int i = 0; i < 200; ++i) {
+      v1::AllocateFefoResponse resp;
+      Check(stub->AllocateFefo(Ctx().get(), request(rng), &resp),
+            "AllocateFefo");
+    }
+  }
+  std::vector<Samples> samples(clients);
+  std::atomic<int64_t> lines{0}, short_of{0};
+  const absl::Time start = absl::Now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < clients; ++t) {
+    threads.emplace_back([&, t] {
+      auto stub = v1::InventoryService::NewStub(Channel(host->target(), t));
+      std::mt19937 rng(static_cast<uint32_t>(100 + t));
+      for (int64_t i = t; i < samples_n; i += clients) {
+        const v1::AllocateFefoRequest req = request(rng);
+        v1::AllocateFefoResponse resp;
+        const absl::Time t0 = absl::Now();
+        grpc::Status s = stub->AllocateFefo(Ctx().get(), req, &resp);
+        samples[t].Add(absl::Now() - t0);
+        Check(s, "AllocateFefo");
+        lines += resp.lines_size();
+        if (resp.shortfall().amount() > 0) ++short_of;
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  Samples all;
+  for (Samples& s : samples) all.Merge(s);
+  const double n = static_cast<double>(std::max<int64_t>(1, samples_n));
+  Report(Summarize(
+      "fefo", backend, clients, all, absl::Now() - start,
+      absl::StrFormat("gRPC AllocateFefo, %s; mean %.1f lines, %.1f%% short",
+                      layout.Describe(), lines.load() / n,
+                      100.0 * short_of.load() / n)));
+}
+
+}  // namespace lotledger::bench

@@ -1,0 +1,33 @@
+// Inventory benchmarks (issue 4), against a ServerHost running the lots,
+// quality and inventory services, over real gRPC:
+//
+//   --scenario=ship  ShipStock throughput and latency. Sets up --lots lots
+//     (default 1000) of one device, released and received into 50 bins,
+//     then each of --clients (comma list, default 1,32) threads ships for
+//     --seconds: shipments of --lines (comma list, default 1,3) lines of
+//     distinct random lots, 1 unit each, each with its own request id.
+//     One result line per (lines, clients).
+//   --scenario=fefo  AllocateFefo latency over --lots lots (default
+//     100000) of --items items (default 1: every lot is a candidate) in
+//     --locations bins (default 50) under 5 regions; --samples calls
+//     (default 20000) from --clients threads (default 1), each for a
+//     random item and quantity (about three lots' worth), half of them
+//     limited to a region, a third with a customer minimum shelf life.
+//     The data is set up through the command path (CreateLot, inspection,
+//     release, ReceiveStock) by --setup-clients threads (default 64);
+//     --reuse=1 keeps it in --dir between runs (embedded log only).
+//
+// Both accept --backend=embedded|kafka and --channels like the others.
+#ifndef LOTLEDGER_TOOLS_BENCH_INVENTORY_SCENARIOS_H_
+#define LOTLEDGER_TOOLS_BENCH_INVENTORY_SCENARIOS_H_
+
+#include "tools/bench/harness.h"
+
+namespace lotledger::bench {
+
+void ShipScenario(const Args& a);
+void FefoScenario(const Args& a);
+
+}  // namespace lotledger::bench
+
+#endif  // LOTLEDGER_TOOLS_BENCH_INVENTORY_SCENARIOS_H_

@@ -70,10 +70,16 @@ class LimitsInterceptor final : public grpc::experimental::Interceptor {
     using grpc::experimental::InterceptionHookPoints;
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::POST_RECV_MESSAGE)) {
-      // Every service this server hosts is a protobuf service, so the
-      // received message is a protobuf Message.
+      // lotledger's own services are generated protobuf services, so their
+      // received message is a protobuf Message. gRPC's built-in health
+      // service is not (it parses raw bytes): only lotledger methods are
+      // looked at.
+      const char* method = info_->method();
       const auto* message =
-          static_cast<const Message*>(methods->GetRecvMessage());
+          method != nullptr &&
+                  std::string_view(method).starts_with("/lotledger.")
+              ? static_cast<const Message*>(methods->GetRecvMessage())
+              : nullptr;
       if (message != nullptr) {
         absl::Status s = CheckStringLengths(*message, limits_.max_string_bytes);
         if (!s.ok()) {

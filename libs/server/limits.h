@@ -5,9 +5,9 @@
 //
 // A gRPC server interceptor inspects each received request; a violation is
 // answered by Guard::Check (auth.h), which every handler calls first, as
-// INVALID_ARGUMENT naming the field, before anything else happens. Calls
-// whose handler never calls Guard::Check (health, reflection) are not
-// refused.
+// INVALID_ARGUMENT naming the field, before anything else happens. Only
+// lotledger's own methods (`/lotledger.*`, generated protobuf services)
+// are inspected; health and reflection are not.
 //
 // Thread-safety: the interceptor and TakeLimitViolation are thread-safe.
 #ifndef LOTLEDGER_LIBS_SERVER_LIMITS_H_

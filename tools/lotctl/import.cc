@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -19,6 +20,7 @@
 #include "libs/common/ids.h"
 #include "libs/common/status_macros.h"
 #include "libs/domain/lots/dates.h"
+#include "libs/domain/lots/decider.h"
 #include "libs/gs1/element_string.h"
 #include "tools/lotctl/context.h"
 #include "tools/lotctl/csv.h"
@@ -183,6 +185,24 @@ void CheckProductRow(RowReader& r, ImportRow& out) {
   if (auto b = r.Check("require_released_components",
                        ParseBool(r.Text("require_released_components")))) {
     policy->set_require_released_components(*b);
+  }
+  // The rules the server checks (item codes of components and raw
+  // materials, name and uom), so that a planned row is never refused.
+  if (r.problem_count() == 0) {
+    const absl::Status valid = lots::ValidateProduct(p);
+    if (!valid.ok()) {
+      std::string message(valid.message());
+      std::string column;
+      for (const char* c : {"item", "name", "uom"}) {
+        const std::string prefix = absl::StrCat("product.", c, ": ");
+        if (absl::StartsWith(message, prefix)) {
+          column = c;
+          message.erase(0, prefix.size());
+          break;
+        }
+      }
+      r.Problem(column, message);
+    }
   }
   out.key = p.item();
 }

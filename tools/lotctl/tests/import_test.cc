@@ -72,6 +72,27 @@ TEST(ImportPlanTest, ReportsEveryBadValueWithRowAndColumn) {
   EXPECT_THAT(plan->good, IsEmpty());
 }
 
+// Found by tests/fuzz/fuzz_csv_import: a component whose item code the
+// server refuses (here with control characters) passed the plan, so the
+// import failed half-way instead of reporting the row up front.
+TEST(ImportPlanTest, ItemCodesTheServerRefusesAreRowProblems) {
+  absl::StatusOr<ImportPlan> plan = PlanImport(ImportKind::kProducts,
+                                               "item,name,uom,kind\n"
+                                               "\x12"
+                                               "C-1,Tubing,EA,component\n"
+                                               "C 2,Tubing,EA,component\n"
+                                               "C-3,Tubing,EA,component\n");
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->problems.size(), 2u);
+  EXPECT_EQ(plan->problems[0].row, 2);
+  EXPECT_EQ(plan->problems[0].column, "item");
+  EXPECT_THAT(plan->problems[0].message, HasSubstr("is not an item code"));
+  EXPECT_THAT(FormatProblem(plan->problems[1]),
+              StartsWith("row 3, column item: \"C 2\" is not an item code"));
+  ASSERT_EQ(plan->good.size(), 1u);
+  EXPECT_EQ(plan->good[0].key, "C-3");
+}
+
 TEST(ImportPlanTest, LotRowsCheckDatesQuantitiesAndInputs) {
   absl::StatusOr<ImportPlan> plan = PlanImport(
       ImportKind::kLots,

@@ -1,0 +1,168 @@
+// Corruption in the log: a record that does not decode, whose hash does not
+// match its bytes, or that breaks its aggregate's hash chain stops the
+// projector with DATA_LOSS naming topic/partition/offset, in its health,
+// in every wait on it and in a log line. The record is never skipped: the
+// projection stays at the offset before it, also after a restart.
+// Real parts: the embedded RocksDB log and a RocksDB projection.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "libs/command/projector.h"
+#include "libs/eventlog/embedded/embedded_event_log.h"
+#include "libs/eventlog/record_codec.h"
+#include "libs/projection/projection_store.h"
+
+namespace lotledger::command {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kTopic[] = "faults.lots.v1";
+
+class ProjectorDataLossTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/projector-data-loss-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    auto log = eventlog::OpenEmbeddedEventLog({.path = dir_ + "/log"});
+    ASSERT_TRUE(log.ok()) << log.status();
+    log_ = *std::move(log);
+    ASSERT_TRUE(log_->EnsureTopic(kTopic, 1).ok());
+  }
+  void TearDown() override {
+    projector_.reset();
+    store_.reset();
+  }
+
+  v1::Event LotEvent(const std::string& lot, const std::string& request) {
+    v1::Event e;
+    e.set_event_id("ev-" + request);
+    e.set_aggregate_id(lot);
+    e.set_request_id(request);
+    e.add_lot_ids(lot);
+    e.mutable_lot_created()->set_lot_id(lot);
+    return e;
+  }
+
+  // Appends a correctly sealed event of `lot`.
+  void AppendGood(const std::string& lot, const std::string& request) {
+    const v1::Event e = LotEvent(lot, request);
+    const v1::EventRecord rec = eventlog::Seal(e, heads_[lot]);
+    ASSERT_TRUE(
+        log_->Append(kTopic, {eventlog::ToOutgoing(e, rec, "test")}).ok());
+  }
+  // Appends a record with the given value under key `lot`.
+  void AppendRaw(const std::string& lot, std::string value) {
+    eventlog::OutgoingRecord out;
+    out.key = lot;
+    out.value = std::move(value);
+    ASSERT_TRUE(log_->Append(kTopic, {std::move(out)}).ok());
+  }
+
+  void StartProjector() {
+    projector_.reset();
+    store_.reset();
+    auto store = projection::ProjectionStore::Open(
+        {.path = dir_ + "/projection",
+         .column_families = ProjectorColumnFamilies({"lots"})});
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+    ProjectorOptions options;
+    options.service = "lots";
+    options.own_topic = kTopic;
+    options.input_topics = {kTopic};
+    projector_ = std::make_unique<Projector>(
+        log_.get(), store_.get(), options,
+        [this](const eventlog::Record&, const v1::Event& event,
+               projection::ProjectionStore::Batch& batch) {
+          batch.Put("lots", event.aggregate_id(), event.request_id());
+          return absl::OkStatus();
+        });
+    ASSERT_TRUE(projector_->Start().ok());
+  }
+
+  // Waits for the projector to apply everything up to the log's end; the
+  // projector's error when it stops on a record before.
+  absl::Status WaitForEnd() {
+    absl::StatusOr<int64_t> end = log_->EndOffset(kTopic, 0);
+    if (!end.ok()) return end.status();
+    return projector_->WaitFor({{{kTopic, 0}, *end}},
+                               absl::Now() + absl::Seconds(30));
+  }
+
+  int64_t AppliedOffset() { return projector_->Applied().at({kTopic, 0}); }
+
+  // Appends good, bad (via `append_bad`), good; checks the projector stops
+  // at the bad record (offset 1) with DataLoss naming it, before and after
+  // a restart, and never applies the record after it.
+  template <typename AppendBad>
+  void ExpectStopsAtOffset1(AppendBad append_bad, const std::string& what) {
+    AppendGood("09506000134352:A17", "r-1");
+    append_bad();
+    AppendGood("09506000134352:A18", "r-3");
+    for (int run = 0; run < 2; ++run) {
+      ::testing::internal::CaptureStderr();
+      StartProjector();
+      const absl::Status waited = WaitForEnd();
+      projector_->Stop();
+      const std::string logged = ::testing::internal::GetCapturedStderr();
+      SCOPED_TRACE(run == 0 ? "first start" : "after a restart");
+      EXPECT_TRUE(absl::IsDataLoss(waited)) << waited;
+      EXPECT_THAT(waited.message(), HasSubstr("faults.lots.v1/0 offset 1"));
+      EXPECT_THAT(waited.message(), HasSubstr(what));
+      EXPECT_EQ(projector_->health(), waited);
+      EXPECT_THAT(logged, HasSubstr("projector stopped"));
+      EXPECT_THAT(logged, HasSubstr("faults.lots.v1/0 offset 1"));
+      // Records before it may or may not be applied (one batch commits all
+      // or nothing); nothing at or after it is.
+      EXPECT_LE(AppliedOffset(), 1) << "the bad record must not be skipped";
+      auto third = store_->Get("lots", "09506000134352:A18");
+      ASSERT_TRUE(third.ok());
+      EXPECT_FALSE(third->has_value()) << "applied past the bad record";
+    }
+  }
+
+  std::string dir_;
+  std::unique_ptr<eventlog::EventLog> log_;
+  std::map<std::string, eventlog::ChainHead> heads_;
+  std::unique_ptr<projection::ProjectionStore> store_;
+  std::unique_ptr<Projector> projector_;
+};
+
+TEST_F(ProjectorDataLossTest, UndecodableRecordStopsTheProjector) {
+  ExpectStopsAtOffset1(
+      [&] { AppendRaw("09506000134352:A17", "not an EventRecord \xff\xff"); },
+      "not an EventRecord");
+}
+
+TEST_F(ProjectorDataLossTest, HashMismatchStopsTheProjector) {
+  ExpectStopsAtOffset1(
+      [&] {
+        const std::string lot = "09506000134352:A17";
+        eventlog::ChainHead head = heads_[lot];
+        v1::EventRecord rec = eventlog::Seal(LotEvent(lot, "r-2"), head);
+        rec.mutable_body()->back() ^= 0x01;  // one bit of the stored body
+        AppendRaw(lot, rec.SerializeAsString());
+      },
+      "hash does not match");
+}
+
+TEST_F(ProjectorDataLossTest, BrokenChainStopsTheProjector) {
+  ExpectStopsAtOffset1(
+      [&] {
+        // Correctly hashed, but chained after a record that is not there.
+        const std::string lot = "09506000134352:A17";
+        eventlog::ChainHead skipped = heads_[lot];
+        eventlog::Seal(LotEvent(lot, "lost"), skipped);
+        const v1::Event e = LotEvent(lot, "r-2");
+        AppendRaw(lot, eventlog::Seal(e, skipped).SerializeAsString());
+      },
+      "hash chain broken");
+}
+
+}  // namespace
+}  // namespace lotledger::command

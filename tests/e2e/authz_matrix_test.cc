@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -31,6 +32,7 @@
 #include "libs/server/tests/test_keys.h"
 #include "libs/server/tls.h"
 #include "lotledger/v1/lots.grpc.pb.h"
+#include "lotledger/v1/quality.grpc.pb.h"
 #include "tests/support/stack.h"
 
 #ifndef LOTLEDGERD_PATH
@@ -68,6 +70,9 @@ class Daemon {
     }
     absl::StrAppend(&tokens, "tok-nobody nobody none\n");
     server::testkeys::WriteFile(dir + "/tokens", tokens);
+    jwt_key_ = server::testkeys::NewEcKey("idp-1");
+    server::testkeys::WriteFile(dir + "/jwks.json",
+                                server::testkeys::Jwks({jwt_key_}));
     dir_ = dir;
     pid_ = fork();
     if (pid_ == 0) {
@@ -78,6 +83,9 @@ class Daemon {
           "--listen=127.0.0.1:0",
           "--data-dir=" + dir + "/data",
           "--dev-tokens=" + dir + "/tokens",
+          "--jwks-file=" + dir + "/jwks.json",
+          "--jwt-issuer=https://idp.test",
+          "--jwt-audience=lotledger",
           "--tls-cert=" + dir + "/cert.pem",
           "--tls-key=" + dir + "/key.pem",
           "--tls-client-ca=" + dir + "/ca.pem",
@@ -136,7 +144,20 @@ class Daemon {
                                      server::ChannelArgumentsFor(o));
   }
 
+  // A JWT of the test's identity provider.
+  std::string Jwt(const std::string& claims) const {
+    return server::testkeys::SignJwt(jwt_key_, claims);
+  }
+  // The daemon's stderr so far.
+  std::string Log() const {
+    std::ifstream in(log_);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
  private:
+  server::testkeys::SigningKey jwt_key_;
   std::string log_;
   std::string dir_;
   server::testkeys::Certificate ca_;
@@ -410,6 +431,91 @@ TEST_F(AuthzMatrixTest, NoRequestFieldNamesTheActor) {
     std::set<const google::protobuf::Descriptor*> seen;
     walk(m->input_type(), m->full_name(), seen);
   }
+}
+
+TEST_F(AuthzMatrixTest, OversizedFieldsAreRefusedNamingTheField) {
+  ASSERT_FALSE(target_->empty());
+  auto lots = v1::LotsService::NewStub(daemon_->Channel(*target_, false));
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer tok-auditor");
+  v1::GetLotRequest get;
+  get.set_lot_id(std::string(20000, 'x'));
+  v1::GetLotResponse got;
+  grpc::Status s = lots->GetLot(&ctx, get, &got);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "lot_id: at most 16384 bytes (got 20000)");
+  grpc::ClientContext big;
+  big.AddMetadata("authorization", "Bearer tok-auditor");
+  get.set_lot_id(std::string(5 << 20, 'x'));
+  s = lots->GetLot(&big, get, &got);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+// A JWT signing token names one action; the server holds it to that.
+class JwtSignatureTest : public AuthzMatrixTest {
+ protected:
+  std::string Token(const std::string& lot, const std::string& request_id,
+                    absl::Duration authenticated_ago) {
+    const int64_t now = absl::ToUnixSeconds(absl::Now());
+    return daemon_->Jwt(absl::StrCat(
+        R"({"iss":"https://idp.test","aud":"lotledger","sub":"qa.jwt",)",
+        R"("roles":["qa_approver"],"jti":"jti-)", request_id, R"(","exp":)",
+        now + 600, R"(,"auth_time":)",
+        now - absl::ToInt64Seconds(authenticated_ago),
+        R"(,"lotledger_action":{"method":)",
+        R"("/lotledger.v1.QualityService/ChangeDisposition","aggregate_id":")",
+        lot, R"(","request_id":")", request_id, R"("}})"));
+  }
+
+  grpc::Status Hold(const std::string& token, const std::string& lot,
+                    const std::string& request_id) {
+    auto quality =
+        v1::QualityService::NewStub(daemon_->Channel(*target_, false));
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + token);
+    v1::ChangeDispositionRequest req;
+    req.set_request_id(request_id);
+    req.set_lot_id(lot);
+    req.set_to(v1::DISPOSITION_ON_HOLD);
+    req.mutable_signature()->set_meaning("placed on hold");
+    req.mutable_signature()->set_reason("sterility retest");
+    req.mutable_signature()->set_credential(token);
+    v1::ChangeDispositionResponse resp;
+    return quality->ChangeDisposition(&ctx, req, &resp);
+  }
+};
+
+TEST_F(JwtSignatureTest, SigningTokenWorksForItsOneActionOnly) {
+  ASSERT_FALSE(target_->empty());
+  const std::string lot = "09506000134352:JWT1";
+  const std::string token = Token(lot, "req-jwt-1", absl::Minutes(1));
+  // Its own action gets past authentication and the signature: the lot
+  // does not exist, which is the domain's answer.
+  grpc::Status s = Hold(token, lot, "req-jwt-1");
+  EXPECT_FALSE(Refused(s)) << s.error_code() << " " << s.error_message();
+  // Another lot, or another request: refused as a signature.
+  s = Hold(token, "09506000134352:JWT2", "req-jwt-1");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(s.error_message().find("issued to sign"), std::string::npos)
+      << s.error_message();
+  s = Hold(token, lot, "req-jwt-2");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  // Authenticated too long ago (the default maximum is 5 minutes).
+  const std::string stale = Token(lot, "req-jwt-3", absl::Minutes(6));
+  s = Hold(stale, lot, "req-jwt-3");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_NE(s.error_message().find("at most 5m"), std::string::npos)
+      << s.error_message();
+
+  // Each refusal is one structured log line with principal, method and
+  // reason, and never the token.
+  const std::string log = daemon_->Log();
+  EXPECT_NE(log.find(R"("msg":"call refused","principal":"qa.jwt","method":)"
+                     R"("/lotledger.v1.QualityService/ChangeDisposition")"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find(token.substr(token.rfind('.') + 1)), std::string::npos);
+  EXPECT_EQ(log.find(stale.substr(stale.rfind('.') + 1)), std::string::npos);
 }
 
 }  // namespace

@@ -141,9 +141,15 @@ lotctl audit verify LOT_ID [--components] [--derived]
   The audit service checks the hash chains of the lot's records.
 lotctl audit verify --embedded-dir=DIR | --kafka-bootstrap=HOST:PORT
       [--kafka-properties=k=v,..] [--topic-prefix=P] [--topic=NAME ...]
+      [--public-key=PEM ...] [--checkpoints=FILE] [--save-checkpoints=FILE]
   OFFLINE: reads the log itself (no service needed; stop lotledgerd first
   for an embedded dir) and checks every record's hash chain, every topic
   or the --topic ones; names the first break per topic. Exit 1 on a break.
+  Signed checkpoints are checked with the --public-key(s); --checkpoints
+  names the latest checkpoints kept from an earlier run (written by
+  --save-checkpoints) and proves no tail they cover was cut off since.
+lotctl audit keygen --private=PATH --public=PATH
+  A new Ed25519 checkpoint signing key pair (PEM); prints its key id.
 lotctl audit as-of LOT_ID --at=2026-03-02T10:00:00Z [--axis=business|record]
   The lot's state at that time: as it was in the world (business, default)
   or as the system knew it (record).

@@ -2,6 +2,8 @@
 // audit service; `verify` without a lot id reads the log itself (Kafka or
 // an embedded data dir) and needs no service at all.
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -9,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
+#include "libs/audit/checkpoint.h"
 #include "libs/audit/log_verify.h"
 #include "libs/audit/topics.h"
 #include "libs/common/hash.h"
@@ -144,6 +147,32 @@ absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenLog(
 }
 
 int VerifyOffline(Context& ctx, const Flags& flags) {
+  audit::VerifyOptions options;
+  options.topics = flags.GetAll("topic");
+  std::unique_ptr<audit::PublicKeys> keys;
+  if (flags.Has("public-key")) {
+    absl::StatusOr<std::unique_ptr<audit::PublicKeys>> k =
+        audit::PublicKeys::FromPemFiles(flags.GetAll("public-key"));
+    if (!k.ok()) {
+      return ctx.Usage(absl::InvalidArgumentError(
+          absl::StrCat("--public-key: ", k.status().message())));
+    }
+    keys = std::move(*k);
+    options.keys = keys.get();
+  }
+  if (auto path = flags.Get("checkpoints")) {
+    std::ifstream in(*path);
+    if (!in) {
+      return ctx.Usage(absl::InvalidArgumentError(
+          absl::StrCat("--checkpoints: cannot read ", *path)));
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    absl::StatusOr<std::vector<audit::Anchor>> anchors =
+        audit::ParseAnchors(text.str());
+    if (!anchors.ok()) return ctx.Usage(anchors.status());
+    options.anchors = *std::move(anchors);
+  }
   absl::StatusOr<std::unique_ptr<eventlog::EventLog>> log = OpenLog(flags);
   if (!log.ok()) {
     if (log.status().code() == absl::StatusCode::kInvalidArgument) {
@@ -152,8 +181,8 @@ int VerifyOffline(Context& ctx, const Flags& flags) {
     ctx.err() << "error: " << log.status().message() << "\n";
     return kExitUnavailable;
   }
-  absl::StatusOr<audit::LogVerification> v = audit::VerifyLog(
-      **log, flags.Get("topic-prefix").value_or(""), flags.GetAll("topic"));
+  absl::StatusOr<audit::LogVerification> v =
+      audit::VerifyLog(**log, flags.Get("topic-prefix").value_or(""), options);
   if (!v.ok()) {
     ctx.err() << "error: " << v.status().message() << "\n";
     return v.status().code() == absl::StatusCode::kUnavailable
@@ -171,14 +200,20 @@ int VerifyOffline(Context& ctx, const Flags& flags) {
                        b.offset, " (aggregate ", b.aggregate_id, "): ", b.what);
     }
     rows.push_back(
-        {t.topic, t.present ? absl::StrCat(t.records) : "-", result});
+        {t.topic, t.present ? absl::StrCat(t.records) : "-",
+         t.present ? absl::StrCat(t.checkpoints, " (", t.signatures_checked,
+                                  " signatures checked)")
+                   : "-",
+         t.present ? absl::StrCat(t.uncovered) : "-", result});
   }
   if (ctx.json()) {
     // One JSON object per topic, for scripts.
     for (const audit::TopicVerification& t : v->topics) {
       ctx.out() << "{\"topic\":\"" << t.topic
                 << "\",\"present\":" << (t.present ? "true" : "false")
-                << ",\"records\":" << t.records;
+                << ",\"records\":" << t.records
+                << ",\"checkpoints\":" << t.checkpoints
+                << ",\"uncovered\":" << t.uncovered;
       if (t.first_break.has_value()) {
         const auto& b = *t.first_break;
         ctx.out() << ",\"break\":{\"partition\":" << b.partition
@@ -188,11 +223,63 @@ int VerifyOffline(Context& ctx, const Flags& flags) {
       ctx.out() << "}\n";
     }
   } else {
-    PrintTable(ctx.out(), {"TOPIC", "RECORDS", "RESULT"}, rows);
+    PrintTable(ctx.out(),
+               {"TOPIC", "RECORDS", "CHECKPOINTS", "UNCOVERED", "RESULT"},
+               rows);
     ctx.out() << (v->ok() ? "intact: " : "BROKEN: ") << v->records()
               << " records checked\n";
   }
+  if (auto path = flags.Get("save-checkpoints"); path && v->ok()) {
+    std::ofstream out(*path);
+    out << audit::FormatAnchors(v->anchors());
+    if (!out) {
+      ctx.err() << "error: cannot write " << *path << "\n";
+      return kExitUsage;
+    }
+  }
   return v->ok() ? kExitOk : kExitRefused;
+}
+
+int Keygen(Context& ctx, ParsedArgs& args) {
+  absl::StatusOr<Flags> flags = Flags::Take(
+      args, {{"private", FlagKind::kValue}, {"public", FlagKind::kValue}});
+  if (!flags.ok()) return ctx.Usage(flags.status());
+  if (auto s = RejectUnknown(args, "audit keygen"); !s.ok()) {
+    return ctx.Usage(s);
+  }
+  if (!flags->Has("private") || !flags->Has("public") ||
+      !args.positional.empty()) {
+    return ctx.Usage(absl::InvalidArgumentError(
+        "usage: lotctl audit keygen --private=PATH --public=PATH"));
+  }
+  if (std::filesystem::exists(*flags->Get("private"))) {
+    return ctx.Usage(absl::InvalidArgumentError(
+        absl::StrCat("--private: ", *flags->Get("private"),
+                     " exists; a signing key is never overwritten")));
+  }
+  absl::StatusOr<std::pair<std::string, std::string>> pems =
+      audit::GenerateEd25519Pem();
+  if (!pems.ok()) {
+    ctx.err() << "error: " << pems.status().message() << "\n";
+    return kExitServerFault;
+  }
+  {
+    std::ofstream priv(*flags->Get("private"));
+    priv << pems->first;
+    std::ofstream pub(*flags->Get("public"));
+    pub << pems->second;
+    if (!priv || !pub) {
+      return ctx.Usage(
+          absl::InvalidArgumentError("cannot write the key files"));
+    }
+  }
+  std::filesystem::permissions(
+      *flags->Get("private"),
+      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  absl::StatusOr<std::unique_ptr<audit::Signer>> signer =
+      audit::Signer::FromPem(pems->first);
+  ctx.out() << "key id " << (signer.ok() ? (*signer)->key_id() : "?") << "\n";
+  return kExitOk;
 }
 
 int Verify(Context& ctx, ParsedArgs& args) {
@@ -202,6 +289,9 @@ int Verify(Context& ctx, ParsedArgs& args) {
                          {"kafka-properties", FlagKind::kValue},
                          {"topic-prefix", FlagKind::kValue},
                          {"topic", FlagKind::kRepeated},
+                         {"public-key", FlagKind::kRepeated},
+                         {"checkpoints", FlagKind::kValue},
+                         {"save-checkpoints", FlagKind::kValue},
                          {"components", FlagKind::kSwitch},
                          {"derived", FlagKind::kSwitch}});
   if (!flags.ok()) return ctx.Usage(flags.status());
@@ -294,8 +384,9 @@ int RunAudit(Context& ctx, ParsedArgs& args) {
   if (sub == "history") return History(ctx, args);
   if (sub == "verify") return Verify(ctx, args);
   if (sub == "as-of") return AsOf(ctx, args);
+  if (sub == "keygen") return Keygen(ctx, args);
   return ctx.Usage(absl::InvalidArgumentError(
-      "usage: lotctl audit history|verify|as-of ..."));
+      "usage: lotctl audit history|verify|as-of|keygen ..."));
 }
 
 }  // namespace lotledger::lotctl

@@ -1,0 +1,255 @@
+#include "tools/bench/recall_scenarios.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "libs/command/command_runner.h"
+#include "libs/common/ids.h"
+#include "libs/eventlog/embedded/embedded_event_log.h"
+#include "libs/eventlog/record_codec.h"
+#include "lotledger/v1/recall.grpc.pb.h"
+#include "tools/bench/genealogy.h"
+
+namespace lotledger::bench {
+namespace {
+
+constexpr char kLotsTopic[] = "lotledger.lots.v1";
+constexpr char kInventoryTopic[] = "lotledger.inventory.v1";
+constexpr const char* kItems[] = {"RM-RESIN", "CMP-TUBE", "SUB-VALVE",
+                                  "ASM-KIT", "09506000134352"};
+
+// Appends sealed events in batches, tracking each topic's end offsets.
+class Writer {
+ public:
+  explicit Writer(eventlog::EventLog& log) : log_(log) {}
+
+  void Add(const std::string& topic, v1::Event e) {
+    const absl::Time now = absl::Now();
+    e.set_event_id(NewUuidV7(now));
+    e.set_actor("bench.generator");
+    e.set_request_id(e.event_id());
+    e.mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(now));
+    e.mutable_recorded_at()->set_seconds(absl::ToUnixSeconds(now));
+    eventlog::ChainHead& head = heads_[{topic, e.aggregate_id()}];
+    auto& batch = batches_[topic];
+    batch.push_back(eventlog::ToOutgoing(e, eventlog::Seal(e, head), "bench"));
+    ++events;
+    if (batch.size() >= 1000) Flush(topic);
+  }
+
+  void FlushAll() {
+    for (auto& [topic, batch] : batches_) Flush(topic);
+  }
+
+  eventlog::Offsets end;
+  uint64_t events = 0;
+
+ private:
+  void Flush(const std::string& topic) {
+    auto& batch = batches_[topic];
+    if (batch.empty()) return;
+    absl::StatusOr<std::vector<eventlog::Position>> pos =
+        log_.Append(topic, std::move(batch));
+    batch.clear();
+    if (!pos.ok()) Die(pos.status());
+    for (const eventlog::Position& p : *pos) {
+      int64_t& e = end[{topic, p.partition}];
+      e = std::max(e, p.offset + 1);
+    }
+  }
+
+  eventlog::EventLog& log_;
+  std::map<std::pair<std::string, std::string>, eventlog::ChainHead> heads_;
+  std::map<std::string, std::vector<eventlog::OutgoingRecord>> batches_;
+};
+
+v1::Event LotCreated(int level, const std::string& number,
+                     const std::vector<std::string>& inputs) {
+  const std::string id = MakeLotId(kItems[level], number);
+  v1::Event e;
+  e.set_aggregate_id(id);
+  e.add_lot_ids(id);
+  v1::LotCreated* c = e.mutable_lot_created();
+  c->set_lot_id(id);
+  c->set_item(kItems[level]);
+  c->set_lot_number(number);
+  c->mutable_manufactured_on()->set_year(2026);
+  c->mutable_manufactured_on()->set_month(4);
+  c->mutable_manufactured_on()->set_day(1);
+  *c->mutable_expires_on() = c->manufactured_on();
+  c->mutable_expires_on()->set_year(2029);
+  c->set_expiry_source(v1::EXPIRY_SOURCE_SHELF_LIFE);
+  c->mutable_quantity()->set_amount(1000);
+  c->mutable_quantity()->set_uom("EA");
+  for (const std::string& in : inputs) {
+    v1::LotInput* li = c->add_inputs();
+    li->set_lot_id(in);
+    li->mutable_quantity()->set_amount(1);
+    li->mutable_quantity()->set_uom("EA");
+    e.add_lot_ids(in);
+  }
+  return e;
+}
+
+}  // namespace
+
+void RecallDrillScenario(const Args& a) {
+  const std::string dir = a.Get("dir", "build/bench-data") + "/recall_drill";
+  const int64_t lots = a.Int("lots", 1000000);
+  const int64_t scope_lots = a.Int("scope-lots", 16000);
+  const int64_t customers = a.Int("customers", 2000);
+  const int64_t per_lot = a.Int("shipments-per-lot", 2);
+  const int samples_n = static_cast<int>(a.Int("samples", 20));
+  // The recalled tree's levels, as shares of --scope-lots.
+  const double shares[] = {0, 500.0 / 16000, 1500.0 / 16000, 4000.0 / 16000,
+                           10000.0 / 16000};
+  const std::string root = MakeLotId(kItems[0], "RECALL-R1");
+  eventlog::Offsets end;
+  uint64_t events = 0;
+  int64_t finished = 0;
+  {
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    auto log =
+        eventlog::OpenEmbeddedEventLog({.path = dir + "/log", .sync = false});
+    if (!log.ok()) Die(log.status());
+    for (const char* t : {kLotsTopic, kInventoryTopic, "lotledger.recall.v1"}) {
+      if (auto s = (*log)->EnsureTopic(t, 3); !s.ok()) Die(s);
+    }
+    const absl::Time t0 = absl::Now();
+    auto g = WriteGenealogy(**log, kLotsTopic,
+                            std::max<int64_t>(5, lots - scope_lots - 1), 42);
+    if (!g.ok()) Die(g.status());
+    end = g->end;
+    events = g->events;
+    Writer w(**log);
+    std::mt19937_64 rng(4242);
+    std::vector<std::vector<std::string>> tree(5);
+    w.Add(kLotsTopic, LotCreated(0, "RECALL-R1", {}));
+    tree[0].push_back(root);
+    for (int level = 1; level < 5; ++level) {
+      const int64_t n = std::max<int64_t>(
+          1, static_cast<int64_t>(scope_lots * shares[level]));
+      const auto& below = tree[level - 1];
+      const auto& other = g->lot_ids[level - 1];
+      std::uniform_int_distribution<size_t> pick_below(0, below.size() - 1);
+      std::uniform_int_distribution<size_t> pick_other(0, other.size() - 1);
+      for (int64_t i = 0; i < n; ++i) {
+        // Round-robin first, so every lot of the level below is used.
+        const std::string& in =
+            below[i < static_cast<int64_t>(below.size()) ? i : pick_below(rng)];
+        const std::string number = absl::StrFormat("RC%d-%06d", level, i);
+        w.Add(kLotsTopic,
+              LotCreated(level, number, {in, other[pick_other(rng)]}));
+        tree[level].push_back(MakeLotId(kItems[level], number));
+      }
+    }
+    // Finished devices: received, then shipped to customers.
+    finished = static_cast<int64_t>(tree[4].size());
+    int64_t next_customer = 0;
+    for (const std::string& lot : tree[4]) {
+      v1::Event r;
+      r.set_aggregate_id(lot);
+      r.add_lot_ids(lot);
+      v1::StockReceived* rec = r.mutable_stock_received();
+      rec->set_lot_id(lot);
+      rec->set_location_id("WH1");
+      rec->mutable_quantity()->set_amount(100);
+      rec->mutable_quantity()->set_uom("EA");
+      rec->set_source(v1::RECEIPT_SOURCE_PRODUCTION);
+      w.Add(kInventoryTopic, r);
+      for (int64_t j = 0; j < per_lot; ++j) {
+        const int64_t c = next_customer++ % customers;
+        v1::Event s;
+        s.set_aggregate_id(lot);
+        s.add_lot_ids(lot);
+        v1::StockShipped* sh = s.mutable_stock_shipped();
+        sh->set_shipment_id(absl::StrCat("SHP-", lot, "-", j));
+        sh->set_line_count(1);
+        sh->set_lot_id(lot);
+        sh->set_from_location_id("WH1");
+        sh->mutable_quantity()->set_amount(10);
+        sh->mutable_quantity()->set_uom("EA");
+        sh->mutable_customer()->set_customer_id(absl::StrFormat("H-%05d", c));
+        sh->mutable_customer()->set_name(absl::StrFormat("Hospital %05d", c));
+        sh->mutable_customer()->set_region(absl::StrCat("R", c % 16));
+        sh->mutable_ship_date()->set_year(2026);
+        sh->mutable_ship_date()->set_month(5);
+        sh->mutable_ship_date()->set_day(1);
+        w.Add(kInventoryTopic, s);
+      }
+    }
+    w.FlushAll();
+    for (const auto& [tp, offset] : w.end) {
+      int64_t& e = end[tp];
+      e = std::max(e, offset);
+    }
+    events += w.events;
+    std::fprintf(stderr, "generated %llu events in %.1f s\n",
+                 static_cast<unsigned long long>(events),
+                 absl::ToDoubleSeconds(absl::Now() - t0));
+  }
+  const absl::Time replay_start = absl::Now();
+  auto host = StartHost(a, dir, false, {"recall"});
+  auto stub = v1::RecallService::NewStub(Channel(host->target(), 0));
+  {
+    v1::ListRecallsRequest req;
+    *req.mutable_after() = command::ToToken(end);
+    v1::ListRecallsResponse resp;
+    grpc::Status s;
+    do {  // the server bounds one wait; ask until it has caught up
+      s = stub->ListRecalls(Ctx().get(), req, &resp);
+    } while (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED);
+    if (!s.ok()) Die(absl::InternalError(s.error_message()));
+  }
+  Result replay;
+  replay.scenario = "recall_replay";
+  replay.backend = "embedded";
+  replay.operations = events;
+  replay.seconds = absl::ToDoubleSeconds(absl::Now() - replay_start);
+  replay.note = "recall projector replay of lots and inventory, incl. start-up";
+  Report(replay);
+  absl::SleepFor(absl::Seconds(a.Int("settle-seconds", 0)));
+
+  Samples server, client;
+  v1::RunDrillResponse last;
+  const absl::Time start = absl::Now();
+  for (int i = 0; i < samples_n; ++i) {
+    v1::RunDrillRequest req;
+    req.set_request_id(NewUuidV7(absl::Now()));
+    req.mutable_criteria()->add_lot_ids(root);
+    req.mutable_criteria()->set_include_derived(true);
+    req.set_notes("bench drill");
+    req.set_totals_only(true);  // computed in full; only totals sent back
+    v1::RunDrillResponse resp;
+    const absl::Time t0 = absl::Now();
+    grpc::Status s = stub->RunDrill(Ctx().get(), req, &resp);
+    client.Add(absl::Now() - t0);
+    if (!s.ok()) Die(absl::InternalError(s.error_message()));
+    server.Add(absl::Microseconds(resp.elapsed_us()));
+    last = resp;
+  }
+  const absl::Duration took = absl::Now() - start;
+  const v1::RecallImpact& im = last.impact();
+  if (im.lots_in_scope() < scope_lots || im.customers_affected() == 0) {
+    Die(absl::InternalError(absl::StrCat("drill found ", im.lots_in_scope(),
+                                         " lots and ", im.customers_affected(),
+                                         " customers; expected at least ",
+                                         scope_lots, " lots")));
+  }
+  const std::string what = absl::StrCat(
+      im.lots_in_scope(), " lots in scope (", finished, " finished), ",
+      im.customers_affected(), " customers, ", im.distributed(),
+      " units distributed, in a ", lots, "-lot genealogy");
+  Report(Summarize("recall_drill_impact", "embedded", 1, server, took,
+                   "service-side scope + full impact: " + what));
+  Report(Summarize("recall_drill_rpc", "embedded", 1, client, took,
+                   "RunDrill round trip incl. writing the drill's events"));
+  host->Shutdown();
+}
+
+}  // namespace lotledger::bench

@@ -37,6 +37,7 @@
 #include "tools/bench/genealogy.h"
 #include "tools/bench/harness.h"
 #include "tools/bench/inventory_scenarios.h"
+#include "tools/bench/recall_scenarios.h"
 #include "tools/bench/stats.h"
 
 namespace lotledger::bench {
@@ -334,6 +335,8 @@ int main(int argc, char** argv) {
     ShipScenario(a);
   else if (scenario == "fefo")
     FefoScenario(a);
+  else if (scenario == "recall_drill")
+    RecallDrillScenario(a);
   else {
     std::fprintf(stderr,
                  "unknown --scenario=%s (log_append, log_tail, lots_create, "

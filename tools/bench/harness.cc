@@ -61,7 +61,8 @@ std::unique_ptr<ServerHost> StartHost(
   if (fresh) std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   std::ofstream(dir + "/tokens")
-      << "tok-bench bench admin,operator,auditor,qa_inspector,qa_approver\n";
+      << "tok-bench bench admin,operator,auditor,qa_inspector,qa_approver,"
+         "recall_manager\n";
   server::ProcessConfig c;
   c.listen = "127.0.0.1:0";
   c.data_dir = dir;

@@ -433,6 +433,14 @@ grpc::Status InventoryServiceImpl::ShipStock(grpc::ServerContext* ctx,
         s->set_shipment_id(shipment_id);
         *s->mutable_customer() = req->customer();
         *s->mutable_lines() = req->lines();
+        // As written: each line's quantity in the lot's unit.
+        for (const v1::Event& e : r.events) {
+          const v1::StockShipped& line = e.stock_shipped();
+          if (line.line_index() >= 0 && line.line_index() < s->lines_size()) {
+            *s->mutable_lines(line.line_index())->mutable_quantity() =
+                line.quantity();
+          }
+        }
         s->set_reference(req->reference());
         google::protobuf::Timestamp when;
         if (req->has_occurred_at()) {

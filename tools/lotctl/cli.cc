@@ -173,6 +173,40 @@ lotctl recall drill (--lot=.. | --item=.. --made-from=.. --made-to=..)
   A mock recall: same scope and impact, timed; blocks and notifies nothing.
 lotctl recall report RECALL_ID --csv [--out=FILE] | --html=FILE
 )"},
+    {"inventory", R"(
+lotctl inventory location-create ID --name=.. --kind=site|region|warehouse|bin
+      [--parent=ID] [--quarantine] [--address=..]
+lotctl inventory locations [--under=ID]
+lotctl inventory receive (LOT_ID | --scan=SCAN) --location=ID --quantity=N
+      --source=production|supplier [--uom=EA] [--supplier=..] [--reference=..]
+lotctl inventory transfer LOT_ID --from=ID --to=ID --quantity=N [--reason=..]
+lotctl inventory ship --customer=ID --line=LOT_ID@LOCATION:N ...
+      [--customer-name=..] [--customer-region=..] [--min-shelf-life-days=N]
+      [--shipment-id=ID] [--reference=..]
+  All lines or none; a held, unreleased, recalled or expired lot is refused.
+lotctl inventory return LOT_ID --customer=ID --location=ID --quantity=N
+      --condition=resaleable|damaged|recalled [--shipment=ID] [--notes=..]
+lotctl inventory scrap LOT_ID --location=ID --quantity=N
+      --reason=expired|damaged|recalled|quality-rejected|other [--notes=..]
+lotctl inventory adjust LOT_ID --location=ID --counted=N --reason=..
+lotctl inventory get LOT_ID
+lotctl inventory fefo --item=ITEM --quantity=N [--from=LOCATION]
+      [--customer=ID --min-shelf-life-days=N] [--ship-date=YYYY-MM-DD]
+  A first-expiry-first-out pick list; ship its lines as they are.
+lotctl inventory stock [--lot=..] [--location=.. [--exclude-children]]
+      [--item=..] [--region=..] [--page-size=N] [--page-token=T] [--all]
+lotctl inventory where LOT_ID
+  Which customers got the lot: shipped, returned, still held.
+lotctl inventory movements LOT_ID [--page-size=N] [--page-token=T] [--all]
+lotctl inventory near-expiry [--within-days=N | --expired] [--item=..]
+      [--region=..] [--location=..] [--all]
+  --expired lists what to scrap.
+lotctl inventory kpis [--item=..] [--region=..] [--period-days=90]
+lotctl inventory alerts [--item=..] [--region=..] [--resume-after=POSITION]
+      [--limit=N]
+  Streams expiry alerts as they are raised until --limit alerts or
+  --timeout seconds; --resume-after replays those after a position.
+)"},
     {"import", R"(
 lotctl import products|lots FILE.csv [--partial] [--dry-run]
   RFC 4180 CSV with a header row; columns by name, in any order, unknown
@@ -379,6 +413,7 @@ int RunLotctl(std::vector<std::string> args, const Environment& env,
   if (verb == "quality") return RunQuality(ctx, parsed);
   if (verb == "import") return RunImport(ctx, parsed);
   if (verb == "recall") return RunRecall(ctx, parsed);
+  if (verb == "inventory") return RunInventory(ctx, parsed);
   if (verb == "audit") return RunAudit(ctx, parsed);
   err << "error: unknown verb '" << verb << "' (see: lotctl help)\n";
   return kExitUsage;

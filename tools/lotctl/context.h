@@ -96,6 +96,7 @@ int RunDisposition(Context& ctx, const std::string& verb, ParsedArgs& args);
 int RunQuality(Context& ctx, ParsedArgs& args);
 int RunImport(Context& ctx, ParsedArgs& args);
 int RunRecall(Context& ctx, ParsedArgs& args);
+int RunInventory(Context& ctx, ParsedArgs& args);
 int RunAudit(Context& ctx, ParsedArgs& args);
 
 // Sets the unit of each input given without one to the input lot's own

@@ -1,5 +1,3 @@
-#include "libs/server/process.h"
-
 #include <signal.h>
 
 #include <cstdlib>
@@ -11,6 +9,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/eventlog/embedded/embedded_event_log.h"
 #include "libs/eventlog/kafka_event_log.h"
+#include "libs/server/process.h"
 
 namespace lotledger::server {
 namespace {
@@ -107,6 +106,26 @@ const std::vector<Flag>& Flags() {
        "writer identity for Kafka transactions (fences stale writers)",
        [](ProcessConfig& c, const std::string& v) {
          c.writer_id = v;
+         return absl::OkStatus();
+       }},
+      {"checkpoint-key",
+       "Ed25519 private key (PEM) to sign chain checkpoints with; empty: none",
+       [](ProcessConfig& c, const std::string& v) {
+         c.checkpoint_key = v;
+         return absl::OkStatus();
+       }},
+      {"checkpoint-every-records",
+       "a checkpoint per partition after this many records, default 1000",
+       [](ProcessConfig& c, const std::string& v) {
+         return ParseInt("checkpoint-every-records", v,
+                         c.checkpoint_every_records, 1);
+       }},
+      {"checkpoint-every-seconds",
+       "a checkpoint per partition at least this often, default 60",
+       [](ProcessConfig& c, const std::string& v) {
+         int32_t s = 0;
+         RETURN_IF_ERROR(ParseInt("checkpoint-every-seconds", v, s, 1));
+         c.checkpoint_every = absl::Seconds(s);
          return absl::OkStatus();
        }},
       {"expiry-sweep-seconds",

@@ -39,6 +39,13 @@ struct ProcessConfig {
   std::string topic_prefix;
   // Writer identity for Kafka transactions; defaults to the service name.
   std::string writer_id;
+  // Signed checkpoints (docs/audit.md): the Ed25519 private key (PEM) each
+  // writing service signs its topic's checkpoints with; empty: none. A
+  // checkpoint is due every `checkpoint_every_records` records or
+  // `checkpoint_every` seconds per partition, and at shutdown.
+  std::string checkpoint_key;
+  int32_t checkpoint_every_records = 1000;
+  absl::Duration checkpoint_every = absl::Seconds(60);
   // Period of the inventory service's expiry sweep; zero: none (tests
   // trigger sweeps). ParseProcessConfig defaults it to one hour.
   absl::Duration expiry_sweep_interval = absl::ZeroDuration();

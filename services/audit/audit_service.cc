@@ -1,8 +1,12 @@
 #include "services/audit/audit_service.h"
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "libs/audit/as_of.h"
 #include "libs/audit/describe.h"
+#include "libs/audit/epcis.h"
 #include "libs/audit/topics.h"
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
@@ -134,12 +138,25 @@ grpc::Status AuditServiceImpl::AsOf(grpc::ServerContext* ctx,
 }
 
 grpc::Status AuditServiceImpl::ExportEpcis(grpc::ServerContext* ctx,
-                                           const v1::ExportEpcisRequest*,
-                                           v1::ExportEpcisResponse*) {
+                                           const v1::ExportEpcisRequest* req,
+                                           v1::ExportEpcisResponse* resp) {
   return server::Serve(
       *guard_, *ctx, Method("ExportEpcis"),
       [&](const server::Principal&) -> absl::Status {
-        return absl::UnimplementedError("EPCIS export is not built yet");
+        ASSIGN_OR_RETURN(
+            std::vector<ScopedRecord> records,
+            LoadScope(*ctx, req->lot_id(), req->include_components(),
+                      req->include_derived(), req->depth(), req->after()));
+        std::vector<v1::Event> events;
+        std::set<std::string> lots;
+        for (const ScopedRecord& r : records) {
+          events.push_back(r.rec.event);
+          lots.insert(r.lot_id);
+        }
+        EpcisExport doc = ToEpcisDocument(events, lots, absl::Now());
+        resp->set_document(std::move(doc.document));
+        resp->set_event_count(doc.events);
+        return absl::OkStatus();
       });
 }
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "libs/audit/checkpoint.h"
 #include "libs/command/service_core.h"
 #include "libs/common/clock.h"
 #include "libs/common/status_macros.h"
@@ -110,6 +111,9 @@ absl::StatusOr<Hosted> OpenService(const std::string& name,
 
 struct ServerHost::State {
   server::ProcessConfig config;
+  // Signed checkpoints of the hosted writers' topics (docs/audit.md).
+  std::unique_ptr<audit::Signer> checkpoint_signer;
+  std::vector<std::unique_ptr<audit::CheckpointPublisher>> checkpointers;
   std::unique_ptr<server::Authenticator> authenticator;
   std::unique_ptr<server::Guard> guard;
   std::unique_ptr<eventlog::EventLog> log;
@@ -157,6 +161,24 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
     st->grpc_server->AddService(h.grpc.get(), h.health_name);
     st->hosted.push_back(std::move(h));
   }
+  if (!config.checkpoint_key.empty()) {
+    ASSIGN_OR_RETURN(st->checkpoint_signer,
+                     audit::Signer::FromPemFile(config.checkpoint_key));
+    for (const std::string& name : services) {
+      if (name == "audit") continue;  // writes no topic
+      auto publisher = std::make_unique<audit::CheckpointPublisher>(
+          st->log.get(), st->checkpoint_signer.get(),
+          audit::CheckpointOptions{
+              .topic = absl::StrCat("lotledger.", name, ".v1"),
+              .topic_prefix = config.topic_prefix,
+              .source = absl::StrCat("lotledger/", name),
+              .every_records =
+                  static_cast<uint64_t>(config.checkpoint_every_records),
+              .every = config.checkpoint_every});
+      RETURN_IF_ERROR(publisher->Start());
+      st->checkpointers.push_back(std::move(publisher));
+    }
+  }
   RETURN_IF_ERROR(st->grpc_server->Start());
   return std::unique_ptr<ServerHost>(new ServerHost(std::move(st)));
 }
@@ -174,6 +196,13 @@ void ServerHost::Shutdown() {
   }
   state_->grpc_server->Shutdown(state_->config.shutdown_grace);
   state_->grpc_server->Wait();
+  // A clean shutdown leaves every record covered by a checkpoint.
+  for (auto& c : state_->checkpointers) {
+    c->Stop();
+    absl::StatusOr<int> last = c->PublishNow(absl::Now());
+    if (!last.ok()) LogLine("error", "final checkpoint failed");
+  }
+  state_->checkpointers.clear();
   for (Hosted& h : state_->hosted) h.core->Stop();
   state_->hosted.clear();
   state_->grpc_server.reset();

@@ -11,6 +11,7 @@
 //             of a record (here: one byte flipped). Verify names exactly
 //             that record.
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -312,6 +313,47 @@ TEST_P(AuditTest, HistoryVerifyAsOfAndTamperedRecord) {
   EXPECT_EQ(with[0].relation(), v1::LOT_RELATION_COMPONENT);
   EXPECT_EQ(with[1].relation(), v1::LOT_RELATION_SELF);
 
+  // EPCIS 2.0: schema-valid (the official schema, a real validator), with
+  // the production from the component as a TransformationEvent.
+  v1::ExportEpcisRequest ereq;
+  ereq.set_lot_id(kA17);
+  ereq.set_include_components(true);
+  *ereq.mutable_after() = token_;
+  v1::ExportEpcisResponse epcis;
+  grpc::Status es =
+      audit_->ExportEpcis(stack_->Ctx("auditor").get(), ereq, &epcis);
+  ASSERT_TRUE(es.ok()) << es.error_message();
+  const std::string& doc = epcis.document();
+  EXPECT_EQ(epcis.event_count(), 6);  // the correction has no EPCIS event
+  EXPECT_NE(doc.find("\"type\":\"TransformationEvent\""), std::string::npos);
+  EXPECT_NE(doc.find("\"epcClass\":\"https://id.gs1.org/01/09506000134352/10/"
+                     "A17\",\"quantity\":100,\"uom\":\"EA\""),
+            std::string::npos)
+      << doc;
+  EXPECT_NE(doc.find("\"epcClass\":\"urn:lotledger:class:C-100:R5\""),
+            std::string::npos);
+  EXPECT_NE(doc.find("\"bizStep\":\"shipping\""), std::string::npos);
+  EXPECT_NE(doc.find("\"cbvmda:itemExpirationDate\""), std::string::npos);
+  const std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) / ("epcis-" + NewRequestId());
+  std::filesystem::create_directories(dir);
+  std::ofstream((dir / "a17.jsonld").string()) << doc;
+  std::string bad = doc;
+  bad.replace(bad.find("\"bizStep\":\"shipping\""), 20,
+              "\"bizStep\":\"beaming\"");
+  std::ofstream((dir / "bad.jsonld").string()) << bad;
+  const std::string validate = EPCIS_VALIDATE;
+  EXPECT_EQ(std::system((validate + " " + (dir / "a17.jsonld").string() + " >" +
+                         (dir / "valid.txt").string() + " 2>&1")
+                            .c_str()),
+            0)
+      << std::ifstream((dir / "valid.txt").string()).rdbuf();
+  // The validator is real: a made-up business step is refused.
+  EXPECT_NE(std::system((validate + " " + (dir / "bad.jsonld").string() +
+                         " >/dev/null 2>&1")
+                            .c_str()),
+            0);
+
   // Readers only; an unknown lot is NOT_FOUND.
   grpc::Status denied;
   History(kA17, false, "nobody", &denied);
@@ -428,6 +470,106 @@ TEST_P(AuditTest, HistoryVerifyAsOfAndTamperedRecord) {
             std::string::npos)
       << out;
   EXPECT_NE(out.find("does not match"), std::string::npos) << out;
+}
+
+// A host with a checkpoint key signs its writers' topics; a clean
+// shutdown leaves every record covered; verify checks the signatures, and
+// with the checkpoints kept from that run finds a tail cut off later.
+TEST(AuditCheckpointTest, HostSignsCheckpointsAndVerifyFindsACutTail) {
+  const std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) /
+      ("audit-cp-" + NewRequestId());
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "dev-tokens") << "tok-admin admin admin\n"
+                                    << "tok-operator operator operator\n";
+  const std::string priv = (dir / "checkpoint.pem").string();
+  const std::string pub = (dir / "checkpoint.pub.pem").string();
+  std::ostringstream o, e;
+  ASSERT_EQ(
+      lotctl::RunLotctl(
+          {"audit", "keygen", "--private=" + priv, "--public=" + pub}, o, e),
+      0)
+      << e.str();
+  server::ProcessConfig c;
+  c.listen = "127.0.0.1:0";
+  c.data_dir = (dir / "data").string();
+  c.dev_tokens = (dir / "dev-tokens").string();
+  c.tls.insecure_dev = true;
+  c.partitions = 1;
+  c.shutdown_grace = absl::Seconds(5);
+  c.checkpoint_key = priv;
+  c.checkpoint_every_records = 2;
+  {
+    absl::StatusOr<std::unique_ptr<ServerHost>> host =
+        ServerHost::Start(c, "test-checkpoints", {"lots", "audit"});
+    ASSERT_TRUE(host.ok()) << host.status();
+    auto channel = grpc::CreateChannel((*host)->target(),
+                                       grpc::InsecureChannelCredentials());
+    auto lots = v1::LotsService::NewStub(channel);
+    v1::DefineProductRequest def;
+    def.set_request_id(NewRequestId());
+    def.mutable_product()->set_item(kComponent);
+    def.mutable_product()->set_name("tubing");
+    def.mutable_product()->set_uom("EA");
+    def.mutable_product()->set_kind(v1::ITEM_KIND_COMPONENT);
+    def.mutable_product()->mutable_policy()->set_shelf_life_days(365);
+    for (int i = 0; i < 5; ++i) {
+      grpc::ClientContext ctx;
+      ctx.AddMetadata("authorization", "Bearer tok-admin");
+      def.set_request_id(NewRequestId());
+      def.mutable_product()->set_name(absl::StrCat("tubing v", i));
+      v1::DefineProductResponse resp;
+      grpc::Status s = lots->DefineProduct(&ctx, def, &resp);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+    }
+    (*host)->Shutdown();
+  }
+  const std::string anchors = (dir / "kept-checkpoints").string();
+  auto verify = [&](std::vector<std::string> extra, std::string* out) {
+    std::vector<std::string> args = {
+        "audit", "verify", "--embedded-dir=" + c.data_dir,
+        "--public-key=" + pub, "--topic=lotledger.lots.v1"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::ostringstream vo, ve;
+    const int code = lotctl::RunLotctl(args, vo, ve);
+    *out = vo.str() + ve.str();
+    return code;
+  };
+  std::string out;
+  ASSERT_EQ(verify({"--save-checkpoints=" + anchors}, &out), 0) << out;
+  // 5 records: checkpoints after 2 and 4 (maybe more), the last at
+  // shutdown; nothing left uncovered; every signature checked.
+  EXPECT_NE(out.find("signatures checked"), std::string::npos) << out;
+  EXPECT_EQ(out.find(" 0 signatures checked"), std::string::npos) << out;
+  std::ifstream kept(anchors);
+  std::string line;
+  std::getline(kept, line);
+  EXPECT_TRUE(line.starts_with("lotledger.lots.v1 0 ")) << line;
+
+  // Cut the last two records (the final checkpoint and the record before).
+  {
+    rocksdb::DB* raw = nullptr;
+    const std::string path = c.data_dir + "/log";
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), path, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::string prefix = "rlotledger.lots.v1";
+    prefix.push_back('\0');
+    prefix.append(4, '\0');
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator(rocksdb::ReadOptions()));
+    std::vector<std::string> keys;
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix);
+         it->Next()) {
+      keys.push_back(it->key().ToString());
+    }
+    ASSERT_GE(keys.size(), 3u);
+    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), keys.back()).ok());
+    ASSERT_TRUE(
+        db->Delete(rocksdb::WriteOptions(), keys[keys.size() - 2]).ok());
+  }
+  EXPECT_EQ(verify({}, &out), 0) << out;  // consistent on its own
+  EXPECT_EQ(verify({"--checkpoints=" + anchors}, &out), 1) << out;
+  EXPECT_NE(out.find("its tail was removed"), std::string::npos) << out;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AuditTest,

@@ -1,3 +1,5 @@
+#include "libs/server/process.h"
+
 #include <signal.h>
 
 #include <cstdlib>
@@ -9,7 +11,6 @@
 #include "libs/common/status_macros.h"
 #include "libs/eventlog/embedded/embedded_event_log.h"
 #include "libs/eventlog/kafka_event_log.h"
-#include "libs/server/process.h"
 
 namespace lotledger::server {
 namespace {

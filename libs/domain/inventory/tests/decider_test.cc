@@ -1027,5 +1027,58 @@ TEST(InventoryEvolve, CorrectedExpiryIsTheLotsExpiry) {
   EXPECT_EQ(lot.uom(), "EA");
 }
 
+// An event about several lots at once (a recall) folds into each lot of
+// its lot_ids; an event about one lot folds only into that lot, even when
+// its lot_ids lists others (a LotCreated lists its inputs).
+TEST(InventoryEvolve, EventAboutSeveralLotsFoldsIntoEach) {
+  v1::LotInventory a17;
+  a17.set_lot_id(testing::LotId("A17"));
+  v1::LotInventory a18;
+  a18.set_lot_id(testing::LotId("A18"));
+  const v1::Event recall = Ev(absl::StrCat(
+      "aggregate_id: \"RC-1\" lot_ids: \"", testing::LotId("A17"),
+      "\" lot_ids: \"", testing::LotId("A18"),
+      "\" occurred_at { seconds: 1775001600 }",
+      " recall_initiated { recall_id: \"RC-1\" reason: \"seal defect\" }"));
+  Evolve(a17, recall);
+  Evolve(a18, recall);
+  EXPECT_TRUE(a17.recalled());
+  EXPECT_TRUE(a18.recalled());
+  EXPECT_EQ(a18.recall_id(), "RC-1");
+  // A view whose lot is not listed is left alone; an unnamed view is not
+  // claimed by an event about several lots.
+  v1::LotInventory other;
+  other.set_lot_id(testing::LotId("B01"));
+  Evolve(other, recall);
+  EXPECT_FALSE(other.recalled());
+  v1::LotInventory unnamed;
+  Evolve(unnamed, recall);
+  EXPECT_TRUE(unnamed.lot_id().empty());
+
+  // Through a whole state: both lots, and the received stock stays.
+  v1::InventoryDecisionState state = Fold(testing::World());
+  Evolve(state, recall);
+  EXPECT_TRUE(state.lots().at(testing::LotId("A17")).recalled());
+  EXPECT_TRUE(state.lots().at(testing::LotId("A18")).recalled());
+  EXPECT_GT(state.lots().at(testing::LotId("A17")).on_hand(), 0);
+}
+
+TEST(InventoryEvolve, LotCreatedFoldsOnlyIntoItsOwnLot) {
+  v1::LotInventory input;
+  input.set_lot_id("RM-100:L7");
+  const v1::Event created = Ev(absl::StrCat(
+      "aggregate_id: \"", testing::LotId("C01"), "\" lot_ids: \"",
+      testing::LotId("C01"), "\" lot_ids: \"RM-100:L7\" lot_created {",
+      " lot_id: \"", testing::LotId("C01"), "\" item: \"", testing::kItem,
+      "\" lot_number: \"C01\" quantity { amount: 10 uom: \"EA\" } }"));
+  const std::string before = input.SerializeAsString();
+  Evolve(input, created);
+  EXPECT_EQ(input.SerializeAsString(), before);
+  v1::LotInventory own;
+  Evolve(own, created);
+  EXPECT_TRUE(own.exists());
+  EXPECT_EQ(own.lot_id(), testing::LotId("C01"));
+}
+
 }  // namespace
 }  // namespace lotledger::inventory

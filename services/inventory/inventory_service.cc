@@ -473,15 +473,35 @@ grpc::Status InventoryServiceImpl::ReturnStock(
 grpc::Status InventoryServiceImpl::ScrapStock(grpc::ServerContext* ctx,
                                               const v1::ScrapStockRequest* req,
                                               v1::ScrapStockResponse* resp) {
-  return server::Serve(*guard_, *ctx, Method("ScrapStock"),
-                       [&](const server::Principal& p) -> absl::Status {
-                         v1::InventoryCommand cmd;
-                         *cmd.mutable_scrap() = *req;
-                         return MoveOneLot(*ctx, p, "scrap", req->lot_id(),
-                                           req->request_id(), req->after(),
-                                           std::move(cmd), resp->mutable_lot(),
-                                           resp->mutable_token());
-                       });
+  return server::Serve(
+      *guard_, *ctx, Method("ScrapStock"),
+      [&](const server::Principal& p) -> absl::Status {
+        v1::InventoryCommand cmd;
+        *cmd.mutable_scrap() = *req;
+        if (req->lot_id().empty()) {
+          return absl::InvalidArgumentError("lot_id: required");
+        }
+        // Scrapping is an electronic signature of the
+        // caller; the credential never reaches the event.
+        v1::SignatureRequest sig = req->signature();
+        if (sig.meaning().empty()) sig.set_meaning("scrapped");
+        if (sig.reason().empty()) {
+          sig.set_reason(absl::StrCat(v1::ScrapReason_Name(req->reason()),
+                                      req->notes().empty() ? "" : ": ",
+                                      req->notes()));
+        }
+        ASSIGN_OR_RETURN(
+            *cmd.mutable_scrap_signature(),
+            guard_->Sign(p, server::SignatureInputOf(sig, "signature"),
+                         {.method = Method("ScrapStock"),
+                          .aggregate_id = req->lot_id(),
+                          .request_id = req->request_id()},
+                         clock_->Now()));
+        cmd.mutable_scrap()->clear_signature();
+        return MoveOneLot(*ctx, p, "scrap", req->lot_id(), req->request_id(),
+                          req->after(), std::move(cmd), resp->mutable_lot(),
+                          resp->mutable_token());
+      });
 }
 
 grpc::Status InventoryServiceImpl::AdjustStock(

@@ -551,8 +551,11 @@ absl::StatusOr<std::vector<v1::Event>> DecideReturn(
 // ---- Scrap and count
 // ------------------------------------------------------------
 
+// `signature` is the scrapper's verified electronic signature (the service
+// checks the credential); it goes into the event as it is.
 absl::StatusOr<std::vector<v1::Event>> DecideScrap(
-    const v1::InventoryDecisionState& state, const v1::ScrapStockRequest& req) {
+    const v1::InventoryDecisionState& state, const v1::ScrapStockRequest& req,
+    const v1::Signature& signature) {
   if (req.lot_id().empty()) return Invalid("scrap.lot_id: required");
   if (req.reason() == v1::SCRAP_REASON_UNSPECIFIED ||
       !v1::ScrapReason_IsValid(req.reason())) {
@@ -580,6 +583,7 @@ absl::StatusOr<std::vector<v1::Event>> DecideScrap(
   *scrapped.mutable_quantity() = std::move(quantity);
   scrapped.set_reason(req.reason());
   scrapped.set_notes(req.notes());
+  if (!signature.signer().empty()) *scrapped.mutable_signature() = signature;
   return std::vector<v1::Event>{std::move(event)};
 }
 
@@ -714,7 +718,7 @@ absl::StatusOr<std::vector<v1::Event>> Decide(
     case v1::InventoryCommand::kReturnStock:
       return DecideReturn(state, cmd.return_stock());
     case v1::InventoryCommand::kScrap:
-      return DecideScrap(state, cmd.scrap());
+      return DecideScrap(state, cmd.scrap(), cmd.scrap_signature());
     case v1::InventoryCommand::kAdjust:
       return DecideAdjust(state, cmd.adjust());
     case v1::InventoryCommand::kEvaluateExpiry:

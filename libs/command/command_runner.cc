@@ -11,9 +11,25 @@
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
 #include "libs/eventlog/record_codec.h"
+#include "libs/server/metrics.h"
 
 namespace lotledger::command {
 namespace {
+
+struct RunnerMetrics {
+  metrics::CounterFamily appended = metrics::Default().Counter(
+      "lotledger_events_appended_total",
+      "Events written to the log by commands, by topic and type");
+  metrics::CounterFamily expiry_alerts = metrics::Default().Counter(
+      "lotledger_expiry_alerts_total",
+      "Expiry alerts raised: ExpiryThresholdCrossed and LotExpired events "
+      "written");
+};
+
+const RunnerMetrics& Metrics() {
+  static const auto* m = new RunnerMetrics();
+  return *m;
+}
 
 bool OutcomeUnknown(const absl::Status& s) {
   return s.code() == absl::StatusCode::kUnavailable ||
@@ -178,6 +194,12 @@ absl::StatusOr<CommandResult> CommandRunner::Run(
   for (const eventlog::Position& p : *positions) {
     int64_t& t = result.token[{topic_, p.partition}];
     t = std::max(t, p.offset + 1);
+  }
+  for (const v1::Event& e : events) {
+    Metrics().appended.Increment({{"topic", topic_}, {"type", EventType(e)}});
+    if (e.has_expiry_threshold_crossed() || e.has_lot_expired()) {
+      Metrics().expiry_alerts.Increment({{"type", EventType(e)}});
+    }
   }
   if (absl::Status applied = projector_->WaitFor(result.token, ctx.deadline);
       !applied.ok()) {

@@ -5,8 +5,27 @@
 #include "libs/common/check.h"
 #include "libs/common/hash.h"
 #include "libs/common/status_macros.h"
+#include "libs/server/metrics.h"
 
 namespace lotledger::command {
+namespace {
+
+const metrics::CounterFamily& EventsApplied() {
+  static const auto* family =
+      new metrics::CounterFamily(metrics::Default().Counter(
+          "lotledger_events_applied_total",
+          "Events a service folded into its projection, by topic and type"));
+  return *family;
+}
+
+}  // namespace
+
+const std::string& EventType(const v1::Event& event) {
+  static const std::string* unknown = new std::string("unknown");
+  const google::protobuf::FieldDescriptor* field =
+      v1::Event::descriptor()->FindFieldByNumber(event.payload_case());
+  return field != nullptr ? field->name() : *unknown;
+}
 
 std::vector<std::string> ProjectorColumnFamilies(
     std::vector<std::string> service_cfs) {
@@ -89,6 +108,7 @@ absl::Status Projector::ApplyPolled(eventlog::PollResult& polled) {
     if (!moved) return absl::OkStatus();
   }
   projection::ProjectionStore::Batch batch = store_->NewBatch();
+  std::map<std::pair<std::string, std::string>, int> applied_by_type;
   for (const eventlog::Record& r : polled.records) {
     auto where = [&r] {
       return absl::StrCat(r.topic, "/", r.partition, " offset ", r.offset,
@@ -129,11 +149,21 @@ absl::Status Projector::ApplyPolled(eventlog::PollResult& polled) {
       return absl::Status(applied.code(),
                           absl::StrCat(where(), ": ", applied.message()));
     }
+    ++applied_by_type[{r.topic, EventType(*event)}];
   }
   for (const auto& [tp, next] : polled.next_offsets) batch.SetOffset(tp, next);
   RETURN_IF_ERROR(store_->Commit(std::move(batch)));
+  for (const auto& [topic_type, n] : applied_by_type) {
+    EventsApplied().Increment({{"service", options_.service},
+                               {"topic", topic_type.first},
+                               {"type", topic_type.second}},
+                              n);
+  }
   absl::MutexLock l(&mu_);
   for (const auto& [tp, next] : polled.next_offsets) applied_[tp] = next;
+  for (const eventlog::Record& r : polled.records) {
+    last_record_time_[{r.topic, r.partition}] = r.timestamp;
+  }
   events_applied_ += polled.records.size();
   return absl::OkStatus();
 }
@@ -178,6 +208,12 @@ eventlog::Offsets Projector::Applied() const {
 absl::Status Projector::health() const {
   absl::MutexLock l(&mu_);
   return health_;
+}
+
+std::map<eventlog::TopicPartition, absl::Time> Projector::LastRecordTimes()
+    const {
+  absl::MutexLock l(&mu_);
+  return last_record_time_;
 }
 
 uint64_t Projector::events_applied() const {

@@ -20,6 +20,7 @@
 #define LOTLEDGER_LIBS_COMMAND_PROJECTOR_H_
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -47,7 +48,12 @@ using ApplyFn = std::function<absl::Status(
     const eventlog::Record& record, const v1::Event& event,
     projection::ProjectionStore::Batch& batch)>;
 
+// The name of the event's payload ("lot_created"): the `type` label of
+// the event metrics.
+const std::string& EventType(const v1::Event& event);
+
 struct ProjectorOptions {
+  std::string service;                    // "lots": the metrics' label
   std::string own_topic;                  // the topic this service writes
   std::vector<std::string> input_topics;  // including own_topic
   size_t max_batch = 2048;
@@ -77,6 +83,9 @@ class Projector {
   // OK while running; DataLoss (or the log's error) once stopped on one.
   absl::Status health() const;
   uint64_t events_applied() const;
+  // Log time of the last record applied per input partition since Start
+  // (for the projection lag metric).
+  std::map<eventlog::TopicPartition, absl::Time> LastRecordTimes() const;
 
  private:
   void Run();
@@ -94,6 +103,8 @@ class Projector {
   absl::Status health_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t events_applied_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<eventlog::TopicPartition, absl::Time> last_record_time_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace lotledger::command

@@ -38,6 +38,7 @@ absl::StatusOr<std::unique_ptr<ServiceCore>> ServiceCore::Open(
   ASSIGN_OR_RETURN(core->store_,
                    projection::ProjectionStore::Open(store_options));
   ProjectorOptions po;
+  po.service = spec.name;
   po.own_topic = own_topic;
   po.input_topics = inputs;
   if (writes) po.input_topics.push_back(own_topic);

@@ -10,7 +10,7 @@ add_library(lotledger_eventlog_kafka STATIC kafka_event_log.cc)
 target_link_libraries(lotledger_eventlog_kafka
   PUBLIC lotledger_common absl::status absl::statusor absl::strings
          absl::time absl::synchronization absl::flat_hash_map
-  PRIVATE PkgConfig::RDKAFKA_C Threads::Threads)
+  PRIVATE PkgConfig::RDKAFKA_C Threads::Threads lotledger_metrics)
 
 # Both need a broker: LOTLEDGER_TEST_KAFKA=127.0.0.1:PORT (tools/kafka/start).
 # Without one they fail, never skip, so a CI run cannot pass by accident.

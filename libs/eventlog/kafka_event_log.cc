@@ -15,6 +15,7 @@
 #include "libs/common/check.h"
 #include "libs/common/ids.h"
 #include "libs/common/status_macros.h"
+#include "libs/server/metrics.h"
 
 namespace lotledger::eventlog {
 namespace {
@@ -29,6 +30,17 @@ constexpr absl::Duration kTimerSlack = absl::Seconds(5);
 // sooner; this only bounds the latency if a wakeup slips between the flag
 // check and the wait.
 constexpr int kPollSliceMs = 100;
+// How long closing the log waits for records still queued (appends that
+// gave up waiting) to be delivered before purging them.
+constexpr int kCloseFlushMs = 3000;
+
+const metrics::CounterFamily& ProducerErrors() {
+  static const auto* family =
+      new metrics::CounterFamily(metrics::Default().Counter(
+          "lotledger_kafka_producer_errors_total",
+          "Records the Kafka producer failed to queue or deliver, by error"));
+  return *family;
+}
 
 // Properties that give EventLog its guarantees; extra_properties must not
 // change them.
@@ -223,6 +235,9 @@ void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
   auto* holder = static_cast<std::shared_ptr<Delivery>*>(msg->_private);
   if (holder == nullptr) return;
   {
+    if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      ProducerErrors().Increment({{"error", rd_kafka_err2name(msg->err)}});
+    }
     Delivery& d = **holder;
     absl::MutexLock lock(&d.mu);
     d.done = true;
@@ -265,6 +280,7 @@ absl::StatusOr<std::shared_ptr<Delivery>> Produce(
     // On failure librdkafka owns neither the headers nor the opaque.
     if (headers != nullptr) rd_kafka_headers_destroy(headers);
     delete holder;
+    ProducerErrors().Increment({{"error", rd_kafka_err2name(err)}});
     return KafkaError(err, absl::StrCat("produce to ", topic));
   }
   return delivery;
@@ -431,6 +447,24 @@ struct KafkaEventLog::Clients {
   Handle watermarks;
   std::atomic<bool> stop{false};
   std::vector<std::thread> pollers;
+  // Records queued or in flight per producer (declared after the handles,
+  // so it is removed before they are destroyed).
+  metrics::CallbackGauge queue_gauge = metrics::Default().AddGaugeCallback(
+      "lotledger_kafka_producer_queue_length",
+      "Records queued or in flight in the Kafka producers", [this] {
+        std::vector<metrics::Sample> samples;
+        if (producer.rk != nullptr) {
+          samples.push_back(
+              {{{"producer", "idempotent"}},
+               static_cast<double>(rd_kafka_outq_len(producer.rk))});
+        }
+        if (txn_producer.rk != nullptr) {
+          samples.push_back(
+              {{{"producer", "transactional"}},
+               static_cast<double>(rd_kafka_outq_len(txn_producer.rk))});
+        }
+        return samples;
+      });
 
   // Topics known to exist, with their partition count: Append checks a
   // topic once instead of letting librdkafka wait
@@ -449,10 +483,13 @@ struct KafkaEventLog::Clients {
   ~Clients() {
     stop.store(true);
     for (std::thread& t : pollers) t.join();
-    // Serve the reports of anything still queued so that no Delivery
-    // holder leaks; every Append has returned by now.
+    queue_gauge = metrics::CallbackGauge();
+    // Give records still queued (appends that stopped waiting for them) a
+    // bounded chance to land, then serve the reports of anything left so
+    // that no Delivery holder leaks; every Append has returned by now.
     for (rd_kafka_t* rk : {producer.rk, txn_producer.rk}) {
       if (rk == nullptr) continue;
+      rd_kafka_flush(rk, kCloseFlushMs);
       rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
       rd_kafka_poll(rk, 0);
     }

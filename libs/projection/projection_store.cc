@@ -229,6 +229,23 @@ ProjectionStore::~ProjectionStore() {
   db_->Close().PermitUncheckedError();
 }
 
+ProjectionStore::Size ProjectionStore::ApproximateSize() const {
+  Size size;
+  for (rocksdb::ColumnFamilyHandle* h : handles_) {
+    uint64_t v = 0;
+    if (db_->GetIntProperty(h, "rocksdb.total-sst-files-size", &v)) {
+      size.sst_files_bytes += v;
+    }
+    if (db_->GetIntProperty(h, "rocksdb.estimate-live-data-size", &v)) {
+      size.live_data_bytes += v;
+    }
+    if (db_->GetIntProperty(h, "rocksdb.cur-size-all-mem-tables", &v)) {
+      size.memtable_bytes += v;
+    }
+  }
+  return size;
+}
+
 absl::StatusOr<rocksdb::ColumnFamilyHandle*> ProjectionStore::Handle(
     std::string_view cf, bool for_write) const {
   auto it = by_name_.find(cf);

@@ -171,6 +171,15 @@ class ProjectionStore final {
   // encoding.
   absl::StatusOr<std::string> Digest() const;
 
+  // Size of the projection, summed over column families, from RocksDB's
+  // properties (for the size metric). Safe from any thread.
+  struct Size {
+    uint64_t sst_files_bytes = 0;  // rocksdb.total-sst-files-size
+    uint64_t live_data_bytes = 0;  // rocksdb.estimate-live-data-size
+    uint64_t memtable_bytes = 0;   // rocksdb.cur-size-all-mem-tables
+  };
+  Size ApproximateSize() const;
+
  private:
   struct ColumnFamily {
     rocksdb::ColumnFamilyHandle* handle;

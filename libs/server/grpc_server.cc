@@ -1,13 +1,19 @@
 #include "libs/server/grpc_server.h"
 
+#include <grpc/grpc.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <thread>
+
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 
 namespace lotledger::server {
 
-GrpcServer::GrpcServer(ServerOptions options) : options_(std::move(options)) {}
+GrpcServer::GrpcServer(ServerOptions options)
+    : options_(std::move(options)),
+      calls_({.log_requests = options_.log_requests}) {}
 
 GrpcServer::~GrpcServer() {
   if (server_ != nullptr) Shutdown(absl::ZeroDuration());
@@ -38,6 +44,7 @@ absl::Status GrpcServer::Start() {
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
+  interceptors.push_back(calls_.NewInterceptorFactory());
   interceptors.push_back(MakeLimitsInterceptorFactory(options_.limits));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server_ = builder.BuildAndStart();
@@ -61,8 +68,27 @@ std::string GrpcServer::target() const {
 
 void GrpcServer::Shutdown(absl::Duration grace) {
   if (server_ == nullptr) return;
+  const absl::Time deadline = absl::Now() + grace;
   server_->GetHealthCheckService()->SetServingStatus(false);
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  // grpc::Server::Shutdown stops accepting calls and sends GOAWAY, then
+  // waits until every call is done AND every connection is closed, and
+  // only at the deadline cancels the rest. A client that keeps an idle
+  // channel open (or a health Watch, which never ends) would hold it for
+  // the whole deadline. So it runs on its own thread while this one waits
+  // for the unary calls in flight; once they are done, cancelling all
+  // calls closes the remaining connections and lets Shutdown return.
+  absl::Notification stopped;
+  std::thread shutdown([this, deadline, &stopped] {
+    server_->Shutdown(absl::ToChronoTime(deadline));
+    stopped.Notify();
+  });
+  calls_.AwaitIdle(deadline);
+  // Repeated: a connection accepted before Shutdown took effect is closed
+  // by the next round.
+  while (!stopped.WaitForNotificationWithTimeout(absl::Milliseconds(50))) {
+    grpc_server_cancel_all_calls(server_->c_server());
+  }
+  shutdown.join();
 }
 
 void GrpcServer::Wait() {

@@ -1,7 +1,8 @@
 // GrpcServer: the gRPC plumbing every lotledger process shares. It binds
 // the listen address (port 0 picks a free port), registers the services,
 // and turns on gRPC health checking (grpc.health.v1, one status per
-// service name plus "" for the whole process) and server reflection.
+// service name plus "" for the whole process), server reflection, and the
+// CallTracker that logs and measures every lotledger call (rpc.h).
 //
 // Thread-safety: configure (AddService) before Start; Start, Shutdown and
 // Wait from one controlling thread; port() from any thread after Start.
@@ -17,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "libs/server/limits.h"
+#include "libs/server/rpc.h"
 
 namespace lotledger::server {
 
@@ -24,6 +26,8 @@ struct ServerOptions {
   std::string address = "127.0.0.1:7070";
   int max_message_bytes = 4 << 20;
   int completion_queues = 4;
+  // One JSON line per call on stderr.
+  bool log_requests = true;
   // TLS or, for a developer's machine, plaintext (tls.h
   // MakeServerCredentials). Required: Start refuses to listen without.
   std::shared_ptr<grpc::ServerCredentials> credentials;
@@ -42,15 +46,21 @@ class GrpcServer {
   absl::Status Start();
   int port() const { return port_; }
   std::string target() const;  // "127.0.0.1:<port>"
+  int64_t calls_in_flight() const { return calls_.in_flight(); }
 
-  // Marks every service NOT_SERVING, stops accepting calls and waits up to
-  // `grace` for calls in flight to finish.
+  // Marks every service NOT_SERVING, stops accepting calls, waits up to
+  // `grace` for unary calls in flight to finish, then cancels what is
+  // left (server streams, calls past the grace) and closes every
+  // connection. An idle client connection does not delay it: gRPC's own
+  // Shutdown(deadline) waits for every connection to close and so, with a
+  // client that keeps its channel open, for the whole deadline.
   void Shutdown(absl::Duration grace);
   void Wait();
 
  private:
   ServerOptions options_;
   std::vector<std::pair<grpc::Service*, std::string>> services_;
+  CallTracker calls_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

@@ -137,6 +137,23 @@ const std::vector<Flag>& Flags() {
          c.expiry_sweep_interval = absl::Seconds(s);
          return absl::OkStatus();
        }},
+      {"metrics-listen",
+       "Prometheus /metrics address (host:port; port 0 picks one; empty or "
+       "0 disables), default 127.0.0.1:9090",
+       [](ProcessConfig& c, const std::string& v) {
+         c.metrics_listen = v == "0" ? "" : v;
+         c.metrics_listen_required = true;
+         return absl::OkStatus();
+       }},
+      {"log-requests", "one JSON log line per call: true or false",
+       [](ProcessConfig& c, const std::string& v) {
+         if (v != "true" && v != "false") {
+           return absl::InvalidArgumentError(
+               "--log-requests: must be \"true\" or \"false\"");
+         }
+         c.log_requests = v == "true";
+         return absl::OkStatus();
+       }},
       {"tls-cert", "PEM certificate chain of the gRPC port (re-read on change)",
        [](ProcessConfig& c, const std::string& v) {
          c.tls.cert_file = v;
@@ -254,7 +271,9 @@ std::string Usage(const std::string& program) {
 absl::StatusOr<ProcessConfig> ParseProcessConfig(int argc, char** argv,
                                                  const std::string& program) {
   ProcessConfig config;
+  config.metrics_listen = "127.0.0.1:9090";
   config.expiry_sweep_interval = absl::Hours(1);
+  config.log_requests = true;
   for (const Flag& f : Flags()) {
     if (const char* env = std::getenv(EnvName(f.name).c_str());
         env != nullptr) {

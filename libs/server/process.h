@@ -49,6 +49,16 @@ struct ProcessConfig {
   // Period of the inventory service's expiry sweep; zero: none (tests
   // trigger sweeps). ParseProcessConfig defaults it to one hour.
   absl::Duration expiry_sweep_interval = absl::ZeroDuration();
+  // host:port of the Prometheus endpoint (GET /metrics); empty disables
+  // it. ParseProcessConfig defaults it to 127.0.0.1:9090; a config built
+  // in code (tests) has none.
+  std::string metrics_listen;
+  // Set when the flag or its env twin named the address: then failing to
+  // listen there stops the process. The default address is best effort (a
+  // second process on one machine runs without metrics, with a warning).
+  bool metrics_listen_required = false;
+  // One JSON log line per call (ParseProcessConfig: on by default).
+  bool log_requests = false;
   // Transport: TLS files, mutual TLS, or plaintext with insecure_dev
   // (ParseProcessConfig requires one of them).
   TlsOptions tls;

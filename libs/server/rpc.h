@@ -1,14 +1,26 @@
 // Helpers every RPC handler uses: authenticate and authorize, run the body,
 // map its status once; and build the command context from the call.
+//
+// CallTracker is the one place that watches every lotledger call of a
+// server (a gRPC server interceptor): one JSON log line per call (service,
+// method, request id, actor, outcome code, latency; never a token), the
+// request counters and latency histograms, and the count of unary calls in
+// flight that a graceful shutdown waits for.
 #ifndef LOTLEDGER_LIBS_SERVER_RPC_H_
 #define LOTLEDGER_LIBS_SERVER_RPC_H_
 
 #include <grpcpp/server_context.h>
+#include <grpcpp/support/server_interceptor.h>
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "libs/command/command_runner.h"
 #include "libs/command/projector.h"
 #include "libs/server/auth.h"
@@ -17,14 +29,58 @@
 
 namespace lotledger::server {
 
+// Tells the call's log line who the authenticated caller is.
+void NoteActor(const grpc::ServerContext& ctx, const Principal& principal);
+
 // Runs `body(principal)` for an authorized caller of `method`.
 template <typename Body>
 grpc::Status Serve(const Guard& guard, const grpc::ServerContext& ctx,
                    std::string_view method, Body&& body) {
   absl::StatusOr<Principal> principal = guard.Check(ctx, method);
   if (!principal.ok()) return ToGrpc(principal.status());
+  NoteActor(ctx, *principal);
   return ToGrpc(body(*principal));
 }
+
+// Watches the lotledger calls ("/lotledger.*") of one server; health and
+// reflection calls are not logged or counted.
+//
+// Thread-safety: all methods may be called from any thread; the tracker
+// must outlive the server it is installed in.
+class CallTracker {
+ public:
+  struct Options {
+    bool log_requests = true;
+  };
+  explicit CallTracker(Options options);
+  ~CallTracker();
+
+  // An interceptor factory for grpc::ServerBuilder.
+  std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+  NewInterceptorFactory();
+
+  // Waits until no unary call is in flight; false when `deadline` passed
+  // first. Server streams (WatchAlerts) are not waited for.
+  bool AwaitIdle(absl::Time deadline);
+  int64_t in_flight() const;
+
+ private:
+  friend class CallInterceptor;
+  void Enter();
+  void Exit();
+
+  const Options options_;
+  mutable absl::Mutex mu_;
+  int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// A JSON string literal of `s`, quoted and escaped.
+std::string JsonString(std::string_view s);
+// Writes one JSON line to stderr: {"ts":...,"level":...,"msg":...,<fields>};
+// each field value must already be JSON (JsonString for strings).
+void LogLine(
+    std::string_view level, std::string_view msg,
+    const std::vector<std::pair<std::string, std::string>>& fields = {});
 
 // The call's deadline, bounded so a command never waits forever.
 absl::Time DeadlineOf(const grpc::ServerContext& ctx);

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -14,6 +15,7 @@
 #include "libs/server/auth.h"
 #include "libs/server/grpc_server.h"
 #include "libs/server/jwt.h"
+#include "libs/server/metrics.h"
 #include "libs/server/tls.h"
 #include "services/audit/audit_service.h"
 #include "services/inventory/inventory_service.h"
@@ -107,6 +109,64 @@ absl::StatusOr<Hosted> OpenService(const std::string& name,
   return absl::InvalidArgumentError(absl::StrCat("unknown service ", name));
 }
 
+// The gauges of one hosted service's projection, computed at each scrape:
+// lag per input partition (records the log has that the projection has
+// not applied, and for how long it has been behind), whether the projector
+// runs, and the RocksDB size.
+metrics::CallbackGauge ProjectionGauges(const std::string& service,
+                                        command::ServiceCore* core,
+                                        eventlog::EventLog* log) {
+  const absl::Time started = absl::Now();
+  return metrics::Default().AddGaugeCallbacks(
+      {{"lotledger_projection_lag_records",
+        "Records in the log not yet applied to the projection, per input "
+        "partition"},
+       {"lotledger_projection_lag_seconds",
+        "While behind: time since the last applied record was written (0 "
+        "when caught up)"},
+       {"lotledger_projection_healthy",
+        "1 while the projector runs; 0 once it stopped on a bad record"},
+       {"lotledger_projection_sst_bytes",
+        "RocksDB SST file bytes of the projection"},
+       {"lotledger_projection_live_data_bytes",
+        "RocksDB estimate of live data bytes in the projection"},
+       {"lotledger_projection_memtable_bytes",
+        "RocksDB memtable bytes of the projection"}},
+      [service, core, log, started] {
+        std::vector<std::vector<metrics::Sample>> out(6);
+        const absl::Time now = absl::Now();
+        const eventlog::Offsets applied = core->projector().Applied();
+        const auto times = core->projector().LastRecordTimes();
+        for (const auto& [tp, next] : applied) {
+          // A log that does not answer leaves the lag unknown (absent),
+          // and the scrape is not held up by one timeout per partition.
+          absl::StatusOr<int64_t> end = log->EndOffset(tp.topic, tp.partition);
+          if (!end.ok()) break;
+          const metrics::Labels labels = {
+              {"service", service},
+              {"topic", tp.topic},
+              {"partition", absl::StrCat(tp.partition)}};
+          const int64_t lag = std::max<int64_t>(0, *end - next);
+          double seconds = 0;
+          if (lag > 0) {
+            auto it = times.find(tp);
+            seconds = absl::ToDoubleSeconds(
+                now - (it != times.end() ? it->second : started));
+          }
+          out[0].push_back({labels, static_cast<double>(lag)});
+          out[1].push_back({labels, std::max(0.0, seconds)});
+        }
+        const metrics::Labels labels = {{"service", service}};
+        out[2].push_back({labels, core->projector().health().ok() ? 1.0 : 0.0});
+        const projection::ProjectionStore::Size size =
+            core->store().ApproximateSize();
+        out[3].push_back({labels, static_cast<double>(size.sst_files_bytes)});
+        out[4].push_back({labels, static_cast<double>(size.live_data_bytes)});
+        out[5].push_back({labels, static_cast<double>(size.memtable_bytes)});
+        return out;
+      });
+}
+
 }  // namespace
 
 struct ServerHost::State {
@@ -119,6 +179,8 @@ struct ServerHost::State {
   std::unique_ptr<eventlog::EventLog> log;
   std::vector<Hosted> hosted;
   std::unique_ptr<server::GrpcServer> grpc_server;
+  std::vector<metrics::CallbackGauge> gauges;
+  std::unique_ptr<metrics::MetricsServer> metrics_server;
   bool stopped = false;
 };
 
@@ -159,6 +221,7 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
     ASSIGN_OR_RETURN(Hosted h, OpenService(name, st->log.get(), config,
                                            st->guard.get(), clock));
     st->grpc_server->AddService(h.grpc.get(), h.health_name);
+    st->gauges.push_back(ProjectionGauges(name, h.core.get(), st->log.get()));
     st->hosted.push_back(std::move(h));
   }
   if (!config.checkpoint_key.empty()) {
@@ -180,16 +243,51 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
     }
   }
   RETURN_IF_ERROR(st->grpc_server->Start());
+  server::GrpcServer* grpc_server = st->grpc_server.get();
+  st->gauges.push_back(metrics::Default().AddGaugeCallback(
+      "lotledger_grpc_requests_in_flight",
+      "Unary lotledger calls being handled (a shutdown waits for them)",
+      [grpc_server] {
+        return std::vector<metrics::Sample>{
+            {{}, static_cast<double>(grpc_server->calls_in_flight())}};
+      }));
+  if (!config.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<metrics::MetricsServer>> metrics_server =
+        metrics::MetricsServer::Start(config.metrics_listen,
+                                      &metrics::Default());
+    if (metrics_server.ok()) {
+      st->metrics_server = *std::move(metrics_server);
+    } else if (config.metrics_listen_required) {
+      return metrics_server.status();
+    } else {
+      LogLine("warn", "no metrics endpoint",
+              absl::StrCat(",\"error\":",
+                           server::JsonString(
+                               std::string(metrics_server.status().message())),
+                           ",\"hint\":\"set --metrics-listen\""));
+    }
+  }
   return std::unique_ptr<ServerHost>(new ServerHost(std::move(st)));
 }
 
 std::string ServerHost::target() const { return state_->grpc_server->target(); }
 
+int ServerHost::metrics_port() const {
+  return state_->metrics_server == nullptr ? 0 : state_->metrics_server->port();
+}
+
 void ServerHost::Shutdown() {
   if (state_ == nullptr || state_->stopped) return;
   state_->stopped = true;
+  // The metrics endpoint takes up to ~2 s to stop (civetweb polls); it
+  // stops alongside the rest instead of after it.
+  std::thread metrics_stop(
+      [server = std::move(state_->metrics_server)]() mutable {
+        server.reset();
+      });
   // Stop taking calls and let those in flight finish; then stop the
-  // projectors; projections and the log close as they are destroyed.
+  // projectors; the projections (RocksDB) close as they are destroyed, and
+  // the log last: Kafka flushes its producers.
   // Alert streams never end by themselves: end them first.
   for (Hosted& h : state_->hosted) {
     if (h.inventory != nullptr) h.inventory->Stop();
@@ -204,9 +302,11 @@ void ServerHost::Shutdown() {
   }
   state_->checkpointers.clear();
   for (Hosted& h : state_->hosted) h.core->Stop();
+  state_->gauges.clear();
   state_->hosted.clear();
   state_->grpc_server.reset();
   state_->log.reset();
+  metrics_stop.join();
 }
 
 absl::StatusOr<int> ServerHost::SweepExpiry() {
@@ -240,11 +340,17 @@ int RunHost(int argc, char** argv, const std::string& program,
   }
   LogLine("info", "serving",
           absl::StrCat(",\"program\":\"", program, "\",\"listen\":\"",
-                       (*host)->target(), "\",\"log\":\"", config->log, "\""));
+                       (*host)->target(), "\",\"log\":\"", config->log, "\"",
+                       ",\"metrics_port\":", (*host)->metrics_port()));
   const int sig = server::WaitForTerminationSignal();
-  LogLine("info", "shutting down", absl::StrCat(",\"signal\":", sig));
+  LogLine("info", "shutting down",
+          absl::StrCat(",\"signal\":", sig, ",\"grace_seconds\":",
+                       absl::ToInt64Seconds(config->shutdown_grace)));
+  const absl::Time stopping = absl::Now();
   (*host)->Shutdown();
-  LogLine("info", "stopped");
+  LogLine("info", "stopped",
+          absl::StrCat(",\"shutdown_ms\":",
+                       absl::ToInt64Milliseconds(absl::Now() - stopping)));
   return 0;
 }
 

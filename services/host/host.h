@@ -32,6 +32,8 @@ class ServerHost {
 
   // "127.0.0.1:<port>" as bound.
   std::string target() const;
+  // Port of the /metrics endpoint; 0 when config.metrics_listen is empty.
+  int metrics_port() const;
   // Runs one expiry sweep of the hosted inventory service now (see
   // InventoryServiceImpl::SweepExpiry); returns the alerts raised.
   // FailedPrecondition when inventory is not hosted.

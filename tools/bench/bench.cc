@@ -34,6 +34,7 @@
 #include "libs/eventlog/kafka_event_log.h"
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "services/host/host.h"
+#include "tools/bench/audit_scenarios.h"
 #include "tools/bench/genealogy.h"
 #include "tools/bench/harness.h"
 #include "tools/bench/inventory_scenarios.h"
@@ -337,6 +338,8 @@ int main(int argc, char** argv) {
     FefoScenario(a);
   else if (scenario == "recall_drill")
     RecallDrillScenario(a);
+  else if (scenario == "audit")
+    AuditScenario(a);
   else {
     std::fprintf(stderr,
                  "unknown --scenario=%s (log_append, log_tail, lots_create, "

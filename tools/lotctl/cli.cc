@@ -148,6 +148,8 @@ lotctl audit verify --embedded-dir=DIR | --kafka-bootstrap=HOST:PORT
   Signed checkpoints are checked with the --public-key(s); --checkpoints
   names the latest checkpoints kept from an earlier run (written by
   --save-checkpoints) and proves no tail they cover was cut off since.
+lotctl audit export LOT_ID [--components] [--derived] [--out=FILE.jsonld]
+  The lot's history as a GS1 EPCIS 2.0 JSON-LD document.
 lotctl audit keygen --private=PATH --public=PATH
   A new Ed25519 checkpoint signing key pair (PEM); prints its key id.
 lotctl audit as-of LOT_ID --at=2026-03-02T10:00:00Z [--axis=business|record]

@@ -376,6 +376,43 @@ int AsOf(Context& ctx, ParsedArgs& args) {
   return kExitOk;
 }
 
+int Export(Context& ctx, ParsedArgs& args) {
+  absl::StatusOr<Flags> flags =
+      Flags::Take(args, {{"components", FlagKind::kSwitch},
+                         {"derived", FlagKind::kSwitch},
+                         {"out", FlagKind::kValue}});
+  if (!flags.ok()) return ctx.Usage(flags.status());
+  if (auto s = RejectUnknown(args, "audit export"); !s.ok()) {
+    return ctx.Usage(s);
+  }
+  if (args.positional.size() != 1) {
+    return ctx.Usage(absl::InvalidArgumentError(
+        "usage: lotctl audit export LOT_ID [--components] [--derived] "
+        "[--out=FILE.jsonld]"));
+  }
+  v1::ExportEpcisRequest req;
+  req.set_lot_id(args.positional[0]);
+  req.set_include_components(flags->Has("components"));
+  req.set_include_derived(flags->Has("derived"));
+  auto stub = v1::AuditService::NewStub(ctx.channel());
+  v1::ExportEpcisResponse resp;
+  grpc::Status s = stub->ExportEpcis(ctx.Call().get(), req, &resp);
+  if (!s.ok()) return ctx.Fail(s);
+  if (auto path = flags->Get("out")) {
+    std::ofstream out(*path);
+    out << resp.document() << "\n";
+    if (!out) {
+      return ctx.Usage(absl::InvalidArgumentError(
+          absl::StrCat("--out: cannot write ", *path)));
+    }
+    ctx.err() << resp.event_count() << " EPCIS events written to " << *path
+              << "\n";
+  } else {
+    ctx.out() << resp.document() << "\n";
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunAudit(Context& ctx, ParsedArgs& args) {
@@ -385,8 +422,9 @@ int RunAudit(Context& ctx, ParsedArgs& args) {
   if (sub == "verify") return Verify(ctx, args);
   if (sub == "as-of") return AsOf(ctx, args);
   if (sub == "keygen") return Keygen(ctx, args);
+  if (sub == "export") return Export(ctx, args);
   return ctx.Usage(absl::InvalidArgumentError(
-      "usage: lotctl audit history|verify|as-of|keygen ..."));
+      "usage: lotctl audit history|verify|as-of|export|keygen ..."));
 }
 
 }  // namespace lotledger::lotctl

@@ -23,6 +23,7 @@ constexpr char kStockByItem[] = "stock_by_item";
 constexpr char kStockByLocation[] = "stock_by_location";
 constexpr char kMovements[] = "movements";
 constexpr char kDistribution[] = "distribution";
+constexpr char kShipments[] = "lot_shipments";
 constexpr char kActivity[] = "activity";
 constexpr char kAlerts[] = "alerts";
 
@@ -132,70 +133,49 @@ v1::Quantity Amount(int64_t amount, const std::string& uom) {
   return q;
 }
 
-v1::CustomerDistribution& CustomerEntry(v1::TraceLotDistributionResponse& d,
-                                        const std::string& customer_id) {
-  auto* customers = d.mutable_customers();
-  auto it = std::lower_bound(
-      customers->begin(), customers->end(), customer_id,
-      [](const v1::CustomerDistribution& c, const std::string& id) {
-        return c.customer().customer_id() < id;
-      });
-  if (it != customers->end() && it->customer().customer_id() == customer_id) {
-    return *it;
-  }
-  const int index = static_cast<int>(it - customers->begin());
-  customers->Add()->mutable_customer()->set_customer_id(customer_id);
-  for (int i = customers->size() - 1; i > index; --i) {
-    customers->SwapElements(i, i - 1);
-  }
-  return customers->at(index);
-}
-
 void AddTo(v1::Quantity* q, int64_t amount, const std::string& uom) {
   q->set_amount(q->amount() + amount);
   if (q->uom().empty()) q->set_uom(uom);
 }
 
-// Shipments and returns into the lot's distribution.
-absl::Status FoldDistribution(const v1::Event& event,
+// Shipments and returns into the lot's per-customer balance (one small
+// record per lot and customer) and, for shipments, one record per line
+// (so a lot shipped many times never rewrites a growing record).
+absl::Status FoldDistribution(const eventlog::Record& record,
+                              const v1::Event& event,
                               projection::ProjectionStore::Batch& batch) {
   const std::string lot_id = EventLotId(event);
-  ASSIGN_OR_RETURN(std::optional<v1::TraceLotDistributionResponse> stored,
-                   projection::ParseStored<v1::TraceLotDistributionResponse>(
-                       batch.Get(kDistribution, lot_id), "distribution"));
-  v1::TraceLotDistributionResponse d =
-      stored.value_or(v1::TraceLotDistributionResponse());
-  d.set_lot_id(lot_id);
-  if (event.has_stock_shipped()) {
-    const v1::StockShipped& e = event.stock_shipped();
-    const std::string& uom = e.quantity().uom();
-    v1::CustomerDistribution& c = CustomerEntry(d, e.customer().customer_id());
-    *c.mutable_customer() = e.customer();  // as on its latest shipment
-    AddTo(c.mutable_shipped(), e.quantity().amount(), uom);
-    v1::ShipmentRef* ref = nullptr;
-    for (auto& s : *c.mutable_shipments()) {
-      if (s.shipment_id() == e.shipment_id()) ref = &s;
-    }
-    if (ref == nullptr) {
-      ref = c.add_shipments();
-      ref->set_shipment_id(e.shipment_id());
-      *ref->mutable_ship_date() = e.ship_date();
-    }
-    AddTo(ref->mutable_quantity(), e.quantity().amount(), uom);
+  const bool shipped = event.has_stock_shipped();
+  const std::string& customer_id =
+      shipped ? event.stock_shipped().customer().customer_id()
+              : event.stock_returned().customer_id();
+  const v1::Quantity& q = shipped ? event.stock_shipped().quantity()
+                                  : event.stock_returned().quantity();
+  const std::string key = Key(lot_id, customer_id);
+  ASSIGN_OR_RETURN(std::optional<v1::CustomerDistribution> stored,
+                   projection::ParseStored<v1::CustomerDistribution>(
+                       batch.Get(kDistribution, key), "distribution"));
+  v1::CustomerDistribution c = stored.value_or(v1::CustomerDistribution());
+  if (shipped) {
+    *c.mutable_customer() = event.stock_shipped().customer();  // the latest
+    AddTo(c.mutable_shipped(), q.amount(), q.uom());
+    v1::ShipmentRef ref;
+    ref.set_shipment_id(event.stock_shipped().shipment_id());
+    *ref.mutable_ship_date() = event.stock_shipped().ship_date();
+    *ref.mutable_quantity() = q;
+    batch.Put(kShipments, Key(lot_id, customer_id, OffsetHex(record.offset)),
+              ref.SerializeAsString());
   } else {
-    const v1::StockReturned& e = event.stock_returned();
-    v1::CustomerDistribution& c = CustomerEntry(d, e.customer_id());
-    AddTo(c.mutable_returned(), e.quantity().amount(), e.quantity().uom());
+    c.mutable_customer()->set_customer_id(customer_id);
+    AddTo(c.mutable_returned(), q.amount(), q.uom());
   }
-  for (v1::CustomerDistribution& c : *d.mutable_customers()) {
-    const std::string& uom =
-        c.shipped().uom().empty() ? c.returned().uom() : c.shipped().uom();
-    *c.mutable_net_held() =
-        Amount(c.shipped().amount() - c.returned().amount(), uom);
-    if (c.shipped().uom().empty()) c.mutable_shipped()->set_uom(uom);
-    if (c.returned().uom().empty()) c.mutable_returned()->set_uom(uom);
-  }
-  batch.Put(kDistribution, lot_id, d.SerializeAsString());
+  const std::string uom =
+      c.shipped().uom().empty() ? c.returned().uom() : c.shipped().uom();
+  if (c.shipped().uom().empty()) c.mutable_shipped()->set_uom(uom);
+  if (c.returned().uom().empty()) c.mutable_returned()->set_uom(uom);
+  *c.mutable_net_held() =
+      Amount(c.shipped().amount() - c.returned().amount(), uom);
+  batch.Put(kDistribution, key, c.SerializeAsString());
   return absl::OkStatus();
 }
 
@@ -263,7 +243,7 @@ std::string ExpiryKey(const v1::LotInventory& lot) {
 std::vector<std::string> InventoryColumnFamilies() {
   return {kLots,          kLocations,   kProducts,        kLotsByItem,
           kStockByExpiry, kStockByItem, kStockByLocation, kMovements,
-          kDistribution,  kActivity,    kAlerts};
+          kDistribution,  kShipments,   kActivity,        kAlerts};
 }
 
 absl::Status ApplyInventoryEvent(const eventlog::Record& record,
@@ -299,13 +279,13 @@ absl::Status ApplyInventoryEvent(const eventlog::Record& record,
   switch (event.payload_case()) {
     case v1::Event::kStockShipped: {
       const v1::StockShipped& e = event.stock_shipped();
-      RETURN_IF_ERROR(FoldDistribution(event, batch));
+      RETURN_IF_ERROR(FoldDistribution(record, event, batch));
       RETURN_IF_ERROR(AddActivity(batch, lot.item(), event, e.from_region_id(),
                                   "ship", e.quantity().amount()));
       break;
     }
     case v1::Event::kStockReturned:
-      RETURN_IF_ERROR(FoldDistribution(event, batch));
+      RETURN_IF_ERROR(FoldDistribution(record, event, batch));
       break;
     case v1::Event::kStockScrapped: {
       const v1::StockScrapped& e = event.stock_scrapped();
@@ -510,12 +490,46 @@ absl::Status InventoryQueries::ListMovements(std::string_view lot_id,
 
 absl::StatusOr<v1::TraceLotDistributionResponse> InventoryQueries::Distribution(
     std::string_view lot_id) const {
-  ASSIGN_OR_RETURN(std::optional<v1::TraceLotDistributionResponse> d,
-                   projection::ParseStored<v1::TraceLotDistributionResponse>(
-                       store_->Get(kDistribution, lot_id), "distribution"));
-  v1::TraceLotDistributionResponse out =
-      d.value_or(v1::TraceLotDistributionResponse());
+  v1::TraceLotDistributionResponse out;
   out.set_lot_id(std::string(lot_id));
+  const std::string prefix = Key(lot_id, "");
+  absl::Status inner;
+  RETURN_IF_ERROR(store_->Scan(
+      kDistribution, prefix, "", [&](std::string_view, std::string_view value) {
+        v1::CustomerDistribution* c = out.add_customers();
+        if (!c->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          inner = absl::DataLossError(absl::StrCat(
+              "stored distribution of lot ", Sv(lot_id), " cannot be decoded"));
+          return false;
+        }
+        return true;
+      }));
+  RETURN_IF_ERROR(inner);
+  // Each customer's shipments of the lot, in log order; the lines of one
+  // shipment (several locations) are added up.
+  for (v1::CustomerDistribution& c : *out.mutable_customers()) {
+    RETURN_IF_ERROR(store_->Scan(
+        kShipments, Key(lot_id, c.customer().customer_id(), ""), "",
+        [&](std::string_view, std::string_view value) {
+          v1::ShipmentRef line;
+          if (!line.ParseFromArray(value.data(),
+                                   static_cast<int>(value.size()))) {
+            inner = absl::DataLossError(absl::StrCat(
+                "stored shipment of lot ", Sv(lot_id), " cannot be decoded"));
+            return false;
+          }
+          for (v1::ShipmentRef& ref : *c.mutable_shipments()) {
+            if (ref.shipment_id() == line.shipment_id()) {
+              AddTo(ref.mutable_quantity(), line.quantity().amount(),
+                    line.quantity().uom());
+              return true;
+            }
+          }
+          *c.add_shipments() = std::move(line);
+          return true;
+        }));
+    RETURN_IF_ERROR(inner);
+  }
   return out;
 }
 

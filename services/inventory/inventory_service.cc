@@ -29,6 +29,8 @@ namespace lotledger::inventory {
 namespace {
 
 constexpr char kService[] = "/lotledger.v1.InventoryService/";
+// How often a waiting sweep checks whether the service is stopping.
+constexpr absl::Duration kStopCheck = absl::Milliseconds(200);
 // The actor of the alerts the expiry sweep writes.
 constexpr char kSweepActor[] = "system:expiry-sweep";
 
@@ -117,7 +119,20 @@ absl::Status InventoryServiceImpl::CatchUp(absl::Time deadline) {
     ASSIGN_OR_RETURN(const int64_t end, options_.log->EndOffset(topic, p));
     target[{topic, p}] = end;
   }
-  return core_->projector().WaitFor(target, deadline);
+  // In short steps, so that Stop() is not held up by a long catch-up.
+  while (true) {
+    const absl::Time step = std::min(deadline, absl::Now() + kStopCheck);
+    absl::Status s = core_->projector().WaitFor(target, step);
+    if (s.code() != absl::StatusCode::kDeadlineExceeded || step == deadline) {
+      return s;
+    }
+    if (Stopping()) return absl::CancelledError("the service is stopping");
+  }
+}
+
+bool InventoryServiceImpl::Stopping() {
+  absl::MutexLock l(&mu_);
+  return stopping_;
 }
 
 absl::StatusOr<SweepResult> InventoryServiceImpl::SweepExpiry() {
@@ -151,6 +166,7 @@ absl::StatusOr<SweepResult> InventoryServiceImpl::SweepExpiry() {
   result.lots_checked = static_cast<int>(ids.size());
   ASSIGN_OR_RETURN(std::vector<v1::LotInventory> lots, queries_.LoadLots(ids));
   for (const v1::LotInventory& lot : lots) {
+    if (Stopping()) return absl::CancelledError("the service is stopping");
     auto product = products.find(lot.item());
     const std::vector<v1::Event> due =
         DueExpiryAlerts(lot,
@@ -193,12 +209,19 @@ absl::StatusOr<SweepResult> InventoryServiceImpl::SweepExpiry() {
 }
 
 void InventoryServiceImpl::SweepLoop() {
+  absl::Duration next = options_.sweep_interval;
   do {
     absl::StatusOr<SweepResult> r = SweepExpiry();
+    next = options_.sweep_interval;
     if (!r.ok()) {
+      if (Stopping()) return;
+      // Typically the projection still catching up after a start: try
+      // again soon rather than a whole period later.
+      next = std::min(next, absl::Minutes(1));
       std::fprintf(stderr,
                    "{\"level\":\"warn\",\"msg\":\"expiry sweep failed; "
-                   "retrying next period\",\"error\":\"%s\"}\n",
+                   "retrying\",\"retry_seconds\":%lld,\"error\":\"%s\"}\n",
+                   static_cast<long long>(absl::ToInt64Seconds(next)),
                    std::string(r.status().message()).c_str());
     } else if (r->alerts_raised > 0) {
       std::fprintf(stderr,
@@ -206,7 +229,7 @@ void InventoryServiceImpl::SweepLoop() {
                    "\"lots_checked\":%d,\"alerts_raised\":%d}\n",
                    r->lots_checked, r->alerts_raised);
     }
-  } while (WaitUnlessStopped(options_.sweep_interval));
+  } while (WaitUnlessStopped(next));
 }
 
 absl::StatusOr<command::CommandResult> InventoryServiceImpl::RunCommand(

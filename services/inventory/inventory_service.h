@@ -162,6 +162,8 @@ class InventoryServiceImpl final : public v1::InventoryService::Service {
   absl::Status CatchUp(absl::Time deadline);
   // The inventory topic's name as the projector reads it (with prefix).
   std::string OwnTopic() const;
+  // True once Stop() was called.
+  bool Stopping();
   // Sleeps up to `d`; false once Stop() was called.
   bool WaitUnlessStopped(absl::Duration d);
 

@@ -482,6 +482,7 @@ int Scrap(Context& ctx, ParsedArgs& args) {
                          {"uom", FlagKind::kValue},
                          {"reason", FlagKind::kValue},
                          {"notes", FlagKind::kValue},
+                         {"sign-token", FlagKind::kValue},
                          {"request-id", FlagKind::kValue}});
   if (!flags.ok()) return ctx.Usage(flags.status());
   if (auto s = RejectUnknown(args, "inventory scrap"); !s.ok()) {
@@ -506,6 +507,10 @@ int Scrap(Context& ctx, ParsedArgs& args) {
   if (!reason.ok()) return ctx.Usage(reason.status());
   req.set_reason(*reason);
   req.set_notes(flags->Get("notes").value_or(""));
+  // Scrapping is an electronic signature: the fresh re-authentication
+  // (default: the --token).
+  req.mutable_signature()->set_credential(
+      flags->Get("sign-token").value_or(ctx.options().token));
   return LotCall(ctx, req, &Stub::ScrapStock);
 }
 

@@ -190,6 +190,7 @@ lotctl inventory return LOT_ID --customer=ID --location=ID --quantity=N
       --condition=resaleable|damaged|recalled [--shipment=ID] [--notes=..]
 lotctl inventory scrap LOT_ID --location=ID --quantity=N
       --reason=expired|damaged|recalled|quality-rejected|other [--notes=..]
+      [--sign-token=T]  (scrapping is a signature; default: the --token)
 lotctl inventory adjust LOT_ID --location=ID --counted=N --reason=..
 lotctl inventory get LOT_ID
 lotctl inventory fefo --item=ITEM --quantity=N [--from=LOCATION]

@@ -71,6 +71,7 @@ class TlsTest : public ::testing::Test {
     ASSERT_TRUE(creds.ok()) << creds.status();
     ServerOptions options;
     options.address = "127.0.0.1:0";
+    options.log_requests = false;
     options.credentials = *creds;
     server_ = std::make_unique<GrpcServer>(options);
     server_->AddService(service_.get(), "lotledger.v1.LotsService");

@@ -42,6 +42,7 @@ TEST(RoleTable, DeniesByDefault) {
 
 // Electronic signatures and the denial report, with JWTs made in the test.
 #include "libs/server/jwt.h"
+#include "libs/server/metrics.h"
 #include "libs/server/tests/test_keys.h"
 
 namespace lotledger::server {
@@ -212,6 +213,14 @@ TEST_F(SignatureTest, RefusalsAreReportedWithoutTheToken) {
   EXPECT_EQ(seen[0].reason.find(token), std::string::npos);
   EXPECT_EQ(seen[0].reason.find(token.substr(token.rfind('.') + 1)),
             std::string::npos);
+  // And counted, by method, code and principal.
+  const std::string text = metrics::Default().Text();
+  EXPECT_NE(text.find("lotledger_auth_denied_total{code=\"PERMISSION_DENIED\","
+                      "method=\"/lotledger.v1.QualityService/"
+                      "ChangeDisposition\",principal=\"qa.li\"}"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find(token.substr(token.rfind('.') + 1)), std::string::npos);
 }
 
 TEST(AnyAuthenticator, TriesEachInTurn) {

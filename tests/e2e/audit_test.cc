@@ -8,14 +8,16 @@
 //             RocksDB (the service stopped);
 //   kafka:    the log cannot be edited in place through Kafka's API; what
 //             a writer with produce rights can do is append a forged copy
-//             of a record (here: one byte flipped). Verify names exactly
-//             that record.
+//             of a record (here: one byte flipped, the hash recomputed).
+//             The service's VerifyLot and the offline verify both name
+//             exactly that record: it does not continue its chain.
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "libs/common/hash.h"
 #include "libs/common/proto_time.h"
 #include "libs/eventlog/kafka_event_log.h"
 #include "lotledger/v1/audit.grpc.pb.h"
@@ -444,13 +446,18 @@ TEST_P(AuditTest, HistoryVerifyAsOfAndTamperedRecord) {
     absl::StatusOr<std::unique_ptr<eventlog::EventLog>> forger =
         eventlog::KafkaEventLog::Create(k);
     ASSERT_TRUE(forger.ok()) << forger.status();
+    // A forger with produce rights appends a changed copy of the shipment
+    // (one byte of its payload flipped) with a freshly computed hash, as
+    // the first record of its aggregate: its own hash is valid, its chain
+    // is not.
+    v1::Event changed = shipped.event();
+    std::string body = changed.SerializeAsString();
+    body[body.size() / 2] ^= 0x01;
     v1::EventRecord rec;
-    rec.set_body(shipped.event().SerializeAsString());
-    // A copy of the shipment record as stored, with one byte flipped.
-    rec.set_seq(shipped.seq());
-    rec.set_hash(shipped.hash());
+    rec.set_body(body);
+    rec.set_seq(1);
     rec.set_prev_hash(std::string(32, '\0'));
-    (*rec.mutable_body())[rec.body().size() / 2] ^= 0x01;
+    rec.set_hash(ChainHash(rec.prev_hash(), rec.seq(), rec.body()));
     eventlog::OutgoingRecord forged;
     forged.key = kA17;
     forged.value = rec.SerializeAsString();
@@ -459,6 +466,24 @@ TEST_P(AuditTest, HistoryVerifyAsOfAndTamperedRecord) {
     ASSERT_TRUE(at.ok()) << at.status();
     broken_partition = (*at)[0].partition;
     broken_offset = (*at)[0].offset;
+    // The audit service indexes it and its VerifyLot names it.
+    v1::VerifyLotRequest again;
+    again.set_lot_id(kA17);
+    v1::TopicOffset* o = again.mutable_after()->add_offsets();
+    o->set_topic(topic);
+    o->set_partition(broken_partition);
+    o->set_offset(broken_offset + 1);
+    v1::VerifyLotResponse found;
+    grpc::Status vs =
+        audit_->VerifyLot(stack_->Ctx("auditor").get(), again, &found);
+    ASSERT_TRUE(vs.ok()) << vs.error_message();
+    EXPECT_FALSE(found.ok());
+    EXPECT_EQ(found.first_break().topic(), "lotledger.inventory.v1");
+    EXPECT_EQ(found.first_break().partition(), broken_partition);
+    EXPECT_EQ(found.first_break().offset(), broken_offset);
+    EXPECT_EQ(found.first_break().aggregate_id(), kA17);
+    EXPECT_EQ(found.first_break().found(), std::string(64, '0'));
+    EXPECT_EQ(found.first_break().expected(), HexEncode(shipped.hash()));
   }
   EXPECT_EQ(VerifyOffline(&out), 1) << out;
   EXPECT_NE(out.find(absl::StrCat("lotledger.inventory.v1  ")),
@@ -469,7 +494,12 @@ TEST_P(AuditTest, HistoryVerifyAsOfAndTamperedRecord) {
                                   kA17, ")")),
             std::string::npos)
       << out;
-  EXPECT_NE(out.find("does not match"), std::string::npos) << out;
+  // Embedded: the stored bytes no longer match the hash; Kafka: the
+  // forged record does not follow its aggregate's chain.
+  EXPECT_NE(out.find(GetParam() == Backend::kEmbedded ? "does not match"
+                                                      : "seq 1 follows seq"),
+            std::string::npos)
+      << out;
 }
 
 // A host with a checkpoint key signs its writers' topics; a clean

@@ -15,7 +15,8 @@
 //     limited to a region, a third with a customer minimum shelf life.
 //     The data is set up through the command path (CreateLot, inspection,
 //     release, ReceiveStock) by --setup-clients threads (default 64);
-//     --reuse=1 keeps it in --dir between runs (embedded log only).
+//     --reuse=1 keeps it in --dir between runs (embedded log only);
+//     --warmup calls (default 100) are not measured.
 //
 // Both accept --backend=embedded|kafka and --channels like the others.
 #ifndef LOTLEDGER_TOOLS_BENCH_INVENTORY_SCENARIOS_H_

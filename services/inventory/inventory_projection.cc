@@ -80,7 +80,10 @@ struct IndexKeys {
 
 IndexKeys KeysOf(const v1::LotInventory& lot) {
   IndexKeys keys;
-  if (lot.on_hand() > 0) {
+  const bool stocked =
+      std::any_of(lot.stock().begin(), lot.stock().end(),
+                  [](const v1::LocationStock& s) { return s.amount() > 0; });
+  if (stocked) {
     const std::string expiry = ExpiryKey(lot);
     keys.by_expiry.insert(Key(expiry, lot.lot_id()));
     if (!lot.item().empty()) {
@@ -442,6 +445,23 @@ absl::StatusOr<std::vector<std::string>> InventoryQueries::StockedLotsOfItem(
         return true;
       }));
   return ids;
+}
+
+absl::Status InventoryQueries::StockedLotsOfItemPage(
+    std::string_view item, const std::string& after_key, int limit,
+    std::vector<std::pair<std::string, std::string>>* out,
+    std::string* last_key) const {
+  const std::string prefix = Key(item, "");
+  return store_->Scan(kStockByItem, prefix, after_key,
+                      [&](std::string_view key, std::string_view) {
+                        std::string_view rest = key.substr(prefix.size());
+                        const size_t sep = rest.find(kSep);
+                        if (sep == std::string_view::npos) return true;
+                        out->emplace_back(std::string(rest.substr(0, sep)),
+                                          std::string(rest.substr(sep + 1)));
+                        *last_key = std::string(key);
+                        return static_cast<int>(out->size()) < limit;
+                      });
 }
 
 absl::StatusOr<std::vector<std::string>> InventoryQueries::StockedLotsAt(

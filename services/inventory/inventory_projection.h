@@ -108,6 +108,13 @@ class InventoryQueries {
   // Lot ids of `item` with stock on hand, in the same order.
   absl::StatusOr<std::vector<std::string>> StockedLotsOfItem(
       std::string_view item) const;
+  // Up to `limit` (expiry key, lot id) of `item` with stock on hand, in
+  // FEFO order, after index key `after_key` ("" = from the first);
+  // `last_key` is the key of the last one, to continue from.
+  absl::Status StockedLotsOfItemPage(
+      std::string_view item, const std::string& after_key, int limit,
+      std::vector<std::pair<std::string, std::string>>* out,
+      std::string* last_key) const;
   // Lot ids with stock at `location_id` (that location only), by lot id.
   absl::StatusOr<std::vector<std::string>> StockedLotsAt(
       std::string_view location_id) const;

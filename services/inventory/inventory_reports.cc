@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "libs/common/status_macros.h"
+#include "libs/domain/inventory/fefo.h"
 #include "libs/domain/inventory/gate.h"
 
 namespace lotledger::inventory {
@@ -127,6 +128,56 @@ absl::StatusOr<int> PageSize(int32_t requested) {
   }
   if (requested == 0) return kDefaultPageSize;
   return std::min<int>(requested, kMaxPageSize);
+}
+
+absl::StatusOr<v1::AllocateFefoResponse> AllocateFefoFromStock(
+    const InventoryQueries& queries, const v1::AllocateFefoRequest& req,
+    const v1::Date& today) {
+  v1::InventoryDecisionState state;
+  RETURN_IF_ERROR(queries.LoadLocations(state.mutable_locations()));
+  ASSIGN_OR_RETURN(std::optional<v1::Product> product,
+                   queries.FindProduct(req.item()));
+  ASSIGN_OR_RETURN(
+      FefoAllocator allocator,
+      FefoAllocator::Create(req, state.locations(),
+                            product.has_value() ? &*product : nullptr, today));
+  constexpr int kChunk = 32;
+  std::string after;
+  bool consistent = true;
+  bool more = true;
+  while (more && consistent) {
+    std::vector<std::pair<std::string, std::string>> keys;
+    std::string last;
+    RETURN_IF_ERROR(
+        queries.StockedLotsOfItemPage(req.item(), after, kChunk, &keys, &last));
+    if (static_cast<int>(keys.size()) < kChunk) more = false;
+    if (keys.empty()) break;
+    after = last;
+    std::vector<std::string> ids;
+    for (const auto& [expiry, id] : keys) ids.push_back(id);
+    ASSIGN_OR_RETURN(std::vector<v1::LotInventory> lots, queries.LoadLots(ids));
+    if (lots.size() != keys.size()) {
+      consistent = false;
+      break;
+    }
+    for (size_t i = 0; i < lots.size(); ++i) {
+      // The lot as read must still sit where the index put it: otherwise
+      // offering it could break FEFO order.
+      if (lots[i].lot_id() != keys[i].second || lots[i].item() != req.item() ||
+          ExpiryKey(lots[i]) != keys[i].first) {
+        consistent = false;
+        break;
+      }
+      if (!allocator.Offer(lots[i])) {
+        more = false;
+        break;
+      }
+    }
+  }
+  if (consistent) return std::move(allocator).Finish();
+  RETURN_IF_ERROR(queries.LoadLotsOfItem(req.item(), state.mutable_lots()));
+  if (product.has_value()) (*state.mutable_products())[req.item()] = *product;
+  return inventory::AllocateFefo(state, req, today);
 }
 
 absl::StatusOr<v1::ListStockResponse> ListStock(

@@ -27,6 +27,17 @@ inline constexpr int kMaxPageSize = 1000;
 // InvalidArgument when negative.
 absl::StatusOr<int> PageSize(int32_t requested);
 
+// The FEFO pick list of inventory::AllocateFefo (fefo.h), read from the
+// item's expiry-ordered stock index in small chunks and stopped as soon as
+// the quantity is allocated: the cost grows with the lots picked (and
+// skipped before them), not with the lots of the item. Should a lot change
+// its expiry between the index read and the lot read, it falls back to
+// sorting all the item's lots, so the answer is always that of
+// inventory::AllocateFefo.
+absl::StatusOr<v1::AllocateFefoResponse> AllocateFefoFromStock(
+    const InventoryQueries& queries, const v1::AllocateFefoRequest& req,
+    const v1::Date& today);
+
 // InvalidArgument: at least one filter; NotFound for an unknown location
 // or region.
 absl::StatusOr<v1::ListStockResponse> ListStock(

@@ -552,21 +552,7 @@ grpc::Status InventoryServiceImpl::AllocateFefo(
         }
         RETURN_IF_ERROR(
             server::WaitForToken(core_->projector(), *ctx, req->after()));
-        v1::InventoryDecisionState state;
-        RETURN_IF_ERROR(queries_.LoadLocations(state.mutable_locations()));
-        // A scan of the item's lots; an expiry-ordered index with
-        // FefoAllocator comes with the performance work.
-        RETURN_IF_ERROR(
-            queries_.LoadLotsOfItem(req->item(), state.mutable_lots()));
-        ASSIGN_OR_RETURN(std::optional<v1::Product> product,
-                         queries_.FindProduct(req->item()));
-        if (product.has_value()) {
-          (*state.mutable_products())[req->item()] = *std::move(product);
-        }
-        google::protobuf::Timestamp now;
-        ToTimestamp(clock_->Now(), &now);
-        ASSIGN_OR_RETURN(
-            *resp, inventory::AllocateFefo(state, *req, BusinessDay(now, 0)));
+        ASSIGN_OR_RETURN(*resp, AllocateFefoFromStock(queries_, *req, Today()));
         return absl::OkStatus();
       });
 }

@@ -52,11 +52,27 @@ absl::Status GrpcServer::Start() {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options_.address));
   }
-  auto* health = server_->GetHealthCheckService();
-  for (auto& [service, name] : services_) {
-    health->SetServingStatus(name, true);
+  if (!options_.health_address.empty()) {
+    // No services of its own: the builder adds only the default health
+    // service (and reflection, which lists just that).
+    grpc::ServerBuilder health_builder;
+    health_builder.AddListeningPort(options_.health_address,
+                                    grpc::InsecureServerCredentials(),
+                                    &health_port_);
+    health_server_ = health_builder.BuildAndStart();
+    if (health_server_ == nullptr || health_port_ == 0) {
+      return absl::UnavailableError(absl::StrCat(
+          "cannot listen for health checks on ", options_.health_address));
+    }
   }
-  health->SetServingStatus("", true);
+  for (grpc::Server* server : {server_.get(), health_server_.get()}) {
+    if (server == nullptr) continue;
+    auto* health = server->GetHealthCheckService();
+    for (auto& [service, name] : services_) {
+      health->SetServingStatus(name, true);
+    }
+    health->SetServingStatus("", true);
+  }
   return absl::OkStatus();
 }
 
@@ -70,6 +86,9 @@ void GrpcServer::Shutdown(absl::Duration grace) {
   if (server_ == nullptr) return;
   const absl::Time deadline = absl::Now() + grace;
   server_->GetHealthCheckService()->SetServingStatus(false);
+  if (health_server_ != nullptr) {
+    health_server_->GetHealthCheckService()->SetServingStatus(false);
+  }
   // grpc::Server::Shutdown stops accepting calls and sends GOAWAY, then
   // waits until every call is done AND every connection is closed, and
   // only at the deadline cancels the rest. A client that keeps an idle
@@ -89,6 +108,12 @@ void GrpcServer::Shutdown(absl::Duration grace) {
     grpc_server_cancel_all_calls(server_->c_server());
   }
   shutdown.join();
+  if (health_server_ != nullptr) {
+    // Probes hold no calls worth waiting for.
+    health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
+    health_server_->Wait();
+    health_server_.reset();
+  }
 }
 
 void GrpcServer::Wait() {

@@ -33,6 +33,10 @@ struct ServerOptions {
   std::shared_ptr<grpc::ServerCredentials> credentials;
   // Limits on every request's fields (limits.h).
   RequestLimits limits;
+  // When set, a second, plaintext port serving only grpc.health.v1 with
+  // the same statuses: Kubernetes' native gRPC probes cannot speak TLS.
+  // It answers nothing but SERVING / NOT_SERVING per service name.
+  std::string health_address;
 };
 
 class GrpcServer {
@@ -45,7 +49,8 @@ class GrpcServer {
   void AddService(grpc::Service* service, std::string health_name);
   absl::Status Start();
   int port() const { return port_; }
-  std::string target() const;  // "127.0.0.1:<port>"
+  int health_port() const { return health_port_; }  // 0 without one
+  std::string target() const;                       // "127.0.0.1:<port>"
   int64_t calls_in_flight() const { return calls_.in_flight(); }
 
   // Marks every service NOT_SERVING, stops accepting calls, waits up to
@@ -63,6 +68,8 @@ class GrpcServer {
   CallTracker calls_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::unique_ptr<grpc::Server> health_server_;
+  int health_port_ = 0;
 };
 
 }  // namespace lotledger::server

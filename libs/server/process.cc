@@ -145,6 +145,13 @@ const std::vector<Flag>& Flags() {
          c.metrics_listen_required = true;
          return absl::OkStatus();
        }},
+      {"health-listen",
+       "plaintext port serving only grpc.health.v1 (Kubernetes probes "
+       "with TLS on --listen); empty: none",
+       [](ProcessConfig& c, const std::string& v) {
+         c.health_listen = v;
+         return absl::OkStatus();
+       }},
       {"log-requests", "one JSON log line per call: true or false",
        [](ProcessConfig& c, const std::string& v) {
          if (v != "true" && v != "false") {

@@ -59,6 +59,9 @@ struct ProcessConfig {
   bool metrics_listen_required = false;
   // One JSON log line per call (ParseProcessConfig: on by default).
   bool log_requests = false;
+  // host:port of a plaintext port serving only grpc.health.v1 (for
+  // Kubernetes probes when --listen uses TLS); empty: none.
+  std::string health_listen;
   // Transport: TLS files, mutual TLS, or plaintext with insecure_dev
   // (ParseProcessConfig requires one of them).
   TlsOptions tls;

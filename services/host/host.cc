@@ -215,8 +215,10 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
   st->grpc_server = std::make_unique<server::GrpcServer>(
       server::ServerOptions{.address = config.listen,
                             .max_message_bytes = config.max_message_bytes,
+                            .log_requests = config.log_requests,
                             .credentials = std::move(credentials),
-                            .limits = config.limits});
+                            .limits = config.limits,
+                            .health_address = config.health_listen});
   for (const std::string& name : services) {
     ASSIGN_OR_RETURN(Hosted h, OpenService(name, st->log.get(), config,
                                            st->guard.get(), clock));
@@ -271,6 +273,10 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
 }
 
 std::string ServerHost::target() const { return state_->grpc_server->target(); }
+
+int ServerHost::health_port() const {
+  return state_->grpc_server->health_port();
+}
 
 int ServerHost::metrics_port() const {
   return state_->metrics_server == nullptr ? 0 : state_->metrics_server->port();
@@ -341,7 +347,8 @@ int RunHost(int argc, char** argv, const std::string& program,
   LogLine("info", "serving",
           absl::StrCat(",\"program\":\"", program, "\",\"listen\":\"",
                        (*host)->target(), "\",\"log\":\"", config->log, "\"",
-                       ",\"metrics_port\":", (*host)->metrics_port()));
+                       ",\"metrics_port\":", (*host)->metrics_port(),
+                       ",\"health_port\":", (*host)->health_port()));
   const int sig = server::WaitForTerminationSignal();
   LogLine("info", "shutting down",
           absl::StrCat(",\"signal\":", sig, ",\"grace_seconds\":",

@@ -34,6 +34,8 @@ class ServerHost {
   std::string target() const;
   // Port of the /metrics endpoint; 0 when config.metrics_listen is empty.
   int metrics_port() const;
+  // Port of the plaintext health-only listener; 0 without --health-listen.
+  int health_port() const;
   // Runs one expiry sweep of the hosted inventory service now (see
   // InventoryServiceImpl::SweepExpiry); returns the alerts raised.
   // FailedPrecondition when inventory is not hosted.

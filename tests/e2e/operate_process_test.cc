@@ -66,6 +66,7 @@ class ServiceProcess {
         path,
         "--listen=127.0.0.1:0",
         "--metrics-listen=127.0.0.1:0",
+        "--health-listen=127.0.0.1:0",
         "--data-dir=" + dir + "/data",
         "--dev-tokens=" + dir + "/tokens",
         "--insecure-dev=true",
@@ -97,7 +98,8 @@ class ServiceProcess {
   // served.
   bool AwaitServing() {
     const std::regex serving(
-        "\"listen\":\"([0-9.]+:[0-9]+)\".*\"metrics_port\":([0-9]+)");
+        "\"listen\":\"([0-9.]+:[0-9]+)\".*\"metrics_port\":([0-9]+)"
+        ",\"health_port\":([0-9]+)");
     for (int i = 0; i < 1200; ++i) {
       std::ifstream in(log_);
       std::string line;
@@ -106,6 +108,7 @@ class ServiceProcess {
         if (std::regex_search(line, m, serving)) {
           target_ = m[1];
           metrics_port_ = std::stoi(m[2]);
+          health_port_ = std::stoi(m[3]);
           return true;
         }
       }
@@ -146,6 +149,10 @@ class ServiceProcess {
   }
   const std::string& target() const { return target_; }
   int metrics_port() const { return metrics_port_; }
+  // The plaintext health-only port Kubernetes probes use.
+  std::string health_target() const {
+    return "127.0.0.1:" + std::to_string(health_port_);
+  }
 
  private:
   static inline int runs_ = 0;
@@ -153,6 +160,7 @@ class ServiceProcess {
   pid_t pid_ = -1;
   std::string target_;
   int metrics_port_ = 0;
+  int health_port_ = 0;
 };
 
 void SetAuth(grpc::ClientContext& ctx) {
@@ -229,18 +237,34 @@ void StartCheckAndStop(const std::string& binary, const std::string& short_name,
   auto channel =
       grpc::CreateChannel(p.target(), grpc::InsecureChannelCredentials());
   ExpectServing(channel, health_name);
+  ExpectServing(grpc::CreateChannel(p.health_target(),
+                                    grpc::InsecureChannelCredentials()),
+                health_name);
   ExpectProcessMetrics(Scrape(p), short_name);
 
-  // The channel stays open (connected, idle) across the SIGTERM.
+  // The channel stays open across the SIGTERM, with a health Watch on it
+  // (what load balancers and client libraries keep open): a stream that
+  // never ends by itself.
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext watch_ctx;
+  grpc::health::v1::HealthCheckRequest watch_req;
+  watch_req.set_service(health_name);
+  auto watch = health->Watch(&watch_ctx, watch_req);
+  grpc::health::v1::HealthCheckResponse watched;
+  ASSERT_TRUE(watch->Read(&watched));
+  EXPECT_EQ(watched.status(), grpc::health::v1::HealthCheckResponse::SERVING);
   ASSERT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);
   absl::Duration elapsed;
   const int status = p.Terminate(elapsed);
+  while (watch->Read(&watched)) {
+  }
+  watch->Finish().IgnoreError();
   ASSERT_TRUE(WIFEXITED(status))
       << "killed by signal " << WTERMSIG(status) << "\n"
       << p.LogText();
   EXPECT_EQ(WEXITSTATUS(status), 0) << p.LogText();
   EXPECT_LT(elapsed, absl::Seconds(kGraceSeconds))
-      << "an idle connection held the shutdown for the whole grace";
+      << "an open connection or stream held the shutdown for the whole grace";
 }
 
 TEST(OperateProcess, QualityServiceServesAndStopsWithinGrace) {

@@ -6,7 +6,8 @@
    without a schema is an error too), for each --kubernetes-version.
 2. What lotledger relies on (see docs/operations.md):
    - every server StatefulSet: replicas 1 (one writer per topic partition),
-     native gRPC startup/readiness/liveness probes on 7070, non-root,
+     native gRPC startup/readiness/liveness probes on the plaintext
+     health port 7071 (7070 speaks TLS, which kubelet probes cannot), non-root,
      read-only root filesystem, no capabilities, seccomp RuntimeDefault,
      requests and limits, a volumeClaimTemplate mounted at
      /var/lib/lotledger, terminationGracePeriodSeconds > preStop + the
@@ -146,7 +147,7 @@ def check_server(c, sts, objs, configmaps):
             c.expect(r in (res.get(kind) or {}), what, f"resources.{kind}.{r} missing")
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         g = (ctr.get(probe) or {}).get("grpc") or {}
-        c.expect(g.get("port") == 7070, what, f"{probe} must be a native gRPC probe on 7070")
+        c.expect(g.get("port") == 7071, what, f"{probe} must be a native gRPC probe on the health port 7071")
     claims = {t["metadata"]["name"] for t in spec.get("volumeClaimTemplates") or []}
     mounts = {m.get("mountPath"): m.get("name") for m in ctr.get("volumeMounts") or []}
     c.expect(mounts.get(DATA_DIR) in claims, what,

@@ -25,6 +25,7 @@
 #include "lotledger/v1/inventory.grpc.pb.h"
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "lotledger/v1/quality.grpc.pb.h"
+#include "lotledger/v1/recall.grpc.pb.h"
 #include "rocksdb/db.h"
 #include "tests/support/stack.h"
 #include "tools/lotctl/cli.h"
@@ -49,13 +50,14 @@ v1::Date Date(int y, int m, int d) {
 class AuditTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    stack_ =
-        TestStack::Start(GetParam(), {"lots", "quality", "inventory", "audit"});
+    stack_ = TestStack::Start(
+        GetParam(), {"lots", "quality", "inventory", "recall", "audit"});
     ASSERT_NE(stack_, nullptr);
     lots_ = v1::LotsService::NewStub(stack_->channel());
     quality_ = v1::QualityService::NewStub(stack_->channel());
     inventory_ = v1::InventoryService::NewStub(stack_->channel());
     audit_ = v1::AuditService::NewStub(stack_->channel());
+    recall_ = v1::RecallService::NewStub(stack_->channel());
   }
 
   void Remember(const v1::ConsistencyToken& t) {
@@ -185,6 +187,22 @@ class AuditTest : public ::testing::TestWithParam<Backend> {
     Remember(shipped.token());
   }
 
+  void Recall() {
+    v1::InitiateRequest req;
+    req.set_request_id(NewRequestId());
+    req.set_recall_id("R-2026-7");
+    req.set_classification(v1::RECALL_CLASS_II);
+    req.set_title("Catheter seal leak");
+    req.set_reason("seal strength below specification in field returns");
+    req.set_health_hazard("leak may delay therapy; remote risk of harm");
+    req.mutable_criteria()->add_lot_ids(kA17);
+    *req.mutable_after() = token_;
+    v1::InitiateResponse resp;
+    grpc::Status s = recall_->Initiate(stack_->Ctx("recall").get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    Remember(resp.token());
+  }
+
   void CorrectExpiry(const std::string& value) {
     v1::CorrectLotRequest req;
     req.set_request_id(NewRequestId());
@@ -215,6 +233,7 @@ class AuditTest : public ::testing::TestWithParam<Backend> {
     Location("FRA-WH1", v1::LOCATION_KIND_WAREHOUSE, "EU-W");
     Location(kBin, v1::LOCATION_KIND_BIN, "FRA-WH1");
     ReceiveAndShip();
+    Recall();
     CorrectExpiry("2028-01-31");
   }
 
@@ -273,12 +292,13 @@ class AuditTest : public ::testing::TestWithParam<Backend> {
   std::unique_ptr<v1::QualityService::Stub> quality_;
   std::unique_ptr<v1::InventoryService::Stub> inventory_;
   std::unique_ptr<v1::AuditService::Stub> audit_;
+  std::unique_ptr<v1::RecallService::Stub> recall_;
 };
 
 TEST_P(AuditTest, HistoryVerifyAsOfAndTamperedRecord) {
   ASSERT_NO_FATAL_FAILURE(Scenario());
 
-  // One timeline over three topics, by business time.
+  // One timeline over the four writers' topics, by business time.
   const std::vector<v1::HistoryEntry> h = History(kA17);
   std::vector<std::string> types;
   for (const v1::HistoryEntry& e : h) types.push_back(e.event_type());
@@ -288,16 +308,20 @@ TEST_P(AuditTest, HistoryVerifyAsOfAndTamperedRecord) {
                        "lotledger.v1.DispositionChanged",
                        "lotledger.v1.StockReceived",
                        "lotledger.v1.StockShipped",
+                       "lotledger.v1.RecallInitiated",
                        "lotledger.v1.LotCorrected",
                    }));
-  ASSERT_EQ(h.size(), 6u);
+  ASSERT_EQ(h.size(), 7u);
   EXPECT_EQ(h[0].topic(), "lotledger.lots.v1");
   EXPECT_EQ(h[1].topic(), "lotledger.quality.v1");
   EXPECT_EQ(h[4].topic(), "lotledger.inventory.v1");
+  EXPECT_EQ(h[5].topic(), "lotledger.recall.v1");
+  EXPECT_EQ(h[5].aggregate_id(), "R-2026-7");
+  EXPECT_EQ(h[5].actor(), "qa.recall");
   EXPECT_EQ(h[0].actor(), "operator");
   EXPECT_EQ(h[2].actor(), "qa.approver");
   EXPECT_EQ(h[2].reason(), "final inspection passed");
-  EXPECT_EQ(h[5].reason(), "label printed with the wrong expiry");
+  EXPECT_EQ(h[6].reason(), "label printed with the wrong expiry");
   EXPECT_EQ(h[0].occurred_at().seconds(),
             absl::ToUnixSeconds(absl::FromCivil(
                 absl::CivilSecond(2026, 3, 2, 8, 0, 0), absl::UTCTimeZone())));
@@ -310,7 +334,7 @@ TEST_P(AuditTest, HistoryVerifyAsOfAndTamperedRecord) {
 
   // With components: the component lot's creation comes first.
   const std::vector<v1::HistoryEntry> with = History(kA17, true);
-  ASSERT_EQ(with.size(), 7u);
+  ASSERT_EQ(with.size(), 8u);
   EXPECT_EQ(with[0].lot_id(), kR5);
   EXPECT_EQ(with[0].relation(), v1::LOT_RELATION_COMPONENT);
   EXPECT_EQ(with[1].relation(), v1::LOT_RELATION_SELF);
@@ -326,7 +350,7 @@ TEST_P(AuditTest, HistoryVerifyAsOfAndTamperedRecord) {
       audit_->ExportEpcis(stack_->Ctx("auditor").get(), ereq, &epcis);
   ASSERT_TRUE(es.ok()) << es.error_message();
   const std::string& doc = epcis.document();
-  EXPECT_EQ(epcis.event_count(), 6);  // the correction has no EPCIS event
+  EXPECT_EQ(epcis.event_count(), 7);  // the correction has no EPCIS event
   EXPECT_NE(doc.find("\"type\":\"TransformationEvent\""), std::string::npos);
   EXPECT_NE(doc.find("\"epcClass\":\"https://id.gs1.org/01/09506000134352/10/"
                      "A17\",\"quantity\":100,\"uom\":\"EA\""),
@@ -335,6 +359,7 @@ TEST_P(AuditTest, HistoryVerifyAsOfAndTamperedRecord) {
   EXPECT_NE(doc.find("\"epcClass\":\"urn:lotledger:class:C-100:R5\""),
             std::string::npos);
   EXPECT_NE(doc.find("\"bizStep\":\"shipping\""), std::string::npos);
+  EXPECT_NE(doc.find("\"disposition\":\"recalled\""), std::string::npos);
   EXPECT_NE(doc.find("\"cbvmda:itemExpirationDate\""), std::string::npos);
   const std::filesystem::path dir =
       std::filesystem::path(::testing::TempDir()) / ("epcis-" + NewRequestId());
@@ -373,7 +398,7 @@ TEST_P(AuditTest, HistoryVerifyAsOfAndTamperedRecord) {
   ASSERT_TRUE(
       audit_->VerifyLot(stack_->Ctx("auditor").get(), vreq, &verified).ok());
   EXPECT_TRUE(verified.ok()) << verified.first_break().what();
-  EXPECT_GE(verified.records_checked(), 7u);
+  EXPECT_GE(verified.records_checked(), 8u);
 
   // As of the shipment: the system then knew the old expiry; in the world
   // the lot always had the corrected one.
@@ -387,9 +412,14 @@ TEST_P(AuditTest, HistoryVerifyAsOfAndTamperedRecord) {
   EXPECT_EQ(known.on_hand(), 70);
   ASSERT_EQ(known.customers_holding_size(), 1);
   EXPECT_EQ(known.customers_holding(0), "H-12");
+  EXPECT_FALSE(known.recalled());
+  // Once the recall was recorded, the lot is recalled.
+  const v1::LotAsOf recalled = AsOf(h[5].recorded_at(), v1::TIME_AXIS_RECORD);
+  EXPECT_TRUE(recalled.recalled());
+  EXPECT_EQ(recalled.recall_id(), "R-2026-7");
   // Once the correction was recorded, both axes agree.
   EXPECT_EQ(
-      AsOf(h[5].recorded_at(), v1::TIME_AXIS_RECORD).lot().expires_on().month(),
+      AsOf(h[6].recorded_at(), v1::TIME_AXIS_RECORD).lot().expires_on().month(),
       1);
   // Before the receipt was recorded nothing was in stock.
   EXPECT_EQ(AsOf(h[2].recorded_at(), v1::TIME_AXIS_RECORD).on_hand(), 0);
@@ -576,7 +606,8 @@ TEST(AuditCheckpointTest, HostSignsCheckpointsAndVerifyFindsACutTail) {
   std::getline(kept, line);
   EXPECT_TRUE(line.starts_with("lotledger.lots.v1 0 ")) << line;
 
-  // Cut the last two records (the final checkpoint and the record before).
+  // Cut the tail after the third record: whichever checkpoints were
+  // written by then, the last products and the final checkpoint go.
   {
     rocksdb::DB* raw = nullptr;
     const std::string path = c.data_dir + "/log";
@@ -592,10 +623,10 @@ TEST(AuditCheckpointTest, HostSignsCheckpointsAndVerifyFindsACutTail) {
          it->Next()) {
       keys.push_back(it->key().ToString());
     }
-    ASSERT_GE(keys.size(), 3u);
-    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), keys.back()).ok());
-    ASSERT_TRUE(
-        db->Delete(rocksdb::WriteOptions(), keys[keys.size() - 2]).ok());
+    ASSERT_GE(keys.size(), 6u);  // 5 products and at least one checkpoint
+    for (size_t i = 3; i < keys.size(); ++i) {
+      ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), keys[i]).ok());
+    }
   }
   EXPECT_EQ(verify({}, &out), 0) << out;  // consistent on its own
   EXPECT_EQ(verify({"--checkpoints=" + anchors}, &out), 1) << out;

@@ -168,21 +168,24 @@ absl::StatusOr<v1::ListRecallsResponse> RecallQueries::ListRecalls(
   return out;
 }
 
-FetchNodes RecallQueries::Fetcher() const {
-  return [store = store_](const std::vector<std::string>& ids)
-             -> absl::StatusOr<std::vector<std::optional<v1::RecallLotNode>>> {
+FetchNodes RecallQueries::Fetcher(google::protobuf::Arena* arena) const {
+  return [store = store_, arena](
+             const std::vector<std::string>& ids,
+             std::vector<const v1::RecallLotNode*>* out) -> absl::Status {
     ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> values,
                      store->MultiGet(kLots, ids));
-    std::vector<std::optional<v1::RecallLotNode>> out(ids.size());
+    out->assign(ids.size(), nullptr);
     for (size_t i = 0; i < ids.size(); ++i) {
       if (!values[i].has_value()) continue;
-      out[i].emplace();
-      if (!out[i]->ParseFromString(*values[i])) {
+      auto* node =
+          google::protobuf::Arena::CreateMessage<v1::RecallLotNode>(arena);
+      if (!node->ParseFromString(*values[i])) {
         return absl::DataLossError(absl::StrCat("stored recall lot node ",
                                                 ids[i], " cannot be decoded"));
       }
+      (*out)[i] = node;
     }
-    return out;
+    return absl::OkStatus();
   };
 }
 

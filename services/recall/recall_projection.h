@@ -64,8 +64,9 @@ class RecallQueries {
   absl::StatusOr<std::optional<v1::Event>> FindDrill(
       std::string_view drill_id) const;
 
-  // Reads lot nodes in one MultiGet (the scope walk's fetch).
-  FetchNodes Fetcher() const;
+  // Reads lot nodes in one MultiGet (the scope walk's fetch), parsed onto
+  // `arena`, which must outlive their use.
+  FetchNodes Fetcher(google::protobuf::Arena* arena) const;
   // Lots of `item` made in [from, to].
   absl::StatusOr<std::vector<std::string>> LotsMadeInRange(
       const std::string& item, const v1::Date& from, const v1::Date& to) const;

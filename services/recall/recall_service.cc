@@ -1,5 +1,7 @@
 #include "services/recall/recall_service.h"
 
+#include <time.h>
+
 #include "absl/strings/str_cat.h"
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
@@ -20,6 +22,27 @@ std::string Method(const char* name) { return absl::StrCat(kService, name); }
 
 int DaysOr(int days) { return days <= 0 ? kDefaultUnansweredDays : days; }
 
+// CPU time of the calling thread.
+absl::Duration ThreadCpu() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return absl::DurationFromTimespec(ts);
+}
+
+// An impact without its per-lot and per-customer lines.
+v1::RecallImpact TotalsOf(const v1::RecallImpact& impact) {
+  v1::RecallImpact t;
+  *t.mutable_on_hand_by_location() = impact.on_hand_by_location();
+  t.set_lots_in_scope(impact.lots_in_scope());
+  t.set_lots_distributed(impact.lots_distributed());
+  t.set_customers_affected(impact.customers_affected());
+  t.set_distributed(impact.distributed());
+  t.set_returned(impact.returned());
+  t.set_outstanding(impact.outstanding());
+  t.set_on_hand(impact.on_hand());
+  return t;
+}
+
 }  // namespace
 
 command::ServiceSpec RecallServiceSpec(int32_t partitions) {
@@ -37,7 +60,25 @@ command::ServiceSpec RecallServiceSpec(int32_t partitions) {
 RecallServiceImpl::RecallServiceImpl(command::ServiceCore* core,
                                      const server::Guard* guard,
                                      const Clock* clock)
-    : core_(core), guard_(guard), clock_(clock), queries_(&core->store()) {}
+    : core_(core), guard_(guard), clock_(clock), queries_(&core->store()) {
+  open_recalls_ = metrics::Default().AddGaugeCallback(
+      "lotledger_recalls_open", "Recalls initiated and not yet closed",
+      [queries = queries_] {
+        v1::ListRecallsRequest req;
+        req.set_status(v1::RECALL_STATUS_OPEN);
+        req.set_page_size(1000);
+        double open = 0;
+        while (true) {
+          absl::StatusOr<v1::ListRecallsResponse> page =
+              queries.ListRecalls(req);
+          if (!page.ok()) return std::vector<metrics::Sample>();
+          open += page->recalls_size();
+          if (page->next_page_token().empty()) break;
+          req.set_page_token(page->next_page_token());
+        }
+        return std::vector<metrics::Sample>{{{{"service", "recall"}}, open}};
+      });
+}
 
 absl::Status RecallServiceImpl::ScopeAndImpact(
     const v1::RecallCriteria& criteria, ScopeList* scope,
@@ -49,12 +90,15 @@ absl::Status RecallServiceImpl::ScopeAndImpact(
                                                         criteria.made_from(),
                                                         criteria.made_to()));
   }
+  // The walk's lot nodes live on one arena, freed at once: a 16,000-lot
+  // scope is ~200,000 small allocations otherwise.
+  google::protobuf::Arena arena;
   NodeMap nodes;
-  ASSIGN_OR_RETURN(
-      *scope, ComputeScope(criteria, in_range, queries_.Fetcher(), &nodes));
+  RETURN_IF_ERROR(ComputeScope(criteria, in_range, queries_.Fetcher(&arena),
+                               &nodes, scope));
   ASSIGN_OR_RETURN(CustomerMap customers,
                    queries_.Customers(AffectedCustomerIds(*scope, nodes)));
-  *impact = ComputeImpact(*scope, nodes, customers);
+  ComputeImpact(*scope, nodes, customers, impact);
   return absl::OkStatus();
 }
 
@@ -63,12 +107,13 @@ absl::StatusOr<v1::RecallImpact> RecallServiceImpl::ImpactOf(
   std::vector<std::string> ids;
   ids.reserve(scope.size());
   for (const v1::ScopedLot& s : scope) ids.push_back(s.lot_id());
-  ASSIGN_OR_RETURN(std::vector<std::optional<v1::RecallLotNode>> got,
-                   queries_.Fetcher()(ids));
+  google::protobuf::Arena arena;
+  std::vector<const v1::RecallLotNode*> got;
+  RETURN_IF_ERROR(queries_.Fetcher(&arena)(ids, &got));
   NodeMap nodes;
   nodes.reserve(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
-    if (got[i].has_value()) nodes.emplace(ids[i], *std::move(got[i]));
+    if (got[i] != nullptr) nodes.emplace(ids[i], got[i]);
   }
   ASSIGN_OR_RETURN(CustomerMap customers,
                    queries_.Customers(AffectedCustomerIds(scope, nodes)));
@@ -362,18 +407,28 @@ grpc::Status RecallServiceImpl::RunDrill(grpc::ServerContext* ctx,
             command::CommandResult r,
             RunCommand(*ctx, p, req->request_id(), req->after(), cmd.id(),
                        [&]() -> absl::StatusOr<std::vector<v1::Event>> {
-                         v1::RecallDecisionState state;
+                         // Scope and impact on one arena: freed at once.
+                         google::protobuf::Arena arena;
+                         auto* state = google::protobuf::Arena::CreateMessage<
+                             v1::RecallDecisionState>(&arena);
                          // Timed: the walk, the reads and the arithmetic.
                          const absl::Time start = clock_->Now();
+                         const absl::Duration cpu_start = ThreadCpu();
                          RETURN_IF_ERROR(ScopeAndImpact(
-                             req->criteria(), state.mutable_scope(),
-                             state.mutable_impact()));
+                             req->criteria(), state->mutable_scope(),
+                             state->mutable_impact()));
                          cmd.set_elapsed_us(
                              absl::ToInt64Microseconds(clock_->Now() - start));
+                         resp->set_cpu_us(absl::ToInt64Microseconds(
+                             ThreadCpu() - cpu_start));
                          absl::StatusOr<std::vector<v1::Event>> events =
-                             Decide(state, cmd);
-                         resp->mutable_scope()->Swap(state.mutable_scope());
-                         resp->mutable_impact()->Swap(state.mutable_impact());
+                             Decide(*state, cmd);
+                         if (req->totals_only()) {
+                           *resp->mutable_impact() = TotalsOf(state->impact());
+                         } else {
+                           *resp->mutable_scope() = state->scope();
+                           *resp->mutable_impact() = state->impact();
+                         }
                          computed = true;
                          return events;
                        }));
@@ -393,8 +448,7 @@ grpc::Status RecallServiceImpl::RunDrill(grpc::ServerContext* ctx,
         }
         if (req->totals_only()) {
           resp->clear_scope();
-          resp->mutable_impact()->clear_lots();
-          resp->mutable_impact()->clear_customers();
+          *resp->mutable_impact() = TotalsOf(resp->impact());
         }
         *resp->mutable_token() = command::ToToken(r.token);
         return absl::OkStatus();

@@ -3,7 +3,8 @@
 // command path (libs/command); the rules are the pure recall::Decide
 // (libs/domain/recall); scope and impact are computed over the projection
 // (recall_projection.h) with the domain's ComputeScope / ComputeImpact;
-// reports are rendered by recall_report.h.
+// reports are rendered by recall_report.h. Registers the gauge
+// lotledger_recalls_open in metrics::Default() while it lives.
 //
 // Thread-safety: gRPC calls the handlers from many threads at once; all
 // state is in the ServiceCore, which is thread-safe.
@@ -16,6 +17,7 @@
 #include "libs/command/service_core.h"
 #include "libs/common/clock.h"
 #include "libs/server/auth.h"
+#include "libs/server/metrics.h"
 #include "lotledger/v1/recall.grpc.pb.h"
 #include "lotledger/v1/recall_domain.pb.h"
 #include "services/recall/recall_projection.h"
@@ -88,6 +90,8 @@ class RecallServiceImpl final : public v1::RecallService::Service {
   const server::Guard* guard_;
   const Clock* clock_;
   RecallQueries queries_;
+  // lotledger_recalls_open: recalls not closed, counted at each scrape.
+  metrics::CallbackGauge open_recalls_;
 };
 
 }  // namespace lotledger::recall

@@ -14,7 +14,8 @@
 //     drills (default 20) of the raw-material lot with include_derived:
 //     each computes the full scope and impact (every derived lot, every
 //     customer with quantities). Prints the service's own timing of that
-//     computation (the drill's elapsed_us) and the client's round trip.
+//     computation (the drill's elapsed_us and cpu_us) and the client's
+//     round trip.
 //
 // Embedded log only (the figure is the projection's, not the broker's).
 #ifndef LOTLEDGER_TOOLS_BENCH_RECALL_SCENARIOS_H_

@@ -32,7 +32,7 @@ std::vector<std::string> AffectedCustomerIds(const ScopeList& scope,
   for (const v1::ScopedLot& s : scope) {
     auto it = nodes.find(s.lot_id());
     if (it == nodes.end()) continue;
-    for (const v1::CustomerHolding& h : it->second.customers()) {
+    for (const v1::CustomerHolding& h : it->second->customers()) {
       if (h.shipped() > 0) ids.insert(h.customer_id());
     }
   }
@@ -42,15 +42,23 @@ std::vector<std::string> AffectedCustomerIds(const ScopeList& scope,
 v1::RecallImpact ComputeImpact(const ScopeList& scope, const NodeMap& nodes,
                                const CustomerMap& customers) {
   v1::RecallImpact out;
+  ComputeImpact(scope, nodes, customers, &out);
+  return out;
+}
+
+void ComputeImpact(const ScopeList& scope, const NodeMap& nodes,
+                   const CustomerMap& customers, v1::RecallImpact* out) {
+  out->Clear();
+  // Customers in first-seen order (index into out->customers()), sorted by
+  // id at the end by moving pointers only.
   std::unordered_map<std::string, int> customer_index;
-  std::vector<v1::CustomerImpact> by_customer;
   std::map<std::string, int64_t> by_location;
   static const v1::RecallLotNode kNever;
-  out.mutable_lots()->Reserve(scope.size());
+  out->mutable_lots()->Reserve(scope.size());
   for (const v1::ScopedLot& s : scope) {
     auto it = nodes.find(s.lot_id());
-    const v1::RecallLotNode& node = it == nodes.end() ? kNever : it->second;
-    v1::LotImpact* lot = out.add_lots();
+    const v1::RecallLotNode& node = it == nodes.end() ? kNever : *it->second;
+    v1::LotImpact* lot = out->add_lots();
     *lot->mutable_lot() = s;
     int64_t shipped = 0, returned = 0;
     int customers_of_lot = 0;
@@ -59,18 +67,18 @@ v1::RecallImpact ComputeImpact(const ScopeList& scope, const NodeMap& nodes,
       ++customers_of_lot;
       shipped += h.shipped();
       returned += h.returned();
-      auto [ci, fresh] = customer_index.emplace(
-          h.customer_id(), static_cast<int>(by_customer.size()));
+      auto [ci, fresh] =
+          customer_index.emplace(h.customer_id(), out->customers_size());
       if (fresh) {
-        v1::CustomerImpact& c = by_customer.emplace_back();
+        v1::CustomerImpact* c = out->add_customers();
         auto known = customers.find(h.customer_id());
         if (known != customers.end()) {
-          *c.mutable_customer() = known->second;
+          *c->mutable_customer() = known->second;
         } else {
-          c.mutable_customer()->set_customer_id(h.customer_id());
+          c->mutable_customer()->set_customer_id(h.customer_id());
         }
       }
-      v1::CustomerImpact& c = by_customer[ci->second];
+      v1::CustomerImpact& c = *out->mutable_customers(ci->second);
       v1::CustomerLotImpact* line = c.add_lots();
       line->set_lot_id(s.lot_id());
       line->set_item(s.item());
@@ -93,37 +101,33 @@ v1::RecallImpact ComputeImpact(const ScopeList& scope, const NodeMap& nodes,
     for (const v1::LocationStock& st : node.stock()) {
       by_location[st.location_id()] += st.amount();
     }
-    out.set_distributed(out.distributed() + shipped);
-    out.set_returned(out.returned() + returned);
-    out.set_on_hand(out.on_hand() + node.on_hand());
-    if (shipped > 0) out.set_lots_distributed(out.lots_distributed() + 1);
+    out->set_distributed(out->distributed() + shipped);
+    out->set_returned(out->returned() + returned);
+    out->set_on_hand(out->on_hand() + node.on_hand());
+    if (shipped > 0) out->set_lots_distributed(out->lots_distributed() + 1);
   }
-  out.set_outstanding(out.distributed() - out.returned());
-  out.set_lots_in_scope(scope.size());
-  out.set_customers_affected(static_cast<int32_t>(by_customer.size()));
-  std::vector<int> order(by_customer.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
-  std::sort(order.begin(), order.end(), [&](int a, int b) {
-    return by_customer[a].customer().customer_id() <
-           by_customer[b].customer().customer_id();
-  });
-  out.mutable_customers()->Reserve(static_cast<int>(order.size()));
-  for (int i : order) {
-    v1::CustomerImpact& c = by_customer[i];
+  out->set_outstanding(out->distributed() - out->returned());
+  out->set_lots_in_scope(scope.size());
+  out->set_customers_affected(out->customers_size());
+  auto* cs = out->mutable_customers();
+  std::sort(cs->pointer_begin(), cs->pointer_end(),
+            [](const v1::CustomerImpact* a, const v1::CustomerImpact* b) {
+              return a->customer().customer_id() < b->customer().customer_id();
+            });
+  for (v1::CustomerImpact& c : *cs) {
+    // Lines were added in scope order; sort the pointers by lot id.
     std::sort(
-        c.mutable_lots()->begin(), c.mutable_lots()->end(),
-        [](const v1::CustomerLotImpact& a, const v1::CustomerLotImpact& b) {
-          return a.lot_id() < b.lot_id();
+        c.mutable_lots()->pointer_begin(), c.mutable_lots()->pointer_end(),
+        [](const v1::CustomerLotImpact* a, const v1::CustomerLotImpact* b) {
+          return a->lot_id() < b->lot_id();
         });
-    out.add_customers()->Swap(&c);
   }
   for (const auto& [location, amount] : by_location) {
     if (amount == 0) continue;
-    v1::LocationStock* st = out.add_on_hand_by_location();
+    v1::LocationStock* st = out->add_on_hand_by_location();
     st->set_location_id(location);
     st->set_amount(amount);
   }
-  return out;
 }
 
 std::vector<std::string> UnansweredCustomers(const v1::Recall& recall,

@@ -39,6 +39,9 @@ std::vector<std::string> AffectedCustomerIds(const ScopeList& scope,
 // never shipped or stocked.
 v1::RecallImpact ComputeImpact(const ScopeList& scope, const NodeMap& nodes,
                                const CustomerMap& customers);
+// The same into `out` (cleared first), so a caller can keep it on an arena.
+void ComputeImpact(const ScopeList& scope, const NodeMap& nodes,
+                   const CustomerMap& customers, v1::RecallImpact* out);
 
 // Effectiveness of `recall` given its impact now. A customer is unanswered
 // when no response was recorded; it is listed in unanswered_customer_ids

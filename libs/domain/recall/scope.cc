@@ -37,10 +37,10 @@ absl::Status FetchMissing(const std::vector<std::string>& ids,
     if (!nodes->contains(id)) missing.push_back(id);
   }
   if (missing.empty()) return absl::OkStatus();
-  ASSIGN_OR_RETURN(std::vector<std::optional<v1::RecallLotNode>> got,
-                   fetch(missing));
+  std::vector<const v1::RecallLotNode*> got;
+  RETURN_IF_ERROR(fetch(missing, &got));
   for (size_t i = 0; i < missing.size() && i < got.size(); ++i) {
-    if (got[i].has_value()) nodes->emplace(missing[i], *std::move(got[i]));
+    if (got[i] != nullptr) nodes->emplace(missing[i], got[i]);
   }
   return absl::OkStatus();
 }
@@ -95,6 +95,16 @@ absl::StatusOr<ScopeList> ComputeScope(const v1::RecallCriteria& criteria,
                                        const FetchNodes& fetch,
                                        NodeMap* nodes) {
   ScopeList scope;
+  RETURN_IF_ERROR(ComputeScope(criteria, in_range, fetch, nodes, &scope));
+  return scope;
+}
+
+absl::Status ComputeScope(const v1::RecallCriteria& criteria,
+                          const std::vector<std::string>& in_range,
+                          const FetchNodes& fetch, NodeMap* nodes,
+                          ScopeList* out) {
+  ScopeList& scope = *out;
+  scope.Clear();
   std::unordered_set<std::string> seen;
   std::vector<std::string> seeds(criteria.lot_ids().begin(),
                                  criteria.lot_ids().end());
@@ -105,7 +115,7 @@ absl::StatusOr<ScopeList> ComputeScope(const v1::RecallCriteria& criteria,
     const std::string& id = seeds[i];
     const bool listed = i < static_cast<size_t>(criteria.lot_ids_size());
     auto it = nodes->find(id);
-    if (it == nodes->end() || !it->second.created()) {
+    if (it == nodes->end() || !it->second->created()) {
       if (listed) {
         return Refuse("lot ", id,
                       " is not known to the recall service (no LotCreated "
@@ -116,18 +126,18 @@ absl::StatusOr<ScopeList> ComputeScope(const v1::RecallCriteria& criteria,
     }
     if (!seen.insert(id).second) continue;
     *scope.Add() = Scoped(
-        id, it->second,
+        id, *it->second,
         listed ? v1::SCOPE_REASON_LISTED : v1::SCOPE_REASON_MADE_IN_RANGE, "",
         0);
     level.push_back(id);
   }
-  if (!criteria.include_derived()) return scope;
+  if (!criteria.include_derived()) return absl::OkStatus();
   for (int depth = 1; !level.empty(); ++depth) {
     // Parents of this level, each with the lot that led to it.
     std::vector<std::string> next;
     std::vector<const std::string*> via;
     for (const std::string& id : level) {
-      const v1::RecallLotNode& node = nodes->at(id);
+      const v1::RecallLotNode& node = *nodes->at(id);
       for (const std::string& parent : node.used_in()) {
         if (seen.insert(parent).second) {
           next.push_back(parent);
@@ -142,14 +152,14 @@ absl::StatusOr<ScopeList> ComputeScope(const v1::RecallCriteria& criteria,
       auto it = nodes->find(next[i]);
       // A parent known only as an edge (its LotCreated not applied yet)
       // cannot be described; it joins when it is.
-      if (it == nodes->end() || !it->second.created()) continue;
-      *scope.Add() =
-          Scoped(next[i], it->second, v1::SCOPE_REASON_DERIVED, *via[i], depth);
+      if (it == nodes->end() || !it->second->created()) continue;
+      *scope.Add() = Scoped(next[i], *it->second, v1::SCOPE_REASON_DERIVED,
+                            *via[i], depth);
       kept.push_back(next[i]);
     }
     level = std::move(kept);
   }
-  return scope;
+  return absl::OkStatus();
 }
 
 std::vector<std::string> ScopePath(const ScopeList& scope,

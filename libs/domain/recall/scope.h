@@ -24,13 +24,17 @@ namespace lotledger::recall {
 // An event lists at most this many lots; more are written in parts.
 inline constexpr int kLotsPerPart = 1000;
 
-using NodeMap = std::unordered_map<std::string, v1::RecallLotNode>;
+// Lot id -> its node; the nodes are owned by whoever fetched them (the
+// service parses them onto the arena of one request, so a 16,000-lot walk
+// frees its memory at once).
+using NodeMap = std::unordered_map<std::string, const v1::RecallLotNode*>;
 using ScopeList = google::protobuf::RepeatedPtrField<v1::ScopedLot>;
 
-// Reads the nodes of `lot_ids`, in the same order; nullopt when absent.
+// Reads the nodes of `lot_ids`, in the same order, into `out` (nullptr
+// when absent). The nodes must outlive the NodeMap they are put in.
 using FetchNodes =
-    std::function<absl::StatusOr<std::vector<std::optional<v1::RecallLotNode>>>(
-        const std::vector<std::string>& lot_ids)>;
+    std::function<absl::Status(const std::vector<std::string>& lot_ids,
+                               std::vector<const v1::RecallLotNode*>* out)>;
 
 // The shape of criteria: lot_ids, or item with made_from <= made_to (valid
 // dates), or both; no empty lot id. InvalidArgument names `field`.
@@ -57,6 +61,11 @@ std::vector<std::string> MadeInRange(const std::vector<MadeLot>& lots,
 absl::StatusOr<ScopeList> ComputeScope(const v1::RecallCriteria& criteria,
                                        const std::vector<std::string>& in_range,
                                        const FetchNodes& fetch, NodeMap* nodes);
+// The same into `scope` (cleared first), e.g. a field of an arena message.
+absl::Status ComputeScope(const v1::RecallCriteria& criteria,
+                          const std::vector<std::string>& in_range,
+                          const FetchNodes& fetch, NodeMap* nodes,
+                          ScopeList* scope);
 
 // The genealogy path of `lot_id` within `scope`: from the listed (or in
 // range) lot down to it, e.g. ["RM:R1", "CMP:C4", "DEV:F9"].

@@ -37,7 +37,7 @@ class RecallLifeTest : public ::testing::Test {
     } else {
       *s.mutable_scope() = recall_.scope();
       for (const v1::ScopedLot& l : recall_.scope()) {
-        nodes[l.lot_id()] = world_.nodes[l.lot_id()];
+        nodes[l.lot_id()] = world_.nodes.at(l.lot_id());
       }
     }
     *s.mutable_impact() = ComputeImpact(s.scope(), nodes, world_.customers);

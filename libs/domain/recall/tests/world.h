@@ -7,6 +7,7 @@
 #ifndef LOTLEDGER_LIBS_DOMAIN_RECALL_TESTS_WORLD_H_
 #define LOTLEDGER_LIBS_DOMAIN_RECALL_TESTS_WORLD_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -76,12 +77,15 @@ inline v1::Event Returned(const std::string& lot, const std::string& customer,
 }
 
 struct World {
+  // The nodes, and a NodeMap view of them (std::map keeps addresses).
+  std::map<std::string, v1::RecallLotNode> store;
   NodeMap nodes;
   CustomerMap customers;
 
   void Apply(const v1::Event& e) {
     for (const std::string& id : NodeLotIds(e)) {
-      EvolveLotNode(nodes[id], id, e);
+      EvolveLotNode(store[id], id, e);
+      nodes[id] = &store[id];
     }
     if (e.has_stock_shipped()) {
       customers[e.stock_shipped().customer().customer_id()] =
@@ -90,20 +94,15 @@ struct World {
   }
 
   FetchNodes Fetch() const {
-    return
-        [this](const std::vector<std::string>& ids)
-            -> absl::StatusOr<std::vector<std::optional<v1::RecallLotNode>>> {
-          std::vector<std::optional<v1::RecallLotNode>> out;
-          for (const std::string& id : ids) {
-            auto it = nodes.find(id);
-            if (it == nodes.end()) {
-              out.emplace_back();
-            } else {
-              out.emplace_back(it->second);
-            }
-          }
-          return out;
-        };
+    return [this](const std::vector<std::string>& ids,
+                  std::vector<const v1::RecallLotNode*>* out) {
+      out->clear();
+      for (const std::string& id : ids) {
+        auto it = nodes.find(id);
+        out->push_back(it == nodes.end() ? nullptr : it->second);
+      }
+      return absl::OkStatus();
+    };
   }
 };
 

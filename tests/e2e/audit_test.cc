@@ -11,6 +11,7 @@
 //             of a record (here: one byte flipped, the hash recomputed).
 //             The service's VerifyLot and the offline verify both name
 //             exactly that record: it does not continue its chain.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -380,6 +381,42 @@ TEST_P(AuditTest, HistoryVerifyAsOfAndTamperedRecord) {
                          " >/dev/null 2>&1")
                             .c_str()),
             0);
+
+  // The auditor's tool against the service.
+  {
+    auto run = [&](std::vector<std::string> args, std::string* out) {
+      args.push_back("--server=" + stack_->target());
+      args.push_back("--token=" + stack_->Token("auditor"));
+      std::ostringstream o, e;
+      const int code = lotctl::RunLotctl(args, o, e);
+      *out = o.str() + e.str();
+      return code;
+    };
+    std::string out;
+    ASSERT_EQ(run({"audit", "history", kA17}, &out), 0) << out;
+    EXPECT_NE(out.find("OCCURRED (UTC)"), std::string::npos) << out;
+    EXPECT_NE(out.find("shipped 30 EA of 09506000134352:A17 from FRA-WH1-B07 "
+                       "to customer H-12"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("7 events"), std::string::npos) << out;
+    ASSERT_EQ(run({"audit", "history", kA17, "--json"}, &out), 0) << out;
+    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 7) << out;
+    EXPECT_NE(out.find("\"eventType\":\"lotledger.v1.RecallInitiated\""),
+              std::string::npos);
+    const std::string at =
+        absl::FormatTime(absl::RFC3339_full, FromTimestamp(h[4].recorded_at()),
+                         absl::UTCTimeZone());
+    ASSERT_EQ(
+        run({"audit", "as-of", kA17, "--at=" + at, "--axis=record"}, &out), 0)
+        << out;
+    EXPECT_NE(out.find("2028-03-01"), std::string::npos) << out;
+    EXPECT_NE(out.find("H-12"), std::string::npos) << out;
+    EXPECT_EQ(run({"audit", "as-of", kA17, "--at=yesterday"}, &out), 2);
+    EXPECT_NE(out.find("--at"), std::string::npos) << out;
+    ASSERT_EQ(run({"audit", "verify", kA17}, &out), 0) << out;
+    EXPECT_NE(out.find("intact"), std::string::npos) << out;
+  }
 
   // Readers only; an unknown lot is NOT_FOUND.
   grpc::Status denied;

@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "libs/common/check.h"
 #include "libs/common/hash.h"
+#include "libs/common/rocksdb_logger.h"
 #include "libs/common/rocksdb_status.h"
 #include "libs/common/status_macros.h"
 #include "lotledger/v1/embedded_log.pb.h"
@@ -331,8 +332,24 @@ class EmbeddedEventLog final : public EventLog {
     commit_mu_.Unlock();
     rocksdb::WriteOptions wo;
     wo.sync = core_->sync;
-    const absl::Status written =
-        FromRocks(core_->db->Write(wo, &batch), "append to embedded log");
+    absl::Status written;
+    if (resume_needed_) {
+      // A failed write (disk full, I/O error) leaves RocksDB read-only
+      // until resumed: it switches to a fresh WAL once there is room, so
+      // appends work again without a restart. Nothing of the failed write
+      // was acknowledged or becomes readable. Busy: RocksDB's own recovery
+      // is waiting for free space; the write below then reports the
+      // original error (a full disk stays ResourceExhausted).
+      const rocksdb::Status resumed = core_->db->Resume();
+      if (!resumed.ok() && !resumed.IsBusy()) {
+        written = FromRocks(resumed, "append to embedded log");
+      }
+    }
+    if (written.ok()) {
+      written =
+          FromRocks(core_->db->Write(wo, &batch), "append to embedded log");
+    }
+    resume_needed_ = !written.ok();
     commit_mu_.Lock();
 
     if (written.ok()) {
@@ -351,6 +368,9 @@ class EmbeddedEventLog final : public EventLog {
   absl::Mutex commit_mu_;
   std::deque<Pending*> queue_ ABSL_GUARDED_BY(commit_mu_);
   bool committing_ ABSL_GUARDED_BY(commit_mu_) = false;
+  // The last write failed; the next leader resumes the database first.
+  // Only the leader (committing_) touches it.
+  bool resume_needed_ = false;
 };
 
 }  // namespace
@@ -372,6 +392,9 @@ absl::StatusOr<std::unique_ptr<EventLog>> OpenEmbeddedEventLog(
   // write throughput and keep the WAL as the durability point.
   ro.IncreaseParallelism(2);
   ro.enable_pipelined_write = true;
+  // Not a LOG file on the same disk: RocksDB aborts in it when the disk
+  // fills (see rocksdb_logger.h); a full disk must fail appends cleanly.
+  ro.info_log = RocksLogger("embedded log");
   rocksdb::DB* db = nullptr;
   RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(ro, options.path, &db),
                             absl::StrCat("open embedded log ", options.path)));

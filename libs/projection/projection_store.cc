@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/common/check.h"
 #include "libs/common/hash.h"
+#include "libs/common/rocksdb_logger.h"
 #include "libs/common/rocksdb_status.h"
 #include "libs/common/status_macros.h"
 #include "rocksdb/cache.h"
@@ -93,6 +94,9 @@ rocksdb::ColumnFamilyOptions CfOptions(
 rocksdb::DBOptions DbOptions() {
   rocksdb::DBOptions db;
   db.create_if_missing = true;
+  // Not a LOG file on the same disk: RocksDB aborts in it when the disk
+  // fills (see rocksdb_logger.h).
+  db.info_log = RocksLogger("projection");
   db.create_missing_column_families = true;
   // Read table files through mmap: a block already in the OS page cache is
   // used in place instead of being copied by pread (with an uncompressed

@@ -145,7 +145,17 @@ absl::StatusOr<v1::AllocateFefoResponse> AllocateFefoFromStock(
   std::string after;
   bool consistent = true;
   bool more = true;
+  bool jumped = false;
   while (more && consistent) {
+    if (!jumped && allocator.SkipsFull()) {
+      // Lots expiring before this can only be skipped, and the skip list
+      // is full: go straight to the first lot that may be picked.
+      jumped = true;
+      const std::string from =
+          DayKey(Civil(allocator.EarliestPickableExpiry()) - 1);
+      const std::string jump = RowKey({req.item(), from, "\xff"});
+      if (jump > after) after = jump;
+    }
     std::vector<std::pair<std::string, std::string>> keys;
     std::string last;
     RETURN_IF_ERROR(

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "libs/common/check.h"
 #include "libs/domain/lots/dates.h"
 
@@ -94,6 +95,17 @@ FefoAllocator::FefoAllocator(const LocationMap* locations, int64_t wanted,
       remaining_(wanted),
       required_(std::move(required)),
       out_(std::move(out)) {}
+
+v1::Date FefoAllocator::EarliestPickableExpiry() const {
+  const v1::Date& d = out_.ship_date();
+  const absl::CivilDay day = absl::CivilDay(d.year(), d.month(), d.day()) +
+                             std::max<int32_t>(required_.days, 1);
+  v1::Date out;
+  out.set_year(static_cast<int32_t>(day.year()));
+  out.set_month(day.month());
+  out.set_day(day.day());
+  return out;
+}
 
 void FefoAllocator::Skip(const std::string& lot_id,
                          const std::string& location_id, int64_t amount,

@@ -59,6 +59,16 @@ class FefoAllocator {
   // The pick list so far, with the shortfall.
   v1::AllocateFefoResponse Finish() &&;
 
+  // The earliest expiry a lot can have and still be picked: the ship date
+  // plus the shelf life required (at least one day). Every lot expiring
+  // earlier is skipped by the gate.
+  v1::Date EarliestPickableExpiry() const;
+  // True once the skip list is full: offering more lots that the gate
+  // refuses changes nothing but skipped_truncated (already set), so a
+  // caller reading an expiry-ordered index may jump to
+  // EarliestPickableExpiry().
+  bool SkipsFull() const { return out_.skipped_truncated(); }
+
  private:
   FefoAllocator(const LocationMap* locations, int64_t wanted,
                 ShelfLifeRequirement required, v1::AllocateFefoResponse out);

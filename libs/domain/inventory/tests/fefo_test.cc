@@ -14,8 +14,10 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 #include "libs/domain/inventory/tests/fixtures.h"
+#include "libs/domain/lots/dates.h"
 
 namespace lotledger::inventory {
 namespace {
@@ -216,6 +218,57 @@ TEST(FefoAllocatorTest, StopsOnceFilledAndAgrees) {
   ASSERT_TRUE(whole.ok());
   EXPECT_EQ(streamed.SerializeAsString(), whole->SerializeAsString());
   EXPECT_EQ(streamed.shortfall().amount(), 0);
+}
+
+// Once the skip list is full, a reader of an expiry-ordered index may
+// jump to EarliestPickableExpiry: the answer stays AllocateFefo's.
+TEST(FefoAllocatorTest, JumpAfterFullSkipsAgrees) {
+  std::vector<std::string> given = {testing::kProduct};
+  for (const std::string& l : testing::Locations()) given.push_back(l);
+  // 60 released lots with 60-119 days left on April 1, one with 600.
+  for (int i = 0; i < 60; ++i) {
+    const std::string number = absl::StrFormat("S%02d", i);
+    given.push_back(testing::Lot(number, 2026, 5 + i / 28, 1 + i % 28));
+    given.push_back(testing::Released(number));
+    given.push_back(testing::Received(number, "FRA-WH1-B07", 10));
+  }
+  given.push_back(testing::Lot("L01", 2027, 11, 22));
+  given.push_back(testing::Released("L01"));
+  given.push_back(testing::Received("L01", "FRA-WH1-B07", 50));
+  const v1::InventoryDecisionState state = Fold(given);
+  const auto request = Parse<v1::AllocateFefoRequest>(R"pb(
+    item: "09506000134352"
+    quantity { amount: 20 }
+    customer { customer_id: "H-12" min_remaining_shelf_life_days: 365 })pb");
+  std::vector<const v1::LotInventory*> lots;
+  for (const auto& [id, lot] : state.lots()) lots.push_back(&lot);
+  std::sort(lots.begin(), lots.end(),
+            [](const auto* a, const auto* b) { return FefoLess(*a, *b); });
+  auto allocator =
+      FefoAllocator::Create(request, state.locations(),
+                            &state.products().at(testing::kItem), kApril1);
+  ASSERT_TRUE(allocator.ok()) << allocator.status();
+  const v1::Date earliest = allocator->EarliestPickableExpiry();
+  EXPECT_EQ(earliest.year(), 2027);
+  EXPECT_EQ(earliest.month(), 4);
+  EXPECT_EQ(earliest.day(), 1);
+  size_t offered = 0;
+  for (const v1::LotInventory* lot : lots) {
+    if (allocator->SkipsFull() && HasExpiry(*lot) &&
+        lots::CompareDates(lot->expires_on(), earliest) < 0) {
+      continue;  // the index jump
+    }
+    ++offered;
+    if (!allocator->Offer(*lot)) break;
+  }
+  EXPECT_LT(offered, 60u);
+  const v1::AllocateFefoResponse streamed = std::move(*allocator).Finish();
+  const auto whole = AllocateFefo(state, request, kApril1);
+  ASSERT_TRUE(whole.ok());
+  EXPECT_EQ(streamed.SerializeAsString(), whole->SerializeAsString());
+  ASSERT_EQ(streamed.lines_size(), 1);
+  EXPECT_EQ(streamed.lines(0).lot_id(), testing::LotId("L01"));
+  EXPECT_TRUE(streamed.skipped_truncated());
 }
 
 TEST(FefoOrder, NoExpiryLast) {

@@ -40,10 +40,14 @@ class RecallCliTest : public ::testing::Test {
       req.mutable_product()->set_item(item);
       req.mutable_product()->set_name(item);
       req.mutable_product()->set_uom("EA");
+      req.mutable_product()->set_kind(std::string(item) == "RM"
+                                          ? v1::ITEM_KIND_RAW_MATERIAL
+                                          : v1::ITEM_KIND_COMPONENT);
       req.mutable_product()->mutable_policy()->set_shelf_life_days(700);
       v1::DefineProductResponse resp;
-      ASSERT_TRUE(
-          lots->DefineProduct(stack_->Ctx("admin").get(), req, &resp).ok());
+      grpc::Status s =
+          lots->DefineProduct(stack_->Ctx("admin").get(), req, &resp);
+      ASSERT_TRUE(s.ok()) << s.error_message();
     }
     for (const auto& [item, number, input] :
          std::vector<std::tuple<std::string, std::string, std::string>>{

@@ -155,8 +155,9 @@ std::string Describe(const v1::Event& e) {
     case v1::Event::kRecallInitiated: {
       const v1::RecallInitiated& r = e.recall_initiated();
       return absl::StrCat(
-          "recall ", r.recall_id(), " initiated (",
-          EnumWords(v1::RecallClass_Name(r.classification()), "RECALL_"),
+          "recall ", r.recall_id(), " initiated (", "class ",
+          absl::AsciiStrToUpper(EnumWords(
+              v1::RecallClass_Name(r.classification()), "RECALL_CLASS_")),
           "): ", r.lots_size(), " lots in this part, ",
           r.part_index() == 0 ? absl::StrCat(r.lots_in_scope(), " in scope")
                               : absl::StrCat("part ", r.part_index() + 1));

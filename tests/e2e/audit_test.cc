@@ -12,6 +12,7 @@
 //             The service's VerifyLot and the offline verify both name
 //             exactly that record: it does not continue its chain.
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -416,6 +417,47 @@ TEST_P(AuditTest, HistoryVerifyAsOfAndTamperedRecord) {
     EXPECT_NE(out.find("--at"), std::string::npos) << out;
     ASSERT_EQ(run({"audit", "verify", kA17}, &out), 0) << out;
     EXPECT_NE(out.find("intact"), std::string::npos) << out;
+
+    // The report an auditor prints, rendered by a real browser (headless
+    // Chromium; tools/bootstrap test installs it and Graphviz).
+    const std::filesystem::path report_dir =
+        std::filesystem::path(::testing::TempDir()) /
+        ("audit-report-" + NewRequestId());
+    std::filesystem::create_directories(report_dir);
+    const std::string html = (report_dir / "report.html").string();
+    ASSERT_EQ(run({"audit", "report", kA17, "--html=" + html}, &out), 0) << out;
+    std::stringstream page;
+    page << std::ifstream(html).rdbuf();
+    EXPECT_NE(page.str().find("<svg"), std::string::npos)
+        << "the genealogy is not drawn: is Graphviz (dot) installed?";
+    const std::string dom = (report_dir / "dom.html").string();
+    const std::string png = (report_dir / "report.png").string();
+    const std::string chromium =
+        "chromium --headless --no-sandbox --disable-gpu "
+        "--disable-dev-shm-usage --window-size=1280,2400 ";
+    ASSERT_EQ(std::system((chromium + "--dump-dom file://" + html + " >" + dom +
+                           " 2>/dev/null")
+                              .c_str()),
+              0);
+    EXPECT_EQ(std::system((chromium + "--screenshot=" + png + " file://" +
+                           html + " >/dev/null 2>&1")
+                              .c_str()),
+              0);
+    std::stringstream rendered;
+    rendered << std::ifstream(dom).rdbuf();
+    for (const char* section :
+         {"Audit report: lot 09506000134352:A17", "<h2>Lot</h2>",
+          "<h2>Genealogy</h2>", "<h2>Quality signatures</h2>",
+          "<h2>Movements and where it went</h2>", "<h2>Recalls</h2>",
+          "<h2>Verification</h2>", "Intact:", "C-100:R5",
+          "label printed with the wrong expiry", "R-2026-7"}) {
+      EXPECT_NE(rendered.str().find(section), std::string::npos)
+          << section << " missing from the rendered report " << dom;
+    }
+    EXPECT_TRUE(std::filesystem::exists(png));
+    std::fprintf(stderr, "audit report: %s, screenshot %s\n", html.c_str(),
+                 png.c_str());
+    ::testing::Test::RecordProperty("audit_report_screenshot", png);
   }
 
   // Readers only; an unknown lot is NOT_FOUND.

@@ -150,6 +150,10 @@ lotctl audit verify --embedded-dir=DIR | --kafka-bootstrap=HOST:PORT
   --save-checkpoints) and proves no tail they cover was cut off since.
 lotctl audit export LOT_ID [--components] [--derived] [--out=FILE.jsonld]
   The lot's history as a GS1 EPCIS 2.0 JSON-LD document.
+lotctl audit report LOT_ID --html=OUT.html
+  One self-contained page to read and print: lot master data and
+  corrections, genealogy graph (Graphviz dot, inline SVG), quality
+  signatures, movements and customers, recalls, verification, timeline.
 lotctl audit keygen --private=PATH --public=PATH
   A new Ed25519 checkpoint signing key pair (PEM); prints its key id.
 lotctl audit as-of LOT_ID --at=2026-03-02T10:00:00Z [--axis=business|record]

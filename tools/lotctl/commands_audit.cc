@@ -1,8 +1,13 @@
 // lotctl audit: the auditor's tool. `history`, `as-of` and `export` ask the
 // audit service; `verify` without a lot id reads the log itself (Kafka or
 // an embedded data dir) and needs no service at all.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -413,6 +418,240 @@ int Export(Context& ctx, ParsedArgs& args) {
   return kExitOk;
 }
 
+std::string Html(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string DateText(const v1::Date& d) {
+  if (d.year() == 0) return "";
+  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
+}
+
+// The genealogy as Graphviz DOT: the lot, its components and the lots made
+// from it, with the quantities consumed.
+std::string GenealogyDot(const std::string& lot,
+                         const std::vector<v1::HistoryEntry>& entries) {
+  std::string dot =
+      "digraph genealogy {\n  rankdir=LR;\n  node [shape=box, "
+      "fontname=\"Helvetica\"];\n";
+  absl::StrAppend(&dot, "  \"", lot,
+                  "\" [style=filled, fillcolor=\"#ffe9a8\"];\n");
+  std::set<std::string> edges;
+  for (const v1::HistoryEntry& e : entries) {
+    if (!e.event().has_lot_created()) continue;
+    const v1::LotCreated& c = e.event().lot_created();
+    for (const v1::LotInput& in : c.inputs()) {
+      edges.insert(absl::StrCat("  \"", in.lot_id(), "\" -> \"", c.lot_id(),
+                                "\" [label=\"", in.quantity().amount(), " ",
+                                in.quantity().uom(), "\"];\n"));
+    }
+  }
+  for (const std::string& e : edges) dot += e;
+  return dot + "}\n";
+}
+
+// Runs `dot -Tsvg`; empty when Graphviz is not installed.
+std::string DotToSvg(const std::string& dot) {
+  char in_path[] = "/tmp/lotctl-dot-XXXXXX";
+  const int fd = mkstemp(in_path);
+  if (fd < 0) return "";
+  close(fd);
+  {
+    std::ofstream f(in_path);
+    f << dot;
+  }
+  const std::string out_path = std::string(in_path) + ".svg";
+  const std::string cmd =
+      absl::StrCat("dot -Tsvg -o '", out_path, "' '", in_path, "' 2>/dev/null");
+  std::string svg;
+  if (std::system(cmd.c_str()) == 0) {
+    std::ifstream f(out_path);
+    std::stringstream text;
+    text << f.rdbuf();
+    svg = text.str();
+    // Inline: drop the XML prolog and doctype before <svg.
+    const size_t start = svg.find("<svg");
+    if (start != std::string::npos) svg = svg.substr(start);
+  }
+  std::remove(in_path);
+  std::remove(out_path.c_str());
+  return svg;
+}
+
+int Report(Context& ctx, ParsedArgs& args) {
+  absl::StatusOr<Flags> flags = Flags::Take(args, {{"html", FlagKind::kValue}});
+  if (!flags.ok()) return ctx.Usage(flags.status());
+  if (auto s = RejectUnknown(args, "audit report"); !s.ok()) {
+    return ctx.Usage(s);
+  }
+  if (args.positional.size() != 1 || !flags->Has("html")) {
+    return ctx.Usage(absl::InvalidArgumentError(
+        "usage: lotctl audit report LOT_ID --html=OUT.html"));
+  }
+  const std::string lot = args.positional[0];
+  auto stub = v1::AuditService::NewStub(ctx.channel());
+  // The whole genealogy's events, for the graph; the lot's own below.
+  std::vector<v1::HistoryEntry> entries;
+  {
+    v1::LotHistoryRequest req;
+    req.set_lot_id(lot);
+    req.set_include_components(true);
+    req.set_include_derived(true);
+    auto call = ctx.Call();
+    auto reader = stub->LotHistory(call.get(), req);
+    v1::HistoryEntry e;
+    while (reader->Read(&e)) entries.push_back(e);
+    grpc::Status s = reader->Finish();
+    if (!s.ok()) return ctx.Fail(s);
+  }
+  v1::AsOfRequest now_req;
+  now_req.set_lot_id(lot);
+  ToTimestamp(ctx.env().now(), now_req.mutable_at());
+  now_req.set_axis(v1::TIME_AXIS_RECORD);
+  v1::AsOfResponse now;
+  grpc::Status s = stub->AsOf(ctx.Call().get(), now_req, &now);
+  if (!s.ok()) return ctx.Fail(s);
+  v1::VerifyLotRequest vreq;
+  vreq.set_lot_id(lot);
+  vreq.set_include_components(true);
+  vreq.set_include_derived(true);
+  v1::VerifyLotResponse verified;
+  s = stub->VerifyLot(ctx.Call().get(), vreq, &verified);
+  if (!s.ok()) return ctx.Fail(s);
+
+  const v1::LotAsOf& st = now.state();
+  const v1::Lot& l = st.lot();
+  std::string h = absl::StrCat(
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<title>Audit report ",
+      Html(lot),
+      "</title><style>body{font-family:sans-serif;margin:2em}"
+      "table{border-collapse:collapse;margin:1em 0}"
+      "td,th{border:1px solid #999;padding:3px 6px;text-align:left;"
+      "font-size:90%}.ok{color:#060}.broken{color:#a00;font-weight:bold}"
+      "@media print{section{page-break-inside:avoid}}</style></head><body>\n",
+      "<h1>Audit report: lot ", Html(lot), "</h1>\n<p>Generated ",
+      Html(absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", ctx.env().now(),
+                            absl::UTCTimeZone())),
+      " from the audit service (record time).</p>\n");
+  // Lot master data and corrections.
+  absl::StrAppend(&h, "<section id=\"lot\"><h2>Lot</h2><table>");
+  const std::vector<std::pair<std::string, std::string>> facts = {
+      {"Item", l.item()},
+      {"Lot number", l.lot_number()},
+      {"Manufactured", DateText(l.manufactured_on())},
+      {"Expires", DateText(l.expires_on())},
+      {"Quantity",
+       absl::StrCat(l.quantity().amount(), " ", l.quantity().uom())},
+      {"Site", l.site()},
+      {"Disposition", v1::Disposition_Name(st.disposition())},
+      {"On hand", absl::StrCat(st.on_hand())},
+      {"Recalled", st.recalled() ? st.recall_id() : "no"},
+  };
+  for (const auto& [k, v] : facts) {
+    absl::StrAppend(&h, "<tr><th>", Html(k), "</th><td>", Html(v),
+                    "</td></tr>");
+  }
+  absl::StrAppend(&h,
+                  "</table><h3>Corrections</h3><table><tr><th>Field</th>"
+                  "<th>From</th><th>To</th><th>Reason</th><th>By</th>"
+                  "<th>Recorded</th></tr>");
+  for (const v1::LotCorrection& c : l.corrections()) {
+    absl::StrAppend(&h, "<tr><td>", Html(c.correction().field()), "</td><td>",
+                    Html(c.correction().old_value()), "</td><td>",
+                    Html(c.correction().new_value()), "</td><td>",
+                    Html(c.correction().reason()), "</td><td>", Html(c.actor()),
+                    "</td><td>", TimeText(c.recorded_at()), "</td></tr>");
+  }
+  absl::StrAppend(&h, "</table></section>\n");
+  // Genealogy.
+  const std::string dot = GenealogyDot(lot, entries);
+  const std::string svg = DotToSvg(dot);
+  absl::StrAppend(
+      &h, "<section id=\"genealogy\"><h2>Genealogy</h2>",
+      svg.empty() ? absl::StrCat("<pre>", Html(dot), "</pre>") : svg,
+      "</section>\n");
+  // Quality signatures, movements, recalls: the lot's own events.
+  std::string quality, moves, recalls, timeline;
+  for (const v1::HistoryEntry& e : entries) {
+    const std::string row = absl::StrCat(
+        "<tr><td>", TimeText(e.occurred_at()), "</td><td>",
+        TimeText(e.recorded_at()), "</td><td>", Html(e.actor()), "</td><td>",
+        Html(e.description()), "</td><td>", Html(e.reason()), "</td></tr>");
+    if (e.relation() == v1::LOT_RELATION_SELF) {
+      if (e.event().has_disposition_changed() ||
+          e.event().has_inspection_recorded()) {
+        quality += row;
+      }
+      if (e.topic() == "lotledger.inventory.v1") moves += row;
+      if (e.topic() == "lotledger.recall.v1") recalls += row;
+    }
+    absl::StrAppend(
+        &timeline, "<tr><td>", TimeText(e.occurred_at()), "</td><td>",
+        TimeText(e.recorded_at()), "</td><td>", Html(e.lot_id()), "</td><td>",
+        Html(absl::StrCat(e.topic(), "/", e.partition(), "@", e.offset())),
+        "</td><td>", Html(e.actor()), "</td><td>", Html(e.description()),
+        "</td><td>", Html(e.reason()), "</td></tr>");
+  }
+  const std::string head =
+      "<table><tr><th>Occurred (UTC)</th><th>Recorded (UTC)</th><th>Who</th>"
+      "<th>What</th><th>Why</th></tr>";
+  absl::StrAppend(&h, "<section id=\"quality\"><h2>Quality signatures</h2>",
+                  head, quality,
+                  "</table></section>\n<section id=\"movements\"><h2>Movements "
+                  "and where it went</h2>",
+                  head, moves, "</table><p>Customers holding it: ",
+                  Html(absl::StrJoin(st.customers_holding(), ", ")),
+                  "</p></section>\n<section id=\"recalls\"><h2>Recalls</h2>",
+                  head, recalls, "</table></section>\n");
+  absl::StrAppend(&h, "<section id=\"verification\"><h2>Verification</h2>");
+  if (verified.ok()) {
+    absl::StrAppend(&h, "<p class=\"ok\">Intact: ", verified.records_checked(),
+                    " records in ", verified.chains_checked(),
+                    " hash chains checked.</p>");
+  } else {
+    const v1::ChainBreak& b = verified.first_break();
+    absl::StrAppend(&h, "<p class=\"broken\">BROKEN at ", Html(b.topic()), "/",
+                    b.partition(), " offset ", b.offset(), " (",
+                    Html(b.aggregate_id()), "): ", Html(b.what()), "</p>");
+  }
+  absl::StrAppend(
+      &h,
+      "</section>\n<section id=\"timeline\"><h2>Full timeline</h2>"
+      "<table><tr><th>Occurred (UTC)</th><th>Recorded (UTC)</th>"
+      "<th>Lot</th><th>Log</th><th>Who</th><th>What</th><th>Why</th></tr>",
+      timeline, "</table></section>\n</body></html>\n");
+  std::ofstream out(*flags->Get("html"));
+  out << h;
+  if (!out) {
+    return ctx.Usage(absl::InvalidArgumentError(
+        absl::StrCat("--html: cannot write ", *flags->Get("html"))));
+  }
+  ctx.out() << "report written to " << *flags->Get("html") << " ("
+            << entries.size() << " events, "
+            << (verified.ok() ? "intact" : "BROKEN") << ")\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunAudit(Context& ctx, ParsedArgs& args) {
@@ -423,8 +662,9 @@ int RunAudit(Context& ctx, ParsedArgs& args) {
   if (sub == "as-of") return AsOf(ctx, args);
   if (sub == "keygen") return Keygen(ctx, args);
   if (sub == "export") return Export(ctx, args);
+  if (sub == "report") return Report(ctx, args);
   return ctx.Usage(absl::InvalidArgumentError(
-      "usage: lotctl audit history|verify|as-of|export|keygen ..."));
+      "usage: lotctl audit history|verify|as-of|export|report|keygen ..."));
 }
 
 }  // namespace lotledger::lotctl

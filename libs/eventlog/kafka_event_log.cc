@@ -612,8 +612,20 @@ absl::StatusOr<std::unique_ptr<EventLog>> KafkaEventLog::Create(
                      NewClient(RD_KAFKA_CONSUMER, std::move(conf)));
   }
   clients->StartPolling();
-  return std::unique_ptr<EventLog>(
+  std::unique_ptr<KafkaEventLog> log(
       new KafkaEventLog(options, std::move(clients)));
+  if (!options.transactional_id.empty()) {
+    // Fence an earlier writer with this id now, and abort a transaction it
+    // left open when it crashed mid-append: until that is aborted (or times
+    // out, transaction_timeout later) no read_committed reader, our own
+    // projector included, gets past it, so every command would wait.
+    // Best effort: with the broker unreachable now, the first transactional
+    // append initializes instead (Create stays usable offline).
+    absl::MutexLock lock(&log->txn_mu_);
+    log->EnsureTransactionsInitialized(absl::Now() + options.request_timeout)
+        .IgnoreError();
+  }
+  return std::unique_ptr<EventLog>(std::move(log));
 }
 
 absl::Status KafkaEventLog::EnsureTopic(std::string_view topic_view,

@@ -8,7 +8,10 @@
 //   --scenario=lots_trace  [--lots=N] [--samples=N] lotledger_bench
 //   --scenario=grpc_noop   [--clients=N] [--seconds=S]
 //   lotledger_bench --scenario=ship|fefo  (see inventory_scenarios.h)
+//   lotledger_bench --scenario=limits      (see limits.h)
 //
+// --limits=FILE (the output of --scenario=limits): throughput figures also
+// print their ratio to the machine's limit (harness.h, Report).
 // --channels=N: client connections the client threads share (default 1).
 // --dir=PATH holds the data (default build/bench-data; it must be on a real
 // disk for fsync figures to mean anything). --kafka=HOST:PORT (or
@@ -38,6 +41,7 @@
 #include "tools/bench/genealogy.h"
 #include "tools/bench/harness.h"
 #include "tools/bench/inventory_scenarios.h"
+#include "tools/bench/limits.h"
 #include "tools/bench/recall_scenarios.h"
 #include "tools/bench/stats.h"
 
@@ -200,30 +204,9 @@ void LotsCreate(const Args& a) {
 // The physical limit of the two commands above: a unary gRPC call that
 // does nothing (the health check), same server, same clients.
 void GrpcNoop(const Args& a) {
-  auto host =
-      StartHost(a, a.Get("dir", "build/bench-data") + "/grpc_noop", true);
-  const int clients = static_cast<int>(a.Int("clients", 32));
-  const absl::Duration run = absl::Seconds(a.Int("seconds", 10));
-  std::vector<Samples> samples(clients);
-  const absl::Time start = absl::Now();
-  std::vector<std::thread> threads;
-  for (int t = 0; t < clients; ++t) {
-    threads.emplace_back([&, t] {
-      auto stub = grpc::health::v1::Health::NewStub(Channel(host->target(), t));
-      while (absl::Now() - start < run) {
-        grpc::health::v1::HealthCheckRequest req;
-        grpc::health::v1::HealthCheckResponse resp;
-        const absl::Time t0 = absl::Now();
-        if (stub->Check(Ctx().get(), req, &resp).ok())
-          samples[t].Add(absl::Now() - t0);
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
-  Samples all;
-  for (auto& s : samples) all.Merge(s);
-  Report(Summarize("grpc_noop", "-", clients, all, absl::Now() - start,
-                   "health Check, the no-op ceiling"));
+  Report(GrpcNoopRun(a, a.Get("dir", "build/bench-data") + "/grpc_noop",
+                     "grpc_noop", static_cast<int>(a.Int("clients", 32)),
+                     absl::Seconds(a.Int("seconds", 10))));
 }
 
 void LotsTrace(const Args& a) {
@@ -322,7 +305,10 @@ int main(int argc, char** argv) {
   lotledger::bench::g_channels =
       static_cast<int>(std::max<int64_t>(1, a.Int("channels", 1)));
   using namespace lotledger::bench;
-  if (scenario == "log_append")
+  if (!a.Get("limits", "").empty()) LoadLimits(a.Get("limits", ""));
+  if (scenario == "limits")
+    LimitsScenario(a);
+  else if (scenario == "log_append")
     LogAppend(a);
   else if (scenario == "log_tail")
     LogTail(a);
@@ -342,8 +328,9 @@ int main(int argc, char** argv) {
     AuditScenario(a);
   else {
     std::fprintf(stderr,
-                 "unknown --scenario=%s (log_append, log_tail, lots_create, "
-                 "lots_trace, grpc_noop, ship, fefo)\n",
+                 "unknown --scenario=%s (limits, log_append, log_tail, "
+                 "lots_create, lots_trace, grpc_noop, ship, fefo, "
+                 "recall_drill, audit)\n",
                  scenario.c_str());
     return 2;
   }

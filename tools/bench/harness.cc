@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -28,7 +29,75 @@ int64_t Args::Int(const std::string& k, int64_t def) const {
   return v;
 }
 
-void Report(const Result& r) {
+namespace {
+
+// per_second of each limit, by "scenario" and by "scenario@concurrency".
+std::map<std::string, double>& Limits() {
+  static auto* limits = new std::map<std::string, double>();
+  return *limits;
+}
+
+// The string or number after "key": in one JSON line of ours.
+std::string JsonField(const std::string& line, const std::string& key) {
+  const std::string k = "\"" + key + "\":";
+  size_t at = line.find(k);
+  if (at == std::string::npos) return "";
+  at += k.size();
+  if (line[at] == '"') {
+    const size_t end = line.find('"', at + 1);
+    return line.substr(at + 1, end - at - 1);
+  }
+  const size_t end = line.find_first_of(",}", at);
+  return line.substr(at, end - at);
+}
+
+std::string LimitFor(const Result& r) {
+  const std::string& s = r.scenario;
+  if (s == "log_append")
+    return r.backend == "kafka" ? "limit_kafka_produce"
+                                : "limit_rocksdb_synced";
+  if (s == "lots_create" || s.starts_with("ship") ||
+      s.starts_with("commands")) {
+    return "limit_grpc_noop";
+  }
+  if (s.starts_with("replay") || s == "lots_replay" || s == "audit_index")
+    return "limit_rocksdb_unsynced";
+  return "";
+}
+
+}  // namespace
+
+void LoadLimits(const std::string& path) {
+  std::ifstream in(path);
+  if (!in)
+    Die(absl::NotFoundError(absl::StrCat("--limits: cannot read ", path)));
+  std::string line;
+  while (std::getline(in, line)) {
+    const std::string scenario = JsonField(line, "scenario");
+    if (!scenario.starts_with("limit_")) continue;
+    double per_second = 0;
+    if (!absl::SimpleAtod(JsonField(line, "per_second"), &per_second)) continue;
+    const std::string conc = JsonField(line, "concurrency");
+    Limits()[scenario + "@" + conc] = per_second;
+    double& best = Limits()[scenario];
+    best = std::max(best, per_second);
+  }
+  if (Limits().empty())
+    Die(absl::InvalidArgumentError(
+        absl::StrCat("--limits: no limit_* line in ", path)));
+}
+
+void Report(const Result& in) {
+  Result r = in;
+  if (r.limit.empty() && !Limits().empty() && r.seconds > 0) {
+    const std::string limit = LimitFor(r);
+    auto it = Limits().find(absl::StrCat(limit, "@", r.concurrency));
+    if (it == Limits().end()) it = Limits().find(limit);
+    if (it != Limits().end() && it->second > 0) {
+      r.limit = limit;
+      r.ratio = r.operations / r.seconds / it->second;
+    }
+  }
   std::printf("%s\n", r.Json().c_str());
   std::fprintf(stderr,
                "%-12s %-9s x%-4d %9.0f ops/s  p50 %8.1f us  p99 %8.1f us  "
@@ -37,6 +106,8 @@ void Report(const Result& r) {
                r.seconds > 0 ? r.operations / r.seconds : 0, r.p50_us, r.p99_us,
                r.p999_us, static_cast<unsigned long long>(r.operations),
                r.seconds, r.note.c_str());
+  if (!r.limit.empty())
+    std::fprintf(stderr, "%-12s = %.3f of %s\n", "", r.ratio, r.limit.c_str());
   std::fflush(stdout);
 }
 

@@ -30,8 +30,18 @@ struct Args {
   int64_t Int(const std::string& k, int64_t def) const;
 };
 
-// Prints `r` as JSON on stdout and readable on stderr.
+// Prints `r` as JSON on stdout and readable on stderr. With limits loaded
+// (LoadLimits) a throughput figure also gets its limit and ratio:
+//   log_append (embedded)         -> limit_rocksdb_synced
+//   log_append (kafka)            -> limit_kafka_produce
+//   lots_create, ship*, commands* -> limit_grpc_noop at the same client
+//                                    count (else the highest measured)
+//   replay*, lots_replay, audit_index -> limit_rocksdb_unsynced
 void Report(const Result& r);
+
+// Reads the JSON lines of a --scenario=limits run (--limits=FILE); dies
+// when the file cannot be read or holds no limit.
+void LoadLimits(const std::string& path);
 
 // Prints `s` and exits 1 without static destructors (server threads may
 // still run).

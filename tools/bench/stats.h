@@ -45,15 +45,26 @@ struct Result {
   double seconds = 0;
   double p50_us = 0, p99_us = 0, p999_us = 0;
   std::string note;
+  // Set by Report when --limits names this figure's limit (see
+  // harness.h): the limit's scenario and per_second / the limit's.
+  std::string limit;
+  double ratio = -1;
+  // More JSON members, e.g. "\"peak_rss_mib\":312.5" (no leading comma).
+  std::string extra;
 
   std::string Json() const {
+    std::string more;
+    if (!limit.empty()) {
+      more += absl::StrFormat(",\"limit\":\"%s\",\"ratio\":%.3f", limit, ratio);
+    }
+    if (!extra.empty()) more += "," + extra;
     return absl::StrFormat(
         "{\"scenario\":\"%s\",\"backend\":\"%s\",\"concurrency\":%d,"
         "\"operations\":%d,\"seconds\":%.3f,\"per_second\":%.0f,"
-        "\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"note\":\"%s\"}",
+        "\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"note\":\"%s\"%s}",
         scenario, backend, concurrency, operations, seconds,
-        seconds > 0 ? operations / seconds : 0.0, p50_us, p99_us, p999_us,
-        note);
+        seconds > 0 ? operations / seconds : 0.0, p50_us, p99_us, p999_us, note,
+        more);
   }
 };
 

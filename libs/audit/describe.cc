@@ -33,6 +33,13 @@ std::string DateText(const v1::Date& d) {
   return d.year() == 0 ? "-" : lots::FormatDate(d);
 }
 
+// ", signed by <signer> (<meaning>)" for a recall's electronic signature;
+// empty on events written before recalls were signed.
+std::string SignedBy(const v1::Signature& sig) {
+  if (sig.signer().empty()) return "";
+  return absl::StrCat(", signed by ", sig.signer(), " (", sig.meaning(), ")");
+}
+
 }  // namespace
 
 std::string Describe(const v1::Event& e) {
@@ -160,7 +167,8 @@ std::string Describe(const v1::Event& e) {
               v1::RecallClass_Name(r.classification()), "RECALL_CLASS_")),
           "): ", r.lots_size(), " lots in this part, ",
           r.part_index() == 0 ? absl::StrCat(r.lots_in_scope(), " in scope")
-                              : absl::StrCat("part ", r.part_index() + 1));
+                              : absl::StrCat("part ", r.part_index() + 1),
+          SignedBy(r.signature()));
     }
     case v1::Event::kRecallNotificationIssued: {
       const v1::RecallNotificationIssued& n = e.recall_notification_issued();
@@ -179,7 +187,7 @@ std::string Describe(const v1::Event& e) {
       const v1::RecallClosed& c = e.recall_closed();
       return absl::StrCat("recall ", c.recall_id(), " closed: recovered ",
                           c.recovered(), " of ", c.distributed(),
-                          " distributed");
+                          " distributed", SignedBy(c.signature()));
     }
     case v1::Event::kRecallDrillCompleted: {
       const v1::RecallDrillCompleted& d = e.recall_drill_completed();

@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
@@ -177,6 +178,21 @@ grpc::Status RecallServiceImpl::Initiate(grpc::ServerContext* ctx,
         cmd.set_id(req->recall_id().empty()
                        ? absl::StrCat("RCL-", req->request_id())
                        : req->recall_id());
+        // Shape before the signature, whose reason defaults to `reason`.
+        RETURN_IF_ERROR(ValidateInitiate(*req));
+        // Initiating a recall is an electronic signature of the caller,
+        // bound to the recall id; the credential never reaches the event.
+        v1::SignatureRequest sig = req->signature();
+        if (sig.meaning().empty()) sig.set_meaning("recall initiated");
+        if (sig.reason().empty()) sig.set_reason(req->reason());
+        ASSIGN_OR_RETURN(
+            *cmd.mutable_signature(),
+            guard_->Sign(p, server::SignatureInputOf(sig, "signature"),
+                         {.method = Method("Initiate"),
+                          .aggregate_id = cmd.id(),
+                          .request_id = req->request_id()},
+                         clock_->Now()));
+        cmd.mutable_initiate()->clear_signature();
         bool computed = false;
         ASSIGN_OR_RETURN(
             command::CommandResult r,
@@ -372,8 +388,27 @@ grpc::Status RecallServiceImpl::CloseRecall(grpc::ServerContext* ctx,
   return server::Serve(
       *guard_, *ctx, Method("CloseRecall"),
       [&](const server::Principal& p) -> absl::Status {
+        if (req->recall_id().empty()) {
+          return absl::InvalidArgumentError("recall_id: required");
+        }
+        if (absl::StripAsciiWhitespace(req->summary()).empty()) {
+          return absl::InvalidArgumentError("summary: required");
+        }
         v1::RecallCommand cmd = NewCommand(p);
         *cmd.mutable_close() = *req;
+        // Closing a recall is an electronic signature of the caller; the
+        // credential never reaches the event.
+        v1::SignatureRequest sig = req->signature();
+        if (sig.meaning().empty()) sig.set_meaning("recall closed");
+        if (sig.reason().empty()) sig.set_reason(req->summary());
+        ASSIGN_OR_RETURN(
+            *cmd.mutable_signature(),
+            guard_->Sign(p, server::SignatureInputOf(sig, "signature"),
+                         {.method = Method("CloseRecall"),
+                          .aggregate_id = req->recall_id(),
+                          .request_id = req->request_id()},
+                         clock_->Now()));
+        cmd.mutable_close()->clear_signature();
         ASSIGN_OR_RETURN(
             command::CommandResult r,
             RunCommand(

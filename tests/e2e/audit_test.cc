@@ -198,6 +198,7 @@ class AuditTest : public ::testing::TestWithParam<Backend> {
     req.set_reason("seal strength below specification in field returns");
     req.set_health_hazard("leak may delay therapy; remote risk of harm");
     req.mutable_criteria()->add_lot_ids(kA17);
+    req.mutable_signature()->set_credential(stack_->Token("recall"));
     *req.mutable_after() = token_;
     v1::InitiateResponse resp;
     grpc::Status s = recall_->Initiate(stack_->Ctx("recall").get(), req, &resp);

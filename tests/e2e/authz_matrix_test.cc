@@ -33,6 +33,7 @@
 #include "libs/server/tls.h"
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "lotledger/v1/quality.grpc.pb.h"
+#include "lotledger/v1/recall.grpc.pb.h"
 #include "tests/support/stack.h"
 
 #ifndef LOTLEDGERD_PATH
@@ -522,6 +523,65 @@ TEST_F(JwtSignatureTest, SigningTokenWorksForItsOneActionOnly) {
       << log;
   EXPECT_EQ(log.find(token.substr(token.rfind('.') + 1)), std::string::npos);
   EXPECT_EQ(log.find(stale.substr(stale.rfind('.') + 1)), std::string::npos);
+}
+
+// Recall initiation and closure are signed like dispositions: a token
+// bound to initiating one recall initiates that one only, and cannot
+// close it.
+TEST_F(JwtSignatureTest, RecallSigningTokenIsBoundToItsRecall) {
+  ASSERT_FALSE(target_->empty());
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  auto bound = [&](const std::string& method, const std::string& recall,
+                   const std::string& request_id) {
+    return daemon_->Jwt(absl::StrCat(
+        R"({"iss":"https://idp.test","aud":"lotledger","sub":"qa.rcl",)",
+        R"("roles":["recall_manager"],"jti":"jti-)", request_id, R"(","exp":)",
+        now + 600, R"(,"auth_time":)", now - 60,
+        R"(,"lotledger_action":{"method":"/lotledger.v1.RecallService/)",
+        method, R"(","aggregate_id":")", recall, R"(","request_id":")",
+        request_id, R"("}})"));
+  };
+  auto recall = v1::RecallService::NewStub(daemon_->Channel(*target_, false));
+  auto initiate = [&](const std::string& token, const std::string& recall_id,
+                      const std::string& request_id) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + token);
+    v1::InitiateRequest req;
+    req.set_request_id(request_id);
+    req.set_recall_id(recall_id);
+    req.set_classification(v1::RECALL_CLASS_II);
+    req.set_title("Seal leak");
+    req.set_reason("seal strength below specification");
+    req.set_health_hazard("leak may delay therapy");
+    req.mutable_criteria()->add_lot_ids("09506000134352:NO-SUCH-LOT");
+    req.mutable_signature()->set_credential(token);
+    v1::InitiateResponse resp;
+    return recall->Initiate(&ctx, req, &resp);
+  };
+  // Bound to the recall the server names from the request id: past the
+  // signature (the lot is unknown, which is the domain's answer).
+  const std::string token = bound("Initiate", "RCL-req-rcl-1", "req-rcl-1");
+  grpc::Status s = initiate(token, "", "req-rcl-1");
+  EXPECT_FALSE(Refused(s)) << s.error_code() << " " << s.error_message();
+  EXPECT_FALSE(s.error_message().starts_with("signature")) << s.error_message();
+  // Another recall id: refused as a signature.
+  s = initiate(token, "R-OTHER", "req-rcl-1");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(s.error_message().starts_with("signature.credential"))
+      << s.error_message();
+  // Closing with the initiation token: refused as a signature.
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + token);
+  v1::CloseRecallRequest close;
+  close.set_request_id("req-rcl-1");
+  close.set_recall_id("RCL-req-rcl-1");
+  close.set_summary("done");
+  close.mutable_signature()->set_credential(token);
+  v1::CloseRecallResponse closed;
+  s = recall->CloseRecall(&ctx, close, &closed);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(s.error_message().starts_with("signature.credential"))
+      << s.error_message();
 }
 
 }  // namespace

@@ -277,11 +277,35 @@ TEST_P(RecallTest, RawMaterialRecallFromScopeToClosure) {
   grpc::Status s =
       recall_->Initiate(stack_->Ctx("operator").get(), init, &initiated);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  // Initiating is an electronic signature: without a re-authentication,
+  // or with someone else's, it is refused and nothing is recorded.
+  s = recall_->Initiate(stack_->Ctx("recall").get(), init, &initiated);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(s.error_message().starts_with("signature.credential"))
+      << s.error_message();
+  init.mutable_signature()->set_credential(stack_->Token("approver"));
+  s = recall_->Initiate(stack_->Ctx("recall").get(), init, &initiated);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(s.error_message().find("signs only for themselves"),
+            std::string::npos)
+      << s.error_message();
+  init.mutable_signature()->set_credential(stack_->Token("recall"));
   s = recall_->Initiate(stack_->Ctx("recall").get(), init, &initiated);
   ASSERT_TRUE(s.ok()) << s.error_message();
   Remember(initiated.token());
   recall_id_ = initiated.recall().recall_id();
   EXPECT_EQ(recall_id_, "R-2026-001");
+  // The signature: signer, meaning and reason (defaults), time, and how
+  // the signer authenticated; never the credential.
+  const v1::Signature& signed_init = initiated.recall().initiation_signature();
+  EXPECT_EQ(signed_init.signer(), "qa.recall");
+  EXPECT_EQ(signed_init.meaning(), "recall initiated");
+  EXPECT_EQ(signed_init.reason(), init.reason());
+  EXPECT_TRUE(signed_init.has_signed_at());
+  EXPECT_NE(signed_init.authentication().find("dev-token"), std::string::npos)
+      << signed_init.authentication();
+  EXPECT_EQ(initiated.recall().DebugString().find(stack_->Token("recall")),
+            std::string::npos);
 
   // Scope: R1 and every lot made from it, with how it got there.
   std::map<std::string, v1::ScopedLot> scope;
@@ -373,11 +397,22 @@ TEST_P(RecallTest, RawMaterialRecallFromScopeToClosure) {
   close.set_summary("all 22 units recovered; CAPA-118 opened with supplier");
   *close.mutable_after() = token_;
   v1::CloseRecallResponse closed;
+  // Closing is an electronic signature too.
+  s = recall_->CloseRecall(stack_->Ctx("recall").get(), close, &closed);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+      << s.error_message();
+  close.mutable_signature()->set_meaning("recall closed: effective");
+  close.mutable_signature()->set_credential(stack_->Token("recall"));
   s = recall_->CloseRecall(stack_->Ctx("recall").get(), close, &closed);
   ASSERT_TRUE(s.ok()) << s.error_message();
   Remember(closed.token());
   EXPECT_EQ(closed.recall().status(), v1::RECALL_STATUS_CLOSED);
   EXPECT_EQ(closed.recall().closed_by(), "qa.recall");
+  EXPECT_EQ(closed.recall().closure_signature().signer(), "qa.recall");
+  EXPECT_EQ(closed.recall().closure_signature().meaning(),
+            "recall closed: effective");
+  EXPECT_EQ(closed.recall().closure_signature().reason(), close.summary());
+  EXPECT_EQ(closed.recall().initiation_signature().signer(), "qa.recall");
   s = Respond("H-2", Dev("F2"), 0, 0);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_NE(s.error_message().find("read-only"), std::string::npos);

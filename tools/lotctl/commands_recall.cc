@@ -150,6 +150,13 @@ void PrintImpact(std::ostream& out, const v1::RecallImpact& impact) {
   }
 }
 
+// "<signer> at <time>: <meaning> (<reason>)"; empty when unsigned.
+std::string SignatureText(const v1::Signature& sig) {
+  if (sig.signer().empty()) return "";
+  return absl::StrCat(sig.signer(), " at ", TimeText(sig.signed_at()), ": ",
+                      sig.meaning(), " (", sig.reason(), ")");
+}
+
 void PrintRecall(std::ostream& out, const v1::Recall& r) {
   PrintFields(
       out, {{"recall", r.recall_id()},
@@ -168,7 +175,9 @@ void PrintRecall(std::ostream& out, const v1::Recall& r) {
                                                         " by ", r.closed_by())
                                          : ""},
             {"summary", r.summary()},
-            {"unanswered reason", r.unanswered_reason()}});
+            {"unanswered reason", r.unanswered_reason()},
+            {"initiation signed", SignatureText(r.initiation_signature())},
+            {"closure signed", SignatureText(r.closure_signature())}});
   out << "\n";
   PrintScope(out, r.scope());
 }
@@ -217,7 +226,7 @@ int Done(Context& ctx, const Resp& resp, const std::function<void()>& text) {
 int Initiate(Context& ctx, v1::RecallService::Stub& stub, ParsedArgs& args) {
   std::vector<FlagSpec> specs = CriteriaFlags();
   for (const char* n : {"class", "title", "reason", "hazard", "instructions",
-                        "recall-id", "request-id"}) {
+                        "recall-id", "request-id", "sign-token"}) {
     specs.push_back({n, FlagKind::kValue});
   }
   absl::StatusOr<Flags> flags = Flags::Take(args, specs);
@@ -247,6 +256,10 @@ int Initiate(Context& ctx, v1::RecallService::Stub& stub, ParsedArgs& args) {
   absl::StatusOr<v1::RecallCriteria> criteria = Criteria(*flags);
   if (!criteria.ok()) return ctx.Usage(criteria.status());
   *req.mutable_criteria() = *criteria;
+  // Initiating is an electronic signature: the fresh re-authentication
+  // (default: the --token).
+  req.mutable_signature()->set_credential(
+      flags->Get("sign-token").value_or(ctx.options().token));
   v1::InitiateResponse resp;
   grpc::Status s = stub.Initiate(ctx.Call().get(), req, &resp);
   if (!s.ok()) return ctx.Fail(s);
@@ -438,6 +451,7 @@ int RunRecall(Context& ctx, ParsedArgs& args) {
   if (sub == "close") {
     specs.push_back({"summary", FlagKind::kValue});
     specs.push_back({"unanswered-reason", FlagKind::kValue});
+    specs.push_back({"sign-token", FlagKind::kValue});
   }
   if (sub == "effectiveness") specs.push_back({"days", FlagKind::kValue});
   if (sub == "notifications") specs.push_back({"customer", FlagKind::kValue});
@@ -523,6 +537,9 @@ int RunRecall(Context& ctx, ParsedArgs& args) {
     req.set_recall_id(id);
     req.set_summary(flags->Get("summary").value_or(""));
     req.set_unanswered_reason(flags->Get("unanswered-reason").value_or(""));
+    // Closing is an electronic signature (default: the --token).
+    req.mutable_signature()->set_credential(
+        flags->Get("sign-token").value_or(ctx.options().token));
     v1::CloseRecallResponse resp;
     grpc::Status s = stub->CloseRecall(ctx.Call().get(), req, &resp);
     if (!s.ok()) return ctx.Fail(s);

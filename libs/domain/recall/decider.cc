@@ -116,6 +116,7 @@ absl::StatusOr<std::vector<v1::Event>> DecideInitiate(
       r->set_distributed(state.impact().distributed());
       r->set_outstanding(state.impact().outstanding());
       r->set_on_hand(state.impact().on_hand());
+      if (cmd.has_signature()) *r->mutable_signature() = cmd.signature();
     }
     for (int i = first; i < end; ++i) {
       *r->add_lots() = state.scope(i);
@@ -293,6 +294,7 @@ absl::StatusOr<std::vector<v1::Event>> DecideClose(
       for (const std::string& u : unanswered) c->add_unanswered_customer_ids(u);
       c->set_distributed(eff.overall().distributed());
       c->set_recovered(eff.overall().recovered());
+      if (cmd.has_signature()) *c->mutable_signature() = cmd.signature();
     }
     for (int i = first; i < end; ++i) e.add_lot_ids(state.scope(i).lot_id());
     out.push_back(std::move(e));
@@ -449,6 +451,9 @@ void Evolve(v1::Recall& recall, const v1::Event& event) {
         recall.set_distributed_at_initiation(r.distributed());
         recall.set_outstanding_at_initiation(r.outstanding());
         recall.set_on_hand_at_initiation(r.on_hand());
+        if (r.has_signature()) {
+          *recall.mutable_initiation_signature() = r.signature();
+        }
       }
       for (const v1::ScopedLot& s : r.lots()) *recall.add_scope() = s;
       recall.set_parts_applied(recall.parts_applied() + 1);
@@ -493,6 +498,8 @@ void Evolve(v1::Recall& recall, const v1::Event& event) {
       recall.set_summary(c.summary());
       recall.set_unanswered_reason(c.unanswered_reason());
       *recall.mutable_unanswered_customer_ids() = c.unanswered_customer_ids();
+      if (c.has_signature())
+        *recall.mutable_closure_signature() = c.signature();
       return;
     }
     default:

@@ -25,6 +25,10 @@
 //     destroyed is contradictory.
 //   * Close: a summary; while affected customers have not answered, an
 //     unanswered_reason (they are recorded in the event).
+//   * Initiate and close carry cmd.signature, the caller's electronic
+//     signature the service verified (Guard::Sign); part 0 of the events
+//     records it. The domain does not require it (events written before
+//     signing existed have none); the service always supplies it.
 //   * Drill: as initiate (scope non-empty), under the drill id, with the
 //     elapsed time the service measured; blocks nothing (the inventory
 //     service reacts to RecallInitiated only).

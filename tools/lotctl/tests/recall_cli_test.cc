@@ -105,10 +105,20 @@ TEST_F(RecallCliTest, FromInitiationToReport) {
                                              "--derived",
                                              "--request-id=init-1"};
   EXPECT_EQ(Lotctl("operator", initiate).code, 1);  // not a recall manager
-  Result r = Lotctl("recall", initiate);
+  // Initiating is a signature: --sign-token must be the caller's own.
+  std::vector<std::string> foreign = initiate;
+  foreign.push_back("--sign-token=" + stack_->Token("approver"));
+  Result r = Lotctl("recall", foreign);
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.err, HasSubstr("signs only for themselves"));
+  std::vector<std::string> own = initiate;
+  own.push_back("--sign-token=" + stack_->Token("recall"));
+  r = Lotctl("recall", own);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("DEV:F1"));
   EXPECT_THAT(r.out, HasSubstr("derived"));
+  EXPECT_THAT(r.out, HasSubstr("qa.recall at "));
+  EXPECT_THAT(r.out, HasSubstr("recall initiated (particulates)"));
 
   r = Lotctl("auditor", {"recall", "show", "R-7", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
@@ -129,9 +139,13 @@ TEST_F(RecallCliTest, FromInitiationToReport) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("100.0%"));
   EXPECT_EQ(Lotctl("recall", {"recall", "close", "R-7"}).code, 2);  // summary
+  // Without --sign-token the --token signs.
   r = Lotctl("recall",
              {"recall", "close", "R-7", "--summary=nothing was distributed"});
   ASSERT_EQ(r.code, 0) << r.err;
+  r = Lotctl("auditor", {"recall", "show", "R-7"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("recall closed (nothing was distributed)"));
   EXPECT_EQ(
       Lotctl("recall", {"recall", "close", "R-7", "--summary=again"}).code,
       1);  // read-only

@@ -273,6 +273,47 @@ TEST_F(RecallLifeTest, EveryoneAnsweredClosesWithoutReasonAndIsReadOnly) {
   EXPECT_EQ(Run(notify).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
+v1::Signature Signed(const std::string& meaning, const std::string& reason) {
+  v1::Signature sig;
+  sig.set_signer("qa.li");
+  sig.set_meaning(meaning);
+  sig.set_reason(reason);
+  sig.mutable_signed_at()->set_seconds(kNow);
+  sig.set_authentication("jwt auth_time=2026-03-31T23:58:00Z");
+  return sig;
+}
+
+TEST_F(RecallLifeTest, InitiationAndClosureRecordTheirSignatures) {
+  for (int i = 0; i < kLotsPerPart + 5; ++i) {
+    world_.Apply(testing::Created(absl::StrCat("DEV:X", i), 9, {"DEV:F2"}));
+  }
+  v1::RecallCommand init = Initiate();
+  *init.mutable_signature() = Signed("recall initiated", "resin retest");
+  absl::StatusOr<std::vector<v1::Event>> events = Run(init);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 2u);
+  // Part 0 carries the signature, once.
+  EXPECT_EQ(events->at(0).recall_initiated().signature().signer(), "qa.li");
+  EXPECT_EQ(events->at(0).recall_initiated().signature().meaning(),
+            "recall initiated");
+  EXPECT_FALSE(events->at(1).recall_initiated().has_signature());
+  EXPECT_EQ(recall_.initiation_signature().reason(), "resin retest");
+  EXPECT_EQ(recall_.initiation_signature().authentication(),
+            "jwt auth_time=2026-03-31T23:58:00Z");
+  EXPECT_FALSE(recall_.has_closure_signature());
+
+  v1::RecallCommand close = Close("customers unreachable after 3 letters");
+  *close.mutable_signature() = Signed("recall closed", "all recovered");
+  absl::StatusOr<std::vector<v1::Event>> closed = Run(close);
+  ASSERT_TRUE(closed.ok()) << closed.status();
+  EXPECT_EQ(closed->front().recall_closed().signature().meaning(),
+            "recall closed");
+  EXPECT_FALSE(closed->back().recall_closed().has_signature());
+  EXPECT_EQ(recall_.closure_signature().signer(), "qa.li");
+  EXPECT_EQ(recall_.closure_signature().reason(), "all recovered");
+  EXPECT_EQ(recall_.initiation_signature().meaning(), "recall initiated");
+}
+
 // Folds `events` into the inventory view of every lot in `lots`, the way
 // the inventory projection does, and says which lots came out recalled.
 std::vector<std::string> RecalledLots(const std::vector<v1::Event>& events,

@@ -28,6 +28,8 @@ constexpr char kActivity[] = "activity";
 constexpr char kAlerts[] = "alerts";
 
 constexpr char kSep = '\0';
+// In kLocations: the number of LocationCreated applied (see the header).
+constexpr std::string_view kLocationsVersionKey = "";
 
 template <typename... Parts>
 std::string Key(const Parts&... parts) {
@@ -255,6 +257,13 @@ absl::Status ApplyInventoryEvent(const eventlog::Record& record,
   if (event.has_location_created()) {
     const v1::Location& l = event.location_created().location();
     batch.Put(kLocations, l.location_id(), l.SerializeAsString());
+    ASSIGN_OR_RETURN(std::optional<std::string> version,
+                     batch.Get(kLocations, kLocationsVersionKey));
+    uint64_t n = 0;
+    if (version.has_value() && !absl::SimpleAtoi(*version, &n)) {
+      return absl::DataLossError("stored locations version cannot be decoded");
+    }
+    batch.Put(kLocations, kLocationsVersionKey, absl::StrCat(n + 1));
     return absl::OkStatus();
   }
   if (event.has_product_defined()) {
@@ -317,6 +326,62 @@ absl::Status ApplyInventoryEvent(const eventlog::Record& record,
       break;
   }
   return absl::OkStatus();
+}
+
+struct InventoryQueries::LocationsLease::Copy {
+  std::optional<std::string> version;
+  google::protobuf::Map<std::string, v1::Location> map;
+};
+
+struct InventoryQueries::LocationsLease::Pool {
+  absl::Mutex mu;
+  std::vector<std::unique_ptr<Copy>> free ABSL_GUARDED_BY(mu);
+};
+
+InventoryQueries::LocationsLease::LocationsLease(std::shared_ptr<Pool> pool,
+                                                 std::unique_ptr<Copy> copy)
+    : pool_(std::move(pool)), copy_(std::move(copy)) {}
+
+InventoryQueries::LocationsLease::LocationsLease(
+    LocationsLease&& other) noexcept = default;
+
+InventoryQueries::LocationsLease::~LocationsLease() {
+  if (pool_ == nullptr || copy_ == nullptr) return;
+  absl::MutexLock l(&pool_->mu);
+  pool_->free.push_back(std::move(copy_));
+}
+
+google::protobuf::Map<std::string, v1::Location>&
+InventoryQueries::LocationsLease::map() {
+  return copy_->map;
+}
+
+InventoryQueries::InventoryQueries(const projection::ProjectionStore* store)
+    : store_(store), locations_(std::make_shared<LocationsLease::Pool>()) {}
+
+absl::StatusOr<InventoryQueries::LocationsLease>
+InventoryQueries::LeaseLocations() const {
+  std::unique_ptr<LocationsLease::Copy> copy;
+  {
+    absl::MutexLock l(&locations_->mu);
+    if (!locations_->free.empty()) {
+      copy = std::move(locations_->free.back());
+      locations_->free.pop_back();
+    }
+  }
+  if (copy == nullptr) copy = std::make_unique<LocationsLease::Copy>();
+  // The version is read before the locations, so a copy holds at least
+  // every location its version counts; a newer one only makes it reload
+  // again later.
+  ASSIGN_OR_RETURN(std::optional<std::string> version,
+                   store_->Get(kLocations, kLocationsVersionKey));
+  if (copy->map.empty() || copy->version != version) {
+    copy->map.clear();
+    copy->version.reset();
+    RETURN_IF_ERROR(LoadLocations(&copy->map));
+    copy->version = std::move(version);
+  }
+  return LocationsLease(locations_, std::move(copy));
 }
 
 absl::StatusOr<std::optional<v1::LotInventory>> InventoryQueries::FindLot(
@@ -390,6 +455,7 @@ absl::Status InventoryQueries::LoadLocations(
   absl::Status inner;
   RETURN_IF_ERROR(store_->Scan(
       kLocations, "", "", [&](std::string_view key, std::string_view value) {
+        if (key == kLocationsVersionKey) return true;
         v1::Location l;
         if (!l.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
           inner = absl::DataLossError(

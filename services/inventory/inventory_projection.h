@@ -8,7 +8,10 @@
 //   inv_lots           lot id -> LotInventory (domain Evolve over lots-topic
 //                      master data, quality dispositions, recalls and own
 //                      stock events)
-//   locations          location id -> Location (from LocationCreated)
+//   locations          location id -> Location (from LocationCreated);
+//                      key "" (never a location id) -> decimal count of
+//                      LocationCreated applied: the version that tells
+//                      the in-memory copy of the locations when to reload
 //   products           item -> Product (shelf-life policy)
 //   lots_by_item       item \0 lot id -> "" (every lot whose item is known;
 //                      AllocateFefo scans it)
@@ -43,12 +46,14 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "libs/eventlog/event_log.h"
 #include "libs/projection/projection_store.h"
 #include "lotledger/v1/events.pb.h"
@@ -74,8 +79,32 @@ std::string ExpiryKey(const v1::LotInventory& lot);
 
 class InventoryQueries {
  public:
-  explicit InventoryQueries(const projection::ProjectionStore* store)
-      : store_(store) {}
+  explicit InventoryQueries(const projection::ProjectionStore* store);
+
+  // Every location, lent out of an in-memory copy: commands and FEFO need
+  // all of them on every call, and reading and parsing them from RocksDB
+  // each time cost more than the rest of the decision. A copy is reloaded
+  // when the stored version (bumped by every LocationCreated in the same
+  // batch as the location) differs from the one it was loaded at, so a
+  // lease sees every location committed before it was taken. Swap the map
+  // into a state proto and back (O(1)); the lease returns it to the pool
+  // when destroyed. A lease is used by one thread; leases are independent.
+  class LocationsLease {
+   public:
+    LocationsLease(LocationsLease&& other) noexcept;
+    LocationsLease& operator=(LocationsLease&&) = delete;
+    ~LocationsLease();
+    google::protobuf::Map<std::string, v1::Location>& map();
+
+   private:
+    friend class InventoryQueries;
+    struct Copy;
+    struct Pool;
+    LocationsLease(std::shared_ptr<Pool> pool, std::unique_ptr<Copy> copy);
+    std::shared_ptr<Pool> pool_;
+    std::unique_ptr<Copy> copy_;
+  };
+  absl::StatusOr<LocationsLease> LeaseLocations() const;
 
   // Absent when no event about the lot was seen.
   absl::StatusOr<std::optional<v1::LotInventory>> FindLot(
@@ -148,6 +177,7 @@ class InventoryQueries {
 
  private:
   const projection::ProjectionStore* store_;
+  std::shared_ptr<LocationsLease::Pool> locations_;
 };
 
 }  // namespace lotledger::inventory

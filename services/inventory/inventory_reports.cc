@@ -133,13 +133,13 @@ absl::StatusOr<int> PageSize(int32_t requested) {
 absl::StatusOr<v1::AllocateFefoResponse> AllocateFefoFromStock(
     const InventoryQueries& queries, const v1::AllocateFefoRequest& req,
     const v1::Date& today) {
-  v1::InventoryDecisionState state;
-  RETURN_IF_ERROR(queries.LoadLocations(state.mutable_locations()));
+  ASSIGN_OR_RETURN(InventoryQueries::LocationsLease locations,
+                   queries.LeaseLocations());
   ASSIGN_OR_RETURN(std::optional<v1::Product> product,
                    queries.FindProduct(req.item()));
   ASSIGN_OR_RETURN(
       FefoAllocator allocator,
-      FefoAllocator::Create(req, state.locations(),
+      FefoAllocator::Create(req, locations.map(),
                             product.has_value() ? &*product : nullptr, today));
   constexpr int kChunk = 32;
   std::string after;
@@ -185,6 +185,8 @@ absl::StatusOr<v1::AllocateFefoResponse> AllocateFefoFromStock(
     }
   }
   if (consistent) return std::move(allocator).Finish();
+  v1::InventoryDecisionState state;
+  *state.mutable_locations() = locations.map();
   RETURN_IF_ERROR(queries.LoadLotsOfItem(req.item(), state.mutable_lots()));
   if (product.has_value()) (*state.mutable_products())[req.item()] = *product;
   return inventory::AllocateFefo(state, req, today);

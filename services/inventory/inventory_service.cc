@@ -268,7 +268,15 @@ absl::StatusOr<std::vector<v1::Event>> InventoryServiceImpl::DecideWithState(
     const std::vector<std::string>& lot_ids,
     const v1::InventoryCommand& cmd) const {
   v1::InventoryDecisionState state;
-  RETURN_IF_ERROR(queries_.LoadLocations(state.mutable_locations()));
+  ASSIGN_OR_RETURN(InventoryQueries::LocationsLease locations,
+                   queries_.LeaseLocations());
+  // Lent for the decision only: swapped in, and back out on every path.
+  state.mutable_locations()->swap(locations.map());
+  struct SwapBack {
+    v1::InventoryDecisionState& state;
+    InventoryQueries::LocationsLease& lease;
+    ~SwapBack() { state.mutable_locations()->swap(lease.map()); }
+  } swap_back{state, locations};
   for (const std::string& id : lot_ids) {
     if (state.lots().contains(id)) continue;
     ASSIGN_OR_RETURN(std::optional<v1::LotInventory> lot, queries_.FindLot(id));

@@ -9,6 +9,7 @@
 //   --scenario=grpc_noop   [--clients=N] [--seconds=S]
 //   lotledger_bench --scenario=ship|fefo  (see inventory_scenarios.h)
 //   lotledger_bench --scenario=limits      (see limits.h)
+//   lotledger_bench --scenario=gen|replay|growth  (see gen_scenarios.h)
 //
 // --limits=FILE (the output of --scenario=limits): throughput figures also
 // print their ratio to the machine's limit (harness.h, Report).
@@ -38,6 +39,7 @@
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "services/host/host.h"
 #include "tools/bench/audit_scenarios.h"
+#include "tools/bench/gen_scenarios.h"
 #include "tools/bench/genealogy.h"
 #include "tools/bench/harness.h"
 #include "tools/bench/inventory_scenarios.h"
@@ -308,6 +310,14 @@ int main(int argc, char** argv) {
   if (!a.Get("limits", "").empty()) LoadLimits(a.Get("limits", ""));
   if (scenario == "limits")
     LimitsScenario(a);
+  else if (scenario == "gen")
+    GenScenario(a);
+  else if (scenario == "replay")
+    ReplayScenario(a, argv[0]);
+  else if (scenario == "replay_one")
+    ReplayOneScenario(a);
+  else if (scenario == "growth")
+    GrowthScenario(a);
   else if (scenario == "log_append")
     LogAppend(a);
   else if (scenario == "log_tail")
@@ -328,7 +338,8 @@ int main(int argc, char** argv) {
     AuditScenario(a);
   else {
     std::fprintf(stderr,
-                 "unknown --scenario=%s (limits, log_append, log_tail, "
+                 "unknown --scenario=%s (limits, gen, replay, growth, "
+                 "log_append, log_tail, "
                  "lots_create, lots_trace, grpc_noop, ship, fefo, "
                  "recall_drill, audit)\n",
                  scenario.c_str());

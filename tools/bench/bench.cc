@@ -318,6 +318,8 @@ int main(int argc, char** argv) {
     ReplayOneScenario(a);
   else if (scenario == "growth")
     GrowthScenario(a);
+  else if (scenario == "commands")
+    CommandsScenario(a);
   else if (scenario == "log_append")
     LogAppend(a);
   else if (scenario == "log_tail")

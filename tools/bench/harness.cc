@@ -56,8 +56,7 @@ std::string LimitFor(const Result& r) {
   if (s == "log_append")
     return r.backend == "kafka" ? "limit_kafka_produce"
                                 : "limit_rocksdb_synced";
-  if (s == "lots_create" || s.starts_with("ship") ||
-      s.starts_with("commands")) {
+  if (s == "lots_create" || s.starts_with("ship") || s == "commands") {
     return "limit_grpc_noop";
   }
   if (s.starts_with("replay") || s == "lots_replay" || s == "audit_index")

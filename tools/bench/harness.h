@@ -34,7 +34,7 @@ struct Args {
 // (LoadLimits) a throughput figure also gets its limit and ratio:
 //   log_append (embedded)         -> limit_rocksdb_synced
 //   log_append (kafka)            -> limit_kafka_produce
-//   lots_create, ship*, commands* -> limit_grpc_noop at the same client
+//   lots_create, ship*, commands  -> limit_grpc_noop at the same client
 //                                    count (else the highest measured)
 //   replay*, lots_replay, audit_index -> limit_rocksdb_unsynced
 void Report(const Result& r);

@@ -447,4 +447,169 @@ void FefoScenario(const Args& a) {
                    what + "; customer minimum 365 days"));
 }
 
+// The business cycle of one client, as a warehouse and a QA desk drive
+// it: CreateLot, RecordInspection, ChangeDisposition(RELEASED),
+// ReceiveStock of the new lot, ShipStock of 3 lines of seeded lots,
+// TransferStock of a seeded lot; each command durable before its answer.
+void CommandsScenario(const Args& a) {
+  const std::string backend = a.Get("backend", "embedded");
+  auto host = StartHost(a, a.Get("dir", "build/bench-data") + "/commands", true,
+                        {"lots", "quality", "inventory"});
+  const Layout layout =
+      Layout::Make(static_cast<int>(a.Int("lots", 1000)), 1, 50, 1'000'000'000,
+                   /*unreleased_percent=*/0);
+  Seed(host->target(), layout, static_cast<int>(a.Int("setup-clients", 64)));
+  const absl::Duration run = absl::Seconds(a.Int("seconds", 10));
+  constexpr int kKinds = 6;
+  constexpr const char* kNames[kKinds] = {"create",  "inspect", "release",
+                                          "receive", "ship3",   "transfer"};
+  std::atomic<int64_t> batch{0};
+  for (const int clients : IntList(a, "clients", "1,8,32,128")) {
+    const int64_t run_id = batch++;
+    // Per client, per command kind.
+    std::vector<std::vector<Samples>> samples(clients,
+                                              std::vector<Samples>(kKinds));
+    std::atomic<int64_t> errors{0};
+    const absl::Time start = absl::Now();
+    std::vector<std::thread> threads;
+    for (int t = 0; t < clients; ++t) {
+      threads.emplace_back([&, t] {
+        auto lots = v1::LotsService::NewStub(Channel(host->target(), t));
+        auto quality = v1::QualityService::NewStub(Channel(host->target(), t));
+        auto inventory =
+            v1::InventoryService::NewStub(Channel(host->target(), t));
+        std::mt19937 rng(static_cast<uint32_t>(t * 13 + run_id));
+        std::uniform_int_distribution<int> pick(0, layout.lots - 1);
+        auto timed = [&](int kind, auto&& call) -> bool {
+          const absl::Time t0 = absl::Now();
+          grpc::Status s = call();
+          if (!s.ok()) {
+            if (errors++ == 0) {
+              std::fprintf(stderr, "error (%s): %s\n", kNames[kind],
+                           s.error_message().c_str());
+            }
+            return false;
+          }
+          samples[t][kind].Add(absl::Now() - t0);
+          return true;
+        };
+        const absl::CivilDay today =
+            absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+        for (int i = 0; absl::Now() - start < run; ++i) {
+          v1::CreateLotRequest lot;
+          lot.set_request_id(NewUuidV7(absl::Now()));
+          lot.set_item(layout.Item(0));
+          lot.set_lot_number(absl::StrFormat(
+              "C%lld-%d-%d", static_cast<long long>(run_id), t, i));
+          *lot.mutable_manufactured_on() = ToDate(today);
+          lot.mutable_quantity()->set_amount(500);
+          lot.mutable_quantity()->set_uom("EA");
+          v1::CreateLotResponse created;
+          if (!timed(0, [&] {
+                return lots->CreateLot(Ctx().get(), lot, &created);
+              }))
+            continue;
+          const std::string lot_id = created.lot().lot_id();
+          v1::RecordInspectionRequest ins;
+          ins.set_request_id(NewUuidV7(absl::Now()));
+          ins.set_lot_id(lot_id);
+          ins.set_type(v1::INSPECTION_TYPE_FINAL);
+          ins.set_sample_size(13);
+          v1::CharacteristicResult* r = ins.add_results();
+          r->set_characteristic("seal strength");
+          r->set_specification(">= 1.2 N/15mm");
+          r->set_measured_value("1.45");
+          r->set_unit("N/15mm");
+          r->set_passed(true);
+          *ins.mutable_after() = created.token();
+          v1::RecordInspectionResponse inspected;
+          if (!timed(1, [&] {
+                return quality->RecordInspection(Ctx().get(), ins, &inspected);
+              }))
+            continue;
+          v1::ChangeDispositionRequest rel;
+          rel.set_request_id(NewUuidV7(absl::Now()));
+          rel.set_lot_id(lot_id);
+          rel.set_to(v1::DISPOSITION_RELEASED);
+          rel.mutable_signature()->set_meaning("approved for release");
+          rel.mutable_signature()->set_reason("final inspection passed");
+          rel.mutable_signature()->set_credential("tok-bench");
+          *rel.mutable_after() = inspected.token();
+          v1::ChangeDispositionResponse released;
+          if (!timed(2, [&] {
+                return quality->ChangeDisposition(Ctx().get(), rel, &released);
+              }))
+            continue;
+          v1::ReceiveStockRequest recv;
+          recv.set_request_id(NewUuidV7(absl::Now()));
+          recv.set_lot_id(lot_id);
+          recv.set_location_id(layout.Bin(i + t));
+          recv.mutable_quantity()->set_amount(500);
+          recv.set_source(v1::RECEIPT_SOURCE_PRODUCTION);
+          *recv.mutable_after() = created.token();
+          v1::ReceiveStockResponse received;
+          if (!timed(3, [&] {
+                return inventory->ReceiveStock(Ctx().get(), recv, &received);
+              }))
+            continue;
+          v1::ShipStockRequest ship;
+          ship.set_request_id(NewUuidV7(absl::Now()));
+          ship.mutable_customer()->set_customer_id(absl::StrCat("H-", t));
+          ship.mutable_customer()->set_name("bench hospital");
+          ship.mutable_customer()->set_region("DE-South");
+          std::vector<int> chosen;
+          while (chosen.size() < 3 && layout.lots >= 3) {
+            const int k = pick(rng);
+            if (std::find(chosen.begin(), chosen.end(), k) == chosen.end())
+              chosen.push_back(k);
+          }
+          for (int k : chosen) {
+            v1::ShipmentLine* l = ship.add_lines();
+            l->set_lot_id(layout.LotId(k));
+            l->set_location_id(layout.Bin(k));
+            l->mutable_quantity()->set_amount(1);
+            l->mutable_quantity()->set_uom("EA");
+          }
+          v1::ShipStockResponse shipped;
+          if (!timed(4, [&] {
+                return inventory->ShipStock(Ctx().get(), ship, &shipped);
+              }))
+            continue;
+          // A unit of a seeded lot to the next bin of its warehouse (its
+          // own bin keeps ~10^9 units for the shipments).
+          const int k = pick(rng);
+          v1::TransferStockRequest tr;
+          tr.set_request_id(NewUuidV7(absl::Now()));
+          tr.set_lot_id(layout.LotId(k));
+          tr.set_from_location_id(layout.Bin(k));
+          tr.set_to_location_id(layout.Bin(k + 1));
+          tr.mutable_quantity()->set_amount(1);
+          tr.mutable_quantity()->set_uom("EA");
+          tr.set_reason("replenish");
+          v1::TransferStockResponse transferred;
+          timed(5, [&] {
+            return inventory->TransferStock(Ctx().get(), tr, &transferred);
+          });
+        }
+      });
+    }
+    for (std::thread& th : threads) th.join();
+    const absl::Duration elapsed = absl::Now() - start;
+    Samples all;
+    for (int kind = 0; kind < kKinds; ++kind) {
+      Samples one;
+      for (int t = 0; t < clients; ++t) one.Merge(samples[t][kind]);
+      all.Merge(one);
+      Report(Summarize(absl::StrCat("commands_", kNames[kind]), backend,
+                       clients, one, elapsed,
+                       "one step of the cycle; per_second is its share"));
+    }
+    Report(Summarize("commands", backend, clients, all, elapsed,
+                     absl::StrCat("create, inspect, release, receive, ship "
+                                  "3 lines, transfer in a cycle per client, "
+                                  "durable; errors ",
+                                  errors.load())));
+  }
+}
+
 }  // namespace lotledger::bench

@@ -18,7 +18,16 @@
 //     --reuse=1 keeps it in --dir between runs (embedded log only);
 //     --warmup calls (default 100) are not measured.
 //
-// Both accept --backend=embedded|kafka and --channels like the others.
+//   --scenario=commands  Sustained command throughput: sets up --lots lots
+//     (default 1000) as ship does, then for each of --clients (comma
+//     list, default 1,8,32,128) threads, each runs for --seconds the
+//     cycle CreateLot, RecordInspection, ChangeDisposition(RELEASED),
+//     ReceiveStock (the new lot), ShipStock (3 lines of seeded lots),
+//     TransferStock (a seeded lot), each command durable before its
+//     answer. Reports `commands` (all commands: per_second, p50/p99/p999)
+//     and one `commands_<step>` line per step.
+//
+// All accept --backend=embedded|kafka and --channels like the others.
 #ifndef LOTLEDGER_TOOLS_BENCH_INVENTORY_SCENARIOS_H_
 #define LOTLEDGER_TOOLS_BENCH_INVENTORY_SCENARIOS_H_
 
@@ -28,6 +37,7 @@ namespace lotledger::bench {
 
 void ShipScenario(const Args& a);
 void FefoScenario(const Args& a);
+void CommandsScenario(const Args& a);
 
 }  // namespace lotledger::bench
 

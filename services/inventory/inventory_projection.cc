@@ -210,6 +210,36 @@ absl::StatusOr<std::string> RegionOfLocation(
   return l.has_value() ? l->region_id() : "";
 }
 
+// The value of a lot's stock_by_item entry: 'F', the regions the lot has
+// stock in (ids joined by '\0', sorted) behind their length (4 bytes, big
+// endian), then the lot without its customers and alerts (what FEFO and
+// the shipping gate read). "" (as written before the facts existed, or
+// when a stock location has no region) means: read the lot.
+absl::StatusOr<std::string> FefoFacts(projection::ProjectionStore::Batch& batch,
+                                      const v1::LotInventory& lot) {
+  std::set<std::string> regions;
+  for (const v1::LocationStock& s : lot.stock()) {
+    if (s.amount() <= 0) continue;
+    ASSIGN_OR_RETURN(std::string region,
+                     RegionOfLocation(batch, s.location_id()));
+    if (region.empty()) return std::string();
+    regions.insert(std::move(region));
+  }
+  std::string joined;
+  for (const std::string& r : regions) {
+    if (!joined.empty()) joined.push_back(kSep);
+    joined.append(r);
+  }
+  v1::LotInventory slim = lot;
+  slim.clear_customers();
+  slim.clear_alerts();
+  std::string out(1, 'F');
+  PutBigEndian(out, joined.size(), 4);
+  out.append(joined);
+  out.append(slim.SerializeAsString());
+  return out;
+}
+
 // Folds the event into the view of `lot_id` and keeps its indexes.
 absl::Status FoldIntoLot(const std::string& lot_id, const v1::Event& event,
                          projection::ProjectionStore::Batch& batch,
@@ -232,7 +262,17 @@ absl::Status FoldIntoLot(const std::string& lot_id, const v1::Event& event,
   const IndexKeys old_keys = stored.has_value() ? KeysOf(before) : IndexKeys();
   const IndexKeys new_keys = KeysOf(lot);
   UpdateIndex(batch, kStockByExpiry, old_keys.by_expiry, new_keys.by_expiry);
-  UpdateIndex(batch, kStockByItem, old_keys.by_item, new_keys.by_item);
+  // stock_by_item carries the lot's FEFO facts as its value, rewritten on
+  // every change while the lot has stock.
+  for (const std::string& k : old_keys.by_item) {
+    if (!new_keys.by_item.contains(k)) batch.Delete(kStockByItem, k);
+  }
+  if (!new_keys.by_item.empty()) {
+    ASSIGN_OR_RETURN(const std::string facts, FefoFacts(batch, lot));
+    for (const std::string& k : new_keys.by_item) {
+      batch.Put(kStockByItem, k, facts);
+    }
+  }
   UpdateIndex(batch, kStockByLocation, old_keys.by_location,
               new_keys.by_location);
   batch.Put(kLots, lot_id, lot.SerializeAsString());
@@ -511,6 +551,46 @@ absl::StatusOr<std::vector<std::string>> InventoryQueries::StockedLotsOfItem(
         return true;
       }));
   return ids;
+}
+
+absl::Status InventoryQueries::ScanFefoCandidates(
+    std::string_view item, const std::string& after_key,
+    const std::function<bool(const FefoCandidate&)>& fn) const {
+  const std::string prefix = Key(item, "");
+  FefoCandidate c;
+  return store_->Scan(kStockByItem, prefix, after_key,
+                      [&](std::string_view key, std::string_view value) {
+                        std::string_view rest = key.substr(prefix.size());
+                        const size_t sep = rest.find(kSep);
+                        if (sep == std::string_view::npos) return true;
+                        c.key = key;
+                        c.expiry = rest.substr(0, sep);
+                        c.lot_id = rest.substr(sep + 1);
+                        c.has_facts = false;
+                        c.regions = {};
+                        c.lot = {};
+                        if (value.size() >= 5 && value[0] == 'F') {
+                          const uint64_t n = GetBigEndian(value.substr(1, 4));
+                          if (n <= value.size() - 5) {
+                            c.has_facts = true;
+                            c.regions = value.substr(5, n);
+                            c.lot = value.substr(5 + n);
+                          }
+                        }
+                        return fn(c);
+                      });
+}
+
+bool InventoryQueries::FefoCandidate::InRegion(std::string_view region) const {
+  if (!has_facts) return true;
+  std::string_view rest = regions;
+  while (!rest.empty()) {
+    const size_t sep = rest.find(kSep);
+    if (rest.substr(0, sep) == region) return true;
+    if (sep == std::string_view::npos) break;
+    rest.remove_prefix(sep + 1);
+  }
+  return false;
 }
 
 absl::Status InventoryQueries::StockedLotsOfItemPage(

@@ -17,8 +17,11 @@
 //                      AllocateFefo scans it)
 //   stock_by_expiry    <expiry> \0 lot id -> "" (lots with stock on hand:
 //                      the expiry sweep and the near-expiry report)
-//   stock_by_item      item \0 <expiry> \0 lot id -> "" (lots with stock on
-//                      hand, in ListStock order)
+//   stock_by_item      item \0 <expiry> \0 lot id -> FEFO facts (lots with
+//                      stock on hand, in ListStock order; the value holds
+//                      the regions of the lot's stock and the lot without
+//                      customers and alerts, so AllocateFefo reads no other
+//                      key; "" in projections written before: read the lot)
 //   stock_by_location  location id \0 lot id -> "" (where stock is)
 //   movements          lot id \0 <offset> -> Event (the lot's inventory
 //                      events as applied; one lot's events share a
@@ -144,6 +147,25 @@ class InventoryQueries {
       std::string_view item, const std::string& after_key, int limit,
       std::vector<std::pair<std::string, std::string>>* out,
       std::string* last_key) const;
+  // One entry of stock_by_item, as ScanFefoCandidates passes it; the
+  // views are valid during the call only.
+  struct FefoCandidate {
+    std::string_view key;  // to continue after
+    std::string_view expiry;
+    std::string_view lot_id;
+    // False when the entry predates the facts: read the lot instead.
+    bool has_facts = false;
+    std::string_view regions;  // region ids joined by '\0'
+    std::string_view lot;      // serialized LotInventory (no customers)
+    // False only when the facts say the lot has no stock in `region`.
+    bool InRegion(std::string_view region) const;
+  };
+  // The stock_by_item entries of `item` after index key `after_key` (""
+  // = from the first), in FEFO order, from one snapshot; fn returns false
+  // to stop.
+  absl::Status ScanFefoCandidates(
+      std::string_view item, const std::string& after_key,
+      const std::function<bool(const FefoCandidate&)>& fn) const;
   // Lot ids with stock at `location_id` (that location only), by lot id.
   absl::StatusOr<std::vector<std::string>> StockedLotsAt(
       std::string_view location_id) const;

@@ -141,48 +141,72 @@ absl::StatusOr<v1::AllocateFefoResponse> AllocateFefoFromStock(
       FefoAllocator allocator,
       FefoAllocator::Create(req, locations.map(),
                             product.has_value() ? &*product : nullptr, today));
-  constexpr int kChunk = 32;
+  // Limited to a location within one region: the index's facts tell
+  // which lots have no stock there, so those are passed over unread.
+  std::string region;
+  if (!req.from_location_id().empty()) {
+    auto from = locations.map().find(req.from_location_id());
+    if (from != locations.map().end()) region = from->second.region_id();
+  }
   std::string after;
   bool consistent = true;
-  bool more = true;
   bool jumped = false;
-  while (more && consistent) {
-    if (!jumped && allocator.SkipsFull()) {
-      // Lots expiring before this can only be skipped, and the skip list
-      // is full: go straight to the first lot that may be picked.
-      jumped = true;
-      const std::string from =
-          DayKey(Civil(allocator.EarliestPickableExpiry()) - 1);
-      const std::string jump = RowKey({req.item(), from, "\xff"});
-      if (jump > after) after = jump;
-    }
-    std::vector<std::pair<std::string, std::string>> keys;
-    std::string last;
-    RETURN_IF_ERROR(
-        queries.StockedLotsOfItemPage(req.item(), after, kChunk, &keys, &last));
-    if (static_cast<int>(keys.size()) < kChunk) more = false;
-    if (keys.empty()) break;
-    after = last;
-    std::vector<std::string> ids;
-    for (const auto& [expiry, id] : keys) ids.push_back(id);
-    ASSIGN_OR_RETURN(std::vector<v1::LotInventory> lots, queries.LoadLots(ids));
-    if (lots.size() != keys.size()) {
-      consistent = false;
-      break;
-    }
-    for (size_t i = 0; i < lots.size(); ++i) {
-      // The lot as read must still sit where the index put it: otherwise
-      // offering it could break FEFO order.
-      if (lots[i].lot_id() != keys[i].second || lots[i].item() != req.item() ||
-          ExpiryKey(lots[i]) != keys[i].first) {
-        consistent = false;
-        break;
-      }
-      if (!allocator.Offer(lots[i])) {
-        more = false;
-        break;
-      }
-    }
+  absl::Status inner;
+  while (consistent) {
+    bool restart = false;
+    RETURN_IF_ERROR(queries.ScanFefoCandidates(
+        req.item(), after,
+        [&](const InventoryQueries::FefoCandidate& c) -> bool {
+          if (!jumped && allocator.SkipsFull()) {
+            // Lots expiring before this can only be skipped, and the skip
+            // list is full: go straight to the first lot that may be
+            // picked.
+            jumped = true;
+            const std::string jump =
+                RowKey({req.item(),
+                        DayKey(Civil(allocator.EarliestPickableExpiry()) - 1),
+                        "\xff"});
+            if (jump > c.key) {
+              after = jump;
+              restart = true;
+              return false;
+            }
+          }
+          after = std::string(c.key);
+          if (!region.empty() && !c.InRegion(region)) return true;
+          v1::LotInventory lot;
+          if (c.has_facts) {
+            if (!lot.ParseFromArray(c.lot.data(),
+                                    static_cast<int>(c.lot.size()))) {
+              inner = absl::DataLossError(
+                  absl::StrCat("stock index entry of lot ", Sv(c.lot_id),
+                               " cannot be decoded"));
+              return false;
+            }
+          } else {
+            absl::StatusOr<std::optional<v1::LotInventory>> found =
+                queries.FindLot(c.lot_id);
+            if (!found.ok()) {
+              inner = found.status();
+              return false;
+            }
+            if (!found->has_value()) {
+              consistent = false;
+              return false;
+            }
+            lot = **std::move(found);
+          }
+          // The lot as read must still sit where the index put it:
+          // otherwise offering it could break FEFO order.
+          if (lot.lot_id() != c.lot_id || lot.item() != req.item() ||
+              ExpiryKey(lot) != c.expiry) {
+            consistent = false;
+            return false;
+          }
+          return allocator.Offer(lot);
+        }));
+    RETURN_IF_ERROR(inner);
+    if (!restart) break;
   }
   if (consistent) return std::move(allocator).Finish();
   v1::InventoryDecisionState state;

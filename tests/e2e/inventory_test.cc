@@ -514,6 +514,28 @@ TEST_P(InventoryTest, QueriesExpiryAlertsOnceAndWatch) {
   EXPECT_EQ(picks.lines(0).quantity().amount(), 40);
   EXPECT_EQ(picks.lines(1).lot_id(), b2);
   EXPECT_EQ(picks.lines(1).quantity().amount(), 20);
+  // Limited to a region, FEFO passes over lots with no stock there (the
+  // stock index says which regions a lot is in): in EU-W the same picks and
+  // no word of the held lot in the US; in the US only the held lot, skipped.
+  {
+    v1::AllocateFefoRequest in_region = fefo;
+    in_region.set_from_location_id("EU-W");
+    v1::AllocateFefoResponse eu;
+    s = inventory_->AllocateFefo(stack_->Ctx("operator").get(), in_region, &eu);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    ASSERT_EQ(eu.lines_size(), 2);
+    EXPECT_EQ(eu.lines(0).lot_id(), b1);
+    EXPECT_EQ(eu.lines(1).lot_id(), b2);
+    EXPECT_EQ(eu.skipped_size(), 0);
+    in_region.set_from_location_id("US");
+    v1::AllocateFefoResponse us;
+    s = inventory_->AllocateFefo(stack_->Ctx("operator").get(), in_region, &us);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(us.lines_size(), 0);
+    EXPECT_EQ(us.shortfall().amount(), 60);
+    ASSERT_EQ(us.skipped_size(), 1);
+    EXPECT_EQ(us.skipped(0).lot_id(), b3);
+  }
   v1::ShipStockResponse shipped;
   s = Ship({picks.lines().begin(), picks.lines().end()}, &shipped);
   ASSERT_TRUE(s.ok()) << s.error_message();

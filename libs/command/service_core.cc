@@ -1,8 +1,10 @@
 #include "libs/command/service_core.h"
 
+#include <cstdio>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "libs/command/projection_check.h"
 #include "libs/common/status_macros.h"
 
 namespace lotledger::command {
@@ -35,8 +37,12 @@ absl::StatusOr<std::unique_ptr<ServiceCore>> ServiceCore::Open(
   store_options.column_families = ProjectorColumnFamilies(spec.column_families);
   store_options.uncompressed_column_families =
       spec.uncompressed_column_families;
-  ASSIGN_OR_RETURN(core->store_,
-                   projection::ProjectionStore::Open(store_options));
+  // A damaged projection is moved aside and rebuilt (projection_check.h).
+  core->verify_ = ProjectionVerifyFromEnv();
+  ASSIGN_OR_RETURN(
+      CheckedProjection checked,
+      OpenCheckedProjection(spec.name, store_options, core->verify_));
+  core->store_ = std::move(checked.store);
   ProjectorOptions po;
   po.service = spec.name;
   po.own_topic = own_topic;
@@ -56,6 +62,24 @@ ServiceCore::~ServiceCore() { Stop(); }
 
 void ServiceCore::Stop() {
   if (projector_ != nullptr) projector_->Stop();
+  RecordCleanCloseOnce();
+}
+
+void ServiceCore::RecordCleanCloseOnce() {
+  // After the projector stopped nothing commits: the digest of this state
+  // lets the next Open find damage that checksums miss.
+  if (store_ == nullptr || verify_ != ProjectionVerify::kFull ||
+      clean_close_recorded_.exchange(true)) {
+    return;
+  }
+  absl::Status s = RecordCleanClose(*store_);
+  if (!s.ok()) {
+    std::fprintf(stderr,
+                 "{\"level\":\"warn\",\"msg\":\"clean close not "
+                 "recorded; the next start checks the projection with "
+                 "RocksDB only\",\"error\":\"%s\"}\n",
+                 std::string(s.message()).c_str());
+  }
 }
 
 }  // namespace lotledger::command

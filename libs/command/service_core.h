@@ -8,6 +8,7 @@
 #ifndef LOTLEDGER_LIBS_COMMAND_SERVICE_CORE_H_
 #define LOTLEDGER_LIBS_COMMAND_SERVICE_CORE_H_
 
+#include <atomic>
 #include <memory>
 #include <set>
 #include <string>
@@ -15,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "libs/command/command_runner.h"
+#include "libs/command/projection_check.h"
 #include "libs/command/projector.h"
 #include "libs/eventlog/event_log.h"
 #include "libs/projection/projection_store.h"
@@ -49,10 +51,17 @@ class ServiceCore {
   Projector& projector() { return *projector_; }
   CommandRunner& runner() { return *runner_; }
   // Stops the projector (commands then fail); the store stays readable.
+  // The first Stop records the projection's digest for the next Open
+  // (projection_check.h); Open checks the projection as env
+  // LOTLEDGER_VERIFY_PROJECTION says (off, quick, full; default full) and
+  // rebuilds a damaged one from the log.
   void Stop();
 
  private:
   ServiceCore() = default;
+  void RecordCleanCloseOnce();
+  ProjectionVerify verify_ = ProjectionVerify::kFull;
+  std::atomic<bool> clean_close_recorded_ = false;
   std::unique_ptr<projection::ProjectionStore> store_;
   std::unique_ptr<Projector> projector_;
   std::unique_ptr<CommandRunner> runner_;

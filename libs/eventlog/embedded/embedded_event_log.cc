@@ -68,8 +68,6 @@ struct Core {
   // Committed end offset per partition; readers never read past it.
   std::map<TopicPartition, int64_t> end ABSL_GUARDED_BY(mu);
   std::map<std::string, int32_t, std::less<>> partitions ABSL_GUARDED_BY(mu);
-  // Signalled on every commit and on every reader wake-up request.
-  absl::CondVar changed;
 };
 
 class EmbeddedLogReader final : public LogReader {
@@ -83,9 +81,14 @@ class EmbeddedLogReader final : public LogReader {
     Offsets limit;
     {
       absl::MutexLock l(&core_->mu);
-      while (!Available(limit) && !woken_) {
-        if (core_->changed.WaitWithDeadline(&core_->mu, deadline)) break;
-      }
+      // Evaluated by whichever thread releases the mutex (a commit), so a
+      // reader is woken only when one of its own partitions grew: a commit
+      // to one topic does not wake the readers of every other topic.
+      auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(core_->mu) {
+        return Available(limit) || woken_;
+      };
+      core_->mu.AwaitWithDeadline(absl::Condition(&ready), deadline);
+      Available(limit);  // the ends as of now, whoever evaluated it last
       woken_ = false;
     }
     PollResult result;
@@ -110,7 +113,6 @@ class EmbeddedLogReader final : public LogReader {
   void Wakeup() override {
     absl::MutexLock l(&core_->mu);
     woken_ = true;
-    core_->changed.SignalAll();
   }
 
  private:
@@ -354,8 +356,7 @@ class EmbeddedEventLog final : public EventLog {
 
     if (written.ok()) {
       absl::MutexLock l(&core_->mu);
-      core_->end = std::move(end);
-      core_->changed.SignalAll();
+      core_->end = std::move(end);  // wakes the readers it concerns
     }
     for (Pending* p : group) {
       if (!written.ok() && p->result.ok()) p->result = written;

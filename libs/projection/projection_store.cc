@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "libs/common/check.h"
 #include "libs/common/hash.h"
 #include "libs/common/rocksdb_logger.h"
@@ -119,6 +120,60 @@ rocksdb::DBOptions DbOptions() {
 
 }  // namespace
 
+struct Db {
+  struct ColumnFamily {
+    rocksdb::ColumnFamilyHandle* handle;
+    bool writable;
+  };
+
+  Db(std::unique_ptr<rocksdb::DB> db_in,
+     std::vector<rocksdb::ColumnFamilyHandle*> handles_in, std::string path_in)
+      : db(std::move(db_in)),
+        handles(std::move(handles_in)),
+        path(std::move(path_in)) {
+    for (rocksdb::ColumnFamilyHandle* h : handles) {
+      bool is_offsets = h->GetName() == kOffsetsColumnFamily;
+      by_name.emplace(h->GetName(), ColumnFamily{h, !is_offsets});
+      if (is_offsets) offsets_cf = h;
+    }
+  }
+  ~Db() {
+    for (rocksdb::ColumnFamilyHandle* h : handles) {
+      db->DestroyColumnFamilyHandle(h);
+    }
+    // Close reports errors of a final flush; the WAL already holds every
+    // commit, so there is nothing to add on failure.
+    db->Close().PermitUncheckedError();
+    if (closed != nullptr) closed->Notify();
+  }
+
+  // InvalidArgument when `cf` is unknown (or reserved and `for_write`).
+  absl::StatusOr<rocksdb::ColumnFamilyHandle*> Handle(std::string_view cf,
+                                                      bool for_write) const {
+    auto it = by_name.find(cf);
+    if (it == by_name.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown column family \"", Sv(cf), "\""));
+    }
+    if (for_write && !it->second.writable) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "column family \"", Sv(cf), "\" is written only through SetOffset"));
+    }
+    return it->second.handle;
+  }
+
+  std::unique_ptr<rocksdb::DB> db;
+  // Owned; destroyed before db. Immutable after construction, so lookups
+  // need no lock.
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  std::map<std::string, ColumnFamily, std::less<>> by_name;
+  rocksdb::ColumnFamilyHandle* offsets_cf = nullptr;
+  const std::string path;
+  // Set by SwapIn on the database it replaces: notified once closed.
+  // Mutable: the last reader's reference, a pointer to const, closes it.
+  mutable absl::Notification* closed = nullptr;
+};
+
 absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(
     const Options& options) {
   if (options.path.empty()) {
@@ -188,9 +243,9 @@ absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(
     }
     return s;
   }
-  return std::unique_ptr<ProjectionStore>(
-      new ProjectionStore(std::move(db), std::move(handles), std::move(offsets),
-                          options.sync_writes));
+  return std::unique_ptr<ProjectionStore>(new ProjectionStore(
+      std::make_shared<Db>(std::move(db), std::move(handles), options.path),
+      std::move(offsets), options));
 }
 
 absl::Status ProjectionStore::Destroy(const std::string& path) {
@@ -209,68 +264,83 @@ absl::Status ProjectionStore::Destroy(const std::string& path) {
   return absl::OkStatus();
 }
 
-ProjectionStore::ProjectionStore(
-    std::unique_ptr<rocksdb::DB> db,
-    std::vector<rocksdb::ColumnFamilyHandle*> handles,
-    eventlog::Offsets offsets, bool sync_writes)
+ProjectionStore::ProjectionStore(std::shared_ptr<Db> db,
+                                 eventlog::Offsets offsets, Options options)
     : db_(std::move(db)),
-      handles_(std::move(handles)),
-      sync_writes_(sync_writes),
-      offsets_(std::move(offsets)) {
-  for (rocksdb::ColumnFamilyHandle* h : handles_) {
-    bool is_offsets = h->GetName() == kOffsetsColumnFamily;
-    by_name_.emplace(h->GetName(), ColumnFamily{h, !is_offsets});
-    if (is_offsets) offsets_cf_ = h;
-  }
+      options_(std::move(options)),
+      offsets_(std::move(offsets)) {}
+
+// The database closes when the last reference (this store's or a read's)
+// goes.
+ProjectionStore::~ProjectionStore() = default;
+
+std::shared_ptr<const Db> ProjectionStore::db() const {
+  absl::ReaderMutexLock lock(&db_mu_);
+  return db_;
 }
 
-ProjectionStore::~ProjectionStore() {
-  for (rocksdb::ColumnFamilyHandle* h : handles_) {
-    db_->DestroyColumnFamilyHandle(h);
+ProjectionStore::Options ProjectionStore::options() const {
+  Options o = options_;
+  const std::shared_ptr<const Db> d = db();
+  o.path = d != nullptr ? d->path : "";
+  return o;
+}
+
+void ProjectionStore::SwapIn(ProjectionStore& other) {
+  CHECK(&other != this);
+  absl::Notification closed;
+  {
+    // No commit may run on either store while the databases change hands.
+    absl::MutexLock commit_lock(&commit_mu_);
+    absl::MutexLock other_commit_lock(&other.commit_mu_);
+    std::shared_ptr<const Db> old;
+    {
+      absl::MutexLock lock(&db_mu_);
+      absl::MutexLock other_lock(&other.db_mu_);
+      CHECK(other.db_ != nullptr);
+      old = std::move(db_);
+      db_ = std::move(other.db_);
+      other.db_ = nullptr;
+    }
+    {
+      absl::MutexLock lock(&offsets_mu_);
+      absl::MutexLock other_lock(&other.offsets_mu_);
+      offsets_ = std::move(other.offsets_);
+      other.offsets_.clear();
+    }
+    old->closed = &closed;
+    // `old` goes out of scope here; a read still holding the database
+    // closes it when it ends.
   }
-  // Close reports errors of a final flush; the WAL already holds every
-  // commit, so there is nothing to add on failure.
-  db_->Close().PermitUncheckedError();
+  closed.WaitForNotification();
 }
 
 ProjectionStore::Size ProjectionStore::ApproximateSize() const {
   Size size;
-  for (rocksdb::ColumnFamilyHandle* h : handles_) {
+  const std::shared_ptr<const Db> d = db();
+  for (rocksdb::ColumnFamilyHandle* h : d->handles) {
     uint64_t v = 0;
-    if (db_->GetIntProperty(h, "rocksdb.total-sst-files-size", &v)) {
+    if (d->db->GetIntProperty(h, "rocksdb.total-sst-files-size", &v)) {
       size.sst_files_bytes += v;
     }
-    if (db_->GetIntProperty(h, "rocksdb.estimate-live-data-size", &v)) {
+    if (d->db->GetIntProperty(h, "rocksdb.estimate-live-data-size", &v)) {
       size.live_data_bytes += v;
     }
-    if (db_->GetIntProperty(h, "rocksdb.cur-size-all-mem-tables", &v)) {
+    if (d->db->GetIntProperty(h, "rocksdb.cur-size-all-mem-tables", &v)) {
       size.memtable_bytes += v;
     }
   }
   return size;
 }
 
-absl::StatusOr<rocksdb::ColumnFamilyHandle*> ProjectionStore::Handle(
-    std::string_view cf, bool for_write) const {
-  auto it = by_name_.find(cf);
-  if (it == by_name_.end()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown column family \"", Sv(cf), "\""));
-  }
-  if (for_write && !it->second.writable) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "column family \"", Sv(cf), "\" is written only through SetOffset"));
-  }
-  return it->second.handle;
-}
-
 absl::StatusOr<std::optional<std::string>> ProjectionStore::Get(
     std::string_view cf, std::string_view key) const {
-  absl::StatusOr<rocksdb::ColumnFamilyHandle*> h = Handle(cf, false);
+  const std::shared_ptr<const Db> d = db();
+  absl::StatusOr<rocksdb::ColumnFamilyHandle*> h = d->Handle(cf, false);
   if (!h.ok()) return h.status();
   rocksdb::PinnableSlice value;
   rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), *h, ToSlice(key), &value);
+      d->db->Get(rocksdb::ReadOptions(), *h, ToSlice(key), &value);
   if (s.IsNotFound()) return std::nullopt;
   if (!s.ok()) return FromRocks(s, absl::StrCat("get in ", Sv(cf)));
   return std::string(ToView(value));
@@ -279,7 +349,8 @@ absl::StatusOr<std::optional<std::string>> ProjectionStore::Get(
 absl::StatusOr<std::vector<std::optional<std::string>>>
 ProjectionStore::MultiGet(std::string_view cf,
                           const std::vector<std::string>& keys) const {
-  absl::StatusOr<rocksdb::ColumnFamilyHandle*> h = Handle(cf, false);
+  const std::shared_ptr<const Db> d = db();
+  absl::StatusOr<rocksdb::ColumnFamilyHandle*> h = d->Handle(cf, false);
   if (!h.ok()) return h.status();
   std::vector<rocksdb::Slice> slices;
   slices.reserve(keys.size());
@@ -287,8 +358,8 @@ ProjectionStore::MultiGet(std::string_view cf,
   std::vector<rocksdb::PinnableSlice> values(keys.size());
   std::vector<rocksdb::Status> statuses(keys.size());
   // One batched lookup: RocksDB groups the keys by table file and block.
-  db_->MultiGet(rocksdb::ReadOptions(), *h, keys.size(), slices.data(),
-                values.data(), statuses.data());
+  d->db->MultiGet(rocksdb::ReadOptions(), *h, keys.size(), slices.data(),
+                  values.data(), statuses.data());
   std::vector<std::optional<std::string>> out(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
     if (statuses[i].IsNotFound()) continue;
@@ -304,12 +375,14 @@ absl::Status ProjectionStore::Scan(
     std::string_view cf, std::string_view prefix, std::string_view start_after,
     const std::function<bool(std::string_view key, std::string_view value)>& fn)
     const {
-  absl::StatusOr<rocksdb::ColumnFamilyHandle*> h = Handle(cf, false);
+  // `d` outlives the iterator (declared first, destroyed last).
+  const std::shared_ptr<const Db> d = db();
+  absl::StatusOr<rocksdb::ColumnFamilyHandle*> h = d->Handle(cf, false);
   if (!h.ok()) return h.status();
   // An iterator reads one implicit snapshot, so a page is consistent even
   // while the projector commits.
   std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), *h));
+      d->db->NewIterator(rocksdb::ReadOptions(), *h));
   std::string_view target = std::max(prefix, start_after);
   it->Seek(ToSlice(target));
   if (!start_after.empty() && it->Valid() && ToView(it->key()) == start_after) {
@@ -332,6 +405,7 @@ ProjectionStore::Batch ProjectionStore::NewBatch() const { return Batch(this); }
 
 ProjectionStore::Batch::Batch(const ProjectionStore* store)
     : store_(store),
+      db_(store->db()),
       // overwrite_key: the index keeps only the latest update per key, which
       // is all read-through needs.
       writes_(std::make_unique<rocksdb::WriteBatchWithIndex>(
@@ -344,7 +418,7 @@ ProjectionStore::Batch::~Batch() = default;
 void ProjectionStore::Batch::Put(std::string_view cf, std::string_view key,
                                  std::string_view value) {
   CHECK(writes_ != nullptr);  // used after move
-  absl::StatusOr<rocksdb::ColumnFamilyHandle*> h = store_->Handle(cf, true);
+  absl::StatusOr<rocksdb::ColumnFamilyHandle*> h = db_->Handle(cf, true);
   if (!h.ok()) {
     if (error_.ok()) error_ = h.status();
     return;
@@ -355,7 +429,7 @@ void ProjectionStore::Batch::Put(std::string_view cf, std::string_view key,
 
 void ProjectionStore::Batch::Delete(std::string_view cf, std::string_view key) {
   CHECK(writes_ != nullptr);
-  absl::StatusOr<rocksdb::ColumnFamilyHandle*> h = store_->Handle(cf, true);
+  absl::StatusOr<rocksdb::ColumnFamilyHandle*> h = db_->Handle(cf, true);
   if (!h.ok()) {
     if (error_.ok()) error_ = h.status();
     return;
@@ -384,11 +458,11 @@ void ProjectionStore::Batch::SetOffset(const eventlog::TopicPartition& tp,
 absl::StatusOr<std::optional<std::string>> ProjectionStore::Batch::Get(
     std::string_view cf, std::string_view key) const {
   CHECK(writes_ != nullptr);
-  absl::StatusOr<rocksdb::ColumnFamilyHandle*> h = store_->Handle(cf, false);
+  absl::StatusOr<rocksdb::ColumnFamilyHandle*> h = db_->Handle(cf, false);
   if (!h.ok()) return h.status();
   rocksdb::PinnableSlice value;
   rocksdb::Status s = writes_->GetFromBatchAndDB(
-      store_->db_.get(), rocksdb::ReadOptions(), *h, ToSlice(key), &value);
+      db_->db.get(), rocksdb::ReadOptions(), *h, ToSlice(key), &value);
   if (s.IsNotFound()) return std::nullopt;
   if (!s.ok()) return FromRocks(s, absl::StrCat("batch get in ", Sv(cf)));
   return std::string(ToView(value));
@@ -409,15 +483,20 @@ absl::Status ProjectionStore::Commit(Batch batch) {
   for (const auto& [tp, offset] : batch.offsets_) {
     std::string value;
     PutBigEndian(value, static_cast<uint64_t>(offset), 8);
-    rocksdb::Status s = batch.writes_->Put(offsets_cf_, OffsetKey(tp), value);
+    rocksdb::Status s =
+        batch.writes_->Put(batch.db_->offsets_cf, OffsetKey(tp), value);
     if (!s.ok()) return FromRocks(s, "batch offsets");
   }
   rocksdb::WriteOptions write_options;
-  write_options.sync = sync_writes_;
+  write_options.sync = options_.sync_writes;
   absl::MutexLock commit_lock(&commit_mu_);
-  absl::Status s =
-      FromRocks(db_->Write(write_options, batch.writes_->GetWriteBatch()),
-                "committing projection batch");
+  if (batch.db_ != db()) {
+    return absl::FailedPreconditionError(
+        "the projection's database was switched after this batch was made");
+  }
+  absl::Status s = FromRocks(
+      batch.db_->db->Write(write_options, batch.writes_->GetWriteBatch()),
+      "committing projection batch");
   if (!s.ok()) return s;
   absl::MutexLock lock(&offsets_mu_);
   for (const auto& [tp, offset] : batch.offsets_) offsets_[tp] = offset;
@@ -430,9 +509,11 @@ absl::Status ProjectionStore::Compact() {
   // which files happened to be there.
   options.bottommost_level_compaction =
       rocksdb::BottommostLevelCompaction::kForceOptimized;
-  for (rocksdb::ColumnFamilyHandle* h : handles_) {
-    absl::Status s = FromRocks(db_->CompactRange(options, h, nullptr, nullptr),
-                               absl::StrCat("compacting ", h->GetName()));
+  const std::shared_ptr<const Db> d = db();
+  for (rocksdb::ColumnFamilyHandle* h : d->handles) {
+    absl::Status s =
+        FromRocks(d->db->CompactRange(options, h, nullptr, nullptr),
+                  absl::StrCat("compacting ", h->GetName()));
     if (!s.ok()) return s;
   }
   return absl::OkStatus();
@@ -448,7 +529,8 @@ absl::Status ProjectionStore::Compact() {
 // (lotledger_common offers one-shot SHA-256 only; chaining keeps memory flat.)
 absl::StatusOr<std::string> ProjectionStore::Digest() const {
   constexpr size_t kChunk = 1 << 20;
-  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+  const std::shared_ptr<const Db> d = db();
+  const rocksdb::Snapshot* snapshot = d->db->GetSnapshot();
   rocksdb::ReadOptions read_options;
   read_options.snapshot = snapshot;
   // A digest reads everything once; don't evict the projector's working set.
@@ -456,9 +538,9 @@ absl::StatusOr<std::string> ProjectionStore::Digest() const {
   std::string h;
   std::string chunk;
   absl::Status status;
-  for (const auto& [name, cf] : by_name_) {
+  for (const auto& [name, cf] : d->by_name) {
     std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(read_options, cf.handle));
+        d->db->NewIterator(read_options, cf.handle));
     bool first = true;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       if (first) {
@@ -480,7 +562,7 @@ absl::StatusOr<std::string> ProjectionStore::Digest() const {
     status = FromRocks(it->status(), absl::StrCat("digest of ", name));
     if (!status.ok()) break;
   }
-  db_->ReleaseSnapshot(snapshot);
+  d->db->ReleaseSnapshot(snapshot);
   if (!status.ok()) return status;
   return HexEncode(Sha256(h + chunk));
 }

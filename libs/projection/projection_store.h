@@ -24,6 +24,12 @@
 // sees the store as of the read, so batches built concurrently do not see
 // each other and their read-modify-writes may race. A Batch is used by one
 // thread at a time and must not outlive the store that made it.
+//
+// SwapIn replaces the database under a live store (a projection rebuilt
+// next to it, libs/command/rebuild.h) while the object keeps its identity:
+// every read holds a reference to the database it started on, so a read
+// in flight during a swap finishes on the old database, which closes when
+// the last such read ends; reads that start after the swap see the new one.
 #ifndef LOTLEDGER_LIBS_PROJECTION_PROJECTION_STORE_H_
 #define LOTLEDGER_LIBS_PROJECTION_PROJECTION_STORE_H_
 
@@ -51,6 +57,10 @@ class WriteBatchWithIndex;
 }  // namespace rocksdb
 
 namespace lotledger::projection {
+
+// One open RocksDB database and its column family handles (defined in the
+// .cc): what SwapIn replaces.
+struct Db;
 
 // The store's own column family: key = topic + '\0' + partition (4 bytes,
 // big endian), value = next offset to read (8 bytes, big endian).
@@ -90,6 +100,18 @@ class ProjectionStore final {
   ~ProjectionStore();
   ProjectionStore(const ProjectionStore&) = delete;
   ProjectionStore& operator=(const ProjectionStore&) = delete;
+
+  // The options it was opened with; `path` is the current database's.
+  Options options() const;
+
+  // Makes `other`'s database (a store opened with the same column
+  // families, at another path) this store's database, with its offsets,
+  // and leaves `other` empty: it may only be destroyed. Returns once the
+  // previous database is closed (reads in flight on it finish first), so
+  // its directory may then be moved or deleted. No Batch of either store
+  // may be alive meanwhile (stop the projector first): a batch keeps its
+  // database open, and SwapIn would wait for it.
+  void SwapIn(ProjectionStore& other);
 
   // The committed value of `key`, nullopt when absent.
   absl::StatusOr<std::optional<std::string>> Get(std::string_view cf,
@@ -145,6 +167,8 @@ class ProjectionStore final {
     explicit Batch(const ProjectionStore* store);
 
     const ProjectionStore* store_;
+    // The database the batch reads through and must commit to.
+    std::shared_ptr<const Db> db_;
     std::unique_ptr<rocksdb::WriteBatchWithIndex> writes_;
     eventlog::Offsets offsets_;
     absl::Status error_;  // first bad call, reported by Commit
@@ -181,26 +205,16 @@ class ProjectionStore final {
   Size ApproximateSize() const;
 
  private:
-  struct ColumnFamily {
-    rocksdb::ColumnFamilyHandle* handle;
-    bool writable;
-  };
+  ProjectionStore(std::shared_ptr<Db> db, eventlog::Offsets offsets,
+                  Options options);
 
-  ProjectionStore(std::unique_ptr<rocksdb::DB> db,
-                  std::vector<rocksdb::ColumnFamilyHandle*> handles,
-                  eventlog::Offsets offsets, bool sync_writes);
+  // The current database, held for the duration of one read.
+  std::shared_ptr<const Db> db() const;
 
-  // InvalidArgument when `cf` is unknown (or reserved and `for_write`).
-  absl::StatusOr<rocksdb::ColumnFamilyHandle*> Handle(std::string_view cf,
-                                                      bool for_write) const;
-
-  std::unique_ptr<rocksdb::DB> db_;
-  // Owned; destroyed before db_. Immutable after construction, so lookups
-  // need no lock.
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-  std::map<std::string, ColumnFamily, std::less<>> by_name_;
-  rocksdb::ColumnFamilyHandle* offsets_cf_ = nullptr;
-  const bool sync_writes_;
+  mutable absl::Mutex db_mu_;
+  std::shared_ptr<const Db> db_ ABSL_GUARDED_BY(db_mu_);
+  // As opened; `path` is that of the first database (see options()).
+  const Options options_;
 
   // Serializes Commit so the cached offsets change in write order.
   absl::Mutex commit_mu_;

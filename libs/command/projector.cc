@@ -55,6 +55,7 @@ absl::Status Projector::Start() {
     absl::MutexLock l(&mu_);
     applied_ = start;
     stop_ = false;
+    health_ = absl::OkStatus();  // a restart on a rebuilt projection
   }
   thread_ = std::thread([this] { Run(); });
   return absl::OkStatus();

@@ -87,9 +87,14 @@ class Projector {
   // (for the projection lag metric).
   std::map<eventlog::TopicPartition, absl::Time> LastRecordTimes() const;
 
+  // Applies one batch of records read from the log and commits it with
+  // `polled.next_offsets`. For a driver that reads the log itself instead
+  // of calling Start (a rebuild that must stop at exact offsets,
+  // rebuild.h); never while the projector's own thread runs.
+  absl::Status ApplyPolled(eventlog::PollResult& polled);
+
  private:
   void Run();
-  absl::Status ApplyPolled(eventlog::PollResult& polled);
 
   eventlog::EventLog* log_;
   projection::ProjectionStore* store_;

@@ -48,6 +48,7 @@ absl::StatusOr<std::unique_ptr<ServiceCore>> ServiceCore::Open(
   po.own_topic = own_topic;
   po.input_topics = inputs;
   if (writes) po.input_topics.push_back(own_topic);
+  core->setup_ = {log, po, store_options, spec.apply};
   core->projector_ = std::make_unique<Projector>(log, core->store_.get(),
                                                  std::move(po), spec.apply);
   RETURN_IF_ERROR(core->projector_->Start());
@@ -61,6 +62,8 @@ absl::StatusOr<std::unique_ptr<ServiceCore>> ServiceCore::Open(
 ServiceCore::~ServiceCore() { Stop(); }
 
 void ServiceCore::Stop() {
+  absl::MutexLock l(&lifecycle_mu_);
+  stopped_ = true;
   if (projector_ != nullptr) projector_->Stop();
   RecordCleanCloseOnce();
 }

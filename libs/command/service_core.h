@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "libs/command/command_runner.h"
 #include "libs/command/projection_check.h"
 #include "libs/command/projector.h"
@@ -57,11 +58,30 @@ class ServiceCore {
   // rebuilds a damaged one from the log.
   void Stop();
 
+  // What Open was given, kept for a rebuild of the projection (rebuild.h).
+  struct Setup {
+    eventlog::EventLog* log = nullptr;
+    ProjectorOptions projector;  // topic names with the prefix
+    projection::ProjectionStore::Options store;
+    ApplyFn apply;
+  };
+  const Setup& setup() const { return setup_; }
+  // Stop holds it, and so does a rebuild while it stops the projector,
+  // switches databases and starts it again: a stopped core's projector is
+  // never started again.
+  absl::Mutex& lifecycle_mu() { return lifecycle_mu_; }
+  bool stopped() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(lifecycle_mu_) {
+    return stopped_;
+  }
+
  private:
   ServiceCore() = default;
   void RecordCleanCloseOnce();
   ProjectionVerify verify_ = ProjectionVerify::kFull;
   std::atomic<bool> clean_close_recorded_ = false;
+  Setup setup_;
+  absl::Mutex lifecycle_mu_;
+  bool stopped_ ABSL_GUARDED_BY(lifecycle_mu_) = false;
   std::unique_ptr<projection::ProjectionStore> store_;
   std::unique_ptr<Projector> projector_;
   std::unique_ptr<CommandRunner> runner_;

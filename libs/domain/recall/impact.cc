@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <string_view>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "libs/common/proto_time.h"
 
 namespace lotledger::recall {
@@ -28,7 +31,8 @@ void Add(v1::Recovery& to, const v1::Recovery& from) {
 
 std::vector<std::string> AffectedCustomerIds(const ScopeList& scope,
                                              const NodeMap& nodes) {
-  std::set<std::string> ids;
+  // Views into the nodes (which outlive the call), sorted once at the end.
+  absl::flat_hash_set<std::string_view> ids;
   for (const v1::ScopedLot& s : scope) {
     auto it = nodes.find(s.lot_id());
     if (it == nodes.end()) continue;
@@ -36,7 +40,9 @@ std::vector<std::string> AffectedCustomerIds(const ScopeList& scope,
       if (h.shipped() > 0) ids.insert(h.customer_id());
     }
   }
-  return std::vector<std::string>(ids.begin(), ids.end());
+  std::vector<std::string> out(ids.begin(), ids.end());
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 v1::RecallImpact ComputeImpact(const ScopeList& scope, const NodeMap& nodes,
@@ -51,7 +57,7 @@ void ComputeImpact(const ScopeList& scope, const NodeMap& nodes,
   out->Clear();
   // Customers in first-seen order (index into out->customers()), sorted by
   // id at the end by moving pointers only.
-  std::unordered_map<std::string, int> customer_index;
+  absl::flat_hash_map<std::string_view, int> customer_index;
   std::map<std::string, int64_t> by_location;
   static const v1::RecallLotNode kNever;
   out->mutable_lots()->Reserve(scope.size());

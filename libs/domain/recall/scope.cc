@@ -1,7 +1,8 @@
 #include "libs/domain/recall/scope.h"
 
-#include <unordered_set>
+#include <string_view>
 
+#include "absl/container/flat_hash_set.h"
 #include "libs/common/status_macros.h"
 #include "libs/domain/common/refusals.h"
 #include "libs/domain/lots/dates.h"
@@ -12,20 +13,19 @@ namespace {
 using domain::Invalid;
 using domain::Refuse;
 
-v1::ScopedLot Scoped(const std::string& lot_id, const v1::RecallLotNode& node,
-                     v1::ScopeReason reason, const std::string& via,
-                     int depth) {
-  v1::ScopedLot s;
-  s.set_lot_id(lot_id);
-  s.set_item(node.item());
-  s.set_lot_number(node.lot_number());
-  s.set_reason(reason);
-  s.set_via_lot_id(via);
-  s.set_depth(depth);
-  *s.mutable_manufactured_on() = node.manufactured_on();
-  *s.mutable_expires_on() = node.expires_on();
-  s.set_uom(node.uom());
-  return s;
+// Fills `s` (a fresh element of the scope: built in place, never copied).
+void Scoped(const std::string& lot_id, const v1::RecallLotNode& node,
+            v1::ScopeReason reason, std::string_view via, int depth,
+            v1::ScopedLot* s) {
+  s->set_lot_id(lot_id);
+  s->set_item(node.item());
+  s->set_lot_number(node.lot_number());
+  s->set_reason(reason);
+  if (!via.empty()) s->set_via_lot_id(std::string(via));
+  s->set_depth(depth);
+  *s->mutable_manufactured_on() = node.manufactured_on();
+  *s->mutable_expires_on() = node.expires_on();
+  s->set_uom(node.uom());
 }
 
 // Fetches the nodes of `ids` not yet in `nodes`.
@@ -105,12 +105,15 @@ absl::Status ComputeScope(const v1::RecallCriteria& criteria,
                           ScopeList* out) {
   ScopeList& scope = *out;
   scope.Clear();
-  std::unordered_set<std::string> seen;
+  // Views into the seeds and into the fetched nodes' edges: both outlive
+  // the walk, so no lot id is copied to remember it.
+  absl::flat_hash_set<std::string_view> seen;
   std::vector<std::string> seeds(criteria.lot_ids().begin(),
                                  criteria.lot_ids().end());
   seeds.insert(seeds.end(), in_range.begin(), in_range.end());
   RETURN_IF_ERROR(FetchMissing(seeds, fetch, nodes));
-  std::vector<std::string> level;
+  // The lots of the current level with their nodes.
+  std::vector<const v1::RecallLotNode*> level;
   for (size_t i = 0; i < seeds.size(); ++i) {
     const std::string& id = seeds[i];
     const bool listed = i < static_cast<size_t>(criteria.lot_ids_size());
@@ -125,39 +128,45 @@ absl::Status ComputeScope(const v1::RecallCriteria& criteria,
       continue;
     }
     if (!seen.insert(id).second) continue;
-    *scope.Add() = Scoped(
-        id, *it->second,
-        listed ? v1::SCOPE_REASON_LISTED : v1::SCOPE_REASON_MADE_IN_RANGE, "",
-        0);
-    level.push_back(id);
+    Scoped(id, *it->second,
+           listed ? v1::SCOPE_REASON_LISTED : v1::SCOPE_REASON_MADE_IN_RANGE,
+           "", 0, scope.Add());
+    level.push_back(it->second);
   }
   if (!criteria.include_derived()) return absl::OkStatus();
+  std::vector<int> level_rows;  // row in `scope` of each lot of `level`
+  for (int i = 0; i < scope.size(); ++i) level_rows.push_back(i);
   for (int depth = 1; !level.empty(); ++depth) {
-    // Parents of this level, each with the lot that led to it.
+    // Parents of this level, each with the row of the lot that led to it.
     std::vector<std::string> next;
-    std::vector<const std::string*> via;
-    for (const std::string& id : level) {
-      const v1::RecallLotNode& node = *nodes->at(id);
-      for (const std::string& parent : node.used_in()) {
+    std::vector<int> via;
+    for (size_t l = 0; l < level.size(); ++l) {
+      for (const std::string& parent : level[l]->used_in()) {
         if (seen.insert(parent).second) {
           next.push_back(parent);
-          via.push_back(&id);
+          via.push_back(level_rows[l]);
         }
       }
     }
     RETURN_IF_ERROR(FetchMissing(next, fetch, nodes));
-    std::vector<std::string> kept;
+    std::vector<const v1::RecallLotNode*> kept;
+    std::vector<int> kept_rows;
     kept.reserve(next.size());
+    kept_rows.reserve(next.size());
     for (size_t i = 0; i < next.size(); ++i) {
       auto it = nodes->find(next[i]);
       // A parent known only as an edge (its LotCreated not applied yet)
       // cannot be described; it joins when it is.
       if (it == nodes->end() || !it->second->created()) continue;
-      *scope.Add() = Scoped(next[i], *it->second, v1::SCOPE_REASON_DERIVED,
-                            *via[i], depth);
-      kept.push_back(next[i]);
+      kept_rows.push_back(scope.size());
+      // The via lot's id is read before Add: adding may move the rows.
+      const std::string via_id = scope.Get(via[i]).lot_id();
+      Scoped(next[i], *it->second, v1::SCOPE_REASON_DERIVED, via_id, depth,
+             scope.Add());
+      kept.push_back(it->second);
     }
     level = std::move(kept);
+    level_rows = std::move(kept_rows);
   }
   return absl::OkStatus();
 }

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "lotledger/v1/events.pb.h"
 #include "lotledger/v1/recall_domain.pb.h"
@@ -27,7 +28,7 @@ inline constexpr int kLotsPerPart = 1000;
 // Lot id -> its node; the nodes are owned by whoever fetched them (the
 // service parses them onto the arena of one request, so a 16,000-lot walk
 // frees its memory at once).
-using NodeMap = std::unordered_map<std::string, const v1::RecallLotNode*>;
+using NodeMap = absl::flat_hash_map<std::string, const v1::RecallLotNode*>;
 using ScopeList = google::protobuf::RepeatedPtrField<v1::ScopedLot>;
 
 // Reads the nodes of `lot_ids`, in the same order, into `out` (nullptr

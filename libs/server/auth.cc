@@ -28,7 +28,8 @@ using Table = std::map<std::string, std::set<std::string>, std::less<>>;
 //   qa_inspector    inspections
 //   qa_approver     dispositions (release, hold, reject, deviations)
 //   recall_manager  the recall lifecycle
-//   admin           products, locations, lot corrections
+//   admin           products, locations, lot corrections, projection
+//                   rebuilds (AdminService)
 //   auditor         reads everything, writes nothing
 //   service         internal calls (mTLS client certificates)
 const Table& RoleTable() {
@@ -84,6 +85,7 @@ const Table& RoleTable() {
         {"/lotledger.v1.AuditService/VerifyLot", readers},
         {"/lotledger.v1.AuditService/AsOf", readers},
         {"/lotledger.v1.AuditService/ExportEpcis", readers},
+        {"/lotledger.v1.AdminService/RebuildProjection", {"admin"}},
     };
     return t;
   }();

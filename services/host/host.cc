@@ -17,6 +17,7 @@
 #include "libs/server/jwt.h"
 #include "libs/server/metrics.h"
 #include "libs/server/tls.h"
+#include "services/admin/admin_service.h"
 #include "services/audit/audit_service.h"
 #include "services/inventory/inventory_service.h"
 #include "services/lots/lots_service.h"
@@ -178,6 +179,8 @@ struct ServerHost::State {
   std::unique_ptr<server::Guard> guard;
   std::unique_ptr<eventlog::EventLog> log;
   std::vector<Hosted> hosted;
+  // Projection rebuilds of the hosted services (admin.proto).
+  std::unique_ptr<admin::AdminServiceImpl> admin;
   std::unique_ptr<server::GrpcServer> grpc_server;
   std::vector<metrics::CallbackGauge> gauges;
   std::unique_ptr<metrics::MetricsServer> metrics_server;
@@ -226,6 +229,13 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
     st->gauges.push_back(ProjectionGauges(name, h.core.get(), st->log.get()));
     st->hosted.push_back(std::move(h));
   }
+  std::map<std::string, command::ServiceCore*> cores;
+  for (size_t i = 0; i < services.size(); ++i) {
+    cores[services[i]] = st->hosted[i].core.get();
+  }
+  st->admin = std::make_unique<admin::AdminServiceImpl>(std::move(cores),
+                                                        st->guard.get());
+  st->grpc_server->AddService(st->admin.get(), "lotledger.v1.AdminService");
   if (!config.checkpoint_key.empty()) {
     ASSIGN_OR_RETURN(st->checkpoint_signer,
                      audit::Signer::FromPemFile(config.checkpoint_key));

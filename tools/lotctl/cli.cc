@@ -231,6 +231,14 @@ lotctl import products|lots FILE.csv [--partial] [--dry-run]
   is derived from its content, so nothing is imported twice.
   Summary: imported N, already present M, refused K.
 )"},
+    {"admin", R"(
+lotctl admin rebuild SERVICE [--request-id=ID]
+  Rebuilds SERVICE's projection (lots, quality, inventory, recall, audit)
+  from the log while it keeps serving, then switches to it (role admin).
+  A progress bar with records/s and ETA on a terminal; a summary with both
+  digests at the end (--json: one progress message per line). Not bounded
+  by --timeout; interrupting it abandons the rebuild harmlessly.
+)"},
 };
 
 std::string HelpText(const std::string& verb) {
@@ -422,6 +430,7 @@ int RunLotctl(std::vector<std::string> args, const Environment& env,
   if (verb == "recall") return RunRecall(ctx, parsed);
   if (verb == "inventory") return RunInventory(ctx, parsed);
   if (verb == "audit") return RunAudit(ctx, parsed);
+  if (verb == "admin") return RunAdmin(ctx, parsed);
   err << "error: unknown verb '" << verb << "' (see: lotctl help)\n";
   return kExitUsage;
 }

@@ -98,6 +98,7 @@ int RunImport(Context& ctx, ParsedArgs& args);
 int RunRecall(Context& ctx, ParsedArgs& args);
 int RunInventory(Context& ctx, ParsedArgs& args);
 int RunAudit(Context& ctx, ParsedArgs& args);
+int RunAdmin(Context& ctx, ParsedArgs& args);
 
 // Sets the unit of each input given without one to the input lot's own
 // unit (looked up, memoized in `unit_cache`), because the server needs it

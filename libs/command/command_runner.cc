@@ -38,6 +38,16 @@ bool OutcomeUnknown(const absl::Status& s) {
          s.code() == absl::StatusCode::kInternal;
 }
 
+// The log gives up this long before the caller's deadline, so the caller
+// gets the log's answer (UNAVAILABLE: retry with the request id) rather
+// than its own DEADLINE_EXCEEDED.
+constexpr absl::Duration kAnswerMargin = absl::Milliseconds(200);
+
+absl::Time LogDeadline(absl::Time deadline) {
+  return deadline == absl::InfiniteFuture() ? deadline
+                                            : deadline - kAnswerMargin;
+}
+
 }  // namespace
 
 v1::ConsistencyToken ToToken(const eventlog::Offsets& offsets) {
@@ -128,7 +138,9 @@ absl::StatusOr<CommandResult> CommandRunner::Run(
     }
   }
   for (int32_t p : check_end) {
-    ASSIGN_OR_RETURN(const int64_t end, log_->EndOffset(topic_, p));
+    ASSIGN_OR_RETURN(
+        const int64_t end,
+        log_->EndOffsetBefore(topic_, p, LogDeadline(ctx.deadline)));
     const eventlog::TopicPartition tp{topic_, p};
     target[tp] = std::max(target[tp], end);
   }
@@ -189,7 +201,7 @@ absl::StatusOr<CommandResult> CommandRunner::Run(
 
   // 5. Append atomically, then wait until applied.
   absl::StatusOr<std::vector<eventlog::Position>> positions =
-      log_->Append(topic_, std::move(records));
+      log_->AppendBefore(topic_, std::move(records), LogDeadline(ctx.deadline));
   if (!positions.ok()) {
     if (OutcomeUnknown(positions.status())) {
       absl::MutexLock l(&mu_);

@@ -120,10 +120,34 @@ class EventLog {
   virtual absl::StatusOr<std::vector<Position>> Append(
       std::string_view topic, std::vector<OutgoingRecord> records) = 0;
 
+  // Append bounded by the caller's `deadline` too (a command's gRPC
+  // deadline): a log that cannot confirm the append by then answers
+  // Unavailable (DeadlineExceeded when the deadline passed before it
+  // started) instead of waiting for its own timeout. As with any
+  // Unavailable the records may still land: retry with the same request
+  // id. This default ignores the deadline, right for a log whose appends
+  // are local and short (the embedded log); the Kafka log honours it.
+  virtual absl::StatusOr<std::vector<Position>> AppendBefore(
+      std::string_view topic, std::vector<OutgoingRecord> records,
+      absl::Time deadline) {
+    (void)deadline;
+    return Append(topic, std::move(records));
+  }
+
   // The offset the next record appended to the partition will get at the
   // earliest: every committed record is below it.
   virtual absl::StatusOr<int64_t> EndOffset(std::string_view topic,
                                             int32_t partition) = 0;
+
+  // EndOffset bounded by the caller's `deadline` too (Unavailable when the
+  // log does not answer by then). This default ignores the deadline, as
+  // AppendBefore's does.
+  virtual absl::StatusOr<int64_t> EndOffsetBefore(std::string_view topic,
+                                                  int32_t partition,
+                                                  absl::Time deadline) {
+    (void)deadline;
+    return EndOffset(topic, partition);
+  }
 
   // A reader of the given partitions, each from its start offset.
   virtual absl::StatusOr<std::unique_ptr<LogReader>> OpenReader(

@@ -221,8 +221,8 @@ struct Delivery {
       // librdkafka's message timeout should have fired before this; the
       // record may still land, so the caller must treat it as unknown.
       return absl::UnavailableError(
-          "no delivery report before the append timeout; the record may or "
-          "may not have been written");
+          "no delivery report before the append timeout or the caller's "
+          "deadline; the record may or may not have been written");
     }
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return KafkaError(err, "delivery failed");
@@ -732,19 +732,38 @@ absl::StatusOr<int32_t> KafkaEventLog::PartitionCount(std::string_view topic) {
 
 absl::StatusOr<std::vector<Position>> KafkaEventLog::Append(
     std::string_view topic, std::vector<OutgoingRecord> records) {
+  return AppendBefore(topic, std::move(records), absl::InfiniteFuture());
+}
+
+absl::StatusOr<std::vector<Position>> KafkaEventLog::AppendBefore(
+    std::string_view topic, std::vector<OutgoingRecord> records,
+    absl::Time deadline) {
   RETURN_IF_ERROR(CheckRecords(records));
-  if (records.size() == 1) return AppendOne(topic, std::move(records[0]));
-  return AppendTransaction(topic, std::move(records));
+  const absl::Time now = absl::Now();
+  if (deadline <= now) {
+    // Nothing produced: the outcome is known.
+    return absl::DeadlineExceededError(
+        absl::StrCat("append to ", Sv(topic),
+                     ": the caller's deadline passed before it "
+                     "started"));
+  }
+  const absl::Time own = now + options_.append_timeout;
+  const absl::Time bound = std::min(deadline, own);
+  if (records.size() == 1) {
+    return AppendOne(topic, std::move(records[0]), bound,
+                     deadline < own ? deadline : own + kTimerSlack);
+  }
+  return AppendTransaction(topic, std::move(records), bound);
 }
 
 absl::StatusOr<std::vector<Position>> KafkaEventLog::AppendOne(
-    std::string_view topic_view, OutgoingRecord record) {
+    std::string_view topic_view, OutgoingRecord record, absl::Time deadline,
+    absl::Time wait_until) {
   const std::string topic(topic_view);
-  const absl::Time deadline = absl::Now() + options_.append_timeout;
   RETURN_IF_ERROR(clients_->PartitionCount(topic, deadline).status());
   ASSIGN_OR_RETURN(std::shared_ptr<Delivery> delivery,
                    Produce(clients_->producer.rk, topic, record));
-  absl::StatusOr<Position> position = delivery->Wait(deadline + kTimerSlack);
+  absl::StatusOr<Position> position = delivery->Wait(wait_until);
   if (!position.ok()) {
     if (absl::IsNotFound(position.status())) clients_->Forget(topic);
     return absl::Status(
@@ -768,9 +787,9 @@ absl::Status KafkaEventLog::EnsureTransactionsInitialized(absl::Time deadline) {
 }
 
 absl::StatusOr<std::vector<Position>> KafkaEventLog::AppendTransaction(
-    std::string_view topic_view, std::vector<OutgoingRecord> records) {
+    std::string_view topic_view, std::vector<OutgoingRecord> records,
+    absl::Time deadline) {
   const std::string topic(topic_view);
-  const absl::Time deadline = absl::Now() + options_.append_timeout;
   rd_kafka_t* rk = clients_->txn_producer.rk;
   absl::MutexLock lock(&txn_mu_);
 
@@ -914,10 +933,18 @@ absl::Status KafkaEventLog::Fenced(const std::string& topic,
       "write again"));
 }
 
-absl::StatusOr<int64_t> KafkaEventLog::EndOffset(std::string_view topic_view,
+absl::StatusOr<int64_t> KafkaEventLog::EndOffset(std::string_view topic,
                                                  int32_t partition) {
+  return EndOffsetBefore(topic, partition, absl::InfiniteFuture());
+}
+
+absl::StatusOr<int64_t> KafkaEventLog::EndOffsetBefore(
+    std::string_view topic_view, int32_t partition, absl::Time caller) {
   const std::string topic(topic_view);
-  const absl::Time deadline = absl::Now() + options_.request_timeout;
+  const absl::Time own = absl::Now() + options_.request_timeout;
+  const absl::Time deadline = std::min(caller, own);
+  // The caller's deadline is kept exactly; our own bound gets the slack.
+  const absl::Time wait_until = caller < own ? caller : own + kTimerSlack;
   ASSIGN_OR_RETURN(const int32_t count,
                    clients_->PartitionCount(topic, deadline));
   if (partition < 0 || partition >= count) {
@@ -949,8 +976,7 @@ absl::StatusOr<int64_t> KafkaEventLog::EndOffset(std::string_view topic_view,
     query->high = high;
   }).detach();
   absl::MutexLock lock(&query->mu);
-  if (!query->mu.AwaitWithDeadline(absl::Condition(&query->done),
-                                   deadline + kTimerSlack)) {
+  if (!query->mu.AwaitWithDeadline(absl::Condition(&query->done), wait_until)) {
     return absl::UnavailableError(absl::StrCat(
         "end offset of ", topic, "/", partition, ": no answer in time"));
   }

@@ -17,8 +17,9 @@
 //  - Partitions are chosen by librdkafka's murmur2_random partitioner,
 //    which equals PartitionForKey (Java's default) for non-empty keys.
 //  - Append never waits longer than options.append_timeout (plus a little
-//    slack for librdkafka's own timers); a broker that cannot be reached
-//    gives Unavailable.
+//    slack for librdkafka's own timers), AppendBefore not past the
+//    caller's deadline either; a broker that cannot be reached gives
+//    Unavailable.
 //
 // Reads: a reader is a librdkafka consumer with isolation.level =
 // read_committed, explicitly assigned partitions, a throwaway group id and
@@ -100,8 +101,17 @@ class KafkaEventLog final : public EventLog {
   absl::StatusOr<int32_t> PartitionCount(std::string_view topic) override;
   absl::StatusOr<std::vector<Position>> Append(
       std::string_view topic, std::vector<OutgoingRecord> records) override;
+  // The earlier of `deadline` and append_timeout bounds every wait; a
+  // transactional append may first wait for another one to end (each is
+  // bounded by its own caller's deadline).
+  absl::StatusOr<std::vector<Position>> AppendBefore(
+      std::string_view topic, std::vector<OutgoingRecord> records,
+      absl::Time deadline) override;
   absl::StatusOr<int64_t> EndOffset(std::string_view topic,
                                     int32_t partition) override;
+  absl::StatusOr<int64_t> EndOffsetBefore(std::string_view topic,
+                                          int32_t partition,
+                                          absl::Time deadline) override;
   absl::StatusOr<std::unique_ptr<LogReader>> OpenReader(
       const Offsets& start) override;
 
@@ -119,10 +129,16 @@ class KafkaEventLog final : public EventLog {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(txn_mu_);
   absl::Status Fenced(const std::string& topic,
                       const absl::Status& cause) const;
+  // `deadline` bounds librdkafka's steps; `wait_until` the wait for a
+  // delivery report (later by a timer slack unless the caller's deadline
+  // set it).
   absl::StatusOr<std::vector<Position>> AppendOne(std::string_view topic,
-                                                  OutgoingRecord record);
+                                                  OutgoingRecord record,
+                                                  absl::Time deadline,
+                                                  absl::Time wait_until);
   absl::StatusOr<std::vector<Position>> AppendTransaction(
-      std::string_view topic, std::vector<OutgoingRecord> records);
+      std::string_view topic, std::vector<OutgoingRecord> records,
+      absl::Time deadline);
 
   const KafkaOptions options_;
   // Shared with helper threads that may outlive a call (EndOffset).

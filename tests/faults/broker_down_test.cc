@@ -1,7 +1,8 @@
 // Broker down: the lots service on a Kafka broker of the test's own; the
 // broker is stopped under a stream of commands and started again.
 //  * Commands issued while it is down fail with UNAVAILABLE before their
-//    deadline: the server answers, it does not hang.
+//    deadline, also a deadline far shorter than the server's append
+//    timeout: the server answers, it does not hang.
 //  * Every acknowledged command is in the log, once; retrying a failed
 //    command with its request id applies it exactly once, and retrying an
 //    applied one writes nothing.
@@ -9,6 +10,7 @@
 //    back with the last write's consistency token.
 // Real parts: Kafka 4.1 (tools/kafka/start), gRPC over 127.0.0.1, RocksDB.
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
@@ -29,6 +31,8 @@ constexpr char kGtin[] = "09506000134352";
 // Longer than the server's own bound on an append (KafkaOptions::
 // append_timeout, 30 s): the answer must come from the server.
 constexpr auto kOutageDeadline = std::chrono::seconds(60);
+// Far shorter than append_timeout: the server must honour the caller's.
+constexpr auto kShortDeadline = std::chrono::seconds(3);
 
 v1::CreateLotRequest LotRequest(const std::string& lot_number) {
   v1::CreateLotRequest req;
@@ -78,14 +82,39 @@ TEST(BrokerDown, CommandsFailUnavailableAndNothingIsLostOrDoubled) {
 
   ASSERT_TRUE(broker.Stop());
 
-  // A stream of commands while the broker is down, several at once.
   std::vector<v1::CreateLotRequest> during;
+  // A command with a short deadline is answered UNAVAILABLE within it, by
+  // the server: the append gives up at the caller's deadline, not at the
+  // server's append timeout (30 s). S1 waits for a delivery report that
+  // never comes; S2, after it, for the end offset the service checks on a
+  // partition whose last append failed.
+  for (const char* n : {"S1", "S2"}) {
+    during.push_back(LotRequest(n));
+    auto ctx = stack->Ctx("operator");
+    ctx->set_deadline(std::chrono::system_clock::now() + kShortDeadline);
+    v1::CreateLotResponse resp;
+    const auto started = std::chrono::steady_clock::now();
+    grpc::Status s = lots->CreateLot(ctx.get(), during.back(), &resp);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE)
+        << n << ": " << s.error_code() << " " << s.error_message();
+    // A figure for the report, not an assertion.
+    std::fprintf(stderr, "%s: %d after %lld ms (deadline %lld ms)\n", n,
+                 static_cast<int>(s.error_code()),
+                 static_cast<long long>(took.count()),
+                 static_cast<long long>(
+                     std::chrono::milliseconds(kShortDeadline).count()));
+  }
+
+  // A stream of commands while the broker is down, several at once.
+  const size_t streamed = during.size();
   for (const char* n : {"D1", "D2", "D3", "D4"})
     during.push_back(LotRequest(n));
   std::vector<grpc::Status> outcome(during.size());
   {
     std::vector<std::thread> clients;
-    for (size_t i = 0; i < during.size(); ++i) {
+    for (size_t i = streamed; i < during.size(); ++i) {
       clients.emplace_back([&, i] {
         auto ctx = stack->Ctx("operator");
         ctx->set_deadline(std::chrono::system_clock::now() + kOutageDeadline);
@@ -95,7 +124,7 @@ TEST(BrokerDown, CommandsFailUnavailableAndNothingIsLostOrDoubled) {
     }
     for (std::thread& t : clients) t.join();
   }
-  for (size_t i = 0; i < during.size(); ++i) {
+  for (size_t i = streamed; i < during.size(); ++i) {
     EXPECT_EQ(outcome[i].error_code(), grpc::StatusCode::UNAVAILABLE)
         << during[i].lot_number() << ": " << outcome[i].error_code() << " "
         << outcome[i].error_message();

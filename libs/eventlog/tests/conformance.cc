@@ -150,6 +150,29 @@ TEST_P(EventLogConformance, OffsetsGrowAndEndOffsetCoversThem) {
   EXPECT_GT(*end, last);
 }
 
+TEST_P(EventLogConformance, AppendBeforeADeadlineInTimeIsAnAppend) {
+  const std::string topic = NewTopic(2);
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  absl::StatusOr<std::vector<Position>> one =
+      log_->AppendBefore(topic, {Rec("k", "one")}, deadline);
+  ASSERT_TRUE(one.ok()) << one.status();
+  absl::StatusOr<std::vector<Position>> two = log_->AppendBefore(
+      topic, {Rec("k", "two"), Rec("k2", "three")}, deadline);
+  ASSERT_TRUE(two.ok()) << two.status();
+  ASSERT_EQ(two->size(), 2u);
+  EXPECT_GT((*two)[0].offset, (*one)[0].offset);
+  absl::StatusOr<int64_t> end =
+      log_->EndOffsetBefore(topic, (*one)[0].partition, deadline);
+  ASSERT_TRUE(end.ok()) << end.status();
+  EXPECT_EQ(*end, log_->EndOffset(topic, (*one)[0].partition).value_or(-1));
+  EXPECT_GT(*end, (*two)[0].offset);
+  EXPECT_EQ(ReadN(*log_, topic, 3).size(), 3u);
+  // Bad input is refused as by Append.
+  EXPECT_EQ(
+      log_->AppendBefore(topic, {Rec("", "no key")}, deadline).status().code(),
+      absl::StatusCode::kInvalidArgument);
+}
+
 TEST_P(EventLogConformance, ReadsBackAfterCloseAndReopen) {
   const std::string topic = NewTopic(2);
   for (int i = 0; i < 30; ++i) {

@@ -5,15 +5,21 @@
 // projection stays at the offset before it, also after a restart.
 // Real parts: the embedded RocksDB log and a RocksDB projection.
 #include <filesystem>
+#include <regex>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/command/projector.h"
 #include "libs/eventlog/embedded/embedded_event_log.h"
 #include "libs/eventlog/record_codec.h"
 #include "libs/projection/projection_store.h"
+#include "libs/server/metrics.h"
+#include "services/lots/lots_projection.h"
+#include "tests/support/stack.h"
 
 namespace lotledger::command {
 namespace {
@@ -162,6 +168,50 @@ TEST_F(ProjectorDataLossTest, BrokenChainStopsTheProjector) {
         AppendRaw(lot, eventlog::Seal(e, skipped).SerializeAsString());
       },
       "hash chain broken");
+}
+
+// The alert: in a running server the hosted service's
+// lotledger_projection_healthy drops to 0 once its projector stopped on a
+// bad record, while the server keeps serving.
+TEST(ProjectorDataLossAlert, HealthyGaugeDropsToZero) {
+  auto healthy = [] {
+    const std::string text = metrics::Default().Text();
+    std::smatch m;
+    static const std::regex line(
+        R"(lotledger_projection_healthy\{service="lots"\} ([0-9.e+-]+))");
+    return std::regex_search(text, m, line) ? m[1].str() : "absent";
+  };
+  std::unique_ptr<testing::TestStack> stack =
+      testing::TestStack::Start(testing::Backend::kEmbedded, {"lots"});
+  ASSERT_NE(stack, nullptr);
+  EXPECT_EQ(healthy(), "1");
+  const std::string data_dir = stack->config().data_dir;
+  const std::string topic =
+      stack->config().topic_prefix + std::string(lots::kLotsTopic);
+  stack->Stop();
+  std::string where;  // topic/partition offset of the bad record
+  {
+    auto log = eventlog::OpenEmbeddedEventLog({.path = data_dir + "/log"});
+    ASSERT_TRUE(log.ok()) << log.status();
+    eventlog::OutgoingRecord bad;
+    bad.key = "09506000134352:A17";
+    bad.value = "not an EventRecord \xff\xff";
+    auto at = (*log)->Append(topic, {std::move(bad)});
+    ASSERT_TRUE(at.ok()) << at.status();
+    where = absl::StrCat(topic, "/", (*at)[0].partition, " offset ",
+                         (*at)[0].offset);
+  }
+  ::testing::internal::CaptureStderr();
+  stack->Restart();
+  std::string value;
+  for (int i = 0; i < 300 && (value = healthy()) != "0"; ++i) {
+    absl::SleepFor(absl::Milliseconds(100));  // the projector runs apart
+  }
+  const std::string logged = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(value, "0");
+  EXPECT_THAT(logged, HasSubstr("projector stopped"));
+  EXPECT_THAT(logged, HasSubstr(where));
+  stack.reset();
 }
 
 }  // namespace

@@ -203,7 +203,16 @@ absl::StatusOr<CheckedProjection> OpenCheckedProjection(
   for (int n = 2; fs::exists(out.damaged_dir, ec); ++n) {
     out.damaged_dir = absl::StrCat(aside, "-", n);
   }
-  fs::rename(dir, out.damaged_dir, ec);
+  // A projection switched by an online rebuild (rebuild.h) is a symbolic
+  // link to <dir>.rebuild-<n>: move the directory it leads to, so the
+  // damaged files stay out of the way of the next rebuild's clean-up.
+  fs::path damaged = dir;
+  if (fs::is_symlink(dir, ec)) {
+    const fs::path target = fs::read_symlink(dir, ec);
+    damaged = target.is_relative() ? dir.parent_path() / target : target;
+  }
+  if (!ec) fs::rename(damaged, out.damaged_dir, ec);
+  if (!ec && damaged != dir) fs::remove(dir, ec);
   if (ec) {
     return absl::DataLossError(
         absl::StrCat("projection ", options.path, " is damaged (", detail,

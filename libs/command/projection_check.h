@@ -20,8 +20,10 @@
 // JSON log line (service, reason, directory, where it was moved), the
 // counter lotledger_projection_rebuilds_total{service,reason} (reason
 // "rocksdb" or "digest"), the directory renamed to
-// <dir>.damaged-<UTC yyyymmddThhmmssZ>, and an empty projection opened in
-// its place (its projector starts at offset 0).
+// <dir>.damaged-<UTC yyyymmddThhmmssZ> (when <dir> is a symbolic link to a
+// rebuilt projection, the directory it leads to, and the link removed),
+// and an empty projection opened in its place (its projector starts at
+// offset 0).
 //
 // Cost (docs/security.md): step 1 is about 0.1-0.3 s for 240 MB of table
 // files; the digest reads and hashes every key and value, about 2.5-8 s

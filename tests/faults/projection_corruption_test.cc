@@ -174,6 +174,23 @@ TEST_F(ProjectionCorruptionTest, FlippedTableBytesAreFoundAndRebuilt) {
   ExpectRebuiltAsBefore();
 }
 
+TEST_F(ProjectionCorruptionTest, RebuiltProjectionBehindALinkIsMovedItself) {
+  // As an online rebuild leaves it: projection -> projection.rebuild-1.
+  fs::rename(Projection(), Projection() + ".rebuild-1");
+  fs::create_directory_symlink("projection.rebuild-1", Projection());
+  const std::string sst = FlipTableBytes(Projection() + ".rebuild-1");
+  const std::string logged = StartLogged();
+  EXPECT_THAT(logged, HasSubstr(R"("service":"lots","reason":"rocksdb")"));
+  const std::vector<std::string> aside = MovedAside();
+  ASSERT_EQ(aside.size(), 1u);
+  const fs::path damaged = fs::path(dir_) / aside[0];
+  EXPECT_FALSE(fs::is_symlink(damaged));
+  EXPECT_TRUE(fs::exists(damaged / fs::path(sst).filename()));
+  EXPECT_FALSE(fs::exists(Projection() + ".rebuild-1"));
+  EXPECT_FALSE(fs::is_symlink(Projection()));
+  ExpectRebuiltAsBefore();
+}
+
 TEST_F(ProjectionCorruptionTest, QuickCheckFindsFlippedBytesToo) {
   // quick: RocksDB's checks (every block's checksum) without the digest.
   setenv("LOTLEDGER_VERIFY_PROJECTION", "quick", 1);

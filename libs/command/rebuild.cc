@@ -154,25 +154,36 @@ class LimitedReplay {
 
 // Where a rebuild of the projection at `live` goes: `<live>.rebuild-<n>`,
 // n one more than any such directory. Leftovers of an abandoned rebuild
-// (any such directory the live path does not lead to) are deleted.
+// (any such directory no `<live>*` link leads to) are deleted; a link
+// other than `<live>` is a damaged projection moved aside at start
+// (projection_check.h), kept for an operator together with its target.
 absl::StatusOr<fs::path> NextDirectory(const fs::path& live) {
   const fs::path parent = live.parent_path();
-  const std::string prefix = live.filename().string() + ".rebuild-";
+  const std::string base = live.filename().string();
+  const std::string prefix = base + ".rebuild-";
   std::error_code ec;
-  const std::string current =
-      fs::is_symlink(live, ec) ? fs::read_symlink(live, ec).filename().string()
-                               : "";
+  std::set<std::string> linked;
   int64_t max = 0;
-  std::vector<fs::path> stale;
+  std::vector<fs::path> candidates;
   for (const fs::directory_entry& e : fs::directory_iterator(parent, ec)) {
     const std::string name = e.path().filename().string();
+    if (!name.starts_with(base)) continue;
+    std::error_code link_ec;
+    if (fs::is_symlink(e.path(), link_ec)) {
+      linked.insert(fs::read_symlink(e.path(), link_ec).filename().string());
+      continue;
+    }
     int64_t n = 0;
     if (!name.starts_with(prefix) ||
         !absl::SimpleAtoi(name.substr(prefix.size()), &n)) {
       continue;
     }
     max = std::max(max, n);
-    if (name != current) stale.push_back(e.path());
+    candidates.push_back(e.path());
+  }
+  std::vector<fs::path> stale;
+  for (const fs::path& p : candidates) {
+    if (!linked.contains(p.filename().string())) stale.push_back(p);
   }
   if (ec) {
     return absl::UnavailableError(

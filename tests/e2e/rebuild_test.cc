@@ -274,14 +274,22 @@ TEST_P(RebuildTest, RebuildsWhileServingThenSwitchesAndRestartsOnIt) {
   EXPECT_TRUE(CreateLot(*stub, "AFTER-RESTART").ok());
   EXPECT_EQ(fs::read_symlink(live), fs::path("lots.rebuild-1"));
 
-  // And a second rebuild switches again, deleting the first.
+  // A second rebuild switches again, deleting the first and the leftover
+  // of an abandoned one, but not a damaged projection moved aside at start
+  // (a link to its directory, kept for an operator).
+  fs::create_directories(Projections() / "lots.rebuild-6");
+  fs::create_directories(Projections() / "lots.rebuild-5");
+  fs::create_directory_symlink("lots.rebuild-5",
+                               Projections() / "lots.damaged-20260302T1000Z");
   progress.clear();
   const grpc::Status again = Rebuild("admin", "lots", &progress);
   ASSERT_TRUE(again.ok()) << again.error_message();
   ASSERT_FALSE(progress.empty());
   EXPECT_TRUE(progress.back().digests_match());
-  EXPECT_EQ(fs::read_symlink(live), fs::path("lots.rebuild-2"));
+  EXPECT_EQ(fs::read_symlink(live), fs::path("lots.rebuild-7"));
   EXPECT_FALSE(fs::exists(Projections() / "lots.rebuild-1"));
+  EXPECT_FALSE(fs::exists(Projections() / "lots.rebuild-6"));
+  EXPECT_TRUE(fs::exists(Projections() / "lots.damaged-20260302T1000Z"));
   EXPECT_TRUE(GetLot(*stub, "AFTER-RESTART").ok());
 }
 

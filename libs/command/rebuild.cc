@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "libs/common/status_macros.h"
 
 namespace lotledger::command {
@@ -324,7 +325,9 @@ absl::StatusOr<RebuildProgress> RebuildProjection(
     const absl::Time now = absl::Now();
     if (!force && now - last_report < options.report_every) return true;
     last_report = now;
-    p.records_applied = Sum(projector->Applied());
+    // After the switch the rebuild's projector is gone: it reached `limit`.
+    p.records_applied =
+        projector != nullptr ? Sum(projector->Applied()) : Sum(limit);
     p.records_total = Sum(limit);
     p.elapsed = now - start;
     const double seconds = absl::ToDoubleSeconds(p.elapsed);
@@ -381,22 +384,44 @@ absl::StatusOr<RebuildProgress> RebuildProjection(
     }
   }
 
-  // 3. Both projections are at `limit` now and nothing writes either.
+  // 3. Both projections are at `limit` now and nothing writes either:
+  // pin that point for the digests, then switch queries and the projector
+  // to the new database. Commands flow again after this.
+  std::function<absl::StatusOr<std::string>()> old_digest_fn =
+      core.store().DigestLater();
+  std::function<absl::StatusOr<std::string>()> new_digest_fn =
+      store->DigestLater();
+  projector.reset();
+  absl::Notification old_closed;
+  core.store().SwapIn(*store, &old_closed);
+  store.reset();
+  absl::Status started = core.projector().Start();
+  p.pause = absl::Now() - paused;
+  lifecycle.Release();
+  if (!started.ok()) {
+    Log("error", "projector did not start on the rebuilt projection",
+        {{"service", Quote(service)}, {"error", Quote(started.message())}});
+  }
+
+  // 4. Verify while serving: both digests of the switch point, in
+  // parallel. Not abandonable any more: the new projection serves.
   p.phase = RebuildPhase::kVerifying;
-  if (!report(*limit, true)) return resume(absl::CancelledError("cancelled"));
+  report(*limit, true);
   absl::StatusOr<std::string> old_digest;
-  std::thread old_thread(
-      [&old_digest, &core] { old_digest = core.store().Digest(); });
-  absl::StatusOr<std::string> new_digest = store->Digest();
+  std::thread old_thread([&old_digest, &old_digest_fn] {
+    old_digest = old_digest_fn();
+    old_digest_fn = nullptr;  // lets the old database close
+  });
+  absl::StatusOr<std::string> new_digest = new_digest_fn();
+  new_digest_fn = nullptr;
   old_thread.join();
-  if (!new_digest.ok()) return resume(new_digest.status());
-  p.new_digest = *new_digest;
+  p.new_digest = new_digest.ok() ? *new_digest : "";
   p.old_digest = old_digest.ok() ? *old_digest : "";
-  if (p.old_digest != p.new_digest) {
+  if (!new_digest.ok() || p.old_digest != p.new_digest) {
     Log(p.old_healthy ? "error" : "warn",
         p.old_healthy ? "projection rebuild: digests differ, the live "
-                        "projection had drifted from the log; switching to "
-                        "the rebuilt one"
+                        "projection had drifted from the log; the rebuilt "
+                        "one serves now"
                       : "projection rebuild: digests differ (the live "
                         "projector had stopped on an error)",
         {{"service", Quote(service)},
@@ -404,13 +429,11 @@ absl::StatusOr<RebuildProgress> RebuildProjection(
          {"new_digest", Quote(p.new_digest)}});
   }
 
-  // 4. Switch: queries, then the projector, then the directory.
-  projector.reset();
-  core.store().SwapIn(*store);
-  store.reset();
+  // 5. The directory: once the old database is closed, <dir> leads to the
+  // new one and the old one goes. Until then a restart opens the old
+  // projection and catches up from its offsets.
+  old_closed.WaitForNotification();
   absl::StatusOr<fs::path> old_dir = PointAt(live, dir);
-  absl::Status started = core.projector().Start();
-  p.pause = absl::Now() - paused;
   p.phase = RebuildPhase::kSwitched;
   p.records_applied = Sum(*limit);
   p.records_total = Sum(*limit);
@@ -418,20 +441,14 @@ absl::StatusOr<RebuildProgress> RebuildProjection(
   p.records_per_second =
       p.records_applied / std::max(1e-9, absl::ToDoubleSeconds(p.elapsed));
   p.eta_seconds = 0;
-  if (!started.ok()) {
-    Log("error", "projector did not start on the rebuilt projection",
-        {{"service", Quote(service)}, {"error", Quote(started.message())}});
-    return started;
-  }
+  if (!started.ok()) return started;
+  if (!new_digest.ok()) return new_digest.status();
   if (!old_dir.ok()) {
-    // Serving goes on from the new directory; a restart would open the
-    // old projection and catch up from its offsets.
     Log("error", "projection rebuild: switched, but the directory was not",
         {{"service", Quote(service)},
          {"error", Quote(old_dir.status().message())}});
     return old_dir.status();
   }
-  lifecycle.Release();
   std::error_code ec;
   fs::remove_all(*old_dir, ec);
   if (ec) {

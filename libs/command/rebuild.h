@@ -8,11 +8,13 @@
 // rest, so it can stop at exactly the live projection's position. When it
 // is close, the live projector is stopped (commands wait for it; none
 // fails), the rebuild applies the last records up to exactly the live
-// offsets, both digests are taken, the live store switches to the new
-// database (ProjectionStore::SwapIn: queries never fail), the live
-// projector starts again on it, and the directory `<projection dir>`
-// becomes a symbolic link to the new directory (the old one is deleted),
-// so a restart opens the rebuilt projection.
+// offsets, both projections are pinned at that point (RocksDB snapshots,
+// for the digests), the live store switches to the new database
+// (ProjectionStore::SwapIn: queries never fail) and the live projector
+// starts again on it: the pause ends. Then both digests are computed and
+// compared, and, once the old database is closed, the directory
+// `<projection dir>` becomes a symbolic link to the new directory (the old
+// one is deleted), so a restart opens the rebuilt projection.
 //
 // Thread-safety: RebuildProjection may be called from any thread; a second
 // call for the same ServiceCore while one runs is refused.

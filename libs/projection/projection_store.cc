@@ -286,9 +286,12 @@ ProjectionStore::Options ProjectionStore::options() const {
   return o;
 }
 
-void ProjectionStore::SwapIn(ProjectionStore& other) {
+void ProjectionStore::SwapIn(ProjectionStore& other,
+                             absl::Notification* closed_out) {
   CHECK(&other != this);
-  absl::Notification closed;
+  absl::Notification closed_here;
+  absl::Notification* closed =
+      closed_out != nullptr ? closed_out : &closed_here;
   {
     // No commit may run on either store while the databases change hands.
     absl::MutexLock commit_lock(&commit_mu_);
@@ -308,11 +311,11 @@ void ProjectionStore::SwapIn(ProjectionStore& other) {
       offsets_ = std::move(other.offsets_);
       other.offsets_.clear();
     }
-    old->closed = &closed;
+    old->closed = closed;
     // `old` goes out of scope here; a read still holding the database
     // closes it when it ends.
   }
-  closed.WaitForNotification();
+  if (closed_out == nullptr) closed_here.WaitForNotification();
 }
 
 ProjectionStore::Size ProjectionStore::ApproximateSize() const {
@@ -527,20 +530,21 @@ absl::Status ProjectionStore::Compact() {
 // at the end (SHA-256 of "" for an empty store). Chunk boundaries depend
 // only on the contents, so the result is a function of the keys and values.
 // (lotledger_common offers one-shot SHA-256 only; chaining keeps memory flat.)
-absl::StatusOr<std::string> ProjectionStore::Digest() const {
+namespace {
+
+// Digest() over `d` as of `snapshot`.
+absl::StatusOr<std::string> DigestOf(const Db& d,
+                                     const rocksdb::Snapshot* snapshot) {
   constexpr size_t kChunk = 1 << 20;
-  const std::shared_ptr<const Db> d = db();
-  const rocksdb::Snapshot* snapshot = d->db->GetSnapshot();
   rocksdb::ReadOptions read_options;
   read_options.snapshot = snapshot;
   // A digest reads everything once; don't evict the projector's working set.
   read_options.fill_cache = false;
   std::string h;
   std::string chunk;
-  absl::Status status;
-  for (const auto& [name, cf] : d->by_name) {
+  for (const auto& [name, cf] : d.by_name) {
     std::unique_ptr<rocksdb::Iterator> it(
-        d->db->NewIterator(read_options, cf.handle));
+        d.db->NewIterator(read_options, cf.handle));
     bool first = true;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       if (first) {
@@ -559,12 +563,33 @@ absl::StatusOr<std::string> ProjectionStore::Digest() const {
         chunk.clear();
       }
     }
-    status = FromRocks(it->status(), absl::StrCat("digest of ", name));
-    if (!status.ok()) break;
+    absl::Status status =
+        FromRocks(it->status(), absl::StrCat("digest of ", name));
+    if (!status.ok()) return status;
   }
-  d->db->ReleaseSnapshot(snapshot);
-  if (!status.ok()) return status;
   return HexEncode(Sha256(h + chunk));
+}
+
+// A snapshot of a database, released with the last reference.
+struct PinnedSnapshot {
+  explicit PinnedSnapshot(std::shared_ptr<const Db> d)
+      : db(std::move(d)), snapshot(db->db->GetSnapshot()) {}
+  ~PinnedSnapshot() { db->db->ReleaseSnapshot(snapshot); }
+  std::shared_ptr<const Db> db;
+  const rocksdb::Snapshot* snapshot;
+};
+
+}  // namespace
+
+absl::StatusOr<std::string> ProjectionStore::Digest() const {
+  PinnedSnapshot pinned(db());
+  return DigestOf(*pinned.db, pinned.snapshot);
+}
+
+std::function<absl::StatusOr<std::string>()> ProjectionStore::DigestLater()
+    const {
+  auto pinned = std::make_shared<PinnedSnapshot>(db());
+  return [pinned] { return DigestOf(*pinned->db, pinned->snapshot); };
 }
 
 }  // namespace lotledger::projection

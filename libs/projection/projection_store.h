@@ -47,6 +47,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "libs/eventlog/event_log.h"
 
 // RocksDB stays out of this header: only lotledger_projection links it.
@@ -111,7 +112,11 @@ class ProjectionStore final {
   // its directory may then be moved or deleted. No Batch of either store
   // may be alive meanwhile (stop the projector first): a batch keeps its
   // database open, and SwapIn would wait for it.
-  void SwapIn(ProjectionStore& other);
+  //
+  // With `closed`, SwapIn returns at once and notifies `closed` when the
+  // previous database is closed (the caller waits for it before touching
+  // its directory, and before destroying `closed`).
+  void SwapIn(ProjectionStore& other, absl::Notification* closed = nullptr);
 
   // The committed value of `key`, nullopt when absent.
   absl::StatusOr<std::optional<std::string>> Get(std::string_view cf,
@@ -194,6 +199,12 @@ class ProjectionStore final {
   // keys and values. See ProjectionStore::Digest in the .cc for the exact
   // encoding.
   absl::StatusOr<std::string> Digest() const;
+
+  // Digest() of the store as it is now (a RocksDB snapshot taken by this
+  // call), computed when the returned function is called, from any thread,
+  // also after a SwapIn: the function keeps that database open until it
+  // and its copies are destroyed.
+  std::function<absl::StatusOr<std::string>()> DigestLater() const;
 
   // Size of the projection, summed over column families, from RocksDB's
   // properties (for the size metric). Safe from any thread.

@@ -237,7 +237,7 @@ lotctl admin rebuild SERVICE [--request-id=ID]
   from the log while it keeps serving, then switches to it (role admin).
   A progress bar with records/s and ETA on a terminal; a summary with both
   digests at the end (--json: one progress message per line). Not bounded
-  by --timeout; interrupting it abandons the rebuild harmlessly.
+  by --timeout; interrupting it before the switch abandons it harmlessly.
 )"},
 };
 

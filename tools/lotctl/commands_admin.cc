@@ -8,7 +8,8 @@
 // summary (digests, pause, speed) goes to the output; with --json, every
 // progress message is one JSON line on the output instead. --timeout does
 // not bound a rebuild (it runs as long as the replay takes); interrupting
-// lotctl cancels it and the live projection stays as it was.
+// lotctl before the switch cancels it and the live projection stays as it
+// was.
 #include <string>
 #include <utility>
 #include <vector>

@@ -2,6 +2,7 @@
 // (libs/command/rebuild.h): the store keeps its identity and serves the
 // new database; a read in flight finishes on the old one; the old one is
 // closed when SwapIn returns.
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -78,6 +79,21 @@ TEST(ProjectionSwapTest, AScanInFlightFinishesOnTheOldDatabase) {
   ASSERT_EQ(seen.size(), 100u);
   for (const std::string& v : seen) EXPECT_EQ(v, "old");
   EXPECT_EQ(live->Get("s", "k5")->value_or(""), "new");
+}
+
+TEST(ProjectionSwapTest, DigestLaterPinsThePointAndKeepsTheOldDatabaseOpen) {
+  const std::string dir = testing::MakeTempDir();
+  std::unique_ptr<ProjectionStore> live = OpenWith(dir + "/a", "old", 10);
+  std::unique_ptr<ProjectionStore> rebuilt = OpenWith(dir + "/b", "new", 10);
+  const std::string before = *live->Digest();
+  std::function<absl::StatusOr<std::string>()> pinned = live->DigestLater();
+  absl::Notification closed;
+  live->SwapIn(*rebuilt, &closed);
+  EXPECT_NE(*live->Digest(), before);
+  EXPECT_FALSE(closed.HasBeenNotified());  // `pinned` holds it open
+  EXPECT_EQ(*pinned(), before);
+  pinned = nullptr;
+  EXPECT_TRUE(closed.HasBeenNotified());
 }
 
 }  // namespace

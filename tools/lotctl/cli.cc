@@ -164,6 +164,7 @@ lotctl audit as-of LOT_ID --at=2026-03-02T10:00:00Z [--axis=business|record]
 lotctl recall initiate --class=I|II|III --title=.. --reason=.. --hazard=..
       [--instructions=..] [--recall-id=ID] (--lot=LOT_ID ... |
       --item=ITEM --made-from=YYYY-MM-DD --made-to=YYYY-MM-DD) [--derived]
+      [--sign-token=T]  (initiating is a signature; default: the --token)
   Recall the lots (with --derived: every lot made from them, any depth);
   inventory blocks them from shipping. Prints the scope and the impact.
 lotctl recall show|impact|notifications RECALL_ID [--customer=ID]
@@ -174,6 +175,7 @@ lotctl recall respond RECALL_ID --customer=ID [--acknowledged]
       [--nothing-found] [--returned=LOT_ID:N ...] [--destroyed=LOT_ID:N ...]
 lotctl recall effectiveness RECALL_ID [--days=N]
 lotctl recall close RECALL_ID --summary=.. [--unanswered-reason=..]
+      [--sign-token=T]  (closing is a signature; default: the --token)
 lotctl recall drill (--lot=.. | --item=.. --made-from=.. --made-to=..)
       [--derived] [--notes=..] [--totals]
   A mock recall: same scope and impact, timed; blocks and notifies nothing.

@@ -351,17 +351,7 @@ class InventoryCrashTest : public ::testing::TestWithParam<Backend> {
       tokens_.Add(created.token());
     }
     for (int i = 0; i < kLots; ++i) {
-      v1::RecordInspectionRequest ins;
-      ins.set_request_id(NewRequestId());
-      ins.set_lot_id(LotId(i));
-      ins.set_type(v1::INSPECTION_TYPE_FINAL);
-      ins.set_sample_size(32);
-      v1::CharacteristicResult* r = ins.add_results();
-      r->set_characteristic("seal strength");
-      r->set_specification(">= 1.2 N/15mm");
-      r->set_measured_value("1.45");
-      r->set_unit("N/15mm");
-      r->set_passed(true);
+      v1::RecordInspectionRequest ins = FinalInspection(LotId(i));
       *ins.mutable_after() = tokens_.Get();
       v1::RecordInspectionResponse inspected;
       s = quality->RecordInspection(Ctx("tok-qa").get(), ins, &inspected);

@@ -84,17 +84,7 @@ class LotsQualityTest : public ::testing::TestWithParam<Backend> {
   }
 
   grpc::Status Inspect(const std::string& lot_id, bool pass) {
-    v1::RecordInspectionRequest req;
-    req.set_request_id(NewRequestId());
-    req.set_lot_id(lot_id);
-    req.set_type(v1::INSPECTION_TYPE_FINAL);
-    req.set_sample_size(32);
-    v1::CharacteristicResult* r = req.add_results();
-    r->set_characteristic("seal strength");
-    r->set_specification(">= 1.2 N/15mm");
-    r->set_measured_value(pass ? "1.45" : "0.9");
-    r->set_unit("N/15mm");
-    r->set_passed(pass);
+    v1::RecordInspectionRequest req = FinalInspection(lot_id, pass);
     *req.mutable_after() = token_;
     v1::RecordInspectionResponse resp;
     grpc::Status s =

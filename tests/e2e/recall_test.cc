@@ -95,17 +95,7 @@ class RecallTest : public ::testing::TestWithParam<Backend> {
   }
 
   void Release(const std::string& lot_id) {
-    v1::RecordInspectionRequest ins;
-    ins.set_request_id(NewRequestId());
-    ins.set_lot_id(lot_id);
-    ins.set_type(v1::INSPECTION_TYPE_FINAL);
-    ins.set_sample_size(32);
-    v1::CharacteristicResult* r = ins.add_results();
-    r->set_characteristic("seal strength");
-    r->set_specification(">= 1.2 N/15mm");
-    r->set_measured_value("1.45");
-    r->set_unit("N/15mm");
-    r->set_passed(true);
+    v1::RecordInspectionRequest ins = FinalInspection(lot_id);
     *ins.mutable_after() = token_;
     v1::RecordInspectionResponse inspected;
     grpc::Status s = quality_->RecordInspection(stack_->Ctx("inspector").get(),

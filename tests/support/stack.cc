@@ -30,6 +30,22 @@ std::string BackendName(Backend b) {
 
 std::string NewRequestId() { return NewUuidV7(absl::Now()); }
 
+v1::RecordInspectionRequest FinalInspection(const std::string& lot_id,
+                                            bool pass) {
+  v1::RecordInspectionRequest req;
+  req.set_request_id(NewRequestId());
+  req.set_lot_id(lot_id);
+  req.set_type(v1::INSPECTION_TYPE_FINAL);
+  req.set_sample_size(32);
+  v1::CharacteristicResult* r = req.add_results();
+  r->set_characteristic("seal strength");
+  r->set_specification(">= 1.2 N/15mm");
+  r->set_measured_value(pass ? "1.45" : "0.9");
+  r->set_unit("N/15mm");
+  r->set_passed(pass);
+  return req;
+}
+
 std::unique_ptr<TestStack> TestStack::Start(Backend backend,
                                             std::vector<std::string> services,
                                             const Clock* clock) {

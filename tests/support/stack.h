@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "libs/server/process.h"
+#include "lotledger/v1/quality.pb.h"
 #include "services/host/host.h"
 
 namespace lotledger::testing {
@@ -68,6 +69,12 @@ class TestStack {
 
 // A fresh request id.
 std::string NewRequestId();
+
+// A final inspection of `lot_id` with one characteristic (seal strength,
+// sample of 32) that passes or fails, under a fresh request id: what most
+// tests record before a release.
+v1::RecordInspectionRequest FinalInspection(const std::string& lot_id,
+                                            bool pass = true);
 
 }  // namespace lotledger::testing
 

@@ -20,6 +20,15 @@ constexpr char kLots[] = "lots";
 constexpr char kLotsByItem[] = "lots_by_item";
 constexpr char kLotsByExpiry[] = "lots_by_expiry";
 constexpr char kGenealogy[] = "genealogy";
+constexpr char kUsedIn[] = "used_in";
+
+// used_in key of the forward edge "input went into parent". The lot's
+// used_in list is kept as these keys, not inside the stored Lot: a raw
+// material lot goes into thousands of lots, and rewriting a growing list
+// with every one made replay quadratic in the fan-out.
+std::string UsedInKey(std::string_view input, std::string_view parent) {
+  return absl::StrCat(Sv(input), std::string(1, '\0'), Sv(parent));
+}
 
 std::string DateKey(const v1::Date& d) {
   return absl::StrFormat("%04d%02d%02d", d.year(), d.month(), d.day());
@@ -42,7 +51,6 @@ v1::GenealogyNode ToNode(const v1::Lot& lot) {
   node.set_lot_number(lot.lot_number());
   *node.mutable_expires_on() = lot.expires_on();
   *node.mutable_inputs() = lot.inputs();
-  *node.mutable_used_in() = lot.used_in();
   node.set_created(!lot.item().empty());
   return node;
 }
@@ -50,7 +58,7 @@ v1::GenealogyNode ToNode(const v1::Lot& lot) {
 }  // namespace
 
 std::vector<std::string> LotsColumnFamilies() {
-  return {kProducts, kLots, kLotsByItem, kLotsByExpiry, kGenealogy};
+  return {kProducts, kLots, kLotsByItem, kLotsByExpiry, kGenealogy, kUsedIn};
 }
 
 absl::Status ApplyLotsEvent(const eventlog::Record& /*record*/,
@@ -77,25 +85,60 @@ absl::Status ApplyLotsEvent(const eventlog::Record& /*record*/,
     // arrives before its input's own (another partition) only records the
     // consumption on the input instead of being taken for its creation.
     lot.set_lot_id(lot_id);
+    if (event.has_lot_created() && event.lot_created().lot_id() != lot_id) {
+      // Evolve's own "listed once" check sees an empty used_in here (the
+      // edges are stored apart), so the edge key plays that part.
+      const std::string edge = UsedInKey(lot_id, event.lot_created().lot_id());
+      ASSIGN_OR_RETURN(std::optional<std::string> seen,
+                       batch.Get(kUsedIn, edge));
+      if (seen.has_value()) continue;
+    }
     Evolve(lot, event);
-    if (before.has_value() && !before->item().empty()) {
+    for (const std::string& parent : lot.used_in()) {
+      batch.Put(kUsedIn, UsedInKey(lot_id, parent), "");
+    }
+    lot.clear_used_in();
+    const bool indexed_before = before.has_value() && !before->item().empty();
+    const bool keys_changed = !indexed_before ||
+                              ItemIndexKey(*before) != ItemIndexKey(lot) ||
+                              ExpiryIndexKey(*before) != ExpiryIndexKey(lot);
+    if (indexed_before && keys_changed) {
       batch.Delete(kLotsByItem, ItemIndexKey(*before));
       batch.Delete(kLotsByExpiry, ExpiryIndexKey(*before));
     }
     // Only created lots are indexed; a consumption seen first is kept.
-    if (!lot.item().empty()) {
+    if (!lot.item().empty() && keys_changed) {
       batch.Put(kLotsByItem, ItemIndexKey(lot), "");
       batch.Put(kLotsByExpiry, ExpiryIndexKey(lot), "");
     }
     batch.Put(kLots, lot_id, lot.SerializeAsString());
-    batch.Put(kGenealogy, lot_id, ToNode(lot).SerializeAsString());
+    // The node holds no forward edges, so a consumption leaves it as it was.
+    const std::string node = ToNode(lot).SerializeAsString();
+    if (!before.has_value() || ToNode(*before).SerializeAsString() != node) {
+      batch.Put(kGenealogy, lot_id, node);
+    }
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<v1::Lot>> LotsQueries::FindLot(
     std::string_view lot_id) const {
-  return projection::ParseStored<v1::Lot>(store_->Get(kLots, lot_id), "lot");
+  ASSIGN_OR_RETURN(
+      std::optional<v1::Lot> lot,
+      projection::ParseStored<v1::Lot>(store_->Get(kLots, lot_id), "lot"));
+  if (lot.has_value()) RETURN_IF_ERROR(UsedIn(lot_id, *lot->mutable_used_in()));
+  return lot;
+}
+
+absl::Status LotsQueries::UsedIn(
+    std::string_view lot_id,
+    google::protobuf::RepeatedPtrField<std::string>& out) const {
+  const std::string prefix = UsedInKey(lot_id, "");
+  return store_->Scan(kUsedIn, prefix, "",
+                      [&](std::string_view key, std::string_view) {
+                        out.Add(std::string(key.substr(prefix.size())));
+                        return true;
+                      });
 }
 
 absl::StatusOr<std::optional<v1::Product>> LotsQueries::FindProduct(
@@ -209,6 +252,8 @@ absl::StatusOr<v1::TraceResponse> LotsQueries::Trace(
         return absl::NotFoundError(
             absl::StrCat("lot ", missing[i], " does not exist"));
       }
+      if (!backward)
+        RETURN_IF_ERROR(UsedIn(missing[i], *node.mutable_used_in()));
       nodes.emplace(missing[i], std::move(node));
     }
     return absl::OkStatus();

@@ -6,9 +6,13 @@
 //   lots          lot id -> Lot (current view, corrections applied)
 //   lots_by_item  item \0 expiry(YYYYMMDD) \0 lot id -> ""   (product -> lots)
 //   lots_by_expiry expiry(YYYYMMDD) \0 lot id -> ""          (expiry window)
-//   genealogy     lot id -> GenealogyNode: the Lot's item, number, expiry,
-//                 inputs (backward edges with quantities) and used_in
-//                 (forward edges), small so that a trace hop reads little.
+//   genealogy     lot id -> GenealogyNode: the Lot's item, number, expiry
+//                 and inputs (backward edges with quantities), small so
+//                 that a trace hop reads little.
+//   used_in       input lot id \0 parent lot id -> "": forward edges. Kept
+//                 apart from the Lot and its node (which the queries fill
+//                 from here), so a lot made from a raw material does not
+//                 rewrite a list that grows with every lot made from it.
 //
 // Thread-safety: ApplyLotsEvent runs on the projector thread; LotsQueries
 // methods are safe from any thread.
@@ -52,6 +56,11 @@ class LotsQueries {
       const v1::TraceRequest& request) const;
 
  private:
+  // Appends the lots made from `lot_id` (forward edges), sorted.
+  absl::Status UsedIn(
+      std::string_view lot_id,
+      google::protobuf::RepeatedPtrField<std::string>& out) const;
+
   const projection::ProjectionStore* store_;
 };
 

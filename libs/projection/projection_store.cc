@@ -17,7 +17,7 @@
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
-#include "rocksdb/utilities/write_batch_with_index.h"
+#include "rocksdb/write_batch.h"
 
 namespace lotledger::projection {
 namespace {
@@ -407,12 +407,7 @@ eventlog::Offsets ProjectionStore::Offsets() const {
 ProjectionStore::Batch ProjectionStore::NewBatch() const { return Batch(this); }
 
 ProjectionStore::Batch::Batch(const ProjectionStore* store)
-    : store_(store),
-      db_(store->db()),
-      // overwrite_key: the index keeps only the latest update per key, which
-      // is all read-through needs.
-      writes_(std::make_unique<rocksdb::WriteBatchWithIndex>(
-          rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true)) {}
+    : store_(store), db_(store->db()) {}
 ProjectionStore::Batch::Batch(Batch&&) noexcept = default;
 ProjectionStore::Batch& ProjectionStore::Batch::operator=(Batch&&) noexcept =
     default;
@@ -420,30 +415,28 @@ ProjectionStore::Batch::~Batch() = default;
 
 void ProjectionStore::Batch::Put(std::string_view cf, std::string_view key,
                                  std::string_view value) {
-  CHECK(writes_ != nullptr);  // used after move
+  CHECK(db_ != nullptr);  // used after move
   absl::StatusOr<rocksdb::ColumnFamilyHandle*> h = db_->Handle(cf, true);
   if (!h.ok()) {
     if (error_.ok()) error_ = h.status();
     return;
   }
-  rocksdb::Status s = writes_->Put(*h, ToSlice(key), ToSlice(value));
-  if (!s.ok() && error_.ok()) error_ = FromRocks(s, "batch put");
+  writes_.insert_or_assign({*h, std::string(key)}, std::string(value));
 }
 
 void ProjectionStore::Batch::Delete(std::string_view cf, std::string_view key) {
-  CHECK(writes_ != nullptr);
+  CHECK(db_ != nullptr);
   absl::StatusOr<rocksdb::ColumnFamilyHandle*> h = db_->Handle(cf, true);
   if (!h.ok()) {
     if (error_.ok()) error_ = h.status();
     return;
   }
-  rocksdb::Status s = writes_->Delete(*h, ToSlice(key));
-  if (!s.ok() && error_.ok()) error_ = FromRocks(s, "batch delete");
+  writes_.insert_or_assign({*h, std::string(key)}, std::nullopt);
 }
 
 void ProjectionStore::Batch::SetOffset(const eventlog::TopicPartition& tp,
                                        int64_t next_offset) {
-  CHECK(writes_ != nullptr);
+  CHECK(db_ != nullptr);
   // The key encoding uses '\0' as the topic terminator; Kafka topic names
   // cannot contain it, so this is bad input rather than a broken invariant.
   if (tp.topic.find('\0') != std::string::npos || next_offset < 0 ||
@@ -460,34 +453,43 @@ void ProjectionStore::Batch::SetOffset(const eventlog::TopicPartition& tp,
 
 absl::StatusOr<std::optional<std::string>> ProjectionStore::Batch::Get(
     std::string_view cf, std::string_view key) const {
-  CHECK(writes_ != nullptr);
+  CHECK(db_ != nullptr);
   absl::StatusOr<rocksdb::ColumnFamilyHandle*> h = db_->Handle(cf, false);
   if (!h.ok()) return h.status();
+  if (auto it = writes_.find({*h, std::string(key)}); it != writes_.end()) {
+    return it->second;
+  }
   rocksdb::PinnableSlice value;
-  rocksdb::Status s = writes_->GetFromBatchAndDB(
-      db_->db.get(), rocksdb::ReadOptions(), *h, ToSlice(key), &value);
+  rocksdb::Status s =
+      db_->db->Get(rocksdb::ReadOptions(), *h, ToSlice(key), &value);
   if (s.IsNotFound()) return std::nullopt;
   if (!s.ok()) return FromRocks(s, absl::StrCat("batch get in ", Sv(cf)));
   return std::string(ToView(value));
 }
 
 bool ProjectionStore::Batch::empty() const {
-  CHECK(writes_ != nullptr);
-  return error_.ok() && offsets_.empty() &&
-         writes_->GetWriteBatch()->Count() == 0;
+  CHECK(db_ != nullptr);
+  return error_.ok() && offsets_.empty() && writes_.empty();
 }
 
 absl::Status ProjectionStore::Commit(Batch batch) {
   CHECK(batch.store_ == this);  // a batch of another store: a caller bug
   if (!batch.error_.ok()) return batch.error_;
   if (batch.empty()) return absl::OkStatus();
+  rocksdb::WriteBatch writes;
+  for (const auto& [where, value] : batch.writes_) {
+    const auto& [cf, key] = where;
+    rocksdb::Status s = value.has_value()
+                            ? writes.Put(cf, ToSlice(key), ToSlice(*value))
+                            : writes.Delete(cf, ToSlice(key));
+    if (!s.ok()) return FromRocks(s, "batch write");
+  }
   // The offsets ride in the same WriteBatch as the state: this is what
   // makes "applied" and "consumed" one fact after a crash.
   for (const auto& [tp, offset] : batch.offsets_) {
     std::string value;
     PutBigEndian(value, static_cast<uint64_t>(offset), 8);
-    rocksdb::Status s =
-        batch.writes_->Put(batch.db_->offsets_cf, OffsetKey(tp), value);
+    rocksdb::Status s = writes.Put(batch.db_->offsets_cf, OffsetKey(tp), value);
     if (!s.ok()) return FromRocks(s, "batch offsets");
   }
   rocksdb::WriteOptions write_options;
@@ -497,9 +499,8 @@ absl::Status ProjectionStore::Commit(Batch batch) {
     return absl::FailedPreconditionError(
         "the projection's database was switched after this batch was made");
   }
-  absl::Status s = FromRocks(
-      batch.db_->db->Write(write_options, batch.writes_->GetWriteBatch()),
-      "committing projection batch");
+  absl::Status s = FromRocks(batch.db_->db->Write(write_options, &writes),
+                             "committing projection batch");
   if (!s.ok()) return s;
   absl::MutexLock lock(&offsets_mu_);
   for (const auto& [tp, offset] : batch.offsets_) offsets_[tp] = offset;

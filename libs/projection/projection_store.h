@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/btree_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -54,7 +55,6 @@
 namespace rocksdb {
 class ColumnFamilyHandle;
 class DB;
-class WriteBatchWithIndex;
 }  // namespace rocksdb
 
 namespace lotledger::projection {
@@ -174,7 +174,12 @@ class ProjectionStore final {
     const ProjectionStore* store_;
     // The database the batch reads through and must commit to.
     std::shared_ptr<const Db> db_;
-    std::unique_ptr<rocksdb::WriteBatchWithIndex> writes_;
+    // Pending writes, the latest per key (nullopt: a delete), so a key an
+    // apply function rewrites for many records of the batch reaches RocksDB
+    // once; in key order, which the memtable inserts fastest.
+    absl::btree_map<std::pair<rocksdb::ColumnFamilyHandle*, std::string>,
+                    std::optional<std::string>>
+        writes_;
     eventlog::Offsets offsets_;
     absl::Status error_;  // first bad call, reported by Commit
   };

@@ -112,9 +112,13 @@ absl::Status ApplyLotsEvent(const eventlog::Record& /*record*/,
       batch.Put(kLotsByExpiry, ExpiryIndexKey(lot), "");
     }
     batch.Put(kLots, lot_id, lot.SerializeAsString());
-    // The node holds no forward edges, so a consumption leaves it as it was.
+    // The node holds no forward edges, so a consumption leaves it as it was;
+    // except in a projection written before the edges moved out, whose
+    // lists move now (the node must lose its list along with the lot).
+    const bool had_list = before.has_value() && before->used_in_size() > 0;
     const std::string node = ToNode(lot).SerializeAsString();
-    if (!before.has_value() || ToNode(*before).SerializeAsString() != node) {
+    if (!before.has_value() || had_list ||
+        ToNode(*before).SerializeAsString() != node) {
       batch.Put(kGenealogy, lot_id, node);
     }
   }
@@ -252,8 +256,11 @@ absl::StatusOr<v1::TraceResponse> LotsQueries::Trace(
         return absl::NotFoundError(
             absl::StrCat("lot ", missing[i], " does not exist"));
       }
-      if (!backward)
+      // A node with a list is from an older projection and not touched
+      // since: its edges are all in the list, none under used_in yet.
+      if (!backward && node.used_in_size() == 0) {
         RETURN_IF_ERROR(UsedIn(missing[i], *node.mutable_used_in()));
+      }
       nodes.emplace(missing[i], std::move(node));
     }
     return absl::OkStatus();

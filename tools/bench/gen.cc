@@ -15,7 +15,9 @@
 #include "libs/common/ids.h"
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
+#include "libs/domain/lots/dates.h"
 #include "libs/eventlog/record_codec.h"
+#include "libs/gs1/element_string.h"
 
 namespace lotledger::bench {
 namespace {
@@ -37,23 +39,11 @@ constexpr const char* kSources[] = {"lots", "quality", "inventory", "recall"};
 
 // GTIN-14 from 13 digits plus the GS1 check digit.
 std::string Gtin(int n) {
-  std::string d = absl::StrFormat("0950600%06d", n);
-  int sum = 0;
-  for (int i = 0; i < 13; ++i) {
-    // From the right of the 13 digits: weights 3, 1, 3, ...
-    sum += (d[12 - i] - '0') * (i % 2 == 0 ? 3 : 1);
-  }
-  d.push_back(static_cast<char>('0' + (10 - sum % 10) % 10));
-  return d;
+  const std::string body = absl::StrFormat("0950600%06d", n);
+  return absl::StrCat(body, gs1::CheckDigit(body));
 }
 
-v1::Date ToDate(absl::CivilDay d) {
-  v1::Date out;
-  out.set_year(static_cast<int32_t>(d.year()));
-  out.set_month(d.month());
-  out.set_day(d.day());
-  return out;
-}
+using lots::FromCivilDay;
 
 struct Lot {
   uint32_t item = 0;  // index into the level's items
@@ -344,8 +334,8 @@ absl::Status Generator::MakeLot(int level, int day) {
   c->set_lot_id(id);
   c->set_item(ItemCode(level, lot.item));
   c->set_lot_number(LotNumber(level, i));
-  *c->mutable_manufactured_on() = ToDate(start_ + day);
-  *c->mutable_expires_on() = ToDate(start_ + lot.expiry_day);
+  *c->mutable_manufactured_on() = FromCivilDay(start_ + day);
+  *c->mutable_expires_on() = FromCivilDay(start_ + lot.expiry_day);
   c->set_expiry_source(v1::EXPIRY_SOURCE_SHELF_LIFE);
   const int64_t qty = level == 2 ? 1000 : 5000;
   c->mutable_quantity()->set_amount(qty);
@@ -413,8 +403,9 @@ absl::Status Generator::Ship(int day) {
     s->mutable_quantity()->set_uom("EA");
     *s->mutable_customer() = cust;
     s->set_reference(absl::StrFormat("SO-%08d", s_.shipments));
-    *s->mutable_ship_date() = ToDate(start_ + day);
-    *s->mutable_expires_on() = ToDate(start_ + lots_[2][st.lot].expiry_day);
+    *s->mutable_ship_date() = FromCivilDay(start_ + day);
+    *s->mutable_expires_on() =
+        FromCivilDay(start_ + lots_[2][st.lot].expiry_day);
     s->set_remaining_shelf_life_days(lots_[2][st.lot].expiry_day - day);
     s->set_required_shelf_life_days(
         std::max(90, cust.min_remaining_shelf_life_days()));
@@ -501,8 +492,8 @@ absl::Status Generator::Recall(int day) {
                             : v1::SCOPE_REASON_DERIVED);
     s.set_via_lot_id(via);
     s.set_depth(depth);
-    *s.mutable_manufactured_on() = ToDate(start_ + l.day);
-    *s.mutable_expires_on() = ToDate(start_ + l.expiry_day);
+    *s.mutable_manufactured_on() = FromCivilDay(start_ + l.day);
+    *s.mutable_expires_on() = FromCivilDay(start_ + l.expiry_day);
     s.set_uom("EA");
     scope.push_back(std::move(s));
     if (level == 2) recalled_[i] = true;

@@ -18,6 +18,8 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "libs/common/ids.h"
+#include "libs/domain/lots/dates.h"
+#include "libs/gs1/element_string.h"
 #include "lotledger/v1/inventory.grpc.pb.h"
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "lotledger/v1/quality.grpc.pb.h"
@@ -65,20 +67,27 @@ class Tokens {
 // A GTIN-14 with a valid GS1 check digit, one per benchmark item.
 std::string Gtin(int i) {
   const std::string body = absl::StrFormat("0950600%06d", i);
-  int sum = 0;
-  for (size_t k = 0; k < body.size(); ++k) {
-    const int d = body[body.size() - 1 - k] - '0';
-    sum += d * (k % 2 == 0 ? 3 : 1);
-  }
-  return absl::StrCat(body, (10 - sum % 10) % 10);
+  return absl::StrCat(body, gs1::CheckDigit(body));
 }
 
-v1::Date ToDate(absl::CivilDay d) {
-  v1::Date out;
-  out.set_year(static_cast<int32_t>(d.year()));
-  out.set_month(d.month());
-  out.set_day(d.day());
-  return out;
+using lots::FromCivilDay;
+
+// A passing final inspection of `lot_id`, after the lot's creation.
+v1::RecordInspectionRequest PassingInspection(
+    const std::string& lot_id, const v1::ConsistencyToken& after) {
+  v1::RecordInspectionRequest ins;
+  ins.set_request_id(NewUuidV7(absl::Now()));
+  ins.set_lot_id(lot_id);
+  ins.set_type(v1::INSPECTION_TYPE_FINAL);
+  ins.set_sample_size(13);
+  v1::CharacteristicResult* r = ins.add_results();
+  r->set_characteristic("seal strength");
+  r->set_specification(">= 1.2 N/15mm");
+  r->set_measured_value("1.45");
+  r->set_unit("N/15mm");
+  r->set_passed(true);
+  *ins.mutable_after() = after;
+  return ins;
 }
 
 // What the set-up makes, derived from its parameters alone (so a reused
@@ -194,7 +203,7 @@ void Seed(const std::string& target, const Layout& layout, int clients) {
         lot.set_item(layout.Item(i));
         lot.set_lot_number(layout.LotNumber(i));
         // Made over the last 600 days: 130 to 730 days of shelf life left.
-        *lot.mutable_manufactured_on() = ToDate(today - (i * 7919) % 600);
+        *lot.mutable_manufactured_on() = FromCivilDay(today - (i * 7919) % 600);
         lot.mutable_quantity()->set_amount(layout.lot_quantity);
         lot.mutable_quantity()->set_uom("EA");
         v1::CreateLotResponse created;
@@ -202,18 +211,8 @@ void Seed(const std::string& target, const Layout& layout, int clients) {
         tokens.Add(created.token());
         const std::string lot_id = created.lot().lot_id();
         if (layout.Released(i)) {
-          v1::RecordInspectionRequest ins;
-          ins.set_request_id(NewUuidV7(absl::Now()));
-          ins.set_lot_id(lot_id);
-          ins.set_type(v1::INSPECTION_TYPE_FINAL);
-          ins.set_sample_size(13);
-          v1::CharacteristicResult* r = ins.add_results();
-          r->set_characteristic("seal strength");
-          r->set_specification(">= 1.2 N/15mm");
-          r->set_measured_value("1.45");
-          r->set_unit("N/15mm");
-          r->set_passed(true);
-          *ins.mutable_after() = created.token();
+          v1::RecordInspectionRequest ins =
+              PassingInspection(lot_id, created.token());
           v1::RecordInspectionResponse inspected;
           Check(quality->RecordInspection(Ctx().get(), ins, &inspected),
                 "RecordInspection");
@@ -501,7 +500,7 @@ void CommandsScenario(const Args& a) {
           lot.set_item(layout.Item(0));
           lot.set_lot_number(absl::StrFormat(
               "C%lld-%d-%d", static_cast<long long>(run_id), t, i));
-          *lot.mutable_manufactured_on() = ToDate(today);
+          *lot.mutable_manufactured_on() = FromCivilDay(today);
           lot.mutable_quantity()->set_amount(500);
           lot.mutable_quantity()->set_uom("EA");
           v1::CreateLotResponse created;
@@ -510,18 +509,8 @@ void CommandsScenario(const Args& a) {
               }))
             continue;
           const std::string lot_id = created.lot().lot_id();
-          v1::RecordInspectionRequest ins;
-          ins.set_request_id(NewUuidV7(absl::Now()));
-          ins.set_lot_id(lot_id);
-          ins.set_type(v1::INSPECTION_TYPE_FINAL);
-          ins.set_sample_size(13);
-          v1::CharacteristicResult* r = ins.add_results();
-          r->set_characteristic("seal strength");
-          r->set_specification(">= 1.2 N/15mm");
-          r->set_measured_value("1.45");
-          r->set_unit("N/15mm");
-          r->set_passed(true);
-          *ins.mutable_after() = created.token();
+          v1::RecordInspectionRequest ins =
+              PassingInspection(lot_id, created.token());
           v1::RecordInspectionResponse inspected;
           if (!timed(1, [&] {
                 return quality->RecordInspection(Ctx().get(), ins, &inspected);

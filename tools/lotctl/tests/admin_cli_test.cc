@@ -14,25 +14,21 @@
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "tests/support/stack.h"
 #include "tools/lotctl/cli.h"
+#include "tools/lotctl/tests/run_lotctl.h"
 
 namespace lotledger::testing {
 namespace {
 
 using ::testing::HasSubstr;
 
-struct Result {
-  int code;
-  std::string out;
-  std::string err;
-};
+using Result = LotctlResult;
 
 class AdminCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     stack_ = TestStack::Start(Backend::kEmbedded, {"lots"});
     ASSERT_NE(stack_, nullptr);
-    env_.getenv = [](const std::string&) { return std::nullopt; };
-    env_.now = [] { return absl::Now(); };
+    env_ = TestEnvironment();
     auto lots = v1::LotsService::NewStub(stack_->channel());
     v1::DefineProductRequest def;
     def.set_request_id(NewRequestId());
@@ -62,12 +58,7 @@ class AdminCliTest : public ::testing::Test {
   }
 
   Result Run(const std::string& who, std::vector<std::string> args) {
-    args.insert(args.begin(), {"--server=" + stack_->target(),
-                               "--token=" + stack_->Token(who)});
-    std::ostringstream out;
-    std::ostringstream err;
-    const int code = lotctl::RunLotctl(std::move(args), env_, out, err);
-    return {code, out.str(), err.str()};
+    return RunLotctlAs(*stack_, who, std::move(args), env_);
   }
 
   std::unique_ptr<TestStack> stack_;

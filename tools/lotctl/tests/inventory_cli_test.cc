@@ -15,6 +15,7 @@
 #include "lotledger/v1/inventory.pb.h"
 #include "tests/support/stack.h"
 #include "tools/lotctl/cli.h"
+#include "tools/lotctl/tests/run_lotctl.h"
 
 namespace lotledger::testing {
 namespace {
@@ -25,11 +26,7 @@ constexpr char kGtin[] = "09506000134352";
 constexpr char kLot[] = "09506000134352:A17";
 constexpr char kBin[] = "FRA-WH1-B07";
 
-struct Result {
-  int code;
-  std::string out;
-  std::string err;
-};
+using Result = LotctlResult;
 
 class InventoryCliTest : public ::testing::Test {
  protected:
@@ -37,16 +34,11 @@ class InventoryCliTest : public ::testing::Test {
     stack_ = TestStack::Start(Backend::kEmbedded,
                               {"lots", "quality", "inventory"}, &clock_);
     ASSERT_NE(stack_, nullptr);
-    env_.getenv = [](const std::string&) { return std::nullopt; };
-    env_.now = [] { return absl::Now(); };
+    env_ = TestEnvironment();
   }
 
   Result Lotctl(const std::string& who, std::vector<std::string> args) {
-    args.push_back("--server=" + stack_->target());
-    args.push_back("--token=" + stack_->Token(who));
-    std::ostringstream out, err;
-    const int code = lotctl::RunLotctl(std::move(args), env_, out, err);
-    return {code, out.str(), err.str()};
+    return RunLotctlAs(*stack_, who, std::move(args), env_);
   }
 
   // "YYYY-MM-DD" of today (by the clock) plus `days`.

@@ -12,6 +12,7 @@
 #include "lotledger/v1/lots.pb.h"
 #include "tests/support/stack.h"
 #include "tools/lotctl/cli.h"
+#include "tools/lotctl/tests/run_lotctl.h"
 
 namespace lotledger::testing {
 namespace {
@@ -19,28 +20,19 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct Result {
-  int code;
-  std::string out;
-  std::string err;
-};
+using Result = LotctlResult;
 
 class LotctlE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
     stack_ = TestStack::Start(Backend::kEmbedded);
     ASSERT_NE(stack_, nullptr);
-    env_.getenv = [](const std::string&) { return std::nullopt; };
-    env_.now = [] { return absl::Now(); };
+    env_ = TestEnvironment();
   }
 
   // lotctl as `who`, against the stack.
   Result Lotctl(const std::string& who, std::vector<std::string> args) {
-    args.push_back("--server=" + stack_->target());
-    args.push_back("--token=" + stack_->Token(who));
-    std::ostringstream out, err;
-    const int code = lotctl::RunLotctl(std::move(args), env_, out, err);
-    return {code, out.str(), err.str()};
+    return RunLotctlAs(*stack_, who, std::move(args), env_);
   }
 
   std::string WriteFile(const std::string& name, const std::string& text) {

@@ -13,25 +13,21 @@
 #include "lotledger/v1/recall.grpc.pb.h"
 #include "tests/support/stack.h"
 #include "tools/lotctl/cli.h"
+#include "tools/lotctl/tests/run_lotctl.h"
 
 namespace lotledger::testing {
 namespace {
 
 using ::testing::HasSubstr;
 
-struct Result {
-  int code;
-  std::string out;
-  std::string err;
-};
+using Result = LotctlResult;
 
 class RecallCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     stack_ = TestStack::Start(Backend::kEmbedded, {"lots", "recall"});
     ASSERT_NE(stack_, nullptr);
-    env_.getenv = [](const std::string&) { return std::nullopt; };
-    env_.now = [] { return absl::Now(); };
+    env_ = TestEnvironment();
     auto lots = v1::LotsService::NewStub(stack_->channel());
     v1::ConsistencyToken token;
     for (const char* item : {"RM", "DEV"}) {
@@ -82,11 +78,7 @@ class RecallCliTest : public ::testing::Test {
   }
 
   Result Lotctl(const std::string& who, std::vector<std::string> args) {
-    args.push_back("--server=" + stack_->target());
-    args.push_back("--token=" + stack_->Token(who));
-    std::ostringstream out, err;
-    const int code = lotctl::RunLotctl(std::move(args), env_, out, err);
-    return {code, out.str(), err.str()};
+    return RunLotctlAs(*stack_, who, std::move(args), env_);
   }
 
   std::unique_ptr<TestStack> stack_;

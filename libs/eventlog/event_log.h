@@ -1,6 +1,6 @@
 // EventLog: the append-only, partitioned log that is lotledger's system of
 // record (design.md, "The log"). Two implementations pass one conformance
-// suite (tests/conformance_test.cc): KafkaEventLog (librdkafka, a real
+// suite (tests/conformance.cc): KafkaEventLog (librdkafka, a real
 // broker) and EmbeddedEventLog (RocksDB, one machine, no broker).
 //
 // Semantics every backend keeps:
@@ -147,6 +147,32 @@ class EventLog {
                                                   absl::Time deadline) {
     (void)deadline;
     return EndOffset(topic, partition);
+  }
+
+  // EndOffset of several partitions at once, all looked up after the call
+  // began: a record committed before it is below its partition's answer.
+  // This default asks for each in turn; the Kafka log asks each leader once.
+  virtual absl::StatusOr<Offsets> EndOffsets(
+      const std::vector<TopicPartition>& partitions, absl::Time deadline) {
+    Offsets ends;
+    for (const TopicPartition& tp : partitions) {
+      absl::StatusOr<int64_t> end =
+          EndOffsetBefore(tp.topic, tp.partition, deadline);
+      if (!end.ok()) return end.status();
+      ends[tp] = *end;
+    }
+    return ends;
+  }
+
+  // Returns once every append this log started before the call has a known
+  // outcome (written or not): after it, EndOffset covers every record of
+  // those appends, so a writer that lost track of an append (Unavailable)
+  // can catch up to the end and know. Unavailable when that is not so by
+  // `deadline`. This default has nothing to wait for (appends of the
+  // embedded log are settled when they return).
+  virtual absl::Status Settle(absl::Time deadline) {
+    (void)deadline;
+    return absl::OkStatus();
   }
 
   // A reader of the given partitions, each from its start offset.

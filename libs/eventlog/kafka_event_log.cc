@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -15,32 +16,32 @@
 #include "libs/common/check.h"
 #include "libs/common/ids.h"
 #include "libs/common/status_macros.h"
+#include "libs/eventlog/kafka/appender.h"
+#include "libs/eventlog/kafka/errors.h"
+#include "libs/eventlog/kafka/reader.h"
 #include "libs/server/metrics.h"
 
 namespace lotledger::eventlog {
+
+using kafka::KafkaError;
+using kafka::RemainingMs;
+using kafka::ToMillis;
+
 namespace {
 
-// librdkafka's own timers (message.timeout.ms, transaction timeouts) bound
-// every wait; this slack only covers their scheduling granularity so that a
-// report that is due is not cut off by our outer wait.
+// librdkafka's own timers (transaction and request timeouts) bound every
+// wait; this slack only covers their scheduling granularity so that an
+// answer that is due is not cut off by our outer wait.
 constexpr absl::Duration kTimerSlack = absl::Seconds(5);
 
-// How long one blocking librdkafka poll lasts before a background thread or
-// a waiting Poll re-checks its stop/wakeup flag. A yield normally wakes it
-// sooner; this only bounds the latency if a wakeup slips between the flag
-// check and the wait.
+// How long one blocking librdkafka poll lasts before a background thread
+// re-checks its stop flag.
 constexpr int kPollSliceMs = 100;
 // How long closing the log waits for records still queued (appends that
 // gave up waiting) to be delivered before purging them.
 constexpr int kCloseFlushMs = 3000;
-
-const metrics::CounterFamily& ProducerErrors() {
-  static const auto* family =
-      new metrics::CounterFamily(metrics::Default().Counter(
-          "lotledger_kafka_producer_errors_total",
-          "Records the Kafka producer failed to queue or deliver, by error"));
-  return *family;
-}
+// Between two end-offset look-ups after a leader moved.
+constexpr absl::Duration kLeaderRetryPause = absl::Milliseconds(50);
 
 // Properties that give EventLog its guarantees; extra_properties must not
 // change them.
@@ -52,101 +53,6 @@ constexpr const char* kLockedProperties[] = {
     "allow.auto.create.topics", "group.id",
 };
 
-int ToMillis(absl::Duration d) {
-  const int64_t ms = absl::ToInt64Milliseconds(d);
-  return static_cast<int>(std::clamp<int64_t>(ms, 0, INT32_MAX));
-}
-
-int RemainingMs(absl::Time deadline) {
-  return ToMillis(deadline - absl::Now());
-}
-
-// Maps a librdkafka/Kafka error to the codes event_log.h promises.
-absl::StatusCode CodeFor(rd_kafka_resp_err_t err) {
-  switch (err) {
-    case RD_KAFKA_RESP_ERR_NO_ERROR:
-      return absl::StatusCode::kOk;
-    case RD_KAFKA_RESP_ERR__TIMED_OUT:
-    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
-    case RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE:
-    case RD_KAFKA_RESP_ERR__TRANSPORT:
-    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
-    case RD_KAFKA_RESP_ERR__RESOLVE:
-    case RD_KAFKA_RESP_ERR__QUEUE_FULL:
-    case RD_KAFKA_RESP_ERR__WAIT_COORD:
-    case RD_KAFKA_RESP_ERR__NODE_UPDATE:
-    case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
-    case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
-    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
-    case RD_KAFKA_RESP_ERR_BROKER_NOT_AVAILABLE:
-    case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
-    case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
-    case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
-    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS:
-    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
-    case RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE:
-    case RD_KAFKA_RESP_ERR_NOT_COORDINATOR:
-    case RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS:
-    case RD_KAFKA_RESP_ERR_CONCURRENT_TRANSACTIONS:
-    case RD_KAFKA_RESP_ERR_KAFKA_STORAGE_ERROR:
-    case RD_KAFKA_RESP_ERR_THROTTLING_QUOTA_EXCEEDED:
-      return absl::StatusCode::kUnavailable;
-    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
-    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
-    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
-      return absl::StatusCode::kNotFound;
-    case RD_KAFKA_RESP_ERR__FENCED:
-    case RD_KAFKA_RESP_ERR_PRODUCER_FENCED:
-    case RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH:
-      return absl::StatusCode::kFailedPrecondition;
-    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
-    case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
-    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
-    case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
-    case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
-    case RD_KAFKA_RESP_ERR__AUTHENTICATION:
-      return absl::StatusCode::kPermissionDenied;
-    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
-    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
-    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
-    case RD_KAFKA_RESP_ERR_INVALID_PARTITIONS:
-    case RD_KAFKA_RESP_ERR_INVALID_REPLICATION_FACTOR:
-    case RD_KAFKA_RESP_ERR_INVALID_CONFIG:
-    case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
-    case RD_KAFKA_RESP_ERR__INVALID_ARG:
-      return absl::StatusCode::kInvalidArgument;
-    case RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS:
-      return absl::StatusCode::kAlreadyExists;
-    // A stored offset outside the log: the records the caller expects are
-    // gone (or belong to an earlier incarnation of the topic).
-    case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET:
-    case RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE:
-    case RD_KAFKA_RESP_ERR__BAD_MSG:
-    case RD_KAFKA_RESP_ERR_INVALID_MSG:
-      return absl::StatusCode::kDataLoss;
-    default:
-      return absl::StatusCode::kInternal;
-  }
-}
-
-absl::Status KafkaError(rd_kafka_resp_err_t err, absl::string_view what,
-                        absl::string_view detail = {}) {
-  return absl::Status(
-      CodeFor(err),
-      absl::StrCat(
-          what, ": ", rd_kafka_err2name(err), " (",
-          detail.empty() ? absl::string_view(rd_kafka_err2str(err)) : detail,
-          ")"));
-}
-
-// Takes ownership of `error`.
-absl::Status KafkaError(rd_kafka_error_t* error, absl::string_view what) {
-  absl::Status s = KafkaError(rd_kafka_error_code(error), what,
-                              rd_kafka_error_string(error));
-  rd_kafka_error_destroy(error);
-  return s;
-}
-
 struct ConfDeleter {
   void operator()(rd_kafka_conf_t* c) const { rd_kafka_conf_destroy(c); }
 };
@@ -157,8 +63,16 @@ absl::Status Set(rd_kafka_conf_t* conf, const std::string& name,
   char errstr[512];
   if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr,
                         sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+    // The value may be a secret (sasl.password, ssl.key.password,
+    // *.secret*, a JAAS config): never echo it, not even inside
+    // librdkafka's reason.
+    std::string why = errstr;
+    for (size_t at = value.empty() ? std::string::npos : why.find(value);
+         at != std::string::npos; at = why.find(value, at + 10)) {
+      why.replace(at, value.size(), "<redacted>");
+    }
     return absl::InvalidArgumentError(
-        absl::StrCat("librdkafka property ", name, "=", value, ": ", errstr));
+        absl::StrCat("librdkafka property ", name, ": ", why));
   }
   return absl::OkStatus();
 }
@@ -207,84 +121,10 @@ absl::StatusOr<rd_kafka_t*> NewClient(rd_kafka_type_t type, ConfPtr conf) {
 
 // The outcome of one produced record, filled in by the delivery report
 // callback on a polling thread. Shared because a waiter that gives up must
-// not free what the callback will still write.
-struct Delivery {
-  absl::Mutex mu;
-  bool done ABSL_GUARDED_BY(mu) = false;
-  rd_kafka_resp_err_t err ABSL_GUARDED_BY(mu) = RD_KAFKA_RESP_ERR_NO_ERROR;
-  Position position ABSL_GUARDED_BY(mu);
-
-  // Waits until the report arrived or `deadline` passed.
-  absl::StatusOr<Position> Wait(absl::Time deadline) {
-    absl::MutexLock lock(&mu);
-    if (!mu.AwaitWithDeadline(absl::Condition(&done), deadline)) {
-      // librdkafka's message timeout should have fired before this; the
-      // record may still land, so the caller must treat it as unknown.
-      return absl::UnavailableError(
-          "no delivery report before the append timeout or the caller's "
-          "deadline; the record may or may not have been written");
-    }
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return KafkaError(err, "delivery failed");
-    }
-    return position;
-  }
-};
-
-void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
-  auto* holder = static_cast<std::shared_ptr<Delivery>*>(msg->_private);
-  if (holder == nullptr) return;
-  {
-    if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      ProducerErrors().Increment({{"error", rd_kafka_err2name(msg->err)}});
-    }
-    Delivery& d = **holder;
-    absl::MutexLock lock(&d.mu);
-    d.done = true;
-    d.err = msg->err;
-    d.position = Position{msg->partition, msg->offset};
-  }
-  delete holder;
-}
 
 // Errors reach callers through delivery reports and return values; the
 // callback only keeps librdkafka from logging each of them a second time.
 void OnError(rd_kafka_t*, int, const char*, void*) {}
-
-rd_kafka_headers_t* ToKafkaHeaders(const std::vector<Header>& headers) {
-  if (headers.empty()) return nullptr;
-  rd_kafka_headers_t* h = rd_kafka_headers_new(headers.size());
-  for (const Header& header : headers) {
-    rd_kafka_header_add(
-        h, header.key.data(), static_cast<ssize_t>(header.key.size()),
-        header.value.data(), static_cast<ssize_t>(header.value.size()));
-  }
-  return h;
-}
-
-// Queues one record on `rk`; the returned Delivery completes with its
-// delivery report.
-absl::StatusOr<std::shared_ptr<Delivery>> Produce(
-    rd_kafka_t* rk, const std::string& topic, const OutgoingRecord& record) {
-  auto delivery = std::make_shared<Delivery>();
-  auto* holder = new std::shared_ptr<Delivery>(delivery);
-  rd_kafka_headers_t* headers = ToKafkaHeaders(record.headers);
-  const rd_kafka_resp_err_t err = rd_kafka_producev(
-      rk, RD_KAFKA_V_TOPIC(topic.c_str()),
-      RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
-      RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()),
-                       record.value.size()),
-      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
-      RD_KAFKA_V_OPAQUE(holder), RD_KAFKA_V_END);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    // On failure librdkafka owns neither the headers nor the opaque.
-    if (headers != nullptr) rd_kafka_headers_destroy(headers);
-    delete holder;
-    ProducerErrors().Increment({{"error", rd_kafka_err2name(err)}});
-    return KafkaError(err, absl::StrCat("produce to ", topic));
-  }
-  return delivery;
-}
 
 absl::Status CheckRecords(const std::vector<OutgoingRecord>& records) {
   if (records.empty()) {
@@ -299,147 +139,16 @@ absl::Status CheckRecords(const std::vector<OutgoingRecord>& records) {
   return absl::OkStatus();
 }
 
-class KafkaLogReader final : public LogReader {
- public:
-  KafkaLogReader(rd_kafka_t* consumer, Offsets start)
-      : consumer_(consumer),
-        queue_(rd_kafka_queue_get_consumer(consumer)),
-        next_(std::move(start)),
-        positions_(
-            rd_kafka_topic_partition_list_new(static_cast<int>(next_.size()))) {
-    for (const auto& [tp, offset] : next_) {
-      rd_kafka_topic_partition_list_add(positions_, tp.topic.c_str(),
-                                        tp.partition);
-    }
-  }
-
-  ~KafkaLogReader() override {
-    rd_kafka_topic_partition_list_destroy(positions_);
-    rd_kafka_queue_destroy(queue_);
-    // Nothing was ever committed or subscribed: skip the group leave.
-    rd_kafka_destroy_flags(consumer_, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
-  }
-
-  absl::StatusOr<PollResult> Poll(size_t max_records,
-                                  absl::Duration timeout) override {
-    const absl::Time deadline = absl::Now() + timeout;
-    PollResult result;
-    while (result.records.size() < max_records) {
-      if (wakeup_.exchange(false)) break;
-      // Wait only for the first record; after it take what is already here.
-      const int wait_ms = result.records.empty()
-                              ? std::min(RemainingMs(deadline), kPollSliceMs)
-                              : 0;
-      rd_kafka_message_t* msg = rd_kafka_consumer_poll(consumer_, wait_ms);
-      if (msg == nullptr) {
-        if (result.records.empty() && absl::Now() < deadline) continue;
-        break;
-      }
-      if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        absl::Status error = ConsumerError(msg);
-        rd_kafka_message_destroy(msg);
-        if (error.ok()) continue;
-        if (!result.records.empty()) break;  // deliver what we have first
-        return error;
-      }
-      result.records.push_back(ToRecord(msg));
-      rd_kafka_message_destroy(msg);
-    }
-    UpdateNextOffsets(result.records);
-    result.next_offsets = next_;
-    return result;
-  }
-
-  void Wakeup() override {
-    wakeup_.store(true);
-    rd_kafka_queue_yield(queue_);
-  }
-
- private:
-  // OK for events that need no action by the caller.
-  static absl::Status ConsumerError(const rd_kafka_message_t* msg) {
-    switch (msg->err) {
-      case RD_KAFKA_RESP_ERR__PARTITION_EOF:
-      // One dropped connection: librdkafka reconnects and refetches.
-      case RD_KAFKA_RESP_ERR__TRANSPORT:
-      case RD_KAFKA_RESP_ERR__RESOLVE:
-        return absl::OkStatus();
-      default:
-        break;
-    }
-    std::string where = "read";
-    if (msg->rkt != nullptr) {
-      absl::StrAppend(&where, " ", rd_kafka_topic_name(msg->rkt), "/",
-                      msg->partition);
-    }
-    return KafkaError(msg->err, where, rd_kafka_message_errstr(msg));
-  }
-
-  static Record ToRecord(const rd_kafka_message_t* msg) {
-    Record r;
-    r.topic = rd_kafka_topic_name(msg->rkt);
-    r.partition = msg->partition;
-    r.offset = msg->offset;
-    if (msg->key != nullptr) {
-      r.key.assign(static_cast<const char*>(msg->key), msg->key_len);
-    }
-    if (msg->payload != nullptr) {
-      r.value.assign(static_cast<const char*>(msg->payload), msg->len);
-    }
-    rd_kafka_headers_t* headers = nullptr;
-    if (rd_kafka_message_headers(msg, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      const char* name;
-      const void* value;
-      size_t size;
-      for (size_t i = 0;
-           rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
-           RD_KAFKA_RESP_ERR_NO_ERROR;
-           ++i) {
-        r.headers.push_back(Header{
-            name, value == nullptr
-                      ? std::string()
-                      : std::string(static_cast<const char*>(value), size)});
-      }
-    }
-    rd_kafka_timestamp_type_t type;
-    const int64_t ms = rd_kafka_message_timestamp(msg, &type);
-    r.timestamp = ms >= 0 ? absl::FromUnixMillis(ms) : absl::InfinitePast();
-    return r;
-  }
-
-  // The consumer's position is past everything handed out, including
-  // transaction markers it skipped; the records alone would leave the
-  // offsets pointing at a marker.
-  void UpdateNextOffsets(const std::vector<Record>& records) {
-    for (const Record& r : records) {
-      int64_t& next = next_[TopicPartition{r.topic, r.partition}];
-      next = std::max(next, r.offset + 1);
-    }
-    if (rd_kafka_position(consumer_, positions_) !=
-        RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return;
-    }
-    for (int i = 0; i < positions_->cnt; ++i) {
-      const rd_kafka_topic_partition_t& p = positions_->elems[i];
-      if (p.offset < 0) continue;  // nothing consumed yet
-      int64_t& next = next_[TopicPartition{p.topic, p.partition}];
-      next = std::max(next, p.offset);
-    }
-  }
-
-  rd_kafka_t* const consumer_;
-  rd_kafka_queue_t* const queue_;
-  Offsets next_;
-  rd_kafka_topic_partition_list_t* const positions_;
-  std::atomic<bool> wakeup_{false};
-};
-
 }  // namespace
 
-// The two producers and the threads that serve their delivery reports.
+// The librdkafka handles and the threads that serve them.
 struct KafkaEventLog::Clients {
-  Handle producer;      // idempotent; also runs metadata and admin requests
-  Handle txn_producer;  // transactional
+  // Runs metadata and admin requests; never produces a record, so it holds
+  // no producer id and cannot fence or be fenced.
+  Handle admin;
+  // Transactional; every append runs through it (kafka/appender.h). Absent
+  // in a read-only log.
+  Handle txn_producer;
   // Asks for high watermarks. read_uncommitted, because a read_committed
   // ListOffsets answers the last stable offset, which lags a committed
   // transaction until the coordinator has written its markers: EndOffset
@@ -447,17 +156,12 @@ struct KafkaEventLog::Clients {
   Handle watermarks;
   std::atomic<bool> stop{false};
   std::vector<std::thread> pollers;
-  // Records queued or in flight per producer (declared after the handles,
-  // so it is removed before they are destroyed).
+  // Records queued or in flight (declared after the handles, so it is
+  // removed before they are destroyed).
   metrics::CallbackGauge queue_gauge = metrics::Default().AddGaugeCallback(
       "lotledger_kafka_producer_queue_length",
-      "Records queued or in flight in the Kafka producers", [this] {
+      "Records queued or in flight in the Kafka producer", [this] {
         std::vector<metrics::Sample> samples;
-        if (producer.rk != nullptr) {
-          samples.push_back(
-              {{{"producer", "idempotent"}},
-               static_cast<double>(rd_kafka_outq_len(producer.rk))});
-        }
         if (txn_producer.rk != nullptr) {
           samples.push_back(
               {{{"producer", "transactional"}},
@@ -473,7 +177,8 @@ struct KafkaEventLog::Clients {
   absl::flat_hash_map<std::string, int32_t> topics ABSL_GUARDED_BY(topics_mu);
 
   void StartPolling() {
-    for (rd_kafka_t* rk : {producer.rk, txn_producer.rk}) {
+    for (rd_kafka_t* rk : {admin.rk, txn_producer.rk}) {
+      if (rk == nullptr) continue;
       pollers.emplace_back([this, rk] {
         while (!stop.load()) rd_kafka_poll(rk, kPollSliceMs);
       });
@@ -487,7 +192,7 @@ struct KafkaEventLog::Clients {
     // Give records still queued (appends that stopped waiting for them) a
     // bounded chance to land, then serve the reports of anything left so
     // that no Delivery holder leaks; every Append has returned by now.
-    for (rd_kafka_t* rk : {producer.rk, txn_producer.rk}) {
+    for (rd_kafka_t* rk : {txn_producer.rk}) {
       if (rk == nullptr) continue;
       rd_kafka_flush(rk, kCloseFlushMs);
       rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
@@ -499,13 +204,13 @@ struct KafkaEventLog::Clients {
   absl::StatusOr<int32_t> FetchPartitionCount(const std::string& topic,
                                               absl::Time deadline) {
     rd_kafka_topic_t* rkt =
-        rd_kafka_topic_new(producer.rk, topic.c_str(), nullptr);
+        rd_kafka_topic_new(admin.rk, topic.c_str(), nullptr);
     if (rkt == nullptr) {
       return KafkaError(rd_kafka_last_error(), absl::StrCat("topic ", topic));
     }
     const rd_kafka_metadata_t* md = nullptr;
     const rd_kafka_resp_err_t err = rd_kafka_metadata(
-        producer.rk, /*all_topics=*/0, rkt, &md, RemainingMs(deadline));
+        admin.rk, /*all_topics=*/0, rkt, &md, RemainingMs(deadline));
     rd_kafka_topic_destroy(rkt);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return KafkaError(err, absl::StrCat("metadata of ", topic));
@@ -542,6 +247,86 @@ struct KafkaEventLog::Clients {
     absl::MutexLock lock(&topics_mu);
     topics.erase(topic);
   }
+
+  // Refreshes librdkafka's metadata of `topics` (leaders included).
+  void RefreshMetadata(const std::set<std::string>& names,
+                       absl::Time deadline) {
+    for (const std::string& topic : names) {
+      rd_kafka_topic_t* rkt =
+          rd_kafka_topic_new(watermarks.rk, topic.c_str(), nullptr);
+      if (rkt == nullptr) continue;
+      const rd_kafka_metadata_t* md = nullptr;
+      if (rd_kafka_metadata(watermarks.rk, /*all_topics=*/0, rkt, &md,
+                            RemainingMs(deadline)) ==
+          RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_metadata_destroy(md);
+      }
+      rd_kafka_topic_destroy(rkt);
+    }
+  }
+
+  // High watermarks of `partitions`, retrying those whose leader moved
+  // until `deadline`.
+  absl::StatusOr<Offsets> QueryEndOffsets(
+      const std::vector<TopicPartition>& partitions, absl::Time deadline) {
+    Offsets result;
+    std::vector<TopicPartition> todo = partitions;
+    while (true) {
+      rd_kafka_topic_partition_list_t* list =
+          rd_kafka_topic_partition_list_new(static_cast<int>(todo.size()));
+      for (const TopicPartition& tp : todo) {
+        rd_kafka_topic_partition_list_add(list, tp.topic.c_str(), tp.partition)
+            ->offset = RD_KAFKA_OFFSET_END;
+      }
+      const rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(
+          watermarks.rk, list, std::max(RemainingMs(deadline), 1));
+      std::vector<TopicPartition> moved;
+      absl::Status failed;
+      for (int i = 0; i < list->cnt; ++i) {
+        const rd_kafka_topic_partition_t& p = list->elems[i];
+        TopicPartition tp{p.topic, p.partition};
+        rd_kafka_resp_err_t perr = p.err;
+        if (perr == RD_KAFKA_RESP_ERR_NO_ERROR &&
+            err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+          perr = err;
+        }
+        if (perr == RD_KAFKA_RESP_ERR_NO_ERROR && p.offset >= 0) {
+          result[tp] = p.offset;
+        } else if (perr == RD_KAFKA_RESP_ERR_NO_ERROR ||
+                   kafka::LeaderMoved(perr) ||
+                   perr == RD_KAFKA_RESP_ERR__TIMED_OUT ||
+                   perr == RD_KAFKA_RESP_ERR__TRANSPORT ||
+                   perr == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION) {
+          moved.push_back(tp);
+          if (perr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            failed = KafkaError(perr, absl::StrCat("end offset of ", tp.topic,
+                                                   "/", tp.partition));
+          }
+        } else if (failed.ok() || absl::IsUnavailable(failed)) {
+          failed = KafkaError(perr, absl::StrCat("end offset of ", tp.topic,
+                                                 "/", tp.partition));
+          if (!absl::IsUnavailable(failed)) {
+            rd_kafka_topic_partition_list_destroy(list);
+            return failed;
+          }
+          moved.push_back(tp);
+        }
+      }
+      rd_kafka_topic_partition_list_destroy(list);
+      if (moved.empty()) return result;
+      if (absl::Now() + kLeaderRetryPause >= deadline) {
+        return failed.ok() ? absl::UnavailableError(
+                                 "end offsets: no answer "
+                                 "in time")
+                           : failed;
+      }
+      std::set<std::string> names;
+      for (const TopicPartition& tp : moved) names.insert(tp.topic);
+      absl::SleepFor(kLeaderRetryPause);
+      RefreshMetadata(names, deadline);
+      todo = std::move(moved);
+    }
+  }
 };
 
 KafkaEventLog::KafkaEventLog(KafkaOptions options,
@@ -571,37 +356,50 @@ absl::StatusOr<std::unique_ptr<EventLog>> KafkaEventLog::Create(
     }
   }
 
-  const std::string message_timeout =
-      std::to_string(ToMillis(options.append_timeout));
-  std::map<std::string, std::string> producer_props = {
-      {"enable.idempotence", "true"},
-      {"acks", "all"},
-      // Java's default partitioner for keyed records: every client and the
-      // embedded backend agree on a key's partition (PartitionForKey).
-      {"partitioner", "murmur2_random"},
-      // An append waits for its record; batching longer only adds latency.
-      {"linger.ms", "0"},
-      // Small request frames must not wait for Nagle's algorithm.
-      {"socket.nagle.disable", "true"},
-      {"message.timeout.ms", message_timeout},
-      {"socket.timeout.ms",
-       std::to_string(std::max(ToMillis(options.request_timeout), 10))},
-  };
-  std::map<std::string, std::string> txn_props = producer_props;
-  txn_props["transactional.id"] =
+  const std::string socket_timeout =
+      std::to_string(std::max(ToMillis(options.request_timeout), 10));
+  auto clients = std::make_unique<Clients>();
+  {
+    ASSIGN_OR_RETURN(
+        ConfPtr conf,
+        MakeConf(options, {{"socket.timeout.ms", socket_timeout}}));
+    rd_kafka_conf_set_error_cb(conf.get(), OnError);
+    ASSIGN_OR_RETURN(clients->admin.rk,
+                     NewClient(RD_KAFKA_PRODUCER, std::move(conf)));
+  }
+  const std::string transactional_id =
       options.transactional_id.empty()
           ? absl::StrCat("lotledger-", NewUuidV7(absl::Now()))
           : options.transactional_id;
-  txn_props["transaction.timeout.ms"] = std::to_string(
-      ToMillis(std::max(options.transaction_timeout, options.append_timeout)));
-
-  auto clients = std::make_unique<Clients>();
-  for (auto [handle, props] : {std::pair{&clients->producer, &producer_props},
-                               std::pair{&clients->txn_producer, &txn_props}}) {
-    ASSIGN_OR_RETURN(ConfPtr conf, MakeConf(options, *props));
-    rd_kafka_conf_set_dr_msg_cb(conf.get(), OnDelivery);
+  if (!options.read_only) {
+    ASSIGN_OR_RETURN(
+        ConfPtr conf,
+        MakeConf(
+            options,
+            {
+                {"enable.idempotence", "true"},
+                {"acks", "all"},
+                // Java's default partitioner for keyed records: every
+                // client and the embedded backend agree on a key's
+                // partition (PartitionForKey).
+                {"partitioner", "murmur2_random"},
+                // The appender batches whole appends into one
+                // transaction; waiting longer only adds latency.
+                {"linger.ms", "0"},
+                // Small request frames must not wait for Nagle.
+                {"socket.nagle.disable", "true"},
+                {"message.timeout.ms",
+                 std::to_string(ToMillis(options.append_timeout))},
+                {"socket.timeout.ms", socket_timeout},
+                {"transactional.id", transactional_id},
+                {"transaction.timeout.ms",
+                 std::to_string(ToMillis(std::max(options.transaction_timeout,
+                                                  options.append_timeout)))},
+            }));
+    rd_kafka_conf_set_dr_msg_cb(conf.get(), kafka::OnDeliveryReport);
     rd_kafka_conf_set_error_cb(conf.get(), OnError);
-    ASSIGN_OR_RETURN(handle->rk, NewClient(RD_KAFKA_PRODUCER, std::move(conf)));
+    ASSIGN_OR_RETURN(clients->txn_producer.rk,
+                     NewClient(RD_KAFKA_PRODUCER, std::move(conf)));
   }
   {
     ASSIGN_OR_RETURN(ConfPtr conf,
@@ -614,16 +412,23 @@ absl::StatusOr<std::unique_ptr<EventLog>> KafkaEventLog::Create(
   clients->StartPolling();
   std::unique_ptr<KafkaEventLog> log(
       new KafkaEventLog(options, std::move(clients)));
-  if (!options.transactional_id.empty()) {
-    // Fence an earlier writer with this id now, and abort a transaction it
-    // left open when it crashed mid-append: until that is aborted (or times
-    // out, transaction_timeout later) no read_committed reader, our own
-    // projector included, gets past it, so every command would wait.
-    // Best effort: with the broker unreachable now, the first transactional
-    // append initializes instead (Create stays usable offline).
-    absl::MutexLock lock(&log->txn_mu_);
-    log->EnsureTransactionsInitialized(absl::Now() + options.request_timeout)
-        .IgnoreError();
+  if (!options.read_only) {
+    log->appender_ = std::make_unique<kafka::TransactionalAppender>(
+        log->clients_->txn_producer.rk,
+        kafka::TransactionalAppender::Options{
+            .transactional_id = transactional_id,
+            .step_timeout = options.append_timeout,
+        });
+    if (!options.transactional_id.empty()) {
+      // Fence an earlier writer with this id now, and abort a transaction
+      // it left open when it crashed mid-append: until that is aborted (or
+      // times out, transaction_timeout later) no read_committed reader, our
+      // own projector included, gets past it, so every command would wait.
+      // Best effort: with the broker unreachable now, the first append
+      // initializes instead (Create stays usable offline).
+      log->appender_->InitTransactions(absl::Now() + options.request_timeout)
+          .IgnoreError();
+    }
   }
   return std::unique_ptr<EventLog>(std::move(log));
 }
@@ -636,7 +441,7 @@ absl::Status KafkaEventLog::EnsureTopic(std::string_view topic_view,
         "EnsureTopic ", topic, ": partitions must be >= 1, got ", partitions));
   }
   const absl::Time deadline = absl::Now() + options_.request_timeout;
-  rd_kafka_t* rk = clients_->producer.rk;
+  rd_kafka_t* rk = clients_->admin.rk;
 
   char errstr[512];
   rd_kafka_NewTopic_t* new_topic = rd_kafka_NewTopic_new(
@@ -736,201 +541,40 @@ absl::StatusOr<std::vector<Position>> KafkaEventLog::Append(
 }
 
 absl::StatusOr<std::vector<Position>> KafkaEventLog::AppendBefore(
-    std::string_view topic, std::vector<OutgoingRecord> records,
+    std::string_view topic_view, std::vector<OutgoingRecord> records,
     absl::Time deadline) {
+  const std::string topic(topic_view);
   RETURN_IF_ERROR(CheckRecords(records));
+  if (appender_ == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("append to ", topic,
+                     ": this log was opened read-only (a verifier or "
+                     "reader); it writes nothing"));
+  }
   const absl::Time now = absl::Now();
   if (deadline <= now) {
     // Nothing produced: the outcome is known.
     return absl::DeadlineExceededError(
-        absl::StrCat("append to ", Sv(topic),
+        absl::StrCat("append to ", topic,
                      ": the caller's deadline passed before it "
                      "started"));
   }
-  const absl::Time own = now + options_.append_timeout;
+  // The caller's deadline is kept exactly; our own bound gets the slack
+  // that lets librdkafka's own timers answer first.
+  const absl::Time own = now + options_.append_timeout + kTimerSlack;
   const absl::Time bound = std::min(deadline, own);
-  if (records.size() == 1) {
-    return AppendOne(topic, std::move(records[0]), bound,
-                     deadline < own ? deadline : own + kTimerSlack);
-  }
-  return AppendTransaction(topic, std::move(records), bound);
-}
-
-absl::StatusOr<std::vector<Position>> KafkaEventLog::AppendOne(
-    std::string_view topic_view, OutgoingRecord record, absl::Time deadline,
-    absl::Time wait_until) {
-  const std::string topic(topic_view);
-  RETURN_IF_ERROR(clients_->PartitionCount(topic, deadline).status());
-  ASSIGN_OR_RETURN(std::shared_ptr<Delivery> delivery,
-                   Produce(clients_->producer.rk, topic, record));
-  absl::StatusOr<Position> position = delivery->Wait(wait_until);
-  if (!position.ok()) {
-    if (absl::IsNotFound(position.status())) clients_->Forget(topic);
-    return absl::Status(
-        position.status().code(),
-        absl::StrCat("append to ", topic, ": ", position.status().message()));
-  }
-  return std::vector<Position>{*position};
-}
-
-absl::Status KafkaEventLog::EnsureTransactionsInitialized(absl::Time deadline) {
-  if (txn_initialized_) return absl::OkStatus();
-  // Registers the transactional id with its coordinator, which fences every
-  // older producer with the same id and aborts a transaction it left open.
-  rd_kafka_error_t* error = rd_kafka_init_transactions(
-      clients_->txn_producer.rk, RemainingMs(deadline));
-  if (error != nullptr) {
-    return KafkaError(error, "init transactions");
-  }
-  txn_initialized_ = true;
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::vector<Position>> KafkaEventLog::AppendTransaction(
-    std::string_view topic_view, std::vector<OutgoingRecord> records,
-    absl::Time deadline) {
-  const std::string topic(topic_view);
-  rd_kafka_t* rk = clients_->txn_producer.rk;
-  absl::MutexLock lock(&txn_mu_);
-
-  // Once fenced (or otherwise fatally failed) the producer can never
-  // write again; say so plainly instead of echoing a protocol error.
-  char fatal[512];
-  if (const rd_kafka_resp_err_t err =
-          rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
-      err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "append to ", topic, ": the transactional producer (transactional.id ",
-        options_.transactional_id,
-        ") failed for good: ", rd_kafka_err2name(err), " (", fatal,
-        "); a newer writer with the same id has probably taken "
-        "over. Create a new KafkaEventLog to write again"));
-  }
-
-  RETURN_IF_ERROR(clients_->PartitionCount(topic, deadline).status());
-  RETURN_IF_ERROR(EnsureTransactionsInitialized(deadline));
-
-  // A previous append may have left its transaction unfinished (broker
-  // unreachable); librdkafka refuses to begin another before it ends.
-  RETURN_IF_ERROR(FinishPendingTransaction(topic, deadline));
-
-  if (rd_kafka_error_t* error = rd_kafka_begin_transaction(rk);
-      error != nullptr) {
-    return KafkaError(error, absl::StrCat("append to ", topic, ": begin"));
-  }
-  unfinished_ = Unfinished::kAbort;  // until committed or aborted
-
-  auto fail = [&](absl::Status cause) {
-    std::string message =
-        absl::StrCat("append to ", topic, ": ", cause.message());
-    const absl::Status aborted = AbortTransaction(deadline);
-    if (!aborted.ok()) absl::StrAppend(&message, "; ", aborted.message());
-    return absl::Status(cause.code(), message);
-  };
-
-  std::vector<std::shared_ptr<Delivery>> deliveries;
-  deliveries.reserve(records.size());
-  for (const OutgoingRecord& record : records) {
-    absl::StatusOr<std::shared_ptr<Delivery>> d = Produce(rk, topic, record);
-    if (!d.ok()) return fail(d.status());
-    deliveries.push_back(*std::move(d));
-  }
-
-  rd_kafka_error_t* error =
-      rd_kafka_commit_transaction(rk, RemainingMs(deadline));
-  if (error != nullptr) {
-    const bool requires_abort = rd_kafka_error_txn_requires_abort(error);
-    const bool fatal_error = rd_kafka_error_is_fatal(error);
-    absl::Status cause = KafkaError(error, "commit");
-    if (fatal_error) return Fenced(topic, cause);
-    if (requires_abort) {
-      // A failed delivery names the cause better than the commit does.
-      for (const auto& d : deliveries) {
-        absl::StatusOr<Position> p = d->Wait(absl::Now());
-        if (!p.ok() && !absl::IsUnavailable(p.status())) {
-          cause = p.status();
-          break;
-        }
-      }
-      return fail(cause);
-    }
-    // Timed out. librdkafka allows only to resume the commit, which the
-    // next append does first; until then the outcome is unknown and the
-    // caller retries with its request id.
-    unfinished_ = Unfinished::kCommit;
-    return absl::UnavailableError(
-        absl::StrCat("append to ", topic, ": ", cause.message(),
-                     "; the commit may still complete"));
-  }
-  unfinished_ = Unfinished::kNone;
-
-  std::vector<Position> positions;
-  positions.reserve(deliveries.size());
-  for (const auto& d : deliveries) {
-    // A successful commit has flushed every delivery report.
-    ASSIGN_OR_RETURN(Position p, d->Wait(absl::Now() + kTimerSlack));
-    positions.push_back(p);
-  }
+  absl::StatusOr<int32_t> count = clients_->PartitionCount(topic, bound);
+  if (!count.ok()) return count.status();
+  absl::StatusOr<std::vector<Position>> positions =
+      appender_->Append(topic, std::move(records), bound);
+  if (absl::IsNotFound(positions.status())) clients_->Forget(topic);
   return positions;
 }
 
-absl::Status KafkaEventLog::AbortTransaction(absl::Time deadline) {
-  // At least a second: an abort that cannot even start leaves the producer
-  // stuck until the next append retries it.
-  rd_kafka_error_t* error = rd_kafka_abort_transaction(
-      clients_->txn_producer.rk, std::max(RemainingMs(deadline), 1000));
-  if (error != nullptr) return KafkaError(error, "abort");
-  unfinished_ = Unfinished::kNone;
-  return absl::OkStatus();
-}
-
-absl::Status KafkaEventLog::FinishPendingTransaction(const std::string& topic,
-                                                     absl::Time deadline) {
-  switch (unfinished_) {
-    case Unfinished::kNone:
-      return absl::OkStatus();
-    case Unfinished::kAbort:
-      if (absl::Status s = AbortTransaction(deadline); !s.ok()) {
-        return absl::Status(
-            s.code(), absl::StrCat("append to ", topic,
-                                   ": ending an earlier failed transaction: ",
-                                   s.message()));
-      }
-      return absl::OkStatus();
-    case Unfinished::kCommit:
-      break;
-  }
-  rd_kafka_error_t* error = rd_kafka_commit_transaction(
-      clients_->txn_producer.rk, RemainingMs(deadline));
-  if (error == nullptr) {
-    unfinished_ = Unfinished::kNone;
-    return absl::OkStatus();
-  }
-  const bool requires_abort = rd_kafka_error_txn_requires_abort(error);
-  const bool fatal_error = rd_kafka_error_is_fatal(error);
-  absl::Status cause = KafkaError(error, "resuming an earlier commit");
-  if (fatal_error) return Fenced(topic, cause);
-  if (requires_abort) {
-    unfinished_ = Unfinished::kAbort;
-    if (absl::Status s = AbortTransaction(deadline); !s.ok()) {
-      return absl::Status(
-          s.code(), absl::StrCat("append to ", topic, ": ", cause.message(),
-                                 "; ", s.message()));
-    }
-    return absl::OkStatus();
-  }
-  return absl::Status(cause.code(),
-                      absl::StrCat("append to ", topic, ": ", cause.message()));
-}
-
-absl::Status KafkaEventLog::Fenced(const std::string& topic,
-                                   const absl::Status& cause) const {
-  return absl::FailedPreconditionError(absl::StrCat(
-      "append to ", topic, ": ", cause.message(),
-      "; this writer was fenced by a newer one with transactional.id ",
-      options_.transactional_id,
-      " (nothing of this append is visible). Create a new KafkaEventLog to "
-      "write again"));
+absl::Status KafkaEventLog::Settle(absl::Time deadline) {
+  if (appender_ == nullptr) return absl::OkStatus();
+  return appender_->Settle(
+      std::min(deadline, absl::Now() + options_.append_timeout + kTimerSlack));
 }
 
 absl::StatusOr<int64_t> KafkaEventLog::EndOffset(std::string_view topic,
@@ -938,53 +582,58 @@ absl::StatusOr<int64_t> KafkaEventLog::EndOffset(std::string_view topic,
   return EndOffsetBefore(topic, partition, absl::InfiniteFuture());
 }
 
-absl::StatusOr<int64_t> KafkaEventLog::EndOffsetBefore(
-    std::string_view topic_view, int32_t partition, absl::Time caller) {
-  const std::string topic(topic_view);
+absl::StatusOr<int64_t> KafkaEventLog::EndOffsetBefore(std::string_view topic,
+                                                       int32_t partition,
+                                                       absl::Time deadline) {
+  const TopicPartition tp{std::string(topic), partition};
+  ASSIGN_OR_RETURN(Offsets ends, EndOffsets({tp}, deadline));
+  return ends.at(tp);
+}
+
+absl::StatusOr<Offsets> KafkaEventLog::EndOffsets(
+    const std::vector<TopicPartition>& partitions, absl::Time caller) {
+  Offsets result;
+  if (partitions.empty()) return result;
   const absl::Time own = absl::Now() + options_.request_timeout;
   const absl::Time deadline = std::min(caller, own);
   // The caller's deadline is kept exactly; our own bound gets the slack.
   const absl::Time wait_until = caller < own ? caller : own + kTimerSlack;
-  ASSIGN_OR_RETURN(const int32_t count,
-                   clients_->PartitionCount(topic, deadline));
-  if (partition < 0 || partition >= count) {
-    return absl::NotFoundError(absl::StrCat("topic ", topic,
-                                            " has no partition ", partition,
-                                            " (it has ", count, ")"));
+  for (const TopicPartition& tp : partitions) {
+    ASSIGN_OR_RETURN(const int32_t count,
+                     clients_->PartitionCount(tp.topic, deadline));
+    if (tp.partition < 0 || tp.partition >= count) {
+      return absl::NotFoundError(
+          absl::StrCat("topic ", tp.topic, " has no partition ", tp.partition,
+                       " (it has ", count, ")"));
+    }
   }
-  // librdkafka 2.0.2's query_watermark_offsets can block far past its
-  // timeout when the partition leader is down (it waits for the reply
-  // without a deadline). Run it on its own thread so EndOffset keeps its
-  // bound; the thread keeps the clients alive until librdkafka gives up.
+  // One ListOffsets request per partition leader for the whole set
+  // (timestamp -1: the latest offset, i.e. the high watermark for this
+  // read_uncommitted client). librdkafka 2.0.2 can block past its timeout
+  // when a leader is down, so the look-up runs on its own thread that keeps
+  // the clients alive; we wait only until `wait_until`. A partition whose
+  // leader moved is looked up again after a metadata refresh, so a broker
+  // failover costs what Kafka's own election costs.
   struct Query {
     absl::Mutex mu;
     bool done ABSL_GUARDED_BY(mu) = false;
-    rd_kafka_resp_err_t err ABSL_GUARDED_BY(mu) = RD_KAFKA_RESP_ERR_NO_ERROR;
-    int64_t high ABSL_GUARDED_BY(mu) = 0;
+    absl::StatusOr<Offsets> result ABSL_GUARDED_BY(mu);
   };
   auto query = std::make_shared<Query>();
-  std::thread([clients = clients_, query, topic, partition,
-               timeout_ms = RemainingMs(deadline)] {
-    int64_t low = 0;
-    int64_t high = 0;
-    const rd_kafka_resp_err_t err =
-        rd_kafka_query_watermark_offsets(clients->watermarks.rk, topic.c_str(),
-                                         partition, &low, &high, timeout_ms);
+  std::thread([clients = clients_, query, partitions, deadline] {
+    absl::StatusOr<Offsets> found =
+        clients->QueryEndOffsets(partitions, deadline);
     absl::MutexLock lock(&query->mu);
     query->done = true;
-    query->err = err;
-    query->high = high;
+    query->result = std::move(found);
   }).detach();
   absl::MutexLock lock(&query->mu);
   if (!query->mu.AwaitWithDeadline(absl::Condition(&query->done), wait_until)) {
-    return absl::UnavailableError(absl::StrCat(
-        "end offset of ", topic, "/", partition, ": no answer in time"));
+    return absl::UnavailableError(
+        absl::StrCat("end offsets of ", partitions.size(), " partition(s) of ",
+                     partitions.front().topic, ": no answer in time"));
   }
-  if (query->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return KafkaError(query->err,
-                      absl::StrCat("end offset of ", topic, "/", partition));
-  }
-  return query->high;
+  return query->result;
 }
 
 absl::StatusOr<std::unique_ptr<LogReader>> KafkaEventLog::OpenReader(
@@ -1040,7 +689,7 @@ absl::StatusOr<std::unique_ptr<LogReader>> KafkaEventLog::OpenReader(
   }
   const rd_kafka_resp_err_t err = rd_kafka_assign(consumer, list);
   rd_kafka_topic_partition_list_destroy(list);
-  auto reader = std::make_unique<KafkaLogReader>(consumer, start);
+  std::unique_ptr<LogReader> reader = kafka::NewKafkaLogReader(consumer, start);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return KafkaError(err, "assign partitions");
   }

@@ -1,21 +1,20 @@
 // KafkaEventLog: the EventLog on an Apache Kafka cluster, through
 // librdkafka (design.md, "The log").
 //
-// Writes:
-//  - An Append of one record goes through an idempotent producer
-//    (enable.idempotence, acks=all) and returns when its delivery report
-//    says the record is replicated to the in-sync replicas.
-//  - An Append of several records runs one Kafka transaction on a second,
-//    transactional producer (options.transactional_id): all records become
-//    visible to read_committed readers, or none do. Transactions are
-//    serialized within one KafkaEventLog.
-//  - A newer KafkaEventLog with the same transactional_id fences this one
-//    once it starts its first transaction (Kafka's InitProducerId): from
-//    then on this object's multi-record Appends fail with
-//    FailedPrecondition, and an open transaction of it is aborted by the
-//    broker. A fenced writer must stop; make a new KafkaEventLog to write.
-//  - Partitions are chosen by librdkafka's murmur2_random partitioner,
-//    which equals PartitionForKey (Java's default) for non-empty keys.
+// Writes: every Append, of one record or of many, runs inside a Kafka
+// transaction of one transactional producer (kafka/appender.h):
+//  - its records become visible to read_committed readers together or not
+//    at all, and Append returns once the transaction committed (acks=all);
+//  - concurrent appends share one transaction (group commit);
+//  - a newer KafkaEventLog with the same transactional_id fences this one
+//    at its InitProducerId (done in Create): from then on every Append of
+//    this one fails with FailedPrecondition, and a transaction of it still
+//    open is aborted by the broker. A fenced writer must stop;
+//  - a transaction whose commit did not answer in time is resumed until
+//    its outcome is known before any later transaction starts; Settle
+//    waits for that;
+//  - partitions are chosen by librdkafka's murmur2_random partitioner,
+//    which equals PartitionForKey (Java's default) for non-empty keys;
 //  - Append never waits longer than options.append_timeout (plus a little
 //    slack for librdkafka's own timers), AppendBefore not past the
 //    caller's deadline either; a broker that cannot be reached gives
@@ -27,7 +26,9 @@
 // stable offset (LSO): records of an open transaction are not returned
 // until it commits (and never when it aborts).
 //
-// EndOffset is the partition's high watermark. It can be above the LSO
+// EndOffset(s) is the partition's high watermark, looked up with one
+// ListOffsets request per leader; a lead that moved is looked up again after
+// a metadata refresh. It can be above the LSO
 // while a transaction is open, and above the last record while transaction
 // markers follow it; a reader's next_offsets reach it once the transaction
 // ends.
@@ -47,13 +48,15 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "libs/eventlog/event_log.h"
 
 namespace lotledger::eventlog {
+
+namespace kafka {
+class TransactionalAppender;
+}  // namespace kafka
 
 struct KafkaOptions {
   // "host:port[,host:port...]".
@@ -85,6 +88,10 @@ struct KafkaOptions {
   // crashed writer left open after this long. Raised to append_timeout when
   // lower (librdkafka requires message.timeout.ms <= transaction.timeout.ms).
   absl::Duration transaction_timeout = absl::Seconds(60);
+
+  // A reader or verifier: no transactional producer is created, so it can
+  // neither write nor fence a writer; Append fails FailedPrecondition.
+  bool read_only = false;
 };
 
 class KafkaEventLog final : public EventLog {
@@ -101,57 +108,32 @@ class KafkaEventLog final : public EventLog {
   absl::StatusOr<int32_t> PartitionCount(std::string_view topic) override;
   absl::StatusOr<std::vector<Position>> Append(
       std::string_view topic, std::vector<OutgoingRecord> records) override;
-  // The earlier of `deadline` and append_timeout bounds every wait; a
-  // transactional append may first wait for another one to end (each is
-  // bounded by its own caller's deadline).
+  // The earlier of `deadline` and append_timeout bounds every wait.
   absl::StatusOr<std::vector<Position>> AppendBefore(
       std::string_view topic, std::vector<OutgoingRecord> records,
       absl::Time deadline) override;
+  absl::Status Settle(absl::Time deadline) override;
   absl::StatusOr<int64_t> EndOffset(std::string_view topic,
                                     int32_t partition) override;
   absl::StatusOr<int64_t> EndOffsetBefore(std::string_view topic,
                                           int32_t partition,
                                           absl::Time deadline) override;
+  absl::StatusOr<Offsets> EndOffsets(
+      const std::vector<TopicPartition>& partitions,
+      absl::Time deadline) override;
   absl::StatusOr<std::unique_ptr<LogReader>> OpenReader(
       const Offsets& start) override;
 
  private:
-  struct Clients;  // librdkafka handles and the thread serving them
+  struct Clients;  // librdkafka handles and the threads serving them
   explicit KafkaEventLog(KafkaOptions options,
                          std::unique_ptr<Clients> clients);
 
-  absl::Status EnsureTransactionsInitialized(absl::Time deadline)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(txn_mu_);
-  absl::Status AbortTransaction(absl::Time deadline)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(txn_mu_);
-  absl::Status FinishPendingTransaction(const std::string& topic,
-                                        absl::Time deadline)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(txn_mu_);
-  absl::Status Fenced(const std::string& topic,
-                      const absl::Status& cause) const;
-  // `deadline` bounds librdkafka's steps; `wait_until` the wait for a
-  // delivery report (later by a timer slack unless the caller's deadline
-  // set it).
-  absl::StatusOr<std::vector<Position>> AppendOne(std::string_view topic,
-                                                  OutgoingRecord record,
-                                                  absl::Time deadline,
-                                                  absl::Time wait_until);
-  absl::StatusOr<std::vector<Position>> AppendTransaction(
-      std::string_view topic, std::vector<OutgoingRecord> records,
-      absl::Time deadline);
-
   const KafkaOptions options_;
-  // Shared with helper threads that may outlive a call (EndOffset).
+  // Shared with helper threads that may outlive a call (EndOffsets).
   const std::shared_ptr<Clients> clients_;
-
-  // One transaction at a time per transactional producer.
-  absl::Mutex txn_mu_;
-  bool txn_initialized_ ABSL_GUARDED_BY(txn_mu_) = false;
-  // A transaction that an earlier append could not end in time (broker
-  // unreachable): librdkafka then lets it only be aborted or, after a
-  // commit timed out, committed again.
-  enum class Unfinished { kNone, kAbort, kCommit };
-  Unfinished unfinished_ ABSL_GUARDED_BY(txn_mu_) = Unfinished::kNone;
+  // Null when read-only. Declared after clients_: destroyed before them.
+  std::unique_ptr<kafka::TransactionalAppender> appender_;
 };
 
 }  // namespace lotledger::eventlog

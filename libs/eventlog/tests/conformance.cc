@@ -150,6 +150,39 @@ TEST_P(EventLogConformance, OffsetsGrowAndEndOffsetCoversThem) {
   EXPECT_GT(*end, last);
 }
 
+// The read barrier's look-up: every partition asked for at once, each
+// answer covering every record appended before the call; after Settle too.
+TEST_P(EventLogConformance, EndOffsetsOfSeveralPartitionsCoverEveryAppend) {
+  const std::string a = NewTopic(3);
+  const std::string b = NewTopic(2);
+  Offsets last;
+  for (int i = 0; i < 12; ++i) {
+    const std::string& topic = i % 2 == 0 ? a : b;
+    absl::StatusOr<std::vector<Position>> pos =
+        log_->Append(topic, {Rec(absl::StrCat("k", i), "v")});
+    ASSERT_TRUE(pos.ok()) << pos.status();
+    last[{topic, (*pos)[0].partition}] = (*pos)[0].offset;
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  ASSERT_TRUE(log_->Settle(deadline).ok());
+  std::vector<TopicPartition> all;
+  for (int32_t p = 0; p < 3; ++p) all.push_back({a, p});
+  for (int32_t p = 0; p < 2; ++p) all.push_back({b, p});
+  absl::StatusOr<Offsets> ends = log_->EndOffsets(all, deadline);
+  ASSERT_TRUE(ends.ok()) << ends.status();
+  ASSERT_EQ(ends->size(), all.size());
+  for (const auto& [tp, offset] : last) {
+    EXPECT_GT(ends->at(tp), offset) << tp.topic << "/" << tp.partition;
+  }
+  for (const TopicPartition& tp : all) {
+    absl::StatusOr<int64_t> one = log_->EndOffset(tp.topic, tp.partition);
+    ASSERT_TRUE(one.ok()) << one.status();
+    EXPECT_GE(*one, ends->at(tp)) << tp.topic << "/" << tp.partition;
+  }
+  // A partition that does not exist is an error, not a zero.
+  EXPECT_FALSE(log_->EndOffsets({{a, 7}}, deadline).ok());
+}
+
 TEST_P(EventLogConformance, AppendBeforeADeadlineInTimeIsAnAppend) {
   const std::string topic = NewTopic(2);
   const absl::Time deadline = absl::Now() + absl::Seconds(30);

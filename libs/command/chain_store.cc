@@ -6,50 +6,66 @@
 
 namespace lotledger::command {
 
-std::string EncodeChainHead(const eventlog::ChainHead& head) {
+namespace {
+
+void PutBigEndian(uint64_t v, std::string& out) {
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+
+uint64_t GetBigEndian(std::string_view bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i)
+    v = (v << 8) | static_cast<unsigned char>(bytes[i]);
+  return v;
+}
+
+absl::StatusOr<AggregateHead> FromStored(
+    const absl::StatusOr<std::optional<std::string>>& stored) {
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) return AggregateHead{};
+  return DecodeChainHead(**stored);
+}
+
+}  // namespace
+
+std::string EncodeChainHead(const AggregateHead& head) {
   std::string out;
-  for (int i = 7; i >= 0; --i)
-    out.push_back(static_cast<char>(head.seq >> (8 * i)));
-  out += head.hash;
+  PutBigEndian(head.chain.seq, out);
+  out += head.chain.hash;
+  if (head.last_occurred_at != absl::InfinitePast()) {
+    PutBigEndian(
+        static_cast<uint64_t>(absl::ToUnixMicros(head.last_occurred_at)), out);
+  }
   return out;
 }
 
-absl::StatusOr<eventlog::ChainHead> DecodeChainHead(std::string_view value) {
-  if (value.size() != 8 + 32) {
-    return absl::DataLossError("stored chain head is not 40 bytes");
+absl::StatusOr<AggregateHead> DecodeChainHead(std::string_view value) {
+  if (value.size() != 8 + 32 && value.size() != 8 + 32 + 8) {
+    return absl::DataLossError("stored chain head is not 40 or 48 bytes");
   }
-  eventlog::ChainHead head;
-  head.seq = 0;
-  for (int i = 0; i < 8; ++i) {
-    head.seq = (head.seq << 8) | static_cast<unsigned char>(value[i]);
+  AggregateHead head;
+  head.chain.seq = GetBigEndian(value);
+  head.chain.hash = std::string(value.substr(8, 32));
+  if (value.size() == 48) {
+    head.last_occurred_at = absl::FromUnixMicros(
+        static_cast<int64_t>(GetBigEndian(value.substr(40))));
   }
-  head.hash = std::string(value.substr(8));
   return head;
 }
 
-namespace {
-absl::StatusOr<eventlog::ChainHead> FromStored(
-    const absl::StatusOr<std::optional<std::string>>& stored) {
-  if (!stored.ok()) return stored.status();
-  if (!stored->has_value()) return eventlog::ChainHead{};
-  return DecodeChainHead(**stored);
-}
-}  // namespace
-
-absl::StatusOr<eventlog::ChainHead> LoadChainHead(
+absl::StatusOr<AggregateHead> LoadChainHead(
     const projection::ProjectionStore::Batch& batch,
     std::string_view aggregate_id) {
   return FromStored(batch.Get(kChainCf, aggregate_id));
 }
 
-absl::StatusOr<eventlog::ChainHead> LoadChainHead(
+absl::StatusOr<AggregateHead> LoadChainHead(
     const projection::ProjectionStore& store, std::string_view aggregate_id) {
   return FromStored(store.Get(kChainCf, aggregate_id));
 }
 
 void StoreChainHead(projection::ProjectionStore::Batch& batch,
-                    std::string_view aggregate_id,
-                    const eventlog::ChainHead& head) {
+                    std::string_view aggregate_id, const AggregateHead& head) {
   batch.Put(kChainCf, aggregate_id, EncodeChainHead(head));
 }
 

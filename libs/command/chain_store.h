@@ -1,5 +1,7 @@
 // Reading and writing chain heads in a projection's "chain" column family:
-// 8 bytes seq (big endian) followed by the 32-byte hash. Pure helpers.
+// 8 bytes seq (big endian), the 32-byte hash and, since business time is
+// bounded by it, 8 bytes of the last event's occurred_at (Unix micros, big
+// endian; absent in heads written before). Pure helpers.
 #ifndef LOTLEDGER_LIBS_COMMAND_CHAIN_STORE_H_
 #define LOTLEDGER_LIBS_COMMAND_CHAIN_STORE_H_
 
@@ -7,24 +9,30 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "libs/eventlog/record_codec.h"
 #include "libs/projection/projection_store.h"
 
 namespace lotledger::command {
 
-std::string EncodeChainHead(const eventlog::ChainHead& head);
-absl::StatusOr<eventlog::ChainHead> DecodeChainHead(std::string_view value);
+// An aggregate's chain head and the business time of its last event.
+struct AggregateHead {
+  eventlog::ChainHead chain;
+  absl::Time last_occurred_at = absl::InfinitePast();  // none recorded
+};
+
+std::string EncodeChainHead(const AggregateHead& head);
+absl::StatusOr<AggregateHead> DecodeChainHead(std::string_view value);
 
 // The head of `aggregate_id` as the batch (and the store under it) sees it;
 // a fresh head when the aggregate has no records yet.
-absl::StatusOr<eventlog::ChainHead> LoadChainHead(
+absl::StatusOr<AggregateHead> LoadChainHead(
     const projection::ProjectionStore::Batch& batch,
     std::string_view aggregate_id);
-absl::StatusOr<eventlog::ChainHead> LoadChainHead(
+absl::StatusOr<AggregateHead> LoadChainHead(
     const projection::ProjectionStore& store, std::string_view aggregate_id);
 void StoreChainHead(projection::ProjectionStore::Batch& batch,
-                    std::string_view aggregate_id,
-                    const eventlog::ChainHead& head);
+                    std::string_view aggregate_id, const AggregateHead& head);
 
 }  // namespace lotledger::command
 

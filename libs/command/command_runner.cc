@@ -1,9 +1,12 @@
 #include "libs/command/command_runner.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "libs/command/chain_store.h"
 #include "libs/common/check.h"
 #include "libs/common/hash.h"
@@ -48,7 +51,63 @@ absl::Time LogDeadline(absl::Time deadline) {
                                             : deadline - kAnswerMargin;
 }
 
+std::string Rfc3339(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
+
 }  // namespace
+
+absl::Status CheckSameRequest(const CommandContext& ctx,
+                              const std::vector<std::string>& aggregate_ids,
+                              const v1::RequestRecord& first) {
+  const bool same_aggregate =
+      std::find(aggregate_ids.begin(), aggregate_ids.end(),
+                first.aggregate_id()) != aggregate_ids.end();
+  // Records written before method and caller were kept bind only the
+  // aggregate.
+  const bool same_method =
+      first.method().empty() || first.method() == ctx.method;
+  const bool same_actor = first.actor().empty() || first.actor() == ctx.actor;
+  if (same_aggregate && same_method && same_actor) return absl::OkStatus();
+  std::string first_use = absl::StrCat("on ", first.aggregate_id());
+  if (!first.method().empty())
+    absl::StrAppend(&first_use, " by ", first.method());
+  if (!first.actor().empty())
+    absl::StrAppend(&first_use, " for ", first.actor());
+  return absl::InvalidArgumentError(absl::StrCat(
+      "request_id: ", ctx.request_id,
+      " was already used for a different command (first use ", first_use,
+      ", at ", first.topic(), "/", first.partition(), " offset ",
+      first.offset(), "); use a new request id for a new command"));
+}
+
+absl::Status CommandRunner::CheckBusinessTime(
+    absl::Time now, absl::Time occurred, absl::Time last_occurred,
+    const std::string& aggregate) const {
+  if (occurred > now + options_.future_skew) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "occurred_at: ", Rfc3339(occurred),
+        " is in the future (the server's clock says ", Rfc3339(now),
+        "; at most ", absl::FormatDuration(options_.future_skew),
+        " ahead is accepted)"));
+  }
+  if (occurred < now - options_.late_entry_window) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("occurred_at: ", Rfc3339(occurred), " is more than ",
+                     absl::ToInt64Hours(options_.late_entry_window) / 24,
+                     " days before the record time ", Rfc3339(now),
+                     "; a late entry older than that is not accepted"));
+  }
+  if (occurred < last_occurred) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("occurred_at: ", Rfc3339(occurred),
+                     " is before the last recorded "
+                     "event of ",
+                     aggregate, " (", Rfc3339(last_occurred),
+                     "); business time cannot go back on one lot or record"));
+  }
+  return absl::OkStatus();
+}
 
 v1::ConsistencyToken ToToken(const eventlog::Offsets& offsets) {
   v1::ConsistencyToken token;
@@ -70,15 +129,28 @@ eventlog::Offsets FromToken(const v1::ConsistencyToken& token) {
   return out;
 }
 
+CommandRunner::Options CommandRunner::Options::FromEnv() {
+  Options options;
+  if (const char* days = std::getenv("LOTLEDGER_LATE_ENTRY_DAYS");
+      days != nullptr) {
+    int n = 0;
+    if (absl::SimpleAtoi(days, &n) && n >= 0) {
+      options.late_entry_window = absl::Hours(24) * n;
+    }
+  }
+  return options;
+}
+
 CommandRunner::CommandRunner(eventlog::EventLog* log,
                              projection::ProjectionStore* store,
                              Projector* projector, std::string topic,
-                             std::string source)
+                             std::string source, Options options)
     : log_(log),
       store_(store),
       projector_(projector),
       topic_(std::move(topic)),
-      source_(std::move(source)) {}
+      source_(std::move(source)),
+      options_(options) {}
 
 absl::StatusOr<int32_t> CommandRunner::Partitions() {
   absl::MutexLock l(&mu_);
@@ -106,7 +178,13 @@ absl::StatusOr<CommandResult> CommandRunner::Run(
   }
   ASSIGN_OR_RETURN(const int32_t partitions, Partitions());
 
-  // 1. Lock the aggregates' stripes in ascending order.
+  // 1. See every fact acknowledged before the request arrived, in every
+  // topic this service reads from another (the read barrier), and the
+  // client's token; before any lock is taken, so a slow catch-up or a token
+  // far ahead holds no aggregate.
+  RETURN_IF_ERROR(projector_->CatchUp(ctx.after, LogDeadline(ctx.deadline)));
+
+  // Then lock the aggregates' stripes in ascending order.
   std::vector<size_t> stripes;
   std::set<int32_t> parts;
   for (const std::string& id : aggregate_ids) {
@@ -124,34 +202,31 @@ absl::StatusOr<CommandResult> CommandRunner::Run(
     }
   } unlock{stripes_, stripes};
 
-  // 2. Wait for the client's token. Our own earlier writes to these
-  // aggregates are applied already: every command waits for its events to
-  // be applied before it releases the aggregates' locks. Only a partition
-  // whose last append or wait failed may hold a record we have not seen;
-  // there we first catch up to the log's end.
-  eventlog::Offsets target = ctx.after;
-  std::vector<int32_t> check_end;
+  // 2. Only a partition whose last append or wait failed may hold a record
+  // of ours we have not applied (our own earlier writes to these
+  // aggregates are applied already: every command waits for that before
+  // unlocking). There we first let the log settle that append's outcome,
+  // then catch up to the end: never seal from a log that an append in
+  // flight may still change.
+  std::vector<eventlog::TopicPartition> check_end;
   {
     absl::MutexLock l(&mu_);
     for (int32_t p : parts) {
-      if (uncertain_.contains(p)) check_end.push_back(p);
+      if (uncertain_.contains(p)) check_end.push_back({topic_, p});
     }
   }
-  for (int32_t p : check_end) {
-    ASSIGN_OR_RETURN(
-        const int64_t end,
-        log_->EndOffsetBefore(topic_, p, LogDeadline(ctx.deadline)));
-    const eventlog::TopicPartition tp{topic_, p};
-    target[tp] = std::max(target[tp], end);
-  }
-  if (!target.empty())
-    RETURN_IF_ERROR(projector_->WaitFor(target, ctx.deadline));
   if (!check_end.empty()) {
+    RETURN_IF_ERROR(log_->Settle(LogDeadline(ctx.deadline)));
+    ASSIGN_OR_RETURN(const eventlog::Offsets ends,
+                     log_->EndOffsets(check_end, LogDeadline(ctx.deadline)));
+    RETURN_IF_ERROR(projector_->WaitFor(ends, ctx.deadline));
     absl::MutexLock l(&mu_);
-    for (int32_t p : check_end) uncertain_.erase(p);
+    for (const eventlog::TopicPartition& tp : check_end)
+      uncertain_.erase(tp.partition);
   }
 
-  // 3. A retry is answered from the first attempt.
+  // 3. A retry is answered from the first attempt, if it is the same
+  // command: same aggregate, same method, same caller.
   ASSIGN_OR_RETURN(std::optional<std::string> seen,
                    store_->Get(kRequestsCf, ctx.request_id));
   if (seen.has_value()) {
@@ -160,13 +235,7 @@ absl::StatusOr<CommandResult> CommandRunner::Run(
     if (!result.first.ParseFromString(*seen)) {
       return absl::DataLossError("stored request record is unreadable");
     }
-    if (std::find(aggregate_ids.begin(), aggregate_ids.end(),
-                  result.first.aggregate_id()) == aggregate_ids.end()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("request_id: ", ctx.request_id,
-                       " was already used for a different command (on ",
-                       result.first.aggregate_id(), ")"));
-    }
+    RETURN_IF_ERROR(CheckSameRequest(ctx, aggregate_ids, result.first));
     result.token[{result.first.topic(), result.first.partition()}] =
         result.first.offset() + 1;
     return result;
@@ -176,27 +245,33 @@ absl::StatusOr<CommandResult> CommandRunner::Run(
   ASSIGN_OR_RETURN(std::vector<v1::Event> events, decide());
   CommandResult result;
   if (events.empty()) return result;
-  std::map<std::string, eventlog::ChainHead> heads;
+  std::map<std::string, AggregateHead> heads;
   std::vector<eventlog::OutgoingRecord> records;
   for (v1::Event& e : events) {
     CHECK(!e.aggregate_id().empty());
     CHECK(std::find(aggregate_ids.begin(), aggregate_ids.end(),
                     e.aggregate_id()) != aggregate_ids.end());
+    auto head = heads.find(e.aggregate_id());
+    if (head == heads.end()) {
+      ASSIGN_OR_RETURN(AggregateHead loaded,
+                       LoadChainHead(*store_, e.aggregate_id()));
+      head = heads.emplace(e.aggregate_id(), std::move(loaded)).first;
+    }
+    if (e.has_occurred_at()) {
+      RETURN_IF_ERROR(CheckBusinessTime(ctx.now, FromTimestamp(e.occurred_at()),
+                                        head->second.last_occurred_at,
+                                        e.aggregate_id()));
+    }
     e.set_event_id(NewUuidV7(ctx.now));
     ToTimestamp(ctx.now, e.mutable_recorded_at());
     if (!e.has_occurred_at()) ToTimestamp(ctx.now, e.mutable_occurred_at());
     e.set_actor(ctx.actor);
+    e.set_command(ctx.method);
     e.set_request_id(ctx.request_id);
     e.set_correlation_id(ctx.correlation_id.empty() ? ctx.request_id
                                                     : ctx.correlation_id);
-    auto head = heads.find(e.aggregate_id());
-    if (head == heads.end()) {
-      ASSIGN_OR_RETURN(eventlog::ChainHead loaded,
-                       LoadChainHead(*store_, e.aggregate_id()));
-      head = heads.emplace(e.aggregate_id(), std::move(loaded)).first;
-    }
-    records.push_back(
-        eventlog::ToOutgoing(e, eventlog::Seal(e, head->second), source_));
+    records.push_back(eventlog::ToOutgoing(
+        e, eventlog::Seal(e, head->second.chain), source_));
   }
 
   // 5. Append atomically, then wait until applied.

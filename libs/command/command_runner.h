@@ -1,21 +1,29 @@
-// CommandRunner: the write half of design.md's command path, shared by
-// every service. For one command it
-//   1. locks the aggregates the command reads and writes (striped locks,
-//      taken in a fixed order so two commands cannot deadlock);
-//   2. waits until the projection has applied every offset of the client's
-//      consistency token (its own earlier writes to these aggregates are
-//      applied already: each command waits for that before unlocking);
+// CommandRunner: the write half of the command path (docs/design.md),
+// shared by every service. For one command it
+//   1. catches the projection up with every fact acknowledged before the
+//      command arrived: the end offsets of the topics other services write
+//      (the read barrier, docs/adr/0004-read-barrier.md) and the client's
+//      consistency token, if any; a token beyond the log's end is refused;
+//   2. locks the aggregates the command reads and writes (striped locks,
+//      taken in a fixed order so two commands cannot deadlock); its own
+//      earlier writes to these aggregates are applied already (each command
+//      waits for that before unlocking);
 //   3. answers a request id it has seen before with the first outcome and
-//      writes nothing (idempotent retry);
+//      writes nothing (idempotent retry) — if it is the same command: the
+//      same aggregate, gRPC method and caller; otherwise InvalidArgument
+//      naming the first use;
 //   4. runs the service's decide function (pure Decide over projected
-//      state), fills in each event's envelope (id, actor, times, request),
-//      seals the events into each aggregate's hash chain;
+//      state), bounds each client-given business time, fills in each
+//      event's envelope (id, actor, times, request, method), seals the
+//      events into each aggregate's hash chain;
 //   5. appends them atomically (one Kafka transaction / one embedded batch)
 //      and waits until the projection applied them, so the caller can
 //      answer from the projection.
 // After an append whose outcome is unknown (broker timeout), the next
-// command on that partition first catches up to the log's end offset, so a
-// record that did land is seen before anything is decided again.
+// command on that partition first lets the log settle it (EventLog::Settle)
+// and catches up to the log's end, so a record that did land is seen
+// before anything is decided again, and one that did not cannot land
+// later.
 //
 // Thread-safety: Run may be called from any number of threads.
 #ifndef LOTLEDGER_LIBS_COMMAND_COMMAND_RUNNER_H_
@@ -45,6 +53,9 @@ struct CommandContext {
   absl::Time now;           // record time; default business time
   eventlog::Offsets after;  // the client's consistency token
   absl::Time deadline = absl::InfiniteFuture();
+  // The gRPC method ("/lotledger.v1.LotsService/CreateLot"); the request id
+  // is bound to it. Empty for commands the service runs itself.
+  std::string method;
 };
 
 struct CommandResult {
@@ -63,10 +74,28 @@ struct CommandResult {
 // command is a no-op (already true). Errors are returned to the client.
 using DecideFn = std::function<absl::StatusOr<std::vector<v1::Event>>()>;
 
+// InvalidArgument unless a request id first used as `first` is reused for
+// the same command: one of `aggregate_ids`, the same method and caller.
+absl::Status CheckSameRequest(const CommandContext& ctx,
+                              const std::vector<std::string>& aggregate_ids,
+                              const v1::RequestRecord& first);
+
 class CommandRunner {
  public:
+  // Bounds on the business time (occurred_at) a client may give. Business
+  // time must never open a gate: it cannot lie in the future, cannot go
+  // back before an aggregate's last event, and cannot reach further back
+  // than the late-entry window.
+  struct Options {
+    absl::Duration future_skew = absl::Minutes(5);
+    absl::Duration late_entry_window = absl::Hours(24 * 7);
+    // The defaults, with LOTLEDGER_LATE_ENTRY_DAYS (whole days) applied.
+    static Options FromEnv();
+  };
+
   CommandRunner(eventlog::EventLog* log, projection::ProjectionStore* store,
-                Projector* projector, std::string topic, std::string source);
+                Projector* projector, std::string topic, std::string source,
+                Options options = Options::FromEnv());
 
   absl::StatusOr<CommandResult> Run(const CommandContext& ctx,
                                     std::vector<std::string> aggregate_ids,
@@ -75,12 +104,16 @@ class CommandRunner {
  private:
   static constexpr size_t kStripes = 256;
   absl::StatusOr<int32_t> Partitions();
+  absl::Status CheckBusinessTime(absl::Time now, absl::Time occurred,
+                                 absl::Time last_occurred,
+                                 const std::string& aggregate) const;
 
   eventlog::EventLog* log_;
   projection::ProjectionStore* store_;
   Projector* projector_;
   const std::string topic_;
   const std::string source_;
+  const Options options_;
   std::array<absl::Mutex, kStripes> stripes_;
 
   absl::Mutex mu_;

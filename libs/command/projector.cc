@@ -1,9 +1,12 @@
 #include "libs/command/projector.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "libs/command/chain_store.h"
 #include "libs/common/check.h"
 #include "libs/common/hash.h"
+#include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
 #include "libs/server/metrics.h"
 
@@ -16,6 +19,16 @@ const metrics::CounterFamily& EventsApplied() {
           "lotledger_events_applied_total",
           "Events a service folded into its projection, by topic and type"));
   return *family;
+}
+
+// The topics a projector reads that another service writes: the ones a
+// decision must catch up with (read_barrier.h).
+std::vector<std::string> ForeignTopics(const ProjectorOptions& options) {
+  std::vector<std::string> foreign;
+  for (const std::string& topic : options.input_topics) {
+    if (topic != options.own_topic) foreign.push_back(topic);
+  }
+  return foreign;
 }
 
 }  // namespace
@@ -40,7 +53,48 @@ Projector::Projector(eventlog::EventLog* log,
     : log_(log),
       store_(store),
       options_(std::move(options)),
-      apply_(std::move(apply)) {}
+      apply_(std::move(apply)),
+      barrier_(log, ForeignTopics(options_)) {}
+
+absl::Status Projector::CatchUp(const eventlog::Offsets& token,
+                                absl::Time deadline) {
+  ASSIGN_OR_RETURN(eventlog::Offsets target, barrier_.EndOffsets(deadline));
+  // A token entry beyond its partition's end cannot come from an answer of
+  // this deployment; waiting for it would only hold the caller (and the
+  // aggregates it locks) until its deadline.
+  std::vector<eventlog::TopicPartition> unchecked;
+  for (const auto& [tp, offset] : token) {
+    if (!target.contains(tp) && offset > 0 &&
+        std::find(options_.input_topics.begin(), options_.input_topics.end(),
+                  tp.topic) != options_.input_topics.end()) {
+      unchecked.push_back(tp);
+    }
+  }
+  eventlog::Offsets ends = target;
+  if (!unchecked.empty()) {
+    absl::StatusOr<eventlog::Offsets> more =
+        log_->EndOffsets(unchecked, deadline);
+    if (absl::IsNotFound(more.status())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("consistency token: ", more.status().message()));
+    }
+    RETURN_IF_ERROR(more.status());
+    ends.insert(more->begin(), more->end());
+  }
+  for (const auto& [tp, offset] : token) {
+    auto end = ends.find(tp);
+    if (end != ends.end() && offset > end->second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "consistency token: ", tp.topic, "/", tp.partition, " offset ",
+          offset, " is beyond the end of the log (", end->second,
+          "); a token comes from an answer of this deployment"));
+    }
+    int64_t& t = target[tp];
+    t = std::max(t, offset);
+  }
+  if (target.empty()) return absl::OkStatus();
+  return WaitFor(target, deadline);
+}
 
 Projector::~Projector() { Stop(); }
 
@@ -126,16 +180,24 @@ absl::Status Projector::ApplyPolled(eventlog::PollResult& polled) {
           absl::StrCat(where(), ": ", event.status().message()));
     }
     if (r.topic == options_.own_topic) {
-      ASSIGN_OR_RETURN(eventlog::ChainHead head, LoadChainHead(batch, r.key));
-      if (rec->seq() != head.seq + 1 || rec->prev_hash() != head.hash) {
+      ASSIGN_OR_RETURN(AggregateHead head, LoadChainHead(batch, r.key));
+      if (rec->seq() != head.chain.seq + 1 ||
+          rec->prev_hash() != head.chain.hash) {
         return absl::DataLossError(absl::StrCat(
             where(), ": hash chain broken: seq ", rec->seq(), " after seq ",
-            head.seq,
-            rec->prev_hash() != head.hash ? ", prev_hash differs" : ""));
+            head.chain.seq,
+            rec->prev_hash() != head.chain.hash ? ", prev_hash differs" : ""));
       }
-      StoreChainHead(batch, r.key, {rec->seq(), rec->hash()});
+      head.chain = {rec->seq(), rec->hash()};
+      if (event->has_occurred_at()) {
+        head.last_occurred_at = std::max(head.last_occurred_at,
+                                         FromTimestamp(event->occurred_at()));
+      }
+      StoreChainHead(batch, r.key, head);
       if (!event->request_id().empty()) {
         v1::RequestRecord req;
+        req.set_method(event->command());
+        req.set_actor(event->actor());
         req.set_aggregate_id(event->aggregate_id());
         req.set_event_id(event->event_id());
         req.set_seq(rec->seq());

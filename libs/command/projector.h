@@ -10,7 +10,8 @@
 //   - column family "chain":    aggregate id -> ChainHead (seq, hash), so
 //     the writer continues each aggregate's hash chain;
 //   - column family "requests": request id -> RequestRecord, so a retried
-//     command is answered once.
+//     command is answered once (and a reused id is recognised: the record
+//     names the aggregate, method and caller it is bound to).
 // A record that cannot be decoded, or whose hash or chain does not match,
 // stops the projector with DataLoss naming topic/partition/offset; it is
 // never skipped.
@@ -28,6 +29,7 @@
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "libs/command/read_barrier.h"
 #include "libs/eventlog/event_log.h"
 #include "libs/eventlog/record_codec.h"
 #include "libs/projection/projection_store.h"
@@ -78,6 +80,15 @@ class Projector {
   // `deadline`; the projector's error when it stopped on a bad record.
   absl::Status WaitFor(const eventlog::Offsets& target, absl::Time deadline);
 
+  // Makes a decision or a query see every fact acknowledged before the
+  // call: looks up the end offsets of the topics other services write
+  // (read_barrier.h), adds the client's consistency token, and waits until
+  // all of it is applied. InvalidArgument for a token entry beyond the end
+  // of its partition (refused at once, not waited for); Unavailable when
+  // the log does not tell its end offsets in time; as WaitFor otherwise.
+  absl::Status CatchUp(const eventlog::Offsets& token, absl::Time deadline);
+  const ReadBarrier& barrier() const { return barrier_; }
+
   // Applied offsets (next offset to read) per input partition.
   eventlog::Offsets Applied() const;
   // OK while running; DataLoss (or the log's error) once stopped on one.
@@ -110,6 +121,7 @@ class Projector {
   uint64_t events_applied_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<eventlog::TopicPartition, absl::Time> last_record_time_
       ABSL_GUARDED_BY(mu_);
+  ReadBarrier barrier_;
 };
 
 }  // namespace lotledger::command

@@ -281,7 +281,10 @@ absl::StatusOr<Principal> Guard::Check(const grpc::ServerContext& ctx,
   }
   const std::set<std::string>& allowed = RolesFor(method);
   for (const std::string& role : p.roles) {
-    if (allowed.contains(role)) return p;
+    if (allowed.contains(role)) {
+      p.method = std::string(method);
+      return p;
+    }
   }
   return Refuse(absl::PermissionDeniedError(
                     absl::StrCat(p.name, " may not call ", Sv(method),

@@ -62,6 +62,9 @@ struct Principal {
 
 class Authenticator {
  public:
+  // The RPC this principal was authorized for (Guard::Check); a command's
+  // request id is bound to it.
+  std::string method;
   virtual ~Authenticator() = default;
   // UNAUTHENTICATED for an unknown, malformed or expired token. The
   // message never contains the token.

@@ -295,8 +295,9 @@ absl::Time DeadlineOf(const grpc::ServerContext& ctx) {
 absl::Status WaitForToken(command::Projector& projector,
                           const grpc::ServerContext& ctx,
                           const v1::ConsistencyToken& after) {
-  if (after.offsets().empty()) return absl::OkStatus();
-  return projector.WaitFor(command::FromToken(after), DeadlineOf(ctx));
+  // The read barrier too: a query answers with every fact acknowledged
+  // before it arrived, token or not.
+  return projector.CatchUp(command::FromToken(after), DeadlineOf(ctx));
 }
 
 command::CommandContext MakeCommandContext(const grpc::ServerContext& ctx,
@@ -307,6 +308,7 @@ command::CommandContext MakeCommandContext(const grpc::ServerContext& ctx,
   command::CommandContext c;
   c.request_id = request_id;
   c.actor = principal.name;
+  c.method = principal.method;
   c.now = now;
   c.after = command::FromToken(after);
   c.deadline = DeadlineOf(ctx);

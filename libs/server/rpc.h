@@ -86,8 +86,8 @@ void LogLine(
 absl::Time DeadlineOf(const grpc::ServerContext& ctx);
 
 // Before a query: waits (bounded by the call's deadline) until `projector`
-// has applied the client's consistency token. An empty token waits for
-// nothing.
+// has applied every fact other services acknowledged before the call (the
+// read barrier, Projector::CatchUp) and the client's consistency token.
 absl::Status WaitForToken(command::Projector& projector,
                           const grpc::ServerContext& ctx,
                           const v1::ConsistencyToken& after);

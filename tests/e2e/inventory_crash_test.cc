@@ -16,7 +16,6 @@
 //   - the projection the restarted service built equals a clean rebuild
 //     from the log (every lot's inventory, byte for byte).
 // No timing is asserted; every wait is bounded.
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,7 +26,6 @@
 #include <map>
 #include <optional>
 #include <random>
-#include <regex>
 #include <set>
 #include <thread>
 
@@ -39,6 +37,7 @@
 #include "lotledger/v1/inventory.grpc.pb.h"
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "lotledger/v1/quality.grpc.pb.h"
+#include "tests/support/service_cluster.h"
 #include "tests/support/stack.h"
 
 #if !defined(LOTLEDGERD_PATH) || !defined(LOTS_SERVICE_PATH) || \
@@ -61,70 +60,11 @@ constexpr int kAckedBeforeKill = 40;
 
 std::string LotId(int i) { return absl::StrCat(kDevice, ":C", i); }
 
-// A server binary run as a child process. Its stderr goes to a file, where
-// the "serving" line names the bound address.
-class Child {
- public:
-  Child(const std::string& binary, const std::vector<std::string>& args,
-        const std::string& log)
-      : log_(log) {
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(binary.c_str()));
-    for (const std::string& a : args)
-      argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    pid_ = fork();
-    if (pid_ == 0) {
-      FILE* err = std::freopen(log_.c_str(), "w", stderr);
-      (void)err;
-      execv(binary.c_str(), argv.data());
-      _exit(127);
-    }
-  }
-  ~Child() { Kill(); }
-
-  // Waits (bounded) for the "serving" log line; the bound address.
-  std::string Target() {
-    const std::regex serving("\"listen\":\"([0-9.]+:[0-9]+)\"");
-    for (int i = 0; i < 1200; ++i) {
-      std::ifstream in(log_);
-      std::string line;
-      while (std::getline(in, line)) {
-        std::smatch m;
-        if (std::regex_search(line, m, serving)) return m[1];
-      }
-      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        break;
-      }
-      usleep(50 * 1000);
-    }
-    ADD_FAILURE() << "server never logged that it is serving; log: " << log_;
-    return "";
-  }
-
-  // SIGKILL: no shutdown, no flush, calls in flight cut off.
-  void Kill() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
-  // SIGTERM; the exit status.
-  int Terminate() {
-    int status = 0;
-    if (pid_ <= 0) return status;
-    kill(pid_, SIGTERM);
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return status;
-  }
-
- private:
-  std::string log_;
-  pid_t pid_ = -1;
-};
+// Waits (bounded) for the process's "serving" log line; the bound
+// address, or "" (with a test failure) when it never served.
+std::string Target(ServiceProcess& p) {
+  return p.AwaitServing() ? p.target() : "";
+}
 
 // Where the services run and how the inventory service is killed, started
 // again and rebuilt.
@@ -181,7 +121,7 @@ class EmbeddedDeployment final : public Deployment {
  private:
   void Start() {
     daemon_.reset();
-    daemon_ = std::make_unique<Child>(
+    daemon_ = std::make_unique<ServiceProcess>(
         LOTLEDGERD_PATH,
         std::vector<std::string>{"--listen=127.0.0.1:0", "--log=embedded",
                                  "--data-dir=" + dirs_.root + "/data",
@@ -189,11 +129,11 @@ class EmbeddedDeployment final : public Deployment {
                                  "--insecure-dev=true", "--partitions=3",
                                  "--shutdown-grace-seconds=5"},
         absl::StrCat(dirs_.root, "/lotledgerd-", ++runs_, ".log"));
-    target_ = daemon_->Target();
+    target_ = Target(*daemon_);
   }
   Dirs dirs_;
   int runs_ = 0;
-  std::unique_ptr<Child> daemon_;
+  std::unique_ptr<ServiceProcess> daemon_;
   std::string target_;
 };
 
@@ -207,9 +147,9 @@ class KafkaDeployment final : public Deployment {
     const std::string id = NewRequestId();
     prefix_ = absl::StrCat("crash", id.substr(0, 8), id.substr(24), ".");
     lots_ = Start(LOTS_SERVICE_PATH, "lots", "lots");
-    lots_target_ = lots_->Target();
+    lots_target_ = Target(*lots_);
     quality_ = Start(QUALITY_SERVICE_PATH, "quality", "quality");
-    quality_target_ = quality_->Target();
+    quality_target_ = Target(*quality_);
     RestartInventory();
   }
   std::string LotsTarget() override { return lots_target_; }
@@ -219,19 +159,19 @@ class KafkaDeployment final : public Deployment {
   void RestartInventory() override {
     inventory_.reset();
     inventory_ = Start(INVENTORY_SERVICE_PATH, "inventory", "inventory");
-    inventory_target_ = inventory_->Target();
+    inventory_target_ = Target(*inventory_);
   }
   std::string RebuiltInventory() override {
     rebuilt_ =
         Start(INVENTORY_SERVICE_PATH, "inventory-rebuilt", "inventory-rebuilt");
-    return rebuilt_->Target();
+    return Target(*rebuilt_);
   }
 
  private:
-  std::unique_ptr<Child> Start(const std::string& binary,
-                               const std::string& data,
-                               const std::string& writer) {
-    return std::make_unique<Child>(
+  std::unique_ptr<ServiceProcess> Start(const std::string& binary,
+                                        const std::string& data,
+                                        const std::string& writer) {
+    return std::make_unique<ServiceProcess>(
         binary,
         std::vector<std::string>{
             "--listen=127.0.0.1:0", "--log=kafka",
@@ -246,7 +186,7 @@ class KafkaDeployment final : public Deployment {
   std::string bootstrap_;
   std::string prefix_;
   int runs_ = 0;
-  std::unique_ptr<Child> lots_, quality_, inventory_, rebuilt_;
+  std::unique_ptr<ServiceProcess> lots_, quality_, inventory_, rebuilt_;
   std::string lots_target_, quality_target_, inventory_target_;
 };
 

@@ -7,18 +7,13 @@
 // lot is there after a restart, and a retry of an unacknowledged command
 // with its request id applies once.
 #include <grpcpp/grpcpp.h>
-#include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <regex>
 #include <set>
 #include <thread>
 
@@ -29,6 +24,7 @@
 #include "libs/common/ids.h"
 #include "libs/server/tests/exposition.h"
 #include "lotledger/v1/lots.grpc.pb.h"
+#include "tests/support/service_cluster.h"
 
 #if !defined(LOTS_SERVICE_PATH) || !defined(QUALITY_SERVICE_PATH) || \
     !defined(INVENTORY_SERVICE_PATH)
@@ -50,118 +46,37 @@ constexpr char kToken[] = "tok-op-secret";
 
 std::string NewRequestId() { return NewUuidV7(absl::Now()); }
 
-std::string KafkaAddress() {
-  const char* addr = std::getenv("LOTLEDGER_TEST_KAFKA");
-  return addr == nullptr ? "" : addr;
+// One service binary as Kubernetes runs it, with the metrics and health
+// ports of its own; stderr to a file in `dir` (one per run).
+std::unique_ptr<ServiceProcess> StartService(const std::string& path,
+                                             const std::string& dir,
+                                             const std::string& prefix) {
+  static int runs = 0;
+  const std::string name = std::filesystem::path(path).filename().string();
+  return std::make_unique<ServiceProcess>(
+      path,
+      std::vector<std::string>{
+          "--listen=127.0.0.1:0",
+          "--metrics-listen=127.0.0.1:0",
+          "--health-listen=127.0.0.1:0",
+          "--data-dir=" + dir + "/data",
+          "--dev-tokens=" + dir + "/tokens",
+          "--insecure-dev=true",
+          "--log=kafka",
+          "--kafka-bootstrap=" + TestKafkaAddress(),
+          "--topic-prefix=" + prefix,
+          // Not the default (the program name): a test running the same
+          // binary at the same time would fence this one.
+          "--writer-id=" + prefix + name,
+          "--shutdown-grace-seconds=" + std::to_string(kGraceSeconds),
+      },
+      dir + "/" + name + "-" + std::to_string(++runs) + ".log");
 }
 
-// One service process; stderr goes to a file read for the "serving" line.
-class ServiceProcess {
- public:
-  ServiceProcess(const std::string& path, const std::string& dir,
-                 const std::string& prefix)
-      : log_(dir + "/" + std::filesystem::path(path).filename().string() + "-" +
-             std::to_string(++runs_) + ".log") {
-    const std::vector<std::string> args = {
-        path,
-        "--listen=127.0.0.1:0",
-        "--metrics-listen=127.0.0.1:0",
-        "--health-listen=127.0.0.1:0",
-        "--data-dir=" + dir + "/data",
-        "--dev-tokens=" + dir + "/tokens",
-        "--insecure-dev=true",
-        "--log=kafka",
-        "--kafka-bootstrap=" + KafkaAddress(),
-        "--topic-prefix=" + prefix,
-        "--shutdown-grace-seconds=" + std::to_string(kGraceSeconds),
-    };
-    pid_ = fork();
-    if (pid_ == 0) {
-      FILE* err = std::freopen(log_.c_str(), "w", stderr);
-      (void)err;
-      std::vector<char*> argv;
-      for (const std::string& a : args)
-        argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      execv(path.c_str(), argv.data());
-      _exit(127);
-    }
-  }
-  ~ServiceProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-
-  // Waits for the "serving" line; false when the process died or never
-  // served.
-  bool AwaitServing() {
-    const std::regex serving(
-        "\"listen\":\"([0-9.]+:[0-9]+)\".*\"metrics_port\":([0-9]+)"
-        ",\"health_port\":([0-9]+)");
-    for (int i = 0; i < 1200; ++i) {
-      std::ifstream in(log_);
-      std::string line;
-      while (std::getline(in, line)) {
-        std::smatch m;
-        if (std::regex_search(line, m, serving)) {
-          target_ = m[1];
-          metrics_port_ = std::stoi(m[2]);
-          health_port_ = std::stoi(m[3]);
-          return true;
-        }
-      }
-      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        break;
-      }
-      usleep(50 * 1000);
-    }
-    ADD_FAILURE() << "never served; log " << log_ << ":\n" << LogText();
-    return false;
-  }
-
-  // Sends SIGTERM and waits for the exit, at most the grace period plus
-  // a margin (then SIGKILL). Returns the wait status; `elapsed` is the
-  // time from the signal to the exit.
-  int Terminate(absl::Duration& elapsed) {
-    const absl::Time signalled = absl::Now();
-    kill(pid_, SIGTERM);
-    int status = 0;
-    const absl::Time give_up = signalled + absl::Seconds(kGraceSeconds + 30);
-    while (waitpid(pid_, &status, WNOHANG) != pid_) {
-      if (absl::Now() > give_up) {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, &status, 0);
-        break;
-      }
-      usleep(10 * 1000);
-    }
-    elapsed = absl::Now() - signalled;
-    pid_ = -1;
-    return status;
-  }
-
-  std::string LogText() const {
-    std::ifstream in(log_);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-  const std::string& target() const { return target_; }
-  int metrics_port() const { return metrics_port_; }
-  // The plaintext health-only port Kubernetes probes use.
-  std::string health_target() const {
-    return "127.0.0.1:" + std::to_string(health_port_);
-  }
-
- private:
-  static inline int runs_ = 0;
-  std::string log_;
-  pid_t pid_ = -1;
-  std::string target_;
-  int metrics_port_ = 0;
-  int health_port_ = 0;
-};
+// SIGTERM, waiting at most the grace period plus a margin (then SIGKILL).
+int Terminate(ServiceProcess& p, absl::Duration& elapsed) {
+  return p.Terminate(absl::Seconds(kGraceSeconds + 30), &elapsed);
+}
 
 void SetAuth(grpc::ClientContext& ctx) {
   ctx.AddMetadata("authorization", std::string("Bearer ") + kToken);
@@ -229,10 +144,11 @@ void ExpectProcessMetrics(const Exposition& e, const std::string& service) {
 // channel stays connected: exit 0 within the grace.
 void StartCheckAndStop(const std::string& binary, const std::string& short_name,
                        const std::string& health_name) {
-  ASSERT_FALSE(KafkaAddress().empty())
+  ASSERT_FALSE(TestKafkaAddress().empty())
       << "LOTLEDGER_TEST_KAFKA must name the test broker";
   const std::string dir = MakeDir(short_name);
-  ServiceProcess p(binary, dir, "op-" + NewRequestId() + ".");
+  auto process = StartService(binary, dir, "op-" + NewRequestId() + ".");
+  ServiceProcess& p = *process;
   ASSERT_TRUE(p.AwaitServing());
   auto channel =
       grpc::CreateChannel(p.target(), grpc::InsecureChannelCredentials());
@@ -255,7 +171,7 @@ void StartCheckAndStop(const std::string& binary, const std::string& short_name,
   EXPECT_EQ(watched.status(), grpc::health::v1::HealthCheckResponse::SERVING);
   ASSERT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);
   absl::Duration elapsed;
-  const int status = p.Terminate(elapsed);
+  const int status = Terminate(p, elapsed);
   while (watch->Read(&watched)) {
   }
   watch->Finish().IgnoreError();
@@ -300,7 +216,7 @@ v1::CreateLotRequest LotRequest(const std::string& lot_number, int amount) {
 }
 
 TEST(OperateProcess, LotsServiceLosesNothingAcknowledgedOnSigterm) {
-  ASSERT_FALSE(KafkaAddress().empty())
+  ASSERT_FALSE(TestKafkaAddress().empty())
       << "LOTLEDGER_TEST_KAFKA must name the test broker";
   const std::string dir = MakeDir("lots");
   const std::string prefix = "op-" + NewRequestId() + ".";
@@ -313,7 +229,8 @@ TEST(OperateProcess, LotsServiceLosesNothingAcknowledgedOnSigterm) {
   std::vector<v1::CreateLotRequest> unacked;
 
   {
-    ServiceProcess p(LOTS_SERVICE_PATH, dir, prefix);
+    auto process = StartService(LOTS_SERVICE_PATH, dir, prefix);
+    ServiceProcess& p = *process;
     ASSERT_TRUE(p.AwaitServing());
     auto channel =
         grpc::CreateChannel(p.target(), grpc::InsecureChannelCredentials());
@@ -381,7 +298,7 @@ TEST(OperateProcess, LotsServiceLosesNothingAcknowledgedOnSigterm) {
               40);
 
     absl::Duration elapsed;
-    const int status = p.Terminate(elapsed);
+    const int status = Terminate(p, elapsed);
     for (std::thread& t : clients) t.join();
     ASSERT_TRUE(WIFEXITED(status))
         << "killed by signal " << WTERMSIG(status) << "\n"
@@ -401,7 +318,8 @@ TEST(OperateProcess, LotsServiceLosesNothingAcknowledgedOnSigterm) {
   ASSERT_EQ(unacked.size(), 4u) << "each client stops at its first failure";
 
   // Restarted on the same data directory and topics.
-  ServiceProcess p(LOTS_SERVICE_PATH, dir, prefix);
+  auto process = StartService(LOTS_SERVICE_PATH, dir, prefix);
+  ServiceProcess& p = *process;
   ASSERT_TRUE(p.AwaitServing());
   auto lots = v1::LotsService::NewStub(
       grpc::CreateChannel(p.target(), grpc::InsecureChannelCredentials()));

@@ -241,6 +241,21 @@ absl::StatusOr<CommandResult> CommandRunner::Run(
     return result;
   }
 
+  // An aggregate whose chain broke in the log is contained (projector.h):
+  // nothing more is written to it until the incident is closed.
+  for (const std::string& id : aggregate_ids) {
+    ASSIGN_OR_RETURN(std::optional<std::string> broken,
+                     store_->Get(kBrokenChainsCf, id));
+    if (broken.has_value()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          id, " cannot be changed: its hash chain in the log is broken (",
+          *broken,
+          "). Commands on it are refused until the incident is closed (see "
+          "docs/operations.md, \"A broken hash chain\"); everything else "
+          "works as usual"));
+    }
+  }
+
   // 4. Decide, fill envelopes, seal.
   ASSIGN_OR_RETURN(std::vector<v1::Event> events, decide());
   CommandResult result;

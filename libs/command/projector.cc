@@ -6,6 +6,7 @@
 #include "libs/command/chain_store.h"
 #include "libs/common/check.h"
 #include "libs/common/hash.h"
+#include "libs/common/json_log.h"
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
 #include "libs/server/metrics.h"
@@ -31,6 +32,15 @@ std::vector<std::string> ForeignTopics(const ProjectorOptions& options) {
   return foreign;
 }
 
+const metrics::CounterFamily& ChainBreaks() {
+  static const auto* family =
+      new metrics::CounterFamily(metrics::Default().Counter(
+          "lotledger_chain_breaks_total",
+          "Aggregates whose hash chain broke in the service's own topic; each "
+          "is contained (commands on it refused) until resolved"));
+  return *family;
+}
+
 }  // namespace
 
 const std::string& EventType(const v1::Event& event) {
@@ -44,6 +54,7 @@ std::vector<std::string> ProjectorColumnFamilies(
     std::vector<std::string> service_cfs) {
   service_cfs.push_back(kChainCf);
   service_cfs.push_back(kRequestsCf);
+  service_cfs.push_back(kBrokenChainsCf);
   return service_cfs;
 }
 
@@ -141,10 +152,9 @@ void Projector::Run() {
       }
       absl::MutexLock l(&mu_);
       health_ = s;
-      std::fprintf(stderr,
-                   "{\"level\":\"error\",\"msg\":\"projector stopped\","
-                   "\"error\":\"%s\"}\n",
-                   std::string(s.message()).c_str());
+      LogJson(
+          "error", "projector stopped",
+          {{"service", options_.service}, {"error", std::string(s.message())}});
       return;
     }
   }
@@ -180,13 +190,27 @@ absl::Status Projector::ApplyPolled(eventlog::PollResult& polled) {
           absl::StrCat(where(), ": ", event.status().message()));
     }
     if (r.topic == options_.own_topic) {
+      ASSIGN_OR_RETURN(std::optional<std::string> broken,
+                       batch.Get(kBrokenChainsCf, r.key));
+      if (broken.has_value()) continue;  // contained: see below
       ASSIGN_OR_RETURN(AggregateHead head, LoadChainHead(batch, r.key));
       if (rec->seq() != head.chain.seq + 1 ||
           rec->prev_hash() != head.chain.hash) {
-        return absl::DataLossError(absl::StrCat(
+        // A broken chain is an incident for this one aggregate, not an
+        // outage: the record and every later one of the aggregate are not
+        // applied, commands on it are refused (CommandRunner), everything
+        // else goes on. docs/operations.md says how it is closed.
+        const std::string incident = absl::StrCat(
             where(), ": hash chain broken: seq ", rec->seq(), " after seq ",
             head.chain.seq,
-            rec->prev_hash() != head.chain.hash ? ", prev_hash differs" : ""));
+            rec->prev_hash() != head.chain.hash ? ", prev_hash differs" : "");
+        batch.Put(kBrokenChainsCf, r.key, incident);
+        ChainBreaks().Increment({{"service", options_.service}});
+        LogJson("error", "hash chain broken; aggregate contained",
+                {{"service", options_.service},
+                 {"aggregate", r.key},
+                 {"detail", incident}});
+        continue;
       }
       head.chain = {rec->seq(), rec->hash()};
       if (event->has_occurred_at()) {

@@ -12,9 +12,15 @@
 //   - column family "requests": request id -> RequestRecord, so a retried
 //     command is answered once (and a reused id is recognised: the record
 //     names the aggregate, method and caller it is bound to).
-// A record that cannot be decoded, or whose hash or chain does not match,
-// stops the projector with DataLoss naming topic/partition/offset; it is
-// never skipped.
+//   - column family "broken_chains": aggregate id -> what broke, for an
+//     aggregate of its own topic whose hash chain broke (a record whose seq
+//     or prev_hash does not follow the head). That is contained to the
+//     aggregate: neither that record nor any later one of the aggregate is
+//     applied, the CommandRunner refuses commands on it, everything else
+//     goes on; it is logged and counted (lotledger_chain_breaks_total).
+// A record that cannot be decoded, or whose own hash does not match its
+// bytes, stops the projector with DataLoss naming topic/partition/offset;
+// it is never skipped.
 //
 // Thread-safety: all public methods may be called from any thread.
 #ifndef LOTLEDGER_LIBS_COMMAND_PROJECTOR_H_
@@ -39,6 +45,7 @@ namespace lotledger::command {
 
 inline constexpr char kChainCf[] = "chain";
 inline constexpr char kRequestsCf[] = "requests";
+inline constexpr char kBrokenChainsCf[] = "broken_chains";
 
 // Column families every projection has, besides the service's own.
 std::vector<std::string> ProjectorColumnFamilies(

@@ -157,17 +157,47 @@ TEST_F(ProjectorDataLossTest, HashMismatchStopsTheProjector) {
       "hash does not match");
 }
 
-TEST_F(ProjectorDataLossTest, BrokenChainStopsTheProjector) {
-  ExpectStopsAtOffset1(
-      [&] {
-        // Correctly hashed, but chained after a record that is not there.
-        const std::string lot = "09506000134352:A17";
-        eventlog::ChainHead skipped = heads_[lot];
-        eventlog::Seal(LotEvent(lot, "lost"), skipped);
-        const v1::Event e = LotEvent(lot, "r-2");
-        AppendRaw(lot, eventlog::Seal(e, skipped).SerializeAsString());
-      },
-      "hash chain broken");
+// A broken chain is contained to its aggregate: the projector keeps
+// serving every other one, the broken aggregate is recorded (and refused by
+// the command runner), and that survives a restart.
+TEST_F(ProjectorDataLossTest, BrokenChainIsContainedToItsAggregate) {
+  const std::string lot = "09506000134352:A17";
+  AppendGood(lot, "r-1");
+  {
+    // Correctly hashed, but chained after a record that is not there.
+    eventlog::ChainHead skipped = heads_[lot];
+    eventlog::Seal(LotEvent(lot, "lost"), skipped);
+    AppendRaw(
+        lot, eventlog::Seal(LotEvent(lot, "r-2"), skipped).SerializeAsString());
+  }
+  AppendGood("09506000134352:A18", "r-3");
+  for (int run = 0; run < 2; ++run) {
+    SCOPED_TRACE(run == 0 ? "first start" : "after a restart");
+    ::testing::internal::CaptureStderr();
+    StartProjector();
+    const absl::Status waited = WaitForEnd();
+    const std::string logged = ::testing::internal::GetCapturedStderr();
+    EXPECT_TRUE(waited.ok()) << waited;
+    EXPECT_TRUE(projector_->health().ok()) << projector_->health();
+    // The record after the break, of another lot, is applied.
+    auto third = store_->Get("lots", "09506000134352:A18");
+    ASSERT_TRUE(third.ok());
+    EXPECT_EQ(third->value_or(""), "r-3");
+    // The breaking record is not; the incident names where it is.
+    auto first = store_->Get("lots", lot);
+    ASSERT_TRUE(first.ok());
+    EXPECT_EQ(first->value_or(""), "r-1");
+    auto incident = store_->Get(kBrokenChainsCf, lot);
+    ASSERT_TRUE(incident.ok());
+    ASSERT_TRUE(incident->has_value());
+    EXPECT_THAT(**incident, HasSubstr("faults.lots.v1/0 offset 1"));
+    EXPECT_THAT(**incident, HasSubstr("hash chain broken"));
+    if (run == 0) {
+      EXPECT_THAT(logged, HasSubstr("aggregate contained"));
+      EXPECT_THAT(logged, HasSubstr(lot));
+    }
+    projector_->Stop();
+  }
 }
 
 // The alert: in a running server the hosted service's

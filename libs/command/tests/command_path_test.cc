@@ -27,6 +27,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/eventlog/embedded/embedded_event_log.h"
 #include "libs/eventlog/kafka_event_log.h"
+#include "libs/eventlog/record_codec.h"
 #include "libs/eventlog/tests/kafka_test_env.h"
 
 namespace lotledger::command {
@@ -283,6 +284,33 @@ TEST_P(CommandPathTest, BusinessTimeIsBounded) {
   EXPECT_TRUE(Write(*writer_, Context(NewUuidV7(now)), "LOT-G",
                     now - absl::Hours(24 * 6))
                   .ok());
+}
+
+// A record that breaks an aggregate's chain (a forged or doubled record in
+// the log) contains that aggregate: commands on it are refused with what to
+// do, every other aggregate keeps working.
+TEST_P(CommandPathTest, ABrokenChainRefusesItsAggregateOnly) {
+  ASSERT_TRUE(Write(*writer_, Context(NewUuidV7(absl::Now())), "LOT-X").ok());
+  eventlog::ChainHead elsewhere{.seq = 7, .hash = std::string(32, 'x')};
+  const v1::Event forged = Fact("LOT-X");
+  absl::StatusOr<std::vector<eventlog::Position>> at = log_->Append(
+      prefix_ + "w",
+      {eventlog::ToOutgoing(forged, eventlog::Seal(forged, elsewhere), "x")});
+  ASSERT_TRUE(at.ok()) << at.status();
+  ASSERT_TRUE(
+      writer_->projector()
+          .WaitFor({{{prefix_ + "w", (*at)[0].partition}, (*at)[0].offset + 1}},
+                   absl::Now() + absl::Seconds(20))
+          .ok());
+
+  absl::StatusOr<CommandResult> refused =
+      Write(*writer_, Context(NewUuidV7(absl::Now())), "LOT-X");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("hash chain in the log is broken"),
+            std::string::npos)
+      << refused.status();
+  EXPECT_TRUE(Write(*writer_, Context(NewUuidV7(absl::Now())), "LOT-Y").ok());
+  EXPECT_TRUE(writer_->projector().health().ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(Logs, CommandPathTest,

@@ -26,6 +26,7 @@ const metrics::CounterFamily& EventsApplied() {
 // decision must catch up with (read_barrier.h).
 std::vector<std::string> ForeignTopics(const ProjectorOptions& options) {
   std::vector<std::string> foreign;
+  if (!options.read_barrier) return foreign;
   for (const std::string& topic : options.input_topics) {
     if (topic != options.own_topic) foreign.push_back(topic);
   }

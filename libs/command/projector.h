@@ -66,6 +66,10 @@ struct ProjectorOptions {
   std::string own_topic;                  // the topic this service writes
   std::vector<std::string> input_topics;  // including own_topic
   size_t max_batch = 2048;
+  // CatchUp's read barrier (read_barrier.h). Only a benchmark measuring
+  // its cost turns it off (env LOTLEDGER_READ_BARRIER=off): without it a
+  // decision may miss a fact another service acknowledged.
+  bool read_barrier = true;
   absl::Duration poll_timeout = absl::Milliseconds(200);
 };
 

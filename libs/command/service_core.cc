@@ -1,10 +1,13 @@
 #include "libs/command/service_core.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "libs/command/projection_check.h"
+#include "libs/common/json_log.h"
 #include "libs/common/status_macros.h"
 
 namespace lotledger::command {
@@ -48,6 +51,14 @@ absl::StatusOr<std::unique_ptr<ServiceCore>> ServiceCore::Open(
   po.own_topic = own_topic;
   po.input_topics = inputs;
   if (writes) po.input_topics.push_back(own_topic);
+  if (const char* barrier = std::getenv("LOTLEDGER_READ_BARRIER");
+      barrier != nullptr && std::string_view(barrier) == "off") {
+    po.read_barrier = false;
+    LogJson("warn",
+            "read barrier off (LOTLEDGER_READ_BARRIER=off): decisions may "
+            "miss facts other services acknowledged; for benchmarks only",
+            {{"service", spec.name}});
+  }
   core->setup_ = {log, po, store_options, spec.apply};
   core->projector_ = std::make_unique<Projector>(log, core->store_.get(),
                                                  std::move(po), spec.apply);

@@ -142,6 +142,13 @@ std::unique_ptr<ServerHost> StartHost(
   // the service, not stderr (--log-requests=true to include it).
   c.log_requests = a.Get("log-requests", "false") == "true";
   c.partitions = static_cast<int32_t>(a.Int("partitions", 3));
+  // --read-barrier=off measures what the barrier costs (ADR 0004); never
+  // a setting to run with.
+  if (a.Get("read-barrier", "on") == "off") {
+    setenv("LOTLEDGER_READ_BARRIER", "off", 1);
+  } else {
+    unsetenv("LOTLEDGER_READ_BARRIER");
+  }
   if (a.Get("backend", "embedded") == "kafka") {
     c.log = "kafka";
     c.kafka_bootstrap = KafkaBootstrap(a);

@@ -139,8 +139,8 @@ absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenLog(
   eventlog::KafkaOptions k;
   k.bootstrap_servers = *flags.Get("kafka-bootstrap");
   k.client_id = "lotctl-audit-verify";
-  // Never writes; a random id keeps it from fencing any writer.
-  k.transactional_id = absl::StrCat("lotctl-audit-", NewUuidV7(absl::Now()));
+  // A verifier opens no producer: it can neither write nor fence a writer.
+  k.read_only = true;
   if (auto p = flags.Get("kafka-properties")) {
     for (absl::string_view kv : absl::StrSplit(*p, ',', absl::SkipEmpty())) {
       std::pair<std::string, std::string> pair =

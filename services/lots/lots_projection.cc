@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "libs/common/status_macros.h"
+#include "libs/domain/common/recall_standing.h"
 #include "libs/domain/lots/decider.h"
 #include "libs/projection/stored_message.h"
 #include "lotledger/v1/domain.pb.h"
@@ -21,6 +22,8 @@ constexpr char kLotsByItem[] = "lots_by_item";
 constexpr char kLotsByExpiry[] = "lots_by_expiry";
 constexpr char kGenealogy[] = "genealogy";
 constexpr char kUsedIn[] = "used_in";
+constexpr char kStanding[] = "lot_standing";
+constexpr char kRecalls[] = "lot_recalls";
 
 // used_in key of the forward edge "input went into parent". The lot's
 // used_in list is kept as these keys, not inside the stored Lot: a raw
@@ -58,8 +61,45 @@ v1::GenealogyNode ToNode(const v1::Lot& lot) {
 }  // namespace
 
 std::vector<std::string> LotsColumnFamilies() {
-  return {kProducts, kLots, kLotsByItem, kLotsByExpiry, kGenealogy, kUsedIn};
+  return {kProducts,  kLots,   kLotsByItem, kLotsByExpiry,
+          kGenealogy, kUsedIn, kStanding,   kRecalls};
 }
+
+namespace {
+
+// Quality and recall events: what CreateLot's genealogy gate needs to know
+// of component lots (their disposition and recalls) and of recalls.
+absl::Status ApplyStandingEvent(const v1::Event& event,
+                                projection::ProjectionStore::Batch& batch) {
+  if (event.has_recall_initiated() || event.has_recall_closed()) {
+    const std::string id = domain::RecallIdOf(event);
+    ASSIGN_OR_RETURN(std::optional<v1::RecallStanding> recall,
+                     projection::ParseStored<v1::RecallStanding>(
+                         batch.Get(kRecalls, id), "recall standing"));
+    v1::RecallStanding standing = recall.value_or(v1::RecallStanding());
+    const std::string before = standing.SerializeAsString();
+    domain::EvolveRecallStanding(standing, event);
+    if (!recall.has_value() || standing.SerializeAsString() != before) {
+      batch.Put(kRecalls, id, standing.SerializeAsString());
+    }
+  }
+  std::vector<std::string> lots = domain::ScopeAdditions(event);
+  if (event.has_disposition_changed()) {
+    lots.push_back(event.disposition_changed().lot_id());
+  }
+  for (const std::string& lot_id : lots) {
+    if (lot_id.empty()) continue;
+    ASSIGN_OR_RETURN(std::optional<v1::LotStanding> stored,
+                     projection::ParseStored<v1::LotStanding>(
+                         batch.Get(kStanding, lot_id), "lot standing"));
+    v1::LotStanding standing = stored.value_or(v1::LotStanding());
+    EvolveStanding(standing, lot_id, event);
+    batch.Put(kStanding, lot_id, standing.SerializeAsString());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::Status ApplyLotsEvent(const eventlog::Record& /*record*/,
                             const v1::Event& event,
@@ -73,6 +113,10 @@ absl::Status ApplyLotsEvent(const eventlog::Record& /*record*/,
     EvolveProduct(p, event);
     batch.Put(kProducts, item, p.SerializeAsString());
     return absl::OkStatus();
+  }
+  if (!event.has_lot_created() && !event.has_lot_corrected()) {
+    // The quality and recall topics (and checkpoints): only standings.
+    return ApplyStandingEvent(event, batch);
   }
   // Lot events: fold into every lot the event touches (the lot itself and,
   // for a LotCreated, each input lot it consumed).
@@ -149,6 +193,30 @@ absl::StatusOr<std::optional<v1::Product>> LotsQueries::FindProduct(
     std::string_view item) const {
   return projection::ParseStored<v1::Product>(store_->Get(kProducts, item),
                                               "product");
+}
+
+absl::StatusOr<std::optional<v1::LotStanding>> LotsQueries::FindStanding(
+    std::string_view lot_id) const {
+  return projection::ParseStored<v1::LotStanding>(
+      store_->Get(kStanding, lot_id), "lot standing");
+}
+
+absl::StatusOr<std::optional<v1::RecallStanding>> LotsQueries::FindRecall(
+    std::string_view recall_id) const {
+  return projection::ParseStored<v1::RecallStanding>(
+      store_->Get(kRecalls, recall_id), "recall standing");
+}
+
+absl::StatusOr<int64_t> LotsQueries::CountLotsOfItem(
+    std::string_view item) const {
+  int64_t n = 0;
+  RETURN_IF_ERROR(store_->Scan(kLotsByItem,
+                               absl::StrCat(Sv(item), std::string(1, '\0')), "",
+                               [&](std::string_view, std::string_view) {
+                                 ++n;
+                                 return true;
+                               }));
+  return n;
 }
 
 absl::StatusOr<v1::Lot> LotsQueries::GetLot(std::string_view lot_id) const {

@@ -13,12 +13,17 @@
 //                 apart from the Lot and its node (which the queries fill
 //                 from here), so a lot made from a raw material does not
 //                 rewrite a list that grows with every lot made from it.
+//   lot_standing  lot id -> LotStanding: its quality disposition and the
+//                 recalls whose scope includes it (quality and recall
+//                 topics), for CreateLot's genealogy gate.
+//   lot_recalls   recall id -> RecallStanding (open, reason, since).
 //
 // Thread-safety: ApplyLotsEvent runs on the projector thread; LotsQueries
 // methods are safe from any thread.
 #ifndef LOTLEDGER_SERVICES_LOTS_LOTS_PROJECTION_H_
 #define LOTLEDGER_SERVICES_LOTS_LOTS_PROJECTION_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "libs/eventlog/event_log.h"
 #include "libs/projection/projection_store.h"
+#include "lotledger/v1/domain.pb.h"
 #include "lotledger/v1/events.pb.h"
 #include "lotledger/v1/lots.pb.h"
 
@@ -47,6 +53,13 @@ class LotsQueries {
   absl::StatusOr<std::optional<v1::Lot>> FindLot(std::string_view lot_id) const;
   absl::StatusOr<std::optional<v1::Product>> FindProduct(
       std::string_view item) const;
+  // What the quality and recall topics say of a lot (absent: nothing).
+  absl::StatusOr<std::optional<v1::LotStanding>> FindStanding(
+      std::string_view lot_id) const;
+  absl::StatusOr<std::optional<v1::RecallStanding>> FindRecall(
+      std::string_view recall_id) const;
+  // How many lots of `item` were created.
+  absl::StatusOr<int64_t> CountLotsOfItem(std::string_view item) const;
   // NotFound with the id when absent.
   absl::StatusOr<v1::Lot> GetLot(std::string_view lot_id) const;
   absl::StatusOr<v1::Product> GetProduct(std::string_view item) const;

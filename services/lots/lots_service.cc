@@ -14,6 +14,10 @@ namespace lotledger::lots {
 namespace {
 
 constexpr char kService[] = "/lotledger.v1.LotsService/";
+// Topics of other services this one reads (named here: their libraries
+// depend on this one).
+constexpr char kQualityTopic[] = "lotledger.quality.v1";
+constexpr char kRecallTopic[] = "lotledger.recall.v1";
 
 std::string Method(const char* name) { return absl::StrCat(kService, name); }
 
@@ -24,6 +28,9 @@ command::ServiceSpec LotsServiceSpec(int32_t partitions) {
   spec.name = "lots";
   spec.own_topic = kLotsTopic;
   spec.partitions = partitions;
+  // Dispositions and recalls: CreateLot never consumes a component lot
+  // that is on hold, rejected or under an open recall.
+  spec.input_topics = {kQualityTopic, kRecallTopic};
   spec.column_families = LotsColumnFamilies();
   spec.uncompressed_column_families = {"genealogy"};
   spec.apply = ApplyLotsEvent;
@@ -60,12 +67,29 @@ absl::StatusOr<std::vector<v1::Event>> LotsServiceImpl::DecideWithState(
     }
     return absl::OkStatus();
   };
+  // The genealogy gate's facts of the input lots and their recalls.
+  auto load_standing = [&](const auto& inputs) -> absl::Status {
+    for (const v1::LotInput& in : inputs) {
+      ASSIGN_OR_RETURN(std::optional<v1::LotStanding> standing,
+                       queries_.FindStanding(in.lot_id()));
+      if (!standing.has_value()) continue;
+      for (const std::string& r : standing->recall_ids()) {
+        if (state.recalls().contains(r)) continue;
+        ASSIGN_OR_RETURN(std::optional<v1::RecallStanding> recall,
+                         queries_.FindRecall(r));
+        if (recall.has_value()) (*state.mutable_recalls())[r] = *recall;
+      }
+      (*state.mutable_input_standing())[in.lot_id()] = *std::move(standing);
+    }
+    return absl::OkStatus();
+  };
   std::string item, lot_id;
   if (cmd.has_define_product()) item = cmd.define_product().product().item();
   if (cmd.has_create_lot()) {
     item = cmd.create_lot().item();
     lot_id = MakeLotId(cmd.create_lot().item(), cmd.create_lot().lot_number());
     RETURN_IF_ERROR(load_inputs(cmd.create_lot().inputs()));
+    RETURN_IF_ERROR(load_standing(cmd.create_lot().inputs()));
   }
   if (cmd.has_correct_lot()) lot_id = cmd.correct_lot().lot_id();
   if (!lot_id.empty()) {
@@ -81,6 +105,15 @@ absl::StatusOr<std::vector<v1::Event>> LotsServiceImpl::DecideWithState(
     ASSIGN_OR_RETURN(std::optional<v1::Product> product,
                      queries_.FindProduct(item));
     if (product.has_value()) *state.mutable_product() = *product;
+    // Lots are counted only when the definition would change what they
+    // mean (unit, kind): a scan of the product's lots.
+    if (product.has_value() && cmd.has_define_product()) {
+      const v1::Product& asked = cmd.define_product().product();
+      if (asked.uom() != product->uom() || asked.kind() != product->kind()) {
+        ASSIGN_OR_RETURN(const int64_t n, queries_.CountLotsOfItem(item));
+        state.set_product_lot_count(n);
+      }
+    }
   }
   return Decide(state, cmd);
 }

@@ -13,10 +13,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "libs/common/check.h"
 #include "libs/common/ids.h"
 #include "libs/common/status_macros.h"
+#include "libs/domain/common/recall_standing.h"
 #include "libs/domain/common/refusals.h"
 #include "libs/domain/lots/dates.h"
 #include "libs/gs1/element_string.h"
@@ -70,6 +73,71 @@ std::string WhyNotGtin14(const std::string& item) {
 
 std::string ProductWord(const v1::Product& product) {
   return product.kind() == v1::ITEM_KIND_FINISHED_DEVICE ? "product" : "item";
+}
+
+std::string KindName(v1::ItemKind kind) {
+  switch (kind) {
+    case v1::ITEM_KIND_FINISHED_DEVICE:
+      return "finished device";
+    case v1::ITEM_KIND_COMPONENT:
+      return "component";
+    case v1::ITEM_KIND_RAW_MATERIAL:
+      return "raw material";
+    default:
+      return "unspecified";
+  }
+}
+
+// " since 2026-03-02 by qa.li: sterility retest" (`word` "since" or "on"),
+// leaving out what is unknown.
+std::string SinceByWhy(absl::string_view word,
+                       const google::protobuf::Timestamp& since,
+                       const std::string& by, const std::string& why) {
+  std::string out;
+  if (since.seconds() != 0 || since.nanos() != 0) {
+    absl::StrAppend(
+        &out, " ", word, " ",
+        absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(since.seconds()),
+                         absl::UTCTimeZone()));
+  }
+  if (!by.empty()) absl::StrAppend(&out, " by ", by);
+  if (!why.empty()) absl::StrAppend(&out, ": ", why);
+  return out;
+}
+
+// Genealogy forward in time: a lot is never made from a component lot that
+// is under an open recall, rejected or on hold (in that order of
+// precedence). OK when nothing is known against it.
+absl::Status CheckConsumable(const v1::LotsDecisionState& state,
+                             const std::string& input_id,
+                             const std::string& lot_id) {
+  auto it = state.input_standing().find(input_id);
+  if (it == state.input_standing().end()) return absl::OkStatus();
+  const v1::LotStanding& standing = it->second;
+  const std::string consequence =
+      absl::StrCat("; lot ", lot_id, " cannot consume it");
+  const std::vector<const v1::RecallStanding*> recalls =
+      domain::OpenRecalls(standing.recall_ids(), state.recalls());
+  if (!recalls.empty()) {
+    return Refuse("component lot ", input_id, " ",
+                  domain::UnderRecall(*recalls.front()), consequence);
+  }
+  switch (standing.disposition()) {
+    case v1::DISPOSITION_REJECTED:
+      return Refuse(
+          "component lot ", input_id, " was rejected",
+          SinceByWhy("on", standing.disposition_since(),
+                     standing.disposition_by(), standing.disposition_reason()),
+          consequence);
+    case v1::DISPOSITION_ON_HOLD:
+      return Refuse(
+          "component lot ", input_id, " is on hold",
+          SinceByWhy("since", standing.disposition_since(),
+                     standing.disposition_by(), standing.disposition_reason()),
+          consequence);
+    default:
+      return absl::OkStatus();
+  }
 }
 
 // ---- Correctable fields ---------------------------------------------------
@@ -157,9 +225,34 @@ absl::StatusOr<std::vector<v1::Event>> DecideDefineProduct(
         product.mutable_policy()->mutable_alert_thresholds_days();
     std::sort(thresholds->begin(), thresholds->end(), std::greater<int32_t>());
   }
-  if (state.has_product() && state.product().item() == product.item() &&
-      MessageDifferencer::Equals(state.product(), product)) {
-    return std::vector<v1::Event>();
+  if (state.has_product() && state.product().item() == product.item()) {
+    const v1::Product& was = state.product();
+    if (MessageDifferencer::Equals(was, product)) {
+      return std::vector<v1::Event>();
+    }
+    // Lots already counted in a unit, or made as a kind of item, would
+    // change meaning under them: the master data of a product with lots
+    // keeps its unit and kind (issue 14).
+    std::vector<std::string> fixed, details;
+    if (was.uom() != product.uom()) {
+      fixed.push_back("unit");
+      details.push_back(absl::StrCat("unit ", was.uom(),
+                                     ", this definition says ", product.uom()));
+    }
+    if (was.kind() != product.kind()) {
+      fixed.push_back("kind");
+      details.push_back(absl::StrCat("kind ", KindName(was.kind()),
+                                     ", this definition says ",
+                                     KindName(product.kind())));
+    }
+    const int64_t lots = state.product_lot_count();
+    if (lots > 0 && !fixed.empty()) {
+      return Refuse(
+          "product ", product.item(), " has ", lots,
+          lots == 1 ? " lot" : " lots", "; its ", absl::StrJoin(fixed, " and "),
+          " cannot change (", absl::StrJoin(details, "; "),
+          "); define a new product for the new ", absl::StrJoin(fixed, " or "));
+    }
   }
   v1::Event event = NewEvent(product.item());
   *event.mutable_product_defined()->mutable_product() = std::move(product);
@@ -304,6 +397,7 @@ absl::StatusOr<std::vector<v1::Event>> DecideCreateLot(
                     lot_id, " cannot consume it");
     }
     const v1::Lot& input = it->second;
+    RETURN_IF_ERROR(CheckConsumable(state, in.lot_id(), lot_id));
     if (in.quantity().uom() != input.quantity().uom()) {
       return Refuse("lot ", lot_id, " cannot consume ",
                     FormatQuantity(in.quantity()), " of component lot ",
@@ -611,6 +705,24 @@ void Evolve(v1::Lot& lot, const v1::Event& event) {
     *entry.mutable_correction() = corrected;
     entry.set_actor(event.actor());
     *entry.mutable_recorded_at() = event.recorded_at();
+  }
+}
+
+void EvolveStanding(v1::LotStanding& standing, const std::string& lot_id,
+                    const v1::Event& event) {
+  if (event.has_disposition_changed()) {
+    const v1::DispositionChanged& changed = event.disposition_changed();
+    if (changed.lot_id() != lot_id) return;
+    standing.set_disposition(changed.to());
+    *standing.mutable_disposition_since() =
+        event.has_occurred_at() ? event.occurred_at() : event.recorded_at();
+    standing.set_disposition_by(changed.signature().signer());
+    standing.set_disposition_reason(changed.signature().reason());
+    return;
+  }
+  const std::vector<std::string> added = domain::ScopeAdditions(event);
+  if (std::find(added.begin(), added.end(), lot_id) != added.end()) {
+    domain::AddSorted(standing.mutable_recall_ids(), domain::RecallIdOf(event));
   }
 }
 

@@ -27,6 +27,7 @@
 #ifndef LOTLEDGER_LIBS_DOMAIN_LOTS_DECIDER_H_
 #define LOTLEDGER_LIBS_DOMAIN_LOTS_DECIDER_H_
 
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -37,12 +38,31 @@
 
 namespace lotledger::lots {
 
+// Rules beyond the shape of a command (FailedPrecondition):
+//   * DefineProduct of a product that has lots keeps its unit of measure
+//     and its kind ("product X has 3 lots; its unit cannot change (unit
+//     EA, this definition says BOX) ..."); name, shelf-life policy and the
+//     rest may change.
+//   * CreateLot: the product is defined and counts in the lot's unit;
+//     every component lot exists, counts in the input's unit and has
+//     enough left, and is not under an open recall, rejected or on hold
+//     ("component lot RM:R-88 is on hold since 2026-03-02 by qa.li:
+//     supplier notice; lot X cannot consume it"); the expiry is given or
+//     computed from the shelf life, and capped by the components when the
+//     product says so.
+//   * CorrectLot: dates stay in order (and under the component cap), a
+//     quantity never drops below what was consumed.
+//
 // What the service must load into `state` for each command:
 //   * define_product: `product` = the current definition of
-//     define_product.product.item, if any.
+//     define_product.product.item, if any; `product_lot_count` = how many
+//     lots of it exist (only needed when unit or kind would change).
 //   * create_lot: `product` = create_lot.item's product; `lot` = the lot
 //     MakeLotId(item, lot_number) if it exists; `inputs` = every input lot
-//     named by create_lot.inputs that exists, keyed by lot id.
+//     named by create_lot.inputs that exists, keyed by lot id;
+//     `input_standing` = the LotStanding (quality disposition, recalls) of
+//     those input lots that have one, and `recalls` = the RecallStanding of
+//     every recall id they name.
 //   * correct_lot: `lot` = the lot; and, so that an expiry correction keeps
 //     the component cap, `product` = the lot's product and `inputs` = the
 //     lot's own input lots (lot.inputs).
@@ -67,6 +87,16 @@ void Evolve(v1::Lot& lot, const v1::Event& event);
 // Applies ProductDefined of `product.item()` (or of any item when `product`
 // is empty): the latest definition replaces the product.
 void EvolveProduct(v1::Product& product, const v1::Event& event);
+
+// Folds what the quality and recall topics say of lot `lot_id` into its
+// standing: a DispositionChanged of the lot (disposition, since = business
+// time, by = signer, reason = signature reason), and a recall-topic event
+// that puts the lot in a recall's scope (RecallInitiated part,
+// RecallScopeExtended: the recall id joins recall_ids). Whether those
+// recalls are open is the RecallStanding's business
+// (libs/domain/common/recall_standing.h). Total: other events leave it.
+void EvolveStanding(v1::LotStanding& standing, const std::string& lot_id,
+                    const v1::Event& event);
 
 // Checks a product definition; InvalidArgument naming the field
 // ("product.item: ...", "product.policy.shelf_life_days: ..."):

@@ -10,10 +10,12 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "libs/common/ids.h"
+#include "libs/domain/common/recall_standing.h"
 
 namespace lotledger::lots {
 namespace {
@@ -136,11 +138,73 @@ const char kLotA16[] = R"pb(
     }
   })pb";
 
+// Quality and recall facts about component lot L5, from the topics the lots
+// service reads besides its own, on 2026-03-02.
+std::string L5Disposition(const std::string& to, const std::string& reason) {
+  return absl::StrCat(
+      "aggregate_id: \"C-100:L5\" lot_ids: \"C-100:L5\" "
+      "occurred_at { seconds: 1772442000 } "
+      "disposition_changed { lot_id: \"C-100:L5\" to: ",
+      to, " signature { signer: \"qa.li\" reason: \"", reason, "\" } }");
+}
+const std::string kL5Held =
+    L5Disposition("DISPOSITION_ON_HOLD", "sterility retest");
+const std::string kL5Released =
+    L5Disposition("DISPOSITION_RELEASED", "retest passed");
+const std::string kL5Rejected =
+    L5Disposition("DISPOSITION_REJECTED", "seal failure confirmed");
+
+// Recall RC-7 of L5 (and what is made from it), and its closure.
+const char kL5Recalled[] = R"pb(
+  aggregate_id: "RC-7"
+  lot_ids: "C-100:L5"
+  occurred_at { seconds: 1772442000 }
+  recall_initiated {
+    recall_id: "RC-7"
+    part_count: 1
+    reason: "resin contamination"
+    criteria { lot_ids: "C-100:L5" include_derived: true }
+    lots { lot_id: "C-100:L5" reason: SCOPE_REASON_LISTED }
+  })pb";
+const char kRc7Closed[] = R"pb(
+  aggregate_id: "RC-7"
+  lot_ids: "C-100:L5"
+  recall_closed { recall_id: "RC-7" part_count: 1 summary: "all recovered" })pb";
+
+// Recall RC-8 of L6, whose scope later grew to take in L5.
+const char kL6Recalled[] = R"pb(
+  aggregate_id: "RC-8"
+  lot_ids: "C-100:L6"
+  occurred_at { seconds: 1772442000 }
+  recall_initiated {
+    recall_id: "RC-8"
+    part_count: 1
+    reason: "wrong wall thickness"
+    criteria { lot_ids: "C-100:L6" include_derived: true }
+    lots { lot_id: "C-100:L6" reason: SCOPE_REASON_LISTED }
+  })pb";
+const char kRc8TakesInL5[] = R"pb(
+  aggregate_id: "RC-8"
+  lot_ids: "C-100:L5"
+  recall_scope_extended {
+    recall_id: "RC-8"
+    reason: "wrong wall thickness"
+    lots {
+      lot_id: "C-100:L5"
+      reason: SCOPE_REASON_DERIVED
+      via_lot_id: "C-100:L6"
+      depth: 1
+    }
+  })pb";
+
 // ---- The projections and the decision state ---------------------------------
 
 struct Projection {
   std::map<std::string, v1::Product> products;
   std::map<std::string, v1::Lot> lots;
+  // From the quality and recall topics.
+  std::map<std::string, v1::LotStanding> standing;
+  std::map<std::string, v1::RecallStanding> recalls;
 };
 
 Projection Fold(const std::vector<std::string>& given) {
@@ -150,6 +214,15 @@ Projection Fold(const std::vector<std::string>& given) {
     if (event.has_product_defined()) {
       EvolveProduct(p.products[event.product_defined().product().item()],
                     event);
+      continue;
+    }
+    if (event.has_disposition_changed() || !domain::RecallIdOf(event).empty()) {
+      if (const std::string id = domain::RecallIdOf(event); !id.empty()) {
+        domain::EvolveRecallStanding(p.recalls[id], event);
+      }
+      for (const std::string& id : event.lot_ids()) {
+        EvolveStanding(p.standing[id], id, event);
+      }
       continue;
     }
     for (const std::string& id : event.lot_ids()) {
@@ -174,7 +247,13 @@ v1::LotsDecisionState Load(const Projection& p, const v1::LotsCommand& cmd) {
     return it == p.lots.end() || it->second.item().empty() ? nullptr
                                                            : &it->second;
   };
-  if (cmd.has_define_product()) product(cmd.define_product().product().item());
+  if (cmd.has_define_product()) {
+    const std::string& item = cmd.define_product().product().item();
+    product(item);
+    int64_t count = 0;
+    for (const auto& [id, l] : p.lots) count += l.item() == item ? 1 : 0;
+    state.set_product_lot_count(count);
+  }
   if (cmd.has_create_lot()) {
     const v1::CreateLotRequest& req = cmd.create_lot();
     product(req.item());
@@ -184,6 +263,14 @@ v1::LotsDecisionState Load(const Projection& p, const v1::LotsCommand& cmd) {
     for (const v1::LotInput& in : req.inputs()) {
       if (const v1::Lot* l = lot(in.lot_id())) {
         (*state.mutable_inputs())[in.lot_id()] = *l;
+      }
+      auto s = p.standing.find(in.lot_id());
+      if (s == p.standing.end()) continue;
+      (*state.mutable_input_standing())[in.lot_id()] = s->second;
+      for (const std::string& r : s->second.recall_ids()) {
+        if (auto it = p.recalls.find(r); it != p.recalls.end()) {
+          (*state.mutable_recalls())[r] = it->second;
+        }
       }
     }
   }
@@ -256,8 +343,55 @@ TEST_P(LotsDecide, GivenWhenThen) {
 const absl::StatusCode kInvalid = absl::StatusCode::kInvalidArgument;
 const absl::StatusCode kRefused = absl::StatusCode::kFailedPrecondition;
 
+// C-100 with `uom` and `kind`, named "Catheter tube, 12Fr": the command,
+// and the event it gives.
+std::string ComponentProduct(const std::string& uom, const std::string& kind) {
+  return absl::StrCat(
+      "product { item: \"C-100\" name: \"Catheter tube, 12Fr\" uom: \"", uom,
+      "\" kind: ", kind, " policy { shelf_life_days: 365 } }");
+}
+std::string DefineComponent(const std::string& uom, const std::string& kind) {
+  return absl::StrCat("define_product { ", ComponentProduct(uom, kind), " }");
+}
+std::string ComponentDefined(const std::string& uom, const std::string& kind) {
+  return absl::StrCat("aggregate_id: \"C-100\" product_defined { ",
+                      ComponentProduct(uom, kind), " }");
+}
+
 std::vector<Case> DefineProductCases() {
   return {
+      // Product master: lots are counted in the product's unit and made as
+      // its kind; with lots, neither changes.
+      {"UnitOfProductWithLotsCannotChange",
+       {kComponent, kLotL5, kLotL6},
+       DefineComponent("M", "ITEM_KIND_COMPONENT"),
+       {},
+       kRefused,
+       "product C-100 has 2 lots; its unit cannot change (unit EA, this "
+       "definition says M); define a new product for the new unit"},
+      {"KindOfProductWithLotsCannotChange",
+       {kComponent, kLotL5},
+       DefineComponent("EA", "ITEM_KIND_RAW_MATERIAL"),
+       {},
+       kRefused,
+       "product C-100 has 1 lot; its kind cannot change (kind component, "
+       "this definition says raw material)"},
+      {"UnitAndKindOfProductWithLotsCannotChange",
+       {kComponent, kLotL5, kLotL6},
+       DefineComponent("KG", "ITEM_KIND_RAW_MATERIAL"),
+       {},
+       kRefused,
+       "product C-100 has 2 lots; its unit and kind cannot change (unit EA, "
+       "this definition says KG; kind component, this definition says raw "
+       "material)"},
+      {"UnitOfProductWithoutLotsMayChange",
+       {kComponent},
+       DefineComponent("M", "ITEM_KIND_RAW_MATERIAL"),
+       {ComponentDefined("M", "ITEM_KIND_RAW_MATERIAL")}},
+      {"OtherAttributesOfProductWithLotsMayChange",
+       {kComponent, kLotL5, kLotL6},
+       DefineComponent("EA", "ITEM_KIND_COMPONENT"),
+       {ComponentDefined("EA", "ITEM_KIND_COMPONENT")}},
       {"DefineDeviceSortsThresholdsDescending",
        {},
        R"pb(
@@ -484,6 +618,86 @@ std::vector<Case> DefineProductCases() {
        {},
        kInvalid,
        "min_remaining_days_to_ship: must be 0 or more"},
+  };
+}
+
+// Device lot A17 from 400 EA of L5.
+const char kCreateA17FromL5[] = R"pb(
+  create_lot {
+    item: "09506000134352"
+    lot_number: "A17"
+    manufactured_on { year: 2026 month: 3 day: 1 }
+    quantity { amount: 400 uom: "EA" }
+    inputs {
+      lot_id: "C-100:L5"
+      quantity { amount: 400 uom: "EA" }
+    }
+  })pb";
+
+const char kA17FromL5Created[] = R"pb(
+  aggregate_id: "09506000134352:A17"
+  lot_ids: [ "09506000134352:A17", "C-100:L5" ]
+  lot_created {
+    lot_id: "09506000134352:A17"
+    item: "09506000134352"
+    lot_number: "A17"
+    manufactured_on { year: 2026 month: 3 day: 1 }
+    expires_on { year: 2028 month: 1 day: 10 }
+    expiry_source: EXPIRY_SOURCE_COMPONENT_CAP
+    expiry_set_by_lot_id: "C-100:L5"
+    quantity { amount: 400 uom: "EA" }
+    inputs {
+      lot_id: "C-100:L5"
+      quantity { amount: 400 uom: "EA" }
+    }
+  })pb";
+
+// Genealogy forward in time: what quality holds, rejects or a recall
+// covers is never made into a new lot.
+std::vector<Case> ConsumableCases() {
+  return {
+      {"HeldComponentCannotBeConsumed",
+       {kDevice, kComponent, kLotL5, kL5Held},
+       kCreateA17FromL5,
+       {},
+       kRefused,
+       "component lot C-100:L5 is on hold since 2026-03-02 by qa.li: "
+       "sterility retest; lot 09506000134352:A17 cannot consume it"},
+      {"RejectedComponentCannotBeConsumed",
+       {kDevice, kComponent, kLotL5, kL5Held, kL5Rejected},
+       kCreateA17FromL5,
+       {},
+       kRefused,
+       "component lot C-100:L5 was rejected on 2026-03-02 by qa.li: seal "
+       "failure confirmed; lot 09506000134352:A17 cannot consume it"},
+      {"RecalledComponentCannotBeConsumed",
+       {kDevice, kComponent, kLotL5, kL5Released, kL5Recalled},
+       kCreateA17FromL5,
+       {},
+       kRefused,
+       "component lot C-100:L5 is under recall RC-7 since 2026-03-02: resin "
+       "contamination; lot 09506000134352:A17 cannot consume it"},
+      // The recall's scope grew to take in L5 after it was initiated.
+      {"ComponentAddedToRecallScopeCannotBeConsumed",
+       {kDevice, kComponent, kLotL5, kLotL6, kL6Recalled, kRc8TakesInL5},
+       kCreateA17FromL5,
+       {},
+       kRefused,
+       "component lot C-100:L5 is under recall RC-8 since 2026-03-02: wrong "
+       "wall thickness; lot 09506000134352:A17 cannot consume it"},
+      {"ComponentOfClosedRecallCanBeConsumed",
+       {kDevice, kComponent, kLotL5, kL5Recalled, kRc7Closed},
+       kCreateA17FromL5,
+       {kA17FromL5Created}},
+      {"ComponentReleasedAfterHoldCanBeConsumed",
+       {kDevice, kComponent, kLotL5, kL5Held, kL5Released},
+       kCreateA17FromL5,
+       {kA17FromL5Created}},
+      // A retried creation is answered, whatever happened to its inputs.
+      {"RepeatedCreationAfterComponentHeldIsNoOp",
+       {kDevice, kComponent, kLotL5, kA17FromL5Created, kL5Held},
+       kCreateA17FromL5,
+       {}},
   };
 }
 
@@ -1143,6 +1357,8 @@ std::string CaseName(const testing::TestParamInfo<Case>& info) {
 
 INSTANTIATE_TEST_SUITE_P(DefineProduct, LotsDecide,
                          testing::ValuesIn(DefineProductCases()), CaseName);
+INSTANTIATE_TEST_SUITE_P(Consumable, LotsDecide,
+                         testing::ValuesIn(ConsumableCases()), CaseName);
 INSTANTIATE_TEST_SUITE_P(CreateLot, LotsDecide,
                          testing::ValuesIn(CreateLotCases()), CaseName);
 INSTANTIATE_TEST_SUITE_P(CorrectLot, LotsDecide,

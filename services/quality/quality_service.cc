@@ -5,6 +5,7 @@
 #include "libs/common/ids.h"
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
+#include "libs/domain/common/recall_standing.h"
 #include "libs/domain/quality/decider.h"
 #include "libs/projection/stored_message.h"
 #include "libs/server/rpc.h"
@@ -16,6 +17,10 @@ namespace {
 constexpr char kQualityLots[] = "quality_lots";
 constexpr char kProducts[] = "products";
 constexpr char kByDisposition[] = "by_disposition";
+constexpr char kRecalls[] = "quality_recalls";
+// The recall topic (named here: the recall service's library depends on
+// this one).
+constexpr char kRecallTopic[] = "lotledger.recall.v1";
 
 std::string Method(const char* name) {
   return absl::StrCat("/lotledger.v1.QualityService/", name);
@@ -43,8 +48,10 @@ command::ServiceSpec QualityServiceSpec(int32_t partitions) {
   spec.name = "quality";
   spec.own_topic = kQualityTopic;
   spec.partitions = partitions;
-  spec.input_topics = {lots::kLotsTopic};
-  spec.column_families = {kQualityLots, kProducts, kByDisposition};
+  // Recalls: a recalled lot, or one made from recalled material, is
+  // never released.
+  spec.input_topics = {lots::kLotsTopic, kRecallTopic};
+  spec.column_families = {kQualityLots, kProducts, kByDisposition, kRecalls};
   spec.apply = ApplyQualityEvent;
   return spec;
 }
@@ -55,6 +62,33 @@ absl::Status ApplyQualityEvent(const eventlog::Record& /*record*/,
   if (event.has_product_defined()) {
     const v1::Product& p = event.product_defined().product();
     batch.Put(kProducts, p.item(), p.SerializeAsString());
+    return absl::OkStatus();
+  }
+  if (event.has_recall_initiated() || event.has_recall_closed()) {
+    const std::string id = domain::RecallIdOf(event);
+    ASSIGN_OR_RETURN(std::optional<v1::RecallStanding> recall,
+                     projection::ParseStored<v1::RecallStanding>(
+                         batch.Get(kRecalls, id), "recall standing"));
+    v1::RecallStanding standing = recall.value_or(v1::RecallStanding());
+    const std::string was = standing.SerializeAsString();
+    domain::EvolveRecallStanding(standing, event);
+    if (!recall.has_value() || standing.SerializeAsString() != was) {
+      batch.Put(kRecalls, id, standing.SerializeAsString());
+    }
+  }
+  if (event.has_recall_initiated() || event.has_recall_scope_extended()) {
+    // The recall joins the recall_ids of each lot it adds to its scope;
+    // the disposition, and so the index, stays as it is.
+    for (const std::string& lot_id : domain::ScopeAdditions(event)) {
+      if (lot_id.empty()) continue;
+      ASSIGN_OR_RETURN(std::optional<v1::QualityLotState> stored,
+                       projection::ParseStored<v1::QualityLotState>(
+                           batch.Get(kQualityLots, lot_id), "quality state"));
+      v1::QualityLotState state = stored.value_or(v1::QualityLotState());
+      state.set_lot_id(lot_id);
+      Evolve(state, event);
+      batch.Put(kQualityLots, lot_id, state.SerializeAsString());
+    }
     return absl::OkStatus();
   }
   if (!event.has_lot_created() && !event.has_inspection_recorded() &&
@@ -110,9 +144,32 @@ absl::StatusOr<v1::QualityDecisionState> QualityServiceImpl::LoadState(
             core_->store().Get(kProducts, lot->item()), "product"));
     if (product.has_value()) EvolvePolicy(*state.mutable_lot(), *product);
   }
-  for (const std::string& c : state.lot().component_lot_ids()) {
-    ASSIGN_OR_RETURN(std::optional<v1::QualityLotState> comp, FindLot(c));
-    if (comp.has_value()) (*state.mutable_components())[c] = *comp;
+  // The whole genealogy, level by level, each lot once, and the recalls
+  // its lots are in (rule 0 of a release looks at every depth).
+  auto load_recalls = [&](const v1::QualityLotState& s) -> absl::Status {
+    for (const std::string& r : s.recall_ids()) {
+      if (state.recalls().contains(r)) continue;
+      ASSIGN_OR_RETURN(std::optional<v1::RecallStanding> recall,
+                       projection::ParseStored<v1::RecallStanding>(
+                           core_->store().Get(kRecalls, r), "recall standing"));
+      if (recall.has_value()) (*state.mutable_recalls())[r] = *recall;
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(load_recalls(state.lot()));
+  std::vector<std::string> level(state.lot().component_lot_ids().begin(),
+                                 state.lot().component_lot_ids().end());
+  while (!level.empty()) {
+    std::vector<std::string> next;
+    for (const std::string& c : level) {
+      if (c == lot_id || state.components().contains(c)) continue;
+      ASSIGN_OR_RETURN(std::optional<v1::QualityLotState> comp, FindLot(c));
+      if (!comp.has_value()) continue;
+      RETURN_IF_ERROR(load_recalls(*comp));
+      for (const std::string& n : comp->component_lot_ids()) next.push_back(n);
+      (*state.mutable_components())[c] = *std::move(comp);
+    }
+    level = std::move(next);
   }
   return state;
 }

@@ -2,9 +2,12 @@
 // (proto/lotledger/v1/quality.proto) over the shared command path.
 //
 // Projection (column families):
-//   quality_lots    lot id -> QualityLotState (fed by lots and quality events)
+//   quality_lots    lot id -> QualityLotState (fed by lots and quality
+//                   events, and the recalls whose scope includes the lot)
 //   products        item -> Product (for the release-gating policy)
 //   by_disposition  disposition (2 digits) \0 lot id -> ""
+//   quality_recalls recall id -> RecallStanding (recall topic: open or
+//                   closed), for the release gate
 //
 // Thread-safety: handlers run on many threads; state lives in the
 // thread-safe ServiceCore.

@@ -1,8 +1,10 @@
 #include "libs/domain/quality/decider.h"
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -11,6 +13,7 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "libs/common/status_macros.h"
+#include "libs/domain/common/recall_standing.h"
 #include "libs/domain/common/refusals.h"
 
 namespace lotledger::quality {
@@ -33,12 +36,6 @@ std::string OnDay(const google::protobuf::Timestamp& t) {
       absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
   return absl::StrCat(" on ",
                       absl::FormatTime("%Y-%m-%d", time, absl::UTCTimeZone()));
-}
-
-bool Before(const google::protobuf::Timestamp& a,
-            const google::protobuf::Timestamp& b) {
-  return a.seconds() != b.seconds() ? a.seconds() < b.seconds()
-                                    : a.nanos() < b.nanos();
 }
 
 // How a lot stands, for messages: "is on hold since 2026-03-02 by qa.li:
@@ -216,18 +213,73 @@ bool IsReleaseInspection(const v1::QualityLotState& lot,
          (lot.purchased() && type == v1::INSPECTION_TYPE_INCOMING);
 }
 
-// The latest release inspection: by business time, then recording order
-// (a retest entered late still counts as the later one only if it happened
-// later).
+// The latest release inspection: the last one recorded (log order). Its
+// business time (occurred_at, client-supplied) does not rank it: a pass
+// dated in the future, or a failure dated in the past, would otherwise
+// decide a release that the record says is not due.
 const v1::Inspection* LatestFinal(const v1::QualityLotState& lot) {
   const v1::Inspection* latest = nullptr;
   for (const v1::Inspection& i : lot.inspections()) {
-    if (!IsReleaseInspection(lot, i.inspection().type())) continue;
-    if (latest == nullptr || !Before(i.occurred_at(), latest->occurred_at())) {
-      latest = &i;
-    }
+    if (IsReleaseInspection(lot, i.inspection().type())) latest = &i;
   }
   return latest;
+}
+
+// At most this many blocking lots are named in one refusal.
+constexpr size_t kMaxNamed = 5;
+
+// Why `lot` blocks the release of a lot made from it ("" when it does
+// not): under an open recall, rejected or on hold.
+std::string Blocking(const v1::QualityLotState& lot,
+                     const v1::QualityDecisionState& state) {
+  const std::vector<const v1::RecallStanding*> recalls =
+      domain::OpenRecalls(lot.recall_ids(), state.recalls());
+  if (!recalls.empty()) return domain::UnderRecall(*recalls.front());
+  if (lot.disposition() == v1::DISPOSITION_REJECTED ||
+      lot.disposition() == v1::DISPOSITION_ON_HOLD) {
+    return Standing(lot);
+  }
+  return "";
+}
+
+// Genealogy at any depth: every lot the lot was made from, and what they
+// were made from, down to the raw materials, that is under an open recall,
+// rejected or on hold; each named with the lot it went into when that is
+// not the lot itself. Breadth first, each lot once.
+std::vector<std::string> BlockingAncestors(
+    const v1::QualityDecisionState& state) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  std::vector<std::pair<std::string, std::string>> level;  // (lot, into)
+  for (const std::string& id : state.lot().component_lot_ids()) {
+    level.emplace_back(id, "");
+  }
+  while (!level.empty()) {
+    std::vector<std::pair<std::string, std::string>> next;
+    for (const auto& [id, into] : level) {
+      if (!seen.insert(id).second) continue;
+      auto it = state.components().find(id);
+      if (it == state.components().end()) continue;
+      const std::string why = Blocking(it->second, state);
+      if (!why.empty()) {
+        out.push_back(absl::StrCat(
+            "component lot ", id,
+            into.empty() ? "" : absl::StrCat(" (a component of ", into, ")"),
+            " ", why));
+      }
+      for (const std::string& c : it->second.component_lot_ids()) {
+        next.emplace_back(c, id);
+      }
+    }
+    level = std::move(next);
+  }
+  return out;
+}
+
+std::string NameSome(const std::vector<std::string>& all) {
+  if (all.size() <= kMaxNamed) return absl::StrJoin(all, "; ");
+  return absl::StrCat(absl::StrJoin(all.begin(), all.begin() + kMaxNamed, "; "),
+                      "; and ", all.size() - kMaxNamed, " more");
 }
 
 std::string FailedResults(const v1::InspectionRecorded& inspection) {
@@ -261,6 +313,23 @@ absl::StatusOr<std::vector<v1::Event>> DecideChangeDisposition(
 
   std::string overridden_rule;
   if (req.to() == v1::DISPOSITION_RELEASED) {
+    // Rule 0, not overridable: a recalled lot stays unreleased, and so does
+    // a lot made from anything held, rejected or recalled, at any depth.
+    const std::vector<const v1::RecallStanding*> recalls =
+        domain::OpenRecalls(lot.recall_ids(), state.recalls());
+    if (!recalls.empty()) {
+      return Refuse("lot ", lot.lot_id(), " ",
+                    domain::UnderRecall(*recalls.front()),
+                    "; a recalled lot cannot be released (a deviation "
+                    "cannot override this)");
+    }
+    if (const std::vector<std::string> blocking = BlockingAncestors(state);
+        !blocking.empty()) {
+      return Refuse("lot ", lot.lot_id(),
+                    " cannot be released: ", NameSome(blocking),
+                    "; a lot made from held, rejected or recalled material "
+                    "cannot be released (a deviation cannot override this)");
+    }
     // Rule 1, not overridable: a device is no better than its components.
     if (lot.require_released_components()) {
       std::vector<std::string> blocking;
@@ -404,6 +473,18 @@ void Evolve(v1::QualityLotState& state, const v1::Event& event) {
       v1::SignedDisposition& signed_change = *state.add_signatures();
       *signed_change.mutable_change() = changed;
       *signed_change.mutable_occurred_at() = BusinessTime(event);
+      return;
+    }
+    case v1::Event::kRecallInitiated:
+    case v1::Event::kRecallScopeExtended: {
+      // A recall lists many lots: it folds into a view whose lot is known.
+      if (state.lot_id().empty()) return;
+      const std::vector<std::string> added = domain::ScopeAdditions(event);
+      if (std::find(added.begin(), added.end(), state.lot_id()) !=
+          added.end()) {
+        domain::AddSorted(state.mutable_recall_ids(),
+                          domain::RecallIdOf(event));
+      }
       return;
     }
     default:

@@ -18,14 +18,21 @@
 // in event_id, actor (the inspector or signer), recorded_at and request
 // ids.
 //
-// Release rules (ChangeDisposition to RELEASED):
+// Release rules (ChangeDisposition to RELEASED), in this order:
+//   0. The lot is under no open recall, and no lot of its genealogy, at
+//      any depth (its components, their components, ... down to the raw
+//      materials), is under an open recall, rejected or on hold. Not
+//      overridable.
 //   1. When the lot's product requires released components
 //      (QualityLotState.require_released_components), every component lot
 //      must be RELEASED. Not overridable.
-//   2. The latest FINAL inspection (by occurred_at, then recording order)
+//   2. The latest FINAL inspection (for a purchased lot also INCOMING)
 //      must exist and have passed, unless the request carries a deviation
 //      approved by a second, different person with the qa_approver role;
 //      the event then records the deviation and the overridden rule.
+//      "Latest" is the last one recorded (log order): an inspection's
+//      occurred_at is business time supplied by the client and does not
+//      rank it.
 //
 // Thread-safety: every function is pure (no clock, no I/O, no shared
 // mutable state) and may be called concurrently.
@@ -56,8 +63,11 @@ inline constexpr absl::string_view kRuleFinalInspectionFailed =
 //   * state.lot: the lot's QualityLotState (exists = a LotCreated was seen),
 //     with require_released_components set from the lot's product (see
 //     EvolvePolicy);
-//   * for a release, state.components: the QualityLotState of every id in
-//     state.lot.component_lot_ids (a missing one counts as not released).
+//   * for a release, state.components: the QualityLotState of every lot of
+//     the genealogy at any depth, reached through component_lot_ids (a
+//     missing direct component counts as not released), and
+//     state.recalls: the RecallStanding of every recall id named by the
+//     recall_ids of the lot and of those components.
 // The command carries the verified caller: cmd.signature for a
 // disposition (signer = the re-authenticated caller), and for a deviation
 // cmd.deviation_approval with cmd.deviation_approver_roles.
@@ -72,7 +82,11 @@ absl::StatusOr<std::vector<v1::Event>> Decide(
 //     actor).
 //   * DispositionChanged: disposition, since (occurred_at, else
 //     recorded_at), by (signature.signer), reason (signature.reason), and
-//     appends the SignedDisposition.
+//     appends the SignedDisposition. The last one folded (log order) is
+//     the disposition, whatever its occurred_at says.
+//   * RecallInitiated part / RecallScopeExtended listing this lot: the
+//     recall id joins recall_ids (sorted; only into a view whose lot_id is
+//     preset, as a recall lists many lots).
 // "This lot" is state.lot_id(); preset it on an empty state to fold events
 // in any order. With an empty lot_id, the first event about a lot claims
 // the state for that lot. Events about other lots (e.g. the LotCreated of

@@ -10,9 +10,11 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "libs/domain/common/recall_standing.h"
 
 namespace lotledger::quality {
 namespace {
@@ -198,11 +200,62 @@ const std::string kA17Rejected = Disposition(
     "09506000134352:A17", "DISPOSITION_ON_HOLD", "DISPOSITION_REJECTED",
     "qa.li", "seal failure confirmed", 1772701200);
 
+// Raw material lot RM-7:R1 (bought in), and component lot L5 made from it.
+const char kR1Created[] = R"pb(
+  aggregate_id: "RM-7:R1"
+  lot_ids: "RM-7:R1"
+  lot_created {
+    lot_id: "RM-7:R1"
+    item: "RM-7"
+    lot_number: "R1"
+    supplier: "Polymed GmbH"
+  })pb";
+const char kL5FromR1Created[] = R"pb(
+  aggregate_id: "C-100:L5"
+  lot_ids: [ "C-100:L5", "RM-7:R1" ]
+  lot_created {
+    lot_id: "C-100:L5"
+    item: "C-100"
+    lot_number: "L5"
+    inputs {
+      lot_id: "RM-7:R1"
+      quantity { amount: 20 uom: "KG" }
+    }
+  })pb";
+const std::string kR1Released =
+    Disposition("RM-7:R1", "DISPOSITION_UNSPECIFIED", "DISPOSITION_RELEASED",
+                "qa.li", "CoA reviewed", 1772352000);
+const std::string kR1Held =
+    Disposition("RM-7:R1", "DISPOSITION_RELEASED", "DISPOSITION_ON_HOLD",
+                "qa.li", "supplier notice PM-5521", 1772442000);
+const std::string kR1Rejected =
+    Disposition("RM-7:R1", "DISPOSITION_ON_HOLD", "DISPOSITION_REJECTED",
+                "qa.li", "contaminated", 1772701200);
+
+// Recall `id` of `lot_id` on 2026-03-02, and its closure.
+std::string Recalled(const std::string& id, const std::string& lot_id) {
+  return absl::StrCat(
+      "aggregate_id: \"", id, "\" lot_ids: \"", lot_id,
+      "\" occurred_at { seconds: 1772442000 } recall_initiated { recall_id: "
+      "\"",
+      id,
+      "\" part_count: 1 reason: \"resin contamination\" criteria { "
+      "lot_ids: \"",
+      lot_id, "\" include_derived: true } lots { lot_id: \"", lot_id,
+      "\" reason: SCOPE_REASON_LISTED } }");
+}
+std::string RecallClosed(const std::string& id, const std::string& lot_id) {
+  return absl::StrCat("aggregate_id: \"", id, "\" lot_ids: \"", lot_id,
+                      "\" recall_closed { recall_id: \"", id,
+                      "\" part_count: 1 summary: \"all recovered\" }");
+}
+
 // ---- The projection and the decision state ----------------------------------
 
 struct Projection {
   std::map<std::string, v1::Product> products;
   std::map<std::string, v1::QualityLotState> lots;
+  std::map<std::string, v1::RecallStanding> recalls;  // recall topic
 };
 
 Projection Fold(const std::vector<std::string>& given) {
@@ -214,6 +267,9 @@ Projection Fold(const std::vector<std::string>& given) {
       p.products[product.item()] = product;
       for (auto& [id, lot] : p.lots) EvolvePolicy(lot, product);
       continue;
+    }
+    if (const std::string id = domain::RecallIdOf(event); !id.empty()) {
+      domain::EvolveRecallStanding(p.recalls[id], event);
     }
     for (const std::string& id : event.lot_ids()) {
       v1::QualityLotState& lot = p.lots[id];
@@ -236,9 +292,27 @@ v1::QualityDecisionState Load(const Projection& p,
   auto it = p.lots.find(lot_id);
   if (it == p.lots.end()) return state;
   *state.mutable_lot() = it->second;
-  for (const std::string& id : it->second.component_lot_ids()) {
-    if (auto c = p.lots.find(id); c != p.lots.end() && c->second.exists()) {
-      (*state.mutable_components())[id] = c->second;
+  // The genealogy at any depth, and the recalls named on the way.
+  auto add_recalls = [&](const v1::QualityLotState& lot) {
+    for (const std::string& r : lot.recall_ids()) {
+      if (auto rc = p.recalls.find(r); rc != p.recalls.end()) {
+        (*state.mutable_recalls())[r] = rc->second;
+      }
+    }
+  };
+  add_recalls(it->second);
+  std::vector<std::string> todo(it->second.component_lot_ids().begin(),
+                                it->second.component_lot_ids().end());
+  while (!todo.empty()) {
+    const std::string id = todo.back();
+    todo.pop_back();
+    if (state.components().contains(id)) continue;
+    auto c = p.lots.find(id);
+    if (c == p.lots.end() || !c->second.exists()) continue;
+    (*state.mutable_components())[id] = c->second;
+    add_recalls(c->second);
+    for (const std::string& next : c->second.component_lot_ids()) {
+      todo.push_back(next);
     }
   }
   return state;
@@ -649,12 +723,28 @@ std::vector<Case> ReleaseCases() {
        {},
        kRefused,
        "failed final inspection I-7 on 2026-03-10"},
-      // An older failed inspection entered after the retest does not undo
-      // the retest.
-      {"FailedFinalEnteredLateDoesNotUndoLaterPass",
+      // Inspections rank by record order, not by the business time the
+      // client gave: a failure recorded after the pass decides, whatever
+      // day it says it happened; a new inspection (a retest) is needed.
+      {"FailedFinalRecordedAfterPassBlocksRelease",
        {kA17Created, kA17FinalPassed, kA17FinalFailed},
        kReleaseA17,
-       {ReleasedA17From(v1::DISPOSITION_UNSPECIFIED)}},
+       {},
+       kRefused,
+       "lot 09506000134352:A17 failed final inspection I-7 on 2026-03-02"},
+      // A pass dated in 2099 does not outrank a failure recorded later.
+      {"FutureDatedPassDoesNotOutrankLaterRecordedFailure",
+       {kA17Created,
+        absl::StrCat(kA17FinalPassed)
+            .replace(std::string(kA17FinalPassed).find("1772701200"), 10,
+                     "4070908800"),
+        kA17FinalFailed},
+       kReleaseA17,
+       {},
+       kRefused,
+       "lot 09506000134352:A17 failed final inspection I-7 on 2026-03-02 "
+       "(seal strength 0.9 N/15mm against >= 1.2 N/15mm); it can be "
+       "released only with a deviation"},
       {"DeviationBySamePersonRefused",
        {kA17Created, kA17FinalFailed},
        ReleaseA17WithDeviation("qa.li", "qa_approver"),
@@ -757,9 +847,20 @@ std::vector<Case> ReleaseCases() {
        kRefused,
        "lot 09506000134352:A17 cannot be released: component lot C-100:L6 is "
        "on hold since 2026-03-02 by qa.li: sterility retest"},
-      {"UngatedProductIgnoresHeldComponent",
+      // Whatever the product's policy: nothing held goes into a release.
+      {"HeldComponentBlocksReleaseOfUngatedProduct",
        {kDeviceUngated, kL5Created, kL6Created, kA17Created, kL5Released,
         kL6Released, kL6Held, kA17FinalPassed},
+       kReleaseA17,
+       {},
+       kRefused,
+       "lot 09506000134352:A17 cannot be released: component lot C-100:L6 "
+       "is on hold since 2026-03-02 by qa.li: sterility retest; a lot made "
+       "from held, rejected or recalled material cannot be released (a "
+       "deviation cannot override this)"},
+      {"UngatedProductIgnoresUnreleasedComponent",
+       {kDeviceUngated, kL5Created, kL6Created, kA17Created, kL5Released,
+        kA17FinalPassed},
        kReleaseA17,
        {ReleasedA17From(v1::DISPOSITION_UNSPECIFIED)}},
       {"ReleasedComponentsAllowRelease",
@@ -781,6 +882,84 @@ std::vector<Case> ReleaseCases() {
        {},
        kRefused,
        "a deviation cannot override this"},
+  };
+}
+
+// Genealogy at any depth: A17 <- L5 <- RM-7:R1, and L6.
+std::vector<Case> GenealogyCases() {
+  return {
+      {"HeldRawMaterialTwoLevelsDownBlocksRelease",
+       {kDeviceGated, kR1Created, kL5FromR1Created, kL6Created, kA17Created,
+        kR1Released, kL5Released, kL6Released, kR1Held, kA17FinalPassed},
+       kReleaseA17,
+       {},
+       kRefused,
+       "lot 09506000134352:A17 cannot be released: component lot RM-7:R1 (a "
+       "component of C-100:L5) is on hold since 2026-03-02 by qa.li: "
+       "supplier notice PM-5521; a lot made from held, rejected or recalled "
+       "material cannot be released"},
+      {"RejectedRawMaterialBlocksReleaseEvenWithDeviation",
+       {kDeviceUngated, kR1Created, kL5FromR1Created, kL6Created, kA17Created,
+        kR1Released, kR1Held, kR1Rejected, kA17FinalFailed},
+       ReleaseA17WithDeviation("qa.head", "qa_approver"),
+       {},
+       kRefused,
+       "component lot RM-7:R1 (a component of C-100:L5) was rejected on "
+       "2026-03-05 by qa.li: contaminated; a lot made from held, rejected or "
+       "recalled material cannot be released (a deviation cannot override "
+       "this)"},
+      {"RecalledComponentBlocksRelease",
+       {kDeviceUngated, kL5Created, kL6Created, kA17Created, kL5Released,
+        kL6Released, Recalled("RC-7", "C-100:L6"), kA17FinalPassed},
+       kReleaseA17,
+       {},
+       kRefused,
+       "lot 09506000134352:A17 cannot be released: component lot C-100:L6 "
+       "is under recall RC-7 since 2026-03-02: resin contamination"},
+      {"RecalledRawMaterialBlocksRelease",
+       {kDeviceUngated, kR1Created, kL5FromR1Created, kL6Created, kA17Created,
+        Recalled("RC-7", "RM-7:R1"), kA17FinalPassed},
+       kReleaseA17,
+       {},
+       kRefused,
+       "component lot RM-7:R1 (a component of C-100:L5) is under recall "
+       "RC-7 since 2026-03-02: resin contamination"},
+      {"ComponentOfClosedRecallDoesNotBlockRelease",
+       {kDeviceUngated, kL5Created, kL6Created, kA17Created,
+        Recalled("RC-7", "C-100:L6"), RecallClosed("RC-7", "C-100:L6"),
+        kA17FinalPassed},
+       kReleaseA17,
+       {ReleasedA17From(v1::DISPOSITION_UNSPECIFIED)}},
+      {"RecalledLotItselfCannotBeReleased",
+       {kDeviceUngated, kA17Created, kA17FinalPassed,
+        Recalled("RC-9", "09506000134352:A17")},
+       kReleaseA17,
+       {},
+       kRefused,
+       "lot 09506000134352:A17 is under recall RC-9 since 2026-03-02: resin "
+       "contamination; a recalled lot cannot be released"},
+      {"ReleasedGenealogyAllowsRelease",
+       {kDeviceGated, kR1Created, kL5FromR1Created, kL6Created, kA17Created,
+        kR1Released, kL5Released, kL6Released, kA17FinalPassed},
+       kReleaseA17,
+       {ReleasedA17From(v1::DISPOSITION_UNSPECIFIED)}},
+      // Holding a lot is never blocked by its genealogy.
+      {"HoldIsAllowedWhateverTheGenealogy",
+       {kDeviceUngated, kL5Created, kL6Created, kA17Created, kL6Held},
+       R"pb(
+         change_disposition {
+           lot_id: "09506000134352:A17"
+           to: DISPOSITION_ON_HOLD
+         }
+         signature { signer: "qa.li" meaning: "quarantined" reason: "L6" })pb",
+       {R"pb(aggregate_id: "09506000134352:A17"
+             lot_ids: "09506000134352:A17"
+             disposition_changed {
+               lot_id: "09506000134352:A17"
+               from: DISPOSITION_UNSPECIFIED
+               to: DISPOSITION_ON_HOLD
+               signature { signer: "qa.li" meaning: "quarantined" reason: "L6" }
+             })pb"}},
   };
 }
 
@@ -922,6 +1101,8 @@ INSTANTIATE_TEST_SUITE_P(RecordInspection, QualityDecide,
                          testing::ValuesIn(InspectionCases()), CaseName);
 INSTANTIATE_TEST_SUITE_P(Release, QualityDecide,
                          testing::ValuesIn(ReleaseCases()), CaseName);
+INSTANTIATE_TEST_SUITE_P(Genealogy, QualityDecide,
+                         testing::ValuesIn(GenealogyCases()), CaseName);
 INSTANTIATE_TEST_SUITE_P(ChangeDisposition, QualityDecide,
                          testing::ValuesIn(DispositionCases()), CaseName);
 
@@ -975,6 +1156,21 @@ TEST(QualityEvolve, EmptyStateClaimedByFirstEvent) {
   EXPECT_EQ(state.lot_id(), "09506000134352:A17");
   Evolve(state, Ev(kL6Held));  // another lot: ignored
   EXPECT_EQ(state.disposition(), v1::DISPOSITION_UNSPECIFIED);
+}
+
+TEST(QualityEvolve, RecallsListingTheLotAreKeptSorted) {
+  const Projection p =
+      Fold({kL6Created, Recalled("RC-9", "C-100:L6"),
+            Recalled("RC-7", "C-100:L6"), Recalled("RC-7", "C-100:L6")});
+  const v1::QualityLotState& l6 = p.lots.at("C-100:L6");
+  ASSERT_EQ(l6.recall_ids_size(), 2);
+  EXPECT_EQ(l6.recall_ids(0), "RC-7");
+  EXPECT_EQ(l6.recall_ids(1), "RC-9");
+  // A recall listing other lots does not claim an empty view.
+  v1::QualityLotState empty;
+  Evolve(empty, Ev(Recalled("RC-7", "C-100:L6")));
+  EXPECT_TRUE(empty.lot_id().empty());
+  EXPECT_EQ(empty.recall_ids_size(), 0);
 }
 
 TEST(QualityEvolvePolicy, FollowsTheLotsProductOnly) {

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "libs/common/status_macros.h"
+#include "libs/domain/common/recall_standing.h"
 #include "libs/domain/inventory/decider.h"
 #include "libs/domain/inventory/gate.h"
 #include "libs/projection/stored_message.h"
@@ -26,6 +27,8 @@ constexpr char kDistribution[] = "distribution";
 constexpr char kShipments[] = "lot_shipments";
 constexpr char kActivity[] = "activity";
 constexpr char kAlerts[] = "alerts";
+constexpr char kRecalls[] = "inv_recalls";
+constexpr char kLotRecalls[] = "inv_lot_recalls";
 
 constexpr char kSep = '\0';
 // In kLocations: the number of LocationCreated applied (see the header).
@@ -240,10 +243,85 @@ absl::StatusOr<std::string> FefoFacts(projection::ProjectionStore::Batch& batch,
   return out;
 }
 
-// Folds the event into the view of `lot_id` and keeps its indexes.
+absl::StatusOr<std::optional<v1::RecallStanding>> StoredRecall(
+    projection::ProjectionStore::Batch& batch, const std::string& id) {
+  return projection::ParseStored<v1::RecallStanding>(batch.Get(kRecalls, id),
+                                                     "recall standing");
+}
+
+// The recalls that include derived lots whose scope includes `lot_id`
+// (kept in a LotStanding's recall_ids).
+absl::StatusOr<v1::LotStanding> DerivedRecallsOf(
+    projection::ProjectionStore::Batch& batch, const std::string& lot_id) {
+  ASSIGN_OR_RETURN(std::optional<v1::LotStanding> stored,
+                   projection::ParseStored<v1::LotStanding>(
+                       batch.Get(kLotRecalls, lot_id), "lot recalls"));
+  return stored.value_or(v1::LotStanding());
+}
+
+absl::Status AddDerivedRecall(projection::ProjectionStore::Batch& batch,
+                              const std::string& lot_id,
+                              const std::string& recall_id) {
+  ASSIGN_OR_RETURN(v1::LotStanding recalls, DerivedRecallsOf(batch, lot_id));
+  if (domain::AddSorted(recalls.mutable_recall_ids(), recall_id)) {
+    batch.Put(kLotRecalls, lot_id, recalls.SerializeAsString());
+  }
+  return absl::OkStatus();
+}
+
+// Recall-topic facts the shipping gate needs beyond the lots' own views:
+// each recall's standing, and which lots are in the scope of a recall that
+// includes derived lots (a lot made from one of them inherits the block).
+absl::Status FoldRecallFacts(const v1::Event& event,
+                             projection::ProjectionStore::Batch& batch) {
+  const std::string id = domain::RecallIdOf(event);
+  if (id.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::optional<v1::RecallStanding> stored,
+                   StoredRecall(batch, id));
+  v1::RecallStanding standing = stored.value_or(v1::RecallStanding());
+  if (event.has_recall_initiated() || event.has_recall_closed()) {
+    const std::string was = standing.SerializeAsString();
+    domain::EvolveRecallStanding(standing, event);
+    if (!stored.has_value() || standing.SerializeAsString() != was) {
+      batch.Put(kRecalls, id, standing.SerializeAsString());
+    }
+  }
+  if (!standing.include_derived()) return absl::OkStatus();
+  for (const std::string& lot_id : domain::ScopeAdditions(event)) {
+    if (!lot_id.empty()) RETURN_IF_ERROR(AddDerivedRecall(batch, lot_id, id));
+  }
+  return absl::OkStatus();
+}
+
+// The open recall, including derived lots, whose scope a lot made from
+// `created`'s inputs joins (the one with the smallest id when several do),
+// after recording the lot in the scope of each of them.
+absl::StatusOr<std::optional<v1::RecallStanding>> InheritedRecall(
+    const v1::LotCreated& created, projection::ProjectionStore::Batch& batch) {
+  std::optional<v1::RecallStanding> first;
+  for (const v1::LotInput& in : created.inputs()) {
+    ASSIGN_OR_RETURN(v1::LotStanding recalls,
+                     DerivedRecallsOf(batch, in.lot_id()));
+    for (const std::string& r : recalls.recall_ids()) {
+      ASSIGN_OR_RETURN(std::optional<v1::RecallStanding> recall,
+                       StoredRecall(batch, r));
+      if (!recall.has_value() || !recall->open() ||
+          !recall->include_derived()) {
+        continue;
+      }
+      RETURN_IF_ERROR(AddDerivedRecall(batch, created.lot_id(), r));
+      if (!first.has_value() || r < first->recall_id()) first = *recall;
+    }
+  }
+  return first;
+}
+
+// Folds the event into the view of `lot_id` and keeps its indexes; with
+// `inherit`, the lot also inherits that recall's block (InheritRecall).
 absl::Status FoldIntoLot(const std::string& lot_id, const v1::Event& event,
                          projection::ProjectionStore::Batch& batch,
-                         v1::LotInventory* after) {
+                         v1::LotInventory* after,
+                         const v1::RecallStanding* inherit = nullptr) {
   ASSIGN_OR_RETURN(std::optional<v1::LotInventory> stored,
                    projection::ParseStored<v1::LotInventory>(
                        batch.Get(kLots, lot_id), "lot inventory"));
@@ -251,6 +329,7 @@ absl::Status FoldIntoLot(const std::string& lot_id, const v1::Event& event,
   before.set_lot_id(lot_id);
   v1::LotInventory lot = before;
   Evolve(lot, event);
+  if (inherit != nullptr) InheritRecall(lot, *inherit, BusinessTime(event));
   *after = lot;
   // Events inventory does not fold (inspections) leave no trace.
   if (before.SerializeAsString() == lot.SerializeAsString()) {
@@ -288,7 +367,8 @@ std::string ExpiryKey(const v1::LotInventory& lot) {
 std::vector<std::string> InventoryColumnFamilies() {
   return {kLots,          kLocations,   kProducts,        kLotsByItem,
           kStockByExpiry, kStockByItem, kStockByLocation, kMovements,
-          kDistribution,  kShipments,   kActivity,        kAlerts};
+          kDistribution,  kShipments,   kActivity,        kAlerts,
+          kRecalls,       kLotRecalls};
 }
 
 absl::Status ApplyInventoryEvent(const eventlog::Record& record,
@@ -311,6 +391,7 @@ absl::Status ApplyInventoryEvent(const eventlog::Record& record,
     batch.Put(kProducts, p.item(), p.SerializeAsString());
     return absl::OkStatus();
   }
+  RETURN_IF_ERROR(FoldRecallFacts(event, batch));
   const std::string own = EventLotId(event);
   if (own.empty()) {
     // An event about several lots (a recall): into each lot it lists.
@@ -323,7 +404,14 @@ absl::Status ApplyInventoryEvent(const eventlog::Record& record,
     return absl::OkStatus();
   }
   v1::LotInventory lot;
-  RETURN_IF_ERROR(FoldIntoLot(own, event, batch, &lot));
+  std::optional<v1::RecallStanding> inherited;
+  if (event.has_lot_created()) {
+    // Genealogy forward in time: made from a lot in the scope of an open
+    // recall that includes derived lots, the new lot is blocked at once.
+    ASSIGN_OR_RETURN(inherited, InheritedRecall(event.lot_created(), batch));
+  }
+  RETURN_IF_ERROR(FoldIntoLot(own, event, batch, &lot,
+                              inherited.has_value() ? &*inherited : nullptr));
   if (!IsLotStockEvent(event)) return absl::OkStatus();
 
   batch.Put(kMovements, Key(own, OffsetHex(record.offset)),

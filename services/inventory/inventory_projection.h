@@ -36,9 +36,22 @@
 //                      KPIs over a period)
 //   alerts             partition (4 bytes BE) offset (8 bytes BE) ->
 //                      InventoryAlert without position (WatchAlerts)
+//   inv_recalls        recall id -> RecallStanding (open, include_derived,
+//                      reason; from the recall topic)
+//   inv_lot_recalls    lot id -> LotStanding whose recall_ids are the
+//                      recalls including derived lots whose scope includes
+//                      the lot: listed by RecallInitiated or
+//                      RecallScopeExtended, or inherited when the lot was
+//                      made from a lot in their scope while they were open
+//                      (the lot's view is then blocked at once, before the
+//                      recall service records it in the recall's scope)
 //
 // Every family is a pure function of the events applied, in log order, so
-// a rebuilt projection is byte-identical to the live one.
+// a rebuilt projection is byte-identical to the live one. One exception
+// depends on how the topics interleave: a lot inherits a recall's block
+// only if its LotCreated is folded after the recall's lots; the recall
+// service then records the lot in the recall's scope (RecallScopeExtended),
+// which blocks it in any interleaving, so only recalled_since can differ.
 //
 // Thread-safety: ApplyInventoryEvent runs on the projector thread only;
 // InventoryQueries methods are const reads of the store, safe from any

@@ -402,7 +402,11 @@ absl::StatusOr<std::vector<v1::Event>> DecideShip(
     const v1::InventoryDecisionState& state, const v1::InventoryCommand& cmd) {
   const v1::ShipStockRequest& req = cmd.ship();
   RETURN_IF_ERROR(ValidateShipShape(req));
+  // The ship date is business time (the request's occurred_at, else now);
+  // the gate checks dates on the later of it and the day it is recorded.
   const v1::Date ship_date = DayOf(cmd, req);
+  const v1::Date recorded_on = BusinessDay(cmd.now(), cmd.utc_offset_minutes());
+  const v1::Date gate_day = LaterDay(ship_date, recorded_on);
 
   // Every refused line is reported at once, so a picker fixes the whole
   // shipment in one go; any refusal means nothing ships.
@@ -425,7 +429,8 @@ absl::StatusOr<std::vector<v1::Event>> DecideShip(
     }
     required[i] =
         RequiredShelfLife(req.customer(), FindProduct(state, lot.item()));
-    if (absl::Status s = CheckShippable(*gated, ship_date, required[i]);
+    if (absl::Status s =
+            CheckShippable(*gated, ship_date, recorded_on, required[i]);
         !s.ok()) {
       refuse_line(s);
       continue;
@@ -478,8 +483,9 @@ absl::StatusOr<std::vector<v1::Event>> DecideShip(
     *shipped.mutable_ship_date() = ship_date;
     if (HasExpiry(lot)) {
       *shipped.mutable_expires_on() = lot.expires_on();
+      // What the gate checked: the days left on the gate day.
       shipped.set_remaining_shelf_life_days(
-          static_cast<int32_t>(DaysLeft(lot.expires_on(), ship_date)));
+          static_cast<int32_t>(DaysLeft(lot.expires_on(), gate_day)));
     }
     shipped.set_required_shelf_life_days(required[i].days);
     shipped.set_from_region_id(RegionOf(state, line.location_id()));
@@ -863,9 +869,27 @@ void Evolve(v1::LotInventory& lot, const v1::Event& event) {
       lot.set_recall_reason(event.recall_initiated().reason());
       return;
     }
+    case v1::Event::kRecallScopeExtended: {
+      // A lot made later from a lot in scope joined the recall's scope.
+      if (lot.recalled()) return;
+      lot.set_recalled(true);
+      lot.set_recall_id(event.recall_scope_extended().recall_id());
+      *lot.mutable_recalled_since() = BusinessTime(event);
+      lot.set_recall_reason(event.recall_scope_extended().reason());
+      return;
+    }
     default:
       return;  // inspections and others do not change the inventory view
   }
+}
+
+void InheritRecall(v1::LotInventory& lot, const v1::RecallStanding& recall,
+                   const Timestamp& since) {
+  if (lot.recalled() || !recall.open() || !recall.include_derived()) return;
+  lot.set_recalled(true);
+  lot.set_recall_id(recall.recall_id());
+  *lot.mutable_recalled_since() = since;
+  lot.set_recall_reason(recall.reason());
 }
 
 void Evolve(v1::InventoryDecisionState& state, const v1::Event& event) {

@@ -28,8 +28,9 @@
 //   * Transfer: between two different stock locations; allowed whatever
 //     the lot's disposition, recall or expiry (quarantine moves).
 //   * Ship: all lines or none. Every line passes CheckShippable (released,
-//     not on hold, rejected or recalled, not expired on the ship date,
-//     enough shelf life for the customer and the product) and
+//     not on hold, rejected or recalled, not expired, enough shelf life for
+//     the customer and the product, both counted on the later of the ship
+//     date and the day the shipment is recorded) and
 //     CheckPickLocation (known, not quarantine); lines of one lot and
 //     location together take no more than is there. Every refused line is
 //     named in one message.
@@ -53,6 +54,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "lotledger/v1/domain.pb.h"
 #include "lotledger/v1/events.pb.h"
 #include "lotledger/v1/inventory.pb.h"
 #include "lotledger/v1/inventory_domain.pb.h"
@@ -79,7 +82,11 @@ absl::StatusOr<std::vector<v1::Event>> Decide(
 //   * lots topic: LotCreated (exists, item, lot number, dates, unit from
 //     its quantity); LotCorrected of expires_on / manufactured_on.
 //   * quality topic: DispositionChanged (disposition, since = business
-//     time, by = signer, reason = signature reason).
+//     time, by = signer, reason = signature reason); the last one folded
+//     (log order) is the disposition, whatever its occurred_at says.
+//   * recall topic: RecallInitiated and RecallScopeExtended listing the
+//     lot block it (recalled, recall id, since, reason); the first recall
+//     to reach a lot stays the one named.
 //   * own topic: every stock event moves stock and the totals; shipments
 //     and returns update the customer's balance; ExpiryThresholdCrossed and
 //     LotExpired append to `alerts`.
@@ -94,6 +101,17 @@ absl::StatusOr<std::vector<v1::Event>> Decide(
 // Stock entries stay sorted by location id with only positive amounts,
 // so a rebuilt view is byte-identical to the live one.
 void Evolve(v1::LotInventory& lot, const v1::Event& event);
+
+// A lot made from a lot in the scope of `recall` (an open recall that
+// includes derived lots) is in its scope too: blocks `lot` as the recall's
+// own events would, with `since` = the business time of the lot's
+// LotCreated. No change when the recall is closed or does not include
+// derived lots, or when the lot is already recalled (the first recall to
+// reach it stays named). The projection calls it when it folds the
+// LotCreated; the recall service later records the lot in the recall's
+// scope (RecallScopeExtended), which folds the same way.
+void InheritRecall(v1::LotInventory& lot, const v1::RecallStanding& recall,
+                   const google::protobuf::Timestamp& since);
 
 // Folds an event into a whole decision state: LocationCreated into
 // `locations`, ProductDefined into `products`, lot events into

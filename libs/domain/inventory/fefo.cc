@@ -62,8 +62,10 @@ absl::StatusOr<FefoAllocator> FefoAllocator::Create(
   out.mutable_requested()->set_amount(request.quantity().amount());
   out.mutable_requested()->set_uom(out_uom);
   out.mutable_allocated()->set_uom(out_uom);
+  // Like a shipment, a pick list cannot count shelf life from a day before
+  // today: it never proposes what ShipStock would refuse.
   *out.mutable_ship_date() =
-      request.has_ship_date() ? request.ship_date() : today;
+      request.has_ship_date() ? LaterDay(request.ship_date(), today) : today;
   const ShelfLifeRequirement required =
       RequiredShelfLife(request.customer(), product);
   out.set_required_shelf_life_days(required.days);

@@ -46,7 +46,8 @@ class FefoAllocator {
   // `locations` must hold every location (scope and quarantine come from
   // it) and outlive the allocator; `product` (may be null when unknown)
   // gives the unit and the product's minimum shelf life. The ship date is
-  // request.ship_date when set, else `today`.
+  // the later of request.ship_date and `today` (a day in the past counts
+  // as today, as it does for ShipStock), else `today`.
   static absl::StatusOr<FefoAllocator> Create(
       const v1::AllocateFefoRequest& request, const LocationMap& locations,
       const v1::Product* product, const v1::Date& today);

@@ -83,8 +83,19 @@ ShelfLifeRequirement RequiredShelfLife(const v1::Customer& customer,
   return {};
 }
 
+v1::Date LaterDay(const v1::Date& a, const v1::Date& b) {
+  return lots::CompareDates(a, b) >= 0 ? a : b;
+}
+
 absl::Status CheckShippable(const v1::LotInventory& lot,
                             const v1::Date& ship_date,
+                            const ShelfLifeRequirement& required) {
+  return CheckShippable(lot, ship_date, ship_date, required);
+}
+
+absl::Status CheckShippable(const v1::LotInventory& lot,
+                            const v1::Date& ship_date,
+                            const v1::Date& recorded_on,
                             const ShelfLifeRequirement& required) {
   const std::string& id = lot.lot_id();
   if (!lot.exists()) {
@@ -120,22 +131,40 @@ absl::Status CheckShippable(const v1::LotInventory& lot,
           " is not released by quality; unreleased stock cannot ship"));
   }
   if (!HasExpiry(lot)) return absl::OkStatus();
-  const int64_t left = DaysLeft(lot.expires_on(), ship_date);
+  // Business time cannot open the gate: a back-dated shipment is checked
+  // on the day it is recorded.
+  const bool back_dated = lots::CompareDates(recorded_on, ship_date) > 0;
+  const v1::Date& day = back_dated ? recorded_on : ship_date;
+  const int64_t left = DaysLeft(lot.expires_on(), day);
   if (left < 0) {
     return Refuse(absl::StrCat(
         "lot ", id, " expired on ", DateText(lot.expires_on()), " (ship date ",
-        DateText(ship_date), "); expired stock cannot ship"));
+        DateText(ship_date),
+        back_dated ? absl::StrCat(", recorded on ", DateText(recorded_on),
+                                  ": dates are checked on the later day")
+                   : "",
+        "); expired stock cannot ship"));
   }
   if (left == 0) {
-    return Refuse(absl::StrCat("lot ", id, " expires on the ship date ",
-                               DateText(ship_date),
-                               "; expired stock cannot ship"));
+    return Refuse(absl::StrCat(
+        "lot ", id,
+        back_dated
+            ? absl::StrCat(" expires on ", DateText(day),
+                           ", the day the shipment is recorded (ship date ",
+                           DateText(ship_date), ")")
+            : absl::StrCat(" expires on the ship date ", DateText(day)),
+        "; expired stock cannot ship"));
   }
   if (left < required.days) {
     return Refuse(absl::StrCat(
         "lot ", id, " has ", Days(left), " of shelf life left on ",
-        DateText(ship_date), " (expires ", DateText(lot.expires_on()), "); ",
-        required.by, " requires at least ", Days(required.days)));
+        DateText(day),
+        back_dated ? absl::StrCat(", the day the shipment is recorded (ship "
+                                  "date ",
+                                  DateText(ship_date), "; ")
+                   : " (",
+        "expires ", DateText(lot.expires_on()), "); ", required.by,
+        " requires at least ", Days(required.days)));
   }
   return absl::OkStatus();
 }

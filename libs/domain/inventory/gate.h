@@ -48,6 +48,12 @@ struct ShelfLifeRequirement {
 ShelfLifeRequirement RequiredShelfLife(const v1::Customer& customer,
                                        const v1::Product* product);
 
+// The later of two days: the day a date gate checks on. Business time
+// (a request's occurred_at, supplied by the client) cannot open a gate:
+// expiry and shelf life are checked on the later of the business day and
+// the day the server records the command.
+v1::Date LaterDay(const v1::Date& a, const v1::Date& b);
+
 // OK when `lot` may ship on `ship_date` under `required`, else
 // FailedPrecondition with the first rule that says no, in this order:
 // unknown lot, recalled, rejected, on hold, not released, expired, short
@@ -56,6 +62,16 @@ ShelfLifeRequirement RequiredShelfLife(const v1::Customer& customer,
 // ship". Where the stock sits is checked separately (CheckPickLocation).
 absl::Status CheckShippable(const v1::LotInventory& lot,
                             const v1::Date& ship_date,
+                            const ShelfLifeRequirement& required);
+// The same for a shipment recorded on `recorded_on` (the server's day):
+// expiry and shelf life are checked on LaterDay(ship_date, recorded_on),
+// so a back-dated shipment cannot ship what is expired or short-dated on
+// the day it is recorded. When the record day is the later one the
+// message says so: "lot X expired on 2021-01-01 (ship date 2020-06-01,
+// recorded on 2026-12-06: dates are checked on the later day)".
+absl::Status CheckShippable(const v1::LotInventory& lot,
+                            const v1::Date& ship_date,
+                            const v1::Date& recorded_on,
                             const ShelfLifeRequirement& required);
 
 // True for the levels that hold stock: warehouses and bins.

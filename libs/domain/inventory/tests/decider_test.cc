@@ -681,10 +681,10 @@ std::vector<Case> ShipCases() {
        {},
        kRefused,
        "lot 09506000134352:T01 expires on the ship date 2026-04-01"},
-      {"ShipDateIsTheBusinessDay",
+      {"ShipDateIsTheBusinessDayShelfLifeCountsFromToday",
        std::nullopt,
-       // Entered today, shipped yesterday (2026-03-31): the gate counts
-       // from the day it shipped.
+       // Entered today, shipped yesterday (2026-03-31): the ship date is
+       // the day it shipped, but the gate counts from today, the later day.
        Ship({Line("A18", "FRA-WH1-B07", 1)}, 0,
             "occurred_at { seconds: 1774915200 }"),
        {R"pb(aggregate_id: "09506000134352:A18"
@@ -703,10 +703,72 @@ std::vector<Case> ShipCases() {
                }
                ship_date { year: 2026 month: 3 day: 31 }
                expires_on { year: 2026 month: 9 day: 30 }
-               remaining_shelf_life_days: 183
+               remaining_shelf_life_days: 182
                required_shelf_life_days: 60
                from_region_id: "EU"
              })pb"}},
+      // Business time cannot open the gate: a shipment dated back to
+      // before the expiry, entered after it, is refused as expired.
+      {"BackDatedShipmentOfLotExpiredYearsAgoRefused",
+       [] {
+         std::vector<std::string> given = testing::World();
+         given.push_back(testing::Lot("OLD", 2021, 1, 1));
+         given.push_back(testing::Released("OLD"));
+         given.push_back(testing::Received("OLD", "FRA-WH1", 10));
+         return given;
+       }(),
+       Ship({Line("OLD", "FRA-WH1", 1)}, 0,
+            "occurred_at { seconds: 1590969600 }"),  // 2020-06-01
+       {},
+       kRefused,
+       "lot 09506000134352:OLD expired on 2021-01-01 (ship date 2020-06-01, "
+       "recorded on 2026-04-01: dates are checked on the later day); expired "
+       "stock cannot ship"},
+      {"BackDatedShipmentOfLotExpiredLastWeekRefused",
+       std::nullopt,
+       Ship({Line("X01", "FRA-WH1", 1)}, 0,
+            "occurred_at { seconds: 1774396800 }"),  // 2026-03-25
+       {},
+       kRefused,
+       "lot 09506000134352:X01 expired on 2026-03-31 (ship date 2026-03-25, "
+       "recorded on 2026-04-01: dates are checked on the later day)"},
+      {"BackDatedShipmentOfLotExpiringTodayRefused",
+       std::nullopt,
+       Ship({Line("T01", "FRA-WH1", 1)}, 0,
+            "occurred_at { seconds: 1773964800 }"),  // 2026-03-20
+       {},
+       kRefused,
+       "lot 09506000134352:T01 expires on 2026-04-01, the day the shipment "
+       "is recorded (ship date 2026-03-20); expired stock cannot ship"},
+      // B01 had 130 days left on 2026-02-20 but has 90 today.
+      {"BackDatedShipmentNeedsTheShelfLifeLeftToday",
+       std::nullopt,
+       Ship({Line("B01", "FRA-WH1", 1)}, 120,
+            "occurred_at { seconds: 1771545600 }"),  // 2026-02-20
+       {},
+       kRefused,
+       "lot 09506000134352:B01 has 90 days of shelf life left on 2026-04-01, "
+       "the day the shipment is recorded (ship date 2026-02-20; expires "
+       "2026-06-30); customer H-12 requires at least 120 days"},
+      // A lot the recall's scope took in after its initiation never ships.
+      {"LotAddedToRecallScopeNeverShips",
+       [] {
+         std::vector<std::string> given = testing::World();
+         given.push_back(absl::StrCat(
+             "aggregate_id: \"RC-7\" lot_ids: \"", testing::LotId("A17"),
+             "\" occurred_at { seconds: 1774915200 } recall_scope_extended {"
+             " recall_id: \"RC-7\" reason: \"resin contamination\" lots {"
+             " lot_id: \"",
+             testing::LotId("A17"),
+             "\" reason: SCOPE_REASON_DERIVED via_lot_id: \"RM-7:R1\" "
+             "depth: 1 } }"));
+         return given;
+       }(),
+       Ship({Line("A17", "FRA-WH1-B07", 1)}),
+       {},
+       kRefused,
+       "lot 09506000134352:A17 is under recall RC-7 since 2026-03-31: resin "
+       "contamination; recalled stock cannot ship"},
       {"WarehouseCalendarDecidesTheDay",
        std::nullopt,
        // 00:00 UTC is still 2026-03-31 in New York (UTC-4): T01, which
@@ -928,6 +990,48 @@ INSTANTIATE_TEST_SUITE_P(Ship, InventoryDecide,
 INSTANTIATE_TEST_SUITE_P(Return, InventoryDecide,
                          ::testing::ValuesIn(ReturnCases()),
                          [](const auto& info) { return info.param.name; });
+
+// A lot made from a lot in the scope of an open recall that includes
+// derived lots inherits the block when the projection folds its creation.
+TEST(InventoryInheritRecall, LotMadeFromRecalledLotNeverShips) {
+  v1::InventoryDecisionState state = Fold(testing::World());
+  v1::RecallStanding rc7;
+  rc7.set_recall_id("RC-7");
+  rc7.set_open(true);
+  rc7.set_include_derived(true);
+  rc7.set_reason("resin contamination");
+  google::protobuf::Timestamp created;
+  created.set_seconds(1774915200);  // 2026-03-31
+  v1::LotInventory& a19 = (*state.mutable_lots())[testing::LotId("A19")];
+  InheritRecall(a19, rc7, created);
+  v1::InventoryCommand ship =
+      Parse<v1::InventoryCommand>(Ship({Line("A19", "FRA-WH1", 1)}));
+  ship.mutable_now()->set_seconds(testing::kToday);
+  ExpectError(kRefused,
+              "lot 09506000134352:A19 is under recall RC-7 since 2026-03-31: "
+              "resin contamination; recalled stock cannot ship",
+              Decide(state, ship));
+
+  // The first recall to reach a lot stays named.
+  v1::RecallStanding rc8 = rc7;
+  rc8.set_recall_id("RC-8");
+  InheritRecall(a19, rc8, created);
+  EXPECT_EQ(a19.recall_id(), "RC-7");
+}
+
+TEST(InventoryInheritRecall, OnlyOpenRecallsThatIncludeDerivedLotsPassOn) {
+  v1::RecallStanding listed_only;
+  listed_only.set_recall_id("RC-7");
+  listed_only.set_open(true);
+  v1::RecallStanding closed = listed_only;
+  closed.set_open(false);
+  closed.set_include_derived(true);
+  v1::LotInventory lot;
+  lot.set_lot_id(testing::LotId("A19"));
+  InheritRecall(lot, listed_only, {});
+  InheritRecall(lot, closed, {});
+  EXPECT_FALSE(lot.recalled());
+}
 
 // Recall state comes from the recall topic (issue 5); the service sets it
 // on the loaded lot.

@@ -154,12 +154,34 @@ INSTANTIATE_TEST_SUITE_P(
                       quantity { amount: 10 }
                       ship_date { year: 2026 month: 5 day: 15 })pb",
                  {{"A18", "FRA-WH1-B07", 10}}},
+        FefoCase{"EarlierShipDateCountsFromToday",
+                 // B01 had 102 days left on 2026-03-20, but has 90 today:
+                 // a pick list never counts from a day before today.
+                 R"pb(item: "09506000134352"
+                      quantity { amount: 10 }
+                      customer {
+                        customer_id: "H-12"
+                        min_remaining_shelf_life_days: 100
+                      }
+                      ship_date { year: 2026 month: 3 day: 20 })pb",
+                 {{"A18", "FRA-WH1-B07", 10}}},
         FefoCase{"OtherItemsNeverPicked",
                  R"pb(item: "09506000999999"
                       quantity { amount: 5 })pb",
                  {},
                  5}),
     [](const auto& info) { return info.param.name; });
+
+TEST(FefoShipDate, DayBeforeTodayIsToday) {
+  const auto got =
+      AllocateFefo(Fold(testing::World()), Parse<v1::AllocateFefoRequest>(R"pb(
+                     item: "09506000134352"
+                     quantity { amount: 5 }
+                     ship_date { year: 2026 month: 3 day: 20 })pb"),
+                   kApril1);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(lots::FormatDate(got->ship_date()), "2026-04-01");
+}
 
 TEST(FefoErrors, UnknownFromLocationRefused) {
   const auto got =

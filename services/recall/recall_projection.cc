@@ -1,5 +1,9 @@
 #include "services/recall/recall_projection.h"
 
+#include <algorithm>
+#include <map>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "libs/common/status_macros.h"
@@ -15,6 +19,8 @@ constexpr char kCustomers[] = "rc_customers";
 constexpr char kRecalls[] = "recalls";
 constexpr char kIndex[] = "recall_index";
 constexpr char kDrills[] = "drills";
+constexpr char kMarks[] = "rc_scope_marks";
+constexpr char kPending[] = "rc_pending";
 
 std::string DateKey(const v1::Date& d) {
   return absl::StrFormat("%04d%02d%02d", d.year(), d.month(), d.day());
@@ -39,6 +45,247 @@ v1::RecallSummary Summarize(const v1::Recall& r) {
   return s;
 }
 
+// ---- Lots made later
+// --------------------------------------------------------- A recall that
+// includes derived lots covers every lot made from a lot in its scope, also one
+// made after it was initiated. The projection marks, per lot, the recalls whose
+// scope includes it (kMarks), and keeps per recall the lots that must join its
+// scope and are not recorded yet (kPending); the service's reactor records them
+// (RecallScopeExtended), and queries show them meanwhile. The result depends
+// only on which events were applied, not on how the topics interleave: a lot
+// made before the recall's initiation was folded is found by the walk at its
+// last part, one folded after it by its LotCreated.
+
+absl::StatusOr<v1::LotScopeMarks> MarksOf(
+    projection::ProjectionStore::Batch& batch, const std::string& lot_id) {
+  ASSIGN_OR_RETURN(std::optional<v1::LotScopeMarks> marks,
+                   projection::ParseStored<v1::LotScopeMarks>(
+                       batch.Get(kMarks, lot_id), "lot scope marks"));
+  return marks.value_or(v1::LotScopeMarks());
+}
+
+const v1::LotScopeMark* FindMark(const v1::LotScopeMarks& marks,
+                                 const std::string& recall_id) {
+  for (const v1::LotScopeMark& m : marks.marks()) {
+    if (m.recall_id() == recall_id) return &m;
+  }
+  return nullptr;
+}
+
+// Sets the mark of `recall_id` on `lot_id` (kept sorted by recall id).
+absl::Status SetMark(projection::ProjectionStore::Batch& batch,
+                     const std::string& lot_id, const std::string& recall_id,
+                     bool pending, int32_t depth) {
+  ASSIGN_OR_RETURN(v1::LotScopeMarks marks, MarksOf(batch, lot_id));
+  auto* all = marks.mutable_marks();
+  auto it =
+      std::lower_bound(all->begin(), all->end(), recall_id,
+                       [](const v1::LotScopeMark& m, const std::string& id) {
+                         return m.recall_id() < id;
+                       });
+  if (it == all->end() || it->recall_id() != recall_id) {
+    const int index = static_cast<int>(it - all->begin());
+    all->Add()->set_recall_id(recall_id);
+    for (int i = all->size() - 1; i > index; --i) all->SwapElements(i, i - 1);
+    it = all->begin() + index;
+  }
+  it->set_pending(pending);
+  it->set_depth(depth);
+  batch.Put(kMarks, lot_id, marks.SerializeAsString());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::PendingScope> PendingOf(
+    projection::ProjectionStore::Batch& batch, const std::string& recall_id) {
+  ASSIGN_OR_RETURN(std::optional<v1::PendingScope> pending,
+                   projection::ParseStored<v1::PendingScope>(
+                       batch.Get(kPending, recall_id), "pending scope"));
+  return pending.value_or(v1::PendingScope());
+}
+
+void PutPending(projection::ProjectionStore::Batch& batch,
+                const std::string& recall_id, const v1::PendingScope& p) {
+  if (p.lots().empty()) {
+    batch.Delete(kPending, recall_id);
+  } else {
+    batch.Put(kPending, recall_id, p.SerializeAsString());
+  }
+}
+
+absl::StatusOr<std::optional<v1::RecallLotNode>> NodeOf(
+    projection::ProjectionStore::Batch& batch, const std::string& lot_id) {
+  return projection::ParseStored<v1::RecallLotNode>(batch.Get(kLots, lot_id),
+                                                    "recall lot node");
+}
+
+// The ScopedLot of a lot made from `via`, from its node (only the id while
+// its LotCreated has not been applied).
+v1::ScopedLot Derived(const std::string& lot_id,
+                      const std::optional<v1::RecallLotNode>& node,
+                      const std::string& via, int32_t depth) {
+  v1::ScopedLot s;
+  s.set_lot_id(lot_id);
+  s.set_reason(v1::SCOPE_REASON_DERIVED);
+  s.set_via_lot_id(via);
+  s.set_depth(depth);
+  if (node.has_value() && node->created()) {
+    s.set_item(node->item());
+    s.set_lot_number(node->lot_number());
+    *s.mutable_manufactured_on() = node->manufactured_on();
+    *s.mutable_expires_on() = node->expires_on();
+    s.set_uom(node->uom());
+  }
+  return s;
+}
+
+// Adds (or refreshes) `lot` among the recall's pending lots.
+absl::Status AddPending(projection::ProjectionStore::Batch& batch,
+                        const std::string& recall_id,
+                        const v1::ScopedLot& lot) {
+  ASSIGN_OR_RETURN(v1::PendingScope pending, PendingOf(batch, recall_id));
+  for (v1::ScopedLot& s : *pending.mutable_lots()) {
+    if (s.lot_id() != lot.lot_id()) continue;
+    s = lot;
+    PutPending(batch, recall_id, pending);
+    return absl::OkStatus();
+  }
+  *pending.add_lots() = lot;
+  PutPending(batch, recall_id, pending);
+  return absl::OkStatus();
+}
+
+absl::Status RemovePending(projection::ProjectionStore::Batch& batch,
+                           const std::string& recall_id,
+                           const std::string& lot_id) {
+  ASSIGN_OR_RETURN(v1::PendingScope pending, PendingOf(batch, recall_id));
+  auto* lots = pending.mutable_lots();
+  const int before = lots->size();
+  lots->erase(std::remove_if(
+                  lots->begin(), lots->end(),
+                  [&](const v1::ScopedLot& s) { return s.lot_id() == lot_id; }),
+              lots->end());
+  if (lots->size() != before) PutPending(batch, recall_id, pending);
+  return absl::OkStatus();
+}
+
+// Every lot made from `lot_id` (at `depth`), at any depth, that does not
+// carry the recall's mark yet: marked pending and added to its pending
+// lots, breadth first.
+absl::Status PropagateFrom(projection::ProjectionStore::Batch& batch,
+                           const std::string& recall_id,
+                           const std::string& lot_id, int32_t depth) {
+  std::vector<std::pair<std::string, int32_t>> level = {{lot_id, depth}};
+  while (!level.empty()) {
+    std::vector<std::pair<std::string, int32_t>> next;
+    for (const auto& [parent, d] : level) {
+      ASSIGN_OR_RETURN(std::optional<v1::RecallLotNode> node,
+                       NodeOf(batch, parent));
+      if (!node.has_value()) continue;
+      for (const std::string& child : node->used_in()) {
+        ASSIGN_OR_RETURN(v1::LotScopeMarks marks, MarksOf(batch, child));
+        if (FindMark(marks, recall_id) != nullptr) continue;
+        RETURN_IF_ERROR(SetMark(batch, child, recall_id, true, d + 1));
+        ASSIGN_OR_RETURN(std::optional<v1::RecallLotNode> child_node,
+                         NodeOf(batch, child));
+        RETURN_IF_ERROR(AddPending(batch, recall_id,
+                                   Derived(child, child_node, parent, d + 1)));
+        next.emplace_back(child, d + 1);
+      }
+    }
+    level = std::move(next);
+  }
+  return absl::OkStatus();
+}
+
+// True when `recall` grows with the lots made from its scope now: open,
+// including derived lots, every part of its initiation applied (its scope
+// holds as many lots as part 0 announced, or more once extended).
+bool Grows(const v1::Recall& recall) {
+  return recall.status() == v1::RECALL_STATUS_OPEN &&
+         recall.criteria().include_derived() && recall.lots_in_scope() > 0 &&
+         recall.lots_in_scope() <= recall.scope_size();
+}
+
+// Marks of the recall-topic event that changed `recall`.
+absl::Status MarkScope(const v1::Event& event, const v1::Recall& recall,
+                       projection::ProjectionStore::Batch& batch) {
+  const std::string& id = recall.recall_id();
+  if (!recall.criteria().include_derived()) return absl::OkStatus();
+  if (event.has_recall_initiated()) {
+    for (const v1::ScopedLot& s : event.recall_initiated().lots()) {
+      RETURN_IF_ERROR(SetMark(batch, s.lot_id(), id, false, s.depth()));
+    }
+    // Once the whole scope is in: lots made from it that the scope walk
+    // did not see (applied after the initiation was decided).
+    if (Grows(recall)) {
+      for (const v1::ScopedLot& s : recall.scope()) {
+        RETURN_IF_ERROR(PropagateFrom(batch, id, s.lot_id(), s.depth()));
+      }
+    }
+    return absl::OkStatus();
+  }
+  if (event.has_recall_scope_extended()) {
+    for (const v1::ScopedLot& s : event.recall_scope_extended().lots()) {
+      RETURN_IF_ERROR(SetMark(batch, s.lot_id(), id, false, s.depth()));
+      RETURN_IF_ERROR(RemovePending(batch, id, s.lot_id()));
+      if (Grows(recall)) {
+        RETURN_IF_ERROR(PropagateFrom(batch, id, s.lot_id(), s.depth()));
+      }
+    }
+    return absl::OkStatus();
+  }
+  if (event.has_recall_closed() && event.recall_closed().part_index() == 0) {
+    batch.Delete(kPending, id);  // a closed recall's scope does not grow
+  }
+  return absl::OkStatus();
+}
+
+// A LotCreated: the new lot joins the scope of every growing recall whose
+// scope includes one of its inputs.
+absl::Status MarkCreatedLot(const v1::LotCreated& created,
+                            projection::ProjectionStore::Batch& batch) {
+  std::map<std::string, std::optional<v1::Recall>> recalls;
+  for (const v1::LotInput& in : created.inputs()) {
+    ASSIGN_OR_RETURN(v1::LotScopeMarks marks, MarksOf(batch, in.lot_id()));
+    for (const v1::LotScopeMark& m : marks.marks()) {
+      auto it = recalls.find(m.recall_id());
+      if (it == recalls.end()) {
+        ASSIGN_OR_RETURN(std::optional<v1::Recall> r,
+                         projection::ParseStored<v1::Recall>(
+                             batch.Get(kRecalls, m.recall_id()), "recall"));
+        it = recalls.emplace(m.recall_id(), std::move(r)).first;
+      }
+      if (!it->second.has_value() || !Grows(*it->second)) continue;
+      ASSIGN_OR_RETURN(v1::LotScopeMarks own, MarksOf(batch, created.lot_id()));
+      const v1::LotScopeMark* mine = FindMark(own, m.recall_id());
+      ASSIGN_OR_RETURN(std::optional<v1::RecallLotNode> node,
+                       NodeOf(batch, created.lot_id()));
+      if (mine != nullptr) {
+        // Found earlier through a forward edge: now with its own facts.
+        if (mine->pending()) {
+          ASSIGN_OR_RETURN(v1::PendingScope pending,
+                           PendingOf(batch, m.recall_id()));
+          for (const v1::ScopedLot& s : pending.lots()) {
+            if (s.lot_id() != created.lot_id()) continue;
+            RETURN_IF_ERROR(AddPending(
+                batch, m.recall_id(),
+                Derived(created.lot_id(), node, s.via_lot_id(), s.depth())));
+          }
+        }
+        continue;
+      }
+      RETURN_IF_ERROR(
+          SetMark(batch, created.lot_id(), m.recall_id(), true, m.depth() + 1));
+      RETURN_IF_ERROR(AddPending(
+          batch, m.recall_id(),
+          Derived(created.lot_id(), node, in.lot_id(), m.depth() + 1)));
+      RETURN_IF_ERROR(
+          PropagateFrom(batch, m.recall_id(), created.lot_id(), m.depth() + 1));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ApplyRecallTopic(const v1::Event& event,
                               projection::ProjectionStore::Batch& batch) {
   if (event.has_recall_drill_completed()) {
@@ -55,13 +302,14 @@ absl::Status ApplyRecallTopic(const v1::Event& event,
   Evolve(recall, event);
   batch.Put(kRecalls, id, recall.SerializeAsString());
   batch.Put(kIndex, id, Summarize(recall).SerializeAsString());
-  return absl::OkStatus();
+  return MarkScope(event, recall, batch);
 }
 
 }  // namespace
 
 std::vector<std::string> RecallColumnFamilies() {
-  return {kLots, kMade, kCustomers, kRecalls, kIndex, kDrills};
+  return {kLots,  kMade,   kCustomers, kRecalls,
+          kIndex, kDrills, kMarks,     kPending};
 }
 
 std::set<std::string> RecallUncompressedColumnFamilies() { return {kLots}; }
@@ -75,6 +323,7 @@ absl::Status ApplyRecallEvent(const eventlog::Record& /*record*/,
     case v1::Event::kRecallResponseRecorded:
     case v1::Event::kRecallClosed:
     case v1::Event::kRecallDrillCompleted:
+    case v1::Event::kRecallScopeExtended:
       return ApplyRecallTopic(event, batch);
     default:
       break;
@@ -107,13 +356,50 @@ absl::Status ApplyRecallEvent(const eventlog::Record& /*record*/,
     }
     batch.Put(kLots, lot_id, after);
   }
+  // After the nodes: a lot made from a lot in a growing recall's scope
+  // joins it (its node, and its inputs' forward edges, are in place).
+  if (event.has_lot_created()) {
+    RETURN_IF_ERROR(MarkCreatedLot(event.lot_created(), batch));
+  }
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<v1::Recall>> RecallQueries::FindRecall(
-    std::string_view recall_id) const {
-  return projection::ParseStored<v1::Recall>(store_->Get(kRecalls, recall_id),
-                                             "recall");
+    std::string_view recall_id, bool with_pending) const {
+  ASSIGN_OR_RETURN(std::optional<v1::Recall> recall,
+                   projection::ParseStored<v1::Recall>(
+                       store_->Get(kRecalls, recall_id), "recall"));
+  if (!recall.has_value() || !with_pending) return recall;
+  ASSIGN_OR_RETURN(std::optional<v1::PendingScope> pending,
+                   projection::ParseStored<v1::PendingScope>(
+                       store_->Get(kPending, recall_id), "pending scope"));
+  if (pending.has_value()) {
+    for (const v1::ScopedLot& s : pending->lots()) *recall->add_scope() = s;
+    recall->set_lots_in_scope(recall->lots_in_scope() + pending->lots_size());
+  }
+  return recall;
+}
+
+absl::Status RecallQueries::ScanPending(
+    const std::function<bool(const std::string& recall_id,
+                             const v1::ScopedLot& lot)>& fn) const {
+  absl::Status inner;
+  RETURN_IF_ERROR(store_->Scan(
+      kPending, "", "", [&](std::string_view key, std::string_view value) {
+        v1::PendingScope pending;
+        if (!pending.ParseFromArray(value.data(),
+                                    static_cast<int>(value.size()))) {
+          inner = absl::DataLossError(absl::StrCat(
+              "stored pending scope of ", Sv(key), " cannot be decoded"));
+          return false;
+        }
+        const std::string recall_id(key);
+        for (const v1::ScopedLot& lot : pending.lots()) {
+          if (!fn(recall_id, lot)) return false;
+        }
+        return true;
+      }));
+  return inner;
 }
 
 absl::StatusOr<v1::Recall> RecallQueries::GetRecall(

@@ -13,6 +13,12 @@
 //   recalls       recall id -> Recall (domain Evolve over the recall topic)
 //   recall_index  recall id -> RecallSummary (listing without the scope)
 //   drills        drill id -> the drill's first RecallDrillCompleted event
+//   rc_scope_marks lot id -> LotScopeMarks: the recalls including derived
+//                 lots whose scope includes the lot, recorded or pending
+//   rc_pending    recall id -> PendingScope: lots made later from lots in
+//                 the scope of an open recall that includes derived lots,
+//                 not yet recorded by a RecallScopeExtended (docs/recall.md
+//                 "Lots made later"); the service's reactor records them
 //
 // Thread-safety: ApplyRecallEvent runs on the projector thread only;
 // RecallQueries methods are const reads of the store, safe from any
@@ -20,6 +26,7 @@
 #ifndef LOTLEDGER_SERVICES_RECALL_RECALL_PROJECTION_H_
 #define LOTLEDGER_SERVICES_RECALL_RECALL_PROJECTION_H_
 
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -55,10 +62,18 @@ class RecallQueries {
   explicit RecallQueries(const projection::ProjectionStore* store)
       : store_(store) {}
 
+  // The recall; `with_pending`: its scope also holds the lots made later
+  // that must join it and are not recorded yet (after the recorded ones,
+  // counted in lots_in_scope), as every query and notice shows it.
   absl::StatusOr<std::optional<v1::Recall>> FindRecall(
-      std::string_view recall_id) const;
-  // NotFound naming the recall when absent.
+      std::string_view recall_id, bool with_pending = true) const;
+  // NotFound naming the recall when absent (with the pending lots).
   absl::StatusOr<v1::Recall> GetRecall(std::string_view recall_id) const;
+  // Every lot waiting to join a recall's scope, by recall id, then in the
+  // order found; fn returns false to stop.
+  absl::Status ScanPending(
+      const std::function<bool(const std::string& recall_id,
+                               const v1::ScopedLot& lot)>& fn) const;
   absl::StatusOr<v1::ListRecallsResponse> ListRecalls(
       const v1::ListRecallsRequest& request) const;
   absl::StatusOr<std::optional<v1::Event>> FindDrill(

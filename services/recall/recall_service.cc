@@ -2,8 +2,13 @@
 
 #include <time.h>
 
+#include <cstdio>
+#include <utility>
+
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "libs/common/hash.h"
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
 #include "libs/domain/recall/decider.h"
@@ -18,6 +23,11 @@ namespace {
 
 constexpr char kService[] = "/lotledger.v1.RecallService/";
 constexpr int kDefaultUnansweredDays = 30;
+// The reactor: its actor, how often it looks for lots waiting to join a
+// recall's scope, and how long one of its commands may take.
+constexpr char kReactorActor[] = "system:recall-scope";
+constexpr absl::Duration kReactorPoll = absl::Milliseconds(100);
+constexpr absl::Duration kReactorDeadline = absl::Seconds(5);
 
 std::string Method(const char* name) { return absl::StrCat(kService, name); }
 
@@ -79,6 +89,112 @@ RecallServiceImpl::RecallServiceImpl(command::ServiceCore* core,
         }
         return std::vector<metrics::Sample>{{{{"service", "recall"}}, open}};
       });
+  reactor_ = std::thread([this] { ReactorLoop(); });
+}
+
+RecallServiceImpl::~RecallServiceImpl() {
+  {
+    absl::MutexLock l(&stop_mu_);
+    stopping_ = true;
+  }
+  if (reactor_.joinable()) reactor_.join();
+}
+
+void RecallServiceImpl::ReactorLoop() {
+  while (true) {
+    {
+      absl::MutexLock l(&stop_mu_);
+      stop_mu_.AwaitWithTimeout(absl::Condition(&stopping_), kReactorPoll);
+      if (stopping_) return;
+    }
+    absl::StatusOr<int> r = ExtendScopes();
+    if (!r.ok()) {
+      // Typically the projection catching up, or the log unreachable: the
+      // next pass tries again.
+      std::fprintf(stderr,
+                   "{\"level\":\"warn\",\"msg\":\"recall scope reactor "
+                   "pass failed\",\"error\":\"%s\"}\n",
+                   absl::CEscape(r.status().message()).c_str());
+    }
+  }
+}
+
+absl::StatusOr<int> RecallServiceImpl::ExtendScopes() {
+  absl::MutexLock pass(&reactor_mu_);
+  std::vector<std::pair<std::string, v1::ScopedLot>> waiting;
+  RETURN_IF_ERROR(queries_.ScanPending(
+      [&](const std::string& recall_id, const v1::ScopedLot& lot) {
+        waiting.emplace_back(recall_id, lot);
+        return waiting.size() < 1000;
+      }));
+  int written = 0;
+  for (const auto& [recall_id, lot] : waiting) {
+    const std::string key =
+        absl::StrCat(recall_id, std::string(1, '\0'), lot.lot_id());
+    if (given_up_.contains(key)) continue;
+    {
+      absl::MutexLock l(&stop_mu_);
+      if (stopping_) return written;
+    }
+    // The same lot and recall always get the same request id: written
+    // once, whoever retries.
+    std::string request_id =
+        absl::StrCat("scope:", recall_id, ":", lot.lot_id());
+    if (request_id.size() > 128) {
+      request_id = absl::StrCat("scope:", absl::BytesToHexString(Sha256(key)));
+    }
+    v1::RecallCommand cmd;
+    const absl::Time now = clock_->Now();
+    ToTimestamp(now, cmd.mutable_now());
+    cmd.set_actor(kReactorActor);
+    cmd.mutable_extend_scope()->set_recall_id(recall_id);
+    *cmd.mutable_extend_scope()->mutable_lot() = lot;
+    command::CommandContext cc;
+    cc.request_id = request_id;
+    cc.actor = kReactorActor;
+    cc.now = now;
+    cc.deadline = absl::Now() + kReactorDeadline;
+    absl::StatusOr<command::CommandResult> r = core_->runner().Run(
+        cc, {recall_id}, [&]() -> absl::StatusOr<std::vector<v1::Event>> {
+          v1::RecallDecisionState state;
+          // The scope as recorded: the pending lots are what is decided.
+          ASSIGN_OR_RETURN(std::optional<v1::Recall> recall,
+                           queries_.FindRecall(recall_id, false));
+          if (recall.has_value() &&
+              recall->status() != v1::RECALL_STATUS_UNSPECIFIED) {
+            state.set_exists(true);
+            *state.mutable_scope() = recall->scope();
+            *state.mutable_recall() = *std::move(recall);
+          }
+          return Decide(state, cmd);
+        });
+    if (!r.ok()) {
+      const absl::StatusCode code = r.status().code();
+      if (code != absl::StatusCode::kFailedPrecondition &&
+          code != absl::StatusCode::kInvalidArgument &&
+          code != absl::StatusCode::kNotFound) {
+        return r.status();  // transient: the next pass tries again
+      }
+      std::fprintf(stderr,
+                   "{\"level\":\"warn\",\"msg\":\"lot not added to "
+                   "recall scope\",\"recall_id\":\"%s\",\"lot_id\":\"%s\","
+                   "\"error\":\"%s\"}\n",
+                   absl::CEscape(recall_id).c_str(),
+                   absl::CEscape(lot.lot_id()).c_str(),
+                   absl::CEscape(r.status().message()).c_str());
+      given_up_.insert(key);
+      continue;
+    }
+    if (r->events.empty()) {
+      // Already recorded (a retry, or another process): the projection
+      // drops the lot from the pending ones when it applies that record;
+      // should it not, this process does not spin on it.
+      given_up_.insert(key);
+      continue;
+    }
+    ++written;
+  }
+  return written;
 }
 
 absl::Status RecallServiceImpl::ScopeAndImpact(

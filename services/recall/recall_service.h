@@ -6,14 +6,26 @@
 // reports are rendered by recall_report.h. Registers the gauge
 // lotledger_recalls_open in metrics::Default() while it lives.
 //
+// A reactor thread records the lots made later from lots in the scope of
+// an open recall that includes derived lots (the projection's pending
+// lots, docs/recall.md "Lots made later"): for each lot and recall one
+// extend_scope command through the normal command runner, under a request
+// id derived from the recall and lot ids, so a lot is written into a
+// recall's scope once however often the reactor (or another process)
+// retries, also across restarts.
+//
 // Thread-safety: gRPC calls the handlers from many threads at once; all
-// state is in the ServiceCore, which is thread-safe.
+// state is in the ServiceCore, which is thread-safe. ExtendScopes may be
+// called from any thread (calls are serialized).
 #ifndef LOTLEDGER_SERVICES_RECALL_RECALL_SERVICE_H_
 #define LOTLEDGER_SERVICES_RECALL_RECALL_SERVICE_H_
 
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "libs/command/service_core.h"
 #include "libs/common/clock.h"
 #include "libs/server/auth.h"
@@ -32,6 +44,13 @@ class RecallServiceImpl final : public v1::RecallService::Service {
  public:
   RecallServiceImpl(command::ServiceCore* core, const server::Guard* guard,
                     const Clock* clock);
+  ~RecallServiceImpl() override;  // stops the reactor
+
+  // One pass of the reactor: an extend_scope command for every lot waiting
+  // to join a recall's scope. Returns how many lots were recorded. A lot
+  // the rules refuse (the recall closed meanwhile) is logged and not tried
+  // again by this process.
+  absl::StatusOr<int> ExtendScopes();
 
   grpc::Status Initiate(grpc::ServerContext* ctx,
                         const v1::InitiateRequest* req,
@@ -86,12 +105,21 @@ class RecallServiceImpl final : public v1::RecallService::Service {
   absl::StatusOr<v1::Effectiveness> EffectivenessOf(const v1::Recall& recall,
                                                     int days) const;
 
+  void ReactorLoop();
+
   command::ServiceCore* core_;
   const server::Guard* guard_;
   const Clock* clock_;
   RecallQueries queries_;
   // lotledger_recalls_open: recalls not closed, counted at each scrape.
   metrics::CallbackGauge open_recalls_;
+
+  absl::Mutex reactor_mu_;  // serializes ExtendScopes
+  // "<recall id>\0<lot id>" the rules refused: not tried again.
+  std::set<std::string> given_up_ ABSL_GUARDED_BY(reactor_mu_);
+  absl::Mutex stop_mu_;
+  bool stopping_ ABSL_GUARDED_BY(stop_mu_) = false;
+  std::thread reactor_;
 };
 
 }  // namespace lotledger::recall

@@ -340,6 +340,51 @@ absl::StatusOr<std::vector<v1::Event>> DecideDrill(
   return out;
 }
 
+// A lot made later from a lot in scope joins the scope of an open recall
+// that includes derived lots (the recall service's own command).
+absl::StatusOr<std::vector<v1::Event>> DecideExtendScope(
+    const v1::RecallDecisionState& state, const v1::RecallCommand& cmd) {
+  const v1::ExtendScopeCommand& req = cmd.extend_scope();
+  const v1::ScopedLot& lot = req.lot();
+  if (lot.lot_id().empty()) {
+    return Invalid("extend_scope.lot.lot_id: required");
+  }
+  if (lot.via_lot_id().empty()) {
+    return Invalid(
+        "extend_scope.lot.via_lot_id: required: the lot in scope it was "
+        "made from");
+  }
+  if (absl::Status s = CheckOpen(state, req.recall_id()); !s.ok()) {
+    if (s.code() != absl::StatusCode::kFailedPrecondition) return s;
+    return Refuse(s.message(), " and its scope no longer grows; lot ",
+                  lot.lot_id(), " does not join it");
+  }
+  const v1::Recall& recall = state.recall();
+  if (!recall.criteria().include_derived()) {
+    return Refuse("recall ", recall.recall_id(),
+                  " covers the lots it names, not lots made from them; lot ",
+                  lot.lot_id(), " does not join its scope");
+  }
+  bool via_in_scope = false;
+  for (const v1::ScopedLot& s : state.scope()) {
+    if (s.lot_id() == lot.lot_id()) return std::vector<v1::Event>();
+    via_in_scope = via_in_scope || s.lot_id() == lot.via_lot_id();
+  }
+  if (!via_in_scope) {
+    return Refuse("lot ", lot.lot_id(), " was made from ", lot.via_lot_id(),
+                  ", which is not in the scope of recall ", recall.recall_id());
+  }
+  v1::Event e = NewEvent(recall.recall_id(), nullptr);
+  e.add_lot_ids(lot.lot_id());
+  v1::RecallScopeExtended* x = e.mutable_recall_scope_extended();
+  x->set_recall_id(recall.recall_id());
+  v1::ScopedLot* added = x->add_lots();
+  *added = lot;
+  added->set_reason(v1::SCOPE_REASON_DERIVED);
+  x->set_reason(recall.reason());
+  return std::vector<v1::Event>{std::move(e)};
+}
+
 const Timestamp& BusinessTime(const v1::Event& event) {
   return event.has_occurred_at() ? event.occurred_at() : event.recorded_at();
 }
@@ -425,6 +470,8 @@ absl::StatusOr<std::vector<v1::Event>> Decide(
       return DecideClose(state, cmd);
     case v1::RecallCommand::kDrill:
       return DecideDrill(state, cmd);
+    case v1::RecallCommand::kExtendScope:
+      return DecideExtendScope(state, cmd);
     case v1::RecallCommand::COMMAND_NOT_SET:
       break;
   }
@@ -480,6 +527,18 @@ void Evolve(v1::Recall& recall, const v1::Event& event) {
       const int index = static_cast<int>(it - all->begin());
       *all->Add() = std::move(rn);
       for (int i = all->size() - 1; i > index; --i) all->SwapElements(i, i - 1);
+      return;
+    }
+    case v1::Event::kRecallScopeExtended: {
+      // Each lot once: a second writer's copy of an extension adds nothing.
+      for (const v1::ScopedLot& lot : event.recall_scope_extended().lots()) {
+        const bool known = std::any_of(
+            recall.scope().begin(), recall.scope().end(),
+            [&](const v1::ScopedLot& s) { return s.lot_id() == lot.lot_id(); });
+        if (known) continue;
+        *recall.add_scope() = lot;
+        recall.set_lots_in_scope(recall.lots_in_scope() + 1);
+      }
       return;
     }
     case v1::Event::kRecallResponseRecorded: {

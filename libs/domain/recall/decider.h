@@ -31,7 +31,13 @@
 //     signing existed have none); the service always supplies it.
 //   * Drill: as initiate (scope non-empty), under the drill id, with the
 //     elapsed time the service measured; blocks nothing (the inventory
-//     service reacts to RecallInitiated only).
+//     service reacts to RecallInitiated and RecallScopeExtended only).
+//   * Extend scope (the recall service's own command, docs/recall.md
+//     "Lots made later"): a lot made from a lot in the scope of an open
+//     recall that includes derived lots joins the scope
+//     (RecallScopeExtended, one lot); refused for a closed recall, a recall
+//     without include_derived, or a lot whose via_lot_id is not in scope;
+//     a lot already in scope gives no events.
 //
 // Returned events carry aggregate_id (recall or drill id), lot_ids and
 // occurred_at when the request gave one; the caller fills the rest.
@@ -56,6 +62,8 @@ namespace lotledger::recall {
 //     (and cmd.elapsed_us for a drill).
 //   * notify, respond, close: recall (exists), scope = recall.scope,
 //     impact now.
+//   * extend_scope: recall (exists) and scope = recall.scope as its events
+//     recorded it (without lots still waiting to be added).
 absl::StatusOr<std::vector<v1::Event>> Decide(
     const v1::RecallDecisionState& state, const v1::RecallCommand& cmd);
 
@@ -64,7 +72,8 @@ absl::StatusOr<std::vector<v1::Event>> Decide(
 absl::Status ValidateInitiate(const v1::InitiateRequest& req);
 
 // Folds a recall-topic event into the recall it is about (drill events
-// leave it unchanged). Total: never fails.
+// leave it unchanged); a RecallScopeExtended appends its lots to the
+// scope, each once. Total: never fails.
 void Evolve(v1::Recall& recall, const v1::Event& event);
 
 // The lots whose RecallLotNode an event changes: every lot of a lots-topic

@@ -355,5 +355,98 @@ TEST_F(RecallLifeTest, DrillLeavesNothingBlocked) {
   EXPECT_EQ(RecalledLots(*real, scope).size(), scope.size());
 }
 
+// ---- Lots made later --------------------------------------------------------
+// A lot made after the initiation from a lot in the scope of a recall that
+// includes derived lots joins the scope (the recall service's reactor
+// decides extend_scope when it sees the lot's LotCreated).
+
+v1::RecallCommand ExtendScope(const std::string& lot_id,
+                              const std::string& via) {
+  v1::RecallCommand cmd;
+  v1::ExtendScopeCommand* x = cmd.mutable_extend_scope();
+  x->set_recall_id("R-1");
+  x->mutable_lot()->set_lot_id(lot_id);
+  x->mutable_lot()->set_item(lot_id.substr(0, lot_id.find(':')));
+  x->mutable_lot()->set_lot_number(lot_id.substr(lot_id.find(':') + 1));
+  x->mutable_lot()->set_via_lot_id(via);
+  x->mutable_lot()->set_depth(4);
+  return cmd;
+}
+
+TEST_F(RecallLifeTest, LotMadeLaterJoinsTheScopeAndIsBlocked) {
+  ASSERT_TRUE(Run(Initiate()).ok());
+  world_.Apply(testing::Created("DEV:F9", 20, {"DEV:F1"}));
+  world_.Apply(testing::Shipped("DEV:F9", "H-9", 3));
+  absl::StatusOr<std::vector<v1::Event>> events =
+      Run(ExtendScope("DEV:F9", "DEV:F1"));
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 1u);
+  const v1::Event& e = events->front();
+  EXPECT_EQ(e.aggregate_id(), "R-1");
+  ASSERT_EQ(e.lot_ids_size(), 1);
+  EXPECT_EQ(e.lot_ids(0), "DEV:F9");
+  const v1::RecallScopeExtended& x = e.recall_scope_extended();
+  EXPECT_EQ(x.recall_id(), "R-1");
+  EXPECT_EQ(x.reason(), "resin lot R1 failed biocompatibility retest");
+  ASSERT_EQ(x.lots_size(), 1);
+  EXPECT_EQ(x.lots(0).reason(), v1::SCOPE_REASON_DERIVED);
+  EXPECT_EQ(x.lots(0).via_lot_id(), "DEV:F1");
+  // The recall's scope holds it once, and inventory blocks it.
+  EXPECT_EQ(recall_.scope_size(), 7);
+  EXPECT_EQ(recall_.lots_in_scope(), 7);
+  EXPECT_EQ(RecalledLots(*events, {"DEV:F9"}).size(), 1u);
+  Evolve(recall_, e);  // a second writer's copy adds nothing
+  EXPECT_EQ(recall_.scope_size(), 7);
+  // Already in scope: nothing to write.
+  absl::StatusOr<std::vector<v1::Event>> again =
+      Run(ExtendScope("DEV:F9", "DEV:F1"));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->empty());
+  // Its customer is affected now and is notified.
+  v1::RecallCommand notify;
+  notify.mutable_notify()->set_recall_id("R-1");
+  absl::StatusOr<std::vector<v1::Event>> notices = Run(notify);
+  ASSERT_TRUE(notices.ok()) << notices.status();
+  bool h9 = false;
+  for (const v1::Event& n : *notices) {
+    h9 = h9 || n.recall_notification_issued().customer().customer_id() == "H-9";
+  }
+  EXPECT_TRUE(h9);
+}
+
+TEST_F(RecallLifeTest, ScopeOfRecallOfListedLotsOnlyDoesNotGrow) {
+  v1::RecallCommand init = Initiate();
+  init.mutable_initiate()->mutable_criteria()->set_include_derived(false);
+  ASSERT_TRUE(Run(init).ok());
+  world_.Apply(testing::Created("DEV:F9", 20, {"RM:R1"}));
+  absl::Status refused = Run(ExtendScope("DEV:F9", "RM:R1")).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.message(),
+            "recall R-1 covers the lots it names, not lots made from them; "
+            "lot DEV:F9 does not join its scope");
+}
+
+TEST_F(RecallLifeTest, ClosedRecallScopeDoesNotGrow) {
+  ASSERT_TRUE(Run(Initiate()).ok());
+  ASSERT_TRUE(Run(Close("letters sent")).ok());
+  world_.Apply(testing::Created("DEV:F9", 20, {"DEV:F1"}));
+  absl::Status refused = Run(ExtendScope("DEV:F9", "DEV:F1")).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.message(),
+            "recall R-1 is closed since 2026-04-01 by qa.li; a closed recall "
+            "is read-only and its scope no longer grows; lot DEV:F9 does not "
+            "join it");
+}
+
+TEST_F(RecallLifeTest, LotMadeFromLotOutsideScopeDoesNotJoin) {
+  ASSERT_TRUE(Run(Initiate()).ok());
+  world_.Apply(testing::Created("DEV:F9", 20, {"RM:R2"}));
+  absl::Status refused = Run(ExtendScope("DEV:F9", "RM:R2")).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.message(),
+            "lot DEV:F9 was made from RM:R2, which is not in the scope of "
+            "recall R-1");
+}
+
 }  // namespace
 }  // namespace lotledger::recall

@@ -22,8 +22,10 @@
 //   - every service still answers commands (a write each) at the end.
 // Printed for the report, not asserted (timing belongs in tools/bench):
 // per kill the node, the partitions it led, the cluster's own leader
-// election time (kill -> metadata shows another leader for each of them)
-// and the longest client wait; totals of retries and outcomes.
+// election time (kill -> metadata shows another leader for each of them),
+// the longest client wait and the first acknowledgement after the kill;
+// the longest stretch without any acknowledgement; totals of retries and
+// outcomes. The service logs stay in the test's temp dir.
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -34,15 +36,16 @@
 #include <fstream>
 #include <map>
 #include <memory>
-#include <set>
+#include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -58,8 +61,7 @@
 
 #if !defined(LOTS_SERVICE_PATH) || !defined(QUALITY_SERVICE_PATH) || \
     !defined(INVENTORY_SERVICE_PATH)
-#error \
-    "the service binaries' paths must be defined (tests/faults/CMakeLists.txt)"
+#error "the service binaries' paths must be defined (CMakeLists.txt)"
 #endif
 
 namespace lotledger::testing {

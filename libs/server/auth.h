@@ -10,8 +10,13 @@
 // writes: a request body can never claim someone else.
 //
 // Every refusal (unauthenticated, denied, a failed signature) is reported
-// once: a structured log line on stderr and the DenialObserver (metrics),
-// with principal, method and reason, never with the token.
+// once: a structured log line on stderr (principal, method, code, reason,
+// never the token) and the DenialObserver; the metric counts by method and
+// code only (no names in metrics).
+//
+// A call to a lotledger method without a valid credential is refused
+// before gRPC reads its message (early_auth.h); Guard::Check then
+// authenticates it again and authorizes it.
 //
 // Thread-safety: Authenticators and Guard are immutable after
 // construction and safe to use from any thread. SetDenialObserver is meant
@@ -21,6 +26,7 @@
 
 #include <grpcpp/server_context.h>
 
+#include <array>
 #include <functional>
 #include <map>
 #include <memory>
@@ -28,6 +34,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -75,7 +82,11 @@ class Authenticator {
 // Tokens from a local file, for development and tests only: one line per
 // token, `<token> <principal> <role>[,<role>...]`; `#` starts a comment.
 // A dev token counts as freshly authenticated (auth_time = now) for
-// signatures and is bound to no action; production uses JWTs.
+// signatures and is bound to no action; production uses JWTs (a process
+// takes dev tokens only with --insecure-dev=true on loopback, process.h).
+// Only each token's SHA-256 is kept, and a lookup compares every entry in
+// constant time: how long a refusal takes does not depend on how much of
+// a guess was right.
 class DevTokenAuthenticator final : public Authenticator {
  public:
   static absl::StatusOr<std::unique_ptr<DevTokenAuthenticator>> FromFile(
@@ -85,8 +96,17 @@ class DevTokenAuthenticator final : public Authenticator {
   absl::StatusOr<Principal> Authenticate(std::string_view token) const override;
 
  private:
-  std::map<std::string, Principal, std::less<>> tokens_;
+  using Digest = std::array<unsigned char, 32>;
+  static Digest DigestOf(std::string_view token);
+  std::vector<std::pair<Digest, Principal>> tokens_;
 };
+
+// The principal of `authorization` metadata (`Bearer <token>`; nullopt:
+// none was sent): UNAUTHENTICATED when it is missing, not a bearer token,
+// or the token does not authenticate. Messages never contain the token.
+absl::StatusOr<Principal> AuthenticateBearer(
+    const Authenticator& authenticator,
+    std::optional<std::string_view> authorization);
 
 // Tries each authenticator in order; the first that accepts the token
 // wins. Used when a process takes both JWTs and dev tokens.

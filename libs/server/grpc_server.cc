@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "libs/server/early_auth.h"
 
 namespace lotledger::server {
 
@@ -31,8 +32,22 @@ absl::Status GrpcServer::Start() {
     return absl::FailedPreconditionError(
         "no transport credentials: TLS, or plaintext with --insecure-dev");
   }
+  if (options_.authenticator == nullptr) {
+    return absl::FailedPreconditionError(
+        "no authenticator: calls could not be authenticated before their "
+        "message is read");
+  }
+  options_.credentials->SetAuthMetadataProcessor(
+      std::make_shared<EarlyAuthProcessor>(options_.authenticator));
+  // One server per address: with SO_REUSEPORT (gRPC's default) a second
+  // server would bind a busy port and the kernel would split calls.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(options_.address, options_.credentials, &port_);
-  builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
+  RequestLimits limits = options_.limits;
+  limits.max_message_bytes = static_cast<size_t>(options_.max_message_bytes);
+  // Nothing larger than the largest method's own limit is read at all.
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(LargestRequestBytes(limits.max_message_bytes)));
   // Commands block on the log and the projection; more completion queues
   // and pollers keep calls flowing while handlers wait.
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS,
@@ -45,24 +60,31 @@ absl::Status GrpcServer::Start() {
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
   interceptors.push_back(calls_.NewInterceptorFactory());
-  interceptors.push_back(MakeLimitsInterceptorFactory(options_.limits));
+  interceptors.push_back(MakeLimitsInterceptorFactory(limits));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options_.address));
+    server_.reset();
+    return absl::UnavailableError(absl::StrCat(
+        "--listen ", options_.address,
+        ": cannot listen there (in use by another process, or not an "
+        "address of this machine)"));
   }
   if (!options_.health_address.empty()) {
     // No services of its own: the builder adds only the default health
     // service (and reflection, which lists just that).
     grpc::ServerBuilder health_builder;
+    health_builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     health_builder.AddListeningPort(options_.health_address,
                                     grpc::InsecureServerCredentials(),
                                     &health_port_);
     health_server_ = health_builder.BuildAndStart();
     if (health_server_ == nullptr || health_port_ == 0) {
+      health_server_.reset();
       return absl::UnavailableError(absl::StrCat(
-          "cannot listen for health checks on ", options_.health_address));
+          "--health-listen ", options_.health_address,
+          ": cannot listen there (in use by another process, or not an "
+          "address of this machine)"));
     }
   }
   for (grpc::Server* server : {server_.get(), health_server_.get()}) {

@@ -4,6 +4,15 @@
 // service name plus "" for the whole process), server reflection, and the
 // CallTracker that logs and measures every lotledger call (rpc.h).
 //
+// A listen address another process (or server) already holds is a
+// start-up error naming it: SO_REUSEPORT, which gRPC turns on by default
+// and which would let a second server bind the same port and the kernel
+// split calls between the two, is off on every port.
+//
+// Calls to lotledger methods without a valid credential are refused before
+// their message is read (early_auth.h, on `authenticator`), and each
+// method's requests are limited to what it needs (limits.h).
+//
 // Thread-safety: configure (AddService) before Start; Start, Shutdown and
 // Wait from one controlling thread; port() from any thread after Start.
 #ifndef LOTLEDGER_LIBS_SERVER_GRPC_SERVER_H_
@@ -17,6 +26,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "libs/server/auth.h"
 #include "libs/server/limits.h"
 #include "libs/server/rpc.h"
 
@@ -31,6 +41,10 @@ struct ServerOptions {
   // TLS or, for a developer's machine, plaintext (tls.h
   // MakeServerCredentials). Required: Start refuses to listen without.
   std::shared_ptr<grpc::ServerCredentials> credentials;
+  // Checks the bearer token (or client certificate) of every lotledger
+  // call before gRPC reads its message (early_auth.h); must outlive the
+  // server. Required: Start refuses to serve without it.
+  const Authenticator* authenticator = nullptr;
   // Limits on every request's fields (limits.h).
   RequestLimits limits;
   // When set, a second, plaintext port serving only grpc.health.v1 with

@@ -171,7 +171,17 @@ absl::StatusOr<std::optional<absl::Time>> TimeClaim(const Struct& claims,
   if (!v->has_number_value() || !std::isfinite(v->number_value())) {
     return Unauthenticated(absl::StrCat(name, " is not a NumericDate"));
   }
-  return absl::FromUnixSeconds(static_cast<int64_t>(v->number_value()));
+  // From 1970 to the end of year 9999: anything else (1e300, negative) is
+  // refused before it is converted, which would otherwise be undefined
+  // behaviour (a double beyond int64) and could turn "never valid" into
+  // "valid since forever".
+  constexpr double kLatest = 253402300799.0;  // 9999-12-31T23:59:59Z
+  const double seconds = v->number_value();
+  if (!(seconds >= 0 && seconds <= kLatest)) {
+    return Unauthenticated(absl::StrCat(
+        name, " is out of range (a NumericDate from 1970 to 9999)"));
+  }
+  return absl::FromUnixSeconds(static_cast<int64_t>(seconds));
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "libs/server/limits.h"
 
+#include <algorithm>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -51,6 +53,38 @@ absl::Status Check(const Message& m, const std::string& prefix, size_t max) {
   return absl::OkStatus();
 }
 
+constexpr size_t kQuery = 64 * 1024;
+constexpr size_t kCommand = 256 * 1024;
+constexpr size_t kBulk = 1024 * 1024;
+
+// Per method, what its request carries: a query names what it reads
+// (ids, filters, a consistency token); a command one aggregate's facts
+// and a signature; a bulk command lists (genealogy inputs, shipment lines,
+// inspection results, recall scope, response lines).
+const absl::flat_hash_map<std::string_view, size_t>& MethodLimits() {
+  static const auto* limits = new absl::flat_hash_map<std::string_view, size_t>{
+      {"/lotledger.v1.LotsService/DefineProduct", kCommand},
+      {"/lotledger.v1.LotsService/CreateLot", kBulk},
+      {"/lotledger.v1.LotsService/CorrectLot", kCommand},
+      {"/lotledger.v1.QualityService/RecordInspection", kBulk},
+      {"/lotledger.v1.QualityService/ChangeDisposition", kCommand},
+      {"/lotledger.v1.InventoryService/CreateLocation", kCommand},
+      {"/lotledger.v1.InventoryService/ReceiveStock", kCommand},
+      {"/lotledger.v1.InventoryService/TransferStock", kCommand},
+      {"/lotledger.v1.InventoryService/ShipStock", kBulk},
+      {"/lotledger.v1.InventoryService/ReturnStock", kCommand},
+      {"/lotledger.v1.InventoryService/ScrapStock", kCommand},
+      {"/lotledger.v1.InventoryService/AdjustStock", kCommand},
+      {"/lotledger.v1.RecallService/Initiate", kBulk},
+      {"/lotledger.v1.RecallService/GenerateNotifications", kCommand},
+      {"/lotledger.v1.RecallService/RecordResponse", kBulk},
+      {"/lotledger.v1.RecallService/CloseRecall", kCommand},
+      {"/lotledger.v1.RecallService/RunDrill", kBulk},
+      {"/lotledger.v1.RecallService/AnalyzeImpact", kBulk},
+  };
+  return *limits;
+}
+
 absl::Mutex violations_mu;
 absl::flat_hash_map<const grpc::ServerContextBase*, absl::Status>& Violations()
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(violations_mu) {
@@ -81,7 +115,9 @@ class LimitsInterceptor final : public grpc::experimental::Interceptor {
               ? static_cast<const Message*>(methods->GetRecvMessage())
               : nullptr;
       if (message != nullptr) {
-        absl::Status s = CheckStringLengths(*message, limits_.max_string_bytes);
+        absl::Status s =
+            CheckRequestSize(method, *message, limits_.max_message_bytes);
+        if (s.ok()) s = CheckStringLengths(*message, limits_.max_string_bytes);
         if (!s.ok()) {
           absl::MutexLock l(&violations_mu);
           Violations()[info_->server_context()] = std::move(s);
@@ -122,6 +158,31 @@ class LimitsFactory final
 absl::Status CheckStringLengths(const Message& message,
                                 size_t max_string_bytes) {
   return Check(message, "", max_string_bytes);
+}
+
+size_t MaxRequestBytes(std::string_view method, size_t cap) {
+  auto it = MethodLimits().find(method);
+  return std::min(it == MethodLimits().end() ? kQuery : it->second, cap);
+}
+
+size_t LargestRequestBytes(size_t cap) {
+  size_t largest = kQuery;
+  for (const auto& [method, limit] : MethodLimits()) {
+    largest = std::max(largest, limit);
+  }
+  return std::min(largest, cap);
+}
+
+absl::Status CheckRequestSize(std::string_view method, const Message& message,
+                              size_t cap) {
+  const size_t limit = MaxRequestBytes(method, cap);
+  const size_t size = message.ByteSizeLong();
+  if (size <= limit) return absl::OkStatus();
+  const size_t slash = method.rfind('/');
+  return absl::ResourceExhaustedError(absl::StrCat(
+      std::string(slash == std::string_view::npos ? method
+                                                  : method.substr(slash + 1)),
+      ": a request of at most ", limit, " bytes (got ", size, ")"));
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>

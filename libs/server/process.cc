@@ -1,10 +1,12 @@
 #include "libs/server/process.h"
 
+#include <arpa/inet.h>
 #include <signal.h>
 
 #include <cstdlib>
 #include <filesystem>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -85,7 +87,9 @@ const std::vector<Flag>& Flags() {
        [](ProcessConfig& c, const std::string& v) {
          return ParseInt("partitions", v, c.partitions, 1);
        }},
-      {"dev-tokens", "dev token file: <token> <principal> <role,...> per line",
+      {"dev-tokens",
+       "dev token file: <token> <principal> <role,...> per line (only with "
+       "--insecure-dev=true)",
        [](ProcessConfig& c, const std::string& v) {
          c.dev_tokens = v;
          return absl::OkStatus();
@@ -186,7 +190,8 @@ const std::vector<Flag>& Flags() {
          return absl::OkStatus();
        }},
       {"insecure-dev",
-       "true: plaintext gRPC without TLS (a developer's machine only)",
+       "true: a developer's machine: plaintext gRPC without TLS and "
+       "--dev-tokens allowed; only with a loopback --listen",
        [](ProcessConfig& c, const std::string& v) {
          if (v != "true" && v != "false") {
            return absl::InvalidArgumentError(
@@ -293,8 +298,13 @@ absl::StatusOr<ProcessConfig> ParseProcessConfig(int argc, char** argv,
       return absl::CancelledError(Usage(program));
     }
     if (!arg.starts_with("--") || arg.find('=') == std::string::npos) {
+      // Only up to the first '=': what follows may be a secret (a Kafka
+      // password in --kafka-properties) and is never echoed.
+      const size_t eq = arg.find('=');
+      const std::string shown =
+          eq == std::string::npos ? arg : arg.substr(0, eq) + "=...";
       return absl::InvalidArgumentError(absl::StrCat(
-          "argument \"", arg, "\": expected --flag=value\n", Usage(program)));
+          "argument \"", shown, "\": expected --flag=value\n", Usage(program)));
     }
     const std::string name = arg.substr(2, arg.find('=') - 2);
     const std::string value = arg.substr(arg.find('=') + 1);
@@ -310,16 +320,55 @@ absl::StatusOr<ProcessConfig> ParseProcessConfig(int argc, char** argv,
           absl::StrCat("unknown flag --", name, "\n", Usage(program)));
     }
   }
+  RETURN_IF_ERROR(ValidateProcessConfig(config));
+  return config;
+}
+
+bool IsLoopbackAddress(std::string_view address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  std::string host(address.substr(0, colon));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (absl::AsciiStrToLower(host) == "localhost") return true;
+  in_addr v4;
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+    // 127.0.0.0/8.
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6;
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    return IN6_IS_ADDR_LOOPBACK(&v6) != 0;
+  }
+  return false;
+}
+
+absl::Status ValidateProcessConfig(const ProcessConfig& config) {
   if (config.tls.cert_file.empty() && !config.tls.insecure_dev) {
     return absl::InvalidArgumentError(
         "--tls-cert and --tls-key: required (or --insecure-dev=true for "
         "plaintext on a developer's machine)");
   }
+  if (config.tls.insecure_dev && !IsLoopbackAddress(config.listen)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--insecure-dev=true: only with a loopback --listen (127.0.0.0/8, "
+        "[::1] or localhost), not ",
+        config.listen,
+        "; a server reachable from other machines needs --tls-cert and "
+        "--tls-key, and JWTs (--jwks-file)"));
+  }
+  if (!config.dev_tokens.empty() && !config.tls.insecure_dev) {
+    return absl::InvalidArgumentError(
+        "--dev-tokens: only with --insecure-dev=true (a developer's machine, "
+        "loopback only); a deployment authenticates with --jwks-file, "
+        "--jwt-issuer and --jwt-audience");
+  }
   if (config.log == "kafka" && config.kafka_bootstrap.empty()) {
     return absl::InvalidArgumentError(
         "--kafka-bootstrap: required with --log=kafka");
   }
-  return config;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenEventLog(

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -32,7 +33,8 @@ struct ProcessConfig {
   int32_t kafka_min_insync_replicas = 0;
   // Partitions of every lotledger topic (fixed once the topics exist).
   int32_t partitions = 3;
-  // Dev token file (`<token> <principal> <roles>` per line).
+  // Dev token file (`<token> <principal> <roles>` per line); only with
+  // tls.insecure_dev on a loopback listen address (ValidateProcessConfig).
   std::string dev_tokens;
   absl::Duration shutdown_grace = absl::Seconds(20);
   // Put before every topic name (keeps deployments on one cluster apart).
@@ -81,6 +83,17 @@ struct ProcessConfig {
 // flags and bad values are InvalidArgument naming the flag.
 absl::StatusOr<ProcessConfig> ParseProcessConfig(int argc, char** argv,
                                                  const std::string& program);
+
+// The rules ParseProcessConfig enforces after reading every flag, for a
+// configuration built in code too: TLS unless --insecure-dev=true;
+// --insecure-dev=true only on a loopback --listen; --dev-tokens only with
+// --insecure-dev=true (dev tokens are for a developer's machine, never a
+// deployment); --kafka-bootstrap with --log=kafka. InvalidArgument naming
+// the flag.
+absl::Status ValidateProcessConfig(const ProcessConfig& config);
+
+// True for 127.0.0.0/8, [::1] and localhost, with a port ("host:port").
+bool IsLoopbackAddress(std::string_view address);
 
 // The usage text listing every flag, its env twin and default.
 std::string Usage(const std::string& program);

@@ -1,18 +1,90 @@
 #include "libs/server/tls.h"
 
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
 #include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/security/tls_credentials_options.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include <fstream>
+#include <memory>
+#include <optional>
 #include <sstream>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "libs/common/status_macros.h"
+#include "libs/server/early_auth.h"
 
 namespace lotledger::server {
 namespace {
+
+// Plaintext server credentials that, unlike gRPC's
+// InsecureServerCredentials (which aborts on SetAuthMetadataProcessor),
+// carry an EarlyAuthProcessor: gRPC core's insecure credentials with a
+// core metadata processor that calls its Check.
+class PlaintextServerCredentials final : public grpc::ServerCredentials {
+ public:
+  // Only an EarlyAuthProcessor is supported (there is no AuthContext to
+  // give another processor); any other is refused at AddPortToServer.
+  void SetAuthMetadataProcessor(
+      const std::shared_ptr<grpc::AuthMetadataProcessor>& processor) override {
+    processor_ = processor;
+  }
+
+ private:
+  int AddPortToServer(const std::string& addr, grpc_server* server) override {
+    grpc_server_credentials* creds = grpc_insecure_server_credentials_create();
+    if (processor_ != nullptr) {
+      auto* early = dynamic_cast<EarlyAuthProcessor*>(processor_.get());
+      if (early == nullptr) {
+        grpc_server_credentials_release(creds);
+        return 0;
+      }
+      // The state keeps the processor alive as long as the credentials.
+      auto* state =
+          new std::shared_ptr<grpc::AuthMetadataProcessor>(processor_);
+      grpc_server_credentials_set_auth_metadata_processor(
+          creds, {.process = &Process, .destroy = &Destroy, .state = state});
+    }
+    const int port = grpc_server_add_http2_port(server, addr.c_str(), creds);
+    grpc_server_credentials_release(creds);
+    return port;
+  }
+
+  static void Process(void* state, grpc_auth_context*, const grpc_metadata* md,
+                      size_t num_md, grpc_process_auth_metadata_done_cb cb,
+                      void* user_data) {
+    auto* early = static_cast<EarlyAuthProcessor*>(
+        static_cast<std::shared_ptr<grpc::AuthMetadataProcessor>*>(state)
+            ->get());
+    std::string_view path;
+    std::optional<std::string_view> authorization;
+    for (size_t i = 0; i < num_md; ++i) {
+      const std::string_view key(
+          reinterpret_cast<const char*>(GRPC_SLICE_START_PTR(md[i].key)),
+          GRPC_SLICE_LENGTH(md[i].key));
+      const std::string_view value(
+          reinterpret_cast<const char*>(GRPC_SLICE_START_PTR(md[i].value)),
+          GRPC_SLICE_LENGTH(md[i].value));
+      if (key == ":path") path = value;
+      if (key == "authorization") authorization = value;
+    }
+    // Plaintext: no client certificate.
+    const absl::Status s = early->Check(path, authorization, false);
+    const std::string message(s.message());
+    cb(user_data, nullptr, 0, nullptr, 0,
+       static_cast<grpc_status_code>(s.code()),
+       s.ok() ? nullptr : message.c_str());
+  }
+
+  static void Destroy(void* state) {
+    delete static_cast<std::shared_ptr<grpc::AuthMetadataProcessor>*>(state);
+  }
+
+  std::shared_ptr<grpc::AuthMetadataProcessor> processor_;
+};
 
 absl::StatusOr<std::string> ReadPem(const std::string& flag,
                                     const std::string& path) {
@@ -58,7 +130,7 @@ absl::Status CheckPair(const std::string& cert_pem, const std::string& key_pem,
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const TlsOptions& o) {
   if (o.cert_file.empty() && o.key_file.empty()) {
-    if (o.insecure_dev) return grpc::InsecureServerCredentials();
+    if (o.insecure_dev) return std::make_shared<PlaintextServerCredentials>();
     return absl::InvalidArgumentError(
         "--tls-cert and --tls-key: required (or --insecure-dev=true for "
         "plaintext on a developer's machine)");

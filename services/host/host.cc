@@ -220,6 +220,7 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
                             .max_message_bytes = config.max_message_bytes,
                             .log_requests = config.log_requests,
                             .credentials = std::move(credentials),
+                            .authenticator = st->authenticator.get(),
                             .limits = config.limits,
                             .health_address = config.health_listen});
   for (const std::string& name : services) {

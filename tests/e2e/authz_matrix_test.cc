@@ -79,11 +79,14 @@ class Daemon {
     if (pid_ == 0) {
       FILE* err = std::freopen(log_.c_str(), "w", stderr);
       (void)err;
+      // Dev tokens are for a developer's machine: with TLS on loopback
+      // they still need the developer's switch, --insecure-dev=true.
       const std::vector<std::string> args = {
           "lotledgerd",
           "--listen=127.0.0.1:0",
           "--data-dir=" + dir + "/data",
           "--dev-tokens=" + dir + "/tokens",
+          "--insecure-dev=true",
           "--jwks-file=" + dir + "/jwks.json",
           "--jwt-issuer=https://idp.test",
           "--jwt-audience=lotledger",

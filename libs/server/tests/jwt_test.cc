@@ -113,6 +113,30 @@ TEST_F(JwtTest, NotYetValidIsRefused) {
   EXPECT_EQ(Code(future_iat), absl::StatusCode::kUnauthenticated);
 }
 
+TEST_F(JwtTest, TimesOutOfRangeAreRefusedAsSuch) {
+  // A NumericDate beyond int64 seconds (1e300) or before 1970 is refused
+  // as out of range; converting it would be undefined behaviour, and on
+  // x86 turned nbf/iat 1e300 ("valid in the far future") into the far
+  // past, so the token was accepted.
+  const std::string base =
+      R"({"iss":"https://idp.example","aud":"lotledger","sub":"qa.li",)";
+  for (const std::string& times :
+       {std::string(R"("exp":1e300})"),
+        std::string(R"("exp":1800000600,"nbf":1e300})"),
+        std::string(R"("exp":1800000600,"iat":1e300})"),
+        std::string(R"("exp":1800000600,"nbf":-1e300})"),
+        std::string(R"("exp":1800000600,"auth_time":1e300})"),
+        std::string(R"("exp":-5})")}) {
+    const std::string token = SignJwt(*ec_, base + times);
+    EXPECT_EQ(Code(token), absl::StatusCode::kUnauthenticated) << times;
+    EXPECT_NE(Why(token).find("is out of range"), std::string::npos)
+        << times << ": " << Why(token);
+  }
+  // The last second of year 9999 is still a date.
+  EXPECT_TRUE(
+      auth_->Authenticate(SignJwt(*ec_, base + R"("exp":253402300799})")).ok());
+}
+
 TEST_F(JwtTest, WrongIssuerOrAudienceIsRefused) {
   const std::string iss = SignJwt(
       *ec_, R"({"iss":"https://evil.example","aud":"lotledger","sub":"x",)"

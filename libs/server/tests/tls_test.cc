@@ -73,6 +73,7 @@ class TlsTest : public ::testing::Test {
     options.address = "127.0.0.1:0";
     options.log_requests = false;
     options.credentials = *creds;
+    options.authenticator = auth_.get();
     server_ = std::make_unique<GrpcServer>(options);
     server_->AddService(service_.get(), "lotledger.v1.LotsService");
     ASSERT_TRUE(server_->Start().ok());

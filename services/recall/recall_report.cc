@@ -16,12 +16,18 @@
 namespace lotledger::recall {
 namespace {
 
+// One RFC 4180 cell; a cell a spreadsheet would read as a formula
+// (starting with = + - @, tab or CR) starts with ' so that it stays text.
 std::string Csv(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
-    return std::string(s);
+  std::string cell;
+  if (!s.empty() &&
+      std::string_view("=+-@\t\r").find(s.front()) != std::string_view::npos) {
+    cell = "'";
   }
+  cell.append(s);
+  if (cell.find_first_of(",\"\r\n") == std::string::npos) return cell;
   std::string out = "\"";
-  for (char c : s) {
+  for (char c : cell) {
     if (c == '"') out += '"';
     out += c;
   }

@@ -7,9 +7,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -26,6 +28,7 @@
 #include "libs/eventlog/kafka_event_log.h"
 #include "lotledger/v1/audit.grpc.pb.h"
 #include "tools/lotctl/context.h"
+#include "tools/lotctl/escape.h"
 
 namespace lotledger::lotctl {
 namespace {
@@ -418,28 +421,7 @@ int Export(Context& ctx, ParsedArgs& args) {
   return kExitOk;
 }
 
-std::string Html(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
+std::string Html(std::string_view s) { return HtmlEscape(s); }
 
 std::string DateText(const v1::Date& d) {
   if (d.year() == 0) return "";
@@ -447,23 +429,38 @@ std::string DateText(const v1::Date& d) {
 }
 
 // The genealogy as Graphviz DOT: the lot, its components and the lots made
-// from it, with the quantities consumed.
+// from it, with the quantities consumed. Nodes are numbered (n0, n1, ...)
+// and every user-supplied text is a quoted, escaped label, so no lot id or
+// unit can add a node, an edge or an attribute (a URL) to the graph.
 std::string GenealogyDot(const std::string& lot,
                          const std::vector<v1::HistoryEntry>& entries) {
-  std::string dot =
-      "digraph genealogy {\n  rankdir=LR;\n  node [shape=box, "
-      "fontname=\"Helvetica\"];\n";
-  absl::StrAppend(&dot, "  \"", lot,
-                  "\" [style=filled, fillcolor=\"#ffe9a8\"];\n");
+  std::map<std::string, std::string> nodes;  // lot id -> node id
+  auto node = [&nodes](const std::string& lot_id) {
+    auto [it, added] = nodes.emplace(lot_id, absl::StrCat("n", nodes.size()));
+    return it->second;
+  };
+  node(lot);
   std::set<std::string> edges;
   for (const v1::HistoryEntry& e : entries) {
     if (!e.event().has_lot_created()) continue;
     const v1::LotCreated& c = e.event().lot_created();
     for (const v1::LotInput& in : c.inputs()) {
-      edges.insert(absl::StrCat("  \"", in.lot_id(), "\" -> \"", c.lot_id(),
-                                "\" [label=\"", in.quantity().amount(), " ",
-                                in.quantity().uom(), "\"];\n"));
+      const std::string from = node(in.lot_id());
+      const std::string to = node(c.lot_id());
+      edges.insert(
+          absl::StrCat("  ", from, " -> ", to, " [label=",
+                       DotQuoted(absl::StrCat(in.quantity().amount(), " ",
+                                              in.quantity().uom())),
+                       "];\n"));
     }
+  }
+  std::string dot =
+      "digraph genealogy {\n  rankdir=LR;\n  node [shape=box, "
+      "fontname=\"Helvetica\"];\n";
+  for (const auto& [lot_id, id] : nodes) {
+    absl::StrAppend(
+        &dot, "  ", id, " [label=", DotQuoted(lot_id),
+        lot_id == lot ? ", style=filled, fillcolor=\"#ffe9a8\"" : "", "];\n");
   }
   for (const std::string& e : edges) dot += e;
   return dot + "}\n";
@@ -488,13 +485,18 @@ std::string DotToSvg(const std::string& dot) {
     std::stringstream text;
     text << f.rdbuf();
     svg = text.str();
-    // Inline: drop the XML prolog and doctype before <svg.
-    const size_t start = svg.find("<svg");
-    if (start != std::string::npos) svg = svg.substr(start);
   }
   std::remove(in_path);
   std::remove(out_path.c_str());
   return svg;
+}
+
+// The drawing as an <img> of a data: URL, not inline SVG: an image's
+// scripts and links never run, whatever the SVG holds.
+std::string SvgImage(const std::string& svg, const std::string& lot) {
+  return absl::StrCat(
+      "<img alt=\"", Html(absl::StrCat("Genealogy of lot ", lot)),
+      "\" src=\"data:image/svg+xml;base64,", absl::Base64Escape(svg), "\">");
 }
 
 int Report(Context& ctx, ParsedArgs& args) {
@@ -586,10 +588,10 @@ int Report(Context& ctx, ParsedArgs& args) {
   // Genealogy.
   const std::string dot = GenealogyDot(lot, entries);
   const std::string svg = DotToSvg(dot);
-  absl::StrAppend(
-      &h, "<section id=\"genealogy\"><h2>Genealogy</h2>",
-      svg.empty() ? absl::StrCat("<pre>", Html(dot), "</pre>") : svg,
-      "</section>\n");
+  absl::StrAppend(&h, "<section id=\"genealogy\"><h2>Genealogy</h2>",
+                  svg.empty() ? absl::StrCat("<pre>", Html(dot), "</pre>")
+                              : SvgImage(svg, lot),
+                  "</section>\n");
   // Quality signatures, movements, recalls: the lot's own events.
   std::string quality, moves, recalls, timeline;
   for (const v1::HistoryEntry& e : entries) {

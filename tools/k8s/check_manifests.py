@@ -18,7 +18,16 @@
    - base and prod: one StatefulSet per directory of k8s/base/services,
      running `<name>-service`, and the topic Job creating the four topics
      with replication.factor 3, min.insync.replicas 2 and retention.ms=-1;
-   - dev: exactly one StatefulSet, lotledgerd, and no Job.
+   - dev: exactly one StatefulSet, lotledgerd, and no Job;
+   - security (docs/security.md, "Threat model"), every server:
+     --insecure-dev=true only with a loopback --listen, as the server itself
+     requires; /metrics off loopback only behind a NetworkPolicy that
+     restricts who may scrape 9090. Every kustomization but dev (base,
+     prod, any other overlay) additionally: no dev tokens (neither
+     LOTLEDGER_DEV_TOKENS nor --dev-tokens nor a dev-token Secret), no
+     --insecure-dev, TLS on the gRPC port, JWTs (JWKS file mounted from a
+     volume, issuer, audience) and a checkpoint signing key mounted from a
+     required Secret.
 """
 import argparse
 import os
@@ -177,6 +186,120 @@ def check_server(c, sts, objs, configmaps):
     c.expect(len(pdbs) == 1, what, f"expected one PodDisruptionBudget selecting it, found {len(pdbs)}")
 
 
+def env_source(container, key, configmaps):
+    """(set, value) of env `key`: set is True when any source defines it;
+    value is its text, or None when it comes from a Secret (unknown)."""
+    for e in container.get("env") or []:
+        if e.get("name") != key:
+            continue
+        if "value" in e:
+            return True, str(e["value"])
+        vf = e.get("valueFrom") or {}
+        if "configMapKeyRef" in vf:
+            ref = vf["configMapKeyRef"]
+            data = (configmaps.get(ref.get("name")) or {}).get("data") or {}
+            return (ref.get("key") in data), data.get(ref.get("key"))
+        return True, None
+    for ef in container.get("envFrom") or []:
+        ref = ef.get("configMapRef")
+        if ref:
+            data = (configmaps.get(ref.get("name")) or {}).get("data") or {}
+            if key in data:
+                return True, data[key]
+        if ef.get("secretRef"):
+            return True, None  # may hold anything: counts as set
+    return False, None
+
+
+def is_loopback(address):
+    host = (address or "").rsplit(":", 1)[0].strip("[]").lower()
+    return host == "localhost" or host == "::1" or host.startswith("127.")
+
+
+def flag_in_command(container, flag):
+    words = (container.get("command") or []) + (container.get("args") or [])
+    return any(str(w) == flag or str(w).startswith(flag + "=") for w in words)
+
+
+def mount_of(pod, container, path):
+    """The volume `path` is read from: the mount whose mountPath is its
+    longest prefix, and the pod volume it names; (None, None) if none."""
+    best = None
+    for m in container.get("volumeMounts") or []:
+        mp = m.get("mountPath", "").rstrip("/")
+        if path == mp or path.startswith(mp + "/"):
+            if best is None or len(mp) > len(best.get("mountPath", "")):
+                best = m
+    if best is None:
+        return None, None
+    vols = {v.get("name"): v for v in pod.get("volumes") or []}
+    return best, vols.get(best.get("name"))
+
+
+def check_security(c, sts, objs, configmaps, production):
+    what = ident(sts)
+    pod = (sts.get("spec") or {}).get("template", {}).get("spec") or {}
+    ctr = {x.get("name"): x for x in pod.get("containers") or []}.get("server")
+    if ctr is None:
+        return
+
+    def env(key):
+        return env_source(ctr, key, configmaps)
+
+    _, insecure = env("LOTLEDGER_INSECURE_DEV")
+    insecure = insecure == "true" or flag_in_command(ctr, "--insecure-dev")
+    _, listen = env("LOTLEDGER_LISTEN")
+    listen = listen if listen is not None else "127.0.0.1:7070"
+    c.expect(not insecure or is_loopback(listen), what,
+             f"LOTLEDGER_INSECURE_DEV=true needs a loopback LOTLEDGER_LISTEN "
+             f"(127.0.0.0/8, [::1], localhost), is {listen}: the server refuses to start")
+
+    _, metrics = env("LOTLEDGER_METRICS_LISTEN")
+    if metrics and not is_loopback(metrics):
+        labels = ((sts.get("spec") or {}).get("template", {}).get("metadata") or {}).get("labels") or {}
+        guarded = False
+        for np in (o for o in objs if o["kind"] == "NetworkPolicy"):
+            spec = np.get("spec") or {}
+            if not labels_match((spec.get("podSelector") or {}).get("matchLabels"), labels):
+                continue
+            for rule in spec.get("ingress") or []:
+                ports = {p.get("port") for p in rule.get("ports") or []}
+                if 9090 in ports and rule.get("from"):
+                    guarded = True
+        c.expect(guarded, what,
+                 f"/metrics listens on {metrics} (not loopback) without a NetworkPolicy "
+                 "that admits only named sources to port 9090")
+
+    if not production:
+        return
+    dev_set, dev_value = env("LOTLEDGER_DEV_TOKENS")
+    dev_tokens = (dev_set and dev_value != "") or flag_in_command(ctr, "--dev-tokens")
+    dev_secret = any("dev-token" in str((v.get("secret") or {}).get("secretName", ""))
+                     for v in pod.get("volumes") or [])
+    c.expect(not dev_tokens and not dev_secret, what,
+             "dev tokens (LOTLEDGER_DEV_TOKENS, --dev-tokens or a dev-token Secret) "
+             "must not be configured outside the dev overlay: production authenticates with JWTs")
+    c.expect(not insecure, what,
+             "LOTLEDGER_INSECURE_DEV=true (plaintext, dev tokens) only in the dev overlay")
+    _, cert = env("LOTLEDGER_TLS_CERT")
+    c.expect(bool(cert), what, "LOTLEDGER_TLS_CERT must name the gRPC port's certificate (TLS)")
+    _, jwks = env("LOTLEDGER_JWKS_FILE")
+    if c.expect(bool(jwks), what, "LOTLEDGER_JWKS_FILE must name the identity provider's JWKS"):
+        m, vol = mount_of(pod, ctr, jwks)
+        c.expect(vol is not None, what, f"the JWKS {jwks} is not under any volumeMount")
+    for key in ("LOTLEDGER_JWT_ISSUER", "LOTLEDGER_JWT_AUDIENCE"):
+        _, v = env(key)
+        c.expect(bool(v), what, f"{key} must be set (JWTs)")
+    _, key_path = env("LOTLEDGER_CHECKPOINT_KEY")
+    if c.expect(bool(key_path), what,
+                "LOTLEDGER_CHECKPOINT_KEY must name the checkpoint signing key: "
+                "without it the hash chains are not signed"):
+        m, vol = mount_of(pod, ctr, key_path)
+        secret = (vol or {}).get("secret")
+        c.expect(secret is not None and secret.get("optional") is not True, what,
+                 f"the checkpoint key {key_path} must come from a required Secret volume")
+
+
 def check_network_policies(c, objs):
     nps = [o for o in objs if o["kind"] == "NetworkPolicy"]
     ports = {"Ingress": set(), "Egress": set()}
@@ -263,6 +386,7 @@ def main():
              "every StatefulSet must be labelled app.kubernetes.io/component=server")
     for s in servers:
         check_server(c, s, objs, configmaps)
+        check_security(c, s, objs, configmaps, production=a.name != "overlays/dev")
     check_network_policies(c, objs)
 
     def commands():

@@ -17,10 +17,12 @@ updating the reference files and review the diff.
 import argparse
 import hashlib
 import json
+import os
 import re
 import sys
 
-DEFAULT_DIR = "/work/shared/reference/gs1"
+DEFAULT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                           "third_party", "gs1", "syntax")
 
 CHARSETS = {"N": "kNumeric", "X": "kCset82", "Y": "kCset39", "Z": "kCset64"}
 

@@ -340,6 +340,11 @@ ServiceCluster::~ServiceCluster() {
     member(s).process->Wait(
         absl::Seconds(options_.shutdown_grace_seconds + 30));
   }
+  // Logs and data stay for a failed test to be looked into.
+  if (!::testing::Test::HasFailure()) {
+    std::error_code ec;
+    std::filesystem::remove_all(root_, ec);
+  }
 }
 
 std::string ServiceCluster::target(Service s) const {

@@ -15,8 +15,9 @@
 //     them (see ServiceCluster::Token).
 // Start returns once every service answers gRPC health SERVING under its
 // service name. The cluster stops every process on destruction (SIGTERM,
-// then SIGKILL past the grace) and, when the test has failed, prints the
-// tail of each process's stderr.
+// then SIGKILL past the grace); when the test has failed it prints the tail
+// of each process's stderr and keeps the directory (logs, data) under
+// ::testing::TempDir(), otherwise it deletes it.
 //
 // Children get SIGKILL when the thread that started them ends (the test
 // process died): start processes from the test's main thread.
@@ -152,7 +153,8 @@ class ServiceCluster {
     return Start(binaries, Options());
   }
   // Stops every process (SIGTERM, all at once); prints their stderr tails
-  // when the current test has failed.
+  // and keeps root_dir() when the current test has failed, else deletes
+  // root_dir().
   ~ServiceCluster();
 
   ServiceCluster(const ServiceCluster&) = delete;

@@ -391,6 +391,12 @@ absl::StatusOr<std::unique_ptr<EventLog>> KafkaEventLog::Create(
                 {"message.timeout.ms",
                  std::to_string(ToMillis(options.append_timeout))},
                 {"socket.timeout.ms", socket_timeout},
+                // Back to back transactions: the next one's
+                // AddPartitionsToTxn often meets the previous one's markers
+                // still being written (CONCURRENT_TRANSACTIONS) and is
+                // retried after this backoff; the default (100 ms) would be
+                // paid by every other command.
+                {"retry.backoff.ms", "2"},
                 {"transactional.id", transactional_id},
                 {"transaction.timeout.ms",
                  std::to_string(ToMillis(std::max(options.transaction_timeout,

@@ -14,9 +14,10 @@ namespace lotledger::eventlog::kafka {
 namespace {
 
 // How long one blocking librdkafka poll lasts before a waiting Poll
-// re-checks its wakeup flag. A yield normally wakes it sooner; this only
-// bounds the latency if a wakeup slips between the flag check and the wait.
-constexpr int kPollSliceMs = 100;
+// re-checks its wakeup flag and whether the consumer moved past transaction
+// markers (which hand out no record). Every append ends with a marker, so
+// this bounds how late a reader reports reaching a partition's end.
+constexpr int kPollSliceMs = 2;
 
 class KafkaLogReader final : public LogReader {
  public:
@@ -51,7 +52,13 @@ class KafkaLogReader final : public LogReader {
                               : 0;
       rd_kafka_message_t* msg = rd_kafka_consumer_poll(consumer_, wait_ms);
       if (msg == nullptr) {
-        if (result.records.empty() && absl::Now() < deadline) continue;
+        // Nothing to hand out, but the consumer may have moved past a
+        // transaction marker: a waiter for the end offset needs that now,
+        // not when the next record or the timeout comes.
+        if (result.records.empty() && !PositionMoved() &&
+            absl::Now() < deadline) {
+          continue;
+        }
         break;
       }
       if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -124,6 +131,23 @@ class KafkaLogReader final : public LogReader {
     const int64_t ms = rd_kafka_message_timestamp(msg, &type);
     r.timestamp = ms >= 0 ? absl::FromUnixMillis(ms) : absl::InfinitePast();
     return r;
+  }
+
+  // True when the consumer's position of some partition is past what the
+  // caller was last told (it skipped transaction markers or aborted
+  // records).
+  bool PositionMoved() {
+    if (rd_kafka_position(consumer_, positions_) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return false;
+    }
+    for (int i = 0; i < positions_->cnt; ++i) {
+      const rd_kafka_topic_partition_t& p = positions_->elems[i];
+      if (p.offset < 0) continue;
+      auto it = next_.find(TopicPartition{p.topic, p.partition});
+      if (it != next_.end() && p.offset > it->second) return true;
+    }
+    return false;
   }
 
   // The consumer's position is past everything handed out, including

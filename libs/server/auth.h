@@ -62,6 +62,9 @@ struct Principal {
   std::string token_id;     // JWT: `jti`, for the audit trail
   // JWT: the action the token is bound to, when it carries one.
   std::optional<SignedAction> bound_action;
+  // The RPC this principal was authorized for (Guard::Check); a command's
+  // request id is bound to it.
+  std::string method;
   bool HasRole(std::string_view role) const {
     return roles.contains(std::string(role));
   }
@@ -69,9 +72,6 @@ struct Principal {
 
 class Authenticator {
  public:
-  // The RPC this principal was authorized for (Guard::Check); a command's
-  // request id is bound to it.
-  std::string method;
   virtual ~Authenticator() = default;
   // UNAUTHENTICATED for an unknown, malformed or expired token. The
   // message never contains the token.

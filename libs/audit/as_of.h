@@ -3,7 +3,7 @@
 // inventory), so the audit answers exactly what the services would have
 // answered.
 //
-// Two axes (design.md, "Two clocks"):
+// Two axes (docs/design.md, "Two clocks"):
 //   * record time: the events the log had taken at T (recorded_at <= T):
 //     what the system knew then;
 //   * business time: the events that had happened in the world by T

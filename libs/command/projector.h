@@ -1,5 +1,5 @@
 // Projector: folds a service's input topics into its RocksDB projection
-// (design.md, "Projections"). One thread reads the log from the offsets
+// (docs/design.md, "Projections"). One thread reads the log from the offsets
 // stored in the projection, decodes and chain-checks each record, hands the
 // event to the service's apply function, and commits the resulting state
 // together with the new offsets in one WriteBatch, so a crash can neither

@@ -16,7 +16,7 @@ inline constexpr size_t kSha256Size = 32;
 // SHA-256 of `data`, as 32 raw bytes.
 std::string Sha256(std::string_view data);
 
-// The chain hash of design.md: SHA-256(prev_hash || seq (8 bytes, big
+// The chain hash of docs/design.md: SHA-256(prev_hash || seq (8 bytes, big
 // endian) || body).
 std::string ChainHash(std::string_view prev_hash, uint64_t seq,
                       std::string_view body);

@@ -1,5 +1,5 @@
 // Identifiers: UUIDv7 (RFC 9562) for events and server-made ids, and the
-// human-readable lot id "<item>:<lot number>" of design.md.
+// human-readable lot id "<item>:<lot number>" of docs/design.md.
 // NewUuidV7 is thread-safe.
 #ifndef LOTLEDGER_LIBS_COMMON_IDS_H_
 #define LOTLEDGER_LIBS_COMMON_IDS_H_

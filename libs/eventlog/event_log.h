@@ -1,5 +1,5 @@
 // EventLog: the append-only, partitioned log that is lotledger's system of
-// record (design.md, "The log"). Two implementations pass one conformance
+// record (docs/design.md, "The log"). Two implementations pass one conformance
 // suite (tests/conformance.cc): KafkaEventLog (librdkafka, a real
 // broker) and EmbeddedEventLog (RocksDB, one machine, no broker).
 //

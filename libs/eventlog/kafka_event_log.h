@@ -1,5 +1,5 @@
 // KafkaEventLog: the EventLog on an Apache Kafka cluster, through
-// librdkafka (design.md, "The log").
+// librdkafka (docs/design.md, "The log").
 //
 // Writes: every Append, of one record or of many, runs inside a Kafka
 // transaction of one transactional producer (kafka/appender.h):
@@ -62,7 +62,7 @@ struct KafkaOptions {
   // "host:port[,host:port...]".
   std::string bootstrap_servers;
   // Identifies the writer across restarts: a new KafkaEventLog with the same
-  // id fences older ones (one writer per topic partition, design.md). Empty
+  // id fences older ones (one writer per topic partition, docs/design.md). Empty
   // means a random id, i.e. no fencing.
   std::string transactional_id;
   std::string client_id = "lotledger";

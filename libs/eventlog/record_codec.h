@@ -1,5 +1,5 @@
 // Sealing events into hash-chained EventRecords, decoding them back, and
-// the CloudEvents headers every record carries (design.md, "EventRecord
+// the CloudEvents headers every record carries (docs/design.md, "EventRecord
 // and the hash chain"). Pure functions; thread-safe.
 #ifndef LOTLEDGER_LIBS_EVENTLOG_RECORD_CODEC_H_
 #define LOTLEDGER_LIBS_EVENTLOG_RECORD_CODEC_H_

@@ -1,4 +1,4 @@
-// ProjectionStore is a service's projection (design.md, "Projections"): a
+// ProjectionStore is a service's projection (docs/design.md, "Projections"): a
 // RocksDB database of column families holding state derived from the log,
 // plus the offsets of the input topics that state reflects. A Batch of state
 // changes and the offsets it brings the projection to is committed in one

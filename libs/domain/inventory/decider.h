@@ -1,6 +1,6 @@
 // The inventory domain: locations, stock movements of lots (receive,
 // transfer, ship, return, scrap, count) and the expiry sweep, as pure
-// functions over the generated protobuf messages (design.md "Domain
+// functions over the generated protobuf messages (docs/design.md "Domain
 // code"). The shipping gate is in gate.h, FEFO in fefo.h, the alert rules
 // in expiry.h.
 //

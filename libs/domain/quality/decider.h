@@ -1,6 +1,6 @@
 // The quality domain: inspections and the disposition of lots (release,
 // hold, reject) with electronic signatures, and the release gate, as pure
-// functions over the generated protobuf messages (design.md "Domain
+// functions over the generated protobuf messages (docs/design.md "Domain
 // code").
 //
 // Decide(state, command) answers a command with the events to append, or

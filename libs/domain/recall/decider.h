@@ -1,6 +1,6 @@
 // The recall domain: a recall's life (initiate, notify, record responses,
 // close) and drills, as pure functions over the generated protobuf
-// messages (design.md "Domain code"). Scope is in scope.h, impact and
+// messages (docs/design.md "Domain code"). Scope is in scope.h, impact and
 // effectiveness in impact.h.
 //
 // Decide(state, command) answers a command with the events to append, or

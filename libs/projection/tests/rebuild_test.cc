@@ -1,4 +1,4 @@
-// Rebuild = Destroy + replay from offset 0 (design.md, "Projections"): the
+// Rebuild = Destroy + replay from offset 0 (docs/design.md, "Projections"): the
 // rebuilt projection must be byte-identical to the live one, however each
 // was batched, flushed or compacted.
 #include <string>

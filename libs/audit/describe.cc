@@ -195,6 +195,16 @@ std::string Describe(const v1::Event& e) {
                           d.lots_in_scope(), " lots in scope, ",
                           d.customers_affected(), " customers affected");
     }
+    case v1::Event::kRecallScopeExtended: {
+      const v1::RecallScopeExtended& x = e.recall_scope_extended();
+      std::string lots;
+      for (const v1::ScopedLot& l : x.lots()) {
+        absl::StrAppend(&lots, lots.empty() ? "" : ", ", l.lot_id(),
+                        " (made from ", l.via_lot_id(), ")");
+      }
+      return absl::StrCat("recall ", x.recall_id(), ": scope extended to ",
+                          lots);
+    }
     default:
       return absl::StrCat("event ", e.event_id(), " (payload ",
                           static_cast<int>(e.payload_case()), ")");
@@ -219,6 +229,8 @@ std::string Reason(const v1::Event& e) {
       return e.stock_returned().notes();
     case v1::Event::kRecallInitiated:
       return e.recall_initiated().reason();
+    case v1::Event::kRecallScopeExtended:
+      return e.recall_scope_extended().reason();
     case v1::Event::kRecallClosed:
       return e.recall_closed().summary();
     case v1::Event::kRecallResponseRecorded:

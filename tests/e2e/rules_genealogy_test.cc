@@ -233,15 +233,15 @@ class RulesGenealogyTest : public ::testing::TestWithParam<Backend> {
 
   // The RecallScopeExtended events in the lot's history (every topic);
   // none while the audit service does not know the lot (yet).
-  std::vector<v1::Event> ScopeExtensions(const std::string& lot_id) {
+  std::vector<v1::HistoryEntry> ScopeExtensions(const std::string& lot_id) {
     v1::LotHistoryRequest req;
     req.set_lot_id(lot_id);
     auto ctx = stack_->Ctx("auditor");
     auto reader = audit_->LotHistory(ctx.get(), req);
-    std::vector<v1::Event> out;
+    std::vector<v1::HistoryEntry> out;
     v1::HistoryEntry e;
     while (reader->Read(&e)) {
-      if (e.event().has_recall_scope_extended()) out.push_back(e.event());
+      if (e.event().has_recall_scope_extended()) out.push_back(e);
     }
     if (!reader->Finish().ok()) return {};
     return out;
@@ -439,13 +439,18 @@ TEST_P(RulesGenealogyRaceTest, LotMadeLaterFromRecalledLotJoinsTheRecall) {
 
   // The recall service records it in the recall's own log, once.
   ASSERT_TRUE(Eventually([&] { return !ScopeExtensions(f9).empty(); }));
-  std::vector<v1::Event> extensions = ScopeExtensions(f9);
+  std::vector<v1::HistoryEntry> extensions = ScopeExtensions(f9);
   ASSERT_EQ(extensions.size(), 1u);
-  EXPECT_EQ(extensions[0].aggregate_id(), "RC-1");
-  EXPECT_EQ(extensions[0].actor(), "system:recall-scope");
-  ASSERT_EQ(extensions[0].recall_scope_extended().lots_size(), 1);
-  EXPECT_EQ(extensions[0].recall_scope_extended().lots(0).via_lot_id(),
+  const v1::Event& extension = extensions[0].event();
+  EXPECT_EQ(extension.aggregate_id(), "RC-1");
+  EXPECT_EQ(extension.actor(), "system:recall-scope");
+  ASSERT_EQ(extension.recall_scope_extended().lots_size(), 1);
+  EXPECT_EQ(extension.recall_scope_extended().lots(0).via_lot_id(),
             Id(kTube, "C1"));
+  EXPECT_EQ(extensions[0].description(),
+            "recall RC-1: scope extended to 09506000134352:F9 (made from "
+            "CMP-TUBE:C1)");
+  EXPECT_EQ(extensions[0].reason(), "resin contamination");
 
   // Scope and impact show it (with how it got there).
   auto expect_in_scope = [&] {

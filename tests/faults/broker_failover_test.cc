@@ -645,6 +645,9 @@ TEST_F(BrokerFailoverTest, LeaderKilledUnderShipmentsNothingLostOrDoubled) {
                              " ms")
                     .c_str());
     }
+    // Also the stretch from the last acknowledgement to the end of the
+    // load: a service that stopped answering for good.
+    acks.push_back(load_ended);
     absl::Duration gap;
     absl::Time gap_from = load_started;
     absl::Time previous = load_started;

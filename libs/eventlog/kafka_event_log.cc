@@ -42,6 +42,9 @@ constexpr int kPollSliceMs = 100;
 constexpr int kCloseFlushMs = 3000;
 // Between two end-offset look-ups after a leader moved.
 constexpr absl::Duration kLeaderRetryPause = absl::Milliseconds(50);
+// The longest one try of an end-offset look-up (or of the metadata refresh
+// before the next) may take.
+constexpr absl::Duration kLookupTry = absl::Milliseconds(1000);
 
 // Properties that give EventLog its guarantees; extra_properties must not
 // change them.
@@ -256,8 +259,9 @@ struct KafkaEventLog::Clients {
           rd_kafka_topic_new(watermarks.rk, topic.c_str(), nullptr);
       if (rkt == nullptr) continue;
       const rd_kafka_metadata_t* md = nullptr;
-      if (rd_kafka_metadata(watermarks.rk, /*all_topics=*/0, rkt, &md,
-                            RemainingMs(deadline)) ==
+      if (rd_kafka_metadata(
+              watermarks.rk, /*all_topics=*/0, rkt, &md,
+              std::clamp(RemainingMs(deadline), 1, ToMillis(kLookupTry))) ==
           RD_KAFKA_RESP_ERR_NO_ERROR) {
         rd_kafka_metadata_destroy(md);
       }
@@ -278,8 +282,13 @@ struct KafkaEventLog::Clients {
         rd_kafka_topic_partition_list_add(list, tp.topic.c_str(), tp.partition)
             ->offset = RD_KAFKA_OFFSET_END;
       }
+      // Each try is short: a leader that died makes a try hang until its
+      // timeout, and the partition's new leader is only found by the next
+      // try, after a metadata refresh. A failover then costs the election
+      // plus at most one try, not the caller's whole deadline.
       const rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(
-          watermarks.rk, list, std::max(RemainingMs(deadline), 1));
+          watermarks.rk, list,
+          std::clamp(RemainingMs(deadline), 1, ToMillis(kLookupTry)));
       std::vector<TopicPartition> moved;
       absl::Status failed;
       for (int i = 0; i < list->cnt; ++i) {

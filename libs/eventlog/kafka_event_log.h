@@ -62,8 +62,8 @@ struct KafkaOptions {
   // "host:port[,host:port...]".
   std::string bootstrap_servers;
   // Identifies the writer across restarts: a new KafkaEventLog with the same
-  // id fences older ones (one writer per topic partition, docs/design.md). Empty
-  // means a random id, i.e. no fencing.
+  // id fences older ones (one writer per topic partition, docs/design.md).
+  // Empty means a random id, i.e. no fencing.
   std::string transactional_id;
   std::string client_id = "lotledger";
   // Extra librdkafka properties for every producer, consumer and admin

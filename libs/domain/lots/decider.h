@@ -1,6 +1,7 @@
 // The lots domain: the rules for products (GTIN / item code, shelf-life
 // policy), lots (lot number, dates, quantity) and their genealogy, as pure
-// functions over the generated protobuf messages (docs/design.md "Domain code").
+// functions over the generated protobuf messages (docs/design.md "Domain
+// code").
 //
 // Decide(state, command) answers a command with the events to append, or
 // with the reason it is refused:

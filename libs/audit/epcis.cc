@@ -6,37 +6,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "libs/audit/topics.h"
+#include "libs/common/json_log.h"
 #include "libs/common/proto_time.h"
 
 namespace lotledger::audit {
 namespace {
 
 // A JSON string literal.
-std::string Q(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  return out + "\"";
-}
+std::string Q(std::string_view s) { return JsonString(s); }
 
 // An object from "key": value pairs whose values are JSON already.
 std::string Obj(const std::vector<std::pair<std::string, std::string>>& kv) {

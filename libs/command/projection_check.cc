@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "libs/common/json_log.h"
 #include "libs/common/status_macros.h"
 #include "libs/projection/verify.h"
 #include "libs/server/metrics.h"
@@ -31,21 +32,6 @@ const metrics::CounterFamily& Rebuilds() {
           "Projections found damaged at start, moved aside and rebuilt from "
           "the log, by service and reason (rocksdb, digest)"));
   return *family;
-}
-
-std::string JsonEscape(std::string_view in) {
-  std::string out;
-  for (char c : in) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
 }
 
 // The clean-close text of a digest and offsets.
@@ -111,10 +97,8 @@ ProjectionVerify ProjectionVerifyFromEnv() {
   if (env == nullptr || *env == '\0') return ProjectionVerify::kFull;
   absl::StatusOr<ProjectionVerify> mode = ParseProjectionVerify(env);
   if (mode.ok()) return *mode;
-  std::fprintf(stderr,
-               "{\"level\":\"error\",\"msg\":\"bad setting; verifying "
-               "projections fully\",\"error\":\"%s\"}\n",
-               JsonEscape(std::string(mode.status().message())).c_str());
+  LogJson("error", "bad setting; verifying projections fully",
+          {{"error", std::string(mode.status().message())}});
   return ProjectionVerify::kFull;
 }
 
@@ -219,14 +203,12 @@ absl::StatusOr<CheckedProjection> OpenCheckedProjection(
                      ") and cannot be moved aside to ", out.damaged_dir, ": ",
                      ec.message()));
   }
-  std::fprintf(stderr,
-               "{\"level\":\"error\",\"msg\":\"projection damaged; moved "
-               "aside and rebuilt from the log\",\"service\":\"%s\","
-               "\"reason\":\"%s\",\"directory\":\"%s\",\"moved_to\":\"%s\","
-               "\"detail\":\"%s\"}\n",
-               JsonEscape(service).c_str(), reason.c_str(),
-               JsonEscape(options.path).c_str(),
-               JsonEscape(out.damaged_dir).c_str(), JsonEscape(detail).c_str());
+  LogJson("error", "projection damaged; moved aside and rebuilt from the log",
+          {{"service", service},
+           {"reason", reason},
+           {"directory", options.path},
+           {"moved_to", out.damaged_dir},
+           {"detail", detail}});
   Rebuilds().Increment({{"service", service}, {"reason", reason}});
   fs::create_directories(dir, ec);
   if (ec) {

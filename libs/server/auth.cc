@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "libs/common/json_log.h"
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
 #include "libs/server/limits.h"
@@ -99,30 +100,6 @@ const Table& RoleTable() {
 absl::Mutex observer_mu;
 DenialObserver* observer ABSL_GUARDED_BY(observer_mu) = nullptr;
 
-std::string JsonEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppend(&out, "\\u00", absl::Hex(c, absl::kZeroPad2));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  return out;
-}
-
 // The principal of a verified client certificate (mutual TLS), if any.
 std::optional<Principal> CertificatePrincipal(const grpc::ServerContext& ctx) {
   std::shared_ptr<const grpc::AuthContext> auth = ctx.auth_context();
@@ -178,9 +155,10 @@ void ReportDenial(const Denial& d) {
                                           absl::UTCTimeZone());
   const std::string line = absl::StrCat(
       "{\"ts\":\"", ts, "\",\"level\":\"warn\",\"msg\":\"call refused\"",
-      ",\"principal\":\"", JsonEscape(d.principal), "\",\"method\":\"",
-      JsonEscape(d.method), "\",\"code\":\"", absl::StatusCodeToString(d.code),
-      "\",\"reason\":\"", JsonEscape(d.reason), "\"}\n");
+      ",\"principal\":", JsonString(d.principal),
+      ",\"method\":", JsonString(d.method),
+      ",\"code\":", JsonString(absl::StatusCodeToString(d.code)),
+      ",\"reason\":", JsonString(d.reason), "}\n");
   std::fputs(line.c_str(), stderr);
   // No principal label: people's names do not belong in metrics (anyone
   // who can scrape would see who works when), and one series per person

@@ -23,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "libs/command/command_runner.h"
 #include "libs/command/projector.h"
+#include "libs/common/json_log.h"
 #include "libs/server/auth.h"
 #include "libs/server/status.h"
 #include "lotledger/v1/common.pb.h"
@@ -74,8 +75,8 @@ class CallTracker {
   int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-// A JSON string literal of `s`, quoted and escaped.
-std::string JsonString(std::string_view s);
+// A JSON string literal of `s`, quoted and escaped (libs/common/json_log.h).
+using ::lotledger::JsonString;
 // Writes one JSON line to stderr: {"ts":...,"level":...,"msg":...,<fields>};
 // each field value must already be JSON (JsonString for strings).
 void LogLine(

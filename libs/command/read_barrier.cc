@@ -1,5 +1,6 @@
 #include "libs/command/read_barrier.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "libs/common/status_macros.h"
@@ -7,8 +8,9 @@
 namespace lotledger::command {
 
 ReadBarrier::ReadBarrier(eventlog::EventLog* log,
-                         std::vector<std::string> topics)
-    : log_(log), topics_(std::move(topics)) {}
+                         std::vector<std::string> topics,
+                         absl::Duration overdue)
+    : log_(log), topics_(std::move(topics)), overdue_(overdue) {}
 
 absl::StatusOr<std::vector<eventlog::TopicPartition>>
 ReadBarrier::Partitions() {
@@ -34,29 +36,39 @@ absl::StatusOr<eventlog::Offsets> ReadBarrier::EndOffsets(absl::Time deadline) {
   absl::MutexLock l(&mu_);
   ++callers_;
   // A look-up sent before this call began may miss a fact acknowledged
-  // just before it: only one sent after counts.
+  // just before it: only one sent after counts, i.e. round `needed` or a
+  // later one.
   const uint64_t needed = started_ + 1;
-  while (finished_ < needed) {
-    if (!in_flight_) {
-      // Lead: send the look-up for everyone waiting now.
-      in_flight_ = true;
-      ++started_;
+  while (answered_ < needed) {
+    // Lead a look-up when none is in flight (the callers waiting now share
+    // it), or when the newest one is overdue: a look-up sent to a partition
+    // leader that just died can hang far past its own timeout in librdkafka
+    // 2.0.2, and waiting for it would stall every command until it returns.
+    // A new one finds the new leader.
+    if (in_flight_ == 0 || absl::Now() - newest_start_ >= overdue_) {
+      const uint64_t round = ++started_;
+      newest_start_ = absl::Now();
+      ++in_flight_;
       mu_.Unlock();
       absl::StatusOr<eventlog::Offsets> ends =
           log_->EndOffsets(partitions, deadline);
       mu_.Lock();
-      in_flight_ = false;
-      ++finished_;
-      last_ = std::move(ends);
-      return last_;
+      --in_flight_;
+      if (round > answered_) {
+        answered_ = round;
+        last_ = ends;
+      }
+      return ends;
     }
-    // Follow: wait for the look-up in flight to end, then for the next one
-    // (or lead it).
-    const uint64_t seen = finished_;
+    // Follow: wait for a look-up to be answered (or to become overdue);
+    // if it was sent before this call began, the next one is shared.
+    const uint64_t seen = answered_;
     auto moved = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return finished_ != seen;
+      return answered_ != seen || in_flight_ == 0;
     };
-    if (!mu_.AwaitWithDeadline(absl::Condition(&moved), deadline)) {
+    const absl::Time wake = std::min(deadline, newest_start_ + overdue_);
+    if (!mu_.AwaitWithDeadline(absl::Condition(&moved), wake) &&
+        absl::Now() >= deadline) {
       return absl::UnavailableError(
           "read barrier: the log did not tell its end offsets in time; "
           "retry with the same request id");

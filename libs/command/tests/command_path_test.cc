@@ -11,6 +11,7 @@
 //  - (Kafka) a writer that lost its writer id writes nothing more.
 #include <atomic>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <string>
 #include <thread>
@@ -321,7 +322,10 @@ INSTANTIATE_TEST_SUITE_P(Logs, CommandPathTest,
 // which callers share one look-up.
 class GatedLog final : public eventlog::EventLog {
  public:
-  explicit GatedLog(eventlog::EventLog* inner) : inner_(inner) {}
+  // `gated_calls`: how many look-ups (the first ones) wait at the gate.
+  explicit GatedLog(eventlog::EventLog* inner,
+                    int gated_calls = std::numeric_limits<int>::max())
+      : inner_(inner), gated_calls_(gated_calls) {}
   void Release() {
     absl::MutexLock l(&mu_);
     open_ = true;
@@ -344,7 +348,7 @@ class GatedLog final : public eventlog::EventLog {
       absl::Time deadline) override {
     {
       absl::MutexLock l(&mu_);
-      mu_.Await(absl::Condition(&open_));
+      if (calls_++ < gated_calls_) mu_.Await(absl::Condition(&open_));
     }
     return inner_->EndOffsets(partitions, deadline);
   }
@@ -355,8 +359,10 @@ class GatedLog final : public eventlog::EventLog {
 
  private:
   eventlog::EventLog* inner_;
+  const int gated_calls_;
   absl::Mutex mu_;
   bool open_ ABSL_GUARDED_BY(mu_) = false;
+  int calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // Callers that arrive while a look-up is in flight share the next one: 12
@@ -371,7 +377,8 @@ TEST(ReadBarrierTest, CallersWaitingTogetherShareOneLookUp) {
   ASSERT_TRUE(inner.ok()) << inner.status();
   ASSERT_TRUE((*inner)->EnsureTopic("t", 2).ok());
   GatedLog log(inner->get());
-  ReadBarrier barrier(&log, {"t"});
+  // Never overdue here: every caller waits for the gated look-ups.
+  ReadBarrier barrier(&log, {"t"}, absl::Hours(1));
 
   ASSERT_TRUE((*inner)->Append("t", {{"k", "v", {}}}).ok());
   constexpr int kCallers = 12;
@@ -396,6 +403,39 @@ TEST(ReadBarrierTest, CallersWaitingTogetherShareOneLookUp) {
     EXPECT_EQ(answer->at({"t", 0}), *end0);
     EXPECT_EQ(answer->at({"t", 1}), *end1);
   }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+// A look-up that hangs (sent to a partition leader that just died) holds
+// the others back only until it is overdue: later callers send their own
+// and are answered while it still hangs.
+TEST(ReadBarrierTest, AHungLookUpDoesNotHoldTheOthersBack) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() /
+      absl::StrCat("read_barrier_hung-", NewUuidV7(absl::Now()));
+  absl::StatusOr<std::unique_ptr<eventlog::EventLog>> inner =
+      eventlog::OpenEmbeddedEventLog({.path = (dir / "log").string()});
+  ASSERT_TRUE(inner.ok()) << inner.status();
+  ASSERT_TRUE((*inner)->EnsureTopic("t", 1).ok());
+  GatedLog log(inner->get(), /*gated_calls=*/1);
+  ReadBarrier barrier(&log, {"t"}, absl::Milliseconds(50));
+
+  absl::StatusOr<eventlog::Offsets> hung;
+  std::thread first(
+      [&] { hung = barrier.EndOffsets(absl::Now() + absl::Seconds(60)); });
+  while (barrier.lookups() < 1) absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_TRUE((*inner)->Append("t", {{"k", "v", {}}}).ok());
+  for (int i = 0; i < 5; ++i) {
+    absl::StatusOr<eventlog::Offsets> answer =
+        barrier.EndOffsets(absl::Now() + absl::Seconds(30));
+    ASSERT_TRUE(answer.ok()) << answer.status();
+    EXPECT_GE(answer->at({"t", 0}), 1) << "missed an append before the call";
+  }
+  EXPECT_GE(barrier.lookups(), 2u);
+  log.Release();
+  first.join();
+  EXPECT_TRUE(hung.ok()) << hung.status();
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
 }

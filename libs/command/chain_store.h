@@ -1,7 +1,9 @@
 // Reading and writing chain heads in a projection's "chain" column family:
 // 8 bytes seq (big endian), the 32-byte hash and, since business time is
 // bounded by it, 8 bytes of the last event's occurred_at (Unix micros, big
-// endian; absent in heads written before). Pure helpers.
+// endian; absent in heads written before; INT64_MIN for none), then, only
+// for an aggregate whose chain broke in the log, the incident's text (the
+// head stays at the last record that chained). Pure helpers.
 #ifndef LOTLEDGER_LIBS_COMMAND_CHAIN_STORE_H_
 #define LOTLEDGER_LIBS_COMMAND_CHAIN_STORE_H_
 
@@ -15,10 +17,12 @@
 
 namespace lotledger::command {
 
-// An aggregate's chain head and the business time of its last event.
+// An aggregate's chain head, the business time of its last event and,
+// once its chain broke in the log, what broke (projector.h).
 struct AggregateHead {
   eventlog::ChainHead chain;
   absl::Time last_occurred_at = absl::InfinitePast();  // none recorded
+  std::string broken;  // empty while the chain is intact
 };
 
 std::string EncodeChainHead(const AggregateHead& head);

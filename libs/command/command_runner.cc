@@ -241,37 +241,33 @@ absl::StatusOr<CommandResult> CommandRunner::Run(
     return result;
   }
 
-  // An aggregate whose chain broke in the log is contained (projector.h):
-  // nothing more is written to it until the incident is closed.
+  // The chain heads the events will be sealed after. An aggregate whose
+  // chain broke in the log is contained (projector.h): nothing more is
+  // written to it until the incident is closed.
+  std::map<std::string, AggregateHead> heads;
   for (const std::string& id : aggregate_ids) {
-    ASSIGN_OR_RETURN(std::optional<std::string> broken,
-                     store_->Get(kBrokenChainsCf, id));
-    if (broken.has_value()) {
+    if (heads.contains(id)) continue;
+    ASSIGN_OR_RETURN(AggregateHead head, LoadChainHead(*store_, id));
+    if (!head.broken.empty()) {
       return absl::FailedPreconditionError(absl::StrCat(
           id, " cannot be changed: its hash chain in the log is broken (",
-          *broken,
+          head.broken,
           "). Commands on it are refused until the incident is closed (see "
           "docs/operations.md, \"A broken hash chain\"); everything else "
           "works as usual"));
     }
+    heads.emplace(id, std::move(head));
   }
 
   // 4. Decide, fill envelopes, seal.
   ASSIGN_OR_RETURN(std::vector<v1::Event> events, decide());
   CommandResult result;
   if (events.empty()) return result;
-  std::map<std::string, AggregateHead> heads;
   std::vector<eventlog::OutgoingRecord> records;
   for (v1::Event& e : events) {
     CHECK(!e.aggregate_id().empty());
-    CHECK(std::find(aggregate_ids.begin(), aggregate_ids.end(),
-                    e.aggregate_id()) != aggregate_ids.end());
     auto head = heads.find(e.aggregate_id());
-    if (head == heads.end()) {
-      ASSIGN_OR_RETURN(AggregateHead loaded,
-                       LoadChainHead(*store_, e.aggregate_id()));
-      head = heads.emplace(e.aggregate_id(), std::move(loaded)).first;
-    }
+    CHECK(head != heads.end());  // one of the command's aggregates
     if (e.has_occurred_at()) {
       RETURN_IF_ERROR(CheckBusinessTime(ctx.now, FromTimestamp(e.occurred_at()),
                                         head->second.last_occurred_at,

@@ -55,7 +55,6 @@ std::vector<std::string> ProjectorColumnFamilies(
     std::vector<std::string> service_cfs) {
   service_cfs.push_back(kChainCf);
   service_cfs.push_back(kRequestsCf);
-  service_cfs.push_back(kBrokenChainsCf);
   return service_cfs;
 }
 
@@ -74,12 +73,18 @@ absl::Status Projector::CatchUp(const eventlog::Offsets& token,
   // A token entry beyond its partition's end cannot come from an answer of
   // this deployment; waiting for it would only hold the caller (and the
   // aggregates it locks) until its deadline.
+  // Entries the barrier did not look up (the service's own topic) are
+  // looked up only when not applied yet: a client passing back its own
+  // token pays nothing.
   std::vector<eventlog::TopicPartition> unchecked;
-  for (const auto& [tp, offset] : token) {
-    if (!target.contains(tp) && offset > 0 &&
-        std::find(options_.input_topics.begin(), options_.input_topics.end(),
-                  tp.topic) != options_.input_topics.end()) {
-      unchecked.push_back(tp);
+  {
+    absl::MutexLock l(&mu_);
+    for (const auto& [tp, offset] : token) {
+      auto applied = applied_.find(tp);
+      if (!target.contains(tp) && applied != applied_.end() &&
+          applied->second < offset) {
+        unchecked.push_back(tp);
+      }
     }
   }
   eventlog::Offsets ends = target;
@@ -191,10 +196,8 @@ absl::Status Projector::ApplyPolled(eventlog::PollResult& polled) {
           absl::StrCat(where(), ": ", event.status().message()));
     }
     if (r.topic == options_.own_topic) {
-      ASSIGN_OR_RETURN(std::optional<std::string> broken,
-                       batch.Get(kBrokenChainsCf, r.key));
-      if (broken.has_value()) continue;  // contained: see below
       ASSIGN_OR_RETURN(AggregateHead head, LoadChainHead(batch, r.key));
+      if (!head.broken.empty()) continue;  // contained: see below
       if (rec->seq() != head.chain.seq + 1 ||
           rec->prev_hash() != head.chain.hash) {
         // A broken chain is an incident for this one aggregate, not an
@@ -205,7 +208,8 @@ absl::Status Projector::ApplyPolled(eventlog::PollResult& polled) {
             where(), ": hash chain broken: seq ", rec->seq(), " after seq ",
             head.chain.seq,
             rec->prev_hash() != head.chain.hash ? ", prev_hash differs" : "");
-        batch.Put(kBrokenChainsCf, r.key, incident);
+        head.broken = incident;
+        StoreChainHead(batch, r.key, head);
         ChainBreaks().Increment({{"service", options_.service}});
         LogJson("error", "hash chain broken; aggregate contained",
                 {{"service", options_.service},

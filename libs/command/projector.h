@@ -7,17 +7,18 @@
 //
 // Besides the service's own state, the projector keeps, for records of the
 // service's own topic (the one it writes):
-//   - column family "chain":    aggregate id -> ChainHead (seq, hash), so
-//     the writer continues each aggregate's hash chain;
+//   - column family "chain": aggregate id -> AggregateHead (seq, hash, last
+//     business time; chain_store.h), so the writer continues each
+//     aggregate's hash chain;
 //   - column family "requests": request id -> RequestRecord, so a retried
 //     command is answered once (and a reused id is recognised: the record
 //     names the aggregate, method and caller it is bound to).
-//   - column family "broken_chains": aggregate id -> what broke, for an
-//     aggregate of its own topic whose hash chain broke (a record whose seq
-//     or prev_hash does not follow the head). That is contained to the
-//     aggregate: neither that record nor any later one of the aggregate is
-//     applied, the CommandRunner refuses commands on it, everything else
-//     goes on; it is logged and counted (lotledger_chain_breaks_total).
+// A record whose seq or prev_hash does not follow its aggregate's head
+// breaks the chain. That is contained to the aggregate: the head records
+// what broke (AggregateHead::broken), neither that record nor any later one
+// of the aggregate is applied, the CommandRunner refuses commands on it,
+// everything else goes on; it is logged and counted
+// (lotledger_chain_breaks_total).
 // A record that cannot be decoded, or whose own hash does not match its
 // bytes, stops the projector with DataLoss naming topic/partition/offset;
 // it is never skipped.
@@ -45,7 +46,6 @@ namespace lotledger::command {
 
 inline constexpr char kChainCf[] = "chain";
 inline constexpr char kRequestsCf[] = "requests";
-inline constexpr char kBrokenChainsCf[] = "broken_chains";
 
 // Column families every projection has, besides the service's own.
 std::vector<std::string> ProjectorColumnFamilies(

@@ -289,45 +289,36 @@ struct KafkaEventLog::Clients {
       const rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(
           watermarks.rk, list,
           std::clamp(RemainingMs(deadline), 1, ToMillis(kLookupTry)));
+      // What a retry may cure (CodeFor: Unavailable — the leader moved,
+      // a timeout, a dropped connection; NotFound — metadata not yet
+      // propagated) is asked again; anything else is the answer.
       std::vector<TopicPartition> moved;
       absl::Status failed;
       for (int i = 0; i < list->cnt; ++i) {
         const rd_kafka_topic_partition_t& p = list->elems[i];
         TopicPartition tp{p.topic, p.partition};
-        rd_kafka_resp_err_t perr = p.err;
-        if (perr == RD_KAFKA_RESP_ERR_NO_ERROR &&
-            err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-          perr = err;
-        }
+        const rd_kafka_resp_err_t perr =
+            p.err != RD_KAFKA_RESP_ERR_NO_ERROR ? p.err : err;
         if (perr == RD_KAFKA_RESP_ERR_NO_ERROR && p.offset >= 0) {
           result[tp] = p.offset;
-        } else if (perr == RD_KAFKA_RESP_ERR_NO_ERROR ||
-                   kafka::LeaderMoved(perr) ||
-                   perr == RD_KAFKA_RESP_ERR__TIMED_OUT ||
-                   perr == RD_KAFKA_RESP_ERR__TRANSPORT ||
-                   perr == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION) {
-          moved.push_back(tp);
-          if (perr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            failed = KafkaError(perr, absl::StrCat("end offset of ", tp.topic,
-                                                   "/", tp.partition));
-          }
-        } else if (failed.ok() || absl::IsUnavailable(failed)) {
-          failed = KafkaError(perr, absl::StrCat("end offset of ", tp.topic,
-                                                 "/", tp.partition));
-          if (!absl::IsUnavailable(failed)) {
-            rd_kafka_topic_partition_list_destroy(list);
-            return failed;
-          }
-          moved.push_back(tp);
+          continue;
         }
+        const std::string what =
+            absl::StrCat("end offset of ", tp.topic, "/", tp.partition);
+        failed =
+            perr == RD_KAFKA_RESP_ERR_NO_ERROR
+                ? absl::UnavailableError(absl::StrCat(what, ": none given"))
+                : KafkaError(perr, what);
+        if (!absl::IsUnavailable(failed) && !absl::IsNotFound(failed)) {
+          rd_kafka_topic_partition_list_destroy(list);
+          return failed;
+        }
+        moved.push_back(tp);
       }
       rd_kafka_topic_partition_list_destroy(list);
       if (moved.empty()) return result;
       if (absl::Now() + kLeaderRetryPause >= deadline) {
-        return failed.ok() ? absl::UnavailableError(
-                                 "end offsets: no answer "
-                                 "in time")
-                           : failed;
+        return failed;
       }
       std::set<std::string> names;
       for (const TopicPartition& tp : moved) names.insert(tp.topic);

@@ -107,19 +107,4 @@ absl::Status KafkaError(rd_kafka_error_t* error, absl::string_view what) {
   return s;
 }
 
-bool LeaderMoved(rd_kafka_resp_err_t err) {
-  switch (err) {
-    case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
-    case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
-    case RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH:
-    case RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH:
-    case RD_KAFKA_RESP_ERR_OFFSET_NOT_AVAILABLE:
-    case RD_KAFKA_RESP_ERR_REPLICA_NOT_AVAILABLE:
-    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
-      return true;
-    default:
-      return false;
-  }
-}
-
 }  // namespace lotledger::eventlog::kafka

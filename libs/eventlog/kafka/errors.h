@@ -23,10 +23,6 @@ absl::Status KafkaError(rd_kafka_resp_err_t err, absl::string_view what,
 // Takes ownership of `error`.
 absl::Status KafkaError(rd_kafka_error_t* error, absl::string_view what);
 
-// True for a partition-level error that a metadata refresh cures: the
-// leader moved or is being elected.
-bool LeaderMoved(rd_kafka_resp_err_t err);
-
 // Milliseconds for librdkafka's int timeouts, clamped to [0, INT32_MAX].
 int ToMillis(absl::Duration d);
 int RemainingMs(absl::Time deadline);

@@ -1,5 +1,7 @@
 #include "services/quality/quality_service.h"
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "libs/common/ids.h"
@@ -132,7 +134,7 @@ absl::StatusOr<v1::QualityRecord> QualityServiceImpl::GetRecord(
 }
 
 absl::StatusOr<v1::QualityDecisionState> QualityServiceImpl::LoadState(
-    const std::string& lot_id) const {
+    const std::string& lot_id, bool for_release) const {
   v1::QualityDecisionState state;
   ASSIGN_OR_RETURN(std::optional<v1::QualityLotState> lot, FindLot(lot_id));
   if (lot.has_value()) *state.mutable_lot() = *lot;
@@ -144,8 +146,10 @@ absl::StatusOr<v1::QualityDecisionState> QualityServiceImpl::LoadState(
             core_->store().Get(kProducts, lot->item()), "product"));
     if (product.has_value()) EvolvePolicy(*state.mutable_lot(), *product);
   }
-  // The whole genealogy, level by level, each lot once, and the recalls
-  // its lots are in (rule 0 of a release looks at every depth).
+  // Only a release reads more: the whole genealogy, level by level, each
+  // lot once, and the recalls its lots are in (rule 0 looks at every
+  // depth). Inspections, holds and rejections need none of it.
+  if (!for_release) return state;
   auto load_recalls = [&](const v1::QualityLotState& s) -> absl::Status {
     for (const std::string& r : s.recall_ids()) {
       if (state.recalls().contains(r)) continue;
@@ -159,10 +163,11 @@ absl::StatusOr<v1::QualityDecisionState> QualityServiceImpl::LoadState(
   RETURN_IF_ERROR(load_recalls(state.lot()));
   std::vector<std::string> level(state.lot().component_lot_ids().begin(),
                                  state.lot().component_lot_ids().end());
+  std::set<std::string> seen = {lot_id};
   while (!level.empty()) {
     std::vector<std::string> next;
     for (const std::string& c : level) {
-      if (c == lot_id || state.components().contains(c)) continue;
+      if (!seen.insert(c).second) continue;
       ASSIGN_OR_RETURN(std::optional<v1::QualityLotState> comp, FindLot(c));
       if (!comp.has_value()) continue;
       RETURN_IF_ERROR(load_recalls(*comp));
@@ -187,7 +192,11 @@ absl::StatusOr<command::CommandResult> QualityServiceImpl::RunCommand(
       server::MakeCommandContext(ctx, principal, request_id, after, now);
   return core_->runner().Run(
       cc, {lot_id}, [&]() -> absl::StatusOr<std::vector<v1::Event>> {
-        ASSIGN_OR_RETURN(v1::QualityDecisionState state, LoadState(lot_id));
+        const bool release =
+            cmd.has_change_disposition() &&
+            cmd.change_disposition().to() == v1::DISPOSITION_RELEASED;
+        ASSIGN_OR_RETURN(v1::QualityDecisionState state,
+                         LoadState(lot_id, release));
         return Decide(state, cmd);
       });
 }

@@ -52,8 +52,10 @@ class QualityServiceImpl final : public v1::QualityService::Service {
   absl::StatusOr<std::optional<v1::QualityLotState>> FindLot(
       std::string_view lot_id) const;
   absl::StatusOr<v1::QualityRecord> GetRecord(std::string_view lot_id) const;
-  absl::StatusOr<v1::QualityDecisionState> LoadState(
-      const std::string& lot_id) const;
+  // The lot's state; for a release also its whole genealogy and the
+  // recalls those lots are in.
+  absl::StatusOr<v1::QualityDecisionState> LoadState(const std::string& lot_id,
+                                                     bool for_release) const;
   absl::StatusOr<command::CommandResult> RunCommand(
       const grpc::ServerContext& ctx, const server::Principal& principal,
       const std::string& request_id, const v1::ConsistencyToken& after,

@@ -9,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/hash.h"
+#include "libs/common/json_log.h"
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
 #include "libs/domain/recall/decider.h"
@@ -111,10 +112,8 @@ void RecallServiceImpl::ReactorLoop() {
     if (!r.ok()) {
       // Typically the projection catching up, or the log unreachable: the
       // next pass tries again.
-      std::fprintf(stderr,
-                   "{\"level\":\"warn\",\"msg\":\"recall scope reactor "
-                   "pass failed\",\"error\":\"%s\"}\n",
-                   absl::CEscape(r.status().message()).c_str());
+      LogJson("warn", "recall scope reactor pass failed",
+              {{"error", std::string(r.status().message())}});
     }
   }
 }
@@ -175,13 +174,10 @@ absl::StatusOr<int> RecallServiceImpl::ExtendScopes() {
           code != absl::StatusCode::kNotFound) {
         return r.status();  // transient: the next pass tries again
       }
-      std::fprintf(stderr,
-                   "{\"level\":\"warn\",\"msg\":\"lot not added to "
-                   "recall scope\",\"recall_id\":\"%s\",\"lot_id\":\"%s\","
-                   "\"error\":\"%s\"}\n",
-                   absl::CEscape(recall_id).c_str(),
-                   absl::CEscape(lot.lot_id()).c_str(),
-                   absl::CEscape(r.status().message()).c_str());
+      LogJson("warn", "lot not added to recall scope",
+              {{"recall_id", recall_id},
+               {"lot_id", lot.lot_id()},
+               {"error", std::string(r.status().message())}});
       given_up_.insert(key);
       continue;
     }

@@ -196,6 +196,9 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
     const server::ProcessConfig& config, const std::string& program,
     const std::vector<std::string>& services, const Clock* clock) {
   if (clock == nullptr) clock = SystemClock::Get();
+  // The same rules as for flags (dev tokens and plaintext on loopback
+  // only) for a configuration built in code.
+  RETURN_IF_ERROR(server::ValidateProcessConfig(config));
   // Debian's Abseil checks every Mutex acquisition for lock-order cycles
   // under one global lock; that serializes a server. Lock order here is
   // fixed by design (stripes in ascending order), so turn the check off.

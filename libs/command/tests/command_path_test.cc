@@ -8,7 +8,6 @@
 //  - a consistency token beyond the log's end is refused at once;
 //  - business time cannot lie in the future, too far back, or before the
 //    aggregate's last event;
-//  - (Kafka) a writer that lost its writer id writes nothing more.
 #include <atomic>
 #include <filesystem>
 #include <limits>
@@ -318,6 +317,17 @@ INSTANTIATE_TEST_SUITE_P(Logs, CommandPathTest,
                          ::testing::Values("embedded", "kafka"),
                          [](const auto& info) { return info.param; });
 
+// Polls `done` until it holds, for at most 30 s.
+template <typename Pred>
+bool Eventually(Pred done) {
+  const absl::Time until = absl::Now() + absl::Seconds(30);
+  while (!done()) {
+    if (absl::Now() > until) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
+}
+
 // A log whose end-offset look-ups wait until released: lets the test see
 // which callers share one look-up.
 class GatedLog final : public eventlog::EventLog {
@@ -390,9 +400,11 @@ TEST(ReadBarrierTest, CallersWaitingTogetherShareOneLookUp) {
     });
   }
   // Every caller has arrived (one leads a look-up held at the gate).
-  while (barrier.callers() < kCallers) absl::SleepFor(absl::Milliseconds(1));
+  const bool arrived =
+      Eventually([&] { return barrier.callers() == kCallers; });
   log.Release();
   for (std::thread& t : threads) t.join();
+  ASSERT_TRUE(arrived) << "only " << barrier.callers() << " callers arrived";
 
   EXPECT_LE(barrier.lookups(), 2u);
   absl::StatusOr<int64_t> end0 = (*inner)->EndOffset("t", 0);
@@ -424,17 +436,24 @@ TEST(ReadBarrierTest, AHungLookUpDoesNotHoldTheOthersBack) {
   absl::StatusOr<eventlog::Offsets> hung;
   std::thread first(
       [&] { hung = barrier.EndOffsets(absl::Now() + absl::Seconds(60)); });
-  while (barrier.lookups() < 1) absl::SleepFor(absl::Milliseconds(1));
-  ASSERT_TRUE((*inner)->Append("t", {{"k", "v", {}}}).ok());
+  const bool sent = Eventually([&] { return barrier.lookups() >= 1; });
+  const absl::Status appended =
+      (*inner)->Append("t", {{"k", "v", {}}}).status();
+  std::vector<absl::StatusOr<eventlog::Offsets>> answers;
   for (int i = 0; i < 5; ++i) {
-    absl::StatusOr<eventlog::Offsets> answer =
-        barrier.EndOffsets(absl::Now() + absl::Seconds(30));
+    answers.push_back(barrier.EndOffsets(absl::Now() + absl::Seconds(30)));
+  }
+  const uint64_t lookups = barrier.lookups();
+  log.Release();  // only now may the first look-up end
+  first.join();
+
+  ASSERT_TRUE(sent);
+  ASSERT_TRUE(appended.ok()) << appended;
+  for (const auto& answer : answers) {
     ASSERT_TRUE(answer.ok()) << answer.status();
     EXPECT_GE(answer->at({"t", 0}), 1) << "missed an append before the call";
   }
-  EXPECT_GE(barrier.lookups(), 2u);
-  log.Release();
-  first.join();
+  EXPECT_GE(lookups, 2u);
   EXPECT_TRUE(hung.ok()) << hung.status();
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);

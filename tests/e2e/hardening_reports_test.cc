@@ -20,6 +20,7 @@
 #include "lotledger/v1/quality.grpc.pb.h"
 #include "lotledger/v1/recall.grpc.pb.h"
 #include "tests/support/stack.h"
+#include "tests/support/tokens.h"
 #include "tools/lotctl/cli.h"
 #include "tools/lotctl/csv.h"
 #include "tools/lotctl/tests/run_lotctl.h"
@@ -65,18 +66,7 @@ class HardeningReportsTest : public ::testing::TestWithParam<Backend> {
     std::filesystem::create_directories(dir_);
   }
 
-  void Remember(const v1::ConsistencyToken& t) {
-    for (const auto& o : t.offsets()) {
-      bool found = false;
-      for (auto& mine : *token_.mutable_offsets()) {
-        if (mine.topic() == o.topic() && mine.partition() == o.partition()) {
-          mine.set_offset(std::max(mine.offset(), o.offset()));
-          found = true;
-        }
-      }
-      if (!found) *token_.add_offsets() = o;
-    }
-  }
+  void Remember(const v1::ConsistencyToken& t) { MergeToken(t, &token_); }
 
   template <typename Call>
   void Must(const char* what, Call call) {

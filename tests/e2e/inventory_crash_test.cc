@@ -39,6 +39,7 @@
 #include "lotledger/v1/quality.grpc.pb.h"
 #include "tests/support/service_cluster.h"
 #include "tests/support/stack.h"
+#include "tests/support/tokens.h"
 
 #if !defined(LOTLEDGERD_PATH) || !defined(LOTS_SERVICE_PATH) || \
     !defined(QUALITY_SERVICE_PATH) || !defined(INVENTORY_SERVICE_PATH)
@@ -202,33 +203,6 @@ std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token,
 std::shared_ptr<grpc::Channel> Connect(const std::string& target) {
   return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
 }
-
-// Merges consistency tokens: the largest offset per partition.
-class TokenSet {
- public:
-  void Add(const v1::ConsistencyToken& t) {
-    absl::MutexLock l(&mu_);
-    for (const auto& o : t.offsets()) {
-      int64_t& v = offsets_[{o.topic(), o.partition()}];
-      v = std::max(v, o.offset());
-    }
-  }
-  v1::ConsistencyToken Get() const {
-    absl::MutexLock l(&mu_);
-    v1::ConsistencyToken t;
-    for (const auto& [tp, offset] : offsets_) {
-      auto* o = t.add_offsets();
-      o->set_topic(tp.first);
-      o->set_partition(tp.second);
-      o->set_offset(offset);
-    }
-    return t;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  std::map<std::pair<std::string, int32_t>, int64_t> offsets_;
-};
 
 // A planned shipment: its request is sent, and retried, as is.
 struct Planned {

@@ -23,6 +23,7 @@
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "lotledger/v1/quality.grpc.pb.h"
 #include "tests/support/stack.h"
+#include "tests/support/tokens.h"
 
 namespace lotledger::testing {
 namespace {
@@ -47,18 +48,7 @@ class InventoryTest : public ::testing::TestWithParam<Backend> {
   }
 
   // Every write's token, merged, and passed as `after` to the next call.
-  void Remember(const v1::ConsistencyToken& t) {
-    for (const auto& o : t.offsets()) {
-      bool found = false;
-      for (auto& mine : *token_.mutable_offsets()) {
-        if (mine.topic() == o.topic() && mine.partition() == o.partition()) {
-          mine.set_offset(std::max(mine.offset(), o.offset()));
-          found = true;
-        }
-      }
-      if (!found) *token_.add_offsets() = o;
-    }
-  }
+  void Remember(const v1::ConsistencyToken& t) { MergeToken(t, &token_); }
 
   void DefineDevice() {
     v1::DefineProductRequest req;

@@ -12,6 +12,7 @@
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "lotledger/v1/quality.grpc.pb.h"
 #include "tests/support/stack.h"
+#include "tests/support/tokens.h"
 #include "tools/lotctl/cli.h"
 
 namespace lotledger::testing {
@@ -136,18 +137,7 @@ class LotsQualityTest : public ::testing::TestWithParam<Backend> {
   // Every write's token, merged: passed as `after` to the next call, so the
   // other service reads this client's writes (how clients are meant to
   // chain services).
-  void Remember(const v1::ConsistencyToken& t) {
-    for (const auto& o : t.offsets()) {
-      bool found = false;
-      for (auto& mine : *token_.mutable_offsets()) {
-        if (mine.topic() == o.topic() && mine.partition() == o.partition()) {
-          mine.set_offset(std::max(mine.offset(), o.offset()));
-          found = true;
-        }
-      }
-      if (!found) *token_.add_offsets() = o;
-    }
-  }
+  void Remember(const v1::ConsistencyToken& t) { MergeToken(t, &token_); }
 
   v1::ConsistencyToken token_;
   std::unique_ptr<TestStack> stack_;

@@ -16,6 +16,7 @@
 #include "lotledger/v1/quality.grpc.pb.h"
 #include "lotledger/v1/recall.grpc.pb.h"
 #include "tests/support/stack.h"
+#include "tests/support/tokens.h"
 
 namespace lotledger::testing {
 namespace {
@@ -41,18 +42,7 @@ class RecallTest : public ::testing::TestWithParam<Backend> {
     recall_ = v1::RecallService::NewStub(stack_->channel());
   }
 
-  void Remember(const v1::ConsistencyToken& t) {
-    for (const auto& o : t.offsets()) {
-      bool found = false;
-      for (auto& mine : *token_.mutable_offsets()) {
-        if (mine.topic() == o.topic() && mine.partition() == o.partition()) {
-          mine.set_offset(std::max(mine.offset(), o.offset()));
-          found = true;
-        }
-      }
-      if (!found) *token_.add_offsets() = o;
-    }
-  }
+  void Remember(const v1::ConsistencyToken& t) { MergeToken(t, &token_); }
 
   void Product(const std::string& item, v1::ItemKind kind) {
     v1::DefineProductRequest req;

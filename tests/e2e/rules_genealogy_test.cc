@@ -31,6 +31,7 @@
 #include "lotledger/v1/quality.grpc.pb.h"
 #include "lotledger/v1/recall.grpc.pb.h"
 #include "tests/support/stack.h"
+#include "tests/support/tokens.h"
 
 namespace lotledger::testing {
 namespace {
@@ -76,18 +77,7 @@ class RulesGenealogyTest : public ::testing::TestWithParam<Backend> {
     audit_ = v1::AuditService::NewStub(stack_->channel());
   }
 
-  void Remember(const v1::ConsistencyToken& t) {
-    for (const auto& o : t.offsets()) {
-      bool found = false;
-      for (auto& mine : *token_.mutable_offsets()) {
-        if (mine.topic() == o.topic() && mine.partition() == o.partition()) {
-          mine.set_offset(std::max(mine.offset(), o.offset()));
-          found = true;
-        }
-      }
-      if (!found) *token_.add_offsets() = o;
-    }
-  }
+  void Remember(const v1::ConsistencyToken& t) { MergeToken(t, &token_); }
 
   void Product(const std::string& item, v1::ItemKind kind) {
     v1::DefineProductRequest req;

@@ -22,6 +22,7 @@
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "lotledger/v1/quality.grpc.pb.h"
 #include "tests/support/stack.h"
+#include "tests/support/tokens.h"
 
 namespace lotledger::testing {
 namespace {
@@ -53,9 +54,7 @@ class RulesTimeTest : public ::testing::TestWithParam<Backend> {
     inventory_ = v1::InventoryService::NewStub(stack_->channel());
   }
 
-  void Remember(const v1::ConsistencyToken& t) {
-    for (const auto& o : t.offsets()) *token_.add_offsets() = o;
-  }
+  void Remember(const v1::ConsistencyToken& t) { MergeToken(t, &token_); }
 
   void MasterData() {
     v1::DefineProductRequest product;

@@ -58,6 +58,7 @@
 #include "tests/faults/own_cluster.h"
 #include "tests/support/service_cluster.h"
 #include "tests/support/stack.h"
+#include "tests/support/tokens.h"
 
 #if !defined(LOTS_SERVICE_PATH) || !defined(QUALITY_SERVICE_PATH) || \
     !defined(INVENTORY_SERVICE_PATH)
@@ -126,33 +127,6 @@ grpc::Status UntilAnswered(Call call, absl::Duration bound,
     absl::SleepFor(kRetryPause);
   }
 }
-
-// Merges consistency tokens: the largest offset per partition.
-class TokenSet {
- public:
-  void Add(const v1::ConsistencyToken& t) {
-    absl::MutexLock l(&mu_);
-    for (const auto& o : t.offsets()) {
-      int64_t& v = offsets_[{o.topic(), o.partition()}];
-      v = std::max(v, o.offset());
-    }
-  }
-  v1::ConsistencyToken Get() const {
-    absl::MutexLock l(&mu_);
-    v1::ConsistencyToken t;
-    for (const auto& [tp, offset] : offsets_) {
-      auto* o = t.add_offsets();
-      o->set_topic(tp.first);
-      o->set_partition(tp.second);
-      o->set_offset(offset);
-    }
-    return t;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  std::map<std::pair<std::string, int32_t>, int64_t> offsets_;
-};
 
 // One shipment request and what its client saw.
 struct Shipment {

@@ -73,6 +73,7 @@
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "tests/faults/own_broker.h"
 #include "tests/support/service_cluster.h"
+#include "tests/support/tokens.h"
 
 #ifndef LOTS_SERVICE_PATH
 #error "LOTS_SERVICE_PATH must name the lots-service binary (CMakeLists.txt)"
@@ -159,33 +160,6 @@ std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token,
   ctx->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
   return ctx;
 }
-
-// Merges consistency tokens: the largest offset per partition.
-class TokenSet {
- public:
-  void Add(const v1::ConsistencyToken& t) {
-    absl::MutexLock l(&mu_);
-    for (const auto& o : t.offsets()) {
-      int64_t& v = offsets_[{o.topic(), o.partition()}];
-      v = std::max(v, o.offset());
-    }
-  }
-  v1::ConsistencyToken Get() const {
-    absl::MutexLock l(&mu_);
-    v1::ConsistencyToken t;
-    for (const auto& [tp, offset] : offsets_) {
-      auto* o = t.add_offsets();
-      o->set_topic(tp.first);
-      o->set_partition(tp.second);
-      o->set_offset(offset);
-    }
-    return t;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  std::map<std::pair<std::string, int32_t>, int64_t> offsets_;
-};
 
 // One command and what its client saw.
 struct Command {

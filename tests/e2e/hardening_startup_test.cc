@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lotledger/v1/lots.grpc.pb.h"
+#include "tests/support/service_cluster.h"
 #include "tests/support/stack.h"
 
 #ifndef LOTLEDGERD_PATH
@@ -28,25 +29,14 @@ struct Exit {
   std::string err;
 };
 
-// Runs lotledgerd with `args` to its end (a refused start ends at once).
+// Runs lotledgerd with `args` to its end (a refused start ends at once;
+// one that serves anyway is killed after a minute and fails the caller's
+// exit-code check instead of hanging).
 Exit RunLotledgerd(const std::string& dir, std::vector<std::string> args) {
-  const std::string log = dir + "/stderr-" + NewRequestId();
-  args.insert(args.begin(), "lotledgerd");
-  const pid_t pid = fork();
-  if (pid == 0) {
-    FILE* err = std::freopen(log.c_str(), "w", stderr);
-    (void)err;
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(LOTLEDGERD_PATH, argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  std::stringstream text;
-  text << std::ifstream(log).rdbuf();
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text.str()};
+  ServiceProcess lotledgerd(LOTLEDGERD_PATH, std::move(args),
+                            dir + "/stderr-" + NewRequestId());
+  const int status = lotledgerd.Wait(absl::Seconds(60));
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, lotledgerd.LogText()};
 }
 
 class HardeningStartupTest : public ::testing::TestWithParam<Backend> {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "libs/common/html.h"
 #include "libs/common/proto_time.h"
 #include "libs/domain/recall/decider.h"
 #include "libs/domain/recall/scope.h"
@@ -32,33 +33,6 @@ std::string Csv(std::string_view s) {
     out += c;
   }
   return out + "\"";
-}
-
-std::string Html(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 std::string Time(const google::protobuf::Timestamp& t) {
@@ -178,7 +152,7 @@ std::string RenderHtml(const v1::Recall& recall, const v1::RecallImpact& impact,
                    recall.recall_id(), ": ", recall.title());
   absl::StrAppend(
       &o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
-      "<title>", Html(title), "</title><style>",
+      "<title>", HtmlEscape(title), "</title><style>",
       "body{font-family:system-ui,sans-serif;margin:2em;color:#222}",
       "table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:.9em}",
       "th,td{border:1px solid #bbb;padding:.25em .5em;text-align:left}",
@@ -186,23 +160,25 @@ std::string RenderHtml(const v1::Recall& recall, const v1::RecallImpact& impact,
       "dt{font-weight:bold}dd{margin:0 0 .5em 1em}",
       ".closed{color:#555}.open{color:#b00}", "</style></head><body>\n");
   absl::StrAppend(
-      &o, "<h1>", Html(title), "</h1>\n<p class=\"", Status(recall.status()),
-      "\">Status: <b>", Status(recall.status()), "</b></p>\n<dl>",
-      "<dt>Reason</dt><dd>", Html(recall.reason()), "</dd>",
-      "<dt>Health hazard assessment</dt><dd>", Html(recall.health_hazard()),
-      "</dd>", "<dt>Instructions to customers</dt><dd>",
-      Html(recall.instructions()), "</dd>", "<dt>Initiated</dt><dd>",
-      Html(Time(recall.initiated_at())), " by ", Html(recall.initiated_by()),
-      "</dd>");
+      &o, "<h1>", HtmlEscape(title), "</h1>\n<p class=\"",
+      Status(recall.status()), "\">Status: <b>", Status(recall.status()),
+      "</b></p>\n<dl>", "<dt>Reason</dt><dd>", HtmlEscape(recall.reason()),
+      "</dd>", "<dt>Health hazard assessment</dt><dd>",
+      HtmlEscape(recall.health_hazard()), "</dd>",
+      "<dt>Instructions to customers</dt><dd>",
+      HtmlEscape(recall.instructions()), "</dd>", "<dt>Initiated</dt><dd>",
+      HtmlEscape(Time(recall.initiated_at())), " by ",
+      HtmlEscape(recall.initiated_by()), "</dd>");
   if (recall.status() == v1::RECALL_STATUS_CLOSED) {
-    absl::StrAppend(&o, "<dt>Closed</dt><dd>", Html(Time(recall.closed_at())),
-                    " by ", Html(recall.closed_by()), ": ",
-                    Html(recall.summary()), "</dd>");
+    absl::StrAppend(&o, "<dt>Closed</dt><dd>",
+                    HtmlEscape(Time(recall.closed_at())), " by ",
+                    HtmlEscape(recall.closed_by()), ": ",
+                    HtmlEscape(recall.summary()), "</dd>");
     if (!recall.unanswered_reason().empty()) {
       absl::StrAppend(
           &o, "<dt>Closed without answers from</dt><dd>",
-          Html(absl::StrJoin(recall.unanswered_customer_ids(), ", ")), ": ",
-          Html(recall.unanswered_reason()), "</dd>");
+          HtmlEscape(absl::StrJoin(recall.unanswered_customer_ids(), ", ")),
+          ": ", HtmlEscape(recall.unanswered_reason()), "</dd>");
     }
   }
   absl::StrAppend(&o, "</dl>\n");
@@ -221,8 +197,8 @@ std::string RenderHtml(const v1::Recall& recall, const v1::RecallImpact& impact,
           : absl::StrCat(
                 "; without answer after ", eff.unanswered_after_days(),
                 " days: ",
-                Html(absl::StrJoin(eff.unanswered_customer_ids(), ", "))),
-      ". As of ", Html(Time(eff.as_of())), ".</p>\n");
+                HtmlEscape(absl::StrJoin(eff.unanswered_customer_ids(), ", "))),
+      ". As of ", HtmlEscape(Time(eff.as_of())), ".</p>\n");
 
   absl::StrAppend(&o, "<h2>Scope: ", impact.lots_in_scope(),
                   " lots</h2>\n<table><tr><th>Lot</th><th>Item</th>"
@@ -238,9 +214,10 @@ std::string RenderHtml(const v1::Recall& recall, const v1::RecallImpact& impact,
     const v1::ScopedLot& s = li.lot();
     auto le = lot_eff.find(s.lot_id());
     absl::StrAppend(
-        &o, "<tr><td>", Html(s.lot_id()), "</td><td>", Html(s.item()),
-        "</td><td>", Html(s.lot_number()), "</td><td>", Reason(s.reason()),
-        "</td><td>", Html(paths.at(s.lot_id())), "</td><td>",
+        &o, "<tr><td>", HtmlEscape(s.lot_id()), "</td><td>",
+        HtmlEscape(s.item()), "</td><td>", HtmlEscape(s.lot_number()),
+        "</td><td>", Reason(s.reason()), "</td><td>",
+        HtmlEscape(paths.at(s.lot_id())), "</td><td>",
         Date(s.manufactured_on()), "</td><td>", Date(s.expires_on()),
         "</td><td class=\"n\">", li.shipped(), "</td><td class=\"n\">",
         li.returned(), "</td><td class=\"n\">", li.outstanding(),
@@ -255,11 +232,12 @@ std::string RenderHtml(const v1::Recall& recall, const v1::RecallImpact& impact,
                   "<th>Held</th><th>Last shipped</th></tr>\n");
   for (const v1::CustomerImpact& c : impact.customers()) {
     for (const v1::CustomerLotImpact& l : c.lots()) {
-      absl::StrAppend(&o, "<tr><td>", Html(c.customer().customer_id()),
-                      "</td><td>", Html(c.customer().name()), "</td><td>",
-                      Html(c.customer().region()), "</td><td>",
-                      Html(l.lot_id()), "</td><td class=\"n\">", l.shipped(),
-                      " ", Html(l.uom()), "</td><td class=\"n\">", l.returned(),
+      absl::StrAppend(&o, "<tr><td>", HtmlEscape(c.customer().customer_id()),
+                      "</td><td>", HtmlEscape(c.customer().name()), "</td><td>",
+                      HtmlEscape(c.customer().region()), "</td><td>",
+                      HtmlEscape(l.lot_id()), "</td><td class=\"n\">",
+                      l.shipped(), " ", HtmlEscape(l.uom()),
+                      "</td><td class=\"n\">", l.returned(),
                       "</td><td class=\"n\">", l.held(), "</td><td>",
                       Date(l.last_shipped_on()), "</td></tr>\n");
     }
@@ -275,11 +253,11 @@ std::string RenderHtml(const v1::Recall& recall, const v1::RecallImpact& impact,
       lots.push_back(
           absl::StrCat(l.lot_id(), " (", l.held(), " ", l.uom(), ")"));
     }
-    absl::StrAppend(&o, "<tr><td>", Html(n.notice().notification_id()),
-                    "</td><td>", Html(n.notice().customer().name()),
-                    "</td><td>", Html(Time(n.issued_at())), "</td><td>",
-                    Html(n.issued_by()), "</td><td>",
-                    Html(absl::StrJoin(lots, ", ")), "</td></tr>\n");
+    absl::StrAppend(&o, "<tr><td>", HtmlEscape(n.notice().notification_id()),
+                    "</td><td>", HtmlEscape(n.notice().customer().name()),
+                    "</td><td>", HtmlEscape(Time(n.issued_at())), "</td><td>",
+                    HtmlEscape(n.issued_by()), "</td><td>",
+                    HtmlEscape(absl::StrJoin(lots, ", ")), "</td></tr>\n");
   }
   absl::StrAppend(&o, "</table>\n");
 
@@ -293,13 +271,13 @@ std::string RenderHtml(const v1::Recall& recall, const v1::RecallImpact& impact,
       lines.push_back(absl::StrCat(l.lot_id(), ": returned ", l.returned(),
                                    ", destroyed ", l.destroyed()));
     }
-    absl::StrAppend(&o, "<tr><td>", Html(r.response().customer_id()),
-                    "</td><td>", Html(Time(r.recorded_at())), "</td><td>",
-                    Html(r.recorded_by()), "</td><td>",
+    absl::StrAppend(&o, "<tr><td>", HtmlEscape(r.response().customer_id()),
+                    "</td><td>", HtmlEscape(Time(r.recorded_at())), "</td><td>",
+                    HtmlEscape(r.recorded_by()), "</td><td>",
                     r.response().acknowledged() ? "yes" : "no", "</td><td>",
                     r.response().nothing_found() ? "yes" : "no", "</td><td>",
-                    Html(absl::StrJoin(lines, "; ")), "</td><td>",
-                    Html(r.response().notes()), "</td></tr>\n");
+                    HtmlEscape(absl::StrJoin(lines, "; ")), "</td><td>",
+                    HtmlEscape(r.response().notes()), "</td></tr>\n");
   }
   absl::StrAppend(&o, "</table>\n");
 
@@ -311,7 +289,7 @@ std::string RenderHtml(const v1::Recall& recall, const v1::RecallImpact& impact,
   for (const v1::CustomerEffectiveness& c : eff.customers()) {
     const v1::Recovery& r = c.recovery();
     absl::StrAppend(
-        &o, "<tr><td>", Html(c.customer().customer_id()),
+        &o, "<tr><td>", HtmlEscape(c.customer().customer_id()),
         "</td><td class=\"n\">", r.distributed(), "</td><td class=\"n\">",
         r.returned(), "</td><td class=\"n\">", r.destroyed(),
         "</td><td class=\"n\">", r.outstanding(), "</td><td class=\"n\">",

@@ -421,8 +421,6 @@ int Export(Context& ctx, ParsedArgs& args) {
   return kExitOk;
 }
 
-std::string Html(std::string_view s) { return HtmlEscape(s); }
-
 std::string DateText(const v1::Date& d) {
   if (d.year() == 0) return "";
   return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
@@ -495,7 +493,7 @@ std::string DotToSvg(const std::string& dot) {
 // scripts and links never run, whatever the SVG holds.
 std::string SvgImage(const std::string& svg, const std::string& lot) {
   return absl::StrCat(
-      "<img alt=\"", Html(absl::StrCat("Genealogy of lot ", lot)),
+      "<img alt=\"", HtmlEscape(absl::StrCat("Genealogy of lot ", lot)),
       "\" src=\"data:image/svg+xml;base64,", absl::Base64Escape(svg), "\">");
 }
 
@@ -545,15 +543,15 @@ int Report(Context& ctx, ParsedArgs& args) {
   std::string h = absl::StrCat(
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<title>Audit report ",
-      Html(lot),
+      HtmlEscape(lot),
       "</title><style>body{font-family:sans-serif;margin:2em}"
       "table{border-collapse:collapse;margin:1em 0}"
       "td,th{border:1px solid #999;padding:3px 6px;text-align:left;"
       "font-size:90%}.ok{color:#060}.broken{color:#a00;font-weight:bold}"
       "@media print{section{page-break-inside:avoid}}</style></head><body>\n",
-      "<h1>Audit report: lot ", Html(lot), "</h1>\n<p>Generated ",
-      Html(absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", ctx.env().now(),
-                            absl::UTCTimeZone())),
+      "<h1>Audit report: lot ", HtmlEscape(lot), "</h1>\n<p>Generated ",
+      HtmlEscape(absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", ctx.env().now(),
+                                  absl::UTCTimeZone())),
       " from the audit service (record time).</p>\n");
   // Lot master data and corrections.
   absl::StrAppend(&h, "<section id=\"lot\"><h2>Lot</h2><table>");
@@ -570,7 +568,7 @@ int Report(Context& ctx, ParsedArgs& args) {
       {"Recalled", st.recalled() ? st.recall_id() : "no"},
   };
   for (const auto& [k, v] : facts) {
-    absl::StrAppend(&h, "<tr><th>", Html(k), "</th><td>", Html(v),
+    absl::StrAppend(&h, "<tr><th>", HtmlEscape(k), "</th><td>", HtmlEscape(v),
                     "</td></tr>");
   }
   absl::StrAppend(&h,
@@ -578,18 +576,19 @@ int Report(Context& ctx, ParsedArgs& args) {
                   "<th>From</th><th>To</th><th>Reason</th><th>By</th>"
                   "<th>Recorded</th></tr>");
   for (const v1::LotCorrection& c : l.corrections()) {
-    absl::StrAppend(&h, "<tr><td>", Html(c.correction().field()), "</td><td>",
-                    Html(c.correction().old_value()), "</td><td>",
-                    Html(c.correction().new_value()), "</td><td>",
-                    Html(c.correction().reason()), "</td><td>", Html(c.actor()),
-                    "</td><td>", TimeText(c.recorded_at()), "</td></tr>");
+    absl::StrAppend(&h, "<tr><td>", HtmlEscape(c.correction().field()),
+                    "</td><td>", HtmlEscape(c.correction().old_value()),
+                    "</td><td>", HtmlEscape(c.correction().new_value()),
+                    "</td><td>", HtmlEscape(c.correction().reason()),
+                    "</td><td>", HtmlEscape(c.actor()), "</td><td>",
+                    TimeText(c.recorded_at()), "</td></tr>");
   }
   absl::StrAppend(&h, "</table></section>\n");
   // Genealogy.
   const std::string dot = GenealogyDot(lot, entries);
   const std::string svg = DotToSvg(dot);
   absl::StrAppend(&h, "<section id=\"genealogy\"><h2>Genealogy</h2>",
-                  svg.empty() ? absl::StrCat("<pre>", Html(dot), "</pre>")
+                  svg.empty() ? absl::StrCat("<pre>", HtmlEscape(dot), "</pre>")
                               : SvgImage(svg, lot),
                   "</section>\n");
   // Quality signatures, movements, recalls: the lot's own events.
@@ -597,8 +596,9 @@ int Report(Context& ctx, ParsedArgs& args) {
   for (const v1::HistoryEntry& e : entries) {
     const std::string row = absl::StrCat(
         "<tr><td>", TimeText(e.occurred_at()), "</td><td>",
-        TimeText(e.recorded_at()), "</td><td>", Html(e.actor()), "</td><td>",
-        Html(e.description()), "</td><td>", Html(e.reason()), "</td></tr>");
+        TimeText(e.recorded_at()), "</td><td>", HtmlEscape(e.actor()),
+        "</td><td>", HtmlEscape(e.description()), "</td><td>",
+        HtmlEscape(e.reason()), "</td></tr>");
     if (e.relation() == v1::LOT_RELATION_SELF) {
       if (e.event().has_disposition_changed() ||
           e.event().has_inspection_recorded()) {
@@ -607,12 +607,14 @@ int Report(Context& ctx, ParsedArgs& args) {
       if (e.topic() == "lotledger.inventory.v1") moves += row;
       if (e.topic() == "lotledger.recall.v1") recalls += row;
     }
-    absl::StrAppend(
-        &timeline, "<tr><td>", TimeText(e.occurred_at()), "</td><td>",
-        TimeText(e.recorded_at()), "</td><td>", Html(e.lot_id()), "</td><td>",
-        Html(absl::StrCat(e.topic(), "/", e.partition(), "@", e.offset())),
-        "</td><td>", Html(e.actor()), "</td><td>", Html(e.description()),
-        "</td><td>", Html(e.reason()), "</td></tr>");
+    absl::StrAppend(&timeline, "<tr><td>", TimeText(e.occurred_at()),
+                    "</td><td>", TimeText(e.recorded_at()), "</td><td>",
+                    HtmlEscape(e.lot_id()), "</td><td>",
+                    HtmlEscape(absl::StrCat(e.topic(), "/", e.partition(), "@",
+                                            e.offset())),
+                    "</td><td>", HtmlEscape(e.actor()), "</td><td>",
+                    HtmlEscape(e.description()), "</td><td>",
+                    HtmlEscape(e.reason()), "</td></tr>");
   }
   const std::string head =
       "<table><tr><th>Occurred (UTC)</th><th>Recorded (UTC)</th><th>Who</th>"
@@ -622,7 +624,7 @@ int Report(Context& ctx, ParsedArgs& args) {
                   "</table></section>\n<section id=\"movements\"><h2>Movements "
                   "and where it went</h2>",
                   head, moves, "</table><p>Customers holding it: ",
-                  Html(absl::StrJoin(st.customers_holding(), ", ")),
+                  HtmlEscape(absl::StrJoin(st.customers_holding(), ", ")),
                   "</p></section>\n<section id=\"recalls\"><h2>Recalls</h2>",
                   head, recalls, "</table></section>\n");
   absl::StrAppend(&h, "<section id=\"verification\"><h2>Verification</h2>");
@@ -632,9 +634,10 @@ int Report(Context& ctx, ParsedArgs& args) {
                     " hash chains checked.</p>");
   } else {
     const v1::ChainBreak& b = verified.first_break();
-    absl::StrAppend(&h, "<p class=\"broken\">BROKEN at ", Html(b.topic()), "/",
-                    b.partition(), " offset ", b.offset(), " (",
-                    Html(b.aggregate_id()), "): ", Html(b.what()), "</p>");
+    absl::StrAppend(&h, "<p class=\"broken\">BROKEN at ", HtmlEscape(b.topic()),
+                    "/", b.partition(), " offset ", b.offset(), " (",
+                    HtmlEscape(b.aggregate_id()), "): ", HtmlEscape(b.what()),
+                    "</p>");
   }
   absl::StrAppend(
       &h,

@@ -2,35 +2,6 @@
 
 namespace lotledger::lotctl {
 
-std::string HtmlEscape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) >= 0x20 || c == '\t' || c == '\n') {
-          out.push_back(c);
-        }
-    }
-  }
-  return out;
-}
-
 std::string DotQuoted(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {

@@ -13,11 +13,12 @@
 #include <string>
 #include <string_view>
 
+#include "libs/common/html.h"
+
 namespace lotledger::lotctl {
 
-// Text or a double-quoted attribute value in HTML: & < > " ' as entities,
-// control characters other than tab and newline dropped.
-std::string HtmlEscape(std::string_view s);
+// HTML: the project's one escaper (libs/common/html.h).
+using ::lotledger::HtmlEscape;
 
 // A complete DOT quoted string ("..."), for an ID or a label: \ and " are
 // escaped, so that nothing in `s` ends the string or is read as a label

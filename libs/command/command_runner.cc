@@ -14,7 +14,7 @@
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
 #include "libs/eventlog/record_codec.h"
-#include "libs/server/metrics.h"
+#include "libs/metrics/metrics.h"
 
 namespace lotledger::command {
 namespace {

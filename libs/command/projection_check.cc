@@ -17,8 +17,8 @@
 #include "absl/time/time.h"
 #include "libs/common/json_log.h"
 #include "libs/common/status_macros.h"
+#include "libs/metrics/metrics.h"
 #include "libs/projection/verify.h"
-#include "libs/server/metrics.h"
 
 namespace lotledger::command {
 namespace {

@@ -19,7 +19,7 @@
 #include "libs/eventlog/kafka/appender.h"
 #include "libs/eventlog/kafka/errors.h"
 #include "libs/eventlog/kafka/reader.h"
-#include "libs/server/metrics.h"
+#include "libs/metrics/metrics.h"
 
 namespace lotledger::eventlog {
 

@@ -16,8 +16,8 @@
 #include "libs/common/json_log.h"
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
+#include "libs/metrics/metrics.h"
 #include "libs/server/limits.h"
-#include "libs/server/metrics.h"
 
 namespace lotledger::server {
 namespace {

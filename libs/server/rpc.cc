@@ -12,7 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "libs/common/status_macros.h"
-#include "libs/server/metrics.h"
+#include "libs/metrics/metrics.h"
 
 namespace lotledger::server {
 namespace {

@@ -22,7 +22,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "libs/common/ids.h"
-#include "libs/server/tests/exposition.h"
+#include "libs/metrics/tests/exposition.h"
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "tests/support/service_cluster.h"
 

@@ -22,7 +22,7 @@
 #include "libs/command/service_core.h"
 #include "libs/eventlog/embedded/embedded_event_log.h"
 #include "libs/eventlog/record_codec.h"
-#include "libs/server/metrics.h"
+#include "libs/metrics/metrics.h"
 
 namespace lotledger::command {
 namespace {

@@ -17,8 +17,8 @@
 #include "libs/command/projector.h"
 #include "libs/eventlog/embedded/embedded_event_log.h"
 #include "libs/eventlog/record_codec.h"
+#include "libs/metrics/metrics.h"
 #include "libs/projection/projection_store.h"
-#include "libs/server/metrics.h"
 #include "services/lots/lots_projection.h"
 #include "tests/support/stack.h"
 

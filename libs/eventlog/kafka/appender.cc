@@ -7,7 +7,7 @@
 #include "absl/time/clock.h"
 #include "libs/common/status_macros.h"
 #include "libs/eventlog/kafka/errors.h"
-#include "libs/server/metrics.h"
+#include "libs/metrics/metrics.h"
 
 namespace lotledger::eventlog::kafka {
 namespace {

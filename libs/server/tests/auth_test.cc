@@ -41,8 +41,8 @@ TEST(RoleTable, DeniesByDefault) {
 }  // namespace lotledger::server
 
 // Electronic signatures and the denial report, with JWTs made in the test.
+#include "libs/metrics/metrics.h"
 #include "libs/server/jwt.h"
-#include "libs/server/metrics.h"
 #include "libs/server/tests/test_keys.h"
 
 namespace lotledger::server {

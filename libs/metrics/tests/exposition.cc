@@ -1,4 +1,4 @@
-#include "libs/server/tests/exposition.h"
+#include "libs/metrics/tests/exposition.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

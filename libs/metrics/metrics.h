@@ -23,8 +23,8 @@
 // the registry holds its callback lock: it must not register or remove
 // callbacks. Destroying a CallbackGauge waits for a scrape in progress, so
 // after its destructor the callback never runs again.
-#ifndef LOTLEDGER_LIBS_SERVER_METRICS_H_
-#define LOTLEDGER_LIBS_SERVER_METRICS_H_
+#ifndef LOTLEDGER_LIBS_METRICS_METRICS_H_
+#define LOTLEDGER_LIBS_METRICS_METRICS_H_
 
 #include <functional>
 #include <map>
@@ -176,4 +176,4 @@ class MetricsServer {
 
 }  // namespace lotledger::metrics
 
-#endif  // LOTLEDGER_LIBS_SERVER_METRICS_H_
+#endif  // LOTLEDGER_LIBS_METRICS_METRICS_H_

@@ -3,7 +3,7 @@
 // not the library's): HELP/TYPE once per family and before its samples,
 // escaped label values, histogram buckets cumulative with +Inf equal to
 // _count.
-#include "libs/server/metrics.h"
+#include "libs/metrics/metrics.h"
 
 #include <cmath>
 #include <map>
@@ -13,7 +13,7 @@
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
-#include "libs/server/tests/exposition.h"
+#include "libs/metrics/tests/exposition.h"
 
 namespace lotledger::metrics {
 namespace {

@@ -1,4 +1,4 @@
-#include "libs/server/metrics.h"
+#include "libs/metrics/metrics.h"
 
 #include <prometheus/collectable.h>
 #include <prometheus/counter.h>

@@ -2,14 +2,14 @@
 // exposition format 0.0.4 written here (not the library's), histogram
 // checks, and a minimal HTTP/1.1 GET over a real socket. Used by the
 // metrics unit test and the process tests that scrape real binaries.
-#ifndef LOTLEDGER_LIBS_SERVER_TESTS_EXPOSITION_H_
-#define LOTLEDGER_LIBS_SERVER_TESTS_EXPOSITION_H_
+#ifndef LOTLEDGER_LIBS_METRICS_TESTS_EXPOSITION_H_
+#define LOTLEDGER_LIBS_METRICS_TESTS_EXPOSITION_H_
 
 #include <map>
 #include <string>
 #include <vector>
 
-#include "libs/server/metrics.h"
+#include "libs/metrics/metrics.h"
 
 namespace lotledger::metrics::testing {
 
@@ -55,4 +55,4 @@ HttpResponse HttpGet(int port, const std::string& path);
 
 }  // namespace lotledger::metrics::testing
 
-#endif  // LOTLEDGER_LIBS_SERVER_TESTS_EXPOSITION_H_
+#endif  // LOTLEDGER_LIBS_METRICS_TESTS_EXPOSITION_H_

@@ -2,7 +2,7 @@
 // transfer, ship, return, scrap, count) and the expiry sweep, as pure
 // functions over the generated protobuf messages (docs/design.md "Domain
 // code"). The shipping gate is in gate.h, FEFO in fefo.h, the alert rules
-// in expiry.h.
+// in expiry.h. Decide is written in decider.cc, Evolve in evolve.cc.
 //
 // Decide(state, command) answers a command with the events to append, or
 // refuses it:

@@ -9,18 +9,17 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "libs/common/check.h"
 #include "libs/common/ids.h"
 #include "libs/common/status_macros.h"
 #include "libs/domain/common/recall_standing.h"
 #include "libs/domain/common/refusals.h"
+#include "libs/domain/lots/correction.h"
 #include "libs/domain/lots/dates.h"
 #include "libs/gs1/element_string.h"
 
@@ -140,67 +139,57 @@ absl::Status CheckConsumable(const v1::LotsDecisionState& state,
   }
 }
 
-// ---- Correctable fields ---------------------------------------------------
-// One place knows how each correctable field reads and writes, so Decide
-// (old value, validation) and Evolve (apply) cannot disagree.
-
-constexpr absl::string_view kCorrectableFields[] = {
-    "expires_on",       "manufactured_on", "quantity",    "site",
-    "production_order", "supplier",        "supplier_lot"};
-
-bool IsCorrectable(absl::string_view field) {
-  return std::find(std::begin(kCorrectableFields), std::end(kCorrectableFields),
-                   field) != std::end(kCorrectableFields);
-}
-
-std::string CurrentValue(const v1::Lot& lot, absl::string_view field) {
-  if (field == "expires_on") return FormatDate(lot.expires_on());
-  if (field == "manufactured_on") return FormatDate(lot.manufactured_on());
-  if (field == "quantity") return absl::StrCat(lot.quantity().amount());
-  if (field == "site") return lot.site();
-  if (field == "production_order") return lot.production_order();
-  if (field == "supplier") return lot.supplier();
-  if (field == "supplier_lot") return lot.supplier_lot();
-  return "";
-}
-
-// Sets `field` from its canonical text. Total: a value that does not parse
-// (never produced by Decide) leaves the field as it is.
-void SetValue(v1::Lot& lot, absl::string_view field, const std::string& value) {
-  if (field == "expires_on" || field == "manufactured_on") {
-    absl::StatusOr<v1::Date> date = ParseDate(value);
-    if (!date.ok()) return;
-    if (field == "manufactured_on") {
-      *lot.mutable_manufactured_on() = *date;
-    } else {
-      *lot.mutable_expires_on() = *date;
-      lot.set_expiry_source(v1::EXPIRY_SOURCE_GIVEN);
-      lot.clear_expiry_set_by_lot_id();
-    }
-  } else if (field == "quantity") {
-    int64_t amount = 0;
-    if (absl::SimpleAtoi(value, &amount)) {
-      lot.mutable_quantity()->set_amount(amount);
-    }
-  } else if (field == "site") {
-    lot.set_site(value);
-  } else if (field == "production_order") {
-    lot.set_production_order(value);
-  } else if (field == "supplier") {
-    lot.set_supplier(value);
-  } else if (field == "supplier_lot") {
-    lot.set_supplier_lot(value);
-  }
-}
-
 // The lot as it was created: corrections undone, newest first.
 v1::Lot AsCreated(const v1::Lot& lot) {
   v1::Lot original = lot;
   for (int i = lot.corrections_size() - 1; i >= 0; --i) {
-    const v1::LotCorrected& c = lot.corrections(i).correction();
-    SetValue(original, c.field(), c.old_value());
+    // A value that does not parse (never written by Decide) is skipped.
+    absl::StatusOr<CorrectionValue> old =
+        CorrectedOldValue(lot.corrections(i).correction());
+    if (old.ok()) ApplyCorrectionValue(original, *old);
   }
   return original;
+}
+
+// ---- The component cap ------------------------------------------------------
+
+// The lot of `inputs` that expires first, among those `known` holds with a
+// valid expiry (the first listed on a tie), or nullptr; `*lot` is its Lot.
+const v1::LotInput* EarliestExpiring(
+    const google::protobuf::RepeatedPtrField<v1::LotInput>& inputs,
+    const google::protobuf::Map<std::string, v1::Lot>& known,
+    const v1::Lot** lot) {
+  const v1::LotInput* earliest = nullptr;
+  *lot = nullptr;
+  for (const v1::LotInput& in : inputs) {
+    auto it = known.find(in.lot_id());
+    if (it == known.end() || !IsValidDate(it->second.expires_on())) continue;
+    if (*lot == nullptr ||
+        CompareDates(it->second.expires_on(), (*lot)->expires_on()) < 0) {
+      earliest = &in;
+      *lot = &it->second;
+    }
+  }
+  return earliest;
+}
+
+// With cap_expiry_by_components, a lot of `product` may not expire after
+// its earliest-expiring component lot (`earliest`, whose Lot is
+// `earliest_lot`). OK without the cap or without such a component.
+absl::Status CheckComponentCap(const v1::Product& product,
+                               const std::string& lot_id,
+                               const v1::Date& expires_on,
+                               const v1::LotInput* earliest,
+                               const v1::Lot* earliest_lot) {
+  if (!product.policy().cap_expiry_by_components() || earliest == nullptr ||
+      CompareDates(expires_on, earliest_lot->expires_on()) <= 0) {
+    return absl::OkStatus();
+  }
+  return Refuse("lot ", lot_id, " cannot expire on ", FormatDate(expires_on),
+                ": component lot ", earliest->lot_id(), " expires on ",
+                FormatDate(earliest_lot->expires_on()), " and ",
+                ProductWord(product), " ", product.item(),
+                " may not outlive its components");
 }
 
 v1::Event NewEvent(absl::string_view aggregate_id) {
@@ -345,8 +334,8 @@ std::string DifferenceFromExisting(const v1::Lot& existing,
     // Without a given expiry the request asks for the computed one, which
     // the existing lot already has.
     if (field == "expires_on" && !req.has_expires_on()) continue;
-    const std::string was = CurrentValue(created, field);
-    const std::string now = CurrentValue(requested, field);
+    const std::string was = CurrentText(created, field);
+    const std::string now = CurrentText(requested, field);
     if (was != now) {
       return absl::StrCat(field, " (", was.empty() ? "empty" : was,
                           ", this request says ", now.empty() ? "empty" : now,
@@ -388,8 +377,6 @@ absl::StatusOr<std::vector<v1::Event>> DecideCreateLot(
   }
 
   // Genealogy: every component lot exists and has enough left.
-  const v1::LotInput* earliest = nullptr;  // the input expiring first
-  const v1::Lot* earliest_lot = nullptr;
   for (const v1::LotInput& in : req.inputs()) {
     auto it = state.inputs().find(in.lot_id());
     if (it == state.inputs().end() || it->second.lot_id().empty()) {
@@ -414,13 +401,10 @@ absl::StatusOr<std::vector<v1::Event>> DecideCreateLot(
                                    input.quantity().uom()),
                     " of its ", FormatQuantity(input.quantity()), " remain");
     }
-    if (IsValidDate(input.expires_on()) &&
-        (earliest_lot == nullptr ||
-         CompareDates(input.expires_on(), earliest_lot->expires_on()) < 0)) {
-      earliest = &in;
-      earliest_lot = &input;
-    }
   }
+  const v1::Lot* earliest_lot = nullptr;  // the input expiring first
+  const v1::LotInput* earliest =
+      EarliestExpiring(req.inputs(), state.inputs(), &earliest_lot);
 
   // Expiry: given, or computed from the shelf life; capped by components
   // when the product says so.
@@ -432,13 +416,8 @@ absl::StatusOr<std::vector<v1::Event>> DecideCreateLot(
   if (req.has_expires_on()) {
     expires_on = req.expires_on();
     source = v1::EXPIRY_SOURCE_GIVEN;
-    if (cap && CompareDates(expires_on, earliest_lot->expires_on()) > 0) {
-      return Refuse(
-          "lot ", lot_id, " cannot expire on ", FormatDate(expires_on),
-          ": component lot ", earliest->lot_id(), " expires on ",
-          FormatDate(earliest_lot->expires_on()), " and ", ProductWord(product),
-          " ", product.item(), " may not outlive its components");
-    }
+    RETURN_IF_ERROR(
+        CheckComponentCap(product, lot_id, expires_on, earliest, earliest_lot));
   } else {
     if (policy.shelf_life_days() <= 0) {
       return Refuse(ProductWord(product), " ", product.item(),
@@ -488,29 +467,19 @@ absl::StatusOr<std::vector<v1::Event>> DecideCreateLot(
 
 // ---- CorrectLot -------------------------------------------------------------
 
-// The canonical text of a proposed new value, or InvalidArgument.
-absl::StatusOr<std::string> CanonicalValue(const v1::CorrectLotRequest& req) {
-  const std::string& field = req.field();
-  if (field == "expires_on" || field == "manufactured_on") {
-    absl::StatusOr<v1::Date> date = ParseDate(req.new_value());
-    if (!date.ok()) {
-      return Invalid("correct_lot.new_value: ", date.status().message());
-    }
-    return FormatDate(*date);
+// The proposed new value, typed, or InvalidArgument naming the field.
+absl::StatusOr<CorrectionValue> ProposedValue(
+    const v1::CorrectLotRequest& req) {
+  absl::StatusOr<CorrectionValue> value =
+      ParseCorrectionValue(req.field(), req.new_value());
+  if (!value.ok()) {
+    return Invalid("correct_lot.new_value: ", value.status().message());
   }
-  if (field == "quantity") {
-    int64_t amount = 0;
-    if (!absl::SimpleAtoi(req.new_value(), &amount)) {
-      return Invalid("correct_lot.new_value: \"", req.new_value(),
-                     "\" is not a whole number");
-    }
-    if (amount <= 0) {
-      return Invalid("correct_lot.new_value: a quantity must be positive, got ",
-                     amount);
-    }
-    return absl::StrCat(amount);
+  if (value->field == "quantity" && value->amount <= 0) {
+    return Invalid("correct_lot.new_value: a quantity must be positive, got ",
+                   value->amount);
   }
-  return req.new_value();
+  return value;
 }
 
 absl::StatusOr<std::vector<v1::Event>> DecideCorrectLot(
@@ -525,49 +494,37 @@ absl::StatusOr<std::vector<v1::Event>> DecideCorrectLot(
     return Invalid("correct_lot.reason: required; say why ", req.field(),
                    " is corrected");
   }
-  ASSIGN_OR_RETURN(const std::string new_value, CanonicalValue(req));
+  ASSIGN_OR_RETURN(const CorrectionValue value, ProposedValue(req));
+  const std::string new_value = FormatCorrectionValue(value);
   if (!state.has_lot() || state.lot().lot_id() != req.lot_id()) {
     return Refuse("lot ", req.lot_id(), " does not exist");
   }
   const v1::Lot& lot = state.lot();
-  const std::string old_value = CurrentValue(lot, req.field());
+  const std::string old_value = CurrentText(lot, req.field());
   if (old_value == new_value) return std::vector<v1::Event>();
 
-  if (req.field() == "expires_on") {
-    const v1::Date expires = *ParseDate(new_value);
-    if (CompareDates(expires, lot.manufactured_on()) <= 0) {
+  if (value.field == "expires_on") {
+    if (CompareDates(value.date, lot.manufactured_on()) <= 0) {
       return Refuse("lot ", lot.lot_id(), " cannot expire on ", new_value,
                     ": it was manufactured on ",
                     FormatDate(lot.manufactured_on()));
     }
-    if (state.product().policy().cap_expiry_by_components()) {
-      for (const v1::LotInput& in : lot.inputs()) {
-        auto it = state.inputs().find(in.lot_id());
-        if (it == state.inputs().end()) continue;
-        const v1::Date& cap = it->second.expires_on();
-        if (IsValidDate(cap) && CompareDates(expires, cap) > 0) {
-          return Refuse("lot ", lot.lot_id(), " cannot expire on ", new_value,
-                        ": component lot ", in.lot_id(), " expires on ",
-                        FormatDate(cap), " and ", ProductWord(state.product()),
-                        " ", state.product().item(),
-                        " may not outlive its components");
-        }
-      }
-    }
-  } else if (req.field() == "manufactured_on") {
-    const v1::Date made = *ParseDate(new_value);
-    if (CompareDates(made, lot.expires_on()) >= 0) {
+    const v1::Lot* earliest_lot = nullptr;
+    const v1::LotInput* earliest =
+        EarliestExpiring(lot.inputs(), state.inputs(), &earliest_lot);
+    RETURN_IF_ERROR(CheckComponentCap(state.product(), lot.lot_id(), value.date,
+                                      earliest, earliest_lot));
+  } else if (value.field == "manufactured_on") {
+    if (CompareDates(value.date, lot.expires_on()) >= 0) {
       return Refuse("lot ", lot.lot_id(), " cannot be manufactured on ",
                     new_value, ": it expires on ",
                     FormatDate(lot.expires_on()));
     }
-  } else if (req.field() == "quantity") {
-    int64_t amount = 0;
-    CHECK(absl::SimpleAtoi(new_value, &amount));
-    if (amount < lot.consumed().amount()) {
+  } else if (value.field == "quantity") {
+    if (value.amount < lot.consumed().amount()) {
       return Refuse(
           "lot ", lot.lot_id(), " cannot be corrected to ",
-          FormatQuantity(amount, lot.quantity().uom()), ": ",
+          FormatQuantity(value.amount, lot.quantity().uom()), ": ",
           FormatQuantity(lot.consumed().amount(), lot.quantity().uom()),
           " of it were already consumed by other lots");
     }
@@ -582,28 +539,6 @@ absl::StatusOr<std::vector<v1::Event>> DecideCorrectLot(
   corrected.set_new_value(new_value);
   corrected.set_reason(req.reason());
   return std::vector<v1::Event>{std::move(event)};
-}
-
-void ApplyCreated(v1::Lot& lot, const v1::LotCreated& created,
-                  const v1::Event& event) {
-  lot.set_lot_id(created.lot_id());
-  lot.set_item(created.item());
-  lot.set_lot_number(created.lot_number());
-  *lot.mutable_manufactured_on() = created.manufactured_on();
-  *lot.mutable_expires_on() = created.expires_on();
-  lot.set_expiry_source(created.expiry_source());
-  lot.set_expiry_set_by_lot_id(created.expiry_set_by_lot_id());
-  *lot.mutable_quantity() = created.quantity();
-  // Consumption may already have been folded in (see Evolve): keep it.
-  lot.mutable_consumed()->set_uom(created.quantity().uom());
-  lot.set_site(created.site());
-  lot.set_production_order(created.production_order());
-  *lot.mutable_inputs() = created.inputs();
-  lot.set_supplier(created.supplier());
-  lot.set_supplier_lot(created.supplier_lot());
-  *lot.mutable_created_at() =
-      event.has_occurred_at() ? event.occurred_at() : event.recorded_at();
-  lot.set_created_by(event.actor());
 }
 
 }  // namespace
@@ -667,70 +602,6 @@ absl::StatusOr<std::vector<v1::Event>> Decide(
   return Invalid(
       "command: required: define_product, create_lot or "
       "correct_lot");
-}
-
-void Evolve(v1::Lot& lot, const v1::Event& event) {
-  if (event.has_lot_created()) {
-    const v1::LotCreated& created = event.lot_created();
-    if (lot.lot_id().empty() || lot.lot_id() == created.lot_id()) {
-      ApplyCreated(lot, created, event);
-      return;
-    }
-    // A parent is created once and lists an input once; the used_in check
-    // keeps a redelivered event from counting twice.
-    const auto& used_in = lot.used_in();
-    if (std::find(used_in.begin(), used_in.end(), created.lot_id()) !=
-        used_in.end()) {
-      return;
-    }
-    for (const v1::LotInput& in : created.inputs()) {
-      if (in.lot_id() != lot.lot_id()) continue;
-      v1::Quantity& consumed = *lot.mutable_consumed();
-      consumed.set_amount(consumed.amount() + in.quantity().amount());
-      if (consumed.uom().empty()) consumed.set_uom(in.quantity().uom());
-      // Sorted, not in arrival order: parents in other partitions arrive in
-      // a different order on a rebuild, and the view must not depend on it.
-      auto* parents = lot.mutable_used_in();
-      parents->Add(std::string(created.lot_id()));
-      std::sort(parents->begin(), parents->end());
-      return;
-    }
-    return;
-  }
-  if (event.has_lot_corrected()) {
-    const v1::LotCorrected& corrected = event.lot_corrected();
-    if (lot.lot_id().empty() || lot.lot_id() != corrected.lot_id()) return;
-    SetValue(lot, corrected.field(), corrected.new_value());
-    v1::LotCorrection& entry = *lot.add_corrections();
-    *entry.mutable_correction() = corrected;
-    entry.set_actor(event.actor());
-    *entry.mutable_recorded_at() = event.recorded_at();
-  }
-}
-
-void EvolveStanding(v1::LotStanding& standing, const std::string& lot_id,
-                    const v1::Event& event) {
-  if (event.has_disposition_changed()) {
-    const v1::DispositionChanged& changed = event.disposition_changed();
-    if (changed.lot_id() != lot_id) return;
-    standing.set_disposition(changed.to());
-    *standing.mutable_disposition_since() =
-        event.has_occurred_at() ? event.occurred_at() : event.recorded_at();
-    standing.set_disposition_by(changed.signature().signer());
-    standing.set_disposition_reason(changed.signature().reason());
-    return;
-  }
-  const std::vector<std::string> added = domain::ScopeAdditions(event);
-  if (std::find(added.begin(), added.end(), lot_id) != added.end()) {
-    domain::AddSorted(standing.mutable_recall_ids(), domain::RecallIdOf(event));
-  }
-}
-
-void EvolveProduct(v1::Product& product, const v1::Event& event) {
-  if (!event.has_product_defined()) return;
-  const v1::Product& defined = event.product_defined().product();
-  if (!product.item().empty() && product.item() != defined.item()) return;
-  product = defined;
 }
 
 }  // namespace lotledger::lots

@@ -18,6 +18,9 @@
 // request gave one) and the payload. The caller fills in event_id, actor,
 // recorded_at, request_id and the correlation ids.
 //
+// Decide is written in decider.cc, the Evolve functions in evolve.cc; both
+// read correction values through correction.h.
+//
 // Evolve folds events into the read model. It is total: it never fails and
 // ignores events that do not concern the message it is given, so a
 // projector can apply every event of the topic in any order it receives

@@ -1,7 +1,7 @@
 // The quality domain: inspections and the disposition of lots (release,
 // hold, reject) with electronic signatures, and the release gate, as pure
 // functions over the generated protobuf messages (docs/design.md "Domain
-// code").
+// code"). Decide is written in decider.cc, Evolve in evolve.cc.
 //
 // Decide(state, command) answers a command with the events to append, or
 // refuses it:

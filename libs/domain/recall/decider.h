@@ -1,7 +1,8 @@
 // The recall domain: a recall's life (initiate, notify, record responses,
 // close) and drills, as pure functions over the generated protobuf
 // messages (docs/design.md "Domain code"). Scope is in scope.h, impact and
-// effectiveness in impact.h.
+// effectiveness in impact.h. Decide is written in decider.cc, Evolve in
+// evolve.cc.
 //
 // Decide(state, command) answers a command with the events to append, or
 // refuses it:

@@ -1,18 +1,11 @@
 #include "libs/audit/topics.h"
 
 #include "libs/common/proto_time.h"
+#include "libs/common/topics.h"
 
 namespace lotledger::audit {
 
-const std::vector<std::string>& AuditedTopics() {
-  static const auto* topics = new std::vector<std::string>{
-      "lotledger.lots.v1",
-      "lotledger.quality.v1",
-      "lotledger.inventory.v1",
-      "lotledger.recall.v1",
-  };
-  return *topics;
-}
+const std::vector<std::string>& AuditedTopics() { return topics::All(); }
 
 std::string StripPrefix(const std::string& topic, const std::string& prefix) {
   if (!prefix.empty() && topic.starts_with(prefix)) {

@@ -1,7 +1,7 @@
-// The topics the audit reads and how it reads an event's clocks. The one
-// list of audited topics lives here: adding a service's topic to the
-// audit (history index, offline verify, EPCIS export) is one line in
-// topics.cc.
+// The topics the audit reads and how it reads an event's clocks. The
+// audited topics are every topic of the registry (libs/common/topics.h):
+// a service's topic added there is audited (history index, offline
+// verify, EPCIS export) without a change here.
 //
 // Thread-safety: pure functions and immutable data.
 #ifndef LOTLEDGER_LIBS_AUDIT_TOPICS_H_
@@ -16,7 +16,7 @@
 namespace lotledger::audit {
 
 // Every lotledger topic, without a deployment prefix, in the order a
-// report lists them.
+// report lists them: topics::All().
 const std::vector<std::string>& AuditedTopics();
 
 // The topic name without `prefix` (tests and shared clusters put one in

@@ -12,6 +12,7 @@
 #include "libs/command/service_core.h"
 #include "libs/common/clock.h"
 #include "libs/common/status_macros.h"
+#include "libs/common/topics.h"
 #include "libs/metrics/metrics.h"
 #include "libs/server/auth.h"
 #include "libs/server/grpc_server.h"
@@ -244,16 +245,16 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
     ASSIGN_OR_RETURN(st->checkpoint_signer,
                      audit::Signer::FromPemFile(config.checkpoint_key));
     for (const std::string& name : services) {
-      if (name == "audit") continue;  // writes no topic
+      const std::string topic = topics::WrittenBy(name);
+      if (topic.empty()) continue;  // audit writes no topic
       auto publisher = std::make_unique<audit::CheckpointPublisher>(
           st->log.get(), st->checkpoint_signer.get(),
-          audit::CheckpointOptions{
-              .topic = absl::StrCat("lotledger.", name, ".v1"),
-              .topic_prefix = config.topic_prefix,
-              .source = absl::StrCat("lotledger/", name),
-              .every_records =
-                  static_cast<uint64_t>(config.checkpoint_every_records),
-              .every = config.checkpoint_every});
+          audit::CheckpointOptions{.topic = topic,
+                                   .topic_prefix = config.topic_prefix,
+                                   .source = absl::StrCat("lotledger/", name),
+                                   .every_records = static_cast<uint64_t>(
+                                       config.checkpoint_every_records),
+                                   .every = config.checkpoint_every});
       RETURN_IF_ERROR(publisher->Start());
       st->checkpointers.push_back(std::move(publisher));
     }

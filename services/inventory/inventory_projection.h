@@ -78,8 +78,6 @@
 
 namespace lotledger::inventory {
 
-inline constexpr char kInventoryTopic[] = "lotledger.inventory.v1";
-
 std::vector<std::string> InventoryColumnFamilies();
 
 // Folds one event of any input topic into the batch. Deterministic: the

@@ -15,6 +15,7 @@
 #include "libs/common/ids.h"
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
+#include "libs/common/topics.h"
 #include "libs/domain/inventory/decider.h"
 #include "libs/domain/inventory/expiry.h"
 #include "libs/domain/inventory/fefo.h"
@@ -22,8 +23,6 @@
 #include "libs/gs1/element_string.h"
 #include "libs/server/rpc.h"
 #include "services/inventory/inventory_reports.h"
-#include "services/lots/lots_projection.h"
-#include "services/quality/quality_service.h"
 
 namespace lotledger::inventory {
 namespace {
@@ -62,11 +61,10 @@ std::vector<std::string> Unique(std::vector<std::string> ids) {
 command::ServiceSpec InventoryServiceSpec(int32_t partitions) {
   command::ServiceSpec spec;
   spec.name = "inventory";
-  spec.own_topic = kInventoryTopic;
+  spec.own_topic = topics::WrittenBy(spec.name);
   spec.partitions = partitions;
   // Recalls (RecallInitiated) block every lot in their scope.
-  spec.input_topics = {lots::kLotsTopic, quality::kQualityTopic,
-                       "lotledger.recall.v1"};
+  spec.input_topics = topics::ReadBy(spec.name);
   spec.column_families = InventoryColumnFamilies();
   spec.apply = ApplyInventoryEvent;
   return spec;
@@ -104,9 +102,9 @@ bool InventoryServiceImpl::WaitUnlessStopped(absl::Duration d) {
 
 std::string InventoryServiceImpl::OwnTopic() const {
   for (const auto& [tp, offset] : core_->projector().Applied()) {
-    if (absl::EndsWith(tp.topic, kInventoryTopic)) return tp.topic;
+    if (absl::EndsWith(tp.topic, topics::kInventory)) return tp.topic;
   }
-  return kInventoryTopic;
+  return topics::kInventory;
 }
 
 absl::Status InventoryServiceImpl::CatchUp(absl::Time deadline) {

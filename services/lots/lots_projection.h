@@ -37,8 +37,6 @@
 
 namespace lotledger::lots {
 
-inline constexpr char kLotsTopic[] = "lotledger.lots.v1";
-
 std::vector<std::string> LotsColumnFamilies();
 
 absl::Status ApplyLotsEvent(const eventlog::Record& record,

@@ -6,6 +6,7 @@
 #include "libs/common/ids.h"
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
+#include "libs/common/topics.h"
 #include "libs/domain/lots/decider.h"
 #include "libs/gs1/element_string.h"
 #include "libs/server/rpc.h"
@@ -14,10 +15,6 @@ namespace lotledger::lots {
 namespace {
 
 constexpr char kService[] = "/lotledger.v1.LotsService/";
-// Topics of other services this one reads (named here: their libraries
-// depend on this one).
-constexpr char kQualityTopic[] = "lotledger.quality.v1";
-constexpr char kRecallTopic[] = "lotledger.recall.v1";
 
 std::string Method(const char* name) { return absl::StrCat(kService, name); }
 
@@ -26,11 +23,11 @@ std::string Method(const char* name) { return absl::StrCat(kService, name); }
 command::ServiceSpec LotsServiceSpec(int32_t partitions) {
   command::ServiceSpec spec;
   spec.name = "lots";
-  spec.own_topic = kLotsTopic;
+  spec.own_topic = topics::WrittenBy(spec.name);
   spec.partitions = partitions;
   // Dispositions and recalls: CreateLot never consumes a component lot
   // that is on hold, rejected or under an open recall.
-  spec.input_topics = {kQualityTopic, kRecallTopic};
+  spec.input_topics = topics::ReadBy(spec.name);
   spec.column_families = LotsColumnFamilies();
   spec.uncompressed_column_families = {"genealogy"};
   spec.apply = ApplyLotsEvent;

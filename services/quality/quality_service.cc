@@ -7,11 +7,11 @@
 #include "libs/common/ids.h"
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
+#include "libs/common/topics.h"
 #include "libs/domain/common/recall_standing.h"
 #include "libs/domain/quality/decider.h"
 #include "libs/projection/stored_message.h"
 #include "libs/server/rpc.h"
-#include "services/lots/lots_projection.h"
 
 namespace lotledger::quality {
 namespace {
@@ -20,9 +20,6 @@ constexpr char kQualityLots[] = "quality_lots";
 constexpr char kProducts[] = "products";
 constexpr char kByDisposition[] = "by_disposition";
 constexpr char kRecalls[] = "quality_recalls";
-// The recall topic (named here: the recall service's library depends on
-// this one).
-constexpr char kRecallTopic[] = "lotledger.recall.v1";
 
 std::string Method(const char* name) {
   return absl::StrCat("/lotledger.v1.QualityService/", name);
@@ -48,11 +45,11 @@ v1::QualityRecord ToRecord(const v1::QualityLotState& s) {
 command::ServiceSpec QualityServiceSpec(int32_t partitions) {
   command::ServiceSpec spec;
   spec.name = "quality";
-  spec.own_topic = kQualityTopic;
+  spec.own_topic = topics::WrittenBy(spec.name);
   spec.partitions = partitions;
   // Recalls: a recalled lot, or one made from recalled material, is
   // never released.
-  spec.input_topics = {lots::kLotsTopic, kRecallTopic};
+  spec.input_topics = topics::ReadBy(spec.name);
   spec.column_families = {kQualityLots, kProducts, kByDisposition, kRecalls};
   spec.apply = ApplyQualityEvent;
   return spec;

@@ -22,8 +22,6 @@
 
 namespace lotledger::quality {
 
-inline constexpr char kQualityTopic[] = "lotledger.quality.v1";
-
 command::ServiceSpec QualityServiceSpec(int32_t partitions);
 
 absl::Status ApplyQualityEvent(const eventlog::Record& record,

@@ -44,8 +44,6 @@
 
 namespace lotledger::recall {
 
-inline constexpr char kRecallTopic[] = "lotledger.recall.v1";
-
 std::vector<std::string> RecallColumnFamilies();
 // The families kept uncompressed (read by hopping from key to key).
 std::set<std::string> RecallUncompressedColumnFamilies();

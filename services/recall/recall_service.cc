@@ -12,11 +12,10 @@
 #include "libs/common/json_log.h"
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
+#include "libs/common/topics.h"
 #include "libs/domain/recall/decider.h"
 #include "libs/domain/recall/impact.h"
 #include "libs/server/rpc.h"
-#include "services/inventory/inventory_projection.h"
-#include "services/lots/lots_projection.h"
 #include "services/recall/recall_report.h"
 
 namespace lotledger::recall {
@@ -60,9 +59,9 @@ v1::RecallImpact TotalsOf(const v1::RecallImpact& impact) {
 command::ServiceSpec RecallServiceSpec(int32_t partitions) {
   command::ServiceSpec spec;
   spec.name = "recall";
-  spec.own_topic = kRecallTopic;
+  spec.own_topic = topics::WrittenBy(spec.name);
   spec.partitions = partitions;
-  spec.input_topics = {lots::kLotsTopic, inventory::kInventoryTopic};
+  spec.input_topics = topics::ReadBy(spec.name);
   spec.column_families = RecallColumnFamilies();
   spec.uncompressed_column_families = RecallUncompressedColumnFamilies();
   spec.apply = ApplyRecallEvent;

@@ -15,11 +15,11 @@
 #include "gtest/gtest.h"
 #include "libs/command/chain_store.h"
 #include "libs/command/projector.h"
+#include "libs/common/topics.h"
 #include "libs/eventlog/embedded/embedded_event_log.h"
 #include "libs/eventlog/record_codec.h"
 #include "libs/metrics/metrics.h"
 #include "libs/projection/projection_store.h"
-#include "services/lots/lots_projection.h"
 #include "tests/support/stack.h"
 
 namespace lotledger::command {
@@ -218,7 +218,7 @@ TEST(ProjectorDataLossAlert, HealthyGaugeDropsToZero) {
   EXPECT_EQ(healthy(), "1");
   const std::string data_dir = stack->config().data_dir;
   const std::string topic =
-      stack->config().topic_prefix + std::string(lots::kLotsTopic);
+      stack->config().topic_prefix + std::string(topics::kLots);
   stack->Stop();
   std::string where;  // topic/partition offset of the bad record
   {

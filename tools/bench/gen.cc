@@ -15,6 +15,7 @@
 #include "libs/common/ids.h"
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
+#include "libs/common/topics.h"
 #include "libs/domain/lots/dates.h"
 #include "libs/eventlog/record_codec.h"
 #include "libs/gs1/element_string.h"
@@ -32,9 +33,7 @@ constexpr double kEventsPerFinishedLot = 33.5;  // calibrated, see Generate
 constexpr int kRecallScopeCap = 1000;
 
 enum Topic { kLotsT = 0, kQualityT, kInventoryT, kRecallT, kTopics };
-constexpr const char* kTopicNames[] = {
-    "lotledger.lots.v1", "lotledger.quality.v1", "lotledger.inventory.v1",
-    "lotledger.recall.v1"};
+// The writing service of each Topic; its topic comes from the registry.
 constexpr const char* kSources[] = {"lots", "quality", "inventory", "recall"};
 
 // GTIN-14 from 13 digits plus the GS1 check digit.
@@ -75,7 +74,7 @@ class Generator {
 
  private:
   std::string TopicName(Topic t) const {
-    return o_.topic_prefix + kTopicNames[t];
+    return o_.topic_prefix + topics::WrittenBy(kSources[t]);
   }
   bool Full() const { return s_.events >= static_cast<uint64_t>(o_.events); }
   absl::Time When(int day) {

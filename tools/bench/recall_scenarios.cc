@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "libs/command/command_runner.h"
 #include "libs/common/ids.h"
+#include "libs/common/topics.h"
 #include "libs/eventlog/embedded/embedded_event_log.h"
 #include "libs/eventlog/record_codec.h"
 #include "lotledger/v1/recall.grpc.pb.h"
@@ -17,8 +18,8 @@
 namespace lotledger::bench {
 namespace {
 
-constexpr char kLotsTopic[] = "lotledger.lots.v1";
-constexpr char kInventoryTopic[] = "lotledger.inventory.v1";
+constexpr const char* kLotsTopic = topics::kLots;
+constexpr const char* kInventoryTopic = topics::kInventory;
 constexpr const char* kItems[] = {"RM-RESIN", "CMP-TUBE", "SUB-VALVE",
                                   "ASM-KIT", "09506000134352"};
 
@@ -121,7 +122,7 @@ void RecallDrillScenario(const Args& a) {
     auto log =
         eventlog::OpenEmbeddedEventLog({.path = dir + "/log", .sync = false});
     if (!log.ok()) Die(log.status());
-    for (const char* t : {kLotsTopic, kInventoryTopic, "lotledger.recall.v1"}) {
+    for (const char* t : {kLotsTopic, kInventoryTopic, topics::kRecall}) {
       if (auto s = (*log)->EnsureTopic(t, 3); !s.ok()) Die(s);
     }
     const absl::Time t0 = absl::Now();

@@ -24,6 +24,7 @@
 #include "libs/common/hash.h"
 #include "libs/common/ids.h"
 #include "libs/common/proto_time.h"
+#include "libs/common/topics.h"
 #include "libs/eventlog/embedded/embedded_event_log.h"
 #include "libs/eventlog/kafka_event_log.h"
 #include "lotledger/v1/audit.grpc.pb.h"
@@ -604,8 +605,8 @@ int Report(Context& ctx, ParsedArgs& args) {
           e.event().has_inspection_recorded()) {
         quality += row;
       }
-      if (e.topic() == "lotledger.inventory.v1") moves += row;
-      if (e.topic() == "lotledger.recall.v1") recalls += row;
+      if (e.topic() == topics::kInventory) moves += row;
+      if (e.topic() == topics::kRecall) recalls += row;
     }
     absl::StrAppend(&timeline, "<tr><td>", TimeText(e.occurred_at()),
                     "</td><td>", TimeText(e.recorded_at()), "</td><td>",

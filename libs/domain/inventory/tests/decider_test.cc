@@ -16,36 +16,23 @@
 #include "gtest/gtest.h"
 #include "libs/domain/inventory/gate.h"
 #include "libs/domain/inventory/tests/fixtures.h"
+#include "libs/domain/testing/decider_table.h"
 
 namespace lotledger::inventory {
 namespace {
 
-using google::protobuf::util::MessageDifferencer;
+using domain::testing::CaseName;
+using domain::testing::ExpectDecision;
+using domain::testing::ExpectRefused;
+using domain::testing::kInvalid;
+using domain::testing::kRefused;
 using testing::Ev;
 using testing::Fold;
 using testing::Parse;
 
-struct Case {
-  Case(std::string name, std::optional<std::vector<std::string>> given,
-       std::string when, std::vector<std::string> then,
-       absl::StatusCode code = absl::StatusCode::kOk,
-       std::string message_has = "")
-      : name(std::move(name)),
-        given(std::move(given)),
-        when(std::move(when)),
-        then(std::move(then)),
-        code(code),
-        message_has(std::move(message_has)) {}
-
-  std::string name;
-  std::optional<std::vector<std::string>> given;  // nullopt: World()
-  std::string when;                               // an InventoryCommand
-  std::vector<std::string> then;                  // expected events
-  absl::StatusCode code;
-  std::string message_has;
-};
-
-void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+// given: nullopt for World().
+using Case =
+    domain::testing::DecideCase<std::optional<std::vector<std::string>>>;
 
 absl::StatusOr<std::vector<v1::Event>> DecideAt(
     const std::vector<std::string>& given, const std::string& when) {
@@ -54,43 +41,12 @@ absl::StatusOr<std::vector<v1::Event>> DecideAt(
   return Decide(Fold(given), cmd);
 }
 
-void ExpectEvents(const std::vector<std::string>& then,
-                  const absl::StatusOr<std::vector<v1::Event>>& got) {
-  ASSERT_TRUE(got.ok()) << got.status();
-  ASSERT_EQ(got->size(), then.size());
-  for (size_t i = 0; i < then.size(); ++i) {
-    std::string diff;
-    MessageDifferencer differencer;
-    differencer.ReportDifferencesToString(&diff);
-    EXPECT_TRUE(differencer.Compare(Ev(then[i]), (*got)[i]))
-        << "event " << i << ":\n"
-        << diff;
-  }
-}
-
-void ExpectError(absl::StatusCode code, const std::string& message_has,
-                 const absl::StatusOr<std::vector<v1::Event>>& got) {
-  ASSERT_FALSE(got.ok()) << "expected " << absl::StatusCodeToString(code);
-  EXPECT_EQ(got.status().code(), code) << got.status();
-  EXPECT_NE(got.status().message().find(message_has), std::string::npos)
-      << "message: " << got.status().message()
-      << "\nexpected to contain: " << message_has;
-}
-
 class InventoryDecide : public ::testing::TestWithParam<Case> {};
 
 TEST_P(InventoryDecide, GivenWhenThen) {
   const Case& c = GetParam();
-  const auto got = DecideAt(c.given ? *c.given : testing::World(), c.when);
-  if (c.code != absl::StatusCode::kOk) {
-    ExpectError(c.code, c.message_has, got);
-  } else {
-    ExpectEvents(c.then, got);
-  }
+  ExpectDecision(c, DecideAt(c.given ? *c.given : testing::World(), c.when));
 }
-
-const absl::StatusCode kInvalid = absl::StatusCode::kInvalidArgument;
-const absl::StatusCode kRefused = absl::StatusCode::kFailedPrecondition;
 
 std::vector<Case> LocationCases() {
   return {
@@ -976,20 +932,15 @@ std::vector<Case> ReturnCases() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Locations, InventoryDecide,
-                         ::testing::ValuesIn(LocationCases()),
-                         [](const auto& info) { return info.param.name; });
+                         ::testing::ValuesIn(LocationCases()), CaseName());
 INSTANTIATE_TEST_SUITE_P(Receive, InventoryDecide,
-                         ::testing::ValuesIn(ReceiveCases()),
-                         [](const auto& info) { return info.param.name; });
+                         ::testing::ValuesIn(ReceiveCases()), CaseName());
 INSTANTIATE_TEST_SUITE_P(Moves, InventoryDecide,
-                         ::testing::ValuesIn(MoveCases()),
-                         [](const auto& info) { return info.param.name; });
+                         ::testing::ValuesIn(MoveCases()), CaseName());
 INSTANTIATE_TEST_SUITE_P(Ship, InventoryDecide,
-                         ::testing::ValuesIn(ShipCases()),
-                         [](const auto& info) { return info.param.name; });
+                         ::testing::ValuesIn(ShipCases()), CaseName());
 INSTANTIATE_TEST_SUITE_P(Return, InventoryDecide,
-                         ::testing::ValuesIn(ReturnCases()),
-                         [](const auto& info) { return info.param.name; });
+                         ::testing::ValuesIn(ReturnCases()), CaseName());
 
 // A lot made from a lot in the scope of an open recall that includes
 // derived lots inherits the block when the projection folds its creation.
@@ -1007,10 +958,9 @@ TEST(InventoryInheritRecall, LotMadeFromRecalledLotNeverShips) {
   v1::InventoryCommand ship =
       Parse<v1::InventoryCommand>(Ship({Line("A19", "FRA-WH1", 1)}));
   ship.mutable_now()->set_seconds(testing::kToday);
-  ExpectError(kRefused,
-              "lot 09506000134352:A19 is under recall RC-7 since 2026-03-31: "
-              "resin contamination; recalled stock cannot ship",
-              Decide(state, ship));
+  ExpectRefused(Decide(state, ship).status(), kRefused,
+                "lot 09506000134352:A19 is under recall RC-7 since 2026-03-31: "
+                "resin contamination; recalled stock cannot ship");
 
   // The first recall to reach a lot stays named.
   v1::RecallStanding rc8 = rc7;
@@ -1045,10 +995,9 @@ TEST(InventoryGate, RecalledLotNeverShipsButMayMoveToQuarantine) {
   v1::InventoryCommand ship =
       Parse<v1::InventoryCommand>(Ship({Line("A17", "FRA-WH1-B07", 1)}));
   ship.mutable_now()->set_seconds(testing::kToday);
-  ExpectError(kRefused,
-              "lot 09506000134352:A17 is under recall RC-2026-004 since "
-              "2026-03-04: seal defect; recalled stock cannot ship",
-              Decide(state, ship));
+  ExpectRefused(Decide(state, ship).status(), kRefused,
+                "lot 09506000134352:A17 is under recall RC-2026-004 since "
+                "2026-03-04: seal defect; recalled stock cannot ship");
 
   v1::InventoryCommand quarantine = Parse<v1::InventoryCommand>(R"pb(
     transfer {

@@ -210,7 +210,9 @@ TEST(FefoErrors, OtherUnitRefused) {
                      item: "09506000134352"
                      quantity { amount: 5 uom: "BOX" })pb"),
                    kApril1);
-  ASSERT_EQ(got.status().code(), absl::StatusCode::kFailedPrecondition);
+  domain::testing::ExpectRefused(
+      got.status(), domain::testing::kRefused,
+      "item 09506000134352 is counted in EA, not BOX");
 }
 
 // The streaming allocator reads only what it needs and agrees with

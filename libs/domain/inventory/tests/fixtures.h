@@ -14,18 +14,12 @@
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "libs/domain/inventory/decider.h"
+#include "libs/domain/testing/decider_table.h"
 
 namespace lotledger::inventory::testing {
 
-template <typename M>
-M Parse(const std::string& text) {
-  M message;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &message))
-      << text;
-  return message;
-}
-
-inline v1::Event Ev(const std::string& text) { return Parse<v1::Event>(text); }
+using domain::testing::Ev;
+using domain::testing::Parse;
 
 inline constexpr int64_t kToday = 1775001600;  // 2026-04-01T00:00:00Z
 inline constexpr char kItem[] = "09506000134352";

@@ -1,5 +1,7 @@
 #include "libs/domain/lots/dates.h"
 
+#include <string>
+
 #include "gtest/gtest.h"
 
 namespace lotledger::lots {
@@ -44,9 +46,15 @@ TEST(Dates, ParseAcceptsOnlyYyyyMmDd) {
   EXPECT_EQ(FormatDate(*ok), "2027-06-30");
   for (const char* bad : {"2027-6-30", "27-06-30", "2027/06/30", "2027-02-30",
                           "2027-06-30 ", "", "abcd-ef-gh", "2027-00-10"}) {
-    EXPECT_EQ(ParseDate(bad).status().code(),
-              absl::StatusCode::kInvalidArgument)
-        << bad;
+    const absl::Status status = ParseDate(bad).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
+    // The message names the text and what it is not.
+    const std::string text = bad;
+    const bool written_right = text == "2027-02-30" || text == "2027-00-10";
+    EXPECT_EQ(status.message(),
+              written_right
+                  ? text + " is not a calendar date"
+                  : "\"" + text + "\" is not a date written YYYY-MM-DD");
   }
 }
 

@@ -16,21 +16,19 @@
 #include "gtest/gtest.h"
 #include "libs/common/ids.h"
 #include "libs/domain/common/recall_standing.h"
+#include "libs/domain/testing/decider_table.h"
 
 namespace lotledger::lots {
 namespace {
 
-using google::protobuf::TextFormat;
+using domain::testing::CaseName;
+using domain::testing::Ev;
+using domain::testing::ExpectDecision;
+using domain::testing::kInvalid;
+using domain::testing::kRefused;
+using domain::testing::Parse;
 using google::protobuf::util::MessageDifferencer;
-
-template <typename M>
-M Parse(const std::string& text) {
-  M message;
-  EXPECT_TRUE(TextFormat::ParseFromString(text, &message)) << text;
-  return message;
-}
-
-v1::Event Ev(const std::string& text) { return Parse<v1::Event>(text); }
+using Case = domain::testing::DecideCase<>;  // given: prior events
 
 // ---- Given: reusable prior events -------------------------------------------
 
@@ -290,58 +288,13 @@ v1::LotsDecisionState Load(const Projection& p, const v1::LotsCommand& cmd) {
 
 // ---- The table ------------------------------------------------------------
 
-struct Case {
-  Case(std::string name, std::vector<std::string> given, std::string when,
-       std::vector<std::string> then,
-       absl::StatusCode code = absl::StatusCode::kOk,
-       std::string message_has = "")
-      : name(std::move(name)),
-        given(std::move(given)),
-        when(std::move(when)),
-        then(std::move(then)),
-        code(code),
-        message_has(std::move(message_has)) {}
-
-  std::string name;
-  std::vector<std::string> given;  // prior events
-  std::string when;                // a LotsCommand
-  std::vector<std::string> then;   // expected events, in order
-  absl::StatusCode code;           // or the expected error
-  std::string message_has;         // and a part of its message
-};
-
-// Names the case instead of dumping its bytes when a test fails.
-void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
-
 class LotsDecide : public testing::TestWithParam<Case> {};
 
 TEST_P(LotsDecide, GivenWhenThen) {
   const Case& c = GetParam();
   const v1::LotsCommand cmd = Parse<v1::LotsCommand>(c.when);
-  const absl::StatusOr<std::vector<v1::Event>> got =
-      Decide(Load(Fold(c.given), cmd), cmd);
-  if (c.code != absl::StatusCode::kOk) {
-    ASSERT_FALSE(got.ok()) << "expected " << absl::StatusCodeToString(c.code);
-    EXPECT_EQ(got.status().code(), c.code) << got.status();
-    EXPECT_NE(got.status().message().find(c.message_has), std::string::npos)
-        << "message: " << got.status().message()
-        << "\nexpected to contain: " << c.message_has;
-    return;
-  }
-  ASSERT_TRUE(got.ok()) << got.status();
-  ASSERT_EQ(got->size(), c.then.size());
-  for (size_t i = 0; i < c.then.size(); ++i) {
-    std::string diff;
-    MessageDifferencer differencer;
-    differencer.ReportDifferencesToString(&diff);
-    EXPECT_TRUE(differencer.Compare(Ev(c.then[i]), (*got)[i]))
-        << "event " << i << ":\n"
-        << diff;
-  }
+  ExpectDecision(c, Decide(Load(Fold(c.given), cmd), cmd));
 }
-
-const absl::StatusCode kInvalid = absl::StatusCode::kInvalidArgument;
-const absl::StatusCode kRefused = absl::StatusCode::kFailedPrecondition;
 
 // C-100 with `uom` and `kind`, named "Catheter tube, 12Fr": the command,
 // and the event it gives.
@@ -1351,21 +1304,19 @@ std::vector<Case> CorrectLotCases() {
   };
 }
 
-std::string CaseName(const testing::TestParamInfo<Case>& info) {
-  return info.param.name;
-}
-
 INSTANTIATE_TEST_SUITE_P(DefineProduct, LotsDecide,
-                         testing::ValuesIn(DefineProductCases()), CaseName);
+                         testing::ValuesIn(DefineProductCases()), CaseName());
 INSTANTIATE_TEST_SUITE_P(Consumable, LotsDecide,
-                         testing::ValuesIn(ConsumableCases()), CaseName);
+                         testing::ValuesIn(ConsumableCases()), CaseName());
 INSTANTIATE_TEST_SUITE_P(CreateLot, LotsDecide,
-                         testing::ValuesIn(CreateLotCases()), CaseName);
+                         testing::ValuesIn(CreateLotCases()), CaseName());
 INSTANTIATE_TEST_SUITE_P(CorrectLot, LotsDecide,
-                         testing::ValuesIn(CorrectLotCases()), CaseName);
+                         testing::ValuesIn(CorrectLotCases()), CaseName());
 
 TEST(LotsDecide, NoCommandIsInvalid) {
-  EXPECT_EQ(Decide({}, {}).status().code(), absl::StatusCode::kInvalidArgument);
+  domain::testing::ExpectRefused(
+      Decide({}, {}).status(), kInvalid,
+      "command: required: define_product, create_lot or correct_lot");
 }
 
 // ---- Evolve: the read model -------------------------------------------------

@@ -15,21 +15,20 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "libs/domain/common/recall_standing.h"
+#include "libs/domain/testing/decider_table.h"
 
 namespace lotledger::quality {
 namespace {
 
 using google::protobuf::TextFormat;
-using google::protobuf::util::MessageDifferencer;
 
-template <typename M>
-M Parse(const std::string& text) {
-  M message;
-  EXPECT_TRUE(TextFormat::ParseFromString(text, &message)) << text;
-  return message;
-}
-
-v1::Event Ev(const std::string& text) { return Parse<v1::Event>(text); }
+using domain::testing::CaseName;
+using domain::testing::Ev;
+using domain::testing::ExpectDecision;
+using domain::testing::kInvalid;
+using domain::testing::kRefused;
+using domain::testing::Parse;
+using Case = domain::testing::DecideCase<>;  // given: prior events
 
 // ---- Given: reusable prior events -------------------------------------------
 
@@ -320,57 +319,13 @@ v1::QualityDecisionState Load(const Projection& p,
 
 // ---- The table --------------------------------------------------------------
 
-struct Case {
-  Case(std::string name, std::vector<std::string> given, std::string when,
-       std::vector<std::string> then,
-       absl::StatusCode code = absl::StatusCode::kOk,
-       std::string message_has = "")
-      : name(std::move(name)),
-        given(std::move(given)),
-        when(std::move(when)),
-        then(std::move(then)),
-        code(code),
-        message_has(std::move(message_has)) {}
-
-  std::string name;
-  std::vector<std::string> given;  // prior events
-  std::string when;                // a QualityCommand
-  std::vector<std::string> then;   // expected events, in order
-  absl::StatusCode code;           // or the expected error
-  std::string message_has;         // and a part of its message
-};
-
-void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
-
 class QualityDecide : public testing::TestWithParam<Case> {};
 
 TEST_P(QualityDecide, GivenWhenThen) {
   const Case& c = GetParam();
   const v1::QualityCommand cmd = Parse<v1::QualityCommand>(c.when);
-  const absl::StatusOr<std::vector<v1::Event>> got =
-      Decide(Load(Fold(c.given), cmd), cmd);
-  if (c.code != absl::StatusCode::kOk) {
-    ASSERT_FALSE(got.ok()) << "expected " << absl::StatusCodeToString(c.code);
-    EXPECT_EQ(got.status().code(), c.code) << got.status();
-    EXPECT_NE(got.status().message().find(c.message_has), std::string::npos)
-        << "message: " << got.status().message()
-        << "\nexpected to contain: " << c.message_has;
-    return;
-  }
-  ASSERT_TRUE(got.ok()) << got.status();
-  ASSERT_EQ(got->size(), c.then.size());
-  for (size_t i = 0; i < c.then.size(); ++i) {
-    std::string diff;
-    MessageDifferencer differencer;
-    differencer.ReportDifferencesToString(&diff);
-    EXPECT_TRUE(differencer.Compare(Ev(c.then[i]), (*got)[i]))
-        << "event " << i << ":\n"
-        << diff;
-  }
+  ExpectDecision(c, Decide(Load(Fold(c.given), cmd), cmd));
 }
-
-const absl::StatusCode kInvalid = absl::StatusCode::kInvalidArgument;
-const absl::StatusCode kRefused = absl::StatusCode::kFailedPrecondition;
 
 // Release A17, signed by qa.li.
 const char kReleaseA17[] = R"pb(
@@ -1093,21 +1048,19 @@ std::vector<Case> DispositionCases() {
   };
 }
 
-std::string CaseName(const testing::TestParamInfo<Case>& info) {
-  return info.param.name;
-}
-
 INSTANTIATE_TEST_SUITE_P(RecordInspection, QualityDecide,
-                         testing::ValuesIn(InspectionCases()), CaseName);
+                         testing::ValuesIn(InspectionCases()), CaseName());
 INSTANTIATE_TEST_SUITE_P(Release, QualityDecide,
-                         testing::ValuesIn(ReleaseCases()), CaseName);
+                         testing::ValuesIn(ReleaseCases()), CaseName());
 INSTANTIATE_TEST_SUITE_P(Genealogy, QualityDecide,
-                         testing::ValuesIn(GenealogyCases()), CaseName);
+                         testing::ValuesIn(GenealogyCases()), CaseName());
 INSTANTIATE_TEST_SUITE_P(ChangeDisposition, QualityDecide,
-                         testing::ValuesIn(DispositionCases()), CaseName);
+                         testing::ValuesIn(DispositionCases()), CaseName());
 
 TEST(QualityDecide, NoCommandIsInvalid) {
-  EXPECT_EQ(Decide({}, {}).status().code(), absl::StatusCode::kInvalidArgument);
+  domain::testing::ExpectRefused(
+      Decide({}, {}).status(), kInvalid,
+      "command: required: record_inspection or change_disposition");
 }
 
 // ---- Evolve: the read model -------------------------------------------------

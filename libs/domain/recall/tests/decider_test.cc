@@ -9,10 +9,14 @@
 #include "libs/domain/recall/impact.h"
 #include "libs/domain/recall/scope.h"
 #include "libs/domain/recall/tests/world.h"
+#include "libs/domain/testing/decider_table.h"
 
 namespace lotledger::recall {
 namespace {
 
+using domain::testing::ExpectRefused;
+using domain::testing::kInvalid;
+using domain::testing::kRefused;
 using testing::Hospitals;
 using testing::Returned;
 using testing::World;
@@ -128,16 +132,14 @@ TEST_F(RecallLifeTest, InitiationRecordsScopeAndImpact) {
   EXPECT_EQ(recall_.scope_size(), 6);
   EXPECT_FALSE(recall_.instructions().empty());  // the default
   // The same id again is refused.
-  absl::StatusOr<std::vector<v1::Event>> again = Run(Initiate());
-  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
+  ExpectRefused(Run(Initiate()).status(), kRefused,
+                "recall R-1 already exists (initiated 2026-04-01 by qa.li)");
 }
 
 TEST_F(RecallLifeTest, MissingHealthHazardNamesTheField) {
   v1::RecallCommand cmd = Initiate();
   cmd.mutable_initiate()->clear_health_hazard();
-  absl::StatusOr<std::vector<v1::Event>> events = Run(cmd);
-  EXPECT_EQ(events.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(events.status().message().find("health_hazard"), std::string::npos);
+  ExpectRefused(Run(cmd).status(), kInvalid, "health_hazard: required");
 }
 
 TEST_F(RecallLifeTest, LargeScopeIsWrittenInParts) {
@@ -227,26 +229,27 @@ TEST_F(RecallLifeTest, EffectivenessWithPartialReturnsAndDestruction) {
 
 TEST_F(RecallLifeTest, ResponsesThatMakeNoSenseAreRefused) {
   ASSERT_TRUE(Run(Initiate()).ok());
-  EXPECT_EQ(Run(Respond("H-3", "", 0, 0)).status().code(),
-            absl::StatusCode::kFailedPrecondition);  // not affected
-  EXPECT_EQ(Run(Respond("H-1", "DEV:F3", 0, 1)).status().code(),
-            absl::StatusCode::kFailedPrecondition);  // not in scope
-  EXPECT_EQ(Run(Respond("H-1", "DEV:F2", 0, 1)).status().code(),
-            absl::StatusCode::kFailedPrecondition);  // never received
-  EXPECT_EQ(Run(Respond("H-1", "DEV:F1", -1, 0)).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  ExpectRefused(Run(Respond("H-3", "", 0, 0)).status(), kRefused,
+                "customer H-3 received no lot of recall R-1; only affected "
+                "customers answer a recall");
+  ExpectRefused(Run(Respond("H-1", "DEV:F3", 0, 1)).status(), kRefused,
+                "lot DEV:F3 is not in the scope of recall R-1");
+  ExpectRefused(Run(Respond("H-1", "DEV:F2", 0, 1)).status(), kRefused,
+                "customer H-1 never received lot DEV:F2");
+  ExpectRefused(Run(Respond("H-1", "DEV:F1", -1, 0)).status(), kInvalid,
+                "lines[0].returned: must be >= 0, got -1");
   ASSERT_TRUE(Run(Respond("H-1", "DEV:F1", 0, 8)).ok());
-  absl::Status more = Run(Respond("H-1", "DEV:F1", 0, 3)).status();
-  EXPECT_EQ(more.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(more.message().find("holds 10"), std::string::npos) << more;
+  ExpectRefused(Run(Respond("H-1", "DEV:F1", 0, 3)).status(), kRefused,
+                "customer H-1 holds 10 EA of lot DEV:F1 (shipped 10, returned "
+                "0); cannot have destroyed 11 in total");
 }
 
 TEST_F(RecallLifeTest, ClosingWithUnansweredCustomersNeedsAReason) {
   ASSERT_TRUE(Run(Initiate()).ok());
   ASSERT_TRUE(Run(Respond("H-2", "", 0, 0)).ok());
-  absl::Status refused = Run(Close("")).status();
-  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(refused.message().find("H-1"), std::string::npos) << refused;
+  ExpectRefused(Run(Close("")).status(), kRefused,
+                "1 affected customer has not answered recall R-1 (H-1); "
+                "closing it needs unanswered_reason");
   absl::StatusOr<std::vector<v1::Event>> closed =
       Run(Close("H-1 closed its ward; three letters sent"));
   ASSERT_TRUE(closed.ok()) << closed.status();
@@ -263,14 +266,14 @@ TEST_F(RecallLifeTest, EveryoneAnsweredClosesWithoutReasonAndIsReadOnly) {
   ASSERT_TRUE(closed.ok()) << closed.status();
   EXPECT_TRUE(closed->front().recall_closed().unanswered_reason().empty());
   // Read-only now.
-  absl::Status again = Run(Respond("H-1", "", 0, 0)).status();
-  EXPECT_EQ(again.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(again.message().find("read-only"), std::string::npos);
-  EXPECT_EQ(Run(Close("x")).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  ExpectRefused(Run(Respond("H-1", "", 0, 0)).status(), kRefused,
+                "recall R-1 is closed since 2026-04-01 by qa.li; a closed "
+                "recall is read-only");
+  ExpectRefused(Run(Close("x")).status(), kRefused,
+                "a closed recall is read-only");
   v1::RecallCommand notify;
   notify.mutable_notify()->set_recall_id("R-1");
-  EXPECT_EQ(Run(notify).status().code(), absl::StatusCode::kFailedPrecondition);
+  ExpectRefused(Run(notify).status(), kRefused, "a closed recall is read-only");
 }
 
 v1::Signature Signed(const std::string& meaning, const std::string& reason) {

@@ -104,8 +104,10 @@ TEST(ScopeTest, DateRangeSelectsLotsMadeInsideInclusive) {
 
 TEST(ScopeTest, CriteriaShapeIsChecked) {
   v1::RecallCriteria none;
-  EXPECT_EQ(ValidateCriteria(none, "criteria").code(),
-            absl::StatusCode::kInvalidArgument);
+  const absl::Status empty = ValidateCriteria(none, "criteria");
+  EXPECT_EQ(empty.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(empty.message(),
+            "criteria: give lot_ids, or item with made_from and made_to");
   v1::RecallCriteria backwards;
   backwards.set_item("DEV");
   backwards.mutable_made_from()->set_year(2026);

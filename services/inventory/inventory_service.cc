@@ -1,23 +1,17 @@
 #include "services/inventory/inventory_service.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <map>
-#include <tuple>
 
-#include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
-#include "libs/common/hash.h"
 #include "libs/common/ids.h"
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/topics.h"
 #include "libs/domain/inventory/decider.h"
-#include "libs/domain/inventory/expiry.h"
 #include "libs/domain/inventory/fefo.h"
 #include "libs/domain/inventory/gate.h"
 #include "libs/gs1/element_string.h"
@@ -28,10 +22,6 @@ namespace lotledger::inventory {
 namespace {
 
 constexpr char kService[] = "/lotledger.v1.InventoryService/";
-// How often a waiting sweep checks whether the service is stopping.
-constexpr absl::Duration kStopCheck = absl::Milliseconds(200);
-// The actor of the alerts the expiry sweep writes.
-constexpr char kSweepActor[] = "system:expiry-sweep";
 
 std::string Method(const char* name) { return absl::StrCat(kService, name); }
 
@@ -77,157 +67,26 @@ InventoryServiceImpl::InventoryServiceImpl(command::ServiceCore* core,
     : core_(core),
       guard_(guard),
       clock_(clock),
-      options_(options),
-      queries_(&core->store()) {
-  if (options_.sweep_interval > absl::ZeroDuration()) {
-    sweeper_ = std::thread([this] { SweepLoop(); });
-  }
+      queries_(&core->store()),
+      alerts_(core, &queries_),
+      sweeper_(core, &queries_, clock,
+               [this](const std::vector<std::string>& lot_ids,
+                      const v1::InventoryCommand& cmd) {
+                 return DecideWithState(lot_ids, cmd);
+               },
+               {.log = options.log, .sweep_interval = options.sweep_interval}) {
+  sweeper_.Start();
 }
 
 InventoryServiceImpl::~InventoryServiceImpl() { Stop(); }
 
 void InventoryServiceImpl::Stop() {
-  {
-    absl::MutexLock l(&mu_);
-    stopping_ = true;
-  }
-  if (sweeper_.joinable()) sweeper_.join();
-}
-
-bool InventoryServiceImpl::WaitUnlessStopped(absl::Duration d) {
-  absl::MutexLock l(&mu_);
-  mu_.AwaitWithTimeout(absl::Condition(&stopping_), d);
-  return !stopping_;
-}
-
-std::string InventoryServiceImpl::OwnTopic() const {
-  for (const auto& [tp, offset] : core_->projector().Applied()) {
-    if (absl::EndsWith(tp.topic, topics::kInventory)) return tp.topic;
-  }
-  return topics::kInventory;
-}
-
-absl::Status InventoryServiceImpl::CatchUp(absl::Time deadline) {
-  if (options_.log == nullptr) return absl::OkStatus();
-  const std::string topic = OwnTopic();
-  ASSIGN_OR_RETURN(const int32_t partitions,
-                   options_.log->PartitionCount(topic));
-  eventlog::Offsets target;
-  for (int32_t p = 0; p < partitions; ++p) {
-    ASSIGN_OR_RETURN(const int64_t end, options_.log->EndOffset(topic, p));
-    target[{topic, p}] = end;
-  }
-  // In short steps, so that Stop() is not held up by a long catch-up.
-  while (true) {
-    const absl::Time step = std::min(deadline, absl::Now() + kStopCheck);
-    absl::Status s = core_->projector().WaitFor(target, step);
-    if (s.code() != absl::StatusCode::kDeadlineExceeded || step == deadline) {
-      return s;
-    }
-    if (Stopping()) return absl::CancelledError("the service is stopping");
-  }
-}
-
-bool InventoryServiceImpl::Stopping() {
-  absl::MutexLock l(&mu_);
-  return stopping_;
+  alerts_.Stop();
+  sweeper_.Stop();
 }
 
 absl::StatusOr<SweepResult> InventoryServiceImpl::SweepExpiry() {
-  absl::MutexLock sweep(&sweep_mu_);
-  const absl::Time now = clock_->Now();
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  RETURN_IF_ERROR(CatchUp(deadline));
-  google::protobuf::Timestamp now_ts;
-  ToTimestamp(now, &now_ts);
-  const v1::Date today = BusinessDay(now_ts, 0);
-  ASSIGN_OR_RETURN(const auto products, queries_.LoadProducts());
-  int64_t widest = 0;
-  for (const auto& [item, product] : products) {
-    for (int32_t t : product.policy().alert_thresholds_days()) {
-      widest = std::max<int64_t>(widest, t);
-    }
-  }
-  const absl::CivilDay last =
-      absl::CivilDay(today.year(), today.month(), today.day()) + widest;
-  const std::string last_key =
-      absl::StrFormat("%04d%02d%02d", last.year(), last.month(), last.day());
-  // Lots with stock whose expiry is inside the widest alert window.
-  std::vector<std::string> ids;
-  RETURN_IF_ERROR(queries_.ScanStockByExpiry(
-      [&](std::string_view expiry, std::string_view lot_id) {
-        if (expiry > last_key) return false;
-        ids.emplace_back(lot_id);
-        return true;
-      }));
-  SweepResult result;
-  result.lots_checked = static_cast<int>(ids.size());
-  ASSIGN_OR_RETURN(std::vector<v1::LotInventory> lots, queries_.LoadLots(ids));
-  for (const v1::LotInventory& lot : lots) {
-    if (Stopping()) return absl::CancelledError("the service is stopping");
-    auto product = products.find(lot.item());
-    const std::vector<v1::Event> due =
-        DueExpiryAlerts(lot,
-                        product == products.end() ? v1::ShelfLifePolicy()
-                                                  : product->second.policy(),
-                        today);
-    if (due.empty()) continue;
-    // The same alerts due for the same expiry get the same request id:
-    // however many sweeps (or processes) find them, they are written once.
-    std::string request_id =
-        absl::StrCat("expiry:", lot.lot_id(), ":", ExpiryKey(lot));
-    for (const v1::Event& e : due) {
-      absl::StrAppend(&request_id, ":",
-                      e.has_lot_expired()
-                          ? 0
-                          : e.expiry_threshold_crossed().threshold_days());
-    }
-    if (request_id.size() > 128) {
-      request_id =
-          absl::StrCat("expiry:", absl::BytesToHexString(Sha256(request_id)));
-    }
-    v1::InventoryCommand cmd;
-    cmd.mutable_evaluate_expiry()->set_lot_id(lot.lot_id());
-    ToTimestamp(now, cmd.mutable_now());
-    cmd.set_actor(kSweepActor);
-    cmd.set_utc_offset_minutes(0);
-    command::CommandContext cc;
-    cc.request_id = request_id;
-    cc.actor = kSweepActor;
-    cc.now = now;
-    cc.deadline = deadline;
-    const std::vector<std::string> lot_ids = {lot.lot_id()};
-    ASSIGN_OR_RETURN(command::CommandResult r,
-                     core_->runner().Run(cc, lot_ids, [&]() {
-                       return DecideWithState(lot_ids, cmd);
-                     }));
-    result.alerts_raised += static_cast<int>(r.events.size());
-  }
-  return result;
-}
-
-void InventoryServiceImpl::SweepLoop() {
-  absl::Duration next = options_.sweep_interval;
-  do {
-    absl::StatusOr<SweepResult> r = SweepExpiry();
-    next = options_.sweep_interval;
-    if (!r.ok()) {
-      if (Stopping()) return;
-      // Typically the projection still catching up after a start: try
-      // again soon rather than a whole period later.
-      next = std::min(next, absl::Minutes(1));
-      std::fprintf(stderr,
-                   "{\"level\":\"warn\",\"msg\":\"expiry sweep failed; "
-                   "retrying\",\"retry_seconds\":%lld,\"error\":\"%s\"}\n",
-                   static_cast<long long>(absl::ToInt64Seconds(next)),
-                   std::string(r.status().message()).c_str());
-    } else if (r->alerts_raised > 0) {
-      std::fprintf(stderr,
-                   "{\"level\":\"info\",\"msg\":\"expiry sweep\","
-                   "\"lots_checked\":%d,\"alerts_raised\":%d}\n",
-                   r->lots_checked, r->alerts_raised);
-    }
-  } while (WaitUnlessStopped(next));
+  return sweeper_.SweepExpiry();
 }
 
 absl::StatusOr<command::CommandResult> InventoryServiceImpl::RunCommand(
@@ -433,16 +292,11 @@ grpc::Status InventoryServiceImpl::ShipStock(grpc::ServerContext* ctx,
   return server::Serve(
       *guard_, *ctx, Method("ShipStock"),
       [&](const server::Principal& p) -> absl::Status {
-        if (req->lines().empty()) {
-          return absl::InvalidArgumentError("ship.lines: at least one");
-        }
+        // The lots to lock; the shape of the request (lines, lot ids,
+        // quantities) is the decider's to check (ValidateShipShape).
         std::vector<std::string> lot_ids;
-        for (int i = 0; i < req->lines_size(); ++i) {
-          if (req->lines(i).lot_id().empty()) {
-            return absl::InvalidArgumentError(
-                absl::StrCat("ship.lines[", i, "].lot_id: required"));
-          }
-          lot_ids.push_back(req->lines(i).lot_id());
+        for (const v1::ShipmentLine& line : req->lines()) {
+          if (!line.lot_id().empty()) lot_ids.push_back(line.lot_id());
         }
         lot_ids = Unique(std::move(lot_ids));
         v1::InventoryCommand cmd;
@@ -458,31 +312,74 @@ grpc::Status InventoryServiceImpl::ShipStock(grpc::ServerContext* ctx,
         ASSIGN_OR_RETURN(command::CommandResult r,
                          RunCommand(*ctx, p, req->request_id(), req->after(),
                                     lot_ids, lot_ids, std::move(cmd)));
-        v1::Shipment* s = resp->mutable_shipment();
-        s->set_shipment_id(shipment_id);
-        *s->mutable_customer() = req->customer();
-        *s->mutable_lines() = req->lines();
-        // As written: each line's quantity in the lot's unit.
+        // The answer is the shipment as recorded: the lines this call
+        // wrote, or on a retry those the first attempt wrote (its ship
+        // date, not today's).
+        std::vector<v1::StockShipped> lines;
         for (const v1::Event& e : r.events) {
-          const v1::StockShipped& line = e.stock_shipped();
-          if (line.line_index() >= 0 && line.line_index() < s->lines_size()) {
-            *s->mutable_lines(line.line_index())->mutable_quantity() =
-                line.quantity();
-          }
+          if (e.has_stock_shipped()) lines.push_back(e.stock_shipped());
         }
-        s->set_reference(req->reference());
-        google::protobuf::Timestamp when;
-        if (req->has_occurred_at()) {
-          when = req->occurred_at();
-        } else if (!r.events.empty()) {
-          when = r.events.front().occurred_at();
-        } else {
-          ToTimestamp(clock_->Now(), &when);
+        if (r.replayed) {
+          ASSIGN_OR_RETURN(lines, RecordedShipment(shipment_id, lot_ids));
         }
-        *s->mutable_ship_date() = BusinessDay(when, 0);
+        *resp->mutable_shipment() = ShipmentOf(shipment_id, lines);
         *resp->mutable_token() = command::ToToken(r.token);
         return absl::OkStatus();
       });
+}
+
+absl::StatusOr<std::vector<v1::StockShipped>>
+InventoryServiceImpl::RecordedShipment(
+    const std::string& shipment_id,
+    const std::vector<std::string>& lot_ids) const {
+  constexpr int kPage = 1000;
+  std::vector<v1::StockShipped> lines;
+  for (const std::string& lot_id : lot_ids) {
+    int64_t after = -1;
+    bool more = true;
+    while (more) {
+      std::vector<v1::Event> events;
+      std::vector<int64_t> offsets;
+      RETURN_IF_ERROR(queries_.ListMovements(lot_id, after, kPage, &events,
+                                             &offsets, &more));
+      for (const v1::Event& e : events) {
+        if (e.has_stock_shipped() &&
+            e.stock_shipped().shipment_id() == shipment_id) {
+          lines.push_back(e.stock_shipped());
+        }
+      }
+      if (!offsets.empty()) after = offsets.back();
+    }
+  }
+  if (lines.empty()) {
+    return absl::InternalError(
+        absl::StrCat("shipment ", shipment_id,
+                     " was recorded, but its lines are not in the projection"));
+  }
+  return lines;
+}
+
+v1::Shipment InventoryServiceImpl::ShipmentOf(
+    const std::string& shipment_id,
+    const std::vector<v1::StockShipped>& lines) {
+  v1::Shipment s;
+  s.set_shipment_id(shipment_id);
+  if (lines.empty()) return s;
+  // Every line carries the shipment's customer, reference and ship date.
+  const v1::StockShipped& first = lines.front();
+  *s.mutable_customer() = first.customer();
+  s.set_reference(first.reference());
+  *s.mutable_ship_date() = first.ship_date();
+  for (int i = 0; i < first.line_count(); ++i) s.add_lines();
+  for (const v1::StockShipped& line : lines) {
+    if (line.line_index() < 0 || line.line_index() >= s.lines_size()) continue;
+    v1::ShipmentLine* out = s.mutable_lines(line.line_index());
+    out->set_lot_id(line.lot_id());
+    out->set_location_id(line.from_location_id());
+    // As written: the quantity in the lot's unit.
+    *out->mutable_quantity() = line.quantity();
+  }
+  return s;
 }
 
 grpc::Status InventoryServiceImpl::ReturnStock(
@@ -582,87 +479,10 @@ grpc::Status InventoryServiceImpl::GetLotInventory(
 grpc::Status InventoryServiceImpl::WatchAlerts(
     grpc::ServerContext* ctx, const v1::WatchAlertsRequest* req,
     grpc::ServerWriter<v1::InventoryAlert>* writer) {
-  return server::Serve(
-      *guard_, *ctx, Method("WatchAlerts"),
-      [&](const server::Principal&) -> absl::Status {
-        const std::string topic = OwnTopic();
-        // Next offset to look at per partition of the inventory topic.
-        std::map<int32_t, int64_t> cursor;
-        for (const auto& [tp, offset] : core_->projector().Applied()) {
-          if (tp.topic == topic) cursor[tp.partition] = offset;
-        }
-        if (req->resume_after().offsets_size() > 0) {
-          for (auto& [p, offset] : cursor) offset = 0;
-          for (const v1::TopicOffset& o : req->resume_after().offsets()) {
-            if (o.topic() != topic) continue;
-            if (o.offset() < 0) {
-              return absl::InvalidArgumentError(absl::StrCat(
-                  "resume_after.offsets: negative offset ", o.offset()));
-            }
-            cursor[o.partition()] = o.offset();
-          }
-        }
-        LocationMap locations;
-        auto matches =
-            [&](const v1::InventoryAlert& a) -> absl::StatusOr<bool> {
-          const bool expired = a.has_expired();
-          const std::string& item =
-              expired ? a.expired().item() : a.threshold_crossed().item();
-          if (!req->item().empty() && item != req->item()) return false;
-          if (req->region_id().empty()) return true;
-          const auto& stock =
-              expired ? a.expired().stock() : a.threshold_crossed().stock();
-          for (const v1::LocationStock& s : stock) {
-            if (!locations.contains(s.location_id())) {
-              locations.clear();
-              RETURN_IF_ERROR(queries_.LoadLocations(&locations));
-            }
-            auto it = locations.find(s.location_id());
-            if (it != locations.end() &&
-                it->second.region_id() == req->region_id()) {
-              return true;
-            }
-          }
-          return false;
-        };
-        while (!ctx->IsCancelled()) {
-          // New alerts of every partition, in record-time order.
-          std::vector<std::tuple<int64_t, int32_t, int64_t, v1::InventoryAlert>>
-              fresh;
-          for (const auto& [p, from] : cursor) {
-            const int32_t partition = p;
-            RETURN_IF_ERROR(queries_.ScanAlerts(
-                partition, from,
-                [&](int64_t offset, const v1::InventoryAlert& a) {
-                  fresh.emplace_back(a.recorded_at().seconds() * 1000000000 +
-                                         a.recorded_at().nanos(),
-                                     partition, offset, a);
-                  return true;
-                }));
-          }
-          std::sort(
-              fresh.begin(), fresh.end(), [](const auto& a, const auto& b) {
-                return std::tie(std::get<0>(a), std::get<1>(a),
-                                std::get<2>(a)) <
-                       std::tie(std::get<0>(b), std::get<1>(b), std::get<2>(b));
-              });
-          for (auto& [time, partition, offset, alert] : fresh) {
-            cursor[partition] = offset + 1;
-            ASSIGN_OR_RETURN(const bool wanted, matches(alert));
-            if (!wanted) continue;
-            for (const auto& [p, next] : cursor) {
-              v1::TopicOffset* o = alert.mutable_position()->add_offsets();
-              o->set_topic(topic);
-              o->set_partition(p);
-              o->set_offset(next);
-            }
-            // The client went away: the stream is over.
-            if (!writer->Write(alert)) return absl::OkStatus();
-          }
-          if (!WaitUnlessStopped(absl::Milliseconds(100))) break;
-        }
-        return absl::OkStatus();
-      });
+  return server::Serve(*guard_, *ctx, Method("WatchAlerts"),
+                       [&](const server::Principal&) -> absl::Status {
+                         return alerts_.Serve(*ctx, *req, writer);
+                       });
 }
 
 grpc::Status InventoryServiceImpl::NearExpiryReport(

@@ -10,17 +10,13 @@
 // ListStock, TraceLotDistribution, ListMovements, NearExpiryReport,
 // GetKpis) and WatchAlerts.
 //
-// The expiry sweep raises ExpiryThresholdCrossed and LotExpired through
-// the ordinary command path (an EvaluateExpiryCommand per lot with an
-// alert due: durable, chain-hashed, deduplicated by a request id derived
-// from the lot, its expiry and the thresholds due), so each alert is
-// written once per lot, threshold and expiry date, also across restarts,
-// rebuilds and concurrent sweeps. "Today" is the injected Clock's. A
-// background thread sweeps every options.sweep_interval (none when zero);
-// SweepExpiry() runs one sweep now (tests move a ManualClock, then call
-// it). See docs/inventory.md.
-//
-// The warehouse calendar is UTC (utc_offset_minutes 0) for now.
+// This file holds the handlers. The expiry sweep (expiry_sweeper.h)
+// raises the expiry alerts through the same command path; WatchAlerts
+// streams them (alert_stream.h). "Today" is the injected Clock's. The
+// warehouse calendar is UTC (utc_offset_minutes 0) for now; the decider
+// derives every business day from the command (ship date included), and
+// the handlers answer with what the events recorded: a retried ShipStock
+// answers the first attempt's shipment and ship date.
 //
 // Thread-safety: gRPC calls the handlers from many threads at once; all
 // state is in the ServiceCore, which is thread-safe. SweepExpiry and Stop
@@ -29,10 +25,8 @@
 #define LOTLEDGER_SERVICES_INVENTORY_INVENTORY_SERVICE_H_
 
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "libs/command/service_core.h"
 #include "libs/common/clock.h"
@@ -40,12 +34,14 @@
 #include "libs/server/auth.h"
 #include "lotledger/v1/inventory.grpc.pb.h"
 #include "lotledger/v1/inventory_domain.pb.h"
+#include "services/inventory/alert_stream.h"
+#include "services/inventory/expiry_sweeper.h"
 #include "services/inventory/inventory_projection.h"
 
 namespace lotledger::inventory {
 
-// What the inventory service is made of: its topic, inputs (lots and
-// quality topics) and projection.
+// What the inventory service is made of: its topic and inputs (the
+// registry's, libs/common/topics.h) and its projection.
 command::ServiceSpec InventoryServiceSpec(int32_t partitions);
 
 struct InventoryServiceOptions {
@@ -57,12 +53,6 @@ struct InventoryServiceOptions {
   // Period of the background expiry sweep (the first runs at start); zero
   // runs none.
   absl::Duration sweep_interval = absl::ZeroDuration();
-};
-
-// What one expiry sweep did.
-struct SweepResult {
-  int lots_checked = 0;   // lots with stock within some alert window
-  int alerts_raised = 0;  // events written
 };
 
 class InventoryServiceImpl final : public v1::InventoryService::Service {
@@ -151,32 +141,25 @@ class InventoryServiceImpl final : public v1::InventoryService::Service {
   absl::StatusOr<std::vector<v1::Event>> DecideWithState(
       const std::vector<std::string>& lot_ids,
       const v1::InventoryCommand& cmd) const;
+  // The lines of `shipment_id` as the projection recorded them, from the
+  // movements of `lot_ids` (a retry's answer).
+  absl::StatusOr<std::vector<v1::StockShipped>> RecordedShipment(
+      const std::string& shipment_id,
+      const std::vector<std::string>& lot_ids) const;
+  // The shipment `lines` (StockShipped events of one shipment) describe.
+  static v1::Shipment ShipmentOf(const std::string& shipment_id,
+                                 const std::vector<v1::StockShipped>& lines);
   // Today in the warehouse calendar, by the service's clock.
   v1::Date Today() const;
   // Parses a GS1 scan into the label Decide checks.
   absl::StatusOr<v1::ScannedLabel> ParseScan(std::string_view scan) const;
 
-  // The background sweep: one sweep per options_.sweep_interval.
-  void SweepLoop();
-  // Waits until the projection applied the inventory topic to its end.
-  absl::Status CatchUp(absl::Time deadline);
-  // The inventory topic's name as the projector reads it (with prefix).
-  std::string OwnTopic() const;
-  // True once Stop() was called.
-  bool Stopping();
-  // Sleeps up to `d`; false once Stop() was called.
-  bool WaitUnlessStopped(absl::Duration d);
-
   command::ServiceCore* core_;
   const server::Guard* guard_;
   const Clock* clock_;
-  const InventoryServiceOptions options_;
   InventoryQueries queries_;
-
-  absl::Mutex sweep_mu_;  // one sweep at a time
-  absl::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread sweeper_;
+  AlertStreams alerts_;
+  ExpirySweeper sweeper_;
 };
 
 }  // namespace lotledger::inventory

@@ -91,6 +91,7 @@ const Table& RoleTable() {
         {"/lotledger.v1.AuditService/AsOf", readers},
         {"/lotledger.v1.AuditService/ExportEpcis", readers},
         {"/lotledger.v1.AdminService/RebuildProjection", {"admin"}},
+        {"/lotledger.v1.AdminService/Backup", {"admin"}},
     };
     return t;
   }();

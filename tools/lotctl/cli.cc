@@ -240,6 +240,9 @@ lotctl admin rebuild SERVICE [--request-id=ID]
   A progress bar with records/s and ETA on a terminal; a summary with both
   digests at the end (--json: one progress message per line). Not bounded
   by --timeout; interrupting it before the switch abandons it harmlessly.
+lotctl admin backup --out=DIR [--request-id=ID]
+  Backs up lotledgerd's log into DIR on the server while it keeps serving
+  (role admin); backups in one DIR share unchanged files (docs/backup.md).
 )"},
 };
 

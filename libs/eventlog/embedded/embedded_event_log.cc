@@ -2,6 +2,8 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/utilities/backup_engine.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
 #include <deque>
@@ -62,6 +64,7 @@ std::string TopicKey(std::string_view topic) {
 // State shared by the log and its readers.
 struct Core {
   std::unique_ptr<rocksdb::DB> db;
+  std::string path;
   bool sync = true;
 
   absl::Mutex mu;
@@ -190,6 +193,9 @@ class EmbeddedEventLog final : public EventLog {
  public:
   explicit EmbeddedEventLog(std::shared_ptr<Core> core)
       : core_(std::move(core)) {}
+
+  rocksdb::DB* db() { return core_->db.get(); }
+  const std::string& path() const { return core_->path; }
 
   absl::Status EnsureTopic(std::string_view topic,
                            int32_t partitions) override {
@@ -387,8 +393,10 @@ absl::StatusOr<std::unique_ptr<EventLog>> OpenEmbeddedEventLog(
   }
   auto core = std::make_shared<Core>();
   core->sync = options.sync;
+  core->path = options.path;
   rocksdb::Options ro;
   ro.create_if_missing = true;
+  ro.disable_auto_compactions = !options.auto_compactions;
   // Appends are sequential per partition and readers scan forward: favour
   // write throughput and keep the WAL as the durability point.
   ro.IncreaseParallelism(2);
@@ -434,6 +442,126 @@ absl::StatusOr<std::unique_ptr<EventLog>> OpenEmbeddedEventLog(
   RETURN_IF_ERROR(FromRocks(it->status(), "recover embedded log"));
   return std::unique_ptr<EventLog>(
       std::make_unique<EmbeddedEventLog>(std::move(core)));
+}
+
+namespace {
+
+absl::StatusOr<EmbeddedEventLog*> AsEmbedded(EventLog& log) {
+  auto* embedded = dynamic_cast<EmbeddedEventLog*>(&log);
+  if (embedded == nullptr) {
+    return absl::FailedPreconditionError(
+        "not an embedded log: a Kafka log is backed up by mirroring its "
+        "topics (docs/backup.md)");
+  }
+  return embedded;
+}
+
+// Every backup directory is opened with these options (BackupEngine wants
+// the same ones each time): table files shared between backups and named
+// by their checksum, so two different files never share a name.
+absl::StatusOr<std::unique_ptr<rocksdb::BackupEngine>> OpenBackupEngine(
+    const std::string& backup_dir, uint64_t progress_bytes = 4 << 20) {
+  rocksdb::BackupEngineOptions options(backup_dir);
+  options.share_table_files = true;
+  options.share_files_with_checksum = true;
+  options.max_background_operations = 2;
+  options.callback_trigger_interval_size =
+      std::max<uint64_t>(1, progress_bytes);
+  rocksdb::BackupEngine* engine = nullptr;
+  RETURN_IF_ERROR(FromRocks(
+      rocksdb::BackupEngine::Open(options, rocksdb::Env::Default(), &engine),
+      absl::StrCat("open backup directory ", backup_dir)));
+  return std::unique_ptr<rocksdb::BackupEngine>(engine);
+}
+
+EmbeddedBackupInfo ToInfo(const rocksdb::BackupInfo& b) {
+  return EmbeddedBackupInfo{.id = b.backup_id,
+                            .timestamp = b.timestamp,
+                            .size_bytes = b.size,
+                            .files = b.number_files,
+                            .metadata = b.app_metadata};
+}
+
+}  // namespace
+
+absl::Status CheckpointEmbeddedEventLog(EventLog& log, const std::string& dir) {
+  ASSIGN_OR_RETURN(EmbeddedEventLog * embedded, AsEmbedded(log));
+  rocksdb::Checkpoint* checkpoint = nullptr;
+  RETURN_IF_ERROR(
+      FromRocks(rocksdb::Checkpoint::Create(embedded->db(), &checkpoint),
+                "checkpoint embedded log"));
+  std::unique_ptr<rocksdb::Checkpoint> owned(checkpoint);
+  // 0: flush the memtable first, so the copy is table files (shared by
+  // later backups) and no write-ahead log to replay.
+  return FromRocks(owned->CreateCheckpoint(dir, /*log_size_for_flush=*/0),
+                   absl::StrCat("checkpoint embedded log into ", dir));
+}
+
+std::string EmbeddedEventLogPath(EventLog& log) {
+  auto* embedded = dynamic_cast<EmbeddedEventLog*>(&log);
+  return embedded == nullptr ? "" : embedded->path();
+}
+
+absl::StatusOr<EmbeddedBackupInfo> AddEmbeddedBackup(
+    EventLog& log, const std::string& backup_dir, const std::string& metadata,
+    uint64_t progress_bytes, const std::function<void()>& progress) {
+  ASSIGN_OR_RETURN(EmbeddedEventLog * embedded, AsEmbedded(log));
+  std::error_code ec;
+  std::filesystem::create_directories(backup_dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot create backup directory ", backup_dir, ": ", ec.message()));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngine> engine,
+                   OpenBackupEngine(backup_dir, progress_bytes));
+  rocksdb::CreateBackupOptions create;
+  create.flush_before_backup = true;
+  create.progress_callback = progress;
+  rocksdb::BackupID id = 0;
+  RETURN_IF_ERROR(FromRocks(engine->CreateNewBackupWithMetadata(
+                                create, embedded->db(), metadata, &id),
+                            absl::StrCat("back up into ", backup_dir)));
+  rocksdb::BackupInfo info;
+  RETURN_IF_ERROR(FromRocks(engine->GetBackupInfo(id, &info),
+                            absl::StrCat("read backup ", id)));
+  return ToInfo(info);
+}
+
+absl::StatusOr<std::vector<EmbeddedBackupInfo>> ListEmbeddedBackups(
+    const std::string& backup_dir) {
+  if (!std::filesystem::exists(std::filesystem::path(backup_dir) / "meta")) {
+    return absl::NotFoundError(
+        absl::StrCat(backup_dir, " holds no backup (no meta/ directory)"));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngine> engine,
+                   OpenBackupEngine(backup_dir));
+  std::vector<rocksdb::BackupInfo> infos;
+  engine->GetBackupInfo(&infos);
+  if (infos.empty()) {
+    return absl::NotFoundError(absl::StrCat(backup_dir, " holds no backup"));
+  }
+  std::vector<EmbeddedBackupInfo> out;
+  for (const rocksdb::BackupInfo& b : infos) out.push_back(ToInfo(b));
+  return out;
+}
+
+absl::Status RestoreEmbeddedBackup(const std::string& backup_dir, uint32_t id,
+                                   const std::string& db_dir) {
+  ASSIGN_OR_RETURN(std::vector<EmbeddedBackupInfo> backups,
+                   ListEmbeddedBackups(backup_dir));
+  if (id == 0) id = backups.back().id;
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngine> engine,
+                   OpenBackupEngine(backup_dir));
+  absl::Status verified =
+      FromRocks(engine->VerifyBackup(id, /*verify_with_checksum=*/true),
+                absl::StrCat("verify backup ", id, " in ", backup_dir));
+  if (!verified.ok()) {
+    if (verified.code() == absl::StatusCode::kNotFound) return verified;
+    return absl::DataLossError(verified.message());
+  }
+  return FromRocks(engine->RestoreDBFromBackup(rocksdb::RestoreOptions(), id,
+                                               db_dir, db_dir),
+                   absl::StrCat("restore backup ", id, " into ", db_dir));
 }
 
 }  // namespace lotledger::eventlog

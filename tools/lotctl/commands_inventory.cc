@@ -25,64 +25,18 @@ absl::Status Invalid(const std::string& message) {
   return absl::InvalidArgumentError(message);
 }
 
-absl::Status Positional(const ParsedArgs& args, size_t n,
-                        const std::string& usage) {
-  if (args.positional.size() != n) {
-    return Invalid(absl::StrCat("usage: lotctl inventory ", usage));
-  }
-  return absl::OkStatus();
-}
-
-// A required flag's value.
-absl::StatusOr<std::string> Required(const Flags& flags,
-                                     const std::string& name) {
-  std::optional<std::string> v = flags.Get(name);
-  if (!v.has_value() || v->empty()) {
-    return Invalid(absl::StrCat("--", name, ": required"));
-  }
-  return *v;
-}
-
-// --NAME=N (and --uom) as a quantity; `min` 0 for counts.
+// --NAME=N (and --uom) as a quantity of `command`; `min` 0 for counts.
 absl::StatusOr<v1::Quantity> QuantityFlag(const Flags& flags,
                                           const std::string& name,
+                                          const std::string& command,
                                           int64_t min = 1) {
-  ASSIGN_OR_RETURN(std::string text, Required(flags, name));
+  ASSIGN_OR_RETURN(std::string text, RequiredFlag(flags, name, command));
   ASSIGN_OR_RETURN(int64_t n,
                    ParseInt(text, "--" + name, min, INT64_C(1) << 53));
   v1::Quantity q;
   q.set_amount(n);
   q.set_uom(flags.Get("uom").value_or(""));
   return q;
-}
-
-absl::StatusOr<int32_t> IntFlag(const Flags& flags, const std::string& name,
-                                int64_t min, int64_t max) {
-  std::optional<std::string> v = flags.Get(name);
-  if (!v.has_value()) return 0;
-  ASSIGN_OR_RETURN(int64_t n, ParseInt(*v, "--" + name, min, max));
-  return static_cast<int32_t>(n);
-}
-
-template <typename Enum>
-absl::StatusOr<Enum> EnumFlag(const Flags& flags, const std::string& name,
-                              const std::map<std::string, Enum>& values,
-                              bool required = true) {
-  std::optional<std::string> v = flags.Get(name);
-  if (!v.has_value()) {
-    if (!required) return Enum{};
-    return Invalid(absl::StrCat("--", name, ": required"));
-  }
-  std::string key = absl::AsciiStrToLower(*v);
-  for (char& c : key) {
-    if (c == '_') c = '-';
-  }
-  auto it = values.find(key);
-  if (it != values.end()) return it->second;
-  std::vector<std::string> names;
-  for (const auto& [n, e] : values) names.push_back(n);
-  return Invalid(absl::StrCat("--", name, ": \"", *v, "\" is not one of ",
-                              absl::StrJoin(names, ", ")));
 }
 
 const std::map<std::string, v1::LocationKind> kKinds = {
@@ -157,18 +111,22 @@ absl::StatusOr<v1::ShipmentLine> ParseLine(const std::string& text) {
   return line;
 }
 
-absl::StatusOr<v1::Customer> CustomerFlags(const Flags& flags, bool required) {
+// The customer flags of `command`; --customer required when `required`.
+absl::StatusOr<v1::Customer> CustomerFlags(const Flags& flags, bool required,
+                                           const std::string& command) {
   v1::Customer c;
-  c.set_customer_id(flags.Get("customer").value_or(""));
-  if (required && c.customer_id().empty()) {
-    return Invalid("--customer: required");
+  if (required) {
+    ASSIGN_OR_RETURN(*c.mutable_customer_id(),
+                     RequiredFlag(flags, "customer", command));
+  } else {
+    c.set_customer_id(flags.Get("customer").value_or(""));
   }
   c.set_name(flags.Get("customer-name").value_or(""));
   c.set_address(flags.Get("customer-address").value_or(""));
   c.set_region(flags.Get("customer-region").value_or(""));
-  ASSIGN_OR_RETURN(int32_t days,
+  ASSIGN_OR_RETURN(int64_t days,
                    IntFlag(flags, "min-shelf-life-days", 0, 100000));
-  c.set_min_remaining_shelf_life_days(days);
+  c.set_min_remaining_shelf_life_days(static_cast<int32_t>(days));
   return c;
 }
 
@@ -231,6 +189,7 @@ int LotCall(Context& ctx, const Req& req,
 // -------------------------------------------------------------------
 
 int LocationCreate(Context& ctx, ParsedArgs& args) {
+  const std::string cmd = "inventory location-create";
   absl::StatusOr<Flags> flags =
       Flags::Take(args, {{"name", FlagKind::kValue},
                          {"kind", FlagKind::kValue},
@@ -239,12 +198,13 @@ int LocationCreate(Context& ctx, ParsedArgs& args) {
                          {"address", FlagKind::kValue},
                          {"request-id", FlagKind::kValue}});
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, "inventory location-create"); !s.ok()) {
+  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
     return ctx.Usage(s);
   }
-  if (auto s = Positional(args, 1,
-                          "location-create ID --name=.. "
-                          "--kind=site|region|warehouse|bin [--parent=ID]");
+  if (auto s =
+          ExpectPositional(args, 1,
+                           "inventory location-create ID --name=.. "
+                           "--kind=site|region|warehouse|bin [--parent=ID]");
       !s.ok()) {
     return ctx.Usage(s);
   }
@@ -252,7 +212,7 @@ int LocationCreate(Context& ctx, ParsedArgs& args) {
   req.set_request_id(ctx.RequestId(*flags));
   req.set_location_id(args.positional[0]);
   req.set_name(flags->Get("name").value_or(""));
-  absl::StatusOr<v1::LocationKind> kind = EnumFlag(*flags, "kind", kKinds);
+  absl::StatusOr<v1::LocationKind> kind = EnumFlag(*flags, "kind", kKinds, cmd);
   if (!kind.ok()) return ctx.Usage(kind.status());
   req.set_kind(*kind);
   req.set_parent_id(flags->Get("parent").value_or(""));
@@ -272,13 +232,15 @@ int LocationCreate(Context& ctx, ParsedArgs& args) {
 }
 
 int Locations(Context& ctx, ParsedArgs& args) {
+  const std::string cmd = "inventory locations";
   absl::StatusOr<Flags> flags =
       Flags::Take(args, {{"under", FlagKind::kValue}});
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, "inventory locations"); !s.ok()) {
+  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
     return ctx.Usage(s);
   }
-  if (auto s = Positional(args, 0, "locations [--under=ID]"); !s.ok()) {
+  if (auto s = ExpectPositional(args, 0, "inventory locations [--under=ID]");
+      !s.ok()) {
     return ctx.Usage(s);
   }
   v1::ListLocationsRequest req;
@@ -303,6 +265,7 @@ int Locations(Context& ctx, ParsedArgs& args) {
 }
 
 int Receive(Context& ctx, ParsedArgs& args) {
+  const std::string cmd = "inventory receive";
   absl::StatusOr<Flags> flags =
       Flags::Take(args, {{"scan", FlagKind::kValue},
                          {"location", FlagKind::kValue},
@@ -313,13 +276,14 @@ int Receive(Context& ctx, ParsedArgs& args) {
                          {"reference", FlagKind::kValue},
                          {"request-id", FlagKind::kValue}});
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, "inventory receive"); !s.ok()) {
+  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
     return ctx.Usage(s);
   }
   const size_t want = flags->Has("scan") ? 0 : 1;
-  if (auto s = Positional(args, want,
-                          "receive (LOT_ID | --scan=SCAN) --location=ID "
-                          "--quantity=N --source=production|supplier");
+  if (auto s = ExpectPositional(
+          args, want,
+          "inventory receive (LOT_ID | --scan=SCAN) --location=ID "
+          "--quantity=N --source=production|supplier");
       !s.ok()) {
     return ctx.Usage(s);
   }
@@ -331,11 +295,11 @@ int Receive(Context& ctx, ParsedArgs& args) {
     req.set_gs1_scan(UnescapeGroupSeparators(*flags->Get("scan")));
   }
   req.set_location_id(flags->Get("location").value_or(""));
-  absl::StatusOr<v1::Quantity> q = QuantityFlag(*flags, "quantity");
+  absl::StatusOr<v1::Quantity> q = QuantityFlag(*flags, "quantity", cmd);
   if (!q.ok()) return ctx.Usage(q.status());
   *req.mutable_quantity() = *q;
   absl::StatusOr<v1::ReceiptSource> source =
-      EnumFlag(*flags, "source", kSources);
+      EnumFlag(*flags, "source", kSources, cmd);
   if (!source.ok()) return ctx.Usage(source.status());
   req.set_source(*source);
   req.set_supplier(flags->Get("supplier").value_or(""));
@@ -344,6 +308,7 @@ int Receive(Context& ctx, ParsedArgs& args) {
 }
 
 int Transfer(Context& ctx, ParsedArgs& args) {
+  const std::string cmd = "inventory transfer";
   absl::StatusOr<Flags> flags =
       Flags::Take(args, {{"from", FlagKind::kValue},
                          {"to", FlagKind::kValue},
@@ -352,11 +317,11 @@ int Transfer(Context& ctx, ParsedArgs& args) {
                          {"reason", FlagKind::kValue},
                          {"request-id", FlagKind::kValue}});
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, "inventory transfer"); !s.ok()) {
+  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
     return ctx.Usage(s);
   }
-  if (auto s =
-          Positional(args, 1, "transfer LOT_ID --from=ID --to=ID --quantity=N");
+  if (auto s = ExpectPositional(
+          args, 1, "inventory transfer LOT_ID --from=ID --to=ID --quantity=N");
       !s.ok()) {
     return ctx.Usage(s);
   }
@@ -365,7 +330,7 @@ int Transfer(Context& ctx, ParsedArgs& args) {
   req.set_lot_id(args.positional[0]);
   req.set_from_location_id(flags->Get("from").value_or(""));
   req.set_to_location_id(flags->Get("to").value_or(""));
-  absl::StatusOr<v1::Quantity> q = QuantityFlag(*flags, "quantity");
+  absl::StatusOr<v1::Quantity> q = QuantityFlag(*flags, "quantity", cmd);
   if (!q.ok()) return ctx.Usage(q.status());
   *req.mutable_quantity() = *q;
   req.set_reason(flags->Get("reason").value_or(""));
@@ -383,6 +348,7 @@ const std::vector<FlagSpec>& CustomerSpecs() {
 }
 
 int Ship(Context& ctx, ParsedArgs& args) {
+  const std::string cmd = "inventory ship";
   std::vector<FlagSpec> specs = CustomerSpecs();
   specs.insert(specs.end(), {{"line", FlagKind::kRepeated},
                              {"shipment-id", FlagKind::kValue},
@@ -390,11 +356,11 @@ int Ship(Context& ctx, ParsedArgs& args) {
                              {"request-id", FlagKind::kValue}});
   absl::StatusOr<Flags> flags = Flags::Take(args, specs);
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, "inventory ship"); !s.ok()) {
+  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
     return ctx.Usage(s);
   }
-  if (auto s = Positional(args, 0,
-                          "ship --customer=ID --line=LOT_ID@LOCATION:N ...");
+  if (auto s = ExpectPositional(
+          args, 0, "inventory ship --customer=ID --line=LOT_ID@LOCATION:N ...");
       !s.ok()) {
     return ctx.Usage(s);
   }
@@ -402,7 +368,7 @@ int Ship(Context& ctx, ParsedArgs& args) {
   req.set_request_id(ctx.RequestId(*flags));
   req.set_shipment_id(flags->Get("shipment-id").value_or(""));
   req.set_reference(flags->Get("reference").value_or(""));
-  absl::StatusOr<v1::Customer> customer = CustomerFlags(*flags, true);
+  absl::StatusOr<v1::Customer> customer = CustomerFlags(*flags, true, cmd);
   if (!customer.ok()) return ctx.Usage(customer.status());
   *req.mutable_customer() = *customer;
   const std::vector<std::string> lines = flags->GetAll("line");
@@ -436,6 +402,7 @@ int Ship(Context& ctx, ParsedArgs& args) {
 }
 
 int Return(Context& ctx, ParsedArgs& args) {
+  const std::string cmd = "inventory return";
   absl::StatusOr<Flags> flags =
       Flags::Take(args, {{"customer", FlagKind::kValue},
                          {"shipment", FlagKind::kValue},
@@ -447,13 +414,14 @@ int Return(Context& ctx, ParsedArgs& args) {
                          {"return-id", FlagKind::kValue},
                          {"request-id", FlagKind::kValue}});
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, "inventory return"); !s.ok()) {
+  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
     return ctx.Usage(s);
   }
-  if (auto s = Positional(args, 1,
-                          "return LOT_ID --customer=ID --location=ID "
-                          "--quantity=N --condition=resaleable|damaged|"
-                          "recalled");
+  if (auto s = ExpectPositional(
+          args, 1,
+          "inventory return LOT_ID --customer=ID --location=ID "
+          "--quantity=N --condition=resaleable|damaged|"
+          "recalled");
       !s.ok()) {
     return ctx.Usage(s);
   }
@@ -463,11 +431,11 @@ int Return(Context& ctx, ParsedArgs& args) {
   req.set_customer_id(flags->Get("customer").value_or(""));
   req.set_shipment_id(flags->Get("shipment").value_or(""));
   req.set_location_id(flags->Get("location").value_or(""));
-  absl::StatusOr<v1::Quantity> q = QuantityFlag(*flags, "quantity");
+  absl::StatusOr<v1::Quantity> q = QuantityFlag(*flags, "quantity", cmd);
   if (!q.ok()) return ctx.Usage(q.status());
   *req.mutable_quantity() = *q;
   absl::StatusOr<v1::ReturnCondition> condition =
-      EnumFlag(*flags, "condition", kConditions);
+      EnumFlag(*flags, "condition", kConditions, cmd);
   if (!condition.ok()) return ctx.Usage(condition.status());
   req.set_condition(*condition);
   req.set_notes(flags->Get("notes").value_or(""));
@@ -476,6 +444,7 @@ int Return(Context& ctx, ParsedArgs& args) {
 }
 
 int Scrap(Context& ctx, ParsedArgs& args) {
+  const std::string cmd = "inventory scrap";
   absl::StatusOr<Flags> flags =
       Flags::Take(args, {{"location", FlagKind::kValue},
                          {"quantity", FlagKind::kValue},
@@ -485,13 +454,14 @@ int Scrap(Context& ctx, ParsedArgs& args) {
                          {"sign-token", FlagKind::kValue},
                          {"request-id", FlagKind::kValue}});
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, "inventory scrap"); !s.ok()) {
+  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
     return ctx.Usage(s);
   }
-  if (auto s = Positional(args, 1,
-                          "scrap LOT_ID --location=ID --quantity=N "
-                          "--reason=expired|damaged|recalled|"
-                          "quality-rejected|other");
+  if (auto s =
+          ExpectPositional(args, 1,
+                           "inventory scrap LOT_ID --location=ID --quantity=N "
+                           "--reason=expired|damaged|recalled|"
+                           "quality-rejected|other");
       !s.ok()) {
     return ctx.Usage(s);
   }
@@ -499,11 +469,11 @@ int Scrap(Context& ctx, ParsedArgs& args) {
   req.set_request_id(ctx.RequestId(*flags));
   req.set_lot_id(args.positional[0]);
   req.set_location_id(flags->Get("location").value_or(""));
-  absl::StatusOr<v1::Quantity> q = QuantityFlag(*flags, "quantity");
+  absl::StatusOr<v1::Quantity> q = QuantityFlag(*flags, "quantity", cmd);
   if (!q.ok()) return ctx.Usage(q.status());
   *req.mutable_quantity() = *q;
   absl::StatusOr<v1::ScrapReason> reason =
-      EnumFlag(*flags, "reason", kScrapReasons);
+      EnumFlag(*flags, "reason", kScrapReasons, cmd);
   if (!reason.ok()) return ctx.Usage(reason.status());
   req.set_reason(*reason);
   req.set_notes(flags->Get("notes").value_or(""));
@@ -515,6 +485,7 @@ int Scrap(Context& ctx, ParsedArgs& args) {
 }
 
 int Adjust(Context& ctx, ParsedArgs& args) {
+  const std::string cmd = "inventory adjust";
   absl::StatusOr<Flags> flags =
       Flags::Take(args, {{"location", FlagKind::kValue},
                          {"counted", FlagKind::kValue},
@@ -522,12 +493,13 @@ int Adjust(Context& ctx, ParsedArgs& args) {
                          {"reason", FlagKind::kValue},
                          {"request-id", FlagKind::kValue}});
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, "inventory adjust"); !s.ok()) {
+  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
     return ctx.Usage(s);
   }
-  if (auto s = Positional(args, 1,
-                          "adjust LOT_ID --location=ID --counted=N "
-                          "--reason=TEXT");
+  if (auto s =
+          ExpectPositional(args, 1,
+                           "inventory adjust LOT_ID --location=ID --counted=N "
+                           "--reason=TEXT");
       !s.ok()) {
     return ctx.Usage(s);
   }
@@ -535,7 +507,7 @@ int Adjust(Context& ctx, ParsedArgs& args) {
   req.set_request_id(ctx.RequestId(*flags));
   req.set_lot_id(args.positional[0]);
   req.set_location_id(flags->Get("location").value_or(""));
-  absl::StatusOr<v1::Quantity> q = QuantityFlag(*flags, "counted", 0);
+  absl::StatusOr<v1::Quantity> q = QuantityFlag(*flags, "counted", cmd, 0);
   if (!q.ok()) return ctx.Usage(q.status());
   *req.mutable_counted() = *q;
   req.set_reason(flags->Get("reason").value_or(""));
@@ -543,16 +515,19 @@ int Adjust(Context& ctx, ParsedArgs& args) {
 }
 
 int Get(Context& ctx, ParsedArgs& args) {
-  if (auto s = RejectUnknown(args, "inventory get"); !s.ok()) {
+  const std::string cmd = "inventory get";
+  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
     return ctx.Usage(s);
   }
-  if (auto s = Positional(args, 1, "get LOT_ID"); !s.ok()) return ctx.Usage(s);
+  if (auto s = ExpectPositional(args, 1, "inventory get LOT_ID"); !s.ok())
+    return ctx.Usage(s);
   v1::GetLotInventoryRequest req;
   req.set_lot_id(args.positional[0]);
   return LotCall(ctx, req, &Stub::GetLotInventory);
 }
 
 int Fefo(Context& ctx, ParsedArgs& args) {
+  const std::string cmd = "inventory fefo";
   std::vector<FlagSpec> specs = CustomerSpecs();
   specs.insert(specs.end(), {{"item", FlagKind::kValue},
                              {"quantity", FlagKind::kValue},
@@ -561,32 +536,28 @@ int Fefo(Context& ctx, ParsedArgs& args) {
                              {"ship-date", FlagKind::kValue}});
   absl::StatusOr<Flags> flags = Flags::Take(args, specs);
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, "inventory fefo"); !s.ok()) {
+  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
     return ctx.Usage(s);
   }
-  if (auto s = Positional(args, 0, "fefo --item=ITEM --quantity=N ...");
+  if (auto s = ExpectPositional(args, 0,
+                                "inventory fefo --item=ITEM --quantity=N ...");
       !s.ok()) {
     return ctx.Usage(s);
   }
   v1::AllocateFefoRequest req;
-  absl::StatusOr<std::string> item = Required(*flags, "item");
+  absl::StatusOr<std::string> item = RequiredFlag(*flags, "item", cmd);
   if (!item.ok()) return ctx.Usage(item.status());
   req.set_item(*item);
-  absl::StatusOr<v1::Quantity> q = QuantityFlag(*flags, "quantity");
+  absl::StatusOr<v1::Quantity> q = QuantityFlag(*flags, "quantity", cmd);
   if (!q.ok()) return ctx.Usage(q.status());
   *req.mutable_quantity() = *q;
   req.set_from_location_id(flags->Get("from").value_or(""));
-  absl::StatusOr<v1::Customer> customer = CustomerFlags(*flags, false);
+  absl::StatusOr<v1::Customer> customer = CustomerFlags(*flags, false, cmd);
   if (!customer.ok()) return ctx.Usage(customer.status());
   *req.mutable_customer() = *customer;
-  if (auto d = flags->Get("ship-date")) {
-    absl::StatusOr<v1::Date> date = ParseDateText(*d);
-    if (!date.ok()) {
-      return ctx.Usage(
-          Invalid(absl::StrCat("--ship-date: ", date.status().message())));
-    }
-    *req.mutable_ship_date() = *date;
-  }
+  absl::StatusOr<v1::Date> ship_date = DateFlag(*flags, "ship-date");
+  if (!ship_date.ok()) return ctx.Usage(ship_date.status());
+  if (flags->Has("ship-date")) *req.mutable_ship_date() = *ship_date;
   auto stub = v1::InventoryService::NewStub(ctx.channel());
   v1::AllocateFefoResponse resp;
   grpc::Status s = stub->AllocateFefo(ctx.Call().get(), req, &resp);
@@ -641,7 +612,8 @@ grpc::Status Pages(Context& ctx, Req req, bool all,
 
 absl::Status PagingFlags(const Flags& flags, int32_t* size,
                          std::string* token) {
-  ASSIGN_OR_RETURN(*size, IntFlag(flags, "page-size", 1, 1000));
+  ASSIGN_OR_RETURN(int64_t n, IntFlag(flags, "page-size", 1, 1000));
+  *size = static_cast<int32_t>(n);
   *token = flags.Get("page-token").value_or("");
   return absl::OkStatus();
 }
@@ -653,6 +625,7 @@ void MoreHint(Context& ctx, const std::string& token) {
 }
 
 int List(Context& ctx, ParsedArgs& args) {
+  const std::string cmd = "inventory stock";
   absl::StatusOr<Flags> flags =
       Flags::Take(args, {{"lot", FlagKind::kValue},
                          {"location", FlagKind::kValue},
@@ -663,12 +636,13 @@ int List(Context& ctx, ParsedArgs& args) {
                          {"page-token", FlagKind::kValue},
                          {"all", FlagKind::kSwitch}});
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, "inventory stock"); !s.ok()) {
+  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
     return ctx.Usage(s);
   }
-  if (auto s = Positional(args, 0,
-                          "stock [--lot=..] [--location=..] [--item=..] "
-                          "[--region=..]");
+  if (auto s = ExpectPositional(
+          args, 0,
+          "inventory stock [--lot=..] [--location=..] [--item=..] "
+          "[--region=..]");
       !s.ok()) {
     return ctx.Usage(s);
   }
@@ -719,10 +693,11 @@ int List(Context& ctx, ParsedArgs& args) {
 }
 
 int Where(Context& ctx, ParsedArgs& args) {
-  if (auto s = RejectUnknown(args, "inventory where"); !s.ok()) {
+  const std::string cmd = "inventory where";
+  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
     return ctx.Usage(s);
   }
-  if (auto s = Positional(args, 1, "where LOT_ID"); !s.ok()) {
+  if (auto s = ExpectPositional(args, 1, "inventory where LOT_ID"); !s.ok()) {
     return ctx.Usage(s);
   }
   v1::TraceLotDistributionRequest req;
@@ -803,15 +778,17 @@ std::string TimeText(const google::protobuf::Timestamp& t) {
 }
 
 int Movements(Context& ctx, ParsedArgs& args) {
+  const std::string cmd = "inventory movements";
   absl::StatusOr<Flags> flags =
       Flags::Take(args, {{"page-size", FlagKind::kValue},
                          {"page-token", FlagKind::kValue},
                          {"all", FlagKind::kSwitch}});
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, "inventory movements"); !s.ok()) {
+  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
     return ctx.Usage(s);
   }
-  if (auto s = Positional(args, 1, "movements LOT_ID [--all]"); !s.ok()) {
+  if (auto s = ExpectPositional(args, 1, "inventory movements LOT_ID [--all]");
+      !s.ok()) {
     return ctx.Usage(s);
   }
   v1::ListMovementsRequest req;
@@ -847,6 +824,7 @@ int Movements(Context& ctx, ParsedArgs& args) {
 }
 
 int NearExpiry(Context& ctx, ParsedArgs& args) {
+  const std::string cmd = "inventory near-expiry";
   absl::StatusOr<Flags> flags =
       Flags::Take(args, {{"within-days", FlagKind::kValue},
                          {"expired", FlagKind::kSwitch},
@@ -857,17 +835,18 @@ int NearExpiry(Context& ctx, ParsedArgs& args) {
                          {"page-token", FlagKind::kValue},
                          {"all", FlagKind::kSwitch}});
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, "inventory near-expiry"); !s.ok()) {
+  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
     return ctx.Usage(s);
   }
-  if (auto s = Positional(args, 0, "near-expiry [--within-days=N] [--expired]");
+  if (auto s = ExpectPositional(
+          args, 0, "inventory near-expiry [--within-days=N] [--expired]");
       !s.ok()) {
     return ctx.Usage(s);
   }
   v1::NearExpiryReportRequest req;
-  absl::StatusOr<int32_t> within = IntFlag(*flags, "within-days", 1, 100000);
+  absl::StatusOr<int64_t> within = IntFlag(*flags, "within-days", 1, 100000);
   if (!within.ok()) return ctx.Usage(within.status());
-  req.set_within_days(*within);
+  req.set_within_days(static_cast<int32_t>(*within));
   req.set_expired_only(flags->Has("expired"));
   req.set_item(flags->Get("item").value_or(""));
   req.set_region_id(flags->Get("region").value_or(""));
@@ -910,23 +889,26 @@ int NearExpiry(Context& ctx, ParsedArgs& args) {
 }
 
 int Kpis(Context& ctx, ParsedArgs& args) {
+  const std::string cmd = "inventory kpis";
   absl::StatusOr<Flags> flags =
       Flags::Take(args, {{"item", FlagKind::kValue},
                          {"region", FlagKind::kValue},
                          {"period-days", FlagKind::kValue}});
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, "inventory kpis"); !s.ok()) {
+  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
     return ctx.Usage(s);
   }
-  if (auto s = Positional(args, 0, "kpis [--item=..] [--region=..]"); !s.ok()) {
+  if (auto s =
+          ExpectPositional(args, 0, "inventory kpis [--item=..] [--region=..]");
+      !s.ok()) {
     return ctx.Usage(s);
   }
   v1::GetKpisRequest req;
   req.set_item(flags->Get("item").value_or(""));
   req.set_region_id(flags->Get("region").value_or(""));
-  absl::StatusOr<int32_t> period = IntFlag(*flags, "period-days", 1, 3660);
+  absl::StatusOr<int64_t> period = IntFlag(*flags, "period-days", 1, 3660);
   if (!period.ok()) return ctx.Usage(period.status());
-  req.set_period_days(*period);
+  req.set_period_days(static_cast<int32_t>(*period));
   auto stub = v1::InventoryService::NewStub(ctx.channel());
   v1::GetKpisResponse resp;
   grpc::Status s = stub->GetKpis(ctx.Call().get(), req, &resp);
@@ -961,18 +943,19 @@ int Kpis(Context& ctx, ParsedArgs& args) {
 }
 
 int Alerts(Context& ctx, ParsedArgs& args) {
+  const std::string cmd = "inventory alerts";
   absl::StatusOr<Flags> flags =
       Flags::Take(args, {{"item", FlagKind::kValue},
                          {"region", FlagKind::kValue},
                          {"resume-after", FlagKind::kValue},
                          {"limit", FlagKind::kValue}});
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, "inventory alerts"); !s.ok()) {
+  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
     return ctx.Usage(s);
   }
-  if (auto s = Positional(args, 0,
-                          "alerts [--resume-after=POSITION] "
-                          "[--limit=N]");
+  if (auto s = ExpectPositional(args, 0,
+                                "inventory alerts [--resume-after=POSITION] "
+                                "[--limit=N]");
       !s.ok()) {
     return ctx.Usage(s);
   }
@@ -988,7 +971,7 @@ int Alerts(Context& ctx, ParsedArgs& args) {
                   "\"position\", as --json prints it)"));
     }
   }
-  absl::StatusOr<int32_t> limit = IntFlag(*flags, "limit", 1, INT32_MAX);
+  absl::StatusOr<int64_t> limit = IntFlag(*flags, "limit", 1, INT32_MAX);
   if (!limit.ok()) return ctx.Usage(limit.status());
   auto stub = v1::InventoryService::NewStub(ctx.channel());
   std::unique_ptr<grpc::ClientContext> call = ctx.Call();

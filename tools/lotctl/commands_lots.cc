@@ -122,38 +122,6 @@ void PrintLot(std::ostream& out, const v1::Lot& lot) {
   }
 }
 
-absl::StatusOr<v1::Date> DateFlag(const Flags& flags, const std::string& name) {
-  const std::optional<std::string> text = flags.Get(name);
-  if (!text.has_value()) return v1::Date();
-  absl::StatusOr<v1::Date> date = ParseDateText(*text);
-  if (!date.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", name, ": ", date.status().message()));
-  }
-  return date;
-}
-
-// Reads a required --name.
-absl::StatusOr<std::string> Required(const Flags& flags,
-                                     const std::string& name,
-                                     const std::string& command) {
-  std::optional<std::string> v = flags.Get(name);
-  if (!v.has_value() || v->empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", name, " is required for '", command, "'"));
-  }
-  return *v;
-}
-
-// Exactly `n` positional arguments, named for the message.
-absl::Status WantPositional(const ParsedArgs& args, size_t n,
-                            const std::string& usage) {
-  if (args.positional.size() != n) {
-    return absl::InvalidArgumentError(absl::StrCat("usage: lotctl ", usage));
-  }
-  return absl::OkStatus();
-}
-
 int ProductDefine(Context& ctx, ParsedArgs& args) {
   const std::string cmd = "product define";
   absl::StatusOr<Flags> flags =
@@ -169,7 +137,7 @@ int ProductDefine(Context& ctx, ParsedArgs& args) {
                          {"request-id", FlagKind::kValue}});
   if (!flags.ok()) return ctx.Usage(flags.status());
   if (auto s = RejectUnknown(args, cmd); !s.ok()) return ctx.Usage(s);
-  if (auto s = WantPositional(args, 0, "product define --item=.. ...");
+  if (auto s = ExpectPositional(args, 0, "product define --item=.. ...");
       !s.ok()) {
     return ctx.Usage(s);
   }
@@ -177,7 +145,7 @@ int ProductDefine(Context& ctx, ParsedArgs& args) {
   req.set_request_id(ctx.RequestId(*flags));
   v1::Product* p = req.mutable_product();
   for (const char* name : {"item", "name", "uom", "kind"}) {
-    absl::StatusOr<std::string> v = Required(*flags, name, cmd);
+    absl::StatusOr<std::string> v = RequiredFlag(*flags, name, cmd);
     if (!v.ok()) return ctx.Usage(v.status());
   }
   p->set_item(*flags->Get("item"));
@@ -185,8 +153,7 @@ int ProductDefine(Context& ctx, ParsedArgs& args) {
   p->set_uom(*flags->Get("uom"));
   absl::StatusOr<v1::ItemKind> kind = ParseKind(*flags->Get("kind"));
   if (!kind.ok()) {
-    return ctx.Usage(absl::InvalidArgumentError(
-        absl::StrCat("--kind: ", kind.status().message())));
+    return ctx.Usage(FlagValueError("kind", kind.status()));
   }
   p->set_kind(*kind);
   v1::ShelfLifePolicy* policy = p->mutable_policy();
@@ -198,8 +165,7 @@ int ProductDefine(Context& ctx, ParsedArgs& args) {
   if (auto v = flags->Get("alert-days")) {
     absl::StatusOr<std::vector<int32_t>> days = ParseDayList(*v);
     if (!days.ok()) {
-      return ctx.Usage(absl::InvalidArgumentError(
-          absl::StrCat("--alert-days: ", days.status().message())));
+      return ctx.Usage(FlagValueError("alert-days", days.status()));
     }
     for (int32_t d : *days) policy->add_alert_thresholds_days(d);
   }
@@ -227,7 +193,7 @@ int ProductDefine(Context& ctx, ParsedArgs& args) {
 
 int ProductGet(Context& ctx, ParsedArgs& args) {
   if (auto s = RejectUnknown(args, "product get"); !s.ok()) return ctx.Usage(s);
-  if (auto s = WantPositional(args, 1, "product get ITEM"); !s.ok()) {
+  if (auto s = ExpectPositional(args, 1, "product get ITEM"); !s.ok()) {
     return ctx.Usage(s);
   }
   auto stub = v1::LotsService::NewStub(ctx.channel());
@@ -290,12 +256,12 @@ int LotCreate(Context& ctx, ParsedArgs& args) {
                          {"request-id", FlagKind::kValue}});
   if (!flags.ok()) return ctx.Usage(flags.status());
   if (auto s = RejectUnknown(args, cmd); !s.ok()) return ctx.Usage(s);
-  if (auto s = WantPositional(args, 0, "lot create --item=.. --lot=.. ...");
+  if (auto s = ExpectPositional(args, 0, "lot create --item=.. --lot=.. ...");
       !s.ok()) {
     return ctx.Usage(s);
   }
   for (const char* name : {"item", "lot", "manufactured", "quantity", "uom"}) {
-    absl::StatusOr<std::string> v = Required(*flags, name, cmd);
+    absl::StatusOr<std::string> v = RequiredFlag(*flags, name, cmd);
     if (!v.ok()) return ctx.Usage(v.status());
   }
   v1::CreateLotRequest req;
@@ -322,8 +288,7 @@ int LotCreate(Context& ctx, ParsedArgs& args) {
   for (const std::string& text : flags->GetAll("input")) {
     absl::StatusOr<v1::LotInput> in = ParseLotInput(text);
     if (!in.ok()) {
-      return ctx.Usage(absl::InvalidArgumentError(
-          absl::StrCat("--input: ", in.status().message())));
+      return ctx.Usage(FlagValueError("input", in.status()));
     }
     *req.add_inputs() = *in;
   }
@@ -348,7 +313,7 @@ int LotCreate(Context& ctx, ParsedArgs& args) {
 
 int LotGet(Context& ctx, ParsedArgs& args) {
   if (auto s = RejectUnknown(args, "lot get"); !s.ok()) return ctx.Usage(s);
-  if (auto s = WantPositional(args, 1, "lot get LOT_ID"); !s.ok()) {
+  if (auto s = ExpectPositional(args, 1, "lot get LOT_ID"); !s.ok()) {
     return ctx.Usage(s);
   }
   auto stub = v1::LotsService::NewStub(ctx.channel());
@@ -374,18 +339,18 @@ int LotCorrect(Context& ctx, ParsedArgs& args) {
                          {"request-id", FlagKind::kValue}});
   if (!flags.ok()) return ctx.Usage(flags.status());
   if (auto s = RejectUnknown(args, cmd); !s.ok()) return ctx.Usage(s);
-  if (auto s = WantPositional(
+  if (auto s = ExpectPositional(
           args, 1, "lot correct LOT_ID --field=.. --value=.. --reason=..");
       !s.ok()) {
     return ctx.Usage(s);
   }
   for (const char* name : {"field", "reason"}) {
-    absl::StatusOr<std::string> v = Required(*flags, name, cmd);
+    absl::StatusOr<std::string> v = RequiredFlag(*flags, name, cmd);
     if (!v.ok()) return ctx.Usage(v.status());
   }
   if (!flags->Has("value")) {
-    return ctx.Usage(
-        absl::InvalidArgumentError("--value is required for 'lot correct'"));
+    return ctx.Usage(absl::InvalidArgumentError(
+        absl::StrCat("--value is required for '", cmd, "'")));
   }
   v1::CorrectLotRequest req;
   req.set_request_id(ctx.RequestId(*flags));
@@ -416,7 +381,7 @@ int LotList(Context& ctx, ParsedArgs& args) {
                          {"all", FlagKind::kSwitch}});
   if (!flags.ok()) return ctx.Usage(flags.status());
   if (auto s = RejectUnknown(args, "lot list"); !s.ok()) return ctx.Usage(s);
-  if (auto s = WantPositional(args, 0, "lot list [--item=..] ..."); !s.ok()) {
+  if (auto s = ExpectPositional(args, 0, "lot list [--item=..] ..."); !s.ok()) {
     return ctx.Usage(s);
   }
   v1::ListLotsRequest req;
@@ -474,7 +439,8 @@ int LotList(Context& ctx, ParsedArgs& args) {
 
 int RunHealth(Context& ctx, ParsedArgs& args) {
   if (auto s = RejectUnknown(args, "health"); !s.ok()) return ctx.Usage(s);
-  if (auto s = WantPositional(args, 0, "health"); !s.ok()) return ctx.Usage(s);
+  if (auto s = ExpectPositional(args, 0, "health"); !s.ok())
+    return ctx.Usage(s);
   auto stub = grpc::health::v1::Health::NewStub(ctx.channel());
   std::vector<std::vector<std::string>> rows;
   int code = kExitOk;
@@ -545,7 +511,7 @@ int RunTrace(Context& ctx, ParsedArgs& args) {
                          {"depth", FlagKind::kValue}});
   if (!flags.ok()) return ctx.Usage(flags.status());
   if (auto s = RejectUnknown(args, "trace"); !s.ok()) return ctx.Usage(s);
-  if (auto s = WantPositional(args, 1, "trace LOT_ID [--backward|--forward]");
+  if (auto s = ExpectPositional(args, 1, "trace LOT_ID [--backward|--forward]");
       !s.ok()) {
     return ctx.Usage(s);
   }

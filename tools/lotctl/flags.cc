@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "tools/lotctl/values.h"
 
 namespace lotledger::lotctl {
 
@@ -120,6 +121,43 @@ absl::StatusOr<int64_t> ParseInt(const std::string& text,
         what, ": \"", text, "\" is not an integer in ", min, "..", max));
   }
   return value;
+}
+
+absl::Status ExpectPositional(const ParsedArgs& args, size_t n,
+                              const std::string& usage) {
+  if (args.positional.size() == n) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("usage: lotctl ", usage));
+}
+
+absl::StatusOr<std::string> RequiredFlag(const Flags& flags,
+                                         const std::string& name,
+                                         const std::string& command) {
+  std::optional<std::string> v = flags.Get(name);
+  if (!v.has_value() || v->empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, " is required for '", command, "'"));
+  }
+  return *v;
+}
+
+absl::Status FlagValueError(const std::string& name, const absl::Status& why) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", name, ": ", why.message()));
+}
+
+absl::StatusOr<int64_t> IntFlag(const Flags& flags, const std::string& name,
+                                int64_t min, int64_t max, int64_t absent) {
+  std::optional<std::string> v = flags.Get(name);
+  if (!v.has_value()) return absent;
+  return ParseInt(*v, "--" + name, min, max);
+}
+
+absl::StatusOr<v1::Date> DateFlag(const Flags& flags, const std::string& name) {
+  std::optional<std::string> v = flags.Get(name);
+  if (!v.has_value()) return v1::Date();
+  absl::StatusOr<v1::Date> date = ParseDateText(*v);
+  if (!date.ok()) return FlagValueError(name, date.status());
+  return date;
 }
 
 }  // namespace lotledger::lotctl

@@ -88,6 +88,17 @@ TEST(CliTest, UsageErrorsExitTwoAndSayWhatIsWrong) {
       {{"health", "--token-file=/nonexistent/token"},
        "error: --token-file: cannot read /nonexistent/token"},
       {{"lot", "get"}, "error: usage: lotctl lot get LOT_ID"},
+      // Inventory verbs use the same flag checks, so the same wording.
+      {{"inventory", "fefo", "--quantity=5"},
+       "error: --item is required for 'inventory fefo'"},
+      {{"inventory", "ship", "--line=X:1@B:1"},
+       "error: --customer is required for 'inventory ship'"},
+      {{"inventory", "transfer", "X:1", "--from=A", "--to=B"},
+       "error: --quantity is required for 'inventory transfer'"},
+      {{"inventory", "location-create", "B1", "--name=n", "--kind=shelf"},
+       "error: --kind: \"shelf\" is not one of bin, region, site, "
+       "warehouse"},
+      {{"inventory", "get"}, "error: usage: lotctl inventory get LOT_ID"},
       {{"-v"}, "error: unknown option -v"},
       {{"inspect", "X:1", "--type=final", "--sample-size=3",
         "--result=seal|>=1|2|N"},

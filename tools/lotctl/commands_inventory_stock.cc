@@ -1,0 +1,360 @@
+// The inventory verbs that write: locations and stock movements (receive,
+// transfer, ship, return, scrap, adjust). See commands_inventory.h.
+#include <functional>
+#include <map>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/util/json_util.h"
+#include "libs/common/status_macros.h"
+#include "tools/lotctl/commands_inventory.h"
+#include "tools/lotctl/values.h"
+
+namespace lotledger::lotctl::inventory_cli {
+namespace {
+
+// "LOT_ID@LOCATION:QTY": the lot id holds a colon itself, so the quantity
+// is after the last colon and the location after the last '@'.
+absl::StatusOr<v1::ShipmentLine> ParseLine(const std::string& text) {
+  const size_t at = text.rfind('@');
+  const size_t colon = text.rfind(':');
+  if (at == std::string::npos || colon == std::string::npos || colon < at ||
+      at == 0) {
+    return Invalid(
+        absl::StrCat("--line: \"", text, "\" is not LOT_ID@LOCATION:QUANTITY"));
+  }
+  v1::ShipmentLine line;
+  line.set_lot_id(text.substr(0, at));
+  line.set_location_id(text.substr(at + 1, colon - at - 1));
+  int64_t n = 0;
+  if (!absl::SimpleAtoi(text.substr(colon + 1), &n) || n <= 0) {
+    return Invalid(absl::StrCat("--line: the quantity of \"", text,
+                                "\" must be a positive integer"));
+  }
+  line.mutable_quantity()->set_amount(n);
+  return line;
+}
+
+}  // namespace
+
+int LocationCreate(Context& ctx, ParsedArgs& args) {
+  const std::string cmd = "inventory location-create";
+  absl::StatusOr<Flags> flags =
+      Flags::Take(args, {{"name", FlagKind::kValue},
+                         {"kind", FlagKind::kValue},
+                         {"parent", FlagKind::kValue},
+                         {"quarantine", FlagKind::kSwitch},
+                         {"address", FlagKind::kValue},
+                         {"request-id", FlagKind::kValue}});
+  if (!flags.ok()) return ctx.Usage(flags.status());
+  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
+    return ctx.Usage(s);
+  }
+  if (auto s =
+          ExpectPositional(args, 1,
+                           "inventory location-create ID --name=.. "
+                           "--kind=site|region|warehouse|bin [--parent=ID]");
+      !s.ok()) {
+    return ctx.Usage(s);
+  }
+  v1::CreateLocationRequest req;
+  req.set_request_id(ctx.RequestId(*flags));
+  req.set_location_id(args.positional[0]);
+  req.set_name(flags->Get("name").value_or(""));
+  absl::StatusOr<v1::LocationKind> kind = EnumFlag(*flags, "kind", kKinds, cmd);
+  if (!kind.ok()) return ctx.Usage(kind.status());
+  req.set_kind(*kind);
+  req.set_parent_id(flags->Get("parent").value_or(""));
+  req.set_quarantine(flags->Has("quarantine"));
+  req.set_address(flags->Get("address").value_or(""));
+  auto stub = v1::InventoryService::NewStub(ctx.channel());
+  v1::CreateLocationResponse resp;
+  grpc::Status s = stub->CreateLocation(ctx.Call().get(), req, &resp);
+  if (!s.ok()) return ctx.Fail(s);
+  if (ctx.json()) {
+    ctx.PrintJson(resp);
+  } else {
+    ctx.out() << "location " << resp.location().location_id() << " ("
+              << KindName(resp.location().kind()) << ")\n";
+  }
+  return kExitOk;
+}
+
+int Locations(Context& ctx, ParsedArgs& args) {
+  const std::string cmd = "inventory locations";
+  absl::StatusOr<Flags> flags =
+      Flags::Take(args, {{"under", FlagKind::kValue}});
+  if (!flags.ok()) return ctx.Usage(flags.status());
+  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
+    return ctx.Usage(s);
+  }
+  if (auto s = ExpectPositional(args, 0, "inventory locations [--under=ID]");
+      !s.ok()) {
+    return ctx.Usage(s);
+  }
+  v1::ListLocationsRequest req;
+  req.set_under_location_id(flags->Get("under").value_or(""));
+  auto stub = v1::InventoryService::NewStub(ctx.channel());
+  v1::ListLocationsResponse resp;
+  grpc::Status s = stub->ListLocations(ctx.Call().get(), req, &resp);
+  if (!s.ok()) return ctx.Fail(s);
+  if (ctx.json()) {
+    ctx.PrintJson(resp);
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const v1::Location& l : resp.locations()) {
+    rows.push_back({l.location_id(), KindName(l.kind()), l.parent_id(),
+                    l.region_id(), l.quarantine() ? "quarantine" : "",
+                    l.name()});
+  }
+  PrintTable(ctx.out(),
+             {"LOCATION", "KIND", "PARENT", "REGION", "AREA", "NAME"}, rows);
+  return kExitOk;
+}
+
+int Receive(Context& ctx, ParsedArgs& args) {
+  const std::string cmd = "inventory receive";
+  absl::StatusOr<Flags> flags =
+      Flags::Take(args, {{"scan", FlagKind::kValue},
+                         {"location", FlagKind::kValue},
+                         {"quantity", FlagKind::kValue},
+                         {"uom", FlagKind::kValue},
+                         {"source", FlagKind::kValue},
+                         {"supplier", FlagKind::kValue},
+                         {"reference", FlagKind::kValue},
+                         {"request-id", FlagKind::kValue}});
+  if (!flags.ok()) return ctx.Usage(flags.status());
+  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
+    return ctx.Usage(s);
+  }
+  const size_t want = flags->Has("scan") ? 0 : 1;
+  if (auto s = ExpectPositional(
+          args, want,
+          "inventory receive (LOT_ID | --scan=SCAN) --location=ID "
+          "--quantity=N --source=production|supplier");
+      !s.ok()) {
+    return ctx.Usage(s);
+  }
+  v1::ReceiveStockRequest req;
+  req.set_request_id(ctx.RequestId(*flags));
+  if (want == 1) {
+    req.set_lot_id(args.positional[0]);
+  } else {
+    req.set_gs1_scan(UnescapeGroupSeparators(*flags->Get("scan")));
+  }
+  req.set_location_id(flags->Get("location").value_or(""));
+  absl::StatusOr<v1::Quantity> q = QuantityFlag(*flags, "quantity", cmd);
+  if (!q.ok()) return ctx.Usage(q.status());
+  *req.mutable_quantity() = *q;
+  absl::StatusOr<v1::ReceiptSource> source =
+      EnumFlag(*flags, "source", kSources, cmd);
+  if (!source.ok()) return ctx.Usage(source.status());
+  req.set_source(*source);
+  req.set_supplier(flags->Get("supplier").value_or(""));
+  req.set_reference(flags->Get("reference").value_or(""));
+  return LotCall(ctx, req, &Stub::ReceiveStock);
+}
+
+int Transfer(Context& ctx, ParsedArgs& args) {
+  const std::string cmd = "inventory transfer";
+  absl::StatusOr<Flags> flags =
+      Flags::Take(args, {{"from", FlagKind::kValue},
+                         {"to", FlagKind::kValue},
+                         {"quantity", FlagKind::kValue},
+                         {"uom", FlagKind::kValue},
+                         {"reason", FlagKind::kValue},
+                         {"request-id", FlagKind::kValue}});
+  if (!flags.ok()) return ctx.Usage(flags.status());
+  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
+    return ctx.Usage(s);
+  }
+  if (auto s = ExpectPositional(
+          args, 1, "inventory transfer LOT_ID --from=ID --to=ID --quantity=N");
+      !s.ok()) {
+    return ctx.Usage(s);
+  }
+  v1::TransferStockRequest req;
+  req.set_request_id(ctx.RequestId(*flags));
+  req.set_lot_id(args.positional[0]);
+  req.set_from_location_id(flags->Get("from").value_or(""));
+  req.set_to_location_id(flags->Get("to").value_or(""));
+  absl::StatusOr<v1::Quantity> q = QuantityFlag(*flags, "quantity", cmd);
+  if (!q.ok()) return ctx.Usage(q.status());
+  *req.mutable_quantity() = *q;
+  req.set_reason(flags->Get("reason").value_or(""));
+  return LotCall(ctx, req, &Stub::TransferStock);
+}
+
+int Ship(Context& ctx, ParsedArgs& args) {
+  const std::string cmd = "inventory ship";
+  std::vector<FlagSpec> specs = CustomerSpecs();
+  specs.insert(specs.end(), {{"line", FlagKind::kRepeated},
+                             {"shipment-id", FlagKind::kValue},
+                             {"reference", FlagKind::kValue},
+                             {"request-id", FlagKind::kValue}});
+  absl::StatusOr<Flags> flags = Flags::Take(args, specs);
+  if (!flags.ok()) return ctx.Usage(flags.status());
+  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
+    return ctx.Usage(s);
+  }
+  if (auto s = ExpectPositional(
+          args, 0, "inventory ship --customer=ID --line=LOT_ID@LOCATION:N ...");
+      !s.ok()) {
+    return ctx.Usage(s);
+  }
+  v1::ShipStockRequest req;
+  req.set_request_id(ctx.RequestId(*flags));
+  req.set_shipment_id(flags->Get("shipment-id").value_or(""));
+  req.set_reference(flags->Get("reference").value_or(""));
+  absl::StatusOr<v1::Customer> customer = CustomerFlags(*flags, true, cmd);
+  if (!customer.ok()) return ctx.Usage(customer.status());
+  *req.mutable_customer() = *customer;
+  const std::vector<std::string> lines = flags->GetAll("line");
+  if (lines.empty()) {
+    return ctx.Usage(Invalid(
+        "--line: at least one, e.g. --line=09506000134352:A17@FRA-WH1:30"));
+  }
+  for (const std::string& text : lines) {
+    absl::StatusOr<v1::ShipmentLine> line = ParseLine(text);
+    if (!line.ok()) return ctx.Usage(line.status());
+    *req.add_lines() = *line;
+  }
+  auto stub = v1::InventoryService::NewStub(ctx.channel());
+  v1::ShipStockResponse resp;
+  grpc::Status s = stub->ShipStock(ctx.Call().get(), req, &resp);
+  if (!s.ok()) return ctx.Fail(s);
+  if (ctx.json()) {
+    ctx.PrintJson(resp);
+    return kExitOk;
+  }
+  const v1::Shipment& sh = resp.shipment();
+  ctx.out() << "shipment " << sh.shipment_id() << " to "
+            << sh.customer().customer_id() << " on " << DateText(sh.ship_date())
+            << "\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const v1::ShipmentLine& l : sh.lines()) {
+    rows.push_back({l.lot_id(), l.location_id(), QuantityText(l.quantity())});
+  }
+  PrintTable(ctx.out(), {"LOT", "FROM", "QUANTITY"}, rows);
+  return kExitOk;
+}
+
+int Return(Context& ctx, ParsedArgs& args) {
+  const std::string cmd = "inventory return";
+  absl::StatusOr<Flags> flags =
+      Flags::Take(args, {{"customer", FlagKind::kValue},
+                         {"shipment", FlagKind::kValue},
+                         {"location", FlagKind::kValue},
+                         {"quantity", FlagKind::kValue},
+                         {"uom", FlagKind::kValue},
+                         {"condition", FlagKind::kValue},
+                         {"notes", FlagKind::kValue},
+                         {"return-id", FlagKind::kValue},
+                         {"request-id", FlagKind::kValue}});
+  if (!flags.ok()) return ctx.Usage(flags.status());
+  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
+    return ctx.Usage(s);
+  }
+  if (auto s = ExpectPositional(
+          args, 1,
+          "inventory return LOT_ID --customer=ID --location=ID "
+          "--quantity=N --condition=resaleable|damaged|"
+          "recalled");
+      !s.ok()) {
+    return ctx.Usage(s);
+  }
+  v1::ReturnStockRequest req;
+  req.set_request_id(ctx.RequestId(*flags));
+  req.set_lot_id(args.positional[0]);
+  req.set_customer_id(flags->Get("customer").value_or(""));
+  req.set_shipment_id(flags->Get("shipment").value_or(""));
+  req.set_location_id(flags->Get("location").value_or(""));
+  absl::StatusOr<v1::Quantity> q = QuantityFlag(*flags, "quantity", cmd);
+  if (!q.ok()) return ctx.Usage(q.status());
+  *req.mutable_quantity() = *q;
+  absl::StatusOr<v1::ReturnCondition> condition =
+      EnumFlag(*flags, "condition", kConditions, cmd);
+  if (!condition.ok()) return ctx.Usage(condition.status());
+  req.set_condition(*condition);
+  req.set_notes(flags->Get("notes").value_or(""));
+  req.set_return_id(flags->Get("return-id").value_or(""));
+  return LotCall(ctx, req, &Stub::ReturnStock);
+}
+
+int Scrap(Context& ctx, ParsedArgs& args) {
+  const std::string cmd = "inventory scrap";
+  absl::StatusOr<Flags> flags =
+      Flags::Take(args, {{"location", FlagKind::kValue},
+                         {"quantity", FlagKind::kValue},
+                         {"uom", FlagKind::kValue},
+                         {"reason", FlagKind::kValue},
+                         {"notes", FlagKind::kValue},
+                         {"sign-token", FlagKind::kValue},
+                         {"request-id", FlagKind::kValue}});
+  if (!flags.ok()) return ctx.Usage(flags.status());
+  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
+    return ctx.Usage(s);
+  }
+  if (auto s =
+          ExpectPositional(args, 1,
+                           "inventory scrap LOT_ID --location=ID --quantity=N "
+                           "--reason=expired|damaged|recalled|"
+                           "quality-rejected|other");
+      !s.ok()) {
+    return ctx.Usage(s);
+  }
+  v1::ScrapStockRequest req;
+  req.set_request_id(ctx.RequestId(*flags));
+  req.set_lot_id(args.positional[0]);
+  req.set_location_id(flags->Get("location").value_or(""));
+  absl::StatusOr<v1::Quantity> q = QuantityFlag(*flags, "quantity", cmd);
+  if (!q.ok()) return ctx.Usage(q.status());
+  *req.mutable_quantity() = *q;
+  absl::StatusOr<v1::ScrapReason> reason =
+      EnumFlag(*flags, "reason", kScrapReasons, cmd);
+  if (!reason.ok()) return ctx.Usage(reason.status());
+  req.set_reason(*reason);
+  req.set_notes(flags->Get("notes").value_or(""));
+  // Scrapping is an electronic signature: the fresh re-authentication
+  // (default: the --token).
+  req.mutable_signature()->set_credential(
+      flags->Get("sign-token").value_or(ctx.options().token));
+  return LotCall(ctx, req, &Stub::ScrapStock);
+}
+
+int Adjust(Context& ctx, ParsedArgs& args) {
+  const std::string cmd = "inventory adjust";
+  absl::StatusOr<Flags> flags =
+      Flags::Take(args, {{"location", FlagKind::kValue},
+                         {"counted", FlagKind::kValue},
+                         {"uom", FlagKind::kValue},
+                         {"reason", FlagKind::kValue},
+                         {"request-id", FlagKind::kValue}});
+  if (!flags.ok()) return ctx.Usage(flags.status());
+  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
+    return ctx.Usage(s);
+  }
+  if (auto s =
+          ExpectPositional(args, 1,
+                           "inventory adjust LOT_ID --location=ID --counted=N "
+                           "--reason=TEXT");
+      !s.ok()) {
+    return ctx.Usage(s);
+  }
+  v1::AdjustStockRequest req;
+  req.set_request_id(ctx.RequestId(*flags));
+  req.set_lot_id(args.positional[0]);
+  req.set_location_id(flags->Get("location").value_or(""));
+  absl::StatusOr<v1::Quantity> q = QuantityFlag(*flags, "counted", cmd, 0);
+  if (!q.ok()) return ctx.Usage(q.status());
+  *req.mutable_counted() = *q;
+  req.set_reason(flags->Get("reason").value_or(""));
+  return LotCall(ctx, req, &Stub::AdjustStock);
+}
+
+}  // namespace lotledger::lotctl::inventory_cli

@@ -3,13 +3,13 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include <cstdio>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "libs/common/hash.h"
 #include "libs/common/ids.h"
+#include "libs/common/json_log.h"
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
 
@@ -202,11 +202,9 @@ absl::Status CheckpointPublisher::Start() {
     while (!stop_) {
       absl::StatusOr<int> s = Step(absl::Milliseconds(200), absl::Now());
       if (!s.ok()) {
-        std::fprintf(stderr,
-                     "{\"level\":\"error\",\"msg\":\"checkpoint publisher\","
-                     "\"topic\":\"%s\",\"error\":\"%s\"}\n",
-                     full_topic_.c_str(),
-                     std::string(s.status().message()).c_str());
+        LogJson("error", "checkpoint publisher",
+                {{"topic", full_topic_},
+                 {"error", std::string(s.status().message())}});
         if (s.status().code() != absl::StatusCode::kUnavailable) return;
         absl::SleepFor(absl::Seconds(1));
       }

@@ -13,6 +13,7 @@
 #include "libs/common/ids.h"
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
+#include "libs/common/trace_context.h"
 #include "libs/eventlog/record_codec.h"
 #include "libs/metrics/metrics.h"
 
@@ -281,6 +282,11 @@ absl::StatusOr<CommandResult> CommandRunner::Run(
     e.set_request_id(ctx.request_id);
     e.set_correlation_id(ctx.correlation_id.empty() ? ctx.request_id
                                                     : ctx.correlation_id);
+    if (!ctx.traceparent.empty()) {
+      e.set_traceparent(ctx.traceparent);
+    } else if (CurrentTrace().valid()) {
+      e.set_traceparent(CurrentTrace().ToTraceparent());
+    }
     records.push_back(eventlog::ToOutgoing(
         e, eventlog::Seal(e, head->second.chain), source_));
   }

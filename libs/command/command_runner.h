@@ -56,6 +56,10 @@ struct CommandContext {
   // The gRPC method ("/lotledger.v1.LotsService/CreateLot"); the request id
   // is bound to it. Empty for commands the service runs itself.
   std::string method;
+  // The W3C traceparent of the call (or, for a command a reactor runs, of
+  // the event that triggered it); written into each event. Empty: the
+  // thread's current trace context (libs/common/trace_context.h), if any.
+  std::string traceparent;
 };
 
 struct CommandResult {

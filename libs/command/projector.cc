@@ -1,6 +1,7 @@
 #include "libs/command/projector.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "libs/command/chain_store.h"
@@ -9,6 +10,7 @@
 #include "libs/common/json_log.h"
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
+#include "libs/common/trace_context.h"
 #include "libs/metrics/metrics.h"
 
 namespace lotledger::command {
@@ -235,6 +237,13 @@ absl::Status Projector::ApplyPolled(eventlog::PollResult& polled) {
         req.set_offset(r.offset);
         batch.Put(kRequestsCf, event->request_id(), req.SerializeAsString());
       }
+    }
+    // Lines logged while applying carry the trace of the call that wrote
+    // the event.
+    std::optional<ScopedTraceContext> trace;
+    if (std::optional<TraceContext> t =
+            ParseTraceparent(event->traceparent())) {
+      trace.emplace(*std::move(t));
     }
     absl::Status applied = apply_(r, *event, batch);
     if (!applied.ok()) {

@@ -1,7 +1,6 @@
 #include "libs/command/rebuild.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -15,37 +14,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "libs/common/json_log.h"
 #include "libs/common/status_macros.h"
 
 namespace lotledger::command {
 namespace {
 
 namespace fs = std::filesystem;
-
-// One JSON line on stderr, like every lotledger log line. Values are
-// already JSON.
-void Log(const char* level, const std::string& msg,
-         const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::string line =
-      absl::StrCat("{\"ts\":\"",
-                   absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
-                                    absl::UTCTimeZone()),
-                   "\",\"level\":\"", level, "\",\"msg\":\"", msg, "\"");
-  for (const auto& [k, v] : fields) absl::StrAppend(&line, ",\"", k, "\":", v);
-  line += "}\n";
-  std::fputs(line.c_str(), stderr);
-  std::fflush(stderr);
-}
-
-std::string Quote(absl::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    if (static_cast<unsigned char>(c) < 0x20) continue;
-    out.push_back(c);
-  }
-  return out + "\"";
-}
 
 int64_t Sum(const eventlog::Offsets& offsets) {
   int64_t sum = 0;
@@ -191,8 +166,8 @@ absl::StatusOr<fs::path> NextDirectory(const fs::path& live) {
         absl::StrCat("listing ", parent.string(), ": ", ec.message()));
   }
   for (const fs::path& p : stale) {
-    Log("warn", "deleting an abandoned projection rebuild",
-        {{"directory", Quote(p.string())}});
+    LogJsonRaw("warn", "deleting an abandoned projection rebuild",
+               {{"directory", JsonString(p.string())}});
     RETURN_IF_ERROR(projection::ProjectionStore::Destroy(p.string()));
   }
   return parent / absl::StrCat(prefix, max + 1);
@@ -265,10 +240,10 @@ absl::StatusOr<RebuildProgress> RebuildProjection(
   RebuildProgress p;
   p.directory = dir.string();
   p.old_healthy = core.projector().health().ok();
-  Log("info", "projection rebuild started",
-      {{"service", Quote(service)},
-       {"directory", Quote(p.directory)},
-       {"live_healthy", p.old_healthy ? "true" : "false"}});
+  LogJsonRaw("info", "projection rebuild started",
+             {{"service", JsonString(service)},
+              {"directory", JsonString(p.directory)},
+              {"live_healthy", p.old_healthy ? "true" : "false"}});
 
   projection::ProjectionStore::Options store_options = setup.store;
   store_options.path = dir.string();
@@ -306,8 +281,9 @@ absl::StatusOr<RebuildProgress> RebuildProjection(
     projector.reset();
     store.reset();
     projection::ProjectionStore::Destroy(dir.string()).IgnoreError();
-    Log("warn", "projection rebuild abandoned",
-        {{"service", Quote(service)}, {"error", Quote(why.message())}});
+    LogJsonRaw("warn", "projection rebuild abandoned",
+               {{"service", JsonString(service)},
+                {"error", JsonString(std::string(why.message()))}});
     return why;
   };
   // The target: the live projection's position, or, when its projector
@@ -366,8 +342,9 @@ absl::StatusOr<RebuildProgress> RebuildProjection(
   auto resume = [&](absl::Status why) {
     absl::Status started = core.projector().Start();
     if (!started.ok()) {
-      Log("error", "projector did not start again after a rebuild",
-          {{"service", Quote(service)}, {"error", Quote(started.message())}});
+      LogJsonRaw("error", "projector did not start again after a rebuild",
+                 {{"service", JsonString(service)},
+                  {"error", JsonString(std::string(started.message()))}});
     }
     return abandon(why);
   };
@@ -399,8 +376,9 @@ absl::StatusOr<RebuildProgress> RebuildProjection(
   p.pause = absl::Now() - paused;
   lifecycle.Release();
   if (!started.ok()) {
-    Log("error", "projector did not start on the rebuilt projection",
-        {{"service", Quote(service)}, {"error", Quote(started.message())}});
+    LogJsonRaw("error", "projector did not start on the rebuilt projection",
+               {{"service", JsonString(service)},
+                {"error", JsonString(std::string(started.message()))}});
   }
 
   // 4. Verify while serving: both digests of the switch point, in
@@ -418,15 +396,16 @@ absl::StatusOr<RebuildProgress> RebuildProjection(
   p.new_digest = new_digest.ok() ? *new_digest : "";
   p.old_digest = old_digest.ok() ? *old_digest : "";
   if (!new_digest.ok() || p.old_digest != p.new_digest) {
-    Log(p.old_healthy ? "error" : "warn",
-        p.old_healthy ? "projection rebuild: digests differ, the live "
-                        "projection had drifted from the log; the rebuilt "
-                        "one serves now"
-                      : "projection rebuild: digests differ (the live "
-                        "projector had stopped on an error)",
-        {{"service", Quote(service)},
-         {"old_digest", Quote(p.old_digest)},
-         {"new_digest", Quote(p.new_digest)}});
+    LogJsonRaw(p.old_healthy ? "error" : "warn",
+               p.old_healthy
+                   ? "projection rebuild: digests differ, the live "
+                     "projection had drifted from the log; the rebuilt "
+                     "one serves now"
+                   : "projection rebuild: digests differ (the live "
+                     "projector had stopped on an error)",
+               {{"service", JsonString(service)},
+                {"old_digest", JsonString(p.old_digest)},
+                {"new_digest", JsonString(p.new_digest)}});
   }
 
   // 5. The directory: once the old database is closed, <dir> leads to the
@@ -444,28 +423,30 @@ absl::StatusOr<RebuildProgress> RebuildProjection(
   if (!started.ok()) return started;
   if (!new_digest.ok()) return new_digest.status();
   if (!old_dir.ok()) {
-    Log("error", "projection rebuild: switched, but the directory was not",
-        {{"service", Quote(service)},
-         {"error", Quote(old_dir.status().message())}});
+    LogJsonRaw(
+        "error", "projection rebuild: switched, but the directory was not",
+        {{"service", JsonString(service)},
+         {"error", JsonString(std::string(old_dir.status().message()))}});
     return old_dir.status();
   }
   std::error_code ec;
   fs::remove_all(*old_dir, ec);
   if (ec) {
-    Log("warn", "projection rebuild: the old projection was not deleted",
-        {{"directory", Quote(old_dir->string())},
-         {"error", Quote(ec.message())}});
+    LogJsonRaw("warn", "projection rebuild: the old projection was not deleted",
+               {{"directory", JsonString(old_dir->string())},
+                {"error", JsonString(std::string(ec.message()))}});
   }
-  Log("info", "projection rebuild switched",
-      {{"service", Quote(service)},
-       {"directory", Quote(p.directory)},
+  LogJsonRaw(
+      "info", "projection rebuild switched",
+      {{"service", JsonString(service)},
+       {"directory", JsonString(p.directory)},
        {"records", absl::StrCat(p.records_applied)},
        {"seconds", absl::StrCat(absl::ToDoubleSeconds(p.elapsed))},
        {"records_per_second", absl::StrCat(p.records_per_second)},
        {"pause_ms", absl::StrCat(absl::ToInt64Milliseconds(p.pause))},
        {"digests_match", p.old_digest == p.new_digest ? "true" : "false"},
-       {"old_digest", Quote(p.old_digest)},
-       {"new_digest", Quote(p.new_digest)}});
+       {"old_digest", JsonString(p.old_digest)},
+       {"new_digest", JsonString(p.new_digest)}});
   progress(p);
   return p;
 }

@@ -1,6 +1,5 @@
 #include "libs/command/service_core.h"
 
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string_view>
@@ -88,11 +87,10 @@ void ServiceCore::RecordCleanCloseOnce() {
   }
   absl::Status s = RecordCleanClose(*store_);
   if (!s.ok()) {
-    std::fprintf(stderr,
-                 "{\"level\":\"warn\",\"msg\":\"clean close not "
-                 "recorded; the next start checks the projection with "
-                 "RocksDB only\",\"error\":\"%s\"}\n",
-                 std::string(s.message()).c_str());
+    LogJson("warn",
+            "clean close not recorded; the next start checks the projection "
+            "with RocksDB only",
+            {{"error", std::string(s.message())}});
   }
 }
 

@@ -40,6 +40,10 @@ OutgoingRecord ToOutgoing(const v1::Event& event, const v1::EventRecord& rec,
        google::protobuf::util::TimeUtil::ToString(event.recorded_at())},
       {"content-type", "application/protobuf"},
   };
+  // The CloudEvents Kafka binding's distributed tracing extension.
+  if (!event.traceparent().empty()) {
+    out.headers.push_back({"ce_traceparent", event.traceparent()});
+  }
   return out;
 }
 

@@ -30,7 +30,8 @@ v1::EventRecord Seal(const v1::Event& event, ChainHead& head);
 
 // The outgoing log record for a sealed event: key = aggregate id, value =
 // the EventRecord, CloudEvents headers (ce_specversion, ce_id, ce_type,
-// ce_source, ce_time, content-type).
+// ce_source, ce_time, content-type, and ce_traceparent when the event
+// carries a trace context).
 OutgoingRecord ToOutgoing(const v1::Event& event, const v1::EventRecord& rec,
                           std::string_view source);
 

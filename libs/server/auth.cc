@@ -4,7 +4,6 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -152,15 +151,11 @@ void SetDenialObserver(DenialObserver o) {
 }
 
 void ReportDenial(const Denial& d) {
-  const std::string ts = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
-                                          absl::UTCTimeZone());
-  const std::string line = absl::StrCat(
-      "{\"ts\":\"", ts, "\",\"level\":\"warn\",\"msg\":\"call refused\"",
-      ",\"principal\":", JsonString(d.principal),
-      ",\"method\":", JsonString(d.method),
-      ",\"code\":", JsonString(absl::StatusCodeToString(d.code)),
-      ",\"reason\":", JsonString(d.reason), "}\n");
-  std::fputs(line.c_str(), stderr);
+  LogJson("warn", "call refused",
+          {{"principal", d.principal},
+           {"method", d.method},
+           {"code", absl::StatusCodeToString(d.code)},
+           {"reason", d.reason}});
   // No principal label: people's names do not belong in metrics (anyone
   // who can scrape would see who works when), and one series per person
   // is unbounded. The log line names the principal.

@@ -48,10 +48,12 @@ class EarlyAuthProcessor final : public grpc::AuthMetadataProcessor {
   // connection whose client certificate verified or not. OK for every
   // path outside lotledger and for a verified certificate without a
   // token; otherwise (an empty path too) the bearer token must
-  // authenticate.
+  // authenticate. `traceparent` (the call's W3C header, possibly empty or
+  // invalid) puts the call's trace id on a refusal's log line.
   absl::Status Check(std::string_view path,
                      std::optional<std::string_view> authorization,
-                     bool verified_client_certificate) const;
+                     bool verified_client_certificate,
+                     std::string_view traceparent = {}) const;
 
  private:
   const Authenticator* authenticator_;

@@ -3,7 +3,9 @@
 #include <grpc/grpc.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -20,11 +22,23 @@ GrpcServer::~GrpcServer() {
   if (server_ != nullptr) Shutdown(absl::ZeroDuration());
 }
 
-void GrpcServer::AddService(grpc::Service* service, std::string health_name) {
-  services_.emplace_back(service, std::move(health_name));
+// A sync handler holds its thread while its command waits for the log and
+// the projection, so the bound is on calls in flight, not on cores: it
+// must stay well above the clients a service really has (the bench runs 32
+// concurrent callers per service, the recall reactor adds its own), and
+// only stop a flood.
+int DefaultMaxThreads() {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  return std::max(256, static_cast<int>(16 * cores));
+}
+
+void GrpcServer::AddService(grpc::Service* service, std::string health_name,
+                            HealthProbe probe) {
+  services_.push_back({service, std::move(health_name), std::move(probe)});
 }
 
 absl::Status GrpcServer::Start() {
+  RouteLibraryLogsToJson();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -55,7 +69,12 @@ absl::Status GrpcServer::Start() {
   builder.SetSyncServerOption(
       grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
       options_.completion_queues * 2);
-  for (auto& [service, name] : services_) builder.RegisterService(service);
+  // Bounded threads: beyond them a call is answered RESOURCE_EXHAUSTED.
+  grpc::ResourceQuota quota("lotledger-grpc");
+  quota.SetMaxThreads(options_.max_threads > 0 ? options_.max_threads
+                                               : DefaultMaxThreads());
+  builder.SetResourceQuota(quota);
+  for (Hosted& h : services_) builder.RegisterService(h.service);
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
@@ -87,15 +106,42 @@ absl::Status GrpcServer::Start() {
           "address of this machine)"));
     }
   }
+  UpdateHealth();
+  health_thread_ = std::thread([this] { WatchHealth(); });
+  return absl::OkStatus();
+}
+
+void GrpcServer::UpdateHealth() {
+  bool all = true;
+  std::vector<std::pair<std::string, bool>> statuses;
+  for (Hosted& h : services_) {
+    absl::Status s = h.probe ? h.probe() : absl::OkStatus();
+    all &= s.ok();
+    statuses.emplace_back(h.health_name, s.ok());
+  }
+  absl::MutexLock l(&health_mu_);
+  if (shutting_down_) return;  // everything stays NOT_SERVING
   for (grpc::Server* server : {server_.get(), health_server_.get()}) {
     if (server == nullptr) continue;
     auto* health = server->GetHealthCheckService();
-    for (auto& [service, name] : services_) {
-      health->SetServingStatus(name, true);
+    for (const auto& [name, serving] : statuses) {
+      health->SetServingStatus(name, serving);
     }
-    health->SetServingStatus("", true);
+    health->SetServingStatus("", all);
+    health->SetServingStatus(kLivenessHealthName, true);
   }
-  return absl::OkStatus();
+}
+
+void GrpcServer::WatchHealth() {
+  absl::MutexLock l(&health_mu_);
+  while (!shutting_down_) {
+    health_mu_.AwaitWithTimeout(absl::Condition(&shutting_down_),
+                                options_.health_poll);
+    if (shutting_down_) break;
+    health_mu_.Unlock();
+    UpdateHealth();
+    health_mu_.Lock();
+  }
 }
 
 std::string GrpcServer::target() const {
@@ -107,10 +153,15 @@ std::string GrpcServer::target() const {
 void GrpcServer::Shutdown(absl::Duration grace) {
   if (server_ == nullptr) return;
   const absl::Time deadline = absl::Now() + grace;
-  server_->GetHealthCheckService()->SetServingStatus(false);
-  if (health_server_ != nullptr) {
-    health_server_->GetHealthCheckService()->SetServingStatus(false);
+  {
+    absl::MutexLock l(&health_mu_);
+    shutting_down_ = true;
+    server_->GetHealthCheckService()->SetServingStatus(false);
+    if (health_server_ != nullptr) {
+      health_server_->GetHealthCheckService()->SetServingStatus(false);
+    }
   }
+  if (health_thread_.joinable()) health_thread_.join();
   // grpc::Server::Shutdown stops accepting calls and sends GOAWAY, then
   // waits until every call is done AND every connection is closed, and
   // only at the deadline cancels the rest. A client that keeps an idle

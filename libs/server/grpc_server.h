@@ -13,6 +13,22 @@
 // their message is read (early_auth.h, on `authenticator`), and each
 // method's requests are limited to what it needs (limits.h).
 //
+// Health follows the work behind each service: a service added with a
+// health probe (its projector's health) turns NOT_SERVING, and with it the
+// whole process (""), while the probe fails (a projector stopped on a bad
+// record or a broken projection), and SERVING again once it passes (after
+// an online rebuild restarted the projector). Probes are asked every
+// `health_poll`. The name kLivenessHealthName is SERVING from Start to
+// Shutdown whatever the probes say: a liveness probe asks for it, so a
+// stopped projector takes the pod out of service (readiness) without
+// restarting it into the same bad record, and an operator can still reach
+// it to rebuild.
+//
+// The sync server's threads are bounded (a grpc::ResourceQuota of
+// `max_threads`): a burst beyond what they can serve is answered
+// RESOURCE_EXHAUSTED ("Server Threadpool Exhausted") instead of starting
+// threads without bound, and the server answers again once it drains.
+//
 // Thread-safety: configure (AddService) before Start; Start, Shutdown and
 // Wait from one controlling thread; port() from any thread after Start.
 #ifndef LOTLEDGER_LIBS_SERVER_GRPC_SERVER_H_
@@ -20,11 +36,14 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "libs/server/auth.h"
 #include "libs/server/limits.h"
@@ -51,7 +70,21 @@ struct ServerOptions {
   // the same statuses: Kubernetes' native gRPC probes cannot speak TLS.
   // It answers nothing but SERVING / NOT_SERVING per service name.
   std::string health_address;
+  // The most threads gRPC's sync server may run (pollers and handlers);
+  // 0: DefaultMaxThreads().
+  int max_threads = 0;
+  // How often health probes are asked.
+  absl::Duration health_poll = absl::Seconds(1);
 };
+
+// 2 x hardware threads + 16: handlers mostly wait (for the log, the
+// projection), so more threads than cores, but bounded.
+int DefaultMaxThreads();
+
+inline constexpr char kLivenessHealthName[] = "lotledger.liveness";
+
+// OK while the work behind a service is healthy.
+using HealthProbe = std::function<absl::Status()>;
 
 class GrpcServer {
  public:
@@ -60,7 +93,9 @@ class GrpcServer {
 
   // `health_name` is the name health checks ask for, conventionally the
   // service's full name ("lotledger.v1.LotsService").
-  void AddService(grpc::Service* service, std::string health_name);
+  // `probe`, when given, decides the service's health (see above).
+  void AddService(grpc::Service* service, std::string health_name,
+                  HealthProbe probe = nullptr);
   absl::Status Start();
   int port() const { return port_; }
   int health_port() const { return health_port_; }  // 0 without one
@@ -77,8 +112,20 @@ class GrpcServer {
   void Wait();
 
  private:
+  struct Hosted {
+    grpc::Service* service;
+    std::string health_name;
+    HealthProbe probe;
+  };
+  // Sets every health status from the probes (and `serving` overall).
+  void UpdateHealth();
+  void WatchHealth();
+
   ServerOptions options_;
-  std::vector<std::pair<grpc::Service*, std::string>> services_;
+  std::vector<Hosted> services_;
+  absl::Mutex health_mu_;
+  bool shutting_down_ ABSL_GUARDED_BY(health_mu_) = false;
+  std::thread health_thread_;
   CallTracker calls_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -7,7 +7,6 @@
 #include <openssl/param_build.h>
 
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -18,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "libs/common/json_log.h"
 #include "libs/common/status_macros.h"
 
 namespace lotledger::server {
@@ -323,10 +323,9 @@ std::shared_ptr<const JwtAuthenticator::KeySet> JwtAuthenticator::Keys() const {
   if (keys.ok()) {
     keys_ = *std::move(keys);
   } else {
-    std::fprintf(stderr,
-                 "{\"level\":\"error\",\"msg\":\"JWKS reload failed; keeping "
-                 "the previous keys\",\"path\":\"%s\",\"reason\":\"%s\"}\n",
-                 path_.c_str(), std::string(keys.status().message()).c_str());
+    LogJson(
+        "error", "JWKS reload failed; keeping the previous keys",
+        {{"path", path_}, {"reason", std::string(keys.status().message())}});
   }
   return keys_;
 }

@@ -5,11 +5,13 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "libs/common/json_log.h"
 #include "libs/common/status_macros.h"
 #include "libs/eventlog/embedded/embedded_event_log.h"
 #include "libs/eventlog/kafka_event_log.h"
@@ -164,6 +166,25 @@ const std::vector<Flag>& Flags() {
          }
          c.log_requests = v == "true";
          return absl::OkStatus();
+       }},
+      {"log-level",
+       "lowest level logged: debug, info, warn or error",
+       [](ProcessConfig&, const std::string& v) {
+         std::optional<LogLevel> level = ParseLogLevel(v);
+         if (!level.has_value()) {
+           return absl::InvalidArgumentError(absl::StrCat(
+               "--log-level: must be debug, info, warn or error, got \"", v,
+               "\""));
+         }
+         // The logger is process-wide: set it as soon as it is known.
+         SetMinLogLevel(*level);
+         return absl::OkStatus();
+       }},
+      {"grpc-max-threads",
+       "the most threads the gRPC server runs (calls beyond them are "
+       "answered RESOURCE_EXHAUSTED); 0: 2 x hardware threads + 16",
+       [](ProcessConfig& c, const std::string& v) {
+         return ParseInt("grpc-max-threads", v, c.grpc_max_threads, 0);
        }},
       {"tls-cert", "PEM certificate chain of the gRPC port (re-read on change)",
        [](ProcessConfig& c, const std::string& v) {

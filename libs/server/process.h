@@ -61,6 +61,9 @@ struct ProcessConfig {
   bool metrics_listen_required = false;
   // One JSON log line per call (ParseProcessConfig: on by default).
   bool log_requests = false;
+  // The most threads the gRPC server runs (grpc_server.h); 0: its default,
+  // 2 x hardware threads + 16.
+  int32_t grpc_max_threads = 0;
   // host:port of a plaintext port serving only grpc.health.v1 (for
   // Kubernetes probes when --listen uses TLS); empty: none.
   std::string health_listen;

@@ -2,74 +2,80 @@
 
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
+#include <google/protobuf/stubs/logging.h>
+#include <grpc/support/log.h>
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
+#include <mutex>
+#include <optional>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "libs/common/status_macros.h"
+#include "libs/common/trace_context.h"
 #include "libs/metrics/metrics.h"
+#include "libs/server/status.h"
 
 namespace lotledger::server {
 namespace {
 
 using grpc::experimental::InterceptionHookPoints;
 
-const char* CodeName(grpc::StatusCode code) {
-  static constexpr std::array<const char*, 17> kNames = {"OK",
-                                                         "CANCELLED",
-                                                         "UNKNOWN",
-                                                         "INVALID_ARGUMENT",
-                                                         "DEADLINE_EXCEEDED",
-                                                         "NOT_FOUND",
-                                                         "ALREADY_EXISTS",
-                                                         "PERMISSION_DENIED",
-                                                         "RESOURCE_EXHAUSTED",
-                                                         "FAILED_PRECONDITION",
-                                                         "ABORTED",
-                                                         "OUT_OF_RANGE",
-                                                         "UNIMPLEMENTED",
-                                                         "INTERNAL",
-                                                         "UNAVAILABLE",
-                                                         "DATA_LOSS",
-                                                         "UNAUTHENTICATED"};
-  const auto i = static_cast<size_t>(code);
-  return i < kNames.size() ? kNames[i] : "UNKNOWN";
-}
-
-// The actor of each call in flight, keyed by its ServerContext: Serve
-// learns it, the call's interceptor logs it. Sharded so calls on many
+// What Serve and the call's interceptor share about each call in flight,
+// keyed by its ServerContext: the actor (Serve learns it, the interceptor
+// logs it) and the trace context (the interceptor takes it from the
+// metadata, Serve sets it for the handler). Sharded so calls on many
 // threads rarely meet on one lock.
-class Actors {
+struct CallState {
+  std::string actor;
+  TraceContext trace;
+};
+
+class Calls {
  public:
   void Begin(const void* call) {
     Shard& s = ShardOf(call);
     absl::MutexLock l(&s.mu);
-    s.actors[call];
+    s.calls[call];
   }
-  void Set(const void* call, const std::string& actor) {
+  void SetActor(const void* call, const std::string& actor) {
     Shard& s = ShardOf(call);
     absl::MutexLock l(&s.mu);
-    if (auto it = s.actors.find(call); it != s.actors.end()) it->second = actor;
+    if (auto it = s.calls.find(call); it != s.calls.end()) {
+      it->second.actor = actor;
+    }
+  }
+  void SetTrace(const void* call, const TraceContext& trace) {
+    Shard& s = ShardOf(call);
+    absl::MutexLock l(&s.mu);
+    if (auto it = s.calls.find(call); it != s.calls.end()) {
+      it->second.trace = trace;
+    }
+  }
+  std::optional<TraceContext> Trace(const void* call) {
+    Shard& s = ShardOf(call);
+    absl::MutexLock l(&s.mu);
+    auto it = s.calls.find(call);
+    if (it == s.calls.end() || !it->second.trace.valid()) return std::nullopt;
+    return it->second.trace;
   }
   std::string End(const void* call) {
     Shard& s = ShardOf(call);
     absl::MutexLock l(&s.mu);
-    auto it = s.actors.find(call);
-    if (it == s.actors.end()) return "";
-    std::string actor = std::move(it->second);
-    s.actors.erase(it);
+    auto it = s.calls.find(call);
+    if (it == s.calls.end()) return "";
+    std::string actor = std::move(it->second.actor);
+    s.calls.erase(it);
     return actor;
   }
 
  private:
   struct Shard {
     absl::Mutex mu;
-    absl::flat_hash_map<const void*, std::string> actors ABSL_GUARDED_BY(mu);
+    absl::flat_hash_map<const void*, CallState> calls ABSL_GUARDED_BY(mu);
   };
   Shard& ShardOf(const void* call) {
     return shards_[(reinterpret_cast<uintptr_t>(call) >> 4) % shards_.size()];
@@ -77,9 +83,9 @@ class Actors {
   std::array<Shard, 16> shards_;
 };
 
-Actors& ActorsOfCalls() {
-  static auto* actors = new Actors();
-  return *actors;
+Calls& CallsInFlight() {
+  static auto* calls = new Calls();
+  return *calls;
 }
 
 const void* CallKey(const grpc::ServerContextBase* ctx) { return ctx; }
@@ -114,7 +120,7 @@ class CallInterceptor final : public grpc::experimental::Interceptor {
     const size_t slash = full.rfind('/');
     service_ = std::string(full.substr(1, slash - 1));
     method_ = std::string(full.substr(slash + 1));
-    ActorsOfCalls().Begin(key_);
+    CallsInFlight().Begin(key_);
     if (unary_) tracker_->Enter();
   }
 
@@ -125,6 +131,19 @@ class CallInterceptor final : public grpc::experimental::Interceptor {
   }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* m) override {
+    if (m->QueryInterceptionHookPoint(
+            InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      // The caller's W3C traceparent, or a new trace when it sent none
+      // or an invalid one (never refused).
+      std::string_view header;
+      if (auto* md = m->GetRecvInitialMetadata(); md != nullptr) {
+        if (auto it = md->find(kTraceparentMetadata); it != md->end()) {
+          header = std::string_view(it->second.data(), it->second.size());
+        }
+      }
+      trace_ = TraceFromHeader(header);
+      CallsInFlight().SetTrace(key_, trace_);
+    }
     if (m->QueryInterceptionHookPoint(
             InterceptionHookPoints::POST_RECV_MESSAGE) &&
         m->GetRecvMessage() != nullptr && request_id_.empty()) {
@@ -150,8 +169,8 @@ class CallInterceptor final : public grpc::experimental::Interceptor {
   void Finish(const grpc::Status& status) {
     finished_ = true;
     const double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
-    const char* code = CodeName(status.error_code());
-    const std::string actor = ActorsOfCalls().End(key_);
+    const std::string code = CodeName(status.error_code());
+    const std::string actor = CallsInFlight().End(key_);
     Metrics().requests.Increment(
         {{"service", service_}, {"method", method_}, {"code", code}});
     if (unary_) {
@@ -159,7 +178,9 @@ class CallInterceptor final : public grpc::experimental::Interceptor {
                                 seconds);
     }
     if (!tracker_->options_.log_requests) return;
-    std::vector<std::pair<std::string, std::string>> fields = {
+    if (!trace_.valid()) trace_ = NewTrace();
+    ScopedTraceContext scope(trace_);
+    JsonRawFields fields = {
         {"service", JsonString(service_)},
         {"method", JsonString(method_)},
         {"request_id", JsonString(request_id_)},
@@ -170,7 +191,7 @@ class CallInterceptor final : public grpc::experimental::Interceptor {
     if (!status.ok()) {
       fields.emplace_back("error", JsonString(status.error_message()));
     }
-    LogLine(status.ok() ? "info" : "warn", "rpc", fields);
+    LogJsonRaw(status.ok() ? "info" : "warn", "rpc", fields);
   }
 
   CallTracker* const tracker_;
@@ -180,6 +201,7 @@ class CallInterceptor final : public grpc::experimental::Interceptor {
   std::string service_;
   std::string method_;
   std::string request_id_;
+  TraceContext trace_;
   bool finished_ = false;
 };
 
@@ -205,7 +227,7 @@ class CallInterceptorFactory final
 }  // namespace
 
 void NoteActor(const grpc::ServerContext& ctx, const Principal& principal) {
-  ActorsOfCalls().Set(CallKey(&ctx), principal.name);
+  CallsInFlight().SetActor(CallKey(&ctx), principal.name);
 }
 
 CallTracker::CallTracker(Options options) : options_(options) {}
@@ -241,18 +263,45 @@ int64_t CallTracker::in_flight() const {
 
 void LogLine(std::string_view level, std::string_view msg,
              const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::string line = absl::StrCat(
-      "{\"ts\":\"",
-      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
-                       absl::UTCTimeZone()),
-      "\",\"level\":", JsonString(level), ",\"msg\":", JsonString(msg));
-  for (const auto& [name, value] : fields) {
-    absl::StrAppend(&line, ",", JsonString(name), ":", value);
+  LogJsonRaw(level, msg, fields);
+}
+
+void RouteLibraryLogsToJson() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    google::protobuf::SetLogHandler([](google::protobuf::LogLevel level,
+                                       const char* file, int line,
+                                       const std::string& message) {
+      const char* name = level >= google::protobuf::LOGLEVEL_ERROR     ? "error"
+                         : level == google::protobuf::LOGLEVEL_WARNING ? "warn"
+                                                                       : "info";
+      LogJsonRaw(name, message,
+                 {{"source", JsonString("protobuf")},
+                  {"file", JsonString(file)},
+                  {"line", absl::StrCat(line)}});
+    });
+    gpr_set_log_function([](gpr_log_func_args* args) {
+      const char* name = args->severity == GPR_LOG_SEVERITY_ERROR  ? "error"
+                         : args->severity == GPR_LOG_SEVERITY_INFO ? "info"
+                                                                   : "debug";
+      LogJsonRaw(name, args->message,
+                 {{"source", JsonString("grpc")},
+                  {"file", JsonString(args->file)},
+                  {"line", absl::StrCat(args->line)}});
+    });
+  });
+}
+
+TraceContext TraceOfCall(const grpc::ServerContext& ctx) {
+  if (std::optional<TraceContext> t = CallsInFlight().Trace(CallKey(&ctx))) {
+    return *std::move(t);
   }
-  line += "}\n";
-  // One write per line, so lines of concurrent calls never interleave.
-  std::fwrite(line.data(), 1, line.size(), stderr);
-  std::fflush(stderr);
+  // A server without the CallTracker: the header as it came.
+  const auto& md = ctx.client_metadata();
+  auto it = md.find(kTraceparentMetadata);
+  return TraceFromHeader(
+      it == md.end() ? std::string_view()
+                     : std::string_view(it->second.data(), it->second.size()));
 }
 
 absl::Time DeadlineOf(const grpc::ServerContext& ctx) {
@@ -281,6 +330,9 @@ command::CommandContext MakeCommandContext(const grpc::ServerContext& ctx,
   c.now = now;
   c.after = command::FromToken(after);
   c.deadline = DeadlineOf(ctx);
+  // The trace the call works for (Serve set it for this thread).
+  const TraceContext& trace = CurrentTrace();
+  c.traceparent = (trace.valid() ? trace : TraceOfCall(ctx)).ToTraceparent();
   const auto& md = ctx.client_metadata();
   if (auto it = md.find("x-correlation-id"); it != md.end()) {
     c.correlation_id.assign(it->second.data(), it->second.size());

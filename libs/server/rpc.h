@@ -2,8 +2,10 @@
 // map its status once; and build the command context from the call.
 //
 // CallTracker is the one place that watches every lotledger call of a
-// server (a gRPC server interceptor): one JSON log line per call (service,
-// method, request id, actor, outcome code, latency; never a token), the
+// server (a gRPC server interceptor): the call's W3C trace context, taken
+// from its `traceparent` metadata or started (trace_context.h); one JSON
+// log line per call (service, method, request id, actor, outcome code,
+// latency, trace id; never a token), the
 // request counters and latency histograms, and the count of unary calls in
 // flight that a graceful shutdown waits for.
 #ifndef LOTLEDGER_LIBS_SERVER_RPC_H_
@@ -24,6 +26,7 @@
 #include "libs/command/command_runner.h"
 #include "libs/command/projector.h"
 #include "libs/common/json_log.h"
+#include "libs/common/trace_context.h"
 #include "libs/server/auth.h"
 #include "libs/server/status.h"
 #include "lotledger/v1/common.pb.h"
@@ -33,10 +36,17 @@ namespace lotledger::server {
 // Tells the call's log line who the authenticated caller is.
 void NoteActor(const grpc::ServerContext& ctx, const Principal& principal);
 
-// Runs `body(principal)` for an authorized caller of `method`.
+// The call's W3C trace context: the one its interceptor took from the
+// `traceparent` metadata (or started, when it was missing or invalid).
+TraceContext TraceOfCall(const grpc::ServerContext& ctx);
+
+// Runs `body(principal)` for an authorized caller of `method`, with the
+// call's trace context set for this thread (so every log line and every
+// event the call writes carries it).
 template <typename Body>
 grpc::Status Serve(const Guard& guard, const grpc::ServerContext& ctx,
                    std::string_view method, Body&& body) {
+  ScopedTraceContext trace(TraceOfCall(ctx));
   absl::StatusOr<Principal> principal = guard.Check(ctx, method);
   if (!principal.ok()) return ToGrpc(principal.status());
   NoteActor(ctx, *principal);
@@ -77,11 +87,16 @@ class CallTracker {
 
 // A JSON string literal of `s`, quoted and escaped (libs/common/json_log.h).
 using ::lotledger::JsonString;
-// Writes one JSON line to stderr: {"ts":...,"level":...,"msg":...,<fields>};
+// Writes one line with the one logger (libs/common/json_log.h LogJsonRaw):
 // each field value must already be JSON (JsonString for strings).
 void LogLine(
     std::string_view level, std::string_view msg,
     const std::vector<std::pair<std::string, std::string>>& fields = {});
+
+// Sends what gRPC core and protobuf log (plain text on stderr by default)
+// through the one logger, so every line of a server process is JSON.
+// Idempotent; GrpcServer::Start calls it.
+void RouteLibraryLogsToJson();
 
 // The call's deadline, bounded so a command never waits forever.
 absl::Time DeadlineOf(const grpc::ServerContext& ctx);

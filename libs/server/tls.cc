@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/common/status_macros.h"
+#include "libs/common/trace_context.h"
 #include "libs/server/early_auth.h"
 
 namespace lotledger::server {
@@ -61,6 +62,7 @@ class PlaintextServerCredentials final : public grpc::ServerCredentials {
             ->get());
     std::string_view path;
     std::optional<std::string_view> authorization;
+    std::string_view traceparent;
     for (size_t i = 0; i < num_md; ++i) {
       const std::string_view key(
           reinterpret_cast<const char*>(GRPC_SLICE_START_PTR(md[i].key)),
@@ -70,9 +72,11 @@ class PlaintextServerCredentials final : public grpc::ServerCredentials {
           GRPC_SLICE_LENGTH(md[i].value));
       if (key == ":path") path = value;
       if (key == "authorization") authorization = value;
+      if (key == kTraceparentMetadata) traceparent = value;
     }
     // Plaintext: no client certificate.
-    const absl::Status s = early->Check(path, authorization, false);
+    const absl::Status s =
+        early->Check(path, authorization, false, traceparent);
     const std::string message(s.message());
     cb(user_data, nullptr, 0, nullptr, 0,
        static_cast<grpc_status_code>(s.code()),

@@ -226,11 +226,15 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
                             .credentials = std::move(credentials),
                             .authenticator = st->authenticator.get(),
                             .limits = config.limits,
-                            .health_address = config.health_listen});
+                            .health_address = config.health_listen,
+                            .max_threads = config.grpc_max_threads});
   for (const std::string& name : services) {
     ASSIGN_OR_RETURN(Hosted h, OpenService(name, st->log.get(), config,
                                            st->guard.get(), clock));
-    st->grpc_server->AddService(h.grpc.get(), h.health_name);
+    // NOT_SERVING while the service's projector is stopped (grpc_server.h).
+    st->grpc_server->AddService(
+        h.grpc.get(), h.health_name,
+        [core = h.core.get()] { return core->projector().health(); });
     st->gauges.push_back(ProjectionGauges(name, h.core.get(), st->log.get()));
     st->hosted.push_back(std::move(h));
   }

@@ -275,7 +275,11 @@ TEST_F(OperationsTest, HealthIsNotServingWhileTheProjectorIsStopped) {
   spec.input_topics = {"ops.items.v1"};
   spec.column_families = {"items"};
   spec.apply = projection.Apply();
-  auto core = command::ServiceCore::Open(log->get(), spec, dir_ + "/proj");
+  // A directory name that a hand-built log line would break on: the
+  // rebuild's progress lines name it.
+  CaptureStderr capture(dir_ + "/stderr");
+  auto core = command::ServiceCore::Open(log->get(), spec,
+                                         dir_ + "/proj \"q\"\n\t\x01\xC0");
   ASSERT_TRUE(core.ok()) << core.status();
   command::ServiceCore* c = core->get();
 
@@ -323,6 +327,18 @@ TEST_F(OperationsTest, HealthIsNotServingWhileTheProjectorIsStopped) {
 
   server->Shutdown(absl::ZeroDuration());
   c->Stop();
+  capture.Restore();
+  // The projector's and the rebuild's lines: valid JSON, whatever the
+  // directory and the error carry.
+  std::map<std::string, int> msgs;
+  for (const std::string& line : capture.Lines()) {
+    std::map<std::string, std::string> f;
+    EXPECT_EQ(StrictJson::CheckObject(line, &f), "") << line;
+    ++msgs[f["msg"]];
+  }
+  EXPECT_EQ(msgs["projector stopped"], 1);
+  EXPECT_EQ(msgs["projection rebuild started"], 1);
+  EXPECT_EQ(msgs["projection rebuild switched"], 1);
 }
 
 TEST_F(OperationsTest, ABurstBeyondTheThreadBoundIsRefusedAndTheServerLives) {

@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <set>
 #include <thread>
@@ -157,9 +158,9 @@ struct KafkaEventLog::Clients {
   // Runs metadata and admin requests; never produces a record, so it holds
   // no producer id and cannot fence or be fenced.
   Handle admin;
-  // Transactional; every append runs through it (kafka/appender.h). Absent
-  // in a read-only log.
-  Handle txn_producer;
+  // Transactional, taking turns; every append runs through them
+  // (kafka/appender.h). Absent in a read-only log.
+  std::array<Handle, 2> txn_producers;
   // Asks for high watermarks. read_uncommitted, because a read_committed
   // ListOffsets answers the last stable offset, which lags a committed
   // transaction until the coordinator has written its markers: EndOffset
@@ -173,10 +174,11 @@ struct KafkaEventLog::Clients {
       "lotledger_kafka_producer_queue_length",
       "Records queued or in flight in the Kafka producer", [this] {
         std::vector<metrics::Sample> samples;
-        if (txn_producer.rk != nullptr) {
-          samples.push_back(
-              {{{"producer", "transactional"}},
-               static_cast<double>(rd_kafka_outq_len(txn_producer.rk))});
+        if (txn_producers[0].rk != nullptr) {
+          double queued = 0;
+          for (const Handle& h : txn_producers)
+            queued += rd_kafka_outq_len(h.rk);
+          samples.push_back({{{"producer", "transactional"}}, queued});
         }
         return samples;
       });
@@ -188,7 +190,8 @@ struct KafkaEventLog::Clients {
   absl::flat_hash_map<std::string, int32_t> topics ABSL_GUARDED_BY(topics_mu);
 
   void StartPolling() {
-    for (rd_kafka_t* rk : {admin.rk, txn_producer.rk}) {
+    for (rd_kafka_t* rk :
+         {admin.rk, txn_producers[0].rk, txn_producers[1].rk}) {
       if (rk == nullptr) continue;
       pollers.emplace_back([this, rk] {
         while (!stop.load()) rd_kafka_poll(rk, kPollSliceMs);
@@ -203,7 +206,8 @@ struct KafkaEventLog::Clients {
     // Give records still queued (appends that stopped waiting for them) a
     // bounded chance to land, then serve the reports of anything left so
     // that no Delivery holder leaks; every Append has returned by now.
-    for (rd_kafka_t* rk : {txn_producer.rk}) {
+    for (const Handle& h : txn_producers) {
+      rd_kafka_t* rk = h.rk;
       if (rk == nullptr) continue;
       rd_kafka_flush(rk, kCloseFlushMs);
       rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
@@ -379,7 +383,12 @@ absl::StatusOr<std::unique_ptr<EventLog>> KafkaEventLog::Create(
       options.transactional_id.empty()
           ? absl::StrCat("lotledger-", NewUuidV7(absl::Now()))
           : options.transactional_id;
-  if (!options.read_only) {
+  // The producers' ids: the writer's, and the writer's with "#2" (a '#'
+  // appears in no writer id lotledger makes, so two writers' ids never
+  // meet). A new writer fences both of an old one.
+  const std::array<std::string, 2> transactional_ids = {
+      transactional_id, absl::StrCat(transactional_id, "#2")};
+  for (size_t i = 0; i < transactional_ids.size() && !options.read_only; ++i) {
     ASSIGN_OR_RETURN(
         ConfPtr conf,
         MakeConf(
@@ -399,20 +408,17 @@ absl::StatusOr<std::unique_ptr<EventLog>> KafkaEventLog::Create(
                 {"message.timeout.ms",
                  std::to_string(ToMillis(options.append_timeout))},
                 {"socket.timeout.ms", socket_timeout},
-                // Back to back transactions: the next one's
-                // AddPartitionsToTxn often meets the previous one's markers
-                // still being written (CONCURRENT_TRANSACTIONS) and is
-                // retried after this backoff; the default (100 ms) would be
-                // paid by every other command.
+                // Retried requests (a produce after a leader change) go
+                // again after this backoff, not the default 100 ms.
                 {"retry.backoff.ms", "2"},
-                {"transactional.id", transactional_id},
+                {"transactional.id", transactional_ids[i]},
                 {"transaction.timeout.ms",
                  std::to_string(ToMillis(std::max(options.transaction_timeout,
                                                   options.append_timeout)))},
             }));
     rd_kafka_conf_set_dr_msg_cb(conf.get(), kafka::OnDeliveryReport);
     rd_kafka_conf_set_error_cb(conf.get(), OnError);
-    ASSIGN_OR_RETURN(clients->txn_producer.rk,
+    ASSIGN_OR_RETURN(clients->txn_producers[i].rk,
                      NewClient(RD_KAFKA_PRODUCER, std::move(conf)));
   }
   {
@@ -428,9 +434,9 @@ absl::StatusOr<std::unique_ptr<EventLog>> KafkaEventLog::Create(
       new KafkaEventLog(options, std::move(clients)));
   if (!options.read_only) {
     log->appender_ = std::make_unique<kafka::TransactionalAppender>(
-        log->clients_->txn_producer.rk,
+        std::vector<rd_kafka_t*>{log->clients_->txn_producers[0].rk,
+                                 log->clients_->txn_producers[1].rk},
         kafka::TransactionalAppender::Options{
-            .transactional_id = transactional_id,
             .step_timeout = options.append_timeout,
         });
     if (!options.transactional_id.empty()) {

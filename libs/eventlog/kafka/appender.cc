@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "libs/common/check.h"
 #include "libs/common/status_macros.h"
 #include "libs/eventlog/kafka/errors.h"
 #include "libs/metrics/metrics.h"
@@ -134,9 +135,12 @@ struct TransactionalAppender::Pending {
   absl::StatusOr<std::vector<Position>> result;
 };
 
-TransactionalAppender::TransactionalAppender(rd_kafka_t* producer,
+TransactionalAppender::TransactionalAppender(std::vector<rd_kafka_t*> producers,
                                              Options options)
-    : producer_(producer), options_(std::move(options)) {
+    : producers_(std::move(producers)),
+      options_(std::move(options)),
+      initialized_(producers_.size(), false) {
+  CHECK(!producers_.empty());
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -155,13 +159,22 @@ bool TransactionalAppender::Stopping() const {
 
 absl::Status TransactionalAppender::FatalStatus() const {
   char reason[512];
-  const rd_kafka_resp_err_t err =
-      rd_kafka_fatal_error(producer_, reason, sizeof(reason));
-  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  rd_kafka_t* failed = nullptr;
+  for (rd_kafka_t* producer : producers_) {
+    err = rd_kafka_fatal_error(producer, reason, sizeof(reason));
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      failed = producer;
+      break;
+    }
+  }
+  if (failed == nullptr) return absl::OkStatus();
+  char id[256] = "?";
+  size_t id_size = sizeof(id);
+  rd_kafka_conf_get(rd_kafka_conf(failed), "transactional.id", id, &id_size);
   return absl::FailedPreconditionError(absl::StrCat(
-      "the transactional producer (transactional.id ",
-      options_.transactional_id, ") failed for good: ", rd_kafka_err2name(err),
-      " (", reason,
+      "the transactional producer (transactional.id ", id,
+      ") failed for good: ", rd_kafka_err2name(err), " (", reason,
       "); a newer writer with the same id has taken over, so this one may "
       "write nothing more. Restart the process to write again"));
 }
@@ -172,14 +185,16 @@ absl::Status TransactionalAppender::InitTransactions(absl::Time deadline) {
 }
 
 absl::Status TransactionalAppender::EnsureInitialized(absl::Time deadline) {
-  if (initialized_) return absl::OkStatus();
-  RETURN_IF_ERROR(FatalStatus());
-  if (rd_kafka_error_t* error =
-          rd_kafka_init_transactions(producer_, RemainingMs(deadline));
-      error != nullptr) {
-    return KafkaError(error, "init transactions");
+  for (size_t i = 0; i < producers_.size(); ++i) {
+    if (initialized_[i]) continue;
+    RETURN_IF_ERROR(FatalStatus());
+    if (rd_kafka_error_t* error =
+            rd_kafka_init_transactions(producers_[i], RemainingMs(deadline));
+        error != nullptr) {
+      return KafkaError(error, "init transactions");
+    }
+    initialized_[i] = true;
   }
-  initialized_ = true;
   return absl::OkStatus();
 }
 
@@ -289,7 +304,10 @@ void TransactionalAppender::RunTransaction(const Batch& batch) {
       return;
     }
   }
-  if (rd_kafka_error_t* error = rd_kafka_begin_transaction(producer_);
+  rd_kafka_t* const producer = producers_[turn_];
+  // Whatever the outcome, the next transaction is the other producer's.
+  turn_ = (turn_ + 1) % producers_.size();
+  if (rd_kafka_error_t* error = rd_kafka_begin_transaction(producer);
       error != nullptr) {
     fail_all(KafkaError(error, "begin transaction"));
     return;
@@ -297,7 +315,7 @@ void TransactionalAppender::RunTransaction(const Batch& batch) {
 
   // Aborts, then fails every append with `cause` (or why the abort failed).
   auto abort_all = [&](absl::Status cause) {
-    if (absl::Status aborted = AbortUntilKnown(); !aborted.ok()) {
+    if (absl::Status aborted = AbortUntilKnown(producer); !aborted.ok()) {
       cause = absl::Status(aborted.code(), absl::StrCat(cause.message(), "; ",
                                                         aborted.message()));
     } else {
@@ -310,7 +328,7 @@ void TransactionalAppender::RunTransaction(const Batch& batch) {
   for (size_t i = 0; i < batch.size(); ++i) {
     for (const OutgoingRecord& record : batch[i]->records) {
       absl::StatusOr<std::shared_ptr<Delivery>> d =
-          Produce(producer_, batch[i]->topic, record);
+          Produce(producer, batch[i]->topic, record);
       if (!d.ok()) {
         abort_all(d.status());
         return;
@@ -330,7 +348,7 @@ void TransactionalAppender::RunTransaction(const Batch& batch) {
 
   while (true) {
     rd_kafka_error_t* error =
-        rd_kafka_commit_transaction(producer_, ToMillis(options_.step_timeout));
+        rd_kafka_commit_transaction(producer, ToMillis(options_.step_timeout));
     if (error == nullptr) break;
     const bool fatal = rd_kafka_error_is_fatal(error);
     const bool requires_abort = rd_kafka_error_txn_requires_abort(error);
@@ -396,10 +414,10 @@ void TransactionalAppender::RunTransaction(const Batch& batch) {
   }
 }
 
-absl::Status TransactionalAppender::AbortUntilKnown() {
+absl::Status TransactionalAppender::AbortUntilKnown(rd_kafka_t* producer) {
   while (true) {
     rd_kafka_error_t* error =
-        rd_kafka_abort_transaction(producer_, ToMillis(options_.step_timeout));
+        rd_kafka_abort_transaction(producer, ToMillis(options_.step_timeout));
     if (error == nullptr) return absl::OkStatus();
     if (rd_kafka_error_is_fatal(error)) {
       absl::Status cause = KafkaError(error, "abort");

@@ -19,6 +19,15 @@
 // the order in which they were queued. A failed transaction fails every
 // append in it (each caller retries with its request id).
 //
+// Two producers take turns. A transaction's commit returns once the
+// coordinator has logged it, before it has written the commit markers; a
+// next transaction of the same producer meets those markers with
+// CONCURRENT_TRANSACTIONS and librdkafka retries it 20 ms later (a fixed
+// pause), which under load every transaction paid. The other producer's
+// previous transaction ended one transaction earlier, so its markers are
+// written. Transactions still run one at a time, in order, each settled
+// before the next starts: the turn-taking changes no guarantee above.
+//
 // A caller whose deadline passes stops waiting: Unavailable. If its records
 // were still queued they are taken out (nothing was written); otherwise the
 // transaction they are in goes on and settles.
@@ -52,7 +61,6 @@ void OnDeliveryReport(rd_kafka_t* rk, const rd_kafka_message_t* msg,
 class TransactionalAppender {
  public:
   struct Options {
-    std::string transactional_id;  // for messages only
     // Bounds each transaction step (begin/commit/abort calls).
     absl::Duration step_timeout = absl::Seconds(30);
     // A transaction takes at most this many records and bytes (at least one
@@ -61,10 +69,10 @@ class TransactionalAppender {
     size_t max_batch_bytes = size_t{8} << 20;
   };
 
-  // `producer` is a transactional producer whose delivery reports reach
-  // OnDeliveryReport and which some thread keeps polling; it must outlive
-  // the appender.
-  TransactionalAppender(rd_kafka_t* producer, Options options);
+  // `producers` (one or more) are transactional producers with distinct
+  // transactional ids, whose delivery reports reach OnDeliveryReport and
+  // which some thread keeps polling; they must outlive the appender.
+  TransactionalAppender(std::vector<rd_kafka_t*> producers, Options options);
   // Stops the thread. Appends still queued fail Unavailable; a transaction
   // whose outcome is unknown is left for the broker's transaction timeout
   // or the next writer's InitProducerId to abort.
@@ -73,9 +81,10 @@ class TransactionalAppender {
   TransactionalAppender(const TransactionalAppender&) = delete;
   TransactionalAppender& operator=(const TransactionalAppender&) = delete;
 
-  // Registers the transactional id with its coordinator: fences every older
-  // producer with this id and aborts a transaction it left open. Done once;
-  // the first transaction does it when this was not called or failed.
+  // Registers each producer's transactional id with its coordinator: fences
+  // every older producer with that id and aborts a transaction it left
+  // open. Done once per producer; the first transaction does it when this
+  // was not called or failed.
   absl::Status InitTransactions(absl::Time deadline);
 
   // Appends `records` to `topic` in a transaction; returns each record's
@@ -97,19 +106,24 @@ class TransactionalAppender {
   void Run();
   // Runs one transaction for `batch` and fills in each append's result.
   void RunTransaction(const Batch& batch);
-  // Ends the open transaction by aborting it, retrying until the abort is
-  // known to have happened. Returns its failure only when fatal or stopped.
-  absl::Status AbortUntilKnown();
+  // Ends `producer`'s open transaction by aborting it, retrying until the
+  // abort is known to have happened. Returns its failure only when fatal or
+  // stopped.
+  absl::Status AbortUntilKnown(rd_kafka_t* producer);
   absl::Status EnsureInitialized(absl::Time deadline)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(init_mu_);
+  // FailedPrecondition when any producer has failed for good (fenced).
   absl::Status FatalStatus() const;
   bool Stopping() const;
 
-  rd_kafka_t* const producer_;
+  const std::vector<rd_kafka_t*> producers_;
   const Options options_;
 
   absl::Mutex init_mu_;
-  bool initialized_ ABSL_GUARDED_BY(init_mu_) = false;
+  // Per producer: InitTransactions has succeeded.
+  std::vector<bool> initialized_ ABSL_GUARDED_BY(init_mu_);
+  // The producer whose turn it is; only the appender thread uses it.
+  size_t turn_ = 0;
 
   mutable absl::Mutex mu_;
   std::deque<std::shared_ptr<Pending>> queue_ ABSL_GUARDED_BY(mu_);

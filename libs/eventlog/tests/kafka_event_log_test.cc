@@ -196,25 +196,40 @@ TEST_F(KafkaEventLogTest, NewerWriterWithSameIdFencesTheOlder) {
 // does not know yet) must not write even one record: a single-record
 // append from it would fork an aggregate's hash chain.
 TEST_F(KafkaEventLogTest, FencedWriterCannotAppendEvenOneRecord) {
-  const std::string topic = NewTopic(2);
-  ASSERT_TRUE(log_->Append(topic, {Rec("a", "old-1")}).ok());
+  // The writer's two producers take turns (kafka/appender.h): with one
+  // append before the fence the first stale append falls to the second
+  // producer, with two to the first. Neither may write.
+  for (const int before : {1, 2}) {
+    SCOPED_TRACE(absl::StrCat(before, " append(s) before the fence"));
+    const std::string id = UniqueTopic("txn");
+    std::unique_ptr<EventLog> older = Open(id);
+    ASSERT_NE(older, nullptr);
+    const std::string topic = NewTopic(2);
+    std::vector<std::string> expected;
+    for (int i = 1; i <= before; ++i) {
+      const std::string value = absl::StrCat("old-", i);
+      ASSERT_TRUE(older->Append(topic, {Rec("a", value)}).ok());
+      expected.push_back(value);
+    }
 
-  std::unique_ptr<EventLog> newer = Open(txn_id_);
-  ASSERT_NE(newer, nullptr);
-  ASSERT_TRUE(newer->Append(topic, {Rec("a", "new-1")}).ok());
+    std::unique_ptr<EventLog> newer = Open(id);
+    ASSERT_NE(newer, nullptr);
+    ASSERT_TRUE(newer->Append(topic, {Rec("a", "new-1")}).ok());
 
-  for (const char* value : {"stale-1", "stale-2"}) {
-    absl::StatusOr<std::vector<Position>> stale =
-        log_->Append(topic, {Rec("a", value)});
-    ASSERT_FALSE(stale.ok()) << "a fenced writer appended " << value;
-    EXPECT_EQ(stale.status().code(), absl::StatusCode::kFailedPrecondition)
-        << stale.status();
+    for (const char* value : {"stale-1", "stale-2", "stale-3"}) {
+      absl::StatusOr<std::vector<Position>> stale =
+          older->Append(topic, {Rec("a", value)});
+      ASSERT_FALSE(stale.ok()) << "a fenced writer appended " << value;
+      EXPECT_EQ(stale.status().code(), absl::StatusCode::kFailedPrecondition)
+          << stale.status();
+    }
+    ASSERT_TRUE(newer->Append(topic, {Rec("a", "new-2")}).ok());
+
+    expected.insert(expected.end(), {"new-1", "new-2"});
+    std::vector<std::string> values;
+    for (const Record& r : ReadToEnd(topic)) values.push_back(r.value);
+    EXPECT_EQ(values, expected);
   }
-  ASSERT_TRUE(newer->Append(topic, {Rec("a", "new-2")}).ok());
-
-  std::vector<std::string> values;
-  for (const Record& r : ReadToEnd(topic)) values.push_back(r.value);
-  EXPECT_EQ(values, (std::vector<std::string>{"old-1", "new-1", "new-2"}));
 }
 
 // A verifier or reader opens the log read-only: it writes nothing and, above

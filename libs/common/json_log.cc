@@ -141,11 +141,12 @@ std::string LogLineText(std::string_view level, std::string_view msg,
       absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
                        absl::UTCTimeZone()),
       "\",\"level\":", JsonString(level), ",\"msg\":", JsonString(msg));
-  if (const TraceContext& trace = CurrentTrace(); trace.valid()) {
-    absl::StrAppend(&line, ",\"trace_id\":", JsonString(trace.trace_id));
-  }
   for (const auto& [key, value] : fields) {
     absl::StrAppend(&line, ",", JsonString(key), ":", value);
+  }
+  // Last, so the fields keep their places for readers that match text.
+  if (const TraceContext& trace = CurrentTrace(); trace.valid()) {
+    absl::StrAppend(&line, ",\"trace_id\":", JsonString(trace.trace_id));
   }
   line += "}";
   return line;

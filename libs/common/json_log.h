@@ -1,8 +1,8 @@
 // The one structured logger of every lotledger binary: one JSON object per
 // line on stderr,
-//   {"ts":"2026-12-06T19:48:02.123Z","level":"info","msg":"...",
-//    "trace_id":"<32 hex>",<fields>}
-// with "trace_id" present while the thread works for a traced call
+//   {"ts":"2026-12-06T19:48:02.123Z","level":"info","msg":"...",<fields>,
+//    "trace_id":"<32 hex>"}
+// with "trace_id" (last) present while the thread works for a traced call
 // (trace_context.h). Every string is escaped (quotes, backslashes, control
 // characters) and invalid UTF-8 is replaced by U+FFFD, so whatever a
 // message carries the line stays one valid JSON object. A line is written
@@ -51,7 +51,7 @@ std::string JsonLine(std::string_view level, std::string_view msg,
                      JsonFields fields = {});
 
 // The whole line as the logger writes it, without the newline: ts (now),
-// level, msg, trace_id (when the thread has a trace context), `fields`.
+// level, msg, `fields`, trace_id (when the thread has a trace context).
 std::string LogLineText(std::string_view level, std::string_view msg,
                         const JsonRawFields& fields);
 

@@ -91,6 +91,11 @@ int Restore(const RestoreFlags& f, int argc, char** argv) {
   absl::StatusOr<lotledger::server::ProcessConfig> config =
       lotledger::server::ParseProcessConfig(argc, argv, kProgram);
   if (!config.ok()) return Fail(std::string(config.status().message()));
+  if (config->log != "embedded") {
+    return Fail(
+        "--restore-from restores the embedded log; a Kafka deployment "
+        "recovers from its mirror (docs/backup.md)");
+  }
   lotledger::admin::RestoreRequest req;
   req.backup_dir = f.from;
   req.data_dir = config->data_dir;

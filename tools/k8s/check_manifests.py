@@ -157,6 +157,13 @@ def check_server(c, sts, objs, configmaps):
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         g = (ctr.get(probe) or {}).get("grpc") or {}
         c.expect(g.get("port") == 7071, what, f"{probe} must be a native gRPC probe on the health port 7071")
+    # A stopped projector turns the service's health NOT_SERVING (not Ready);
+    # a restart would only stop on the same record again, so liveness asks
+    # the name that stays SERVING while the process runs.
+    live = ((ctr.get("livenessProbe") or {}).get("grpc") or {}).get("service")
+    c.expect(live == "lotledger.liveness", what,
+             "livenessProbe must ask grpc service lotledger.liveness (a stopped "
+             f"projector must not restart the pod), asks {live!r}")
     claims = {t["metadata"]["name"] for t in spec.get("volumeClaimTemplates") or []}
     mounts = {m.get("mountPath"): m.get("name") for m in ctr.get("volumeMounts") or []}
     c.expect(mounts.get(DATA_DIR) in claims, what,

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <optional>
 
 #include "absl/strings/ascii.h"
@@ -122,13 +123,13 @@ const std::vector<Flag>& Flags() {
          return absl::OkStatus();
        }},
       {"checkpoint-every-records",
-       "a checkpoint per partition after this many records, default 1000",
+       "a checkpoint per partition after this many records",
        [](ProcessConfig& c, const std::string& v) {
          return ParseInt("checkpoint-every-records", v,
                          c.checkpoint_every_records, 1);
        }},
       {"checkpoint-every-seconds",
-       "a checkpoint per partition at least this often, default 60",
+       "a checkpoint per partition at least this often",
        [](ProcessConfig& c, const std::string& v) {
          int32_t s = 0;
          RETURN_IF_ERROR(ParseInt("checkpoint-every-seconds", v, s, 1));
@@ -136,7 +137,7 @@ const std::vector<Flag>& Flags() {
          return absl::OkStatus();
        }},
       {"expiry-sweep-seconds",
-       "period of the inventory expiry sweep (0 disables), default 3600",
+       "period of the inventory expiry sweep (0 disables)",
        [](ProcessConfig& c, const std::string& v) {
          int32_t s = 0;
          RETURN_IF_ERROR(ParseInt("expiry-sweep-seconds", v, s, 0));
@@ -145,7 +146,7 @@ const std::vector<Flag>& Flags() {
        }},
       {"metrics-listen",
        "Prometheus /metrics address (host:port; port 0 picks one; empty or "
-       "0 disables), default 127.0.0.1:9090",
+       "0 disables)",
        [](ProcessConfig& c, const std::string& v) {
          c.metrics_listen = v == "0" ? "" : v;
          c.metrics_listen_required = true;
@@ -237,13 +238,13 @@ const std::vector<Flag>& Flags() {
          c.jwt_audience = v;
          return absl::OkStatus();
        }},
-      {"jwt-roles-claim", "the JWT claim that lists the roles (default roles)",
+      {"jwt-roles-claim", "the JWT claim that lists the roles",
        [](ProcessConfig& c, const std::string& v) {
          c.jwt_roles_claim = v;
          return absl::OkStatus();
        }},
       {"jwt-clock-skew-seconds",
-       "tolerated clock difference for exp/nbf/iat (default 60, max 300)",
+       "tolerated clock difference for exp/nbf/iat (at most 300)",
        [](ProcessConfig& c, const std::string& v) {
          int32_t s = 0;
          RETURN_IF_ERROR(ParseInt("jwt-clock-skew-seconds", v, s, 0));
@@ -255,7 +256,7 @@ const std::vector<Flag>& Flags() {
          return absl::OkStatus();
        }},
       {"signature-max-age",
-       "how old a signer's re-authentication may be, e.g. 5m (default)",
+       "how old a signer's re-authentication may be, e.g. 5m (at most 1h)",
        [](ProcessConfig& c, const std::string& v) {
          absl::Duration d;
          if (!absl::ParseDuration(v, &d) || d <= absl::ZeroDuration() ||
@@ -266,12 +267,11 @@ const std::vector<Flag>& Flags() {
          c.signature_max_age = d;
          return absl::OkStatus();
        }},
-      {"max-message-bytes", "largest request accepted (default 4194304)",
+      {"max-message-bytes", "largest request accepted",
        [](ProcessConfig& c, const std::string& v) {
          return ParseInt("max-message-bytes", v, c.max_message_bytes, 1024);
        }},
-      {"max-string-bytes",
-       "longest string field accepted in any request (default 16384)",
+      {"max-string-bytes", "longest string field accepted in any request",
        [](ProcessConfig& c, const std::string& v) {
          int32_t n = 0;
          RETURN_IF_ERROR(ParseInt("max-string-bytes", v, n, 64));
@@ -280,6 +280,96 @@ const std::vector<Flag>& Flags() {
        }},
   };
   return *flags;
+}
+
+// What --help shows as a flag's default, from the configuration a
+// process starts from. Flags without an entry, or whose default is empty,
+// show none (their help says what their absence means). Never shows
+// --kafka-properties: it may carry a secret.
+std::string DefaultText(const std::string& flag, const ProcessConfig& d) {
+  using Show = std::string (*)(const ProcessConfig&);
+  static const auto* shows = new std::map<std::string, Show>{
+      {"listen", [](const ProcessConfig& c) { return c.listen; }},
+      {"data-dir", [](const ProcessConfig& c) { return c.data_dir; }},
+      {"log", [](const ProcessConfig& c) { return c.log; }},
+      {"kafka-bootstrap",
+       [](const ProcessConfig& c) { return c.kafka_bootstrap; }},
+      {"kafka-replication-factor",
+       [](const ProcessConfig& c) {
+         return absl::StrCat(c.kafka_replication_factor);
+       }},
+      {"kafka-min-insync-replicas",
+       [](const ProcessConfig& c) {
+         return absl::StrCat(c.kafka_min_insync_replicas);
+       }},
+      {"partitions",
+       [](const ProcessConfig& c) { return absl::StrCat(c.partitions); }},
+      {"dev-tokens", [](const ProcessConfig& c) { return c.dev_tokens; }},
+      {"shutdown-grace-seconds",
+       [](const ProcessConfig& c) {
+         return absl::StrCat(absl::ToInt64Seconds(c.shutdown_grace));
+       }},
+      {"topic-prefix", [](const ProcessConfig& c) { return c.topic_prefix; }},
+      {"writer-id", [](const ProcessConfig& c) { return c.writer_id; }},
+      {"checkpoint-key",
+       [](const ProcessConfig& c) { return c.checkpoint_key; }},
+      {"checkpoint-every-records",
+       [](const ProcessConfig& c) {
+         return absl::StrCat(c.checkpoint_every_records);
+       }},
+      {"checkpoint-every-seconds",
+       [](const ProcessConfig& c) {
+         return absl::StrCat(absl::ToInt64Seconds(c.checkpoint_every));
+       }},
+      {"expiry-sweep-seconds",
+       [](const ProcessConfig& c) {
+         return absl::StrCat(absl::ToInt64Seconds(c.expiry_sweep_interval));
+       }},
+      {"metrics-listen",
+       [](const ProcessConfig& c) {
+         return c.metrics_listen.empty() ? std::string("0") : c.metrics_listen;
+       }},
+      {"health-listen", [](const ProcessConfig& c) { return c.health_listen; }},
+      {"log-requests",
+       [](const ProcessConfig& c) {
+         return std::string(c.log_requests ? "true" : "false");
+       }},
+      {"tls-cert", [](const ProcessConfig& c) { return c.tls.cert_file; }},
+      {"tls-key", [](const ProcessConfig& c) { return c.tls.key_file; }},
+      {"tls-client-ca",
+       [](const ProcessConfig& c) { return c.tls.client_ca_file; }},
+      {"tls-reload-seconds",
+       [](const ProcessConfig& c) {
+         return absl::StrCat(absl::ToInt64Seconds(c.tls.refresh));
+       }},
+      {"insecure-dev",
+       [](const ProcessConfig& c) {
+         return std::string(c.tls.insecure_dev ? "true" : "false");
+       }},
+      {"jwks-file", [](const ProcessConfig& c) { return c.jwks_file; }},
+      {"jwt-issuer", [](const ProcessConfig& c) { return c.jwt_issuer; }},
+      {"jwt-audience", [](const ProcessConfig& c) { return c.jwt_audience; }},
+      {"jwt-roles-claim",
+       [](const ProcessConfig& c) { return c.jwt_roles_claim; }},
+      {"jwt-clock-skew-seconds",
+       [](const ProcessConfig& c) {
+         return absl::StrCat(absl::ToInt64Seconds(c.jwt_clock_skew));
+       }},
+      {"signature-max-age",
+       [](const ProcessConfig& c) {
+         return absl::FormatDuration(c.signature_max_age);
+       }},
+      {"max-message-bytes",
+       [](const ProcessConfig& c) {
+         return absl::StrCat(c.max_message_bytes);
+       }},
+      {"max-string-bytes",
+       [](const ProcessConfig& c) {
+         return absl::StrCat(c.limits.max_string_bytes);
+       }},
+  };
+  auto it = shows->find(flag);
+  return it == shows->end() ? "" : it->second(d);
 }
 
 std::string EnvName(const std::string& flag) {
@@ -291,11 +381,24 @@ std::string EnvName(const std::string& flag) {
 
 }  // namespace
 
+ProcessConfig ProcessDefaults() {
+  ProcessConfig config;
+  config.metrics_listen = "127.0.0.1:9090";
+  config.expiry_sweep_interval = absl::Hours(1);
+  config.log_requests = true;
+  return config;
+}
+
 std::string Usage(const std::string& program) {
+  return Usage(program, ProcessDefaults());
+}
+
+std::string Usage(const std::string& program, const ProcessConfig& defaults) {
   std::string out = absl::StrCat("usage: ", program, " [--flag=value ...]\n\n");
-  const ProcessConfig defaults;
   for (const Flag& f : Flags()) {
+    const std::string shown = DefaultText(f.name, defaults);
     absl::StrAppend(&out, "  --", f.name, "  (env ", EnvName(f.name),
+                    shown.empty() ? "" : absl::StrCat(", default ", shown),
                     ")\n      ", f.help, "\n");
   }
   return out;
@@ -303,10 +406,13 @@ std::string Usage(const std::string& program) {
 
 absl::StatusOr<ProcessConfig> ParseProcessConfig(int argc, char** argv,
                                                  const std::string& program) {
-  ProcessConfig config;
-  config.metrics_listen = "127.0.0.1:9090";
-  config.expiry_sweep_interval = absl::Hours(1);
-  config.log_requests = true;
+  return ParseProcessConfig(argc, argv, program, ProcessDefaults());
+}
+
+absl::StatusOr<ProcessConfig> ParseProcessConfig(
+    int argc, char** argv, const std::string& program,
+    const ProcessConfig& defaults) {
+  ProcessConfig config = defaults;
   for (const Flag& f : Flags()) {
     if (const char* env = std::getenv(EnvName(f.name).c_str());
         env != nullptr) {
@@ -316,7 +422,7 @@ absl::StatusOr<ProcessConfig> ParseProcessConfig(int argc, char** argv,
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
-      return absl::CancelledError(Usage(program));
+      return absl::CancelledError(Usage(program, defaults));
     }
     if (!arg.starts_with("--") || arg.find('=') == std::string::npos) {
       // Only up to the first '=': what follows may be a secret (a Kafka
@@ -324,8 +430,9 @@ absl::StatusOr<ProcessConfig> ParseProcessConfig(int argc, char** argv,
       const size_t eq = arg.find('=');
       const std::string shown =
           eq == std::string::npos ? arg : arg.substr(0, eq) + "=...";
-      return absl::InvalidArgumentError(absl::StrCat(
-          "argument \"", shown, "\": expected --flag=value\n", Usage(program)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("argument \"", shown, "\": expected --flag=value\n",
+                       Usage(program, defaults)));
     }
     const std::string name = arg.substr(2, arg.find('=') - 2);
     const std::string value = arg.substr(arg.find('=') + 1);
@@ -337,8 +444,8 @@ absl::StatusOr<ProcessConfig> ParseProcessConfig(int argc, char** argv,
       }
     }
     if (!known) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown flag --", name, "\n", Usage(program)));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unknown flag --", name, "\n", Usage(program, defaults)));
     }
   }
   RETURN_IF_ERROR(ValidateProcessConfig(config));

@@ -82,10 +82,22 @@ struct ProcessConfig {
   RequestLimits limits;
 };
 
-// Parses `--key=value` flags (and `--help`) over the environment. Unknown
-// flags and bad values are InvalidArgument naming the flag.
+// The configuration a process starts from before its environment and
+// flags: ProcessConfig's defaults, and what a server runs with unless told
+// otherwise: metrics on 127.0.0.1:9090, an expiry sweep every hour, one
+// log line per call.
+ProcessConfig ProcessDefaults();
+
+// Parses `--key=value` flags (and `--help`) over the environment over
+// `defaults` (ProcessDefaults() when not given): a flag wins over its env
+// twin, which wins over the default. Unknown flags and bad values are
+// InvalidArgument naming the flag; --help is Cancelled carrying
+// Usage(program, defaults).
 absl::StatusOr<ProcessConfig> ParseProcessConfig(int argc, char** argv,
                                                  const std::string& program);
+absl::StatusOr<ProcessConfig> ParseProcessConfig(int argc, char** argv,
+                                                 const std::string& program,
+                                                 const ProcessConfig& defaults);
 
 // The rules ParseProcessConfig enforces after reading every flag, for a
 // configuration built in code too: TLS unless --insecure-dev=true;
@@ -98,8 +110,10 @@ absl::Status ValidateProcessConfig(const ProcessConfig& config);
 // True for 127.0.0.0/8, [::1] and localhost, with a port ("host:port").
 bool IsLoopbackAddress(std::string_view address);
 
-// The usage text listing every flag, its env twin and default.
+// The usage text listing every flag, its env twin and its default in
+// `defaults` (ProcessDefaults() when not given; empty values not shown).
 std::string Usage(const std::string& program);
+std::string Usage(const std::string& program, const ProcessConfig& defaults);
 
 // Opens the embedded log under config.data_dir/log, or connects to Kafka.
 absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenEventLog(

@@ -1,16 +1,17 @@
 #include "services/host/host.h"
 
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "libs/audit/checkpoint.h"
 #include "libs/command/service_core.h"
 #include "libs/common/clock.h"
+#include "libs/common/json_log.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/topics.h"
 #include "libs/metrics/metrics.h"
@@ -28,15 +29,6 @@
 namespace lotledger {
 namespace {
 
-void LogLine(const std::string& level, const std::string& msg,
-             const std::string& extra = "") {
-  const std::string ts = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
-                                          absl::UTCTimeZone());
-  std::fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"%s\"%s}\n",
-               ts.c_str(), level.c_str(), msg.c_str(), extra.c_str());
-  std::fflush(stderr);
-}
-
 // One hosted service: its core (projection, projector, writer) and its
 // gRPC implementation.
 struct Hosted {
@@ -47,68 +39,93 @@ struct Hosted {
   inventory::InventoryServiceImpl* inventory = nullptr;
 };
 
+// What a service's gRPC implementation is made from.
+struct HostedEnv {
+  command::ServiceCore* core;
+  eventlog::EventLog* log;
+  const server::ProcessConfig& config;
+  const server::Guard* guard;
+  // The injected time (tests pass a ManualClock).
+  const Clock* clock;
+};
+
+// One service a host can run: its name (as in topics.h), the full name of
+// its gRPC service (health, admin), its spec (topics from the registry)
+// and its gRPC implementation on the opened core.
+struct HostableService {
+  std::string_view name;
+  std::string_view grpc_name;
+  command::ServiceSpec (*spec)(int32_t partitions);
+  void (*serve)(const HostedEnv& env, Hosted& h);
+};
+
+const std::vector<HostableService>& HostTable() {
+  static const auto* table = new std::vector<HostableService>{
+      {"lots", "lotledger.v1.LotsService", lots::LotsServiceSpec,
+       [](const HostedEnv& e, Hosted& h) {
+         h.grpc =
+             std::make_unique<lots::LotsServiceImpl>(e.core, e.guard, e.clock);
+       }},
+      {"quality", "lotledger.v1.QualityService", quality::QualityServiceSpec,
+       [](const HostedEnv& e, Hosted& h) {
+         h.grpc = std::make_unique<quality::QualityServiceImpl>(e.core, e.guard,
+                                                                e.clock);
+       }},
+      {"inventory", "lotledger.v1.InventoryService",
+       inventory::InventoryServiceSpec,
+       [](const HostedEnv& e, Hosted& h) {
+         auto service = std::make_unique<inventory::InventoryServiceImpl>(
+             e.core, e.guard, e.clock,
+             inventory::InventoryServiceOptions{
+                 .log = e.log,
+                 .sweep_interval = e.config.expiry_sweep_interval});
+         h.inventory = service.get();
+         h.grpc = std::move(service);
+       }},
+      // On the system clock: the injected one is the time of lots,
+      // quality and inventory (host.h).
+      {"recall", "lotledger.v1.RecallService", recall::RecallServiceSpec,
+       [](const HostedEnv& e, Hosted& h) {
+         h.grpc = std::make_unique<recall::RecallServiceImpl>(
+             e.core, e.guard, SystemClock::Get());
+       }},
+      {"audit", "lotledger.v1.AuditService", audit::AuditServiceSpec,
+       [](const HostedEnv& e, Hosted& h) {
+         h.grpc = std::make_unique<audit::AuditServiceImpl>(
+             e.core, e.guard, e.config.topic_prefix);
+       }},
+  };
+  return *table;
+}
+
 absl::StatusOr<Hosted> OpenService(const std::string& name,
                                    eventlog::EventLog* log,
                                    const server::ProcessConfig& config,
                                    const server::Guard* guard,
                                    const Clock* clock) {
+  const HostableService* entry = nullptr;
+  for (const HostableService& s : HostTable()) {
+    if (s.name == name) entry = &s;
+  }
+  if (entry == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown service ", name, "; a host runs ",
+                     absl::StrJoin(HostableServices(), ", ")));
+  }
   const std::string dir =
       (std::filesystem::path(config.data_dir) / "projections" / name).string();
   Hosted h;
-  if (name == "lots") {
-    ASSIGN_OR_RETURN(h.core, command::ServiceCore::Open(
-                                 log, lots::LotsServiceSpec(config.partitions),
-                                 dir, config.topic_prefix));
-    h.grpc =
-        std::make_unique<lots::LotsServiceImpl>(h.core.get(), guard, clock);
-    h.health_name = "lotledger.v1.LotsService";
-    return h;
-  }
-  if (name == "quality") {
-    ASSIGN_OR_RETURN(
-        h.core, command::ServiceCore::Open(
-                    log, quality::QualityServiceSpec(config.partitions), dir,
-                    config.topic_prefix));
-    h.grpc = std::make_unique<quality::QualityServiceImpl>(h.core.get(), guard,
-                                                           clock);
-    h.health_name = "lotledger.v1.QualityService";
-    return h;
-  }
-  if (name == "inventory") {
-    ASSIGN_OR_RETURN(
-        h.core, command::ServiceCore::Open(
-                    log, inventory::InventoryServiceSpec(config.partitions),
-                    dir, config.topic_prefix));
-    auto service = std::make_unique<inventory::InventoryServiceImpl>(
-        h.core.get(), guard, clock,
-        inventory::InventoryServiceOptions{
-            .log = log, .sweep_interval = config.expiry_sweep_interval});
-    h.inventory = service.get();
-    h.grpc = std::move(service);
-    h.health_name = "lotledger.v1.InventoryService";
-    return h;
-  }
-  if (name == "recall") {
-    ASSIGN_OR_RETURN(h.core,
-                     command::ServiceCore::Open(
-                         log, recall::RecallServiceSpec(config.partitions), dir,
-                         config.topic_prefix));
-    h.grpc = std::make_unique<recall::RecallServiceImpl>(h.core.get(), guard,
-                                                         SystemClock::Get());
-    h.health_name = "lotledger.v1.RecallService";
-    return h;
-  }
-  if (name == "audit") {
-    ASSIGN_OR_RETURN(h.core,
-                     command::ServiceCore::Open(
-                         log, audit::AuditServiceSpec(config.partitions), dir,
-                         config.topic_prefix));
-    h.grpc = std::make_unique<audit::AuditServiceImpl>(h.core.get(), guard,
-                                                       config.topic_prefix);
-    h.health_name = "lotledger.v1.AuditService";
-    return h;
-  }
-  return absl::InvalidArgumentError(absl::StrCat("unknown service ", name));
+  ASSIGN_OR_RETURN(
+      h.core, command::ServiceCore::Open(log, entry->spec(config.partitions),
+                                         dir, config.topic_prefix));
+  entry->serve({.core = h.core.get(),
+                .log = log,
+                .config = config,
+                .guard = guard,
+                .clock = clock},
+               h);
+  h.health_name = std::string(entry->grpc_name);
+  return h;
 }
 
 // The gauges of one hosted service's projection, computed at each scrape:
@@ -170,6 +187,18 @@ metrics::CallbackGauge ProjectionGauges(const std::string& service,
 }
 
 }  // namespace
+
+std::vector<std::string> HostableServices() {
+  std::vector<std::string> names;
+  for (const HostableService& s : HostTable()) names.emplace_back(s.name);
+  return names;
+}
+
+server::ProcessConfig HostDefaults(const std::string& default_log) {
+  server::ProcessConfig defaults = server::ProcessDefaults();
+  defaults.log = default_log;
+  return defaults;
+}
 
 struct ServerHost::State {
   server::ProcessConfig config;
@@ -281,11 +310,9 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
     } else if (config.metrics_listen_required) {
       return metrics_server.status();
     } else {
-      LogLine("warn", "no metrics endpoint",
-              absl::StrCat(",\"error\":",
-                           server::JsonString(
-                               std::string(metrics_server.status().message())),
-                           ",\"hint\":\"set --metrics-listen\""));
+      LogJson("warn", "no metrics endpoint",
+              {{"error", std::string(metrics_server.status().message())},
+               {"hint", "set --metrics-listen"}});
     }
   }
   return std::unique_ptr<ServerHost>(new ServerHost(std::move(st)));
@@ -323,7 +350,10 @@ void ServerHost::Shutdown() {
   for (auto& c : state_->checkpointers) {
     c->Stop();
     absl::StatusOr<int> last = c->PublishNow(absl::Now());
-    if (!last.ok()) LogLine("error", "final checkpoint failed");
+    if (!last.ok()) {
+      LogJson("error", "final checkpoint failed",
+              {{"error", std::string(last.status().message())}});
+    }
   }
   state_->checkpointers.clear();
   for (Hosted& h : state_->hosted) h.core->Stop();
@@ -347,9 +377,8 @@ int RunHost(int argc, char** argv, const std::string& program,
             const std::vector<std::string>& services,
             const std::string& default_log) {
   server::BlockTerminationSignals();
-  setenv("LOTLEDGER_LOG", default_log.c_str(), /*overwrite=*/0);
-  absl::StatusOr<server::ProcessConfig> config =
-      server::ParseProcessConfig(argc, argv, program);
+  absl::StatusOr<server::ProcessConfig> config = server::ParseProcessConfig(
+      argc, argv, program, HostDefaults(default_log));
   if (config.status().code() == absl::StatusCode::kCancelled) {  // --help
     std::fputs(std::string(config.status().message()).c_str(), stdout);
     return 0;
@@ -359,24 +388,28 @@ int RunHost(int argc, char** argv, const std::string& program,
           ? ServerHost::Start(*config, program, services)
           : absl::StatusOr<std::unique_ptr<ServerHost>>(config.status());
   if (!host.ok()) {
-    std::fprintf(stderr, "%s: %s\n", program.c_str(),
-                 std::string(host.status().message()).c_str());
+    LogJson("error", "cannot start",
+            {{"program", program},
+             {"error", std::string(host.status().message())}});
     return 2;
   }
-  LogLine("info", "serving",
-          absl::StrCat(",\"program\":\"", program, "\",\"listen\":\"",
-                       (*host)->target(), "\",\"log\":\"", config->log, "\"",
-                       ",\"metrics_port\":", (*host)->metrics_port(),
-                       ",\"health_port\":", (*host)->health_port()));
+  LogJsonRaw("info", "serving",
+             {{"program", JsonString(program)},
+              {"listen", JsonString((*host)->target())},
+              {"log", JsonString(config->log)},
+              {"metrics_port", absl::StrCat((*host)->metrics_port())},
+              {"health_port", absl::StrCat((*host)->health_port())}});
   const int sig = server::WaitForTerminationSignal();
-  LogLine("info", "shutting down",
-          absl::StrCat(",\"signal\":", sig, ",\"grace_seconds\":",
-                       absl::ToInt64Seconds(config->shutdown_grace)));
+  LogJsonRaw("info", "shutting down",
+             {{"signal", absl::StrCat(sig)},
+              {"grace_seconds",
+               absl::StrCat(absl::ToInt64Seconds(config->shutdown_grace))}});
   const absl::Time stopping = absl::Now();
   (*host)->Shutdown();
-  LogLine("info", "stopped",
-          absl::StrCat(",\"shutdown_ms\":",
-                       absl::ToInt64Milliseconds(absl::Now() - stopping)));
+  LogJsonRaw(
+      "info", "stopped",
+      {{"shutdown_ms",
+        absl::StrCat(absl::ToInt64Milliseconds(absl::Now() - stopping))}});
   return 0;
 }
 

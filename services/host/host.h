@@ -21,7 +21,8 @@ namespace lotledger {
 
 class ServerHost {
  public:
-  // Opens the log, each named service ("lots", "quality") with its
+  // Opens the log, each named service ("lots", "quality"; one of
+  // HostableServices(), else InvalidArgument naming them) with its
   // projection under config.data_dir/projections/<name>, and serves gRPC on
   // config.listen. `clock` (null: the system clock) is the time of lots,
   // quality and inventory; tests pass a ManualClock.
@@ -50,8 +51,19 @@ class ServerHost {
   std::unique_ptr<State> state_;
 };
 
-// main() of every server binary: parses configuration, starts a ServerHost,
-// serves until SIGINT/SIGTERM, shuts down gracefully. Returns the exit code.
+// The services a host can run, in the order of its table: lots, quality,
+// inventory, recall, audit (the services of topics.h).
+std::vector<std::string> HostableServices();
+
+// The configuration a server binary starts from, before its environment
+// and flags: server::ProcessDefaults() with `default_log` ("embedded" for
+// lotledgerd, "kafka" for the separate services) as the event log.
+server::ProcessConfig HostDefaults(const std::string& default_log);
+
+// main() of every server binary: parses configuration over
+// HostDefaults(default_log) (--help lists every flag with its default),
+// starts a ServerHost, serves until SIGINT/SIGTERM, shuts down gracefully.
+// Returns the exit code.
 int RunHost(int argc, char** argv, const std::string& program,
             const std::vector<std::string>& services,
             const std::string& default_log);

@@ -4,10 +4,11 @@
 // FEFO pick list that leaves the held lot out, a shipment that reads the
 // release through the consistency token, a refused shipment of a held lot
 // that writes nothing, a return, a scrap, and the same lot inventory after
-// a rebuild of the projections from the log. Then the queries' figures,
-// and expiry alerts driven by a ManualClock: raised once per lot and
-// threshold across sweeps, a restart and a rebuild, and streamed by
-// WatchAlerts.
+// a rebuild of the projections from the log (InventoryTest). Then, each on
+// its own stack from one shared world (InventoryQueriesTest): FEFO by
+// region, the queries' figures, and expiry alerts driven by a ManualClock:
+// raised once per lot and threshold across sweeps, a restart and a rebuild,
+// and streamed by WatchAlerts.
 #include <filesystem>
 #include <thread>
 #include <tuple>
@@ -401,10 +402,42 @@ std::vector<std::string> Kinds(const std::vector<v1::InventoryAlert>& alerts) {
   return out;
 }
 
-TEST_P(InventoryTest, QueriesExpiryAlertsOnceAndWatch) {
-  // Catheters alert at 180/90/30 days; lots B1 (200 days left), B2 (400)
-  // and B3 (150, held).
-  {
+// The world of the query and alert tests: catheters alerting at 180/90/30
+// days; lots B1 (200 days left, 40 EA) and B2 (400, 100 EA) received in the
+// EU bin and released, B3 (150, 30 EA) received in New Jersey and held.
+class InventoryQueriesTest : public InventoryTest {
+ protected:
+  void SetUp() override {
+    InventoryTest::SetUp();
+    if (HasFatalFailure()) return;
+    DefineAlertingDevice();
+    if (HasFatalFailure()) return;
+    for (const auto& [number, days, qty] :
+         std::vector<std::tuple<std::string, int, int64_t>>{
+             {"B1", 200, 40}, {"B2", 400, 100}, {"B3", 150, 30}}) {
+      CreateDatedLot(number, days, qty);
+      if (HasFatalFailure()) return;
+    }
+    Location("ACME", v1::LOCATION_KIND_SITE, "");
+    Location("EU-W", v1::LOCATION_KIND_REGION, "ACME");
+    Location("US", v1::LOCATION_KIND_REGION, "ACME");
+    Location("FRA-WH1", v1::LOCATION_KIND_WAREHOUSE, "EU-W");
+    Location(kBin, v1::LOCATION_KIND_BIN, "FRA-WH1");
+    Location("NJ-WH1", v1::LOCATION_KIND_WAREHOUSE, "US");
+    const v1::Date e1 = Day(200);
+    Receive(absl::StrFormat("(01)%s(17)%02d%02d%02d(10)B1", kDevice,
+                            e1.year() % 100, e1.month(), e1.day()),
+            true, kBin, 40);
+    Receive(b2_, false, kBin, 100);
+    Receive(b3_, false, "NJ-WH1", 30);
+    // The FEFO pick list and the shipment read the releases through the
+    // token, never "not released".
+    Dispose(b1_, v1::DISPOSITION_RELEASED);
+    Dispose(b2_, v1::DISPOSITION_RELEASED);
+    Dispose(b3_, v1::DISPOSITION_ON_HOLD);
+  }
+
+  void DefineAlertingDevice() {
     v1::DefineProductRequest req;
     req.set_request_id(NewRequestId());
     v1::Product* p = req.mutable_product();
@@ -422,12 +455,9 @@ TEST_P(InventoryTest, QueriesExpiryAlertsOnceAndWatch) {
     ASSERT_TRUE(s.ok()) << s.error_message();
     Remember(resp.token());
   }
-  const std::string b1 = absl::StrCat(kDevice, ":B1");
-  const std::string b2 = absl::StrCat(kDevice, ":B2");
-  const std::string b3 = absl::StrCat(kDevice, ":B3");
-  for (const auto& [number, days, qty] :
-       std::vector<std::tuple<std::string, int, int64_t>>{
-           {"B1", 200, 40}, {"B2", 400, 100}, {"B3", 150, 30}}) {
+
+  // A lot made 10 days ago that expires `days` from today.
+  void CreateDatedLot(const std::string& number, int days, int64_t qty) {
     v1::CreateLotRequest req;
     req.set_request_id(NewRequestId());
     req.set_item(kDevice);
@@ -442,15 +472,9 @@ TEST_P(InventoryTest, QueriesExpiryAlertsOnceAndWatch) {
     ASSERT_TRUE(s.ok()) << number << ": " << s.error_message();
     Remember(resp.token());
   }
-  Location("ACME", v1::LOCATION_KIND_SITE, "");
-  Location("EU-W", v1::LOCATION_KIND_REGION, "ACME");
-  Location("US", v1::LOCATION_KIND_REGION, "ACME");
-  Location("FRA-WH1", v1::LOCATION_KIND_WAREHOUSE, "EU-W");
-  Location(kBin, v1::LOCATION_KIND_BIN, "FRA-WH1");
-  Location("NJ-WH1", v1::LOCATION_KIND_WAREHOUSE, "US");
 
-  auto receive = [&](const std::string& lot_or_scan, bool scan,
-                     const std::string& at, int64_t amount) {
+  void Receive(const std::string& lot_or_scan, bool scan, const std::string& at,
+               int64_t amount) {
     v1::ReceiveStockRequest req;
     req.set_request_id(NewRequestId());
     if (scan) {
@@ -467,106 +491,170 @@ TEST_P(InventoryTest, QueriesExpiryAlertsOnceAndWatch) {
         inventory_->ReceiveStock(stack_->Ctx("operator").get(), req, &resp);
     ASSERT_TRUE(s.ok()) << lot_or_scan << ": " << s.error_message();
     Remember(resp.token());
-  };
-  const v1::Date e1 = Day(200);
-  receive(absl::StrFormat("(01)%s(17)%02d%02d%02d(10)B1", kDevice,
-                          e1.year() % 100, e1.month(), e1.day()),
-          true, kBin, 40);
-  receive(b2, false, kBin, 100);
-  receive(b3, false, "NJ-WH1", 30);
+  }
 
-  // Release B1 and B2, hold B3; the FEFO pick list and the shipment read
-  // the releases through the token, never "not released".
-  Dispose(b1, v1::DISPOSITION_RELEASED);
-  Dispose(b2, v1::DISPOSITION_RELEASED);
-  Dispose(b3, v1::DISPOSITION_ON_HOLD);
-  v1::AllocateFefoRequest fefo;
-  fefo.set_item(kDevice);
-  fefo.mutable_quantity()->set_amount(60);
-  fefo.mutable_customer()->set_customer_id("H-12");
-  *fefo.mutable_after() = token_;
-  v1::AllocateFefoResponse picks;
-  grpc::Status s =
-      inventory_->AllocateFefo(stack_->Ctx("operator").get(), fefo, &picks);
-  ASSERT_TRUE(s.ok()) << s.error_message();
+  // 60 EA for H-12, first expiring first (from `under` when given).
+  v1::AllocateFefoResponse Pick60(const std::string& under = "") {
+    v1::AllocateFefoRequest fefo;
+    fefo.set_item(kDevice);
+    fefo.mutable_quantity()->set_amount(60);
+    fefo.mutable_customer()->set_customer_id("H-12");
+    fefo.set_from_location_id(under);
+    *fefo.mutable_after() = token_;
+    v1::AllocateFefoResponse picks;
+    grpc::Status s =
+        inventory_->AllocateFefo(stack_->Ctx("operator").get(), fefo, &picks);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return picks;
+  }
+
+  // Ships the 60 EA pick list (all of B1, 20 of B2) to H-12; then 5 of B2
+  // come back and 2 are scrapped as damaged. Sets shipment_.
+  void ShipReturnAndScrap() {
+    const v1::AllocateFefoResponse picks = Pick60();
+    v1::ShipStockResponse shipped;
+    grpc::Status s =
+        Ship({picks.lines().begin(), picks.lines().end()}, &shipped);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    shipment_ = shipped.shipment().shipment_id();
+    ASSERT_EQ(shipped.shipment().lines_size(), 2);
+
+    v1::ReturnStockRequest ret;
+    ret.set_request_id(NewRequestId());
+    ret.set_lot_id(b2_);
+    ret.set_customer_id("H-12");
+    ret.set_shipment_id(shipment_);
+    ret.set_location_id(kBin);
+    ret.mutable_quantity()->set_amount(5);
+    ret.set_condition(v1::RETURN_CONDITION_RESALEABLE);
+    v1::ReturnStockResponse returned;
+    s = inventory_->ReturnStock(stack_->Ctx("operator").get(), ret, &returned);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    Remember(returned.token());
+    v1::ScrapStockRequest scrap;
+    scrap.set_request_id(NewRequestId());
+    scrap.set_lot_id(b2_);
+    scrap.set_location_id(kBin);
+    scrap.mutable_quantity()->set_amount(2);
+    scrap.set_reason(v1::SCRAP_REASON_DAMAGED);
+    scrap.mutable_signature()->set_credential(stack_->Token("operator"));
+    v1::ScrapStockResponse scrapped;
+    s = inventory_->ScrapStock(stack_->Ctx("operator").get(), scrap, &scrapped);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    Remember(scrapped.token());
+  }
+
+  // Runs one expiry sweep and expects `want` alerts raised.
+  void SweepRaises(int want) {
+    absl::StatusOr<int> raised = stack_->SweepExpiry();
+    ASSERT_TRUE(raised.ok()) << raised.status();
+    EXPECT_EQ(*raised, want);
+  }
+
+  // After ShipReturnAndScrap (B1 all shipped, so B3 alone has stock near
+  // expiry): a watcher from before any alert; the sweeps of today and of 70
+  // days on raise B3's 180- and 90-day alerts, which it reads; sweeping again
+  // raises nothing. Returns the second alert's position.
+  v1::ConsistencyToken RaiseTwoAlertsAndWatch() {
+    auto watch_ctx = stack_->Ctx("auditor");
+    v1::WatchAlertsRequest watch;
+    *watch.mutable_resume_after() = token_;
+    auto stream = inventory_->WatchAlerts(watch_ctx.get(), watch);
+    SweepRaises(1);  // today B3 is within 180 days
+    clock_.Advance(absl::Hours(24 * 70));
+    SweepRaises(1);  // 70 days on, within 90
+    SweepRaises(0);
+    std::vector<v1::InventoryAlert> seen(2);
+    EXPECT_TRUE(stream->Read(&seen[0]));
+    EXPECT_TRUE(stream->Read(&seen[1]));
+    EXPECT_EQ(Kinds(seen), (std::vector<std::string>{"T180", "T90"}));
+    EXPECT_EQ(seen[1].threshold_crossed().lot_id(), b3_);
+    EXPECT_EQ(seen[1].threshold_crossed().days_left(), 80);
+    EXPECT_EQ(seen[1].threshold_crossed().on_hand().amount(), 30);
+    watch_ctx->TryCancel();
+    v1::InventoryAlert more;
+    while (stream->Read(&more)) {
+    }
+    stream->Finish();
+    return seen[1].position();
+  }
+
+  v1::GetKpisResponse Kpis() {
+    v1::GetKpisRequest req;
+    req.set_item(kDevice);
+    *req.mutable_after() = token_;
+    v1::GetKpisResponse kpis;
+    grpc::Status s =
+        inventory_->GetKpis(stack_->Ctx("auditor").get(), req, &kpis);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return kpis;
+  }
+
+  v1::NearExpiryReportResponse NearExpiry(bool expired_only) {
+    v1::NearExpiryReportRequest near;
+    near.set_expired_only(expired_only);
+    *near.mutable_after() = token_;
+    v1::NearExpiryReportResponse report;
+    grpc::Status s = inventory_->NearExpiryReport(stack_->Ctx("auditor").get(),
+                                                  near, &report);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return report;
+  }
+
+  const std::string b1_ = absl::StrCat(kDevice, ":B1");
+  const std::string b2_ = absl::StrCat(kDevice, ":B2");
+  const std::string b3_ = absl::StrCat(kDevice, ":B3");
+  std::string shipment_;
+};
+
+TEST_P(InventoryQueriesTest, FefoPicksFirstExpiringReleasedStockByRegion) {
+  const v1::AllocateFefoResponse picks = Pick60();
   ASSERT_EQ(picks.lines_size(), 2);
-  EXPECT_EQ(picks.lines(0).lot_id(), b1);
+  EXPECT_EQ(picks.lines(0).lot_id(), b1_);
   EXPECT_EQ(picks.lines(0).quantity().amount(), 40);
-  EXPECT_EQ(picks.lines(1).lot_id(), b2);
+  EXPECT_EQ(picks.lines(1).lot_id(), b2_);
   EXPECT_EQ(picks.lines(1).quantity().amount(), 20);
   // Limited to a region, FEFO passes over lots with no stock there (the
   // stock index says which regions a lot is in): in EU-W the same picks and
   // no word of the held lot in the US; in the US only the held lot, skipped.
-  {
-    v1::AllocateFefoRequest in_region = fefo;
-    in_region.set_from_location_id("EU-W");
-    v1::AllocateFefoResponse eu;
-    s = inventory_->AllocateFefo(stack_->Ctx("operator").get(), in_region, &eu);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-    ASSERT_EQ(eu.lines_size(), 2);
-    EXPECT_EQ(eu.lines(0).lot_id(), b1);
-    EXPECT_EQ(eu.lines(1).lot_id(), b2);
-    EXPECT_EQ(eu.skipped_size(), 0);
-    in_region.set_from_location_id("US");
-    v1::AllocateFefoResponse us;
-    s = inventory_->AllocateFefo(stack_->Ctx("operator").get(), in_region, &us);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-    EXPECT_EQ(us.lines_size(), 0);
-    EXPECT_EQ(us.shortfall().amount(), 60);
-    ASSERT_EQ(us.skipped_size(), 1);
-    EXPECT_EQ(us.skipped(0).lot_id(), b3);
-  }
-  v1::ShipStockResponse shipped;
-  s = Ship({picks.lines().begin(), picks.lines().end()}, &shipped);
-  ASSERT_TRUE(s.ok()) << s.error_message();
-  const std::string shipment = shipped.shipment().shipment_id();
-  ASSERT_EQ(shipped.shipment().lines_size(), 2);
+  const v1::AllocateFefoResponse eu = Pick60("EU-W");
+  ASSERT_EQ(eu.lines_size(), 2);
+  EXPECT_EQ(eu.lines(0).lot_id(), b1_);
+  EXPECT_EQ(eu.lines(1).lot_id(), b2_);
+  EXPECT_EQ(eu.skipped_size(), 0);
+  const v1::AllocateFefoResponse us = Pick60("US");
+  EXPECT_EQ(us.lines_size(), 0);
+  EXPECT_EQ(us.shortfall().amount(), 60);
+  ASSERT_EQ(us.skipped_size(), 1);
+  EXPECT_EQ(us.skipped(0).lot_id(), b3_);
+}
 
-  // The held lot never ships.
-  v1::ShipmentLine held = Line(b3, 5);
+TEST_P(InventoryQueriesTest, HeldLotNeverShips) {
+  ShipReturnAndScrap();  // the releases ship
+  v1::ShipmentLine held = Line(b3_, 5);
   held.set_location_id("NJ-WH1");
-  s = Ship({held}, &shipped);
+  v1::ShipStockResponse shipped;
+  grpc::Status s = Ship({held}, &shipped);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_NE(s.error_message().find("on hold"), std::string::npos)
       << s.error_message();
+}
 
-  // 5 of B2 come back, 2 are scrapped as damaged.
-  v1::ReturnStockRequest ret;
-  ret.set_request_id(NewRequestId());
-  ret.set_lot_id(b2);
-  ret.set_customer_id("H-12");
-  ret.set_shipment_id(shipment);
-  ret.set_location_id(kBin);
-  ret.mutable_quantity()->set_amount(5);
-  ret.set_condition(v1::RETURN_CONDITION_RESALEABLE);
-  v1::ReturnStockResponse returned;
-  s = inventory_->ReturnStock(stack_->Ctx("operator").get(), ret, &returned);
-  ASSERT_TRUE(s.ok()) << s.error_message();
-  Remember(returned.token());
-  v1::ScrapStockRequest scrap;
-  scrap.set_request_id(NewRequestId());
-  scrap.set_lot_id(b2);
-  scrap.set_location_id(kBin);
-  scrap.mutable_quantity()->set_amount(2);
-  scrap.set_reason(v1::SCRAP_REASON_DAMAGED);
-  scrap.mutable_signature()->set_credential(stack_->Token("operator"));
-  v1::ScrapStockResponse scrapped;
-  s = inventory_->ScrapStock(stack_->Ctx("operator").get(), scrap, &scrapped);
-  ASSERT_TRUE(s.ok()) << s.error_message();
-  Remember(scrapped.token());
-
+TEST_P(InventoryQueriesTest, StockByItemRegionAndSitePageByPage) {
+  ShipReturnAndScrap();
   // Stock by item, in expiry order, with the total; then page by page.
   v1::ListStockRequest list;
   list.set_item(kDevice);
   *list.mutable_after() = token_;
   v1::ListStockResponse stock;
-  s = inventory_->ListStock(stack_->Ctx("auditor").get(), list, &stock);
+  grpc::Status s =
+      inventory_->ListStock(stack_->Ctx("auditor").get(), list, &stock);
   ASSERT_TRUE(s.ok()) << s.error_message();
   ASSERT_EQ(stock.rows_size(), 2);  // B1 is all shipped
-  EXPECT_EQ(stock.rows(0).lot_id(), b3);
+  EXPECT_EQ(stock.rows(0).lot_id(), b3_);
   EXPECT_EQ(stock.rows(0).region_id(), "US");
   EXPECT_EQ(stock.rows(0).disposition(), v1::DISPOSITION_ON_HOLD);
-  EXPECT_EQ(stock.rows(1).lot_id(), b2);
+  EXPECT_EQ(stock.rows(1).lot_id(), b2_);
   EXPECT_EQ(stock.rows(1).quantity().amount(), 83);  // 100-20+5-2
   ASSERT_EQ(stock.totals_size(), 1);
   EXPECT_EQ(stock.totals(0).on_hand().amount(), 113);
@@ -574,13 +662,13 @@ TEST_P(InventoryTest, QueriesExpiryAlertsOnceAndWatch) {
   s = inventory_->ListStock(stack_->Ctx("auditor").get(), list, &stock);
   ASSERT_TRUE(s.ok()) << s.error_message();
   ASSERT_EQ(stock.rows_size(), 1);
-  EXPECT_EQ(stock.rows(0).lot_id(), b3);
+  EXPECT_EQ(stock.rows(0).lot_id(), b3_);
   ASSERT_FALSE(stock.next_page_token().empty());
   list.set_page_token(stock.next_page_token());
   s = inventory_->ListStock(stack_->Ctx("auditor").get(), list, &stock);
   ASSERT_TRUE(s.ok()) << s.error_message();
   ASSERT_EQ(stock.rows_size(), 1);
-  EXPECT_EQ(stock.rows(0).lot_id(), b2);
+  EXPECT_EQ(stock.rows(0).lot_id(), b2_);
   EXPECT_TRUE(stock.next_page_token().empty());
   // By region, and by a site with everything below it.
   v1::ListStockRequest by_region;
@@ -588,19 +676,22 @@ TEST_P(InventoryTest, QueriesExpiryAlertsOnceAndWatch) {
   s = inventory_->ListStock(stack_->Ctx("auditor").get(), by_region, &stock);
   ASSERT_TRUE(s.ok()) << s.error_message();
   ASSERT_EQ(stock.rows_size(), 1);
-  EXPECT_EQ(stock.rows(0).lot_id(), b2);
+  EXPECT_EQ(stock.rows(0).lot_id(), b2_);
   v1::ListStockRequest by_site;
   by_site.set_location_id("ACME");
   s = inventory_->ListStock(stack_->Ctx("auditor").get(), by_site, &stock);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(stock.rows_size(), 2);
+}
 
-  // Where B2 went.
+TEST_P(InventoryQueriesTest, DistributionSaysWhereALotWent) {
+  ShipReturnAndScrap();
   v1::TraceLotDistributionRequest trace;
-  trace.set_lot_id(b2);
+  trace.set_lot_id(b2_);
+  *trace.mutable_after() = token_;
   v1::TraceLotDistributionResponse went;
-  s = inventory_->TraceLotDistribution(stack_->Ctx("auditor").get(), trace,
-                                       &went);
+  grpc::Status s = inventory_->TraceLotDistribution(
+      stack_->Ctx("auditor").get(), trace, &went);
   ASSERT_TRUE(s.ok()) << s.error_message();
   ASSERT_EQ(went.customers_size(), 1);
   const v1::CustomerDistribution& h12 = went.customers(0);
@@ -610,17 +701,21 @@ TEST_P(InventoryTest, QueriesExpiryAlertsOnceAndWatch) {
   EXPECT_EQ(h12.returned().amount(), 5);
   EXPECT_EQ(h12.net_held().amount(), 15);
   ASSERT_EQ(h12.shipments_size(), 1);
-  EXPECT_EQ(h12.shipments(0).shipment_id(), shipment);
+  EXPECT_EQ(h12.shipments(0).shipment_id(), shipment_);
   ASSERT_EQ(went.on_hand_size(), 1);
   EXPECT_EQ(went.on_hand(0).amount(), 83);
   EXPECT_EQ(went.scrapped().amount(), 2);
+}
 
-  // B2's movements, two to a page.
+TEST_P(InventoryQueriesTest, MovementsTwoToAPage) {
+  ShipReturnAndScrap();
   v1::ListMovementsRequest moves;
-  moves.set_lot_id(b2);
+  moves.set_lot_id(b2_);
   moves.set_page_size(2);
+  *moves.mutable_after() = token_;
   v1::ListMovementsResponse page;
-  s = inventory_->ListMovements(stack_->Ctx("auditor").get(), moves, &page);
+  grpc::Status s =
+      inventory_->ListMovements(stack_->Ctx("auditor").get(), moves, &page);
   ASSERT_TRUE(s.ok()) << s.error_message();
   ASSERT_EQ(page.events_size(), 2);
   EXPECT_TRUE(page.events(0).has_stock_received());
@@ -632,13 +727,12 @@ TEST_P(InventoryTest, QueriesExpiryAlertsOnceAndWatch) {
   EXPECT_TRUE(page.events(0).has_stock_returned());
   EXPECT_TRUE(page.events(1).has_stock_scrapped());
   EXPECT_TRUE(page.next_page_token().empty());
+}
 
+TEST_P(InventoryQueriesTest, KpisAndNearExpiryReport) {
+  ShipReturnAndScrap();
   // KPIs: B3's 30 within 180 days; 60 shipped and 2 scrapped in 90 days.
-  v1::GetKpisRequest kpis_req;
-  kpis_req.set_item(kDevice);
-  v1::GetKpisResponse kpis;
-  s = inventory_->GetKpis(stack_->Ctx("auditor").get(), kpis_req, &kpis);
-  ASSERT_TRUE(s.ok()) << s.error_message();
+  const v1::GetKpisResponse kpis = Kpis();
   ASSERT_EQ(kpis.items_size(), 1);
   const v1::ItemKpis& k = kpis.items(0);
   EXPECT_EQ(k.on_hand(), 113);
@@ -654,111 +748,85 @@ TEST_P(InventoryTest, QueriesExpiryAlertsOnceAndWatch) {
   EXPECT_DOUBLE_EQ(k.turnover_days(), 113.0 * 90 / 60);
 
   // Near expiry (the product's widest threshold): B3 only.
-  v1::NearExpiryReportRequest near;
-  v1::NearExpiryReportResponse report;
-  s = inventory_->NearExpiryReport(stack_->Ctx("auditor").get(), near, &report);
-  ASSERT_TRUE(s.ok()) << s.error_message();
+  const v1::NearExpiryReportResponse report = NearExpiry(false);
   ASSERT_EQ(report.rows_size(), 1);
-  EXPECT_EQ(report.rows(0).lot_id(), b3);
+  EXPECT_EQ(report.rows(0).lot_id(), b3_);
   EXPECT_EQ(report.rows(0).days_left(), 150);
   EXPECT_EQ(report.rows(0).threshold_days(), 180);
   EXPECT_EQ(report.rows(0).quantity().amount(), 30);
+}
 
-  // A watcher from before any alert: it sees the alerts as raised.
-  auto watch_ctx = stack_->Ctx("auditor");
-  v1::WatchAlertsRequest watch;
-  *watch.mutable_resume_after() = token_;
-  auto stream = inventory_->WatchAlerts(watch_ctx.get(), watch);
-
-  // Today B3 is within 180 days; 70 days on, within 90. Sweeping again
-  // raises nothing.
-  absl::StatusOr<int> raised = stack_->SweepExpiry();
-  ASSERT_TRUE(raised.ok()) << raised.status();
-  EXPECT_EQ(*raised, 1);
-  clock_.Advance(absl::Hours(24 * 70));
-  raised = stack_->SweepExpiry();
-  ASSERT_TRUE(raised.ok()) << raised.status();
-  EXPECT_EQ(*raised, 1);
-  raised = stack_->SweepExpiry();
-  ASSERT_TRUE(raised.ok()) << raised.status();
-  EXPECT_EQ(*raised, 0);
-
-  std::vector<v1::InventoryAlert> seen(2);
-  ASSERT_TRUE(stream->Read(&seen[0]));
-  ASSERT_TRUE(stream->Read(&seen[1]));
-  EXPECT_EQ(Kinds(seen), (std::vector<std::string>{"T180", "T90"}));
-  EXPECT_EQ(seen[1].threshold_crossed().lot_id(), b3);
-  EXPECT_EQ(seen[1].threshold_crossed().days_left(), 80);
-  EXPECT_EQ(seen[1].threshold_crossed().on_hand().amount(), 30);
-  const v1::ConsistencyToken resume = seen[1].position();
-  watch_ctx->TryCancel();
-  v1::InventoryAlert more;
-  while (stream->Read(&more)) {
-  }
-  stream->Finish();
-
+// Restarts and rebuilds from the log: no alert is raised twice, and a
+// projection rebuilt from the log holds the live one's bytes.
+TEST_P(InventoryQueriesTest, RestartAndRebuildRaiseNothingTwiceAndMatch) {
+  ShipReturnAndScrap();  // B1 all shipped: only B3 (on hold) alerts
+  RaiseTwoAlertsAndWatch();
   // Restart and rebuild from the log: nothing is raised twice.
-  const std::string alerts_before = Get(b3).DebugString();
+  const std::string alerts_before = Get(b3_).DebugString();
   stack_->Restart();
   Connect();
-  raised = stack_->SweepExpiry();
-  ASSERT_TRUE(raised.ok()) << raised.status();
-  EXPECT_EQ(*raised, 0);
+  SweepRaises(0);
   stack_->Restart(/*drop_projections=*/true);
   Connect();
-  raised = stack_->SweepExpiry();
-  ASSERT_TRUE(raised.ok()) << raised.status();
-  EXPECT_EQ(*raised, 0);
-  EXPECT_EQ(Get(b3).DebugString(), alerts_before);
-  ASSERT_EQ(Get(b3).alerts_size(), 2);
+  SweepRaises(0);
+  EXPECT_EQ(Get(b3_).DebugString(), alerts_before);
+  ASSERT_EQ(Get(b3_).alerts_size(), 2);
 
+  // 80 more days: B3's 30-day threshold and expiry. The live projection
+  // and one rebuilt from the log hold the same bytes.
+  clock_.Advance(absl::Hours(24 * 80));
+  SweepRaises(2);
+  stack_->Stop();
+  const std::string live = ProjectionDigest();
+  stack_->Restart(/*drop_projections=*/true);
+  Connect();
+  Get(b3_);        // lots and quality applied up to token_
+  SweepRaises(0);  // inventory applied to its end
+  stack_->Stop();
+  EXPECT_EQ(ProjectionDigest(), live);
+}
+
+TEST_P(InventoryQueriesTest, WatcherResumesAfterAnAlertAndExpiryIsReported) {
+  ShipReturnAndScrap();  // B1 all shipped: only B3 (on hold) alerts
+  const v1::ConsistencyToken resume = RaiseTwoAlertsAndWatch();
   // A watcher resuming after the second alert gets only what follows:
   // 80 more days, B3 expires (30-day threshold and expiry at once).
-  auto watch_ctx2 = stack_->Ctx("auditor");
+  auto watch_ctx = stack_->Ctx("auditor");
+  v1::WatchAlertsRequest watch;
   *watch.mutable_resume_after() = resume;
-  auto stream2 = inventory_->WatchAlerts(watch_ctx2.get(), watch);
+  auto stream = inventory_->WatchAlerts(watch_ctx.get(), watch);
   clock_.Advance(absl::Hours(24 * 80));
-  raised = stack_->SweepExpiry();
-  ASSERT_TRUE(raised.ok()) << raised.status();
-  EXPECT_EQ(*raised, 2);
+  SweepRaises(2);
   std::vector<v1::InventoryAlert> later(2);
-  ASSERT_TRUE(stream2->Read(&later[0]));
-  ASSERT_TRUE(stream2->Read(&later[1]));
+  ASSERT_TRUE(stream->Read(&later[0]));
+  ASSERT_TRUE(stream->Read(&later[1]));
   EXPECT_EQ(Kinds(later), (std::vector<std::string>{"T30", "EXPIRED"}));
-  EXPECT_EQ(later[1].expired().lot_id(), b3);
+  EXPECT_EQ(later[1].expired().lot_id(), b3_);
 
   // What to scrap: B3, expired; the KPIs count it as expired.
-  near.set_expired_only(true);
-  s = inventory_->NearExpiryReport(stack_->Ctx("auditor").get(), near, &report);
-  ASSERT_TRUE(s.ok()) << s.error_message();
+  const v1::NearExpiryReportResponse report = NearExpiry(true);
   ASSERT_EQ(report.rows_size(), 1);
-  EXPECT_EQ(report.rows(0).lot_id(), b3);
+  EXPECT_EQ(report.rows(0).lot_id(), b3_);
   EXPECT_EQ(report.rows(0).days_left(), 0);
   EXPECT_EQ(report.rows(0).threshold_days(), 0);
-  s = inventory_->GetKpis(stack_->Ctx("auditor").get(), kpis_req, &kpis);
-  ASSERT_TRUE(s.ok()) << s.error_message();
+  const v1::GetKpisResponse kpis = Kpis();
   ASSERT_EQ(kpis.items_size(), 1);
   EXPECT_EQ(kpis.items(0).expired(), 30);
 
   // A server shutdown ends an open stream instead of waiting for it.
   stack_->Stop();
-  while (stream2->Read(&more)) {
+  v1::InventoryAlert more;
+  while (stream->Read(&more)) {
   }
-  stream2->Finish();
-
-  // The live projection and one rebuilt from the log hold the same bytes.
-  const std::string live = ProjectionDigest();
-  stack_->Restart(/*drop_projections=*/true);
-  Connect();
-  Get(b3);                         // lots and quality applied up to token_
-  raised = stack_->SweepExpiry();  // inventory applied to its end
-  ASSERT_TRUE(raised.ok()) << raised.status();
-  EXPECT_EQ(*raised, 0);
-  stack_->Stop();
-  EXPECT_EQ(ProjectionDigest(), live);
+  stream->Finish();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, InventoryTest,
+                         ::testing::Values(Backend::kEmbedded, Backend::kKafka),
+                         [](const auto& info) {
+                           return BackendName(info.param);
+                         });
+INSTANTIATE_TEST_SUITE_P(Backends, InventoryQueriesTest,
                          ::testing::Values(Backend::kEmbedded, Backend::kKafka),
                          [](const auto& info) {
                            return BackendName(info.param);

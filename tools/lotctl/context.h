@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
+#include "libs/server/status.h"
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "tools/lotctl/cli.h"
 #include "tools/lotctl/flags.h"
@@ -79,8 +80,8 @@ class Context {
 
 // The exit code for a call that ended with `code` (see cli.h).
 int ExitCodeFor(grpc::StatusCode code);
-// "FAILED_PRECONDITION", as gRPC names codes.
-std::string CodeName(grpc::StatusCode code);
+// "FAILED_PRECONDITION", as gRPC names codes: the servers' one spelling.
+using ::lotledger::server::CodeName;
 
 // Commands: each gets the arguments after its verb words and returns the
 // exit code. Defined in commands_*.cc and import.cc.

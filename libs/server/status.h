@@ -1,5 +1,6 @@
-// The one place where absl::Status becomes grpc::Status (style.md,
-// "Errors"). Codes map one to one; the message is kept as is. And the one
+// The one place where absl::Status becomes grpc::Status: libraries return
+// absl::Status, handlers answer grpc::Status, and the conversion happens
+// here only. Codes map one to one; the message is kept as is. And the one
 // name of a status code ("FAILED_PRECONDITION"), for logs and messages.
 #ifndef LOTLEDGER_LIBS_SERVER_STATUS_H_
 #define LOTLEDGER_LIBS_SERVER_STATUS_H_

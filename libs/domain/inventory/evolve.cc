@@ -54,22 +54,6 @@ v1::CustomerBalance& Balance(v1::LotInventory& lot,
       });
 }
 
-// Folds a correction of a date into the view. A value that does not parse
-// (never written by the lots Decide) leaves the view as it was: Evolve is
-// total.
-void ApplyCorrection(v1::LotInventory& lot, const v1::LotCorrected& corrected) {
-  if (corrected.field() != "expires_on" &&
-      corrected.field() != "manufactured_on") {
-    return;
-  }
-  absl::StatusOr<lots::CorrectionValue> value =
-      lots::CorrectedNewValue(corrected);
-  if (!value.ok()) return;
-  *(corrected.field() == "expires_on" ? lot.mutable_expires_on()
-                                      : lot.mutable_manufactured_on()) =
-      value->date;
-}
-
 }  // namespace
 
 std::string EventLotId(const v1::Event& event) {
@@ -124,7 +108,8 @@ void Evolve(v1::LotInventory& lot, const v1::Event& event) {
       return;
     }
     case v1::Event::kLotCorrected: {
-      ApplyCorrection(lot, event.lot_corrected());
+      lots::ApplyCorrectedDate(event.lot_corrected(), lot.mutable_expires_on(),
+                               lot.mutable_manufactured_on());
       return;
     }
     case v1::Event::kDispositionChanged: {

@@ -108,4 +108,13 @@ absl::StatusOr<CorrectionValue> CorrectedOldValue(
   return FromLog(corrected, "old_value", corrected.old_value());
 }
 
+void ApplyCorrectedDate(const v1::LotCorrected& corrected, v1::Date* expires_on,
+                        v1::Date* manufactured_on) {
+  if (!IsDateField(corrected.field())) return;
+  absl::StatusOr<CorrectionValue> value = CorrectedNewValue(corrected);
+  if (!value.ok()) return;
+  *(corrected.field() == "expires_on" ? expires_on : manufactured_on) =
+      value->date;
+}
+
 }  // namespace lotledger::lots

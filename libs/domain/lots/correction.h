@@ -74,6 +74,14 @@ absl::StatusOr<CorrectionValue> CorrectedNewValue(
 absl::StatusOr<CorrectionValue> CorrectedOldValue(
     const v1::LotCorrected& corrected);
 
+// Folds a correction of a date into a view that keeps only the lot's
+// dates (inventory, recall): sets *expires_on or *manufactured_on to the
+// corrected value. A correction of another field, or a value that does not
+// parse (never written by the lots Decide), changes nothing: the views'
+// Evolve is total.
+void ApplyCorrectedDate(const v1::LotCorrected& corrected, v1::Date* expires_on,
+                        v1::Date* manufactured_on);
+
 }  // namespace lotledger::lots
 
 #endif  // LOTLEDGER_LIBS_DOMAIN_LOTS_CORRECTION_H_

@@ -43,23 +43,6 @@ v1::CustomerHolding& Holding(v1::RecallLotNode& node, const std::string& id) {
       });
 }
 
-// Folds a correction of a date into the node. A value that does not parse
-// (never written by the lots Decide) leaves the node as it was: Evolve is
-// total.
-void ApplyCorrection(v1::RecallLotNode& node,
-                     const v1::LotCorrected& corrected) {
-  if (corrected.field() != "expires_on" &&
-      corrected.field() != "manufactured_on") {
-    return;
-  }
-  absl::StatusOr<lots::CorrectionValue> value =
-      lots::CorrectedNewValue(corrected);
-  if (!value.ok()) return;
-  *(corrected.field() == "expires_on" ? node.mutable_expires_on()
-                                      : node.mutable_manufactured_on()) =
-      value->date;
-}
-
 }  // namespace
 
 void Evolve(v1::Recall& recall, const v1::Event& event) {
@@ -198,7 +181,8 @@ void EvolveLotNode(v1::RecallLotNode& node, const std::string& lot_id,
     case v1::Event::kLotCorrected: {
       const v1::LotCorrected& c = event.lot_corrected();
       if (c.lot_id() != lot_id) return;
-      ApplyCorrection(node, c);
+      lots::ApplyCorrectedDate(c, node.mutable_expires_on(),
+                               node.mutable_manufactured_on());
       return;
     }
     case v1::Event::kStockReceived: {

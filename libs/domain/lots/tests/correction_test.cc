@@ -6,6 +6,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "libs/domain/lots/dates.h"
 #include "libs/domain/lots/decider.h"
 
 namespace lotledger::lots {
@@ -93,6 +94,19 @@ TEST(CorrectionValue, CorrectedExpiryIsGivenByAPerson) {
   EXPECT_EQ(CurrentText(lot, "expires_on"), "2027-01-02");
   EXPECT_EQ(lot.expiry_source(), v1::EXPIRY_SOURCE_GIVEN);
   EXPECT_TRUE(lot.expiry_set_by_lot_id().empty());
+}
+
+TEST(CorrectionValue, DateViewsTakeOnlyDatesThatParse) {
+  v1::Date expires;
+  v1::Date made;
+  ApplyCorrectedDate(Corrected("expires_on", "2027-12-31"), &expires, &made);
+  EXPECT_EQ(FormatDate(expires), "2027-12-31");
+  EXPECT_EQ(made.year(), 0);
+  ApplyCorrectedDate(Corrected("expires_on", "someday"), &expires, &made);
+  EXPECT_EQ(FormatDate(expires), "2027-12-31");  // a bad value changes nothing
+  ApplyCorrectedDate(Corrected("quantity", "5"), &expires, &made);
+  EXPECT_EQ(FormatDate(expires), "2027-12-31");
+  EXPECT_EQ(made.year(), 0);
 }
 
 }  // namespace

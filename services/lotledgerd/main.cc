@@ -164,7 +164,21 @@ int main(int argc, char** argv) {
       return rc;
     }
   }
-  return lotledger::RunHost(rest_argc, rest.data(), kProgram,
-                            {"lots", "quality", "inventory", "recall", "audit"},
-                            "embedded");
+  const int rc = lotledger::RunHost(
+      rest_argc, rest.data(), kProgram,
+      {"lots", "quality", "inventory", "recall", "audit"}, "embedded");
+  for (int i = 1; i < rest_argc; ++i) {
+    if (std::string_view(rest[i]) == "--help") {
+      std::fputs(
+          "\nRestore (docs/backup.md), before serving:\n"
+          "  --restore-from=DIR         restore the latest backup in DIR "
+          "into an empty --data-dir\n"
+          "  --restore-backup-id=N      that backup instead of the latest\n"
+          "  --require-checkpoint=FILE  signed checkpoints the restored log "
+          "must hold (repeatable)\n"
+          "  --restore-public-key=FILE  check their signatures (repeatable)\n",
+          stdout);
+    }
+  }
+  return rc;
 }

@@ -5,6 +5,7 @@
 #include "libs/common/json_log.h"
 
 #include "gtest/gtest.h"
+#include "libs/common/check.h"
 #include "libs/common/tests/json_check.h"
 #include "libs/common/trace_context.h"
 
@@ -65,6 +66,28 @@ TEST(JsonLogTest, EveryLineIsOneValidObjectWithTsLevelMsgAndTrace) {
       EXPECT_EQ(fields["level"], "info");
     }
   }
+}
+
+// A failed CHECK is the last line a process writes: it must be JSON too,
+// with the condition's quotes and backslashes escaped.
+TEST(JsonLogDeathTest, FailedCheckWritesOneJsonLine) {
+  const std::string path = ::testing::TempDir() + "/check_failed.stderr";
+  EXPECT_DEATH(
+      {
+        if (std::freopen(path.c_str(), "w", stderr) == nullptr) std::abort();
+        CHECK(std::string("a\"b\\c") == "d");
+      },
+      "");
+  std::ifstream in(path);
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  std::map<std::string, std::string> fields;
+  EXPECT_EQ(StrictJson::CheckObject(line, &fields), "") << line;
+  EXPECT_EQ(fields["level"], "fatal");
+  EXPECT_EQ(fields["msg"], "CHECK failed");
+  // The validator keeps values as written, escapes and all.
+  EXPECT_EQ(fields["check"], R"(std::string(\"a\\\"b\\\\c\") == \"d\")");
+  EXPECT_NE(fields["file"].find("json_log_test.cc"), std::string::npos);
 }
 
 // The validator the log tests rely on refuses what a log pipeline would.

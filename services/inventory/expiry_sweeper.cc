@@ -91,7 +91,7 @@ absl::StatusOr<SweepResult> ExpirySweeper::SweepExpiry() {
   RETURN_IF_ERROR(CatchUp(deadline));
   google::protobuf::Timestamp now_ts;
   ToTimestamp(now, &now_ts);
-  const v1::Date today = BusinessDay(now_ts, 0);
+  const v1::Date today = BusinessDay(now_ts, kWarehouseUtcOffsetMinutes);
   ASSIGN_OR_RETURN(const auto products, queries_->LoadProducts());
   int64_t widest = 0;
   for (const auto& [item, product] : products) {
@@ -141,7 +141,7 @@ absl::StatusOr<SweepResult> ExpirySweeper::SweepExpiry() {
     cmd.mutable_evaluate_expiry()->set_lot_id(lot.lot_id());
     ToTimestamp(now, cmd.mutable_now());
     cmd.set_actor(kSweepActor);
-    cmd.set_utc_offset_minutes(0);
+    cmd.set_utc_offset_minutes(kWarehouseUtcOffsetMinutes);
     command::CommandContext cc;
     cc.request_id = request_id;
     cc.actor = kSweepActor;

@@ -1,17 +1,17 @@
 // ExpirySweeper: raises the inventory service's expiry alerts
 // (ExpiryThresholdCrossed, LotExpired) for lots with stock on hand.
 //
-// Contract: a sweep decides "today" by the injected Clock (the warehouse
-// calendar is UTC for now), finds the lots with stock whose expiry lies
-// inside the widest alert window of any product, and runs one
-// EvaluateExpiryCommand per lot with an alert due through the ordinary
-// command path: durable, chain-hashed, and deduplicated by a request id
-// derived from the lot, its expiry and the thresholds due. So each alert
-// is written once per lot, threshold and expiry date, also across
-// restarts, rebuilds and concurrent sweeps (of this or another process).
-// Before deciding, a sweep waits until the projection has applied the
-// inventory topic up to its end (options.log), so alerts written before a
-// restart are seen. A background thread sweeps every
+// Contract: a sweep decides "today" by the injected Clock (in the
+// warehouse calendar, kWarehouseUtcOffsetMinutes), finds the lots with
+// stock whose expiry lies inside the widest alert window of any product,
+// and runs one EvaluateExpiryCommand per lot with an alert due through
+// the ordinary command path: durable, chain-hashed, and deduplicated by a
+// request id derived from the lot, its expiry and the thresholds due. So
+// each alert is written once per lot, threshold and expiry date, also
+// across restarts, rebuilds and concurrent sweeps (of this or another
+// process). Before deciding, a sweep waits until the projection has
+// applied the inventory topic up to its end (options.log), so alerts
+// written before a restart are seen. A background thread sweeps every
 // options.sweep_interval (the first at Start); SweepExpiry() runs one now
 // (tests move a ManualClock, then call it). See docs/inventory.md.
 //

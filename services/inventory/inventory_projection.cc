@@ -193,7 +193,9 @@ absl::Status AddActivity(projection::ProjectionStore::Batch& batch,
                          int64_t amount) {
   if (item.empty() || amount == 0) return absl::OkStatus();
   const std::string key =
-      Key(item, DateKey(BusinessDay(BusinessTime(event), 0)), region, kind);
+      Key(item,
+          DateKey(BusinessDay(BusinessTime(event), kWarehouseUtcOffsetMinutes)),
+          region, kind);
   ASSIGN_OR_RETURN(std::optional<std::string> stored,
                    batch.Get(kActivity, key));
   int64_t total = 0;

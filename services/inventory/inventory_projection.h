@@ -78,6 +78,11 @@
 
 namespace lotledger::inventory {
 
+// The warehouse calendar every business day of the service is counted in
+// (ship dates, today's alerts and reports, the activity days): UTC for
+// now. Commands carry it to the decider (utc_offset_minutes).
+inline constexpr int32_t kWarehouseUtcOffsetMinutes = 0;
+
 std::vector<std::string> InventoryColumnFamilies();
 
 // Folds one event of any input topic into the batch. Deterministic: the

@@ -97,7 +97,7 @@ absl::StatusOr<command::CommandResult> InventoryServiceImpl::RunCommand(
   const absl::Time now = clock_->Now();
   ToTimestamp(now, cmd.mutable_now());
   cmd.set_actor(principal.name);
-  cmd.set_utc_offset_minutes(0);
+  cmd.set_utc_offset_minutes(kWarehouseUtcOffsetMinutes);
   command::CommandContext cc =
       server::MakeCommandContext(ctx, principal, request_id, after, now);
   return core_->runner().Run(cc, Unique(std::move(aggregates)),
@@ -153,7 +153,7 @@ absl::StatusOr<std::vector<v1::Event>> InventoryServiceImpl::DecideWithState(
 v1::Date InventoryServiceImpl::Today() const {
   google::protobuf::Timestamp now;
   ToTimestamp(clock_->Now(), &now);
-  return BusinessDay(now, 0);
+  return BusinessDay(now, kWarehouseUtcOffsetMinutes);
 }
 
 absl::StatusOr<v1::ScannedLabel> InventoryServiceImpl::ParseScan(

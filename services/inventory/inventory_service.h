@@ -12,11 +12,11 @@
 //
 // This file holds the handlers. The expiry sweep (expiry_sweeper.h)
 // raises the expiry alerts through the same command path; WatchAlerts
-// streams them (alert_stream.h). "Today" is the injected Clock's. The
-// warehouse calendar is UTC (utc_offset_minutes 0) for now; the decider
-// derives every business day from the command (ship date included), and
-// the handlers answer with what the events recorded: a retried ShipStock
-// answers the first attempt's shipment and ship date.
+// streams them (alert_stream.h). "Today" is the injected Clock's, in the
+// warehouse calendar (kWarehouseUtcOffsetMinutes: UTC for now); the
+// decider derives every business day from the command (ship date
+// included), and the handlers answer with what the events recorded: a
+// retried ShipStock answers the first attempt's shipment and ship date.
 //
 // Thread-safety: gRPC calls the handlers from many threads at once; all
 // state is in the ServiceCore, which is thread-safe. SweepExpiry and Stop

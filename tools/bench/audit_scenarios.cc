@@ -10,6 +10,7 @@
 #include "libs/command/command_runner.h"
 #include "libs/common/ids.h"
 #include "libs/common/proto_time.h"
+#include "libs/common/topics.h"
 #include "libs/eventlog/embedded/embedded_event_log.h"
 #include "libs/eventlog/record_codec.h"
 #include "lotledger/v1/audit.grpc.pb.h"
@@ -17,9 +18,9 @@
 namespace lotledger::bench {
 namespace {
 
-constexpr char kLots[] = "lotledger.lots.v1";
-constexpr char kQuality[] = "lotledger.quality.v1";
-constexpr char kInventory[] = "lotledger.inventory.v1";
+using topics::kInventory;
+using topics::kLots;
+using topics::kQuality;
 constexpr int kEventsPerLot = 20;
 
 std::string LotId(int64_t i) { return absl::StrCat("09506000134352:B", i); }
@@ -124,7 +125,7 @@ void AuditScenario(const Args& a) {
     auto log =
         eventlog::OpenEmbeddedEventLog({.path = dir + "/log", .sync = false});
     if (!log.ok()) Die(log.status());
-    for (const char* t : {kLots, kQuality, kInventory, "lotledger.recall.v1"}) {
+    for (const char* t : {kLots, kQuality, kInventory, topics::kRecall}) {
       if (auto s = (*log)->EnsureTopic(t, partitions); !s.ok()) Die(s);
     }
     Writer w(**log);

@@ -34,6 +34,7 @@
 #include "libs/command/command_runner.h"
 #include "libs/common/ids.h"
 #include "libs/common/status_macros.h"
+#include "libs/common/topics.h"
 #include "libs/eventlog/embedded/embedded_event_log.h"
 #include "libs/eventlog/kafka_event_log.h"
 #include "lotledger/v1/lots.grpc.pb.h"
@@ -222,9 +223,9 @@ void LotsTrace(const Args& a) {
     auto log =
         eventlog::OpenEmbeddedEventLog({.path = dir + "/log", .sync = false});
     if (!log.ok()) Die(log.status());
-    if (auto s = (*log)->EnsureTopic("lotledger.lots.v1", 3); !s.ok()) Die(s);
+    if (auto s = (*log)->EnsureTopic(topics::kLots, 3); !s.ok()) Die(s);
     const absl::Time t0 = absl::Now();
-    auto written = WriteGenealogy(**log, "lotledger.lots.v1", lots, 42);
+    auto written = WriteGenealogy(**log, topics::kLots, lots, 42);
     if (!written.ok()) Die(written.status());
     g = std::move(*written);
     std::fprintf(stderr, "generated %llu events in %.1f s\n",

@@ -36,16 +36,9 @@ int Fefo(Context& ctx, ParsedArgs& args) {
                              {"uom", FlagKind::kValue},
                              {"from", FlagKind::kValue},
                              {"ship-date", FlagKind::kValue}});
-  absl::StatusOr<Flags> flags = Flags::Take(args, specs);
+  absl::StatusOr<Flags> flags = TakeCommandFlags(
+      args, specs, cmd, 0, "inventory fefo --item=ITEM --quantity=N ...");
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
-    return ctx.Usage(s);
-  }
-  if (auto s = ExpectPositional(args, 0,
-                                "inventory fefo --item=ITEM --quantity=N ...");
-      !s.ok()) {
-    return ctx.Usage(s);
-  }
   v1::AllocateFefoRequest req;
   absl::StatusOr<std::string> item = RequiredFlag(*flags, "item", cmd);
   if (!item.ok()) return ctx.Usage(item.status());
@@ -114,11 +107,12 @@ grpc::Status Pages(Context& ctx, Req req, bool all,
   }
 }
 
-absl::Status PagingFlags(const Flags& flags, int32_t* size,
-                         std::string* token) {
+// --page-size and --page-token into `req`.
+template <typename Req>
+absl::Status PagingFlags(const Flags& flags, Req* req) {
   ASSIGN_OR_RETURN(int64_t n, IntFlag(flags, "page-size", 1, 1000));
-  *size = static_cast<int32_t>(n);
-  *token = flags.Get("page-token").value_or("");
+  req->set_page_size(static_cast<int32_t>(n));
+  req->set_page_token(flags.Get("page-token").value_or(""));
   return absl::OkStatus();
 }
 
@@ -133,38 +127,26 @@ void MoreHint(Context& ctx, const std::string& token) {
 int List(Context& ctx, ParsedArgs& args) {
   const std::string cmd = "inventory stock";
   absl::StatusOr<Flags> flags =
-      Flags::Take(args, {{"lot", FlagKind::kValue},
-                         {"location", FlagKind::kValue},
-                         {"exclude-children", FlagKind::kSwitch},
-                         {"item", FlagKind::kValue},
-                         {"region", FlagKind::kValue},
-                         {"page-size", FlagKind::kValue},
-                         {"page-token", FlagKind::kValue},
-                         {"all", FlagKind::kSwitch}});
+      TakeCommandFlags(args,
+                       {{"lot", FlagKind::kValue},
+                        {"location", FlagKind::kValue},
+                        {"exclude-children", FlagKind::kSwitch},
+                        {"item", FlagKind::kValue},
+                        {"region", FlagKind::kValue},
+                        {"page-size", FlagKind::kValue},
+                        {"page-token", FlagKind::kValue},
+                        {"all", FlagKind::kSwitch}},
+                       cmd, 0,
+                       "inventory stock [--lot=..] [--location=..] [--item=..] "
+                       "[--region=..]");
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
-    return ctx.Usage(s);
-  }
-  if (auto s = ExpectPositional(
-          args, 0,
-          "inventory stock [--lot=..] [--location=..] [--item=..] "
-          "[--region=..]");
-      !s.ok()) {
-    return ctx.Usage(s);
-  }
   v1::ListStockRequest req;
   req.set_lot_id(flags->Get("lot").value_or(""));
   req.set_location_id(flags->Get("location").value_or(""));
   req.set_exclude_children(flags->Has("exclude-children"));
   req.set_item(flags->Get("item").value_or(""));
   req.set_region_id(flags->Get("region").value_or(""));
-  int32_t size = 0;
-  std::string token;
-  if (auto s = PagingFlags(*flags, &size, &token); !s.ok()) {
-    return ctx.Usage(s);
-  }
-  req.set_page_size(size);
-  req.set_page_token(token);
+  if (auto s = PagingFlags(*flags, &req); !s.ok()) return ctx.Usage(s);
   v1::ListStockResponse merged;
   grpc::Status s = Pages<v1::ListStockRequest, v1::ListStockResponse>(
       ctx, req, flags->Has("all"), &Stub::ListStock,
@@ -290,26 +272,15 @@ std::string TimeText(const google::protobuf::Timestamp& t) {
 int Movements(Context& ctx, ParsedArgs& args) {
   const std::string cmd = "inventory movements";
   absl::StatusOr<Flags> flags =
-      Flags::Take(args, {{"page-size", FlagKind::kValue},
-                         {"page-token", FlagKind::kValue},
-                         {"all", FlagKind::kSwitch}});
+      TakeCommandFlags(args,
+                       {{"page-size", FlagKind::kValue},
+                        {"page-token", FlagKind::kValue},
+                        {"all", FlagKind::kSwitch}},
+                       cmd, 1, "inventory movements LOT_ID [--all]");
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
-    return ctx.Usage(s);
-  }
-  if (auto s = ExpectPositional(args, 1, "inventory movements LOT_ID [--all]");
-      !s.ok()) {
-    return ctx.Usage(s);
-  }
   v1::ListMovementsRequest req;
   req.set_lot_id(args.positional[0]);
-  int32_t size = 0;
-  std::string token;
-  if (auto s = PagingFlags(*flags, &size, &token); !s.ok()) {
-    return ctx.Usage(s);
-  }
-  req.set_page_size(size);
-  req.set_page_token(token);
+  if (auto s = PagingFlags(*flags, &req); !s.ok()) return ctx.Usage(s);
   v1::ListMovementsResponse merged;
   grpc::Status s = Pages<v1::ListMovementsRequest, v1::ListMovementsResponse>(
       ctx, req, flags->Has("all"), &Stub::ListMovements,
@@ -335,24 +306,18 @@ int Movements(Context& ctx, ParsedArgs& args) {
 
 int NearExpiry(Context& ctx, ParsedArgs& args) {
   const std::string cmd = "inventory near-expiry";
-  absl::StatusOr<Flags> flags =
-      Flags::Take(args, {{"within-days", FlagKind::kValue},
-                         {"expired", FlagKind::kSwitch},
-                         {"item", FlagKind::kValue},
-                         {"region", FlagKind::kValue},
-                         {"location", FlagKind::kValue},
-                         {"page-size", FlagKind::kValue},
-                         {"page-token", FlagKind::kValue},
-                         {"all", FlagKind::kSwitch}});
+  absl::StatusOr<Flags> flags = TakeCommandFlags(
+      args,
+      {{"within-days", FlagKind::kValue},
+       {"expired", FlagKind::kSwitch},
+       {"item", FlagKind::kValue},
+       {"region", FlagKind::kValue},
+       {"location", FlagKind::kValue},
+       {"page-size", FlagKind::kValue},
+       {"page-token", FlagKind::kValue},
+       {"all", FlagKind::kSwitch}},
+      cmd, 0, "inventory near-expiry [--within-days=N] [--expired]");
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
-    return ctx.Usage(s);
-  }
-  if (auto s = ExpectPositional(
-          args, 0, "inventory near-expiry [--within-days=N] [--expired]");
-      !s.ok()) {
-    return ctx.Usage(s);
-  }
   v1::NearExpiryReportRequest req;
   absl::StatusOr<int64_t> within = IntFlag(*flags, "within-days", 1, 100000);
   if (!within.ok()) return ctx.Usage(within.status());
@@ -361,13 +326,7 @@ int NearExpiry(Context& ctx, ParsedArgs& args) {
   req.set_item(flags->Get("item").value_or(""));
   req.set_region_id(flags->Get("region").value_or(""));
   req.set_location_id(flags->Get("location").value_or(""));
-  int32_t size = 0;
-  std::string token;
-  if (auto s = PagingFlags(*flags, &size, &token); !s.ok()) {
-    return ctx.Usage(s);
-  }
-  req.set_page_size(size);
-  req.set_page_token(token);
+  if (auto s = PagingFlags(*flags, &req); !s.ok()) return ctx.Usage(s);
   v1::NearExpiryReportResponse merged;
   grpc::Status s =
       Pages<v1::NearExpiryReportRequest, v1::NearExpiryReportResponse>(
@@ -401,18 +360,12 @@ int NearExpiry(Context& ctx, ParsedArgs& args) {
 int Kpis(Context& ctx, ParsedArgs& args) {
   const std::string cmd = "inventory kpis";
   absl::StatusOr<Flags> flags =
-      Flags::Take(args, {{"item", FlagKind::kValue},
-                         {"region", FlagKind::kValue},
-                         {"period-days", FlagKind::kValue}});
+      TakeCommandFlags(args,
+                       {{"item", FlagKind::kValue},
+                        {"region", FlagKind::kValue},
+                        {"period-days", FlagKind::kValue}},
+                       cmd, 0, "inventory kpis [--item=..] [--region=..]");
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
-    return ctx.Usage(s);
-  }
-  if (auto s =
-          ExpectPositional(args, 0, "inventory kpis [--item=..] [--region=..]");
-      !s.ok()) {
-    return ctx.Usage(s);
-  }
   v1::GetKpisRequest req;
   req.set_item(flags->Get("item").value_or(""));
   req.set_region_id(flags->Get("region").value_or(""));
@@ -455,20 +408,15 @@ int Kpis(Context& ctx, ParsedArgs& args) {
 int Alerts(Context& ctx, ParsedArgs& args) {
   const std::string cmd = "inventory alerts";
   absl::StatusOr<Flags> flags =
-      Flags::Take(args, {{"item", FlagKind::kValue},
-                         {"region", FlagKind::kValue},
-                         {"resume-after", FlagKind::kValue},
-                         {"limit", FlagKind::kValue}});
+      TakeCommandFlags(args,
+                       {{"item", FlagKind::kValue},
+                        {"region", FlagKind::kValue},
+                        {"resume-after", FlagKind::kValue},
+                        {"limit", FlagKind::kValue}},
+                       cmd, 0,
+                       "inventory alerts [--resume-after=POSITION] "
+                       "[--limit=N]");
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
-    return ctx.Usage(s);
-  }
-  if (auto s = ExpectPositional(args, 0,
-                                "inventory alerts [--resume-after=POSITION] "
-                                "[--limit=N]");
-      !s.ok()) {
-    return ctx.Usage(s);
-  }
   v1::WatchAlertsRequest req;
   req.set_item(flags->Get("item").value_or(""));
   req.set_region_id(flags->Get("region").value_or(""));

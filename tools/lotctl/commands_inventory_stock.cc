@@ -44,23 +44,17 @@ absl::StatusOr<v1::ShipmentLine> ParseLine(const std::string& text) {
 int LocationCreate(Context& ctx, ParsedArgs& args) {
   const std::string cmd = "inventory location-create";
   absl::StatusOr<Flags> flags =
-      Flags::Take(args, {{"name", FlagKind::kValue},
-                         {"kind", FlagKind::kValue},
-                         {"parent", FlagKind::kValue},
-                         {"quarantine", FlagKind::kSwitch},
-                         {"address", FlagKind::kValue},
-                         {"request-id", FlagKind::kValue}});
+      TakeCommandFlags(args,
+                       {{"name", FlagKind::kValue},
+                        {"kind", FlagKind::kValue},
+                        {"parent", FlagKind::kValue},
+                        {"quarantine", FlagKind::kSwitch},
+                        {"address", FlagKind::kValue},
+                        {"request-id", FlagKind::kValue}},
+                       cmd, 1,
+                       "inventory location-create ID --name=.. "
+                       "--kind=site|region|warehouse|bin [--parent=ID]");
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
-    return ctx.Usage(s);
-  }
-  if (auto s =
-          ExpectPositional(args, 1,
-                           "inventory location-create ID --name=.. "
-                           "--kind=site|region|warehouse|bin [--parent=ID]");
-      !s.ok()) {
-    return ctx.Usage(s);
-  }
   v1::CreateLocationRequest req;
   req.set_request_id(ctx.RequestId(*flags));
   req.set_location_id(args.positional[0]);
@@ -87,15 +81,9 @@ int LocationCreate(Context& ctx, ParsedArgs& args) {
 int Locations(Context& ctx, ParsedArgs& args) {
   const std::string cmd = "inventory locations";
   absl::StatusOr<Flags> flags =
-      Flags::Take(args, {{"under", FlagKind::kValue}});
+      TakeCommandFlags(args, {{"under", FlagKind::kValue}}, cmd, 0,
+                       "inventory locations [--under=ID]");
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
-    return ctx.Usage(s);
-  }
-  if (auto s = ExpectPositional(args, 0, "inventory locations [--under=ID]");
-      !s.ok()) {
-    return ctx.Usage(s);
-  }
   v1::ListLocationsRequest req;
   req.set_under_location_id(flags->Get("under").value_or(""));
   auto stub = v1::InventoryService::NewStub(ctx.channel());
@@ -162,22 +150,16 @@ int Receive(Context& ctx, ParsedArgs& args) {
 
 int Transfer(Context& ctx, ParsedArgs& args) {
   const std::string cmd = "inventory transfer";
-  absl::StatusOr<Flags> flags =
-      Flags::Take(args, {{"from", FlagKind::kValue},
-                         {"to", FlagKind::kValue},
-                         {"quantity", FlagKind::kValue},
-                         {"uom", FlagKind::kValue},
-                         {"reason", FlagKind::kValue},
-                         {"request-id", FlagKind::kValue}});
+  absl::StatusOr<Flags> flags = TakeCommandFlags(
+      args,
+      {{"from", FlagKind::kValue},
+       {"to", FlagKind::kValue},
+       {"quantity", FlagKind::kValue},
+       {"uom", FlagKind::kValue},
+       {"reason", FlagKind::kValue},
+       {"request-id", FlagKind::kValue}},
+      cmd, 1, "inventory transfer LOT_ID --from=ID --to=ID --quantity=N");
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
-    return ctx.Usage(s);
-  }
-  if (auto s = ExpectPositional(
-          args, 1, "inventory transfer LOT_ID --from=ID --to=ID --quantity=N");
-      !s.ok()) {
-    return ctx.Usage(s);
-  }
   v1::TransferStockRequest req;
   req.set_request_id(ctx.RequestId(*flags));
   req.set_lot_id(args.positional[0]);
@@ -197,16 +179,10 @@ int Ship(Context& ctx, ParsedArgs& args) {
                              {"shipment-id", FlagKind::kValue},
                              {"reference", FlagKind::kValue},
                              {"request-id", FlagKind::kValue}});
-  absl::StatusOr<Flags> flags = Flags::Take(args, specs);
+  absl::StatusOr<Flags> flags = TakeCommandFlags(
+      args, specs, cmd, 0,
+      "inventory ship --customer=ID --line=LOT_ID@LOCATION:N ...");
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
-    return ctx.Usage(s);
-  }
-  if (auto s = ExpectPositional(
-          args, 0, "inventory ship --customer=ID --line=LOT_ID@LOCATION:N ...");
-      !s.ok()) {
-    return ctx.Usage(s);
-  }
   v1::ShipStockRequest req;
   req.set_request_id(ctx.RequestId(*flags));
   req.set_shipment_id(flags->Get("shipment-id").value_or(""));
@@ -247,27 +223,21 @@ int Ship(Context& ctx, ParsedArgs& args) {
 int Return(Context& ctx, ParsedArgs& args) {
   const std::string cmd = "inventory return";
   absl::StatusOr<Flags> flags =
-      Flags::Take(args, {{"customer", FlagKind::kValue},
-                         {"shipment", FlagKind::kValue},
-                         {"location", FlagKind::kValue},
-                         {"quantity", FlagKind::kValue},
-                         {"uom", FlagKind::kValue},
-                         {"condition", FlagKind::kValue},
-                         {"notes", FlagKind::kValue},
-                         {"return-id", FlagKind::kValue},
-                         {"request-id", FlagKind::kValue}});
+      TakeCommandFlags(args,
+                       {{"customer", FlagKind::kValue},
+                        {"shipment", FlagKind::kValue},
+                        {"location", FlagKind::kValue},
+                        {"quantity", FlagKind::kValue},
+                        {"uom", FlagKind::kValue},
+                        {"condition", FlagKind::kValue},
+                        {"notes", FlagKind::kValue},
+                        {"return-id", FlagKind::kValue},
+                        {"request-id", FlagKind::kValue}},
+                       cmd, 1,
+                       "inventory return LOT_ID --customer=ID --location=ID "
+                       "--quantity=N --condition=resaleable|damaged|"
+                       "recalled");
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
-    return ctx.Usage(s);
-  }
-  if (auto s = ExpectPositional(
-          args, 1,
-          "inventory return LOT_ID --customer=ID --location=ID "
-          "--quantity=N --condition=resaleable|damaged|"
-          "recalled");
-      !s.ok()) {
-    return ctx.Usage(s);
-  }
   v1::ReturnStockRequest req;
   req.set_request_id(ctx.RequestId(*flags));
   req.set_lot_id(args.positional[0]);
@@ -289,25 +259,19 @@ int Return(Context& ctx, ParsedArgs& args) {
 int Scrap(Context& ctx, ParsedArgs& args) {
   const std::string cmd = "inventory scrap";
   absl::StatusOr<Flags> flags =
-      Flags::Take(args, {{"location", FlagKind::kValue},
-                         {"quantity", FlagKind::kValue},
-                         {"uom", FlagKind::kValue},
-                         {"reason", FlagKind::kValue},
-                         {"notes", FlagKind::kValue},
-                         {"sign-token", FlagKind::kValue},
-                         {"request-id", FlagKind::kValue}});
+      TakeCommandFlags(args,
+                       {{"location", FlagKind::kValue},
+                        {"quantity", FlagKind::kValue},
+                        {"uom", FlagKind::kValue},
+                        {"reason", FlagKind::kValue},
+                        {"notes", FlagKind::kValue},
+                        {"sign-token", FlagKind::kValue},
+                        {"request-id", FlagKind::kValue}},
+                       cmd, 1,
+                       "inventory scrap LOT_ID --location=ID --quantity=N "
+                       "--reason=expired|damaged|recalled|"
+                       "quality-rejected|other");
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
-    return ctx.Usage(s);
-  }
-  if (auto s =
-          ExpectPositional(args, 1,
-                           "inventory scrap LOT_ID --location=ID --quantity=N "
-                           "--reason=expired|damaged|recalled|"
-                           "quality-rejected|other");
-      !s.ok()) {
-    return ctx.Usage(s);
-  }
   v1::ScrapStockRequest req;
   req.set_request_id(ctx.RequestId(*flags));
   req.set_lot_id(args.positional[0]);
@@ -330,22 +294,16 @@ int Scrap(Context& ctx, ParsedArgs& args) {
 int Adjust(Context& ctx, ParsedArgs& args) {
   const std::string cmd = "inventory adjust";
   absl::StatusOr<Flags> flags =
-      Flags::Take(args, {{"location", FlagKind::kValue},
-                         {"counted", FlagKind::kValue},
-                         {"uom", FlagKind::kValue},
-                         {"reason", FlagKind::kValue},
-                         {"request-id", FlagKind::kValue}});
+      TakeCommandFlags(args,
+                       {{"location", FlagKind::kValue},
+                        {"counted", FlagKind::kValue},
+                        {"uom", FlagKind::kValue},
+                        {"reason", FlagKind::kValue},
+                        {"request-id", FlagKind::kValue}},
+                       cmd, 1,
+                       "inventory adjust LOT_ID --location=ID --counted=N "
+                       "--reason=TEXT");
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, cmd); !s.ok()) {
-    return ctx.Usage(s);
-  }
-  if (auto s =
-          ExpectPositional(args, 1,
-                           "inventory adjust LOT_ID --location=ID --counted=N "
-                           "--reason=TEXT");
-      !s.ok()) {
-    return ctx.Usage(s);
-  }
   v1::AdjustStockRequest req;
   req.set_request_id(ctx.RequestId(*flags));
   req.set_lot_id(args.positional[0]);

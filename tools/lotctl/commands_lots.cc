@@ -125,22 +125,19 @@ void PrintLot(std::ostream& out, const v1::Lot& lot) {
 int ProductDefine(Context& ctx, ParsedArgs& args) {
   const std::string cmd = "product define";
   absl::StatusOr<Flags> flags =
-      Flags::Take(args, {{"item", FlagKind::kValue},
-                         {"name", FlagKind::kValue},
-                         {"uom", FlagKind::kValue},
-                         {"kind", FlagKind::kValue},
-                         {"shelf-life-days", FlagKind::kValue},
-                         {"alert-days", FlagKind::kValue},
-                         {"min-ship-days", FlagKind::kValue},
-                         {"cap-expiry-by-components", FlagKind::kSwitch},
-                         {"require-released-components", FlagKind::kSwitch},
-                         {"request-id", FlagKind::kValue}});
+      TakeCommandFlags(args,
+                       {{"item", FlagKind::kValue},
+                        {"name", FlagKind::kValue},
+                        {"uom", FlagKind::kValue},
+                        {"kind", FlagKind::kValue},
+                        {"shelf-life-days", FlagKind::kValue},
+                        {"alert-days", FlagKind::kValue},
+                        {"min-ship-days", FlagKind::kValue},
+                        {"cap-expiry-by-components", FlagKind::kSwitch},
+                        {"require-released-components", FlagKind::kSwitch},
+                        {"request-id", FlagKind::kValue}},
+                       cmd, 0, "product define --item=.. ...");
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, cmd); !s.ok()) return ctx.Usage(s);
-  if (auto s = ExpectPositional(args, 0, "product define --item=.. ...");
-      !s.ok()) {
-    return ctx.Usage(s);
-  }
   v1::DefineProductRequest req;
   req.set_request_id(ctx.RequestId(*flags));
   v1::Product* p = req.mutable_product();
@@ -242,24 +239,21 @@ namespace {
 int LotCreate(Context& ctx, ParsedArgs& args) {
   const std::string cmd = "lot create";
   absl::StatusOr<Flags> flags =
-      Flags::Take(args, {{"item", FlagKind::kValue},
-                         {"lot", FlagKind::kValue},
-                         {"manufactured", FlagKind::kValue},
-                         {"expires", FlagKind::kValue},
-                         {"quantity", FlagKind::kValue},
-                         {"uom", FlagKind::kValue},
-                         {"site", FlagKind::kValue},
-                         {"order", FlagKind::kValue},
-                         {"input", FlagKind::kRepeated},
-                         {"supplier", FlagKind::kValue},
-                         {"supplier-lot", FlagKind::kValue},
-                         {"request-id", FlagKind::kValue}});
+      TakeCommandFlags(args,
+                       {{"item", FlagKind::kValue},
+                        {"lot", FlagKind::kValue},
+                        {"manufactured", FlagKind::kValue},
+                        {"expires", FlagKind::kValue},
+                        {"quantity", FlagKind::kValue},
+                        {"uom", FlagKind::kValue},
+                        {"site", FlagKind::kValue},
+                        {"order", FlagKind::kValue},
+                        {"input", FlagKind::kRepeated},
+                        {"supplier", FlagKind::kValue},
+                        {"supplier-lot", FlagKind::kValue},
+                        {"request-id", FlagKind::kValue}},
+                       cmd, 0, "lot create --item=.. --lot=.. ...");
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, cmd); !s.ok()) return ctx.Usage(s);
-  if (auto s = ExpectPositional(args, 0, "lot create --item=.. --lot=.. ...");
-      !s.ok()) {
-    return ctx.Usage(s);
-  }
   for (const char* name : {"item", "lot", "manufactured", "quantity", "uom"}) {
     absl::StatusOr<std::string> v = RequiredFlag(*flags, name, cmd);
     if (!v.ok()) return ctx.Usage(v.status());
@@ -332,18 +326,14 @@ int LotGet(Context& ctx, ParsedArgs& args) {
 
 int LotCorrect(Context& ctx, ParsedArgs& args) {
   const std::string cmd = "lot correct";
-  absl::StatusOr<Flags> flags =
-      Flags::Take(args, {{"field", FlagKind::kValue},
-                         {"value", FlagKind::kValue},
-                         {"reason", FlagKind::kValue},
-                         {"request-id", FlagKind::kValue}});
+  absl::StatusOr<Flags> flags = TakeCommandFlags(
+      args,
+      {{"field", FlagKind::kValue},
+       {"value", FlagKind::kValue},
+       {"reason", FlagKind::kValue},
+       {"request-id", FlagKind::kValue}},
+      cmd, 1, "lot correct LOT_ID --field=.. --value=.. --reason=..");
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, cmd); !s.ok()) return ctx.Usage(s);
-  if (auto s = ExpectPositional(
-          args, 1, "lot correct LOT_ID --field=.. --value=.. --reason=..");
-      !s.ok()) {
-    return ctx.Usage(s);
-  }
   for (const char* name : {"field", "reason"}) {
     absl::StatusOr<std::string> v = RequiredFlag(*flags, name, cmd);
     if (!v.ok()) return ctx.Usage(v.status());
@@ -373,17 +363,15 @@ int LotCorrect(Context& ctx, ParsedArgs& args) {
 
 int LotList(Context& ctx, ParsedArgs& args) {
   absl::StatusOr<Flags> flags =
-      Flags::Take(args, {{"item", FlagKind::kValue},
-                         {"expires-from", FlagKind::kValue},
-                         {"expires-to", FlagKind::kValue},
-                         {"page-size", FlagKind::kValue},
-                         {"page-token", FlagKind::kValue},
-                         {"all", FlagKind::kSwitch}});
+      TakeCommandFlags(args,
+                       {{"item", FlagKind::kValue},
+                        {"expires-from", FlagKind::kValue},
+                        {"expires-to", FlagKind::kValue},
+                        {"page-size", FlagKind::kValue},
+                        {"page-token", FlagKind::kValue},
+                        {"all", FlagKind::kSwitch}},
+                       "lot list", 0, "lot list [--item=..] ...");
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, "lot list"); !s.ok()) return ctx.Usage(s);
-  if (auto s = ExpectPositional(args, 0, "lot list [--item=..] ..."); !s.ok()) {
-    return ctx.Usage(s);
-  }
   v1::ListLotsRequest req;
   req.set_item(flags->Get("item").value_or(""));
   for (const char* name : {"expires-from", "expires-to"}) {
@@ -506,15 +494,12 @@ int RunLot(Context& ctx, ParsedArgs& args) {
 
 int RunTrace(Context& ctx, ParsedArgs& args) {
   absl::StatusOr<Flags> flags =
-      Flags::Take(args, {{"backward", FlagKind::kSwitch},
-                         {"forward", FlagKind::kSwitch},
-                         {"depth", FlagKind::kValue}});
+      TakeCommandFlags(args,
+                       {{"backward", FlagKind::kSwitch},
+                        {"forward", FlagKind::kSwitch},
+                        {"depth", FlagKind::kValue}},
+                       "trace", 1, "trace LOT_ID [--backward|--forward]");
   if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, "trace"); !s.ok()) return ctx.Usage(s);
-  if (auto s = ExpectPositional(args, 1, "trace LOT_ID [--backward|--forward]");
-      !s.ok()) {
-    return ctx.Usage(s);
-  }
   if (flags->Has("backward") && flags->Has("forward")) {
     return ctx.Usage(absl::InvalidArgumentError(
         "--backward and --forward: give one of them"));

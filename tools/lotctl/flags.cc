@@ -129,6 +129,20 @@ absl::Status ExpectPositional(const ParsedArgs& args, size_t n,
   return absl::InvalidArgumentError(absl::StrCat("usage: lotctl ", usage));
 }
 
+absl::StatusOr<Flags> TakeCommandFlags(ParsedArgs& args,
+                                       const std::vector<FlagSpec>& specs,
+                                       const std::string& command,
+                                       size_t positional,
+                                       const std::string& usage) {
+  absl::StatusOr<Flags> flags = Flags::Take(args, specs);
+  if (!flags.ok()) return flags.status();
+  if (absl::Status s = RejectUnknown(args, command); !s.ok()) return s;
+  if (absl::Status s = ExpectPositional(args, positional, usage); !s.ok()) {
+    return s;
+  }
+  return flags;
+}
+
 absl::StatusOr<std::string> RequiredFlag(const Flags& flags,
                                          const std::string& name,
                                          const std::string& command) {

@@ -98,6 +98,15 @@ absl::StatusOr<int64_t> ParseInt(const std::string& text,
 absl::Status ExpectPositional(const ParsedArgs& args, size_t n,
                               const std::string& usage);
 
+// The checks every command starts with: takes its flags (`specs`, as
+// Flags::Take), rejects any other (RejectUnknown, naming `command`) and
+// wants `positional` positional arguments (ExpectPositional with `usage`).
+absl::StatusOr<Flags> TakeCommandFlags(ParsedArgs& args,
+                                       const std::vector<FlagSpec>& specs,
+                                       const std::string& command,
+                                       size_t positional,
+                                       const std::string& usage);
+
 // The value of a required flag; InvalidArgument "--NAME is required for
 // '<command>'" when it is absent or empty.
 absl::StatusOr<std::string> RequiredFlag(const Flags& flags,

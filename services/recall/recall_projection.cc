@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "libs/common/status_macros.h"
+#include "libs/common/trace_context.h"
 #include "libs/domain/recall/decider.h"
 #include "libs/projection/stored_message.h"
 
@@ -143,6 +144,11 @@ absl::Status AddPending(projection::ProjectionStore::Batch& batch,
                         const std::string& recall_id,
                         const v1::ScopedLot& lot) {
   ASSIGN_OR_RETURN(v1::PendingScope pending, PendingOf(batch, recall_id));
+  // The projector applies each event under that event's trace.
+  if (const TraceContext& trace = CurrentTrace(); trace.valid()) {
+    (*pending.mutable_traceparent_by_lot())[lot.lot_id()] =
+        trace.ToTraceparent();
+  }
   for (v1::ScopedLot& s : *pending.mutable_lots()) {
     if (s.lot_id() != lot.lot_id()) continue;
     s = lot;
@@ -164,7 +170,10 @@ absl::Status RemovePending(projection::ProjectionStore::Batch& batch,
                   lots->begin(), lots->end(),
                   [&](const v1::ScopedLot& s) { return s.lot_id() == lot_id; }),
               lots->end());
-  if (lots->size() != before) PutPending(batch, recall_id, pending);
+  if (lots->size() != before) {
+    pending.mutable_traceparent_by_lot()->erase(lot_id);
+    PutPending(batch, recall_id, pending);
+  }
   return absl::OkStatus();
 }
 
@@ -382,7 +391,8 @@ absl::StatusOr<std::optional<v1::Recall>> RecallQueries::FindRecall(
 
 absl::Status RecallQueries::ScanPending(
     const std::function<bool(const std::string& recall_id,
-                             const v1::ScopedLot& lot)>& fn) const {
+                             const v1::ScopedLot& lot,
+                             const std::string& traceparent)>& fn) const {
   absl::Status inner;
   RETURN_IF_ERROR(store_->Scan(
       kPending, "", "", [&](std::string_view key, std::string_view value) {
@@ -395,7 +405,12 @@ absl::Status RecallQueries::ScanPending(
         }
         const std::string recall_id(key);
         for (const v1::ScopedLot& lot : pending.lots()) {
-          if (!fn(recall_id, lot)) return false;
+          const auto tp = pending.traceparent_by_lot().find(lot.lot_id());
+          if (!fn(recall_id, lot,
+                  tp == pending.traceparent_by_lot().end() ? std::string()
+                                                           : tp->second)) {
+            return false;
+          }
         }
         return true;
       }));

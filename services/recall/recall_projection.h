@@ -68,10 +68,12 @@ class RecallQueries {
   // NotFound naming the recall when absent (with the pending lots).
   absl::StatusOr<v1::Recall> GetRecall(std::string_view recall_id) const;
   // Every lot waiting to join a recall's scope, by recall id, then in the
-  // order found; fn returns false to stop.
+  // order found, with the traceparent of the event that made it pending
+  // (empty when none); fn returns false to stop.
   absl::Status ScanPending(
       const std::function<bool(const std::string& recall_id,
-                               const v1::ScopedLot& lot)>& fn) const;
+                               const v1::ScopedLot& lot,
+                               const std::string& traceparent)>& fn) const;
   absl::StatusOr<v1::ListRecallsResponse> ListRecalls(
       const v1::ListRecallsRequest& request) const;
   absl::StatusOr<std::optional<v1::Event>> FindDrill(

@@ -119,14 +119,20 @@ void RecallServiceImpl::ReactorLoop() {
 
 absl::StatusOr<int> RecallServiceImpl::ExtendScopes() {
   absl::MutexLock pass(&reactor_mu_);
-  std::vector<std::pair<std::string, v1::ScopedLot>> waiting;
-  RETURN_IF_ERROR(queries_.ScanPending(
-      [&](const std::string& recall_id, const v1::ScopedLot& lot) {
-        waiting.emplace_back(recall_id, lot);
-        return waiting.size() < 1000;
-      }));
+  struct Waiting {
+    std::string recall_id;
+    v1::ScopedLot lot;
+    std::string traceparent;
+  };
+  std::vector<Waiting> waiting;
+  RETURN_IF_ERROR(queries_.ScanPending([&](const std::string& recall_id,
+                                           const v1::ScopedLot& lot,
+                                           const std::string& traceparent) {
+    waiting.push_back({recall_id, lot, traceparent});
+    return waiting.size() < 1000;
+  }));
   int written = 0;
-  for (const auto& [recall_id, lot] : waiting) {
+  for (const auto& [recall_id, lot, traceparent] : waiting) {
     const std::string key =
         absl::StrCat(recall_id, std::string(1, '\0'), lot.lot_id());
     if (given_up_.contains(key)) continue;
@@ -152,6 +158,9 @@ absl::StatusOr<int> RecallServiceImpl::ExtendScopes() {
     cc.actor = kReactorActor;
     cc.now = now;
     cc.deadline = absl::Now() + kReactorDeadline;
+    // The extension joins the trace of the event that made the lot pending
+    // (the call that created it), so one trace shows both.
+    cc.traceparent = traceparent;
     absl::StatusOr<command::CommandResult> r = core_->runner().Run(
         cc, {recall_id}, [&]() -> absl::StatusOr<std::vector<v1::Event>> {
           v1::RecallDecisionState state;

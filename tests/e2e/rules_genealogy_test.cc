@@ -23,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "libs/common/ids.h"
 #include "libs/common/proto_time.h"
+#include "libs/common/trace_context.h"
 #include "libs/eventlog/embedded/embedded_event_log.h"
 #include "libs/eventlog/record_codec.h"
 #include "lotledger/v1/audit.grpc.pb.h"
@@ -40,6 +41,10 @@ constexpr char kResin[] = "RM-RESIN";
 constexpr char kTube[] = "CMP-TUBE";
 constexpr char kDevice[] = "09506000134352";
 constexpr char kBin[] = "FRA-WH1-B07";
+// The trace of the call that (in the story) created the late lot.
+constexpr char kCreatorTraceId[] = "0af7651916cd43dd8448eb211c80319c";
+constexpr char kCreatorTraceparent[] =
+    "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
 std::string Id(const std::string& item, const std::string& number) {
   return absl::StrCat(item, ":", number);
@@ -259,6 +264,7 @@ class RulesGenealogyTest : public ::testing::TestWithParam<Backend> {
       ToTimestamp(absl::Now(), e.mutable_recorded_at());
       e.set_actor("operator");
       e.set_request_id(NewRequestId());
+      e.set_traceparent(kCreatorTraceparent);
       v1::LotCreated* c = e.mutable_lot_created();
       c->set_lot_id(lot_id);
       c->set_item(lot_id.substr(0, lot_id.find(':')));
@@ -441,6 +447,10 @@ TEST_P(RulesGenealogyRaceTest, LotMadeLaterFromRecalledLotJoinsTheRecall) {
             "recall RC-1: scope extended to 09506000134352:F9 (made from "
             "CMP-TUBE:C1)");
   EXPECT_EQ(extensions[0].reason(), "resin contamination");
+  // It joins the trace of the call that created the lot.
+  std::optional<TraceContext> trace = ParseTraceparent(extension.traceparent());
+  ASSERT_TRUE(trace.has_value()) << extension.traceparent();
+  EXPECT_EQ(trace->trace_id, kCreatorTraceId);
 
   // Scope and impact show it (with how it got there).
   auto expect_in_scope = [&] {

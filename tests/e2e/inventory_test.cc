@@ -149,6 +149,34 @@ class InventoryTest : public ::testing::TestWithParam<Backend> {
     return s;
   }
 
+  // A resaleable return of `amount` of `lot_id` from H-12 into the bin.
+  v1::ReturnStockRequest ReturnFromH12(const std::string& lot_id,
+                                       int64_t amount) {
+    v1::ReturnStockRequest ret;
+    ret.set_request_id(NewRequestId());
+    ret.set_lot_id(lot_id);
+    ret.set_customer_id("H-12");
+    ret.set_location_id(kBin);
+    ret.mutable_quantity()->set_amount(amount);
+    ret.set_condition(v1::RETURN_CONDITION_RESALEABLE);
+    *ret.mutable_after() = token_;
+    return ret;
+  }
+
+  // Scrapping `amount` of `lot_id` in the bin as damaged, signed by the
+  // operator.
+  v1::ScrapStockRequest ScrapDamaged(const std::string& lot_id,
+                                     int64_t amount) {
+    v1::ScrapStockRequest scrap;
+    scrap.set_request_id(NewRequestId());
+    scrap.set_lot_id(lot_id);
+    scrap.set_location_id(kBin);
+    scrap.mutable_quantity()->set_amount(amount);
+    scrap.set_reason(v1::SCRAP_REASON_DAMAGED);
+    scrap.mutable_signature()->set_credential(stack_->Token("operator"));
+    return scrap;
+  }
+
   v1::LotInventory Get(const std::string& lot_id) {
     v1::GetLotInventoryRequest req;
     req.set_lot_id(lot_id);
@@ -296,14 +324,7 @@ TEST_P(InventoryTest, ReceiveShipReturnScrapAndRebuild) {
   EXPECT_EQ(Get(kA17).on_hand(), 70);
 
   // The customer sends 5 back; more than it holds is refused.
-  v1::ReturnStockRequest ret;
-  ret.set_request_id(NewRequestId());
-  ret.set_lot_id(kA17);
-  ret.set_customer_id("H-12");
-  ret.set_location_id(kBin);
-  ret.mutable_quantity()->set_amount(5);
-  ret.set_condition(v1::RETURN_CONDITION_RESALEABLE);
-  *ret.mutable_after() = token_;
+  v1::ReturnStockRequest ret = ReturnFromH12(kA17, 5);
   v1::ReturnStockResponse returned;
   s = inventory_->ReturnStock(stack_->Ctx("operator").get(), ret, &returned);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -314,13 +335,7 @@ TEST_P(InventoryTest, ReceiveShipReturnScrapAndRebuild) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
       << s.error_message();
 
-  v1::ScrapStockRequest scrap;
-  scrap.set_request_id(NewRequestId());
-  scrap.set_lot_id(kA17);
-  scrap.set_location_id(kBin);
-  scrap.mutable_quantity()->set_amount(2);
-  scrap.set_reason(v1::SCRAP_REASON_DAMAGED);
-  scrap.mutable_signature()->set_credential(stack_->Token("operator"));
+  const v1::ScrapStockRequest scrap = ScrapDamaged(kA17, 2);
   v1::ScrapStockResponse scrapped;
   s = inventory_->ScrapStock(stack_->Ctx("operator").get(), scrap, &scrapped);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -519,27 +534,15 @@ class InventoryQueriesTest : public InventoryTest {
     shipment_ = shipped.shipment().shipment_id();
     ASSERT_EQ(shipped.shipment().lines_size(), 2);
 
-    v1::ReturnStockRequest ret;
-    ret.set_request_id(NewRequestId());
-    ret.set_lot_id(b2_);
-    ret.set_customer_id("H-12");
+    v1::ReturnStockRequest ret = ReturnFromH12(b2_, 5);
     ret.set_shipment_id(shipment_);
-    ret.set_location_id(kBin);
-    ret.mutable_quantity()->set_amount(5);
-    ret.set_condition(v1::RETURN_CONDITION_RESALEABLE);
     v1::ReturnStockResponse returned;
     s = inventory_->ReturnStock(stack_->Ctx("operator").get(), ret, &returned);
     ASSERT_TRUE(s.ok()) << s.error_message();
     Remember(returned.token());
-    v1::ScrapStockRequest scrap;
-    scrap.set_request_id(NewRequestId());
-    scrap.set_lot_id(b2_);
-    scrap.set_location_id(kBin);
-    scrap.mutable_quantity()->set_amount(2);
-    scrap.set_reason(v1::SCRAP_REASON_DAMAGED);
-    scrap.mutable_signature()->set_credential(stack_->Token("operator"));
     v1::ScrapStockResponse scrapped;
-    s = inventory_->ScrapStock(stack_->Ctx("operator").get(), scrap, &scrapped);
+    s = inventory_->ScrapStock(stack_->Ctx("operator").get(),
+                               ScrapDamaged(b2_, 2), &scrapped);
     ASSERT_TRUE(s.ok()) << s.error_message();
     Remember(scrapped.token());
   }

@@ -95,8 +95,12 @@ class PartitionCheck {
       return Fail(r, absl::StrCat("checkpoint is for ", st.topic(), "/",
                                   st.partition(), ", not this partition"));
     }
-    // The state after the last record below end_offset.
-    while (!marks_.empty() && marks_.front().offset < st.end_offset()) {
+    // The state after the first st.records() records. By count, not by
+    // end_offset: a copy made by MirrorMaker 2 (docs/backup.md) holds the
+    // same records in the same order under other offsets (no transaction
+    // markers, no aborted records), and the digest alone says whether they
+    // are the records the checkpoint covered.
+    while (!marks_.empty() && marks_.front().records <= st.records()) {
       covered_ = std::move(marks_.front());
       marks_.pop_front();
     }

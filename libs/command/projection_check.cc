@@ -23,6 +23,10 @@
 namespace lotledger::command {
 namespace {
 
+// RocksDB's default column family, which every projection has and no
+// service uses: the projection's own metadata lives there.
+constexpr char kDefaultCf[] = "default";
+
 namespace fs = std::filesystem;
 
 const metrics::CounterFamily& Rebuilds() {
@@ -125,8 +129,8 @@ absl::Status RecordCleanClose(const projection::ProjectionStore& store) {
 
 absl::StatusOr<CheckedProjection> OpenCheckedProjection(
     const std::string& service,
-    const projection::ProjectionStore::Options& options,
-    ProjectionVerify mode) {
+    const projection::ProjectionStore::Options& options, ProjectionVerify mode,
+    int format) {
   const fs::path dir = options.path;
   CheckedProjection out;
   std::string reason, detail;
@@ -153,6 +157,21 @@ absl::StatusOr<CheckedProjection> OpenCheckedProjection(
       out.store = *std::move(store);
     }
   }
+  // The format it was written in (read only: stamping waits until the
+  // clean-close record is gone, step 3).
+  bool stamp = false;
+  if (reason.empty() && format > 0) {
+    ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                     out.store->Get(kDefaultCf, kProjectionFormatKey));
+    const std::string want = std::to_string(format);
+    if (!stored.has_value() && out.store->Offsets().empty()) {
+      stamp = true;
+    } else if (stored != want) {
+      reason = "format";
+      detail = absl::StrCat("projection format ", stored.value_or("none"),
+                            ", this build reads format ", want);
+    }
+  }
   // 2. The digest stored at the last clean close.
   std::error_code ec;
   if (reason.empty() && mode == ProjectionVerify::kFull &&
@@ -175,6 +194,7 @@ absl::StatusOr<CheckedProjection> OpenCheckedProjection(
   if (reason.empty()) {
     // 3. From here on the store changes: the record no longer holds.
     RETURN_IF_ERROR(ForgetCleanClose(options.path));
+    if (stamp) RETURN_IF_ERROR(StampProjectionFormat(*out.store, format));
     return out;
   }
   // Damaged: keep it for an operator, rebuild from the log.
@@ -203,7 +223,11 @@ absl::StatusOr<CheckedProjection> OpenCheckedProjection(
                      ") and cannot be moved aside to ", out.damaged_dir, ": ",
                      ec.message()));
   }
-  LogJson("error", "projection damaged; moved aside and rebuilt from the log",
+  LogJson(reason == "format" ? "warn" : "error",
+          reason == "format"
+              ? "projection of another format; moved aside and rebuilt from "
+                "the log"
+              : "projection damaged; moved aside and rebuilt from the log",
           {{"service", service},
            {"reason", reason},
            {"directory", options.path},
@@ -217,7 +241,16 @@ absl::StatusOr<CheckedProjection> OpenCheckedProjection(
                      ec.message()));
   }
   ASSIGN_OR_RETURN(out.store, projection::ProjectionStore::Open(options));
+  RETURN_IF_ERROR(StampProjectionFormat(*out.store, format));
   return out;
+}
+
+absl::Status StampProjectionFormat(projection::ProjectionStore& store,
+                                   int format) {
+  if (format <= 0) return absl::OkStatus();
+  projection::ProjectionStore::Batch batch = store.NewBatch();
+  batch.Put(kDefaultCf, kProjectionFormatKey, std::to_string(format));
+  return store.Commit(std::move(batch));
 }
 
 }  // namespace lotledger::command

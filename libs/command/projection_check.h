@@ -16,6 +16,11 @@
 //      it, a lost or resurrected table file the MANIFEST agrees with).
 //   3. The file is removed before anything is written: after a crash there
 //      is none, and only step 1 applies.
+// Before step 2, the projection's format (see kProjectionFormatKey) is
+// compared with the service's: a projection of another format, or a
+// non-empty one that records none (written before formats were recorded),
+// is moved aside and rebuilt like a damaged one (reason "format"), never
+// read.
 // Damage (DataLoss from RocksDB, or a digest or offsets that differ): one
 // JSON log line (service, reason, directory, where it was moved), the
 // counter lotledger_projection_rebuilds_total{service,reason} (reason
@@ -64,6 +69,18 @@ inline constexpr char kCleanCloseFile[] = "LOTLEDGER_CLEAN_CLOSE";
 // rename). Call only once nothing commits to the store any more.
 absl::Status RecordCleanClose(const projection::ProjectionStore& store);
 
+// The projection format: how a service's apply() lays out what it stores.
+// A service bumps ServiceSpec::projection_format when that changes, and
+// every projection of an older format is rebuilt at its next start. Kept
+// in the default column family under this key, as decimal text; written
+// into a projection while it is still empty.
+inline constexpr char kProjectionFormatKey[] = "lotledger.projection_format";
+
+// Records `format` in `store` (which must not have applied anything yet);
+// no-op for format 0 (unchecked).
+absl::Status StampProjectionFormat(projection::ProjectionStore& store,
+                                   int format);
+
 struct CheckedProjection {
   std::unique_ptr<projection::ProjectionStore> store;
   // Empty when the projection was fine; else "rocksdb" or "digest", and
@@ -78,7 +95,8 @@ struct CheckedProjection {
 // they are and nothing is moved.
 absl::StatusOr<CheckedProjection> OpenCheckedProjection(
     const std::string& service,
-    const projection::ProjectionStore::Options& options, ProjectionVerify mode);
+    const projection::ProjectionStore::Options& options, ProjectionVerify mode,
+    int format = 0);
 
 }  // namespace lotledger::command
 

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "libs/command/projection_check.h"
 #include "libs/common/json_log.h"
 #include "libs/common/status_macros.h"
 
@@ -257,6 +258,7 @@ absl::StatusOr<RebuildProgress> RebuildProjection(
   }
   ASSIGN_OR_RETURN(std::unique_ptr<projection::ProjectionStore> store,
                    projection::ProjectionStore::Open(store_options));
+  RETURN_IF_ERROR(StampProjectionFormat(*store, setup.projection_format));
   ProjectorOptions po = setup.projector;
   po.service = options.metrics_label.empty() ? service + "-rebuild"
                                              : options.metrics_label;

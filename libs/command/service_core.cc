@@ -43,7 +43,8 @@ absl::StatusOr<std::unique_ptr<ServiceCore>> ServiceCore::Open(
   core->verify_ = ProjectionVerifyFromEnv();
   ASSIGN_OR_RETURN(
       CheckedProjection checked,
-      OpenCheckedProjection(spec.name, store_options, core->verify_));
+      OpenCheckedProjection(spec.name, store_options, core->verify_,
+                            spec.projection_format));
   core->store_ = std::move(checked.store);
   ProjectorOptions po;
   po.service = spec.name;
@@ -58,7 +59,7 @@ absl::StatusOr<std::unique_ptr<ServiceCore>> ServiceCore::Open(
             "miss facts other services acknowledged; for benchmarks only",
             {{"service", spec.name}});
   }
-  core->setup_ = {log, po, store_options, spec.apply};
+  core->setup_ = {log, po, store_options, spec.apply, spec.projection_format};
   core->projector_ = std::make_unique<Projector>(log, core->store_.get(),
                                                  std::move(po), spec.apply);
   RETURN_IF_ERROR(core->projector_->Start());

@@ -35,6 +35,9 @@ struct ServiceSpec {
   // Of those, the ones to keep uncompressed (see ProjectionStore::Options).
   std::set<std::string> uncompressed_column_families;
   ApplyFn apply;
+  // The layout apply() writes. Bump it when that changes: a projection of
+  // another format is rebuilt from the log at start (projection_check.h).
+  int projection_format = 1;
 };
 
 class ServiceCore {
@@ -64,6 +67,7 @@ class ServiceCore {
     ProjectorOptions projector;  // topic names with the prefix
     projection::ProjectionStore::Options store;
     ApplyFn apply;
+    int projection_format = 0;
   };
   const Setup& setup() const { return setup_; }
   // Stop holds it, and so does a rebuild while it stops the projector,

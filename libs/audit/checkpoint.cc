@@ -283,12 +283,15 @@ absl::Status CheckpointPublisher::Publish(int32_t p, absl::Time now) {
   ASSIGN_OR_RETURN(*cp->mutable_signature(), signer_->Sign(cp->statement()));
   eventlog::ChainHead head = part.checkpoint_chain;
   const v1::EventRecord rec = eventlog::Seal(event, head);
-  ASSIGN_OR_RETURN(
-      std::vector<eventlog::Position> at,
-      log_->Append(full_topic_,
-                   {eventlog::ToOutgoing(event, rec, options_.source)}));
+  absl::StatusOr<std::vector<eventlog::Position>> at = log_->Append(
+      full_topic_, {eventlog::ToOutgoing(event, rec, options_.source)});
+  if (!at.ok()) {
+    // Sealing again on the same head could write this seq twice.
+    part.uncertain = true;
+    return at.status();
+  }
   part.checkpoint_chain = head;
-  part.last_checkpoint_offset = at[0].offset;
+  part.last_checkpoint_offset = (*at)[0].offset;
   part.last_checkpoint_at = now;
   part.uncovered = 0;
   part.heads.clear();
@@ -303,6 +306,10 @@ absl::StatusOr<int> CheckpointPublisher::Step(absl::Duration timeout,
     if (part.last_checkpoint_at == absl::InfinitePast()) {
       part.last_checkpoint_at = now;
     }
+    if (part.uncertain) {
+      RETURN_IF_ERROR(CatchUp(p));
+      part.uncertain = false;
+    }
     const bool due =
         part.uncovered >= options_.every_records ||
         (part.uncovered > 0 && now - part.last_checkpoint_at >= options_.every);
@@ -313,17 +320,24 @@ absl::StatusOr<int> CheckpointPublisher::Step(absl::Duration timeout,
   return published;
 }
 
+absl::Status CheckpointPublisher::CatchUp(int32_t p) {
+  RETURN_IF_ERROR(log_->Settle(absl::Now() + absl::Seconds(30)));
+  ASSIGN_OR_RETURN(const int64_t end, log_->EndOffset(full_topic_, p));
+  int stalls = 0;
+  while (parts_[p].next_offset < end) {
+    const int64_t before = parts_[p].next_offset;
+    RETURN_IF_ERROR(Read(absl::Milliseconds(500)));
+    if (parts_[p].next_offset == before && ++stalls > 40) {
+      return absl::UnavailableError("checkpoint: the log makes no progress");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int> CheckpointPublisher::PublishNow(absl::Time now) {
   for (int32_t p = 0; p < partitions_; ++p) {
-    ASSIGN_OR_RETURN(const int64_t end, log_->EndOffset(full_topic_, p));
-    int stalls = 0;
-    while (parts_[p].next_offset < end) {
-      const int64_t before = parts_[p].next_offset;
-      RETURN_IF_ERROR(Read(absl::Milliseconds(500)));
-      if (parts_[p].next_offset == before && ++stalls > 40) {
-        return absl::UnavailableError("checkpoint: the log makes no progress");
-      }
-    }
+    RETURN_IF_ERROR(CatchUp(p));
+    parts_[p].uncertain = false;
   }
   int published = 0;
   for (auto& [p, part] : parts_) {

@@ -116,8 +116,16 @@ class CheckpointPublisher {
     std::map<std::string, v1::CheckpointHead> heads;  // since the last one
     eventlog::ChainHead checkpoint_chain;
     std::string key;
+    // A checkpoint append failed: it may still have landed (a Kafka commit
+    // whose answer was lost). Nothing is published on the partition again
+    // before CatchUp has read it to its settled end.
+    bool uncertain = false;
   };
   absl::Status Read(absl::Duration timeout);
+  // Waits until every earlier append of this process has a known outcome,
+  // then reads partition `p` to its end offset: a checkpoint that landed
+  // after all is then known, with its chain head.
+  absl::Status CatchUp(int32_t p);
   absl::Status Publish(int32_t p, absl::Time now);
 
   eventlog::EventLog* log_;

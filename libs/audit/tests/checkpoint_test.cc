@@ -10,6 +10,7 @@
 #include "libs/audit/log_verify.h"
 #include "libs/common/ids.h"
 #include "libs/common/proto_time.h"
+#include "libs/common/status_macros.h"
 #include "libs/eventlog/embedded/embedded_event_log.h"
 #include "lotledger/v1/embedded_log.pb.h"
 #include "rocksdb/db.h"
@@ -94,6 +95,93 @@ class CheckpointTest : public ::testing::Test {
   std::unique_ptr<eventlog::EventLog> log_;
   std::map<std::string, eventlog::ChainHead> heads_;
 };
+
+// Fault injection, not a mock: a real log whose next append is reported
+// Unavailable and lands later, as a Kafka commit whose answer was lost
+// lands once the cluster answers: before the next append, or when the
+// writer settles (the Kafka log settles a commit before anything else).
+class LostAnswerLog : public eventlog::EventLog {
+ public:
+  explicit LostAnswerLog(eventlog::EventLog* log) : log_(log) {}
+  bool lose_next_answer = false;
+
+  absl::Status EnsureTopic(std::string_view topic,
+                           int32_t partitions) override {
+    return log_->EnsureTopic(topic, partitions);
+  }
+  absl::StatusOr<int32_t> PartitionCount(std::string_view topic) override {
+    return log_->PartitionCount(topic);
+  }
+  absl::StatusOr<std::vector<eventlog::Position>> Append(
+      std::string_view topic,
+      std::vector<eventlog::OutgoingRecord> records) override {
+    RETURN_IF_ERROR(Land());
+    if (lose_next_answer) {
+      lose_next_answer = false;
+      held_topic_ = std::string(topic);
+      held_ = std::move(records);
+      return absl::UnavailableError("the commit's answer was lost");
+    }
+    return log_->Append(topic, std::move(records));
+  }
+  absl::Status Settle(absl::Time) override { return Land(); }
+  absl::StatusOr<int64_t> EndOffset(std::string_view topic,
+                                    int32_t partition) override {
+    return log_->EndOffset(topic, partition);
+  }
+  absl::StatusOr<std::unique_ptr<eventlog::LogReader>> OpenReader(
+      const eventlog::Offsets& start) override {
+    return log_->OpenReader(start);
+  }
+
+ private:
+  absl::Status Land() {
+    if (held_.empty()) return absl::OkStatus();
+    absl::StatusOr<std::vector<eventlog::Position>> at =
+        log_->Append(held_topic_, std::move(held_));
+    held_.clear();
+    return at.status();
+  }
+
+  std::string held_topic_;
+  std::vector<eventlog::OutgoingRecord> held_;
+
+ private:
+  eventlog::EventLog* log_;
+};
+
+// A checkpoint whose append answered Unavailable may have landed: the
+// publisher reads it back before it publishes again, so the checkpoint
+// chain gets no seq twice and the log verifies.
+TEST_F(CheckpointTest, ACheckpointWhoseAnswerWasLostIsNotWrittenTwice) {
+  for (int i = 0; i < 3; ++i) Append("L:1");
+  CheckpointOptions options{.topic = kTopic,
+                            .topic_prefix = "",
+                            .source = "lotledger/lots",
+                            .every_records = 3,
+                            .every = absl::Hours(1)};
+  const absl::Time t0 = absl::FromUnixSeconds(1790000000);
+  LostAnswerLog lossy(log_.get());
+  {
+    CheckpointPublisher publisher(&lossy, signer_.get(), options);
+    ASSERT_TRUE(publisher.Open().ok());
+    lossy.lose_next_answer = true;
+    absl::StatusOr<int> lost = publisher.Step(absl::Milliseconds(500), t0);
+    EXPECT_EQ(lost.status().code(), absl::StatusCode::kUnavailable);
+    // It landed and covers the 3 records: nothing is due any more.
+    absl::StatusOr<int> next = publisher.Step(absl::Milliseconds(500), t0);
+    ASSERT_TRUE(next.ok()) << next.status();
+    EXPECT_EQ(*next, 0);
+    for (int i = 0; i < 3; ++i) Append("L:2");
+    next = publisher.Step(absl::Milliseconds(500), t0);
+    ASSERT_TRUE(next.ok()) << next.status();
+    EXPECT_EQ(*next, 1);
+  }
+  LogVerification v = Verify(keys_.get());
+  ASSERT_TRUE(v.ok()) << v.topics[0].first_break->what;
+  EXPECT_EQ(v.topics[0].checkpoints, 2u);
+  EXPECT_EQ(v.topics[0].uncovered, 0u);
+}
 
 TEST_F(CheckpointTest, SignedCheckpointsFindRemovedRecordsAndTails) {
   for (int i = 0; i < 5; ++i) Append(i % 2 == 0 ? "L:1" : "L:2");  // 0..4

@@ -166,13 +166,14 @@ void ExpirySweeper::Loop() {
       // Typically the projection still catching up after a start: try
       // again soon rather than a whole period later.
       next = std::min(next, absl::Minutes(1));
-      LogJson("warn", "expiry sweep failed; retrying",
-              {{"retry_seconds", absl::StrCat(absl::ToInt64Seconds(next))},
-               {"error", std::string(r.status().message())}});
+      // Counts as JSON numbers; the error escaped.
+      LogJsonRaw("warn", "expiry sweep failed; retrying",
+                 {{"retry_seconds", absl::StrCat(absl::ToInt64Seconds(next))},
+                  {"error", JsonString(std::string(r.status().message()))}});
     } else if (r->alerts_raised > 0) {
-      LogJson("info", "expiry sweep",
-              {{"lots_checked", absl::StrCat(r->lots_checked)},
-               {"alerts_raised", absl::StrCat(r->alerts_raised)}});
+      LogJsonRaw("info", "expiry sweep",
+                 {{"lots_checked", absl::StrCat(r->lots_checked)},
+                  {"alerts_raised", absl::StrCat(r->alerts_raised)}});
     }
   } while (WaitUnlessStopped(next));
 }

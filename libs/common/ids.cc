@@ -45,4 +45,10 @@ std::string MakeLotId(std::string_view item, std::string_view lot_number) {
   return id;
 }
 
+std::string_view ItemOfLotId(std::string_view lot_id) {
+  const size_t colon = lot_id.find(':');
+  return colon == std::string_view::npos ? std::string_view()
+                                         : lot_id.substr(0, colon);
+}
+
 }  // namespace lotledger

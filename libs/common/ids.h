@@ -17,6 +17,10 @@ std::string NewUuidV7(absl::Time now);
 
 std::string MakeLotId(std::string_view item, std::string_view lot_number);
 
+// The item of a lot id made by MakeLotId: up to the first ':' (an item code
+// never holds one; a lot number may). Empty for an id without a ':'.
+std::string_view ItemOfLotId(std::string_view lot_id);
+
 }  // namespace lotledger
 
 #endif  // LOTLEDGER_LIBS_COMMON_IDS_H_

@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "libs/common/ids.h"
 #include "libs/common/status_macros.h"
 #include "libs/domain/common/recall_standing.h"
 #include "libs/domain/inventory/decider.h"
@@ -187,10 +188,14 @@ absl::Status FoldDistribution(const eventlog::Record& record,
   return absl::OkStatus();
 }
 
+// The item comes from the lot id, not from the lot's facts: those arrive
+// on the lots topic, which a rebuild may apply after this movement, and
+// a live projection and a rebuilt one must count the same.
 absl::Status AddActivity(projection::ProjectionStore::Batch& batch,
-                         const std::string& item, const v1::Event& event,
+                         std::string_view lot_id, const v1::Event& event,
                          const std::string& region, const std::string& kind,
                          int64_t amount) {
+  const std::string_view item = ItemOfLotId(lot_id);
   if (item.empty() || amount == 0) return absl::OkStatus();
   const std::string key =
       Key(item,
@@ -200,8 +205,8 @@ absl::Status AddActivity(projection::ProjectionStore::Batch& batch,
                    batch.Get(kActivity, key));
   int64_t total = 0;
   if (stored.has_value() && !absl::SimpleAtoi(*stored, &total)) {
-    return absl::DataLossError(
-        absl::StrCat("stored activity of ", item, " cannot be decoded"));
+    return absl::DataLossError(absl::StrCat(
+        "stored activity of ", std::string(item), " cannot be decoded"));
   }
   batch.Put(kActivity, key, absl::StrCat(total + amount));
   return absl::OkStatus();
@@ -422,8 +427,8 @@ absl::Status ApplyInventoryEvent(const eventlog::Record& record,
     case v1::Event::kStockShipped: {
       const v1::StockShipped& e = event.stock_shipped();
       RETURN_IF_ERROR(FoldDistribution(record, event, batch));
-      RETURN_IF_ERROR(AddActivity(batch, lot.item(), event, e.from_region_id(),
-                                  "ship", e.quantity().amount()));
+      RETURN_IF_ERROR(AddActivity(batch, own, event, e.from_region_id(), "ship",
+                                  e.quantity().amount()));
       break;
     }
     case v1::Event::kStockReturned:
@@ -433,7 +438,7 @@ absl::Status ApplyInventoryEvent(const eventlog::Record& record,
       const v1::StockScrapped& e = event.stock_scrapped();
       ASSIGN_OR_RETURN(std::string region,
                        RegionOfLocation(batch, e.location_id()));
-      RETURN_IF_ERROR(AddActivity(batch, lot.item(), event, region,
+      RETURN_IF_ERROR(AddActivity(batch, own, event, region,
                                   absl::StrCat("scrap.", e.reason()),
                                   e.quantity().amount()));
       break;

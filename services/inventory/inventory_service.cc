@@ -57,6 +57,9 @@ command::ServiceSpec InventoryServiceSpec(int32_t partitions) {
   spec.input_topics = topics::ReadBy(spec.name);
   spec.column_families = InventoryColumnFamilies();
   spec.apply = ApplyInventoryEvent;
+  // 2: shipped and scrapped quantities per item and day (KPIs) counted from
+  // the lot id, so a rebuild counts what the live projection did.
+  spec.projection_format = 2;
   return spec;
 }
 

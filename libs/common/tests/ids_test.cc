@@ -32,5 +32,12 @@ TEST(LotId, JoinsItemAndLotNumber) {
   EXPECT_EQ(MakeLotId("09506000134352", "A17"), "09506000134352:A17");
 }
 
+// An item code never holds a ':'; a lot number may.
+TEST(LotId, ItemIsUpToTheFirstColon) {
+  EXPECT_EQ(ItemOfLotId(MakeLotId("09506000134352", "A:17")), "09506000134352");
+  EXPECT_EQ(ItemOfLotId(MakeLotId("RM-RESIN", "R1")), "RM-RESIN");
+  EXPECT_EQ(ItemOfLotId("no-colon"), "");
+}
+
 }  // namespace
 }  // namespace lotledger

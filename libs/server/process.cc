@@ -183,7 +183,7 @@ const std::vector<Flag>& Flags() {
        }},
       {"grpc-max-threads",
        "the most threads the gRPC server runs (calls beyond them are "
-       "answered RESOURCE_EXHAUSTED); 0: 2 x hardware threads + 16",
+       "answered RESOURCE_EXHAUSTED); 0: max(256, 16 x hardware threads)",
        [](ProcessConfig& c, const std::string& v) {
          return ParseInt("grpc-max-threads", v, c.grpc_max_threads, 0);
        }},

@@ -28,6 +28,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/audit/checkpoint.h"
 #include "libs/audit/log_verify.h"
+#include "libs/common/json_log.h"
 #include "libs/server/process.h"
 #include "services/admin/backup.h"
 #include "services/host/host.h"
@@ -83,13 +84,15 @@ std::vector<char*> TakeRestoreFlags(int argc, char** argv, RestoreFlags& f) {
 }
 
 int Fail(const std::string& message) {
-  std::fprintf(stderr, "%s: %s\n", kProgram, message.c_str());
+  lotledger::LogJson("error", "cannot start",
+                     {{"program", kProgram}, {"error", message}});
   return 2;
 }
 
 int Restore(const RestoreFlags& f, int argc, char** argv) {
   absl::StatusOr<lotledger::server::ProcessConfig> config =
-      lotledger::server::ParseProcessConfig(argc, argv, kProgram);
+      lotledger::server::ParseProcessConfig(
+          argc, argv, kProgram, lotledger::HostDefaults("embedded"));
   if (!config.ok()) return Fail(std::string(config.status().message()));
   if (config->log != "embedded") {
     return Fail(
@@ -134,14 +137,13 @@ int Restore(const RestoreFlags& f, int argc, char** argv) {
     return Fail(
         absl::StrCat("restore from ", f.from, ": ", r.status().message()));
   }
-  std::fprintf(stderr,
-               "{\"level\":\"info\",\"msg\":\"restored\",\"backup\":%u,"
-               "\"records\":%llu,\"checkpoints\":%llu,\"required\":%zu,"
-               "\"restore_ms\":%lld}\n",
-               r->backup_id, static_cast<unsigned long long>(r->records),
-               static_cast<unsigned long long>(r->checkpoints),
-               req.required.size(),
-               static_cast<long long>(absl::ToInt64Milliseconds(r->elapsed)));
+  lotledger::LogJsonRaw(
+      "info", "restored",
+      {{"backup", absl::StrCat(r->backup_id)},
+       {"records", absl::StrCat(r->records)},
+       {"checkpoints", absl::StrCat(r->checkpoints)},
+       {"required", absl::StrCat(req.required.size())},
+       {"restore_ms", absl::StrCat(absl::ToInt64Milliseconds(r->elapsed))}});
   return 0;
 }
 
@@ -159,7 +161,6 @@ int main(int argc, char** argv) {
         "go with --restore-from=DIR");
   }
   if (!restore.from.empty()) {
-    setenv("LOTLEDGER_LOG", "embedded", /*overwrite=*/0);
     if (const int rc = Restore(restore, rest_argc, rest.data()); rc != 0) {
       return rc;
     }

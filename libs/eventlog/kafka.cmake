@@ -6,7 +6,7 @@
 # rdkafka itself: rdkafka++.pc lists it only as Requires.private.
 pkg_check_modules(RDKAFKA_C REQUIRED IMPORTED_TARGET rdkafka>=2.0)
 
-add_library(lotledger_eventlog_kafka STATIC kafka_event_log.cc
+add_library(lotledger_eventlog_kafka STATIC kafka/kafka_event_log.cc
   kafka/appender.cc kafka/errors.cc kafka/reader.cc)
 target_link_libraries(lotledger_eventlog_kafka
   PUBLIC lotledger_common absl::status absl::statusor absl::strings

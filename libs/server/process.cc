@@ -15,7 +15,7 @@
 #include "libs/common/json_log.h"
 #include "libs/common/status_macros.h"
 #include "libs/eventlog/embedded/embedded_event_log.h"
-#include "libs/eventlog/kafka_event_log.h"
+#include "libs/eventlog/kafka/kafka_event_log.h"
 
 namespace lotledger::server {
 namespace {
@@ -168,8 +168,7 @@ const std::vector<Flag>& Flags() {
          c.log_requests = v == "true";
          return absl::OkStatus();
        }},
-      {"log-level",
-       "lowest level logged: debug, info, warn or error",
+      {"log-level", "lowest level logged: debug, info, warn or error",
        [](ProcessConfig&, const std::string& v) {
          std::optional<LogLevel> level = ParseLogLevel(v);
          if (!level.has_value()) {

@@ -21,7 +21,7 @@
 #include "gtest/gtest.h"
 #include "libs/common/hash.h"
 #include "libs/common/proto_time.h"
-#include "libs/eventlog/kafka_event_log.h"
+#include "libs/eventlog/kafka/kafka_event_log.h"
 #include "lotledger/v1/audit.grpc.pb.h"
 #include "lotledger/v1/embedded_log.pb.h"
 #include "lotledger/v1/inventory.grpc.pb.h"

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "libs/eventlog/kafka_event_log.h"
+#include "libs/eventlog/kafka/kafka_event_log.h"
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "tests/faults/log_check.h"
 #include "tests/faults/own_broker.h"

@@ -51,7 +51,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "libs/audit/log_verify.h"
-#include "libs/eventlog/kafka_event_log.h"
+#include "libs/eventlog/kafka/kafka_event_log.h"
 #include "lotledger/v1/inventory.grpc.pb.h"
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "lotledger/v1/quality.grpc.pb.h"

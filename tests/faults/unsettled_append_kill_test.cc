@@ -68,7 +68,7 @@
 #include "libs/audit/log_verify.h"
 #include "libs/common/ids.h"
 #include "libs/common/proto_time.h"
-#include "libs/eventlog/kafka_event_log.h"
+#include "libs/eventlog/kafka/kafka_event_log.h"
 #include "libs/eventlog/record_codec.h"
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "tests/faults/own_broker.h"

@@ -36,7 +36,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/common/topics.h"
 #include "libs/eventlog/embedded/embedded_event_log.h"
-#include "libs/eventlog/kafka_event_log.h"
+#include "libs/eventlog/kafka/kafka_event_log.h"
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "services/host/host.h"
 #include "tools/bench/audit_scenarios.h"

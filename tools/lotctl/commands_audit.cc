@@ -26,7 +26,7 @@
 #include "libs/common/proto_time.h"
 #include "libs/common/topics.h"
 #include "libs/eventlog/embedded/embedded_event_log.h"
-#include "libs/eventlog/kafka_event_log.h"
+#include "libs/eventlog/kafka/kafka_event_log.h"
 #include "lotledger/v1/audit.grpc.pb.h"
 #include "tools/lotctl/context.h"
 #include "tools/lotctl/escape.h"

@@ -26,7 +26,7 @@
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
 #include "libs/eventlog/embedded/embedded_event_log.h"
-#include "libs/eventlog/kafka_event_log.h"
+#include "libs/eventlog/kafka/kafka_event_log.h"
 #include "libs/eventlog/record_codec.h"
 #include "libs/eventlog/tests/kafka_test_env.h"
 

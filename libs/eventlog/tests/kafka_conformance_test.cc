@@ -1,6 +1,6 @@
 // Runs the EventLog conformance suite on the Kafka backend, against the
 // broker in LOTLEDGER_TEST_KAFKA (see kafka_test_env.h).
-#include "libs/eventlog/kafka_event_log.h"
+#include "libs/eventlog/kafka/kafka_event_log.h"
 #include "libs/eventlog/tests/conformance.h"
 #include "libs/eventlog/tests/kafka_test_env.h"
 

@@ -2,7 +2,7 @@
 // suite cannot express: Java-compatible partitioning, transactions and
 // fencing, error codes with an unreachable broker, topic configuration.
 // Needs a broker in LOTLEDGER_TEST_KAFKA (see kafka_test_env.h).
-#include "libs/eventlog/kafka_event_log.h"
+#include "libs/eventlog/kafka/kafka_event_log.h"
 
 #include <librdkafka/rdkafka.h>
 

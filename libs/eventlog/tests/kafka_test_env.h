@@ -8,7 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "libs/eventlog/kafka_event_log.h"
+#include "libs/eventlog/kafka/kafka_event_log.h"
 
 namespace lotledger::eventlog::testing {
 

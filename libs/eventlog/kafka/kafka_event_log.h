@@ -39,8 +39,8 @@
 //
 // Thread-safety: a KafkaEventLog may be used from many threads at once.
 // Readers must be destroyed before the log that opened them.
-#ifndef LOTLEDGER_LIBS_EVENTLOG_KAFKA_EVENT_LOG_H_
-#define LOTLEDGER_LIBS_EVENTLOG_KAFKA_EVENT_LOG_H_
+#ifndef LOTLEDGER_LIBS_EVENTLOG_KAFKA_KAFKA_EVENT_LOG_H_
+#define LOTLEDGER_LIBS_EVENTLOG_KAFKA_KAFKA_EVENT_LOG_H_
 
 #include <map>
 #include <memory>
@@ -138,4 +138,4 @@ class KafkaEventLog final : public EventLog {
 
 }  // namespace lotledger::eventlog
 
-#endif  // LOTLEDGER_LIBS_EVENTLOG_KAFKA_EVENT_LOG_H_
+#endif  // LOTLEDGER_LIBS_EVENTLOG_KAFKA_KAFKA_EVENT_LOG_H_

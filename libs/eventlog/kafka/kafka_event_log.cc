@@ -1,4 +1,4 @@
-#include "libs/eventlog/kafka_event_log.h"
+#include "libs/eventlog/kafka/kafka_event_log.h"
 
 #include <librdkafka/rdkafka.h>
 

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "libs/common/rocksdb_logger.h"
-#include "libs/common/rocksdb_status.h"
+#include "libs/storage/rocksdb_logger.h"
+#include "libs/storage/rocksdb_status.h"
 
 namespace lotledger::projection {
 

@@ -14,9 +14,9 @@
 #include "absl/synchronization/mutex.h"
 #include "libs/common/check.h"
 #include "libs/common/hash.h"
-#include "libs/common/rocksdb_logger.h"
-#include "libs/common/rocksdb_status.h"
 #include "libs/common/status_macros.h"
+#include "libs/storage/rocksdb_logger.h"
+#include "libs/storage/rocksdb_status.h"
 #include "lotledger/v1/embedded_log.pb.h"
 
 namespace lotledger::eventlog {

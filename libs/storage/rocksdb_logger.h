@@ -9,8 +9,8 @@
 //
 // Thread-safety: Logv may be called from RocksDB's threads at once; each
 // line is one fwrite.
-#ifndef LOTLEDGER_LIBS_COMMON_ROCKSDB_LOGGER_H_
-#define LOTLEDGER_LIBS_COMMON_ROCKSDB_LOGGER_H_
+#ifndef LOTLEDGER_LIBS_STORAGE_ROCKSDB_LOGGER_H_
+#define LOTLEDGER_LIBS_STORAGE_ROCKSDB_LOGGER_H_
 
 #include <rocksdb/env.h>
 
@@ -57,4 +57,4 @@ inline std::shared_ptr<rocksdb::Logger> RocksLogger(std::string db) {
 
 }  // namespace lotledger
 
-#endif  // LOTLEDGER_LIBS_COMMON_ROCKSDB_LOGGER_H_
+#endif  // LOTLEDGER_LIBS_STORAGE_ROCKSDB_LOGGER_H_

@@ -1,8 +1,8 @@
 // rocksdb::Status -> absl::Status, the same way for every module that
 // stores in RocksDB (the embedded log, projections). Header-only: include
 // it only from code that links RocksDB. Thread-safe.
-#ifndef LOTLEDGER_LIBS_COMMON_ROCKSDB_STATUS_H_
-#define LOTLEDGER_LIBS_COMMON_ROCKSDB_STATUS_H_
+#ifndef LOTLEDGER_LIBS_STORAGE_ROCKSDB_STATUS_H_
+#define LOTLEDGER_LIBS_STORAGE_ROCKSDB_STATUS_H_
 
 #include <rocksdb/status.h>
 
@@ -32,4 +32,4 @@ inline absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 
 }  // namespace lotledger
 
-#endif  // LOTLEDGER_LIBS_COMMON_ROCKSDB_STATUS_H_
+#endif  // LOTLEDGER_LIBS_STORAGE_ROCKSDB_STATUS_H_

@@ -117,13 +117,6 @@ absl::StatusOr<v1::CharacteristicResult> ParseResult(const std::string& text) {
   return r;
 }
 
-absl::Status OneLotId(const ParsedArgs& args, const std::string& usage) {
-  if (args.positional.size() != 1) {
-    return absl::InvalidArgumentError(absl::StrCat("usage: lotctl ", usage));
-  }
-  return absl::OkStatus();
-}
-
 int Print(Context& ctx, const google::protobuf::Message& resp,
           const v1::QualityRecord& record) {
   if (ctx.json()) {
@@ -146,9 +139,9 @@ int RunInspect(Context& ctx, ParsedArgs& args) {
                          {"request-id", FlagKind::kValue}});
   if (!flags.ok()) return ctx.Usage(flags.status());
   if (auto s = RejectUnknown(args, "inspect"); !s.ok()) return ctx.Usage(s);
-  if (auto s = OneLotId(args,
-                        "inspect LOT_ID --type=.. --sample-size=.. "
-                        "--result=..");
+  if (auto s = ExpectPositional(args, 1,
+                                "inspect LOT_ID --type=.. --sample-size=.. "
+                                "--result=..");
       !s.ok()) {
     return ctx.Usage(s);
   }
@@ -205,7 +198,8 @@ int RunDisposition(Context& ctx, const std::string& verb, ParsedArgs& args) {
   absl::StatusOr<Flags> flags = Flags::Take(args, specs);
   if (!flags.ok()) return ctx.Usage(flags.status());
   if (auto s = RejectUnknown(args, verb); !s.ok()) return ctx.Usage(s);
-  if (auto s = OneLotId(args, verb + " LOT_ID --meaning=.. --reason=..");
+  if (auto s =
+          ExpectPositional(args, 1, verb + " LOT_ID --meaning=.. --reason=..");
       !s.ok()) {
     return ctx.Usage(s);
   }
@@ -258,7 +252,7 @@ int RunQuality(Context& ctx, ParsedArgs& args) {
     if (auto s = RejectUnknown(args, "quality get"); !s.ok()) {
       return ctx.Usage(s);
     }
-    if (auto s = OneLotId(args, "quality get LOT_ID"); !s.ok()) {
+    if (auto s = ExpectPositional(args, 1, "quality get LOT_ID"); !s.ok()) {
       return ctx.Usage(s);
     }
     v1::GetQualityRecordRequest req;

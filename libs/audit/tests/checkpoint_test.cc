@@ -12,6 +12,7 @@
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
 #include "libs/eventlog/embedded/embedded_event_log.h"
+#include "libs/eventlog/testing/forwarding_event_log.h"
 #include "lotledger/v1/embedded_log.pb.h"
 #include "rocksdb/db.h"
 
@@ -100,18 +101,11 @@ class CheckpointTest : public ::testing::Test {
 // Unavailable and lands later, as a Kafka commit whose answer was lost
 // lands once the cluster answers: before the next append, or when the
 // writer settles (the Kafka log settles a commit before anything else).
-class LostAnswerLog : public eventlog::EventLog {
+class LostAnswerLog : public eventlog::testing::ForwardingEventLog {
  public:
-  explicit LostAnswerLog(eventlog::EventLog* log) : log_(log) {}
+  using ForwardingEventLog::ForwardingEventLog;
   bool lose_next_answer = false;
 
-  absl::Status EnsureTopic(std::string_view topic,
-                           int32_t partitions) override {
-    return log_->EnsureTopic(topic, partitions);
-  }
-  absl::StatusOr<int32_t> PartitionCount(std::string_view topic) override {
-    return log_->PartitionCount(topic);
-  }
   absl::StatusOr<std::vector<eventlog::Position>> Append(
       std::string_view topic,
       std::vector<eventlog::OutgoingRecord> records) override {
@@ -122,32 +116,21 @@ class LostAnswerLog : public eventlog::EventLog {
       held_ = std::move(records);
       return absl::UnavailableError("the commit's answer was lost");
     }
-    return log_->Append(topic, std::move(records));
+    return ForwardingEventLog::Append(topic, std::move(records));
   }
   absl::Status Settle(absl::Time) override { return Land(); }
-  absl::StatusOr<int64_t> EndOffset(std::string_view topic,
-                                    int32_t partition) override {
-    return log_->EndOffset(topic, partition);
-  }
-  absl::StatusOr<std::unique_ptr<eventlog::LogReader>> OpenReader(
-      const eventlog::Offsets& start) override {
-    return log_->OpenReader(start);
-  }
 
  private:
   absl::Status Land() {
     if (held_.empty()) return absl::OkStatus();
     absl::StatusOr<std::vector<eventlog::Position>> at =
-        log_->Append(held_topic_, std::move(held_));
+        ForwardingEventLog::Append(held_topic_, std::move(held_));
     held_.clear();
     return at.status();
   }
 
   std::string held_topic_;
   std::vector<eventlog::OutgoingRecord> held_;
-
- private:
-  eventlog::EventLog* log_;
 };
 
 // A checkpoint whose append answered Unavailable may have landed: the

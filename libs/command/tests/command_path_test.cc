@@ -28,6 +28,7 @@
 #include "libs/eventlog/embedded/embedded_event_log.h"
 #include "libs/eventlog/kafka/kafka_event_log.h"
 #include "libs/eventlog/record_codec.h"
+#include "libs/eventlog/testing/forwarding_event_log.h"
 #include "libs/eventlog/tests/kafka_test_env.h"
 
 namespace lotledger::command {
@@ -330,28 +331,15 @@ bool Eventually(Pred done) {
 
 // A log whose end-offset look-ups wait until released: lets the test see
 // which callers share one look-up.
-class GatedLog final : public eventlog::EventLog {
+class GatedLog final : public eventlog::testing::ForwardingEventLog {
  public:
   // `gated_calls`: how many look-ups (the first ones) wait at the gate.
   explicit GatedLog(eventlog::EventLog* inner,
                     int gated_calls = std::numeric_limits<int>::max())
-      : inner_(inner), gated_calls_(gated_calls) {}
+      : ForwardingEventLog(inner), gated_calls_(gated_calls) {}
   void Release() {
     absl::MutexLock l(&mu_);
     open_ = true;
-  }
-  absl::Status EnsureTopic(std::string_view t, int32_t p) override {
-    return inner_->EnsureTopic(t, p);
-  }
-  absl::StatusOr<int32_t> PartitionCount(std::string_view t) override {
-    return inner_->PartitionCount(t);
-  }
-  absl::StatusOr<std::vector<eventlog::Position>> Append(
-      std::string_view t, std::vector<eventlog::OutgoingRecord> r) override {
-    return inner_->Append(t, std::move(r));
-  }
-  absl::StatusOr<int64_t> EndOffset(std::string_view t, int32_t p) override {
-    return inner_->EndOffset(t, p);
   }
   absl::StatusOr<eventlog::Offsets> EndOffsets(
       const std::vector<TopicPartition>& partitions,
@@ -360,15 +348,10 @@ class GatedLog final : public eventlog::EventLog {
       absl::MutexLock l(&mu_);
       if (calls_++ < gated_calls_) mu_.Await(absl::Condition(&open_));
     }
-    return inner_->EndOffsets(partitions, deadline);
-  }
-  absl::StatusOr<std::unique_ptr<eventlog::LogReader>> OpenReader(
-      const eventlog::Offsets& start) override {
-    return inner_->OpenReader(start);
+    return ForwardingEventLog::EndOffsets(partitions, deadline);
   }
 
  private:
-  eventlog::EventLog* inner_;
   const int gated_calls_;
   absl::Mutex mu_;
   bool open_ ABSL_GUARDED_BY(mu_) = false;

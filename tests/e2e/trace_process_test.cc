@@ -3,7 +3,9 @@
 // lines, and the events it writes carry the header (the Event field and
 // the record header ce_traceparent), read back from the log; a call with
 // an invalid header is served with a fresh trace, never refused. Every
-// line the process writes is one valid JSON object.
+// line the process writes is one valid JSON object. And the same for the
+// production shape: the five services as separate processes on Kafka,
+// where the trace travels in the Kafka records another service reads.
 #include <sys/wait.h>
 
 #include <filesystem>
@@ -14,12 +16,16 @@
 #include "gtest/gtest.h"
 #include "libs/common/tests/json_check.h"
 #include "libs/common/trace_context.h"
+#include "libs/eventlog/kafka/kafka_event_log.h"
 #include "libs/eventlog/record_codec.h"
 #include "libs/server/process.h"
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "tests/support/service_cluster.h"
 #include "tests/support/stack.h"
 
+#if !defined(LOTS_SERVICE_PATH) || !defined(AUDIT_SERVICE_PATH)
+#error "the service binaries' paths must be defined (tests/CMakeLists.txt)"
+#endif
 #ifndef LOTLEDGERD_PATH
 #error "LOTLEDGERD_PATH must name the lotledgerd binary"
 #endif
@@ -48,32 +54,30 @@ struct Written {
   std::string header;  // ce_traceparent, empty when absent
 };
 
-// Every event of `topic` in the embedded log under `data_dir`, by request.
-std::map<std::string, Written> ReadEvents(const std::string& data_dir,
+// Every event of `topic` in `log`, by request: read until the reader's
+// position reaches each partition's end offset (on Kafka the end counts
+// transaction markers too, so records alone never add up to it).
+std::map<std::string, Written> ReadEvents(eventlog::EventLog& log,
                                           const std::string& topic) {
   std::map<std::string, Written> out;
-  server::ProcessConfig config;
-  config.data_dir = data_dir;
-  auto log = server::OpenEventLog(config, "trace-test");
-  EXPECT_TRUE(log.ok()) << log.status();
-  if (!log.ok()) return out;
-  auto parts = (*log)->PartitionCount(topic);
+  auto parts = log.PartitionCount(topic);
   EXPECT_TRUE(parts.ok()) << parts.status();
-  eventlog::Offsets start;
-  int64_t total = 0;
+  if (!parts.ok()) return out;
+  eventlog::Offsets start, end;
   for (int32_t p = 0; p < *parts; ++p) {
     start[{topic, p}] = 0;
-    total += *(*log)->EndOffset(topic, p);
+    end[{topic, p}] = log.EndOffset(topic, p).value_or(0);
   }
-  auto reader = (*log)->OpenReader(start);
+  auto reader = log.OpenReader(start);
   EXPECT_TRUE(reader.ok()) << reader.status();
-  int64_t seen = 0;
-  for (int i = 0; i < 100 && seen < total; ++i) {
+  if (!reader.ok()) return out;
+  eventlog::Offsets next = start;
+  for (int i = 0; i < 300 && next != end; ++i) {
     auto polled = (*reader)->Poll(1000, absl::Milliseconds(100));
     EXPECT_TRUE(polled.ok()) << polled.status();
     if (!polled.ok()) break;
+    for (const auto& [tp, offset] : polled->next_offsets) next[tp] = offset;
     for (const eventlog::Record& r : polled->records) {
-      ++seen;
       auto rec = eventlog::DecodeRecord(r.value);
       EXPECT_TRUE(rec.ok()) << rec.status();
       auto event = eventlog::DecodeEvent(*rec);
@@ -85,15 +89,21 @@ std::map<std::string, Written> ReadEvents(const std::string& data_dir,
       out[event->request_id()] = w;
     }
   }
-  EXPECT_EQ(seen, total);
+  EXPECT_EQ(next, end) << "the reader did not reach the end of " << topic;
   return out;
 }
 
-TEST(TraceProcess, TheCallersTraceIsOnItsLogLinesAndInItsEvents) {
-  const std::string dir = ::testing::TempDir() + "/trace-" + NewRequestId();
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir + "/tokens") << "tok-op operator.one operator,admin\n";
+// The trace id an event carries, after checking that the Event field and
+// the ce_traceparent header agree.
+std::string TraceIdOf(const Written& w) {
+  EXPECT_EQ(w.header, w.event.traceparent());
+  std::optional<TraceContext> t = ParseTraceparent(w.event.traceparent());
+  EXPECT_TRUE(t.has_value()) << w.event.traceparent();
+  return t.has_value() ? t->trace_id : "";
+}
 
+// A product whose name carries quotes and a newline, and a lot of it.
+v1::DefineProductRequest Product() {
   v1::DefineProductRequest def;
   def.set_request_id(NewRequestId());
   def.mutable_product()->set_item("09506000134352");
@@ -101,6 +111,10 @@ TEST(TraceProcess, TheCallersTraceIsOnItsLogLinesAndInItsEvents) {
   def.mutable_product()->set_uom("EA");
   def.mutable_product()->set_kind(v1::ITEM_KIND_FINISHED_DEVICE);
   def.mutable_product()->mutable_policy()->set_shelf_life_days(365);
+  return def;
+}
+
+v1::CreateLotRequest Lot() {
   v1::CreateLotRequest lot;
   lot.set_request_id(NewRequestId());
   lot.set_item("09506000134352");
@@ -110,6 +124,16 @@ TEST(TraceProcess, TheCallersTraceIsOnItsLogLinesAndInItsEvents) {
   lot.mutable_manufactured_on()->set_day(1);
   lot.mutable_quantity()->set_amount(10);
   lot.mutable_quantity()->set_uom("EA");
+  return lot;
+}
+
+TEST(TraceProcess, TheCallersTraceIsOnItsLogLinesAndInItsEvents) {
+  const std::string dir = ::testing::TempDir() + "/trace-" + NewRequestId();
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/tokens") << "tok-op operator.one operator,admin\n";
+
+  const v1::DefineProductRequest def = Product();
+  const v1::CreateLotRequest lot = Lot();
 
   ServiceProcess lotledgerd(
       LOTLEDGERD_PATH,
@@ -157,20 +181,53 @@ TEST(TraceProcess, TheCallersTraceIsOnItsLogLinesAndInItsEvents) {
   EXPECT_NE(fresh, "5bf92f3577b34da6a3ce929d0e0e4736");
 
   // The events carry the trace, in the event and as the Kafka header.
+  server::ProcessConfig config;
+  config.data_dir = dir + "/data";
+  auto log = server::OpenEventLog(config, "trace-test");
+  ASSERT_TRUE(log.ok()) << log.status();
   std::map<std::string, Written> events =
-      ReadEvents(dir + "/data", "lotledger.lots.v1");
+      ReadEvents(**log, "lotledger.lots.v1");
   ASSERT_TRUE(events.contains(def.request_id()));
   ASSERT_TRUE(events.contains(lot.request_id()));
-  const Written& defined = events[def.request_id()];
-  std::optional<TraceContext> t = ParseTraceparent(defined.event.traceparent());
-  ASSERT_TRUE(t.has_value()) << defined.event.traceparent();
-  EXPECT_EQ(t->trace_id, kTraceId);
-  EXPECT_EQ(defined.header, defined.event.traceparent());
-  const Written& created = events[lot.request_id()];
-  t = ParseTraceparent(created.event.traceparent());
-  ASSERT_TRUE(t.has_value()) << created.event.traceparent();
-  EXPECT_EQ(t->trace_id, fresh);
-  EXPECT_EQ(created.header, created.event.traceparent());
+  EXPECT_EQ(TraceIdOf(events[def.request_id()]), kTraceId);
+  EXPECT_EQ(TraceIdOf(events[lot.request_id()]), fresh);
+}
+
+// The production shape: lots-service as its own process on the Kafka
+// broker. The caller's trace is in the events it wrote to Kafka (field
+// and record header), read back by a read-only reader as another service
+// would; a call without a traceparent starts a trace of its own.
+TEST(TraceProcess, SeparateServicesOnKafkaCarryTheTraceInTheirRecords) {
+  std::unique_ptr<ServiceCluster> cluster = ServiceCluster::Start(
+      {LOTS_SERVICE_PATH, QUALITY_SERVICE_PATH, INVENTORY_SERVICE_PATH,
+       RECALL_SERVICE_PATH, AUDIT_SERVICE_PATH});
+  ASSERT_NE(cluster, nullptr);
+  auto lots = v1::LotsService::NewStub(cluster->channel(Service::kLots));
+  const v1::DefineProductRequest def = Product();
+  const v1::CreateLotRequest lot = Lot();
+  std::unique_ptr<grpc::ClientContext> ctx = cluster->Ctx("admin");
+  ctx->AddMetadata("traceparent", kTraceparent);
+  v1::DefineProductResponse defined;
+  grpc::Status s = lots->DefineProduct(ctx.get(), def, &defined);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::CreateLotResponse created;
+  s = lots->CreateLot(cluster->Ctx("operator").get(), lot, &created);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  eventlog::KafkaOptions options;
+  options.bootstrap_servers = std::getenv("LOTLEDGER_TEST_KAFKA");
+  options.read_only = true;
+  absl::StatusOr<std::unique_ptr<eventlog::EventLog>> log =
+      eventlog::KafkaEventLog::Create(options);
+  ASSERT_TRUE(log.ok()) << log.status();
+  std::map<std::string, Written> events =
+      ReadEvents(**log, cluster->topic_prefix() + "lotledger.lots.v1");
+  ASSERT_TRUE(events.contains(def.request_id()));
+  ASSERT_TRUE(events.contains(lot.request_id()));
+  EXPECT_EQ(TraceIdOf(events[def.request_id()]), kTraceId);
+  const std::string fresh = TraceIdOf(events[lot.request_id()]);
+  EXPECT_EQ(fresh.size(), 32u);
+  EXPECT_NE(fresh, kTraceId);
 }
 
 }  // namespace

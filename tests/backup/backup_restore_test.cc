@@ -46,15 +46,6 @@ namespace fs = std::filesystem;
 constexpr char kDevice[] = "09506000134352";
 constexpr char kLotsTopic[] = "lotledger.lots.v1";
 
-std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token,
-                                         int seconds = 30) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->AddMetadata("authorization", "Bearer " + token);
-  ctx->set_deadline(std::chrono::system_clock::now() +
-                    std::chrono::seconds(seconds));
-  return ctx;
-}
-
 std::shared_ptr<grpc::Channel> Connect(const std::string& target) {
   return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
 }
@@ -109,7 +100,7 @@ class BackupRestoreTest : public ::testing::Test {
     v1::BackupRequest req;
     req.set_request_id(NewRequestId());
     req.set_out_dir(backups_);
-    auto ctx = Ctx("tok-admin", 300);
+    auto ctx = BearerContext("tok-admin", absl::Seconds(300));
     auto reader = admin->Backup(ctx.get(), req);
     v1::BackupProgress p;
     v1::BackupProgress last;
@@ -170,7 +161,8 @@ class Writer {
       req.mutable_quantity()->set_amount(100);
       req.mutable_quantity()->set_uom("EA");
       v1::CreateLotResponse resp;
-      grpc::Status s = lots_->CreateLot(Ctx("tok-operator").get(), req, &resp);
+      grpc::Status s =
+          lots_->CreateLot(BearerContext("tok-operator").get(), req, &resp);
       absl::MutexLock l(&mu_);
       if (!s.ok()) {
         ADD_FAILURE() << "CreateLot: " << s.error_message();
@@ -199,7 +191,8 @@ void DefineProduct(const std::string& target) {
   def.mutable_product()->set_kind(v1::ITEM_KIND_FINISHED_DEVICE);
   def.mutable_product()->mutable_policy()->set_shelf_life_days(730);
   v1::DefineProductResponse defined;
-  grpc::Status s = lots->DefineProduct(Ctx("tok-admin").get(), def, &defined);
+  grpc::Status s =
+      lots->DefineProduct(BearerContext("tok-admin").get(), def, &defined);
   ASSERT_TRUE(s.ok()) << s.error_message();
 }
 
@@ -216,7 +209,7 @@ std::map<std::string, std::string> GetLots(
     v1::GetLotResponse resp;
     grpc::Status s;
     do {
-      s = lots->GetLot(Ctx("tok-operator").get(), req, &resp);
+      s = lots->GetLot(BearerContext("tok-operator").get(), req, &resp);
       if (s.error_code() != grpc::StatusCode::NOT_FOUND) break;
       absl::SleepFor(absl::Milliseconds(50));
     } while (absl::Now() < deadline);

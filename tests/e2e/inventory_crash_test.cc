@@ -191,15 +191,6 @@ class KafkaDeployment final : public Deployment {
   std::string lots_target_, quality_target_, inventory_target_;
 };
 
-std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token,
-                                         int seconds = 30) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->AddMetadata("authorization", "Bearer " + token);
-  ctx->set_deadline(std::chrono::system_clock::now() +
-                    std::chrono::seconds(seconds));
-  return ctx;
-}
-
 std::shared_ptr<grpc::Channel> Connect(const std::string& target) {
   return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
 }
@@ -243,7 +234,8 @@ class InventoryCrashTest : public ::testing::TestWithParam<Backend> {
     def.mutable_product()->set_kind(v1::ITEM_KIND_FINISHED_DEVICE);
     def.mutable_product()->mutable_policy()->set_shelf_life_days(730);
     v1::DefineProductResponse defined;
-    grpc::Status s = lots->DefineProduct(Ctx("tok-admin").get(), def, &defined);
+    grpc::Status s =
+        lots->DefineProduct(BearerContext("tok-admin").get(), def, &defined);
     ASSERT_TRUE(s.ok()) << s.error_message();
     tokens_.Add(defined.token());
     for (int i = 0; i < kLots; ++i) {
@@ -260,7 +252,7 @@ class InventoryCrashTest : public ::testing::TestWithParam<Backend> {
       req.mutable_quantity()->set_amount(2 * kReceivedPerBin);
       req.mutable_quantity()->set_uom("EA");
       v1::CreateLotResponse created;
-      s = lots->CreateLot(Ctx("tok-operator").get(), req, &created);
+      s = lots->CreateLot(BearerContext("tok-operator").get(), req, &created);
       ASSERT_TRUE(s.ok()) << s.error_message();
       tokens_.Add(created.token());
     }
@@ -268,7 +260,8 @@ class InventoryCrashTest : public ::testing::TestWithParam<Backend> {
       v1::RecordInspectionRequest ins = FinalInspection(LotId(i));
       *ins.mutable_after() = tokens_.Get();
       v1::RecordInspectionResponse inspected;
-      s = quality->RecordInspection(Ctx("tok-qa").get(), ins, &inspected);
+      s = quality->RecordInspection(BearerContext("tok-qa").get(), ins,
+                                    &inspected);
       ASSERT_TRUE(s.ok()) << s.error_message();
       tokens_.Add(inspected.token());
       v1::ChangeDispositionRequest rel;
@@ -280,7 +273,8 @@ class InventoryCrashTest : public ::testing::TestWithParam<Backend> {
       rel.mutable_signature()->set_credential("tok-qa");
       *rel.mutable_after() = tokens_.Get();
       v1::ChangeDispositionResponse released;
-      s = quality->ChangeDisposition(Ctx("tok-qa").get(), rel, &released);
+      s = quality->ChangeDisposition(BearerContext("tok-qa").get(), rel,
+                                     &released);
       ASSERT_TRUE(s.ok()) << s.error_message();
       tokens_.Add(released.token());
     }
@@ -301,7 +295,8 @@ class InventoryCrashTest : public ::testing::TestWithParam<Backend> {
       req.set_kind(l.kind);
       req.set_parent_id(l.parent);
       v1::CreateLocationResponse created;
-      s = inventory->CreateLocation(Ctx("tok-admin").get(), req, &created);
+      s = inventory->CreateLocation(BearerContext("tok-admin").get(), req,
+                                    &created);
       ASSERT_TRUE(s.ok()) << l.id << ": " << s.error_message();
       tokens_.Add(created.token());
     }
@@ -315,7 +310,8 @@ class InventoryCrashTest : public ::testing::TestWithParam<Backend> {
         req.set_source(v1::RECEIPT_SOURCE_PRODUCTION);
         *req.mutable_after() = tokens_.Get();
         v1::ReceiveStockResponse received;
-        s = inventory->ReceiveStock(Ctx("tok-operator").get(), req, &received);
+        s = inventory->ReceiveStock(BearerContext("tok-operator").get(), req,
+                                    &received);
         ASSERT_TRUE(s.ok()) << s.error_message();
         tokens_.Add(received.token());
       }
@@ -358,7 +354,8 @@ class InventoryCrashTest : public ::testing::TestWithParam<Backend> {
   bool SendOnce(v1::InventoryService::Stub& stub, Planned& p,
                 grpc::Status* status) {
     v1::ShipStockResponse resp;
-    *status = stub.ShipStock(Ctx("tok-operator").get(), p.request, &resp);
+    *status =
+        stub.ShipStock(BearerContext("tok-operator").get(), p.request, &resp);
     if (!status->ok()) return false;
     // A shipment is always acknowledged as the same shipment.
     EXPECT_EQ(resp.shipment().shipment_id(), "SHP-" + p.request.request_id());
@@ -416,8 +413,8 @@ class InventoryCrashTest : public ::testing::TestWithParam<Backend> {
     req.set_lot_id(lot_id);
     *req.mutable_after() = tokens_.Get();
     v1::GetLotInventoryResponse resp;
-    grpc::Status s =
-        stub.GetLotInventory(Ctx("tok-auditor", 60).get(), req, &resp);
+    grpc::Status s = stub.GetLotInventory(
+        BearerContext("tok-auditor", absl::Seconds(60)).get(), req, &resp);
     EXPECT_TRUE(s.ok()) << lot_id << ": " << s.error_message();
     return resp.lot();
   }
@@ -435,8 +432,8 @@ class InventoryCrashTest : public ::testing::TestWithParam<Backend> {
     *req.mutable_after() = tokens_.Get();
     for (int page = 0; page < 100; ++page) {
       v1::ListMovementsResponse resp;
-      grpc::Status s =
-          stub.ListMovements(Ctx("tok-auditor", 60).get(), req, &resp);
+      grpc::Status s = stub.ListMovements(
+          BearerContext("tok-auditor", absl::Seconds(60)).get(), req, &resp);
       if (s.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
         return std::nullopt;
       }

@@ -105,14 +105,6 @@ bool Retryable(const grpc::Status& s) {
          s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
 }
 
-std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token,
-                                         absl::Duration deadline) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->AddMetadata("authorization", "Bearer " + token);
-  ctx->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
-  return ctx;
-}
-
 // Sends `call` (one attempt per invocation, the same request each time)
 // until it is answered with anything but UNAVAILABLE/DEADLINE_EXCEEDED or
 // `bound` has passed, as a client does after an unknown outcome.
@@ -277,13 +269,14 @@ class BrokerFailoverTest : public ::testing::Test {
     def.mutable_product()->mutable_policy()->set_shelf_life_days(730);
     v1::DefineProductResponse defined;
     grpc::Status s =
-        lots->DefineProduct(Ctx("tok-admin", d).get(), def, &defined);
+        lots->DefineProduct(BearerContext("tok-admin", d).get(), def, &defined);
     ASSERT_TRUE(s.ok()) << s.error_message();
     tokens_.Add(defined.token());
     for (int i = 0; i < kLots; ++i) {
       v1::CreateLotRequest req = LotRequest(absl::StrCat("F", i));
       v1::CreateLotResponse created;
-      s = lots->CreateLot(Ctx("tok-operator", d).get(), req, &created);
+      s = lots->CreateLot(BearerContext("tok-operator", d).get(), req,
+                          &created);
       ASSERT_TRUE(s.ok()) << s.error_message();
       tokens_.Add(created.token());
     }
@@ -306,7 +299,8 @@ class BrokerFailoverTest : public ::testing::Test {
       req.set_kind(l.kind);
       req.set_parent_id(l.parent);
       v1::CreateLocationResponse created;
-      s = inventory->CreateLocation(Ctx("tok-admin", d).get(), req, &created);
+      s = inventory->CreateLocation(BearerContext("tok-admin", d).get(), req,
+                                    &created);
       ASSERT_TRUE(s.ok()) << l.id << ": " << s.error_message();
       tokens_.Add(created.token());
     }
@@ -319,7 +313,8 @@ class BrokerFailoverTest : public ::testing::Test {
       req.set_source(v1::RECEIPT_SOURCE_PRODUCTION);
       *req.mutable_after() = tokens_.Get();
       v1::ReceiveStockResponse received;
-      s = inventory->ReceiveStock(Ctx("tok-operator", d).get(), req, &received);
+      s = inventory->ReceiveStock(BearerContext("tok-operator", d).get(), req,
+                                  &received);
       ASSERT_TRUE(s.ok()) << s.error_message();
       tokens_.Add(received.token());
     }
@@ -346,7 +341,7 @@ class BrokerFailoverTest : public ::testing::Test {
     *ins.mutable_after() = tokens_.Get();
     v1::RecordInspectionResponse inspected;
     grpc::Status s = quality.RecordInspection(
-        Ctx("tok-qa", absl::Seconds(30)).get(), ins, &inspected);
+        BearerContext("tok-qa", absl::Seconds(30)).get(), ins, &inspected);
     ASSERT_TRUE(s.ok()) << s.error_message();
     tokens_.Add(inspected.token());
     v1::ChangeDispositionRequest rel;
@@ -358,8 +353,8 @@ class BrokerFailoverTest : public ::testing::Test {
     rel.mutable_signature()->set_credential("tok-qa");
     *rel.mutable_after() = tokens_.Get();
     v1::ChangeDispositionResponse released;
-    s = quality.ChangeDisposition(Ctx("tok-qa", absl::Seconds(30)).get(), rel,
-                                  &released);
+    s = quality.ChangeDisposition(
+        BearerContext("tok-qa", absl::Seconds(30)).get(), rel, &released);
     ASSERT_TRUE(s.ok()) << s.error_message();
     tokens_.Add(released.token());
   }
@@ -394,7 +389,8 @@ class BrokerFailoverTest : public ::testing::Test {
       sh.last = UntilAnswered(
           [&] {
             grpc::Status st = stub->ShipStock(
-                Ctx("tok-operator", kCallDeadline).get(), sh.request, &resp);
+                BearerContext("tok-operator", kCallDeadline).get(), sh.request,
+                &resp);
             if (st.error_code() == grpc::StatusCode::UNAVAILABLE) {
               ++sh.unavailable;
             } else if (st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
@@ -674,8 +670,9 @@ TEST_F(BrokerFailoverTest, LeaderKilledUnderShipmentsNothingLostOrDoubled) {
     v1::CreateLotResponse created;
     grpc::Status s = UntilAnswered(
         [&] {
-          return lots->CreateLot(Ctx("tok-operator", kCallDeadline).get(), req,
-                                 &created);
+          return lots->CreateLot(
+              BearerContext("tok-operator", kCallDeadline).get(), req,
+              &created);
         },
         kRequestBound);
     EXPECT_TRUE(s.ok()) << "lots: " << s.error_code() << " "
@@ -687,8 +684,8 @@ TEST_F(BrokerFailoverTest, LeaderKilledUnderShipmentsNothingLostOrDoubled) {
     v1::RecordInspectionResponse inspected;
     s = UntilAnswered(
         [&] {
-          return quality->RecordInspection(Ctx("tok-qa", kCallDeadline).get(),
-                                           ins, &inspected);
+          return quality->RecordInspection(
+              BearerContext("tok-qa", kCallDeadline).get(), ins, &inspected);
         },
         kRequestBound);
     EXPECT_TRUE(s.ok()) << "quality: " << s.error_code() << " "
@@ -701,8 +698,9 @@ TEST_F(BrokerFailoverTest, LeaderKilledUnderShipmentsNothingLostOrDoubled) {
     v1::ShipStockResponse shipped;
     last.last = UntilAnswered(
         [&] {
-          return inventory->ShipStock(Ctx("tok-operator", kCallDeadline).get(),
-                                      last.request, &shipped);
+          return inventory->ShipStock(
+              BearerContext("tok-operator", kCallDeadline).get(), last.request,
+              &shipped);
         },
         kRequestBound);
     EXPECT_TRUE(last.last.ok()) << "inventory: " << last.last.error_code()
@@ -776,7 +774,7 @@ TEST_F(BrokerFailoverTest, LeaderKilledUnderShipmentsNothingLostOrDoubled) {
     *req.mutable_after() = tokens_.Get();
     v1::GetLotInventoryResponse resp;
     grpc::Status s = inventory->GetLotInventory(
-        Ctx("tok-auditor", absl::Seconds(60)).get(), req, &resp);
+        BearerContext("tok-auditor", absl::Seconds(60)).get(), req, &resp);
     EXPECT_TRUE(s.ok()) << LotId(i) << ": " << s.error_message();
     if (!s.ok()) continue;
     EXPECT_EQ(resp.lot().shipped(), written_per_lot[i]) << LotId(i);

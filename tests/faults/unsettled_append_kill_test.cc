@@ -153,14 +153,6 @@ bool Unknown(const grpc::Status& s) {
          s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
 }
 
-std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token,
-                                         absl::Duration deadline) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->AddMetadata("authorization", "Bearer " + token);
-  ctx->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
-  return ctx;
-}
-
 // One command and what its client saw.
 struct Command {
   bool create = true;  // CreateLot, else CorrectLot
@@ -235,8 +227,8 @@ grpc::Status Send(v1::LotsService::Stub& lots, const Command& cmd,
                   absl::Duration deadline, TokenSet& tokens) {
   if (cmd.create) {
     v1::CreateLotResponse resp;
-    grpc::Status s = lots.CreateLot(Ctx("tok-operator", deadline).get(),
-                                    cmd.create_req, &resp);
+    grpc::Status s = lots.CreateLot(
+        BearerContext("tok-operator", deadline).get(), cmd.create_req, &resp);
     if (s.ok()) {
       tokens.Add(resp.token());
       if (resp.lot().lot_id() != cmd.lot_id ||
@@ -249,8 +241,8 @@ grpc::Status Send(v1::LotsService::Stub& lots, const Command& cmd,
     return s;
   }
   v1::CorrectLotResponse resp;
-  grpc::Status s =
-      lots.CorrectLot(Ctx("tok-qa", deadline).get(), cmd.correct_req, &resp);
+  grpc::Status s = lots.CorrectLot(BearerContext("tok-qa", deadline).get(),
+                                   cmd.correct_req, &resp);
   if (s.ok()) tokens.Add(resp.token());
   return s;
 }
@@ -610,7 +602,7 @@ class UnsettledAppendKillTest : public ::testing::Test {
     def.mutable_product()->mutable_policy()->set_shelf_life_days(730);
     v1::DefineProductResponse defined;
     grpc::Status s = lots_->DefineProduct(
-        Ctx("tok-admin", absl::Seconds(30)).get(), def, &defined);
+        BearerContext("tok-admin", absl::Seconds(30)).get(), def, &defined);
     ASSERT_TRUE(s.ok()) << s.error_message();
     tokens_.Add(defined.token());
     for (int i = 0; i < kBaseLots; ++i) {
@@ -898,8 +890,8 @@ TEST_F(UnsettledAppendKillTest, WriterKilledMidAppendLosesAndDoublesNothing) {
     get.set_lot_id(BaseLotId(i));
     *get.mutable_after() = after;
     v1::GetLotResponse got;
-    const grpc::Status s =
-        lots_->GetLot(Ctx("tok-auditor", absl::Seconds(60)).get(), get, &got);
+    const grpc::Status s = lots_->GetLot(
+        BearerContext("tok-auditor", absl::Seconds(60)).get(), get, &got);
     ASSERT_TRUE(s.ok()) << get.lot_id() << ": " << s.error_message();
     std::vector<std::string> in_log;
     for (const Written& w : contents->by_aggregate[BaseLotId(i)]) {
@@ -920,8 +912,8 @@ TEST_F(UnsettledAppendKillTest, WriterKilledMidAppendLosesAndDoublesNothing) {
     get.set_lot_id(c.lot_id);
     *get.mutable_after() = after;
     v1::GetLotResponse got;
-    const grpc::Status s =
-        lots_->GetLot(Ctx("tok-auditor", absl::Seconds(30)).get(), get, &got);
+    const grpc::Status s = lots_->GetLot(
+        BearerContext("tok-auditor", absl::Seconds(30)).get(), get, &got);
     EXPECT_TRUE(s.ok()) << c.Describe() << ": " << s.error_message();
   }
 

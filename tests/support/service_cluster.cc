@@ -367,12 +367,17 @@ std::string ServiceCluster::Token(const std::string& principal) const {
   return "";
 }
 
-std::unique_ptr<grpc::ClientContext> ServiceCluster::Ctx(
-    const std::string& principal, absl::Duration deadline) const {
+std::unique_ptr<grpc::ClientContext> BearerContext(const std::string& token,
+                                                   absl::Duration deadline) {
   auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->AddMetadata("authorization", "Bearer " + Token(principal));
+  ctx->AddMetadata("authorization", "Bearer " + token);
   ctx->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
   return ctx;
+}
+
+std::unique_ptr<grpc::ClientContext> ServiceCluster::Ctx(
+    const std::string& principal, absl::Duration deadline) const {
+  return BearerContext(Token(principal), deadline);
 }
 
 void ServiceCluster::Launch(Member& m) {

@@ -113,6 +113,11 @@ bool AwaitHealthServing(const std::string& target, const std::string& service,
                         ServiceProcess* process,
                         absl::Duration timeout = absl::Minutes(2));
 
+// A client context carrying `token` as its bearer token, with a deadline
+// `deadline` from now: what every test client of a lotledger process sends.
+std::unique_ptr<grpc::ClientContext> BearerContext(
+    const std::string& token, absl::Duration deadline = absl::Seconds(30));
+
 // Where the five service binaries are (tests pass the CMake target files).
 struct ServiceBinaries {
   std::string lots;

@@ -7,7 +7,8 @@
 pkg_check_modules(RDKAFKA_C REQUIRED IMPORTED_TARGET rdkafka>=2.0)
 
 add_library(lotledger_eventlog_kafka STATIC kafka/kafka_event_log.cc
-  kafka/appender.cc kafka/errors.cc kafka/reader.cc)
+  kafka/appender.cc kafka/conf.cc kafka/errors.cc kafka/reader.cc
+  kafka/writer_lease.cc)
 target_link_libraries(lotledger_eventlog_kafka
   PUBLIC lotledger_common absl::status absl::statusor absl::strings
          absl::time absl::synchronization absl::flat_hash_map

@@ -18,13 +18,18 @@
 #include "libs/common/ids.h"
 #include "libs/common/status_macros.h"
 #include "libs/eventlog/kafka/appender.h"
+#include "libs/eventlog/kafka/conf.h"
 #include "libs/eventlog/kafka/errors.h"
 #include "libs/eventlog/kafka/reader.h"
 #include "libs/metrics/metrics.h"
 
 namespace lotledger::eventlog {
 
+using kafka::ConfPtr;
+using kafka::Handle;
 using kafka::KafkaError;
+using kafka::MakeConf;
+using kafka::NewClient;
 using kafka::RemainingMs;
 using kafka::ToMillis;
 
@@ -56,82 +61,6 @@ constexpr const char* kLockedProperties[] = {
     "enable.auto.offset.store", "transactional.id",
     "allow.auto.create.topics", "group.id",
 };
-
-struct ConfDeleter {
-  void operator()(rd_kafka_conf_t* c) const { rd_kafka_conf_destroy(c); }
-};
-using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
-
-absl::Status Set(rd_kafka_conf_t* conf, const std::string& name,
-                 const std::string& value) {
-  char errstr[512];
-  if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr,
-                        sizeof(errstr)) != RD_KAFKA_CONF_OK) {
-    // The value may be a secret (sasl.password, ssl.key.password,
-    // *.secret*, a JAAS config): never echo it, not even inside
-    // librdkafka's reason.
-    std::string why = errstr;
-    for (size_t at = value.empty() ? std::string::npos : why.find(value);
-         at != std::string::npos; at = why.find(value, at + 10)) {
-      why.replace(at, value.size(), "<redacted>");
-    }
-    return absl::InvalidArgumentError(
-        absl::StrCat("librdkafka property ", name, ": ", why));
-  }
-  return absl::OkStatus();
-}
-
-// A configuration with the options' common properties, then `specific`,
-// then the caller's extra properties.
-absl::StatusOr<ConfPtr> MakeConf(
-    const KafkaOptions& options,
-    const std::map<std::string, std::string>& specific) {
-  ConfPtr conf(rd_kafka_conf_new());
-  RETURN_IF_ERROR(
-      Set(conf.get(), "bootstrap.servers", options.bootstrap_servers));
-  RETURN_IF_ERROR(Set(conf.get(), "client.id", options.client_id));
-  // Never let a metadata request create a topic: a typo must be NotFound,
-  // not a new topic with the cluster's default settings.
-  RETURN_IF_ERROR(Set(conf.get(), "allow.auto.create.topics", "false"));
-  // A dropped idle connection is routine, not worth a log line.
-  RETURN_IF_ERROR(Set(conf.get(), "log.connection.close", "false"));
-  // librdkafka asks again who coordinates our transactions (and, for a
-  // broker it has lost, who leads its partitions now) only after its next
-  // failed reconnect, 500 ms later, and by default backs reconnects off up
-  // to 10 s (plus up to 50% jitter). After a broker dies that came on top
-  // of Kafka's own election (measured: the new transaction coordinator
-  // found 6.8 s after the election). With reconnects at most 0.5 s apart
-  // (0.75 s with jitter) a failover costs the election plus about a second;
-  // the price is two refused connects a second to a dead broker.
-  RETURN_IF_ERROR(Set(conf.get(), "reconnect.backoff.ms", "50"));
-  RETURN_IF_ERROR(Set(conf.get(), "reconnect.backoff.max.ms", "500"));
-  for (const auto& [name, value] : specific) {
-    RETURN_IF_ERROR(Set(conf.get(), name, value));
-  }
-  for (const auto& [name, value] : options.extra_properties) {
-    RETURN_IF_ERROR(Set(conf.get(), name, value));
-  }
-  return conf;
-}
-
-struct Handle {
-  rd_kafka_t* rk = nullptr;
-  ~Handle() {
-    if (rk != nullptr) rd_kafka_destroy(rk);
-  }
-};
-
-absl::StatusOr<rd_kafka_t*> NewClient(rd_kafka_type_t type, ConfPtr conf) {
-  char errstr[512];
-  // rd_kafka_new takes the conf only on success.
-  rd_kafka_t* rk = rd_kafka_new(type, conf.get(), errstr, sizeof(errstr));
-  if (rk == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot create Kafka client: ", errstr));
-  }
-  conf.release();
-  return rk;
-}
 
 // The outcome of one produced record, filled in by the delivery report
 // callback on a polling thread. Shared because a waiter that gives up must
@@ -441,7 +370,8 @@ absl::StatusOr<std::unique_ptr<EventLog>> KafkaEventLog::Create(
         kafka::TransactionalAppender::Options{
             .step_timeout = options.append_timeout,
         });
-    if (!options.transactional_id.empty()) {
+    log->writing_.store(!options.standby);
+    if (!options.transactional_id.empty() && !options.standby) {
       // Fence an earlier writer with this id now, and abort a transaction
       // it left open when it crashed mid-append: until that is aborted (or
       // times out, transaction_timeout later) no read_committed reader, our
@@ -573,6 +503,12 @@ absl::StatusOr<std::vector<Position>> KafkaEventLog::AppendBefore(
                      ": this log was opened read-only (a verifier or "
                      "reader); it writes nothing"));
   }
+  if (!writing_.load()) {
+    return absl::UnavailableError(absl::StrCat(
+        "append to ", topic,
+        ": this replica is a standby; it writes once it holds the writer "
+        "lease"));
+  }
   const absl::Time now = absl::Now();
   if (deadline <= now) {
     // Nothing produced: the outcome is known.
@@ -591,6 +527,16 @@ absl::StatusOr<std::vector<Position>> KafkaEventLog::AppendBefore(
       appender_->Append(topic, std::move(records), bound);
   if (absl::IsNotFound(positions.status())) clients_->Forget(topic);
   return positions;
+}
+
+absl::Status KafkaEventLog::TakeWriterRole(absl::Time deadline) {
+  if (appender_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "take the writer role: this log was opened read-only");
+  }
+  RETURN_IF_ERROR(appender_->InitTransactions(deadline));
+  writing_.store(true);
+  return absl::OkStatus();
 }
 
 absl::Status KafkaEventLog::Settle(absl::Time deadline) {

@@ -42,6 +42,7 @@
 #ifndef LOTLEDGER_LIBS_EVENTLOG_KAFKA_KAFKA_EVENT_LOG_H_
 #define LOTLEDGER_LIBS_EVENTLOG_KAFKA_KAFKA_EVENT_LOG_H_
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -92,6 +93,12 @@ struct KafkaOptions {
   // A reader or verifier: no transactional producer is created, so it can
   // neither write nor fence a writer; Append fails FailedPrecondition.
   bool read_only = false;
+
+  // A standby replica of a writer (docs/adr/0006-standby-writers.md): the
+  // producers exist but do not initialize, so the log neither fences the
+  // current writer nor writes (Append is Unavailable) until
+  // TakeWriterRole. Ignored when read_only.
+  bool standby = false;
 };
 
 class KafkaEventLog final : public EventLog {
@@ -103,6 +110,15 @@ class KafkaEventLog final : public EventLog {
       const KafkaOptions& options);
 
   ~KafkaEventLog() override;
+
+  // Makes a standby log (options.standby) the writer: initializes the
+  // transactional producers, which fences every earlier writer with the
+  // same transactional_id (their appends fail from then on) and aborts a
+  // transaction one of them left open; appends work after it. OK at once
+  // for a log that already writes. FailedPrecondition for a read-only
+  // log or a fenced one; Unavailable when the broker does not answer by
+  // `deadline` (call again).
+  absl::Status TakeWriterRole(absl::Time deadline);
 
   absl::Status EnsureTopic(std::string_view topic, int32_t partitions) override;
   absl::StatusOr<int32_t> PartitionCount(std::string_view topic) override;
@@ -134,6 +150,8 @@ class KafkaEventLog final : public EventLog {
   const std::shared_ptr<Clients> clients_;
   // Null when read-only. Declared after clients_: destroyed before them.
   std::unique_ptr<kafka::TransactionalAppender> appender_;
+  // False while a standby has not taken the writer role.
+  std::atomic<bool> writing_ = false;
 };
 
 }  // namespace lotledger::eventlog

@@ -167,6 +167,18 @@ absl::StatusOr<int32_t> CommandRunner::Partitions() {
   return partitions_;
 }
 
+void CommandRunner::SetRole(WriterRole* role) { role_ = role; }
+
+bool CommandRunner::writing() const {
+  return role_ == nullptr || role_->writing();
+}
+
+void CommandRunner::ForgetPartitions() {
+  absl::MutexLock l(&mu_);
+  partitions_ = 0;
+  uncertain_.clear();
+}
+
 absl::StatusOr<CommandResult> CommandRunner::Run(
     const CommandContext& ctx, std::vector<std::string> aggregate_ids,
     const DecideFn& decide) {
@@ -177,6 +189,8 @@ absl::StatusOr<CommandResult> CommandRunner::Run(
   if (ctx.request_id.size() > 128) {
     return absl::InvalidArgumentError("request_id: at most 128 characters");
   }
+  // A standby replica refuses, naming the writer (writer_role.h).
+  if (role_ != nullptr) RETURN_IF_ERROR(role_->CheckWriting());
   ASSIGN_OR_RETURN(const int32_t partitions, Partitions());
 
   // 1. See every fact acknowledged before the request arrived, in every
@@ -298,6 +312,18 @@ absl::StatusOr<CommandResult> CommandRunner::Run(
     if (OutcomeUnknown(positions.status())) {
       absl::MutexLock l(&mu_);
       for (int32_t p : parts) uncertain_.insert(p);
+    }
+    if (role_ != nullptr && absl::IsFailedPrecondition(positions.status())) {
+      // Fenced: another replica took the writer role, and nothing of this
+      // append landed. The client retries there.
+      const std::string why =
+          absl::StrCat("this replica was fenced by a newer writer of ", topic_,
+                       ": ", positions.status().message());
+      role_->Demote(why);
+      return absl::UnavailableError(
+          absl::StrCat(why,
+                       "; nothing was written, retry with the same "
+                       "request id (the new writer answers it)"));
     }
     return positions.status();
   }

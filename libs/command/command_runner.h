@@ -39,6 +39,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "libs/command/projector.h"
+#include "libs/command/writer_role.h"
 #include "libs/eventlog/event_log.h"
 #include "libs/projection/projection_store.h"
 #include "lotledger/v1/common.pb.h"
@@ -105,6 +106,17 @@ class CommandRunner {
                                     std::vector<std::string> aggregate_ids,
                                     const DecideFn& decide);
 
+  // Replicas with a writer lease (writer_role.h): Run refuses while `role`
+  // is not writing, and demotes it when an append finds this replica
+  // fenced. Set before the first Run; null (the default): always writing.
+  void SetRole(WriterRole* role);
+  // False while a standby (a reactor or sweep skips its pass then).
+  bool writing() const;
+  // After this replica took the writer role: the first command on each
+  // partition catches up to the log's end first, as after a start (the
+  // previous writer's last records may not be applied yet).
+  void ForgetPartitions();
+
  private:
   static constexpr size_t kStripes = 256;
   absl::StatusOr<int32_t> Partitions();
@@ -119,6 +131,7 @@ class CommandRunner {
   const std::string source_;
   const Options options_;
   std::array<absl::Mutex, kStripes> stripes_;
+  WriterRole* role_ = nullptr;
 
   absl::Mutex mu_;
   int32_t partitions_ ABSL_GUARDED_BY(mu_) = 0;

@@ -67,11 +67,16 @@ Projector::Projector(eventlog::EventLog* log,
       store_(store),
       options_(std::move(options)),
       apply_(std::move(apply)),
-      barrier_(log, ForeignTopics(options_)) {}
+      barrier_(log, ForeignTopics(options_)),
+      barrier_with_own_(log, options_.input_topics) {}
+
+void Projector::SetFollowing(bool following) { following_.store(following); }
 
 absl::Status Projector::CatchUp(const eventlog::Offsets& token,
                                 absl::Time deadline) {
-  ASSIGN_OR_RETURN(eventlog::Offsets target, barrier_.EndOffsets(deadline));
+  ASSIGN_OR_RETURN(eventlog::Offsets target,
+                   following_.load() ? barrier_with_own_.EndOffsets(deadline)
+                                     : barrier_.EndOffsets(deadline));
   // A token entry beyond its partition's end cannot come from an answer of
   // this deployment; waiting for it would only hold the caller (and the
   // aggregates it locks) until its deadline.

@@ -27,6 +27,7 @@
 #ifndef LOTLEDGER_LIBS_COMMAND_PROJECTOR_H_
 #define LOTLEDGER_LIBS_COMMAND_PROJECTOR_H_
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -99,6 +100,10 @@ class Projector {
   // the log does not tell its end offsets in time; as WaitFor otherwise.
   absl::Status CatchUp(const eventlog::Offsets& token, absl::Time deadline);
   const ReadBarrier& barrier() const { return barrier_; }
+  // A standby replica follows a writer in another process: from then on
+  // CatchUp's barrier covers the service's own topic too, so a query sees
+  // every command the writer acknowledged before it (writer_role.h).
+  void SetFollowing(bool following);
 
   // Applied offsets (next offset to read) per input partition.
   eventlog::Offsets Applied() const;
@@ -133,6 +138,8 @@ class Projector {
   std::map<eventlog::TopicPartition, absl::Time> last_record_time_
       ABSL_GUARDED_BY(mu_);
   ReadBarrier barrier_;
+  ReadBarrier barrier_with_own_;
+  std::atomic<bool> following_ = false;
 };
 
 }  // namespace lotledger::command

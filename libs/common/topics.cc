@@ -1,5 +1,7 @@
 #include "libs/common/topics.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace lotledger::topics {
 
 const std::vector<ServiceTopics>& Services() {
@@ -45,6 +47,16 @@ const std::vector<std::string>& All() {
 std::string WrittenBy(std::string_view service) {
   const ServiceTopics* s = Find(service);
   return s == nullptr ? "" : std::string(s->writes);
+}
+
+std::string WriterLease(std::string_view service) {
+  if (WrittenBy(service).empty()) return "";
+  return absl::StrCat("lotledger.", std::string(service), ".writer-lease");
+}
+
+std::string WriterGroup(std::string_view service) {
+  if (WrittenBy(service).empty()) return "";
+  return absl::StrCat("lotledger.", std::string(service), ".writers");
 }
 
 std::vector<std::string> ReadBy(std::string_view service) {

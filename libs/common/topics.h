@@ -54,6 +54,13 @@ const std::vector<std::string>& All();
 // The topic `service` writes; "" when it writes none or is unknown.
 std::string WrittenBy(std::string_view service);
 
+// Standby writers (docs/adr/0006-standby-writers.md): the one-partition
+// topic whose holder in the consumer group WriterGroup(service) is the
+// service's writer; its records name the writer's address. "" for a
+// service that writes no topic (or an unknown one).
+std::string WriterLease(std::string_view service);
+std::string WriterGroup(std::string_view service);
+
 // The topics `service` reads besides its own (empty when unknown).
 std::vector<std::string> ReadBy(std::string_view service);
 

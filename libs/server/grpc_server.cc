@@ -16,7 +16,8 @@ namespace lotledger::server {
 
 GrpcServer::GrpcServer(ServerOptions options)
     : options_(std::move(options)),
-      calls_({.log_requests = options_.log_requests}) {}
+      calls_({.log_requests = options_.log_requests,
+              .writer_address = options_.writer_address}) {}
 
 GrpcServer::~GrpcServer() {
   if (server_ != nullptr) Shutdown(absl::ZeroDuration());
@@ -35,6 +36,10 @@ int DefaultMaxThreads() {
 void GrpcServer::AddService(grpc::Service* service, std::string health_name,
                             HealthProbe probe) {
   services_.push_back({service, std::move(health_name), std::move(probe)});
+}
+
+void GrpcServer::AddRoleHealth(std::string health_name, HealthProbe probe) {
+  roles_.push_back({nullptr, std::move(health_name), std::move(probe)});
 }
 
 absl::Status GrpcServer::Start() {
@@ -119,6 +124,7 @@ void GrpcServer::UpdateHealth() {
     all &= s.ok();
     statuses.emplace_back(h.health_name, s.ok());
   }
+  for (Hosted& h : roles_) statuses.emplace_back(h.health_name, h.probe().ok());
   absl::MutexLock l(&health_mu_);
   if (shutting_down_) return;  // everything stays NOT_SERVING
   for (grpc::Server* server : {server_.get(), health_server_.get()}) {

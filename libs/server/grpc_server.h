@@ -75,6 +75,9 @@ struct ServerOptions {
   int max_threads = 0;
   // How often health probes are asked.
   absl::Duration health_poll = absl::Seconds(1);
+  // A standby replica's writer (rpc.h CallTracker::Options): sent as
+  // trailing metadata on UNAVAILABLE answers. Null: none.
+  std::function<std::string()> writer_address;
 };
 
 // 2 x hardware threads + 16: handlers mostly wait (for the log, the
@@ -82,6 +85,9 @@ struct ServerOptions {
 int DefaultMaxThreads();
 
 inline constexpr char kLivenessHealthName[] = "lotledger.liveness";
+// SERVING only on the replica that holds the writer role (standby writers,
+// docs/operations.md).
+inline constexpr char kWriterHealthName[] = "lotledger.writer";
 
 // OK while the work behind a service is healthy.
 using HealthProbe = std::function<absl::Status()>;
@@ -96,6 +102,10 @@ class GrpcServer {
   // `probe`, when given, decides the service's health (see above).
   void AddService(grpc::Service* service, std::string health_name,
                   HealthProbe probe = nullptr);
+  // A health name that tells a role, not the health of the work: SERVING
+  // while `probe` passes, and not counted in the process's overall ("")
+  // status. The host adds kWriterHealthName with it.
+  void AddRoleHealth(std::string health_name, HealthProbe probe);
   absl::Status Start();
   int port() const { return port_; }
   int health_port() const { return health_port_; }  // 0 without one
@@ -123,6 +133,7 @@ class GrpcServer {
 
   ServerOptions options_;
   std::vector<Hosted> services_;
+  std::vector<Hosted> roles_;  // AddRoleHealth; no service behind them
   absl::Mutex health_mu_;
   bool shutting_down_ ABSL_GUARDED_BY(health_mu_) = false;
   std::thread health_thread_;

@@ -116,6 +116,34 @@ const std::vector<Flag>& Flags() {
          c.writer_id = v;
          return absl::OkStatus();
        }},
+      {"writer-election",
+       "true: one of several replicas of the service (Kafka only): the "
+       "writer role goes by a Kafka lease, the others stand by and serve "
+       "queries",
+       [](ProcessConfig& c, const std::string& v) {
+         if (v != "true" && v != "false") {
+           return absl::InvalidArgumentError(
+               "--writer-election: must be \"true\" or \"false\"");
+         }
+         c.writer_election = v == "true";
+         return absl::OkStatus();
+       }},
+      {"advertise-address",
+       "host:port clients reach this replica at (told to them by standbys); "
+       "default: the bound --listen address",
+       [](ProcessConfig& c, const std::string& v) {
+         c.advertise_address = v;
+         return absl::OkStatus();
+       }},
+      {"writer-lease-ms",
+       "how long a silent writer keeps the writer lease (Kafka session "
+       "timeout; the brokers' group.min.session.timeout.ms must allow it)",
+       [](ProcessConfig& c, const std::string& v) {
+         int32_t ms = 0;
+         RETURN_IF_ERROR(ParseInt("writer-lease-ms", v, ms, 500));
+         c.writer_lease = absl::Milliseconds(ms);
+         return absl::OkStatus();
+       }},
       {"checkpoint-key",
        "Ed25519 private key (PEM) to sign chain checkpoints with; empty: none",
        [](ProcessConfig& c, const std::string& v) {
@@ -310,6 +338,16 @@ std::string DefaultText(const std::string& flag, const ProcessConfig& d) {
        }},
       {"topic-prefix", [](const ProcessConfig& c) { return c.topic_prefix; }},
       {"writer-id", [](const ProcessConfig& c) { return c.writer_id; }},
+      {"writer-election",
+       [](const ProcessConfig& c) {
+         return std::string(c.writer_election ? "true" : "false");
+       }},
+      {"advertise-address",
+       [](const ProcessConfig& c) { return c.advertise_address; }},
+      {"writer-lease-ms",
+       [](const ProcessConfig& c) {
+         return absl::StrCat(absl::ToInt64Milliseconds(c.writer_lease));
+       }},
       {"checkpoint-key",
        [](const ProcessConfig& c) { return c.checkpoint_key; }},
       {"checkpoint-every-records",
@@ -491,6 +529,11 @@ absl::Status ValidateProcessConfig(const ProcessConfig& config) {
         "loopback only); a deployment authenticates with --jwks-file, "
         "--jwt-issuer and --jwt-audience");
   }
+  if (config.writer_election && config.log != "kafka") {
+    return absl::InvalidArgumentError(
+        "--writer-election=true: only with --log=kafka (replicas share the "
+        "Kafka log; an embedded log belongs to one process)");
+  }
   if (config.log == "kafka" && config.kafka_bootstrap.empty()) {
     return absl::InvalidArgumentError(
         "--kafka-bootstrap: required with --log=kafka");
@@ -519,6 +562,9 @@ absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenEventLog(
   k.extra_properties = config.kafka_properties;
   k.replication_factor = config.kafka_replication_factor;
   k.min_insync_replicas = config.kafka_min_insync_replicas;
+  // A replica with a writer lease neither fences nor writes until it
+  // holds the lease (services/host/writer_election.h).
+  k.standby = config.writer_election;
   return eventlog::KafkaEventLog::Create(k);
 }
 

@@ -41,6 +41,15 @@ struct ProcessConfig {
   std::string topic_prefix;
   // Writer identity for Kafka transactions; defaults to the service name.
   std::string writer_id;
+  // Standby writers (docs/adr/0006-standby-writers.md): with
+  // writer_election, several replicas of a service run at once; the one
+  // holding the Kafka writer lease writes, the others follow the log,
+  // answer queries and refuse commands naming the writer's
+  // advertise_address (default: the bound listen address). A writer that
+  // stays silent for writer_lease loses the role.
+  bool writer_election = false;
+  std::string advertise_address;
+  absl::Duration writer_lease = absl::Seconds(3);
   // Signed checkpoints (docs/audit.md): the Ed25519 private key (PEM) each
   // writing service signs its topic's checkpoints with; empty: none. A
   // checkpoint is due every `checkpoint_every_records` records or

@@ -160,7 +160,16 @@ class CallInterceptor final : public grpc::experimental::Interceptor {
     }
     if (m->QueryInterceptionHookPoint(
             InterceptionHookPoints::PRE_SEND_STATUS)) {
-      Finish(m->GetSendStatus());
+      const grpc::Status status = m->GetSendStatus();
+      if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+          tracker_->options_.writer_address) {
+        if (std::string writer = tracker_->options_.writer_address();
+            !writer.empty()) {
+          m->GetSendTrailingMetadata()->emplace(command::kWriterMetadata,
+                                                std::move(writer));
+        }
+      }
+      Finish(status);
     }
     m->Proceed();
   }

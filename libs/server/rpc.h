@@ -15,6 +15,7 @@
 #include <grpcpp/support/server_interceptor.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -62,6 +63,11 @@ class CallTracker {
  public:
   struct Options {
     bool log_requests = true;
+    // On a standby replica: the writer's address, sent with every
+    // UNAVAILABLE answer as the `lotledger-writer` trailing metadata
+    // (command/writer_role.h), for clients to retry there. Null, or "":
+    // none.
+    std::function<std::string()> writer_address;
   };
   explicit CallTracker(Options options);
   ~CallTracker();

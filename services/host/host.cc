@@ -1,5 +1,9 @@
 #include "services/host/host.h"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -21,6 +25,7 @@
 #include "libs/server/tls.h"
 #include "services/admin/admin_service.h"
 #include "services/audit/audit_service.h"
+#include "services/host/writer_election.h"
 #include "services/inventory/inventory_service.h"
 #include "services/lots/lots_service.h"
 #include "services/quality/quality_service.h"
@@ -214,8 +219,40 @@ struct ServerHost::State {
   std::unique_ptr<server::GrpcServer> grpc_server;
   std::vector<metrics::CallbackGauge> gauges;
   std::unique_ptr<metrics::MetricsServer> metrics_server;
+  // With --writer-election: the hosted writer's election, and its role for
+  // the gRPC layer (null otherwise).
+  std::unique_ptr<WriterElection> election;
+  std::atomic<command::WriterRole*> role = nullptr;
   bool stopped = false;
+
+  // Starts a checkpoint publisher for each hosted writer (the writer's
+  // job: with --writer-election, once this replica took the role).
+  absl::Status StartCheckpointers(const std::vector<std::string>& services);
 };
+
+absl::Status ServerHost::State::StartCheckpointers(
+    const std::vector<std::string>& services) {
+  if (config.checkpoint_key.empty()) return absl::OkStatus();
+  if (checkpoint_signer == nullptr) {
+    ASSIGN_OR_RETURN(checkpoint_signer,
+                     audit::Signer::FromPemFile(config.checkpoint_key));
+  }
+  for (const std::string& name : services) {
+    const std::string topic = topics::WrittenBy(name);
+    if (topic.empty()) continue;  // audit writes no topic
+    auto publisher = std::make_unique<audit::CheckpointPublisher>(
+        log.get(), checkpoint_signer.get(),
+        audit::CheckpointOptions{.topic = topic,
+                                 .topic_prefix = config.topic_prefix,
+                                 .source = absl::StrCat("lotledger/", name),
+                                 .every_records = static_cast<uint64_t>(
+                                     config.checkpoint_every_records),
+                                 .every = config.checkpoint_every});
+    RETURN_IF_ERROR(publisher->Start());
+    checkpointers.push_back(std::move(publisher));
+  }
+  return absl::OkStatus();
+}
 
 ServerHost::ServerHost(std::unique_ptr<State> state)
     : state_(std::move(state)) {}
@@ -248,15 +285,21 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                    server::MakeServerCredentials(config.tls));
   ASSIGN_OR_RETURN(st->log, server::OpenEventLog(config, program));
-  st->grpc_server = std::make_unique<server::GrpcServer>(
-      server::ServerOptions{.address = config.listen,
-                            .max_message_bytes = config.max_message_bytes,
-                            .log_requests = config.log_requests,
-                            .credentials = std::move(credentials),
-                            .authenticator = st->authenticator.get(),
-                            .limits = config.limits,
-                            .health_address = config.health_listen,
-                            .max_threads = config.grpc_max_threads});
+  st->grpc_server = std::make_unique<server::GrpcServer>(server::ServerOptions{
+      .address = config.listen,
+      .max_message_bytes = config.max_message_bytes,
+      .log_requests = config.log_requests,
+      .credentials = std::move(credentials),
+      .authenticator = st->authenticator.get(),
+      .limits = config.limits,
+      .health_address = config.health_listen,
+      .max_threads = config.grpc_max_threads,
+      // A standby names the writer on the commands it refuses.
+      .writer_address = [state = st.get()]() -> std::string {
+        command::WriterRole* role = state->role.load();
+        return role == nullptr || role->writing() ? std::string()
+                                                  : role->writer_address();
+      }});
   for (const std::string& name : services) {
     ASSIGN_OR_RETURN(Hosted h, OpenService(name, st->log.get(), config,
                                            st->guard.get(), clock));
@@ -274,25 +317,57 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
   st->admin = std::make_unique<admin::AdminServiceImpl>(std::move(cores),
                                                         st->guard.get());
   st->grpc_server->AddService(st->admin.get(), "lotledger.v1.AdminService");
+  // The hosted service that writes a topic, when this replica runs with a
+  // writer election (one per process: each service has its own lease).
   if (!config.checkpoint_key.empty()) {
+    // Read now, so a bad key stops the start, not a later promotion.
     ASSIGN_OR_RETURN(st->checkpoint_signer,
                      audit::Signer::FromPemFile(config.checkpoint_key));
-    for (const std::string& name : services) {
-      const std::string topic = topics::WrittenBy(name);
-      if (topic.empty()) continue;  // audit writes no topic
-      auto publisher = std::make_unique<audit::CheckpointPublisher>(
-          st->log.get(), st->checkpoint_signer.get(),
-          audit::CheckpointOptions{.topic = topic,
-                                   .topic_prefix = config.topic_prefix,
-                                   .source = absl::StrCat("lotledger/", name),
-                                   .every_records = static_cast<uint64_t>(
-                                       config.checkpoint_every_records),
-                                   .every = config.checkpoint_every});
-      RETURN_IF_ERROR(publisher->Start());
-      st->checkpointers.push_back(std::move(publisher));
+  }
+  Hosted* elected = nullptr;
+  if (config.writer_election) {
+    for (size_t i = 0; i < services.size(); ++i) {
+      if (topics::WrittenBy(services[i]).empty()) continue;
+      if (elected != nullptr) {
+        return absl::InvalidArgumentError(
+            "--writer-election=true: one writing service per process (each "
+            "service has its own writer lease)");
+      }
+      elected = &st->hosted[i];
     }
   }
+  if (elected == nullptr) {
+    RETURN_IF_ERROR(st->StartCheckpointers(services));
+  }
+  st->grpc_server->AddRoleHealth(
+      server::kWriterHealthName, [state = st.get()]() -> absl::Status {
+        command::WriterRole* role = state->role.load();
+        return role == nullptr ? absl::OkStatus() : role->CheckWriting();
+      });
   RETURN_IF_ERROR(st->grpc_server->Start());
+  if (elected != nullptr) {
+    const std::string name = services[elected - st->hosted.data()];
+    State* state = st.get();
+    ASSIGN_OR_RETURN(
+        st->election,
+        WriterElection::Start(
+            config, st->log.get(), elected->core.get(),
+            {.service = name,
+             .advertise = config.advertise_address.empty()
+                              ? st->grpc_server->target()
+                              : config.advertise_address,
+             .promoted = [state,
+                          name] { return state->StartCheckpointers({name}); },
+             .demoted =
+                 [name](const std::string& why) {
+                   // Its producers are fenced for good: stop, and let the
+                   // orchestrator start this replica again as a standby.
+                   LogJson("error", "gave up the writer role; stopping",
+                           {{"service", name}, {"reason", why}});
+                   kill(getpid(), SIGTERM);
+                 }}));
+    st->role.store(&st->election->role());
+  }
   server::GrpcServer* grpc_server = st->grpc_server.get();
   st->gauges.push_back(metrics::Default().AddGaugeCallback(
       "lotledger_grpc_requests_in_flight",
@@ -346,6 +421,9 @@ void ServerHost::Shutdown() {
   }
   state_->grpc_server->Shutdown(state_->config.shutdown_grace);
   state_->grpc_server->Wait();
+  // No promotion from here on (the lease is left below, once the final
+  // checkpoint is written).
+  if (state_->election != nullptr) state_->election->StopPromoting();
   // A clean shutdown leaves every record covered by a checkpoint.
   for (auto& c : state_->checkpointers) {
     c->Stop();
@@ -356,6 +434,9 @@ void ServerHost::Shutdown() {
     }
   }
   state_->checkpointers.clear();
+  // A writer leaving its lease hands it on at once.
+  state_->role.store(nullptr);
+  state_->election.reset();
   for (Hosted& h : state_->hosted) h.core->Stop();
   state_->gauges.clear();
   state_->hosted.clear();

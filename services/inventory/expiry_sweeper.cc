@@ -159,6 +159,11 @@ absl::StatusOr<SweepResult> ExpirySweeper::SweepExpiry() {
 void ExpirySweeper::Loop() {
   absl::Duration next = options_.sweep_interval;
   do {
+    // A standby replica leaves the sweep to the writer (writer_role.h).
+    if (!core_->runner().writing()) {
+      next = std::min(options_.sweep_interval, absl::Minutes(1));
+      continue;
+    }
     absl::StatusOr<SweepResult> r = SweepExpiry();
     next = options_.sweep_interval;
     if (!r.ok()) {

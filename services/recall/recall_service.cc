@@ -107,6 +107,8 @@ void RecallServiceImpl::ReactorLoop() {
       stop_mu_.AwaitWithTimeout(absl::Condition(&stopping_), kReactorPoll);
       if (stopping_) return;
     }
+    // A standby replica leaves the reactions to the writer.
+    if (!core_->runner().writing()) continue;
     absl::StatusOr<int> r = ExtendScopes();
     if (!r.ok()) {
       // Typically the projection catching up, or the log unreachable: the

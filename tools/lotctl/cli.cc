@@ -1,9 +1,11 @@
 #include "tools/lotctl/cli.h"
 
+#include <grpcpp/support/client_interceptor.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
@@ -18,6 +20,42 @@
 
 namespace lotledger::lotctl {
 namespace {
+
+// Reads the writer's address from the trailing metadata of a call a
+// standby refused (command/writer_role.h kWriterMetadata).
+class WriterHintInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  explicit WriterHintInterceptor(std::function<void(std::string)> note)
+      : note_(std::move(note)) {}
+  void Intercept(grpc::experimental::InterceptorBatchMethods* m) override {
+    if (m->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::POST_RECV_STATUS)) {
+      if (auto* md = m->GetRecvTrailingMetadata(); md != nullptr) {
+        if (auto it = md->find("lotledger-writer"); it != md->end()) {
+          note_(std::string(it->second.data(), it->second.size()));
+        }
+      }
+    }
+    m->Proceed();
+  }
+
+ private:
+  std::function<void(std::string)> note_;
+};
+
+class WriterHintInterceptorFactory final
+    : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  explicit WriterHintInterceptorFactory(std::function<void(std::string)> note)
+      : note_(std::move(note)) {}
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo*) override {
+    return new WriterHintInterceptor(note_);
+  }
+
+ private:
+  std::function<void(std::string)> note_;
+};
 
 // Help, one topic per verb; `lotctl --help` prints them all. Kept next to
 // the dispatcher so a new verb and its help land together.
@@ -368,6 +406,9 @@ size_t DisplayWidth(const std::string& s) {
 
 }  // namespace
 
+// Runs one verb (after the global options were taken).
+int Dispatch(Context& ctx, const std::string& verb, ParsedArgs& parsed);
+
 Environment Environment::Process() {
   Environment env;
   env.getenv = [](const std::string& name) -> std::optional<std::string> {
@@ -419,7 +460,30 @@ int RunLotctl(std::vector<std::string> args, const Environment& env,
     err << "error: " << options.status().message() << "\n";
     return kExitUsage;
   }
-  Context ctx(*std::move(options), env, out, err);
+  // A standby names the writer; the command runs again there with the
+  // same request ids (a few hops at most: a writer that just changed may
+  // be named by a replica that has not heard yet).
+  std::vector<std::string> request_ids;
+  for (int hop = 0;; ++hop) {
+    Context ctx(*options, env, out, err);
+    ctx.ReuseRequestIds(request_ids);
+    ParsedArgs args = parsed;
+    const int code = Dispatch(ctx, verb, args);
+    const std::string& writer = ctx.writer_hint();
+    if (code != kExitUnavailable || writer.empty() ||
+        writer == options->server || hop == 3) {
+      return code;
+    }
+    err << "note: " << options->server << " is a standby; running the "
+        << "command again at the writer, " << writer
+        << ", with the same request id\n";
+    options->server = writer;
+    request_ids = ctx.request_ids();
+  }
+}
+
+int Dispatch(Context& ctx, const std::string& verb, ParsedArgs& parsed) {
+  std::ostream& err = ctx.err();
   if (verb == "health") return RunHealth(ctx, parsed);
   if (verb == "gs1") return RunGs1(ctx, parsed);
   if (verb == "product") return RunProduct(ctx, parsed);
@@ -463,7 +527,15 @@ std::shared_ptr<grpc::Channel> Context::channel() {
         args.SetSslTargetNameOverride(options_.tls_server_name);
       }
     }
-    channel_ = grpc::CreateCustomChannel(options_.server, creds, args);
+    std::vector<
+        std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(std::make_unique<WriterHintInterceptorFactory>(
+        [hint = writer_hint_](std::string address) {
+          hint->address = std::move(address);
+        }));
+    channel_ = grpc::experimental::CreateCustomChannelWithInterceptors(
+        options_.server, creds, args, std::move(interceptors));
   }
   return channel_;
 }
@@ -480,15 +552,23 @@ std::unique_ptr<grpc::ClientContext> Context::Call() const {
   return call;
 }
 
-std::string Context::RequestId(const Flags& flags) const {
+std::string Context::RequestId(const Flags& flags) {
   if (auto id = flags.Get("request-id")) return *id;
-  return NewUuidV7(env_.now());
+  std::string id = request_ids_.size() < reuse_.size()
+                       ? reuse_[request_ids_.size()]
+                       : NewUuidV7(env_.now());
+  request_ids_.push_back(id);
+  return id;
 }
 
 int Context::Fail(const grpc::Status& status) {
+  const int code = ExitCodeFor(status.error_code());
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+      !writer_hint().empty() && writer_hint() != options_.server) {
+    return code;  // RunLotctl follows the writer and says so
+  }
   err_ << "error: " << CodeName(status.error_code()) << ": "
        << status.error_message() << "\n";
-  const int code = ExitCodeFor(status.error_code());
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
     err_ << "note: is lotledgerd running at " << options_.server
          << "? (--server / LOTLEDGER_SERVER)\n";

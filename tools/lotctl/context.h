@@ -59,8 +59,19 @@ class Context {
   // A context for one call: deadline now + --timeout, and the bearer token.
   std::unique_ptr<grpc::ClientContext> Call() const;
 
-  // The --request-id flag, else a fresh UUIDv7.
-  std::string RequestId(const Flags& flags) const;
+  // The --request-id flag, else a fresh UUIDv7 (or, when this run
+  // follows a standby to its writer, the id the first run made).
+  std::string RequestId(const Flags& flags);
+
+  // Following a standby to the writer: a standby replica refuses commands
+  // with UNAVAILABLE and the writer's address in the `lotledger-writer`
+  // trailing metadata; RunLotctl then runs the command again at that
+  // address with the same request ids (so it is done once).
+  const std::string& writer_hint() const { return writer_hint_->address; }
+  const std::vector<std::string>& request_ids() const { return request_ids_; }
+  void ReuseRequestIds(std::vector<std::string> ids) {
+    reuse_ = std::move(ids);
+  }
 
   // Prints `error: <CODE>: <message>` (plus a hint for an unreachable
   // server) and returns the exit code for `status`.
@@ -76,6 +87,15 @@ class Context {
   std::ostream& out_;
   std::ostream& err_;
   std::shared_ptr<grpc::Channel> channel_;
+  // Filled in by the channel's interceptor from a call's trailing
+  // metadata (shared with it: the channel may outlive nothing here, but
+  // calls finish on gRPC's threads).
+  struct WriterHint {
+    std::string address;
+  };
+  std::shared_ptr<WriterHint> writer_hint_ = std::make_shared<WriterHint>();
+  std::vector<std::string> request_ids_;  // made or reused, in order
+  std::vector<std::string> reuse_;
 };
 
 // The exit code for a call that ended with `code` (see cli.h).

@@ -5,7 +5,12 @@
    the kubernetes-validate wheel (strict: unknown fields are errors; a kind
    without a schema is an error too), for each --kubernetes-version.
 2. What lotledger relies on (see docs/operations.md):
-   - every server StatefulSet: replicas 1 (one writer per topic partition),
+   - one writer per topic: lotledgerd (embedded log) has replicas 1; a
+     writing service with more replicas runs the writer election
+     (LOTLEDGER_WRITER_ELECTION=true) with one writer id for all, each
+     replica advertising its own address, a PodDisruptionBudget that keeps
+     a replica, and anti-affinity over nodes;
+   - every server StatefulSet:
      native gRPC startup/readiness/liveness probes on the plaintext
      health port 7071 (7070 speaks TLS, which kubelet probes cannot), non-root,
      read-only root filesystem, no capabilities, seccomp RuntimeDefault,
@@ -134,8 +139,6 @@ def check_configmap_refs(c, objs, configmaps):
 def check_server(c, sts, objs, configmaps):
     what = ident(sts)
     spec = sts.get("spec") or {}
-    c.expect(spec.get("replicas") == 1, what,
-             f"replicas must be 1 (one writer per topic partition), is {spec.get('replicas')}")
     pod = (spec.get("template") or {}).get("spec") or {}
     psc = pod.get("securityContext") or {}
     c.expect(psc.get("runAsNonRoot") is True, what, "pod securityContext.runAsNonRoot must be true")
@@ -191,6 +194,55 @@ def check_server(c, sts, objs, configmaps):
     pdbs = [o for o in objs if o["kind"] == "PodDisruptionBudget" and labels_match(
         ((o.get("spec") or {}).get("selector") or {}).get("matchLabels"), labels)]
     c.expect(len(pdbs) == 1, what, f"expected one PodDisruptionBudget selecting it, found {len(pdbs)}")
+    check_writers(c, sts, ctr, pod, pdbs, configmaps)
+
+
+def check_writers(c, sts, ctr, pod, pdbs, configmaps):
+    """One writer per topic (docs/adr/0006-standby-writers.md): the embedded
+    log belongs to one pod; replicas of a service that writes a topic take
+    the writer role by the Kafka lease, share one writer id (so the new
+    writer fences the old), each advertise their own address, are spread
+    over nodes, and a drain never takes them all."""
+    what = ident(sts)
+    replicas = (sts.get("spec") or {}).get("replicas", 1)
+    command = (ctr.get("command") or [None])[0]
+    log = env_value(c, ctr, "LOTLEDGER_LOG", configmaps, what)
+    if command == "lotledgerd" or log == "embedded":
+        c.expect(replicas == 1, what,
+                 f"replicas must be 1 on the embedded log (it belongs to one pod's "
+                 f"volume; a second pod would be a second log), is {replicas}")
+        return
+    if command not in {f"{t}-service" for t in TOPICS} or replicas <= 1:
+        return  # audit writes nothing: its replicas are readers
+    election = env_value(c, ctr, "LOTLEDGER_WRITER_ELECTION", configmaps, what)
+    c.expect(election == "true", what,
+             f"{replicas} replicas of a writing service need LOTLEDGER_WRITER_ELECTION="
+             f"true: without it every replica writes and each fences the others")
+    for e in ctr.get("env") or []:
+        if e.get("name") == "LOTLEDGER_WRITER_ID" and "fieldRef" in (e.get("valueFrom") or {}):
+            c.fail(what, "LOTLEDGER_WRITER_ID must be the same in every replica (a per-pod "
+                         "writer id fences nobody: two writers could fork a hash chain)")
+    advertise = env_value(c, ctr, "LOTLEDGER_ADVERTISE_ADDRESS", configmaps, what) or ""
+    c.expect("$(POD_NAME)" in advertise, what,
+             "LOTLEDGER_ADVERTISE_ADDRESS must name each replica's own address "
+             f"($(POD_NAME).<headless service>:7070), is {advertise!r}")
+    for pdb in pdbs:
+        ps = pdb.get("spec") or {}
+        ok = (("maxUnavailable" in ps and isinstance(ps["maxUnavailable"], int)
+               and ps["maxUnavailable"] < replicas)
+              or ("minAvailable" in ps and isinstance(ps["minAvailable"], int)
+                  and 1 <= ps["minAvailable"] < replicas))
+        c.expect(ok, ident(pdb),
+                 f"must keep a replica of {replicas} (so a standby can take the writer "
+                 f"role during a drain) and let one go: maxUnavailable < {replicas} or "
+                 f"1 <= minAvailable < {replicas}")
+    anti = ((pod.get("affinity") or {}).get("podAntiAffinity") or {})
+    terms = (anti.get("requiredDuringSchedulingIgnoredDuringExecution") or []) + [
+        t.get("podAffinityTerm") or {}
+        for t in anti.get("preferredDuringSchedulingIgnoredDuringExecution") or []]
+    c.expect(any(t.get("topologyKey") == "kubernetes.io/hostname" for t in terms), what,
+             "replicas need a podAntiAffinity over kubernetes.io/hostname (a node's loss "
+             "must not take the writer and its standbys)")
 
 
 def env_source(container, key, configmaps):

@@ -170,10 +170,9 @@ struct ExpiryPageData {
   std::string fefo_error;
 };
 
-// Weeks the heat map shows one by one; stock further out is in one last
-// column up to kHeatmapHorizonDays.
-inline constexpr int kHeatmapWeeks = 12;
-inline constexpr int kHeatmapHorizonDays = 182;
+// The heat map's columns: expired, each of the next 12 weeks, then 13-26
+// weeks, 27-52 weeks and 1-2 years; stock further out is not shown.
+inline constexpr int kHeatmapHorizonDays = 730;
 
 std::string RenderExpiryPage(const ExpiryPageData& data);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "libs/common/html.h"
@@ -14,19 +15,32 @@ namespace {
 
 namespace v1 = lotledger::v1;
 
-// Column of a row: 0 expired, 1..kHeatmapWeeks the week it expires in
-// (1 = within 7 days), kHeatmapWeeks + 1 further out.
-int Column(int days_left) {
-  if (days_left <= 0) return 0;
-  return std::min((days_left - 1) / 7 + 1, kHeatmapWeeks + 1);
+struct Band {
+  std::string label;
+  int max_days;  // days left at most (the previous band's max + 1 at least)
+};
+
+// Expired (<= 0 days left), weeks 1..12, then wider bands up to the
+// horizon (render.h).
+const std::vector<Band>& Bands() {
+  static const auto* bands = [] {
+    auto* b = new std::vector<Band>{{"expired", 0}};
+    for (int week = 1; week <= 12; ++week) {
+      b->push_back({absl::StrCat(week - 1, "–", week, " wk"), week * 7});
+    }
+    b->push_back({"13–26 wk", 26 * 7});
+    b->push_back({"27–52 wk", 52 * 7});
+    b->push_back({"1–2 yr", kHeatmapHorizonDays});
+    return b;
+  }();
+  return *bands;
 }
 
-std::string ColumnName(int c) {
-  if (c == 0) return "expired";
-  if (c == kHeatmapWeeks + 1) {
-    return absl::StrCat(kHeatmapWeeks, "–", kHeatmapHorizonDays / 7, " wk");
-  }
-  return absl::StrCat(c - 1, "–", c, " wk");
+// The band of a row; Bands().size() for stock beyond the horizon.
+size_t Column(int days_left) {
+  size_t c = 0;
+  while (c < Bands().size() && days_left > Bands()[c].max_days) ++c;
+  return c;
 }
 
 std::string LotLink(std::string_view lot_id) {
@@ -35,10 +49,12 @@ std::string LotLink(std::string_view lot_id) {
 }
 
 std::string RenderHeatmap(const ExpiryPageData& d) {
-  std::map<std::string, std::map<int, int64_t>> cells;
+  std::map<std::string, std::map<size_t, int64_t>> cells;
   int64_t max = 0;
   for (const v1::NearExpiryRow& r : d.stock) {
-    int64_t& q = cells[r.location_id()][Column(r.days_left())];
+    const size_t column = Column(r.days_left());
+    if (column >= Bands().size()) continue;
+    int64_t& q = cells[r.location_id()][column];
     q += r.quantity().amount();
     max = std::max(max, q);
   }
@@ -55,8 +71,8 @@ std::string RenderHeatmap(const ExpiryPageData& d) {
                   "<table id=\"expiry-heatmap\" "
                   "aria-labelledby=\"heatmap-heading\"><thead><tr>"
                   "<th scope=\"col\">Location</th>");
-  for (int c = 0; c <= kHeatmapWeeks + 1; ++c) {
-    absl::StrAppend(&out, "<th scope=\"col\">", ColumnName(c), "</th>");
+  for (const Band& b : Bands()) {
+    absl::StrAppend(&out, "<th scope=\"col\">", b.label, "</th>");
   }
   absl::StrAppend(&out, "</tr></thead><tbody>");
   for (const auto& [location, row] : cells) {
@@ -64,14 +80,14 @@ std::string RenderHeatmap(const ExpiryPageData& d) {
                     "\"><th scope=\"row\"><a href=\"/expiry?location=",
                     HtmlEscape(PercentEncode(location)), "\">",
                     HtmlEscape(location), "</a></th>");
-    for (int c = 0; c <= kHeatmapWeeks + 1; ++c) {
+    for (size_t c = 0; c < Bands().size(); ++c) {
       auto it = row.find(c);
       const int64_t q = it == row.end() ? 0 : it->second;
       const int64_t level = q == 0 || max == 0
                                 ? 0
                                 : std::max<int64_t>(1, (q * 4 + max - 1) / max);
       absl::StrAppend(&out, "<td class=\"num heat-", level, "\" data-qty=\"", q,
-                      "\" data-column=\"", ColumnName(c), "\">",
+                      "\" data-column=\"", Bands()[c].label, "\">",
                       q == 0 ? "" : absl::StrCat(q), "</td>");
     }
     absl::StrAppend(&out, "</tr>");

@@ -339,10 +339,15 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
   if (elected == nullptr) {
     RETURN_IF_ERROR(st->StartCheckpointers(services));
   }
+  // A single writer is the writer for life; a replica with an election
+  // only once it took the role (not before its election has started).
   st->grpc_server->AddRoleHealth(
-      server::kWriterHealthName, [state = st.get()]() -> absl::Status {
+      server::kWriterHealthName,
+      [state = st.get(), elected = elected != nullptr]() -> absl::Status {
         command::WriterRole* role = state->role.load();
-        return role == nullptr ? absl::OkStatus() : role->CheckWriting();
+        if (role != nullptr) return role->CheckWriting();
+        return elected ? absl::UnavailableError("the election has not started")
+                       : absl::OkStatus();
       });
   RETURN_IF_ERROR(st->grpc_server->Start());
   if (elected != nullptr) {

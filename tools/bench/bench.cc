@@ -7,7 +7,8 @@
 //   [--backend=...] [--clients=N] [--seconds=S] lotledger_bench
 //   --scenario=lots_trace  [--lots=N] [--samples=N] lotledger_bench
 //   --scenario=grpc_noop   [--clients=N] [--seconds=S]
-//   lotledger_bench --scenario=ship|fefo  (see inventory_scenarios.h)
+//   lotledger_bench --scenario=ship|fefo|replica_reads  (see
+//   inventory_scenarios.h)
 //   lotledger_bench --scenario=limits      (see limits.h)
 //   lotledger_bench --scenario=gen|replay|growth  (see gen_scenarios.h)
 //
@@ -333,6 +334,8 @@ int main(int argc, char** argv) {
     GrpcNoop(a);
   else if (scenario == "ship")
     ShipScenario(a);
+  else if (scenario == "replica_reads")
+    ReplicaReadsScenario(a);
   else if (scenario == "fefo")
     FefoScenario(a);
   else if (scenario == "recall_drill")
@@ -340,12 +343,13 @@ int main(int argc, char** argv) {
   else if (scenario == "audit")
     AuditScenario(a);
   else {
-    std::fprintf(stderr,
-                 "unknown --scenario=%s (limits, gen, replay, growth, "
-                 "log_append, log_tail, "
-                 "lots_create, lots_trace, grpc_noop, ship, fefo, "
-                 "recall_drill, audit)\n",
-                 scenario.c_str());
+    std::fprintf(
+        stderr,
+        "unknown --scenario=%s (limits, gen, replay, growth, "
+        "log_append, log_tail, "
+        "lots_create, lots_trace, grpc_noop, ship, replica_reads, fefo, "
+        "recall_drill, audit)\n",
+        scenario.c_str());
     return 2;
   }
   return 0;

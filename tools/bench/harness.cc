@@ -128,6 +128,13 @@ std::string KafkaBootstrap(const Args& a) {
 std::unique_ptr<ServerHost> StartHost(
     const Args& a, const std::string& dir, bool fresh,
     const std::vector<std::string>& services) {
+  return StartHost(a, dir, fresh, services, nullptr);
+}
+
+std::unique_ptr<ServerHost> StartHost(
+    const Args& a, const std::string& dir, bool fresh,
+    const std::vector<std::string>& services,
+    const std::function<void(server::ProcessConfig&)>& adjust) {
   if (fresh) std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   std::ofstream(dir + "/tokens")
@@ -156,6 +163,7 @@ std::unique_ptr<ServerHost> StartHost(
         absl::StrCat("bench", absl::ToUnixSeconds(absl::Now()), ".");
     c.writer_id = c.topic_prefix;
   }
+  if (adjust) adjust(c);
   auto host = ServerHost::Start(c, "bench", services);
   if (!host.ok()) Die(host.status());
   return std::move(*host);

@@ -12,6 +12,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -56,6 +57,12 @@ std::string KafkaBootstrap(const Args& a);
 std::unique_ptr<ServerHost> StartHost(
     const Args& a, const std::string& dir, bool fresh,
     const std::vector<std::string>& services = {"lots"});
+// The same, with `adjust` applied to the configuration last (several hosts
+// of one deployment: a shared topic prefix, writer election).
+std::unique_ptr<ServerHost> StartHost(
+    const Args& a, const std::string& dir, bool fresh,
+    const std::vector<std::string>& services,
+    const std::function<void(server::ProcessConfig&)>& adjust);
 
 // A client context with tok-bench and a 30 s deadline.
 std::unique_ptr<grpc::ClientContext> Ctx();

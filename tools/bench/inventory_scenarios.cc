@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "libs/common/ids.h"
 #include "libs/domain/lots/dates.h"
 #include "libs/gs1/element_string.h"
@@ -141,7 +142,10 @@ struct Layout {
 // for released lots, ReceiveStock into the lot's bin; `clients` threads,
 // one lot at a time each. Returns when the inventory projection has
 // applied all of it.
-void Seed(const std::string& target, const Layout& layout, int clients) {
+// Seeds `layout` through lots and quality at `target` and inventory at
+// `inventory_target`.
+void Seed(const std::string& target, const std::string& inventory_target,
+          const Layout& layout, int clients) {
   Tokens tokens;
   const absl::Time start = absl::Now();
   {
@@ -160,7 +164,8 @@ void Seed(const std::string& target, const Layout& layout, int clients) {
       Check(lots->DefineProduct(Ctx().get(), req, &resp), "DefineProduct");
       tokens.Add(resp.token());
     }
-    auto inventory = v1::InventoryService::NewStub(Channel(target, -1));
+    auto inventory =
+        v1::InventoryService::NewStub(Channel(inventory_target, -1));
     auto location = [&](const std::string& id, v1::LocationKind kind,
                         const std::string& parent) {
       v1::CreateLocationRequest req;
@@ -195,7 +200,8 @@ void Seed(const std::string& target, const Layout& layout, int clients) {
     threads.emplace_back([&, t] {
       auto lots = v1::LotsService::NewStub(Channel(target, t));
       auto quality = v1::QualityService::NewStub(Channel(target, t));
-      auto inventory = v1::InventoryService::NewStub(Channel(target, t));
+      auto inventory =
+          v1::InventoryService::NewStub(Channel(inventory_target, t));
       std::mt19937 rng(static_cast<uint32_t>(t));
       for (int i = next++; i < layout.lots; i = next++) {
         v1::CreateLotRequest lot;
@@ -249,7 +255,7 @@ void Seed(const std::string& target, const Layout& layout, int clients) {
   }
   for (std::thread& th : threads) th.join();
   // Wait until inventory has applied every release and receipt.
-  auto inventory = v1::InventoryService::NewStub(Channel(target, -1));
+  auto inventory = v1::InventoryService::NewStub(Channel(inventory_target, -1));
   v1::GetLotInventoryRequest req;
   req.set_lot_id(layout.LotId(layout.lots - 1));
   *req.mutable_after() = tokens.Get();
@@ -262,6 +268,10 @@ void Seed(const std::string& target, const Layout& layout, int clients) {
   const double secs = absl::ToDoubleSeconds(absl::Now() - start);
   std::fprintf(stderr, "seeded %s in %.1f s (%.0f lots/s, %d clients)\n",
                layout.Describe().c_str(), secs, layout.lots / secs, clients);
+}
+
+void Seed(const std::string& target, const Layout& layout, int clients) {
+  Seed(target, target, layout, clients);
 }
 
 std::vector<int> IntList(const Args& a, const std::string& key,
@@ -598,6 +608,111 @@ void CommandsScenario(const Args& a) {
                                   "3 lines, transfer in a cycle per client, "
                                   "durable; errors ",
                                   errors.load())));
+  }
+}
+
+}  // namespace lotledger::bench
+
+namespace lotledger::bench {
+
+void ReplicaReadsScenario(const Args& a) {
+  if (a.Get("backend", "kafka") != "kafka") {
+    Die(
+        absl::InvalidArgumentError("--scenario=replica_reads: replicas share a "
+                                   "Kafka log (--backend=kafka)"));
+  }
+  Args k = a;
+  k.kv["backend"] = "kafka";
+  const std::string dir = a.Get("dir", "build/bench-data") + "/replica_reads";
+  const std::string prefix =
+      absl::StrCat("replicas", absl::ToUnixSeconds(absl::Now()), ".");
+  auto shared = [&](server::ProcessConfig& c) {
+    c.topic_prefix = prefix;
+    c.writer_id.clear();  // each service's own name under the prefix
+  };
+  auto writers = StartHost(k, dir + "/lots-quality", true, {"lots", "quality"},
+                           [&](server::ProcessConfig& c) {
+                             shared(c);
+                             c.writer_id = prefix + "lq";
+                           });
+  std::vector<int> counts = IntList(a, "replicas", "1,3");
+  const int most = *std::max_element(counts.begin(), counts.end());
+  std::vector<std::unique_ptr<ServerHost>> replicas;
+  for (int r = 0; r < most; ++r) {
+    replicas.push_back(StartHost(k, absl::StrCat(dir, "/inventory-", r), true,
+                                 {"inventory"}, [&](server::ProcessConfig& c) {
+                                   shared(c);
+                                   c.writer_id = prefix + "inventory";
+                                   c.writer_election = true;
+                                 }));
+  }
+  // The writer: the replica whose lotledger.writer health is SERVING.
+  std::string writer;
+  for (const absl::Time give_up = absl::Now() + absl::Seconds(60);
+       writer.empty() && absl::Now() < give_up;) {
+    for (const auto& r : replicas) {
+      auto health = grpc::health::v1::Health::NewStub(Channel(r->target(), -1));
+      grpc::ClientContext ctx;
+      grpc::health::v1::HealthCheckRequest req;
+      req.set_service("lotledger.writer");
+      grpc::health::v1::HealthCheckResponse resp;
+      if (health->Check(&ctx, req, &resp).ok() &&
+          resp.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+        writer = r->target();
+      }
+    }
+    if (writer.empty()) absl::SleepFor(absl::Milliseconds(100));
+  }
+  if (writer.empty()) {
+    Die(absl::UnavailableError("no inventory replica took the writer role"));
+  }
+  const Layout layout = Layout::Make(static_cast<int>(a.Int("lots", 1000)), 1,
+                                     50, 1'000'000, /*unreleased_percent=*/0);
+  Seed(writers->target(), writer, layout,
+       static_cast<int>(a.Int("setup-clients", 32)));
+  const absl::Duration run = absl::Seconds(a.Int("seconds", 10));
+  for (const int clients : IntList(a, "clients", "32")) {
+    for (const int count : counts) {
+      std::vector<Samples> samples(clients);
+      std::atomic<int64_t> errors{0};
+      const absl::Time start = absl::Now();
+      std::vector<std::thread> threads;
+      for (int t = 0; t < clients; ++t) {
+        threads.emplace_back([&, t] {
+          // Client t reads from replica t mod count: the writer and the
+          // standbys alike, as a Kubernetes Service spreads connections.
+          auto stub = v1::InventoryService::NewStub(
+              Channel(replicas[t % count]->target(), t));
+          std::mt19937 rng(static_cast<uint32_t>(t));
+          std::uniform_int_distribution<int> pick(0, layout.lots - 1);
+          while (absl::Now() - start < run) {
+            v1::GetLotInventoryRequest req;
+            req.set_lot_id(layout.LotId(pick(rng)));
+            v1::GetLotInventoryResponse resp;
+            const absl::Time t0 = absl::Now();
+            const grpc::Status s =
+                stub->GetLotInventory(Ctx().get(), req, &resp);
+            if (!s.ok()) {
+              if (errors++ == 0) {
+                std::fprintf(stderr, "error: %s\n", s.error_message().c_str());
+              }
+              continue;
+            }
+            samples[t].Add(absl::Now() - t0);
+          }
+        });
+      }
+      for (std::thread& th : threads) th.join();
+      Samples all;
+      for (Samples& s : samples) all.Merge(s);
+      Report(Summarize(
+          absl::StrCat("replica_reads_", count), "kafka", clients, all,
+          absl::Now() - start,
+          absl::StrCat("gRPC GetLotInventory (read barrier on) spread over ",
+                       count, " inventory replica(s) of ", most,
+                       " running, one of them the writer; errors ",
+                       errors.load())));
+    }
   }
 }
 

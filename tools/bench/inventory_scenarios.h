@@ -27,6 +27,14 @@
 //     answer. Reports `commands` (all commands: per_second, p50/p99/p999)
 //     and one `commands_<step>` line per step.
 //
+//   --scenario=replica_reads  Read replicas (standby writers, issue 18), on
+//     Kafka only: lots and quality in one host, and --replicas (comma
+//     list, default 1,3; the largest is started) inventory hosts with the
+//     writer election, one of which becomes the writer. Seeds as ship does
+//     (--lots, default 1000), then for each count, --clients threads
+//     (default 32) read GetLotInventory of random lots for --seconds,
+//     client t from replica t mod count. One result line per count.
+//
 // All accept --backend=embedded|kafka and --channels like the others.
 #ifndef LOTLEDGER_TOOLS_BENCH_INVENTORY_SCENARIOS_H_
 #define LOTLEDGER_TOOLS_BENCH_INVENTORY_SCENARIOS_H_
@@ -38,6 +46,7 @@ namespace lotledger::bench {
 void ShipScenario(const Args& a);
 void FefoScenario(const Args& a);
 void CommandsScenario(const Args& a);
+void ReplicaReadsScenario(const Args& a);
 
 }  // namespace lotledger::bench
 

@@ -33,9 +33,13 @@ std::function<absl::Status(ConsoleConfig&, const std::string&)> SetString(
 
 const std::vector<Flag>& Flags() {
   static const auto* flags = new std::vector<Flag>{
-      {"listen", "HTTP listen address (host:port; port 0 picks one)",
+      {"listen",
+       "HTTP listen address (host:port; port 0 picks one; default "
+       "127.0.0.1:8080)",
        SetString(&ConsoleConfig::listen)},
-      {"target", "gRPC address of every lotledger service (lotledgerd)",
+      {"target",
+       "gRPC address of every lotledger service, as lotledgerd serves "
+       "them (default 127.0.0.1:7070)",
        SetString(&ConsoleConfig::target)},
       {"lots-target", "gRPC address of the lots service (default --target)",
        SetString(&ConsoleConfig::lots_target)},
@@ -48,7 +52,8 @@ const std::vector<Flag>& Flags() {
       {"audit-target", "gRPC address of the audit service",
        SetString(&ConsoleConfig::audit_target)},
       {"insecure-dev",
-       "true: plaintext gRPC and HTTP, loopback --listen and targets only",
+       "true: plaintext gRPC and HTTP, loopback --listen and targets only "
+       "(default false: TLS to the services)",
        [](ConsoleConfig& c, const std::string& v) {
          if (v != "true" && v != "false") {
            return absl::InvalidArgumentError(
@@ -57,7 +62,9 @@ const std::vector<Flag>& Flags() {
          c.insecure_dev = v == "true";
          return absl::OkStatus();
        }},
-      {"tls-ca", "CA bundle (PEM) the services' certificates chain to",
+      {"tls-ca",
+       "CA bundle (PEM) the services' certificates chain to (default: "
+       "the system roots)",
        SetString(&ConsoleConfig::tls_ca)},
       {"tls-server-name", "name expected in the services' certificates",
        SetString(&ConsoleConfig::tls_server_name)},

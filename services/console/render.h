@@ -171,8 +171,9 @@ struct ExpiryPageData {
 };
 
 // The heat map's columns: expired, each of the next 12 weeks, then 13-26
-// weeks, 27-52 weeks and 1-2 years; stock further out is not shown.
-inline constexpr int kHeatmapHorizonDays = 730;
+// weeks, 27-52 weeks, 1-2 years and later. The page asks for the stock
+// expiring within kHeatmapHorizonDays (all of it, in practice).
+inline constexpr int kHeatmapHorizonDays = 36500;
 
 std::string RenderExpiryPage(const ExpiryPageData& data);
 

@@ -20,8 +20,7 @@ struct Band {
   int max_days;  // days left at most (the previous band's max + 1 at least)
 };
 
-// Expired (<= 0 days left), weeks 1..12, then wider bands up to the
-// horizon (render.h).
+// Expired (<= 0 days left), weeks 1..12, then wider bands (render.h).
 const std::vector<Band>& Bands() {
   static const auto* bands = [] {
     auto* b = new std::vector<Band>{{"expired", 0}};
@@ -30,7 +29,8 @@ const std::vector<Band>& Bands() {
     }
     b->push_back({"13–26 wk", 26 * 7});
     b->push_back({"27–52 wk", 52 * 7});
-    b->push_back({"1–2 yr", kHeatmapHorizonDays});
+    b->push_back({"1–2 yr", 2 * 365});
+    b->push_back({"later", kHeatmapHorizonDays});
     return b;
   }();
   return *bands;
@@ -60,9 +60,9 @@ std::string RenderHeatmap(const ExpiryPageData& d) {
   }
   std::string out = absl::StrCat(
       "<h2 id=\"heatmap-heading\">Stock by weeks to expiry</h2>"
-      "<p class=\"note\">Quantities on hand per location, expiring within ",
-      kHeatmapHorizonDays,
-      " days, each lot in its own unit; darker is more.</p>");
+      "<p class=\"note\">Quantities on hand per location by the time left "
+      "to their expiry, each lot in its own unit (stock without an expiry "
+      "is not shown); darker is more.</p>");
   if (!d.stock_error.empty()) {
     absl::StrAppend(
         &out, "<p class=\"error\">Stock: ", HtmlEscape(d.stock_error), "</p>");
@@ -94,8 +94,7 @@ std::string RenderHeatmap(const ExpiryPageData& d) {
   }
   absl::StrAppend(&out, "</tbody></table>");
   if (cells.empty()) {
-    absl::StrAppend(&out, "<p>No stock expires within ", kHeatmapHorizonDays,
-                    " days.</p>");
+    absl::StrAppend(&out, "<p>No stock with an expiry date.</p>");
   }
   return out;
 }

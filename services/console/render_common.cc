@@ -30,6 +30,7 @@ td.num { text-align: right; }
 dl.facts { display: grid; grid-template-columns: max-content auto;
   gap: .2rem 1rem; } dl.facts dt { font-weight: bold; }
 label { font-weight: bold; margin-right: .3rem; }
+form { margin: .6rem 0; }
 input, select, button { font-size: 1rem; padding: .25rem .4rem; }
 button { background: #002b5c; color: #fff; border: 2px solid #002b5c;
   cursor: pointer; }

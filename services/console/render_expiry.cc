@@ -128,6 +128,9 @@ std::string RenderAlerts(const ExpiryPageData& d) {
         HtmlEscape(r.quantity().uom()), "</td></tr>");
   }
   absl::StrAppend(&out, "</tbody></table>");
+  if (d.alerts.empty() && d.alerts_error.empty()) {
+    absl::StrAppend(&out, "<p>No open alerts.</p>");
+  }
   return out;
 }
 

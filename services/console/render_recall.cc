@@ -279,10 +279,10 @@ std::string RenderChart(const std::vector<EffectivenessPoint>& points) {
   auto y_of = [&](size_t i) {
     return kTop + plot_h - points[i].percent * plot_h / 100.0;
   };
-  std::string path;
-  for (size_t i = 0; i < points.size(); ++i) {
-    absl::StrAppend(&path, i == 0 ? "M " : " L ",
-                    absl::StrFormat("%.1f %.1f", x_of(i), y_of(i)));
+  // A step line: recovery holds its value until the next point.
+  std::string path = absl::StrFormat("M %.1f %.1f", x_of(0), y_of(0));
+  for (size_t i = 1; i < points.size(); ++i) {
+    absl::StrAppend(&path, absl::StrFormat(" H %.1f V %.1f", x_of(i), y_of(i)));
   }
   absl::StrAppend(&svg, "<path d=\"", path,
                   "\" fill=\"none\" stroke=\"#002b5c\" stroke-width=\"2\"/>");

@@ -535,7 +535,7 @@ class ConsoleBrowserTest : public ::testing::Test {
   void Shot(const std::string& name) {
     const std::string path =
         absl::StrCat(CONSOLE_SCREENSHOT_DIR, "/", name, ".png");
-    const absl::Status s = wd().Screenshot(path);
+    const absl::Status s = wd().ScreenshotFullPage(path);
     EXPECT_TRUE(s.ok()) << s;
     std::printf("console screenshot: %s\n", path.c_str());
   }

@@ -33,6 +33,22 @@ std::string DataUrl(const std::string& html) {
   return url;
 }
 
+// Width and height of a PNG file (from its IHDR chunk); {0, 0} when the
+// file is no PNG.
+std::pair<int, int> PngSize(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string head(24, '\0');
+  in.read(head.data(), 24);
+  if (!in || head.substr(0, 8) != "\x89PNG\r\n\x1a\n") return {0, 0};
+  auto be32 = [&](size_t at) {
+    return (static_cast<unsigned char>(head[at]) << 24) |
+           (static_cast<unsigned char>(head[at + 1]) << 16) |
+           (static_cast<unsigned char>(head[at + 2]) << 8) |
+           static_cast<unsigned char>(head[at + 3]);
+  };
+  return {be32(16), be32(20)};
+}
+
 WebDriver::Options Opts(const std::string& name) {
   WebDriver::Options o;
   o.work_dir =
@@ -112,10 +128,16 @@ TEST(WebDriverTest, DrivesHeadlessChromium) {
   const std::string png =
       std::string(CONSOLE_SCREENSHOT_DIR) + "/webdriver-check.png";
   ASSERT_TRUE(wd.Screenshot(png).ok());
-  std::ifstream in(png, std::ios::binary);
-  std::string magic(8, '\0');
-  in.read(magic.data(), 8);
-  EXPECT_EQ(magic, "\x89PNG\r\n\x1a\n");
+  // The whole page: a page taller than the window gives a taller PNG.
+  const std::string full =
+      std::string(CONSOLE_SCREENSHOT_DIR) + "/webdriver-check-full.png";
+  ASSERT_TRUE(wd.Execute("document.body.style.height = '3000px';").ok());
+  ASSERT_TRUE(wd.ScreenshotFullPage(full).ok());
+  EXPECT_EQ(PngSize(png).first, 1280);
+  EXPECT_LT(PngSize(png).second, 3000);
+  EXPECT_GT(PngSize(full).second, 3000);
+  // And the window has its size back.
+  EXPECT_EQ(wd.Execute("return window.outerHeight;")->number_value(), 1024);
 }
 
 TEST(WebDriverTest, MissingBrowserSaysHowToInstallIt) {

@@ -571,4 +571,41 @@ absl::Status WebDriver::Screenshot(const std::string& path) {
   return absl::OkStatus();
 }
 
+absl::Status WebDriver::ScreenshotFullPage(const std::string& path,
+                                           int max_height) {
+  absl::StatusOr<Value> rect = SessionCommand("GET", "/window/rect");
+  if (!rect.ok()) return rect.status();
+  absl::StatusOr<Value> sizes = Execute(
+      "return [document.documentElement.scrollHeight,"
+      "        window.outerHeight - window.innerHeight];");
+  if (!sizes.ok()) return sizes.status();
+  if (sizes->list_value().values_size() != 2) {
+    return absl::InternalError("cannot read the page's height");
+  }
+  const auto& f = rect->struct_value().fields();
+  const double width = f.contains("width") ? f.at("width").number_value() : 0;
+  const double height =
+      f.contains("height") ? f.at("height").number_value() : 0;
+  const double page = sizes->list_value().values(0).number_value() +
+                      sizes->list_value().values(1).number_value();
+  const bool resize = page > height;
+  if (resize) {
+    Struct body;
+    (*body.mutable_fields())["width"].set_number_value(width);
+    (*body.mutable_fields())["height"].set_number_value(
+        std::min<double>(page, max_height));
+    absl::Status s = SessionCommand("POST", "/window/rect", &body).status();
+    if (!s.ok()) return s;
+  }
+  absl::Status shot = Screenshot(path);
+  if (resize) {
+    Struct body;
+    (*body.mutable_fields())["width"].set_number_value(width);
+    (*body.mutable_fields())["height"].set_number_value(height);
+    absl::Status s = SessionCommand("POST", "/window/rect", &body).status();
+    if (shot.ok() && !s.ok()) return s;
+  }
+  return shot;
+}
+
 }  // namespace lotledger::testing

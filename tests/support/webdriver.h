@@ -101,6 +101,11 @@ class WebDriver {
 
   // Writes a PNG of the viewport to `path`.
   absl::Status Screenshot(const std::string& path);
+  // Writes a PNG of the whole page (up to `max_height` pixels tall) to
+  // `path`: the window is made as tall as the page for the shot, then
+  // given its size back.
+  absl::Status ScreenshotFullPage(const std::string& path,
+                                  int max_height = 8000);
 
   const std::string& chromedriver_log() const { return log_path_; }
 

@@ -129,6 +129,12 @@ HttpResponse Console::Handle(const HttpRequest& request) const {
   const std::vector<std::string>& seg = request.segments;
   const Query query = ParseForm(request.query);
 
+  if (request.path == "/healthz") {  // for probes; no sign-in, no data
+    HttpResponse r;
+    r.content_type = "text/plain; charset=utf-8";
+    r.body = "ok\n";
+    return r;
+  }
   if (request.path == "/static/console.css") {
     HttpResponse r;
     r.content_type = "text/css; charset=utf-8";

@@ -12,6 +12,7 @@
 //   GET  /recalls, /recalls/{recall_id}, /recalls/{id}/report.csv|.html
 //   GET  /expiry[?location=...&item=...&quantity=...]
 //   GET  /static/console.css
+//   GET  /healthz               "ok" (a probe; no sign-in)
 //
 // Sign-in: POST /login stores the token in the cookie `lotledger_token`
 // (HttpOnly, SameSite=Strict, Path=/, and Secure unless the console runs

@@ -13,8 +13,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "libs/common/json_log.h"
 
 namespace lotledger::console {
@@ -436,6 +439,9 @@ void HttpServer::Serve(int fd) {
     }
   };
   auto fail = [&](int status, std::string_view reason) {
+    LogJsonRaw("warn", "http refused",
+               {{"status", absl::StrCat(status)},
+                {"reason", JsonString(std::string(reason))}});
     WriteAll(fd, SerializeResponse(PlainError(status, reason)));
     shutdown(fd, SHUT_WR);
     // Read (bounded) what the client is still sending, so that closing
@@ -475,6 +481,7 @@ void HttpServer::Serve(int fd) {
   }
   if (request.body.size() > length) request.body.resize(length);
 
+  const absl::Time start = absl::Now();
   HttpResponse response;
   try {
     response = handler_(request);
@@ -483,6 +490,15 @@ void HttpServer::Serve(int fd) {
             {{"path", request.path}, {"error", e.what()}});
     response = PlainError(500, "the console failed on this request");
   }
+  // One line per request: the path, never the query or a header (the
+  // cookie holds the token).
+  LogJsonRaw(
+      "info", "http",
+      {{"method", JsonString(request.method)},
+       {"path", JsonString(request.path)},
+       {"status", absl::StrCat(response.status)},
+       {"latency_ms", absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(
+                                                  absl::Now() - start))}});
   WriteAll(fd, SerializeResponse(response));
   shutdown(fd, SHUT_WR);
   // Drain what the client still sends (a pipelined request) so close()

@@ -12,6 +12,10 @@
 // encoded NUL in the path) is answered 400 and closed; the handler never
 // sees it. A client that sends nothing for kReadTimeout is dropped (408).
 //
+// Logs one JSON line per request ("http": method, path, status,
+// latency_ms; never the query or a header, since the cookie holds the
+// token) and one per refused request ("http refused": status, reason).
+//
 // ParseHttpHead and the URL and form helpers are pure functions, tested on
 // hostile input without sockets (tests/http_test.cc); HttpServer is tested
 // over real sockets on 127.0.0.1.

@@ -1,7 +1,8 @@
-// The console's sign-in flow and its use of the token, over real sockets
-// on 127.0.0.1: the console's HTTP server in front of a real gRPC server
-// with a stand-in RecallService that records the bearer token it was
-// called with and refuses the tokens the test names.
+// The console's sign-in flow, its use of the token and its search, over
+// real sockets on 127.0.0.1: the console's HTTP server in front of a real
+// gRPC server with a stand-in RecallService that records the bearer token
+// it was called with and refuses the tokens the test names, and a
+// stand-in LotsService that knows one lot.
 #include "services/console/console.h"
 
 #include <grpcpp/grpcpp.h>
@@ -69,6 +70,40 @@ class StandInRecall final : public v1::RecallService::Service {
   std::vector<std::string> seen_;
 };
 
+// Knows one lot, "09506000134352:A17", and resolves scans of it.
+class StandInLots final : public v1::LotsService::Service {
+ public:
+  static constexpr char kLot[] = "09506000134352:A17";
+
+  grpc::Status GetLot(grpc::ServerContext*, const v1::GetLotRequest* req,
+                      v1::GetLotResponse* resp) override {
+    if (req->lot_id() != kLot) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          "lot " + req->lot_id() + " does not exist");
+    }
+    resp->mutable_lot()->set_lot_id(kLot);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ResolveUdi(grpc::ServerContext*,
+                          const v1::ResolveUdiRequest* req,
+                          v1::ResolveUdiResponse* resp) override {
+    if (req->scan() == "(01)09506000134352(10)A17") {
+      resp->set_gtin("09506000134352");
+      resp->set_lot_number("A17");
+      resp->mutable_lot()->set_lot_id(kLot);
+      return grpc::Status::OK;
+    }
+    if (req->scan() == "(01)09506000134352(10)B9") {
+      resp->set_gtin("09506000134352");
+      resp->set_lot_number("B9");
+      return grpc::Status::OK;
+    }
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "AI (01): check digit is 3, expected 2");
+  }
+};
+
 class ConsoleTest : public ::testing::Test {
  protected:
   void SetUp() override { Start(/*secure_cookie=*/false); }
@@ -79,6 +114,7 @@ class ConsoleTest : public ::testing::Test {
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
                              &grpc_port);
     builder.RegisterService(&recall_);
+    builder.RegisterService(&lots_);
     grpc_ = builder.BuildAndStart();
     ASSERT_NE(grpc_, nullptr);
     ConsoleConfig config;
@@ -101,6 +137,7 @@ class ConsoleTest : public ::testing::Test {
   }
 
   StandInRecall recall_;
+  StandInLots lots_;
   std::unique_ptr<grpc::Server> grpc_;
   std::unique_ptr<Console> console_;
   std::unique_ptr<HttpServer> http_;
@@ -125,8 +162,6 @@ TEST_F(ConsoleTest, WithoutTheCookieEveryPageSendsToTheLoginForm) {
   EXPECT_THAT(form.body, HasSubstr("id=\"login-submit\""));
   EXPECT_THAT(form.body, HasSubstr("<label for=\"token\">"));
   EXPECT_THAT(form.body, HasSubstr("name=\"next\" value=\"/recalls\""));
-  // The stylesheet needs no sign-in.
-  EXPECT_EQ(Get(port_, "/static/console.css").status, 200);
 }
 
 TEST_F(ConsoleTest, LoginSetsTheCookieAndEveryCallCarriesItsToken) {
@@ -182,6 +217,50 @@ TEST_F(ConsoleTest, LoginRefusesWhatIsNoTokenAndRedirectsOnlyLocally) {
     EXPECT_EQ(r.status, 303) << next;
     EXPECT_EQ(r.Header("location"), "/") << next;
   }
+}
+
+TEST_F(ConsoleTest, SearchOpensTheLotOrSaysWhyNot) {
+  const std::string cookie = "lotledger_token=tok-aud";
+  const std::string lot_page = "/lots/09506000134352:A17";
+  for (const std::string& query : std::vector<std::string>{
+           "q=09506000134352%3AA17", "q=+09506000134352%3AA17+",
+           "q=&gtin=09506000134352&lot=A17",
+           "q=%2801%2909506000134352%2810%29A17"}) {
+    RawResponse r = Get(port_, "/search?" + query, cookie);
+    EXPECT_EQ(r.status, 303) << query;
+    EXPECT_EQ(r.Header("location"), lot_page) << query;
+  }
+  struct Case {
+    std::string query;
+    int status;
+    std::string error;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"q=", 400, "Enter a lot id"},
+           {"q=A17%3Cb%3E", 400, "A lot id is &lt;item&gt;:&lt;lot number&gt;"},
+           {"q=X%3A%3Cb%3E", 404, "lot X:&lt;b&gt; does not exist"},
+           {"q=%2801%2909506000134352%2810%29B9", 404,
+            "No lot 09506000134352:B9 is known"},
+           {"q=%2801%291234", 400,
+            "The scan cannot be read: AI (01): check digit is 3, expected 2"},
+       }) {
+    RawResponse r = Get(port_, "/search?" + c.query, cookie);
+    EXPECT_EQ(r.status, c.status) << c.query;
+    EXPECT_THAT(r.body,
+                HasSubstr("id=\"search-error\" role=\"alert\">" + c.error))
+        << c.query;
+    // The form keeps what was typed, escaped.
+    EXPECT_THAT(r.body, Not(HasSubstr("<b>"))) << c.query;
+  }
+}
+
+TEST_F(ConsoleTest, ProbesAndTheStylesheetNeedNoSignIn) {
+  RawResponse health = Get(port_, "/healthz");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.body, "ok\n");
+  RawResponse css = Get(port_, "/static/console.css");
+  EXPECT_EQ(css.status, 200);
+  EXPECT_EQ(css.Header("content-type"), "text/css; charset=utf-8");
 }
 
 TEST_F(ConsoleTest, UnreachableServicesAreAnErrorPageNotALoginLoop) {

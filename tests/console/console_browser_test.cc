@@ -76,9 +76,10 @@ using google::protobuf::Value;
 
 // Lot numbers: GS1 AI 10 (CSET 82, at most 20 characters) allows quotes,
 // ampersands and angle brackets. <x-pwn> would become an element if
-// unescaped; &amp; would turn into "&" if escaped once too few.
+// unescaped; &amp; would turn into "&" if escaped once too few; / % ?
+// must be encoded in the lot's URL (the genealogy click-through opens it).
 constexpr char kComponentItem[] = "RM-1";
-constexpr char kComponentNumber[] = R"("'><x-pwn>&amp;)";
+constexpr char kComponentNumber[] = R"("'><x-pwn>&amp;/%?)";
 constexpr char kDevice[] = "09506000134352";
 constexpr char kDeviceNumber[] = R"(A17"><x-pwn>&)";
 // The unit of both products (free text).

@@ -639,7 +639,8 @@ class ConsoleBrowserTest : public ::testing::Test {
         << page << ": " << JsonOf(*v);
   }
 
-  // Every page: lang, a title, the nav to Search, Recalls and Expiry.
+  // Every page: lang, a title, the nav to Search, Recalls and Expiry, a
+  // label on every field.
   void ExpectFrame(const std::string& page) {
     absl::StatusOr<Value> v = wd().Execute(R"js(
       const hrefs = Array.from(document.querySelectorAll('nav a'))
@@ -649,6 +650,17 @@ class ConsoleBrowserTest : public ::testing::Test {
           ['/', '/recalls', '/expiry'].every(p => hrefs.includes(p));)js");
     ASSERT_TRUE(v.ok()) << v.status();
     EXPECT_EQ(v->string_value(), "en|true|true") << page;
+    // Every field a person fills in has a label a screen reader reads.
+    absl::StatusOr<Value> unlabelled = wd().Execute(R"js(
+      return Array.from(document.querySelectorAll('input, select, textarea'))
+          .filter(e => !['hidden', 'submit', 'button'].includes(e.type))
+          .filter(e => !(e.labels && e.labels.length) &&
+                       !e.getAttribute('aria-label') &&
+                       !e.getAttribute('aria-labelledby'))
+          .map(e => e.id || e.name).join(' ');)js");
+    ASSERT_TRUE(unlabelled.ok()) << unlabelled.status();
+    EXPECT_EQ(unlabelled->string_value(), "")
+        << page << ": fields without a label";
   }
 
   std::string dir_;

@@ -219,6 +219,11 @@ class ConsoleBrowserTest : public ::testing::Test {
       }
       console_->Terminate(absl::Seconds(20));
     }
+    // The browser's profile and the console's log stay for a failed test.
+    if (!HasFailure()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+    }
   }
 
   std::unique_ptr<grpc::ClientContext> Ctx(const std::string& principal) {

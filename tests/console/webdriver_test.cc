@@ -56,6 +56,19 @@ WebDriver::Options Opts(const std::string& name) {
   return o;
 }
 
+// Removes the browser's profile and chromedriver's log unless the test
+// failed.
+class WebDriverTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (HasFailure()) return;
+    for (const char* name : {"drive", "missing"}) {
+      std::error_code ec;
+      std::filesystem::remove_all(Opts(name).work_dir, ec);
+    }
+  }
+};
+
 constexpr char kPage[] = R"(<!doctype html>
 <html lang="en"><head><title>WebDriver check</title></head><body>
 <h1 id="heading">Lot &lt;img src=x onerror=window.__pwned=1&gt;</h1>
@@ -71,7 +84,7 @@ document.getElementById('go').addEventListener('click', function() {
 });
 </script></body></html>)";
 
-TEST(WebDriverTest, DrivesHeadlessChromium) {
+TEST_F(WebDriverTest, DrivesHeadlessChromium) {
   absl::StatusOr<std::unique_ptr<WebDriver>> started =
       WebDriver::Start(Opts("drive"));
   ASSERT_TRUE(started.ok()) << started.status();
@@ -140,7 +153,7 @@ TEST(WebDriverTest, DrivesHeadlessChromium) {
   EXPECT_EQ(wd.Execute("return window.outerHeight;")->number_value(), 1024);
 }
 
-TEST(WebDriverTest, MissingBrowserSaysHowToInstallIt) {
+TEST_F(WebDriverTest, MissingBrowserSaysHowToInstallIt) {
   WebDriver::Options o = Opts("missing");
   o.chromium = "/nonexistent/chromium";
   absl::StatusOr<std::unique_ptr<WebDriver>> started = WebDriver::Start(o);

@@ -237,6 +237,20 @@ absl::StatusOr<std::unique_ptr<WebDriver>> WebDriver::Start(Options options) {
     return absl::InternalError(
         absl::StrCat("cannot create ", options.work_dir, ": ", ec.message()));
   }
+  // Chromium is chromedriver's child: when chromedriver is killed (the
+  // test or the bench crashed; chromedriver dies with them), the browser
+  // must not stay behind. setpriv gives it a parent-death signal.
+  std::string browser = options.chromium;
+  if (access("/usr/bin/setpriv", X_OK) == 0 &&
+      options.chromium.find('\'') == std::string::npos) {
+    browser = options.work_dir + "/chromium-dies-with-chromedriver";
+    std::ofstream(browser, std::ios::trunc)
+        << "#!/bin/sh\nexec /usr/bin/setpriv --pdeathsig KILL '"
+        << options.chromium << "' \"$@\"\n";
+    std::filesystem::permissions(browser, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
+    if (ec) browser = options.chromium;
+  }
   auto driver = std::unique_ptr<WebDriver>(new WebDriver());
   driver->options_ = options;
   driver->log_path_ = options.work_dir + "/chromedriver.log";
@@ -304,7 +318,7 @@ absl::StatusOr<std::unique_ptr<WebDriver>> WebDriver::Start(Options options) {
     auto& co = *(*always->mutable_fields())["goog:chromeOptions"]
                     .mutable_struct_value()
                     ->mutable_fields();
-    co["binary"] = Str(options.chromium);
+    co["binary"] = Str(browser);
     auto* list = co["args"].mutable_list_value();
     for (const std::string& arg :
          {std::string("--headless=new"), std::string("--no-sandbox"),

@@ -7,8 +7,10 @@
 // a log file), waits until it reports ready, and opens one session of
 // headless Chromium (--headless=new --no-sandbox --disable-gpu
 // --disable-dev-shm-usage, a user-data dir of its own). The destructor
-// deletes the session (Chromium exits) and stops chromedriver. Start
-// fails with a message naming `tools/bootstrap test` when chromium or
+// deletes the session (Chromium exits) and stops chromedriver. Both die
+// with the process that started them, a crash included (chromedriver by
+// its parent-death signal, Chromium by one setpriv gives it). Start fails
+// with a message naming `tools/bootstrap test` when chromium or
 // chromedriver is not installed.
 //
 // Elements are the opaque W3C element references chromedriver hands out.

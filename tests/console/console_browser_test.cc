@@ -14,6 +14,8 @@
 //     release shows the hold that was in force then, not the release;
 //   - the recall page: scope, impact per customer, notifications, and the
 //     effectiveness chart's points ending at the recall's recovery;
+//   - the expiry page: stock per location by weeks to expiry, and a FEFO
+//     suggestion that keeps the recalled lot out, saying why;
 //   - a principal whose role may not read lots or recalls, and a token the
 //     services do not know, get the refusal page with the service's
 //     reason;
@@ -939,9 +941,44 @@ TEST_F(ConsoleBrowserTest, AuditorWalksLotAndRecallRefusedRoleSeesWhy) {
     (void)heatmap;
     ExpectFrame("expiry");
     ExpectNoInjection("expiry");
-    WD_ASSIGN(cells, wd().FindAll("#expiry-heatmap [data-qty]"));
-    EXPECT_FALSE(cells.empty()) << TextOf("#expiry-heatmap");
+    // What is on hand per location: 30 in the bin, 10 returned to
+    // quarantine.
+    WD_ASSIGN(qty, wd().Execute(R"js(
+      const out = {};
+      for (const row of document.querySelectorAll(
+               '#expiry-heatmap tr[data-location]')) {
+        let sum = 0;
+        for (const c of row.querySelectorAll('[data-qty]')) {
+          sum += Number(c.getAttribute('data-qty'));
+        }
+        out[row.getAttribute('data-location')] = sum;
+      }
+      return out;)js"));
+    const auto& by_location = qty.struct_value().fields();
+    EXPECT_EQ(
+        by_location.contains(kBin) ? by_location.at(kBin).number_value() : -1,
+        30)
+        << JsonOf(qty);
+    EXPECT_EQ(by_location.contains(kQuarantine)
+                  ? by_location.at(kQuarantine).number_value()
+                  : -1,
+              10)
+        << JsonOf(qty);
     Shot("expiry");
+    // FEFO never picks the recalled lot.
+    WD_ASSIGN(item, wd().Find("#fefo-form #fefo-item"));
+    WD_OK(wd().SendKeys(item, std::string(kDevice) + "\xEE\x80\x87"));
+    WD_ASSIGN(suggestion, wd().WaitFor("#fefo-suggestion"));
+    (void)suggestion;
+    WD_ASSIGN(picks, wd().FindAll("#fefo-suggestion tr.pick"));
+    EXPECT_TRUE(picks.empty()) << TextOf("#fefo-suggestion");
+    EXPECT_TRUE(absl::StrContains(TextOf("#fefo-suggestion"),
+                                  std::string("is under recall ") + kRecallId))
+        << "why the lot is kept out: " << TextOf("#fefo-suggestion");
+    ExpectNoInjection("expiry with FEFO");
+    std::printf("FEFO for the recalled lot's item: %s\n",
+                TextOf("#fefo-suggestion").c_str());
+    Shot("expiry-fefo");
   }
 
   // ---- Refusals -----------------------------------------------------------

@@ -5,7 +5,8 @@
 // Debian's headless Chromium driven over W3C WebDriver
 // (tests/support/webdriver.h). What auditors, QA and recall managers rely
 // on, asserted on the DOM (never on pixels):
-//   - logging in with a dev token and finding a lot from the search box;
+//   - logging in with a dev token and finding a lot from the search box, by
+//     its lot id and by a label's GS1 element string;
 //   - the lot page: facts, every signature of the disposition, a timeline
 //     with exactly the events AuditService.LotHistory gives (count and
 //     types), the genealogy graph with the component, whose node moves to
@@ -705,9 +706,18 @@ TEST_F(ConsoleBrowserTest, AuditorWalksLotAndRecallRefusedRoleSeesWhy) {
   WD_OK(wd().SendKeys(q, DeviceLot() + "\xEE\x80\x87"));  // U+E007 Enter
   WD_ASSIGN(facts, wd().WaitFor("#lot-facts"));
   (void)facts;
+  EXPECT_EQ(Path(), "/lots/" + DeviceLot()) << "found by its lot id";
+  // The same lot from a label's GS1 element string, as a scanner types it.
+  WD_OK(wd().Navigate(base_ + "/"));
+  WD_ASSIGN(scan, wd().WaitFor("form#search input#q"));
+  WD_OK(wd().SendKeys(scan, absl::StrCat("(01)", kDevice, "(10)", kDeviceNumber,
+                                         "\xEE\x80\x87")));
+  WD_ASSIGN(scanned, wd().WaitFor("#lot-facts, #search-error"));
+  (void)scanned;
 
   // ---- The lot page -------------------------------------------------------
-  EXPECT_EQ(Path(), "/lots/" + DeviceLot());
+  EXPECT_EQ(Path(), "/lots/" + DeviceLot())
+      << "found by its GS1 string: " << TextOf("#search-error");
   ExpectFrame("lot");
   ExpectNoInjection("lot");
   Shot("lot");

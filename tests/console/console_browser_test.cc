@@ -18,8 +18,8 @@
 //   - the expiry page: stock per location by weeks to expiry, and a FEFO
 //     suggestion that keeps the recalled lot out, saying why;
 //   - a principal whose role may not read lots or recalls, and a token the
-//     services do not know, get the refusal page with the service's
-//     reason;
+//     services do not know, get the refusal page (403, 401) with the
+//     service's reason; a lot that does not exist, the not-found page;
 //   - hostile lot numbers, units, reasons, customer names and recall texts
 //     (markup, quotes, ampersands, script) are shown as TEXT exactly as
 //     entered, and no element, attribute or script came from them.
@@ -594,6 +594,14 @@ class ConsoleBrowserTest : public ::testing::Test {
     return TextOf("#refusal");
   }
 
+  // The HTTP status of the page's document (the console's answer).
+  int HttpStatus() {
+    absl::StatusOr<Value> v = wd().Execute(
+        "return performance.getEntriesByType('navigation')[0]"
+        "    .responseStatus;");
+    return v.ok() ? static_cast<int>(v->number_value()) : -1;
+  }
+
   // The page's path, percent-decoded.
   std::string Path() {
     absl::StatusOr<Value> v =
@@ -1006,6 +1014,7 @@ TEST_F(ConsoleBrowserTest, AuditorWalksLotAndRecallRefusedRoleSeesWhy) {
         << page << ": nothing of the lot shows";
     WD_ASSIGN(leaked, wd().FindAll("#lot-facts, #timeline, #recall-impact"));
     EXPECT_TRUE(leaked.empty()) << page;
+    EXPECT_EQ(HttpStatus(), 403) << page;
     ExpectNoInjection("refusal");
     Shot("refusal-" + page);
   }
@@ -1014,7 +1023,19 @@ TEST_F(ConsoleBrowserTest, AuditorWalksLotAndRecallRefusedRoleSeesWhy) {
       RefusalFor("not-a-token", "/lots/" + PathSegment(DeviceLot()));
   EXPECT_TRUE(absl::StrContains(unknown, "the bearer token is not valid"))
       << unknown;
+  EXPECT_EQ(HttpStatus(), 401);
   Shot("refusal-unknown-token");
+
+  // A lot that does not exist: the not-found page.
+  ASSERT_NO_FATAL_FAILURE(Login(cluster_->Token("auditor")));
+  WD_OK(wd().Navigate(base_ + "/lots/" + PathSegment(ComponentLot() + "X")));
+  WD_ASSIGN(not_found, wd().WaitFor("#not-found"));
+  (void)not_found;
+  EXPECT_EQ(HttpStatus(), 404);
+  EXPECT_TRUE(absl::StrContains(TextOf("#not-found"), ComponentLot() + "X"))
+      << "names what was not found: " << TextOf("#not-found");
+  ExpectNoInjection("not found");
+  Shot("not-found");
 }
 
 }  // namespace

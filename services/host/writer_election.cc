@@ -106,6 +106,8 @@ void WriterElection::Acquired() {
   if (acquired_ || stop_) return;  // a writer is never made twice
   acquired_ = true;
   acquired_at_ = absl::Now();
+  LogJson("info", "given the writer lease; taking the writer role",
+          {{"service", options_.service}});
   promoter_ = std::thread([this] { Promote(); });
 }
 

@@ -1,5 +1,7 @@
 #include "tools/bench/harness.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -159,8 +161,8 @@ std::unique_ptr<ServerHost> StartHost(
   if (a.Get("backend", "embedded") == "kafka") {
     c.log = "kafka";
     c.kafka_bootstrap = KafkaBootstrap(a);
-    c.topic_prefix =
-        absl::StrCat("bench", absl::ToUnixSeconds(absl::Now()), ".");
+    c.topic_prefix = absl::StrCat("bench", absl::ToUnixSeconds(absl::Now()),
+                                  "p", getpid(), ".");
     c.writer_id = c.topic_prefix;
   }
   if (adjust) adjust(c);

@@ -283,24 +283,11 @@ class ProductionShapeTest : public ::testing::Test {
     v1::DefineProductResponse defined;
     grpc::Status s = lots_->DefineProduct(Ctx("admin").get(), def, &defined);
     ASSERT_TRUE(s.ok()) << s.error_message();
-    struct Loc {
-      const char* id;
-      v1::LocationKind kind;
-      const char* parent;
-    };
-    for (const Loc& l : {Loc{"IE", v1::LOCATION_KIND_SITE, ""},
-                         Loc{"EU", v1::LOCATION_KIND_REGION, "IE"},
-                         Loc{"WH1", v1::LOCATION_KIND_WAREHOUSE, "EU"},
-                         Loc{kBin, v1::LOCATION_KIND_BIN, "WH1"}}) {
-      v1::CreateLocationRequest req;
-      req.set_request_id(NewRequestId());
-      req.set_location_id(l.id);
-      req.set_name(l.id);
-      req.set_kind(l.kind);
-      req.set_parent_id(l.parent);
+    for (const v1::CreateLocationRequest& req :
+         LocationTree({kBin}, {.site = "IE", .region = "EU"})) {
       v1::CreateLocationResponse created;
       s = inventory_->CreateLocation(Ctx("admin").get(), req, &created);
-      ASSERT_TRUE(s.ok()) << l.id << ": " << s.error_message();
+      ASSERT_TRUE(s.ok()) << req.location_id() << ": " << s.error_message();
     }
   }
 

@@ -283,25 +283,11 @@ class BrokerFailoverTest : public ::testing::Test {
     for (int i = 0; i < kLots; ++i) {
       ASSERT_NO_FATAL_FAILURE(Release(*quality, LotId(i)));
     }
-    struct Loc {
-      const char* id;
-      v1::LocationKind kind;
-      const char* parent;
-    };
-    for (const Loc& l : {Loc{"EU", v1::LOCATION_KIND_SITE, ""},
-                         Loc{"EU-W", v1::LOCATION_KIND_REGION, "EU"},
-                         Loc{"WH1", v1::LOCATION_KIND_WAREHOUSE, "EU-W"},
-                         Loc{kBin, v1::LOCATION_KIND_BIN, "WH1"}}) {
-      v1::CreateLocationRequest req;
-      req.set_request_id(NewRequestId());
-      req.set_location_id(l.id);
-      req.set_name(l.id);
-      req.set_kind(l.kind);
-      req.set_parent_id(l.parent);
+    for (const v1::CreateLocationRequest& req : LocationTree({kBin})) {
       v1::CreateLocationResponse created;
       s = inventory->CreateLocation(BearerContext("tok-admin", d).get(), req,
                                     &created);
-      ASSERT_TRUE(s.ok()) << l.id << ": " << s.error_message();
+      ASSERT_TRUE(s.ok()) << req.location_id() << ": " << s.error_message();
       tokens_.Add(created.token());
     }
     for (int i = 0; i < kLots; ++i) {

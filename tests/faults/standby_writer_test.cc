@@ -388,21 +388,7 @@ class StandbyWriterTest : public ::testing::Test {
                                                                       &r);
           }));
     }
-    struct Loc {
-      const char* id;
-      v1::LocationKind kind;
-      const char* parent;
-    };
-    for (const Loc& l : {Loc{"EU", v1::LOCATION_KIND_SITE, ""},
-                         Loc{"EU-W", v1::LOCATION_KIND_REGION, "EU"},
-                         Loc{"WH1", v1::LOCATION_KIND_WAREHOUSE, "EU-W"},
-                         Loc{kBin, v1::LOCATION_KIND_BIN, "WH1"}}) {
-      v1::CreateLocationRequest req;
-      req.set_request_id(NewRequestId());
-      req.set_location_id(l.id);
-      req.set_name(l.id);
-      req.set_kind(l.kind);
-      req.set_parent_id(l.parent);
+    for (const v1::CreateLocationRequest& req : LocationTree({kBin})) {
       ASSERT_NO_FATAL_FAILURE(send(
           "inventory", "tok-admin", [&](auto ch, grpc::ClientContext* ctx) {
             v1::CreateLocationResponse r;

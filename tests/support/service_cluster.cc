@@ -479,4 +479,25 @@ std::string ServiceCluster::StderrTails(int lines) const {
   return out;
 }
 
+std::vector<v1::CreateLocationRequest> LocationTree(
+    const std::vector<std::string>& bins, const LocationNames& names) {
+  std::vector<v1::CreateLocationRequest> out;
+  auto add = [&](const std::string& id, v1::LocationKind kind,
+                 const std::string& parent) {
+    v1::CreateLocationRequest& req = out.emplace_back();
+    req.set_request_id(NewUuidV7(absl::Now()));
+    req.set_location_id(id);
+    req.set_name(id);
+    req.set_kind(kind);
+    req.set_parent_id(parent);
+  };
+  add(names.site, v1::LOCATION_KIND_SITE, "");
+  add(names.region, v1::LOCATION_KIND_REGION, names.site);
+  add(names.warehouse, v1::LOCATION_KIND_WAREHOUSE, names.region);
+  for (const std::string& bin : bins) {
+    add(bin, v1::LOCATION_KIND_BIN, names.warehouse);
+  }
+  return out;
+}
+
 }  // namespace lotledger::testing

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "lotledger/v1/inventory.pb.h"
 
 namespace lotledger::testing {
 
@@ -225,6 +226,18 @@ class ServiceCluster {
   std::string tokens_path_;
   std::array<Member, 5> members_;
 };
+
+// The requests that make the smallest location tree stock is received
+// into: a site, a region in it, a warehouse in that, and `bins` in the
+// warehouse (each location named as its id), in the order they must be
+// created, each under a fresh request id.
+struct LocationNames {
+  std::string site = "EU";
+  std::string region = "EU-W";
+  std::string warehouse = "WH1";
+};
+std::vector<v1::CreateLocationRequest> LocationTree(
+    const std::vector<std::string>& bins, const LocationNames& names = {});
 
 }  // namespace lotledger::testing
 

@@ -42,7 +42,8 @@ button { background: #002b5c; color: #fff; border: 2px solid #002b5c;
 .note { color: #333; }
 ol.timeline { list-style: none; padding-left: 0; }
 ol.timeline li { border-left: 4px solid #002b5c; margin: 0 0 .6rem 0;
-  padding: .2rem .6rem; }
+  padding: .2rem .6rem;
+  content-visibility: auto; contain-intrinsic-size: auto 3.2rem; }
 ol.timeline li.later { opacity: .6; }
 .svc { display: inline-block; min-width: 5.5rem; font-weight: bold; }
 .heat-0 { background: #fff; } .heat-1 { background: #fde3c8; }

@@ -9,25 +9,13 @@
 #include "absl/strings/str_format.h"
 #include "libs/common/html.h"
 #include "libs/common/proto_time.h"
+#include "libs/domain/recall/decider.h"
 #include "services/console/render.h"
 
 namespace lotledger::console {
 namespace {
 
 namespace v1 = lotledger::v1;
-
-std::string ClassName(v1::RecallClass c) {
-  switch (c) {
-    case v1::RECALL_CLASS_I:
-      return "Class I";
-    case v1::RECALL_CLASS_II:
-      return "Class II";
-    case v1::RECALL_CLASS_III:
-      return "Class III";
-    default:
-      return "unclassified";
-  }
-}
 
 std::string StatusName(v1::RecallStatus s) {
   switch (s) {
@@ -89,7 +77,7 @@ std::string RenderHeader(const v1::Recall& r) {
       "</h1><dl class=\"facts\" "
       "id=\"recall-facts\"><dt>Status</dt><dd id=\"recall-status\">",
       StatusName(r.status()), "</dd><dt>Classification</dt><dd>",
-      ClassName(r.classification()), "</dd><dt>Reason</dt><dd>",
+      recall::ClassName(r.classification()), "</dd><dt>Reason</dt><dd>",
       HtmlEscape(r.reason()), "</dd><dt>Health hazard</dt><dd>",
       HtmlEscape(r.health_hazard()), "</dd><dt>Instructions</dt><dd>",
       HtmlEscape(r.instructions()), "</dd><dt>Initiated</dt><dd>",
@@ -406,10 +394,11 @@ std::string RenderRecallList(const std::vector<v1::RecallSummary>& recalls) {
         &body, "<tr><td><a class=\"recall-link\" href=\"",
         HtmlEscape(RecallPath(r.recall_id())), "\">", HtmlEscape(r.recall_id()),
         "</a></td><td>", HtmlEscape(r.title()), "</td><td>",
-        ClassName(r.classification()), "</td><td>", StatusName(r.status()),
-        "</td><td class=\"num\">", r.lots_in_scope(), "</td><td>",
-        FormatTime(r.initiated_at()), " by ", HtmlEscape(r.initiated_by()),
-        "</td><td>", FormatTime(r.closed_at()), "</td></tr>");
+        recall::ClassName(r.classification()), "</td><td>",
+        StatusName(r.status()), "</td><td class=\"num\">", r.lots_in_scope(),
+        "</td><td>", FormatTime(r.initiated_at()), " by ",
+        HtmlEscape(r.initiated_by()), "</td><td>", FormatTime(r.closed_at()),
+        "</td></tr>");
   }
   absl::StrAppend(&body, "</tbody></table>");
   if (recalls.empty()) absl::StrAppend(&body, "<p>No recalls.</p>");

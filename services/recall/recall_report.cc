@@ -50,19 +50,6 @@ std::string Status(v1::RecallStatus s) {
   return s == v1::RECALL_STATUS_CLOSED ? "closed" : "open";
 }
 
-std::string Reason(v1::ScopeReason r) {
-  switch (r) {
-    case v1::SCOPE_REASON_LISTED:
-      return "listed";
-    case v1::SCOPE_REASON_MADE_IN_RANGE:
-      return "made in range";
-    case v1::SCOPE_REASON_DERIVED:
-      return "derived";
-    default:
-      return "";
-  }
-}
-
 std::string Percent(const v1::Recovery& r) {
   return absl::StrFormat("%.1f%%", r.percent());
 }
@@ -118,7 +105,7 @@ std::string RenderCsv(const v1::Recall& recall, const v1::RecallImpact& impact,
     const v1::ScopedLot& s = li.lot();
     const std::string lot_cols =
         absl::StrCat(Csv(s.lot_id()), ",", Csv(s.item()), ",",
-                     Csv(s.lot_number()), ",", Reason(s.reason()), ",",
+                     Csv(s.lot_number()), ",", ScopeReasonName(s.reason()), ",",
                      s.depth(), ",", Csv(paths.at(s.lot_id())), ",");
     auto rows = by_lot.find(s.lot_id());
     if (rows == by_lot.end()) {
@@ -216,7 +203,7 @@ std::string RenderHtml(const v1::Recall& recall, const v1::RecallImpact& impact,
     absl::StrAppend(
         &o, "<tr><td>", HtmlEscape(s.lot_id()), "</td><td>",
         HtmlEscape(s.item()), "</td><td>", HtmlEscape(s.lot_number()),
-        "</td><td>", Reason(s.reason()), "</td><td>",
+        "</td><td>", ScopeReasonName(s.reason()), "</td><td>",
         HtmlEscape(paths.at(s.lot_id())), "</td><td>",
         Date(s.manufactured_on()), "</td><td>", Date(s.expires_on()),
         "</td><td class=\"n\">", li.shipped(), "</td><td class=\"n\">",

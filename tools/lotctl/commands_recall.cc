@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "libs/domain/recall/decider.h"
 #include "lotledger/v1/recall.grpc.pb.h"
 #include "tools/lotctl/context.h"
 #include "tools/lotctl/values.h"
@@ -40,19 +41,6 @@ std::string StatusText(v1::RecallStatus s) {
       return "open";
     case v1::RECALL_STATUS_CLOSED:
       return "closed";
-    default:
-      return "";
-  }
-}
-
-std::string ReasonText(v1::ScopeReason r) {
-  switch (r) {
-    case v1::SCOPE_REASON_LISTED:
-      return "listed";
-    case v1::SCOPE_REASON_MADE_IN_RANGE:
-      return "made in range";
-    case v1::SCOPE_REASON_DERIVED:
-      return "derived";
     default:
       return "";
   }
@@ -111,8 +99,9 @@ void PrintScope(std::ostream& out,
                 const google::protobuf::RepeatedPtrField<v1::ScopedLot>& s) {
   std::vector<std::vector<std::string>> rows;
   for (const v1::ScopedLot& l : s) {
-    rows.push_back({l.lot_id(), ReasonText(l.reason()), absl::StrCat(l.depth()),
-                    l.via_lot_id(), DateText(l.expires_on())});
+    rows.push_back({l.lot_id(), recall::ScopeReasonName(l.reason()),
+                    absl::StrCat(l.depth()), l.via_lot_id(),
+                    DateText(l.expires_on())});
   }
   PrintTable(out, {"LOT", "HOW", "DEPTH", "VIA", "EXPIRES"}, rows);
 }

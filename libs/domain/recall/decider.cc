@@ -412,6 +412,19 @@ std::string ClassName(v1::RecallClass c) {
   }
 }
 
+std::string ScopeReasonName(v1::ScopeReason r) {
+  switch (r) {
+    case v1::SCOPE_REASON_LISTED:
+      return "listed";
+    case v1::SCOPE_REASON_MADE_IN_RANGE:
+      return "made in range";
+    case v1::SCOPE_REASON_DERIVED:
+      return "derived";
+    default:
+      return "";
+  }
+}
+
 absl::StatusOr<std::vector<v1::Event>> Decide(
     const v1::RecallDecisionState& state, const v1::RecallCommand& cmd) {
   switch (cmd.command_case()) {

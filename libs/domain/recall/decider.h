@@ -90,7 +90,11 @@ std::vector<std::string> NodeLotIds(const v1::Event& event);
 void EvolveLotNode(v1::RecallLotNode& node, const std::string& lot_id,
                    const v1::Event& event);
 
-std::string ClassName(v1::RecallClass c);  // "Class I", ...
+// How reports, lotctl and the console name a recall's class ("Class I",
+// ..., "Unclassified") and why a lot is in its scope ("listed", "made in
+// range", "derived"; "" for none).
+std::string ClassName(v1::RecallClass c);
+std::string ScopeReasonName(v1::ScopeReason r);
 
 }  // namespace lotledger::recall
 

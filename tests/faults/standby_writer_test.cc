@@ -38,6 +38,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -57,6 +58,7 @@
 #include "tests/faults/log_check.h"
 #include "tests/support/service_cluster.h"
 #include "tests/support/stack.h"
+#include "tools/lotctl/cli.h"
 
 #if !defined(LOTS_SERVICE_PATH) || !defined(QUALITY_SERVICE_PATH) || \
     !defined(INVENTORY_SERVICE_PATH)
@@ -766,6 +768,64 @@ TEST_F(StandbyWriterTest, PausedWriterWritesNothingAfterwards) {
   // The stopped replica, started again, is a standby that agrees.
   ASSERT_TRUE(paused.Start());
   ASSERT_NO_FATAL_FAILURE(CheckReplicasAgree(shipped));
+}
+
+TEST_F(StandbyWriterTest, LotctlFollowsAStandbyToTheWriter) {
+  const int writer = AwaitWriter("inventory");
+  ASSERT_GE(writer, 0);
+  const Replica& standby = replicas_["inventory"][1 - writer];
+  // The standby learns the writer's address from the lease topic, shortly
+  // after the writer took over: wait until its refusals name it.
+  std::string named;
+  for (const absl::Time give_up = absl::Now() + kWriterBound;
+       named.empty() && absl::Now() < give_up;) {
+    v1::CreateLocationRequest probe;
+    probe.set_request_id(NewRequestId());
+    probe.set_location_id("PROBE");
+    v1::CreateLocationResponse resp;
+    auto ctx = BearerContext("tok-admin", kCallDeadline);
+    const grpc::Status s = v1::InventoryService::NewStub(
+                               clients_["inventory"]->channel(1 - writer))
+                               ->CreateLocation(ctx.get(), probe, &resp);
+    ASSERT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE)
+        << "the standby took a command: " << s.error_message();
+    const auto& md = ctx->GetServerTrailingMetadata();
+    if (auto it = md.find("lotledger-writer"); it != md.end()) {
+      named = std::string(it->second.data(), it->second.size());
+    } else {
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+  }
+  ASSERT_EQ(named, replicas_["inventory"][writer].process->target());
+  std::ostringstream out, err;
+  const int code = lotctl::RunLotctl(
+      {"--server=" + standby.process->target(), "--token=tok-admin",
+       "--insecure", "inventory", "location-create", "FOLLOW-1",
+       "--name=Followed site", "--kind=site"},
+      out, err);
+  EXPECT_EQ(code, 0) << err.str();
+  EXPECT_NE(err.str().find(standby.process->target() +
+                           " is a standby; running the command again at the "
+                           "writer, " +
+                           replicas_["inventory"][writer].process->target()),
+            std::string::npos)
+      << err.str();
+  EXPECT_NE(out.str().find("FOLLOW-1"), std::string::npos) << out.str();
+  // Created once, and every replica knows it.
+  for (size_t i = 0; i < clients_["inventory"]->size(); ++i) {
+    v1::ListLocationsRequest req;
+    v1::ListLocationsResponse resp;
+    const grpc::Status s =
+        v1::InventoryService::NewStub(clients_["inventory"]->channel(i))
+            ->ListLocations(BearerContext("tok-auditor", kCallDeadline).get(),
+                            req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    int found = 0;
+    for (const v1::Location& l : resp.locations()) {
+      if (l.location_id() == "FOLLOW-1") ++found;
+    }
+    EXPECT_EQ(found, 1) << clients_["inventory"]->target(i);
+  }
 }
 
 }  // namespace

@@ -197,20 +197,9 @@ struct KafkaEventLog::Clients {
   // fresh writer (a start, a standby taking over) took 0.95-1.0 s.
   void WarmProducers(const std::string& topic, absl::Time deadline) {
     for (const Handle& h : txn_producers) {
-      if (h.rk == nullptr) continue;
-      rd_kafka_topic_t* rkt = rd_kafka_topic_new(h.rk, topic.c_str(), nullptr);
-      if (rkt == nullptr) continue;
-      const rd_kafka_metadata_t* md = nullptr;
-      if (rd_kafka_metadata(
-              h.rk, /*all_topics=*/0, rkt, &md,
-              std::clamp(RemainingMs(deadline), 1, ToMillis(kLookupTry))) ==
-          RD_KAFKA_RESP_ERR_NO_ERROR) {
-        rd_kafka_metadata_destroy(md);
-      }
-      rd_kafka_topic_destroy(rkt);
+      if (h.rk != nullptr) RefreshTopic(h.rk, topic, deadline);
     }
   }
-
   void Forget(const std::string& topic) {
     absl::MutexLock lock(&topics_mu);
     topics.erase(topic);
@@ -220,18 +209,24 @@ struct KafkaEventLog::Clients {
   void RefreshMetadata(const std::set<std::string>& names,
                        absl::Time deadline) {
     for (const std::string& topic : names) {
-      rd_kafka_topic_t* rkt =
-          rd_kafka_topic_new(watermarks.rk, topic.c_str(), nullptr);
-      if (rkt == nullptr) continue;
-      const rd_kafka_metadata_t* md = nullptr;
-      if (rd_kafka_metadata(
-              watermarks.rk, /*all_topics=*/0, rkt, &md,
-              std::clamp(RemainingMs(deadline), 1, ToMillis(kLookupTry))) ==
-          RD_KAFKA_RESP_ERR_NO_ERROR) {
-        rd_kafka_metadata_destroy(md);
-      }
-      rd_kafka_topic_destroy(rkt);
+      RefreshTopic(watermarks.rk, topic, deadline);
     }
+  }
+
+  // Asks the brokers for `topic`'s metadata on client `rk`, which keeps
+  // it (best effort: a failure leaves the client to learn it later).
+  static void RefreshTopic(rd_kafka_t* rk, const std::string& topic,
+                           absl::Time deadline) {
+    rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+    if (rkt == nullptr) return;
+    const rd_kafka_metadata_t* md = nullptr;
+    if (rd_kafka_metadata(
+            rk, /*all_topics=*/0, rkt, &md,
+            std::clamp(RemainingMs(deadline), 1, ToMillis(kLookupTry))) ==
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_metadata_destroy(md);
+    }
+    rd_kafka_topic_destroy(rkt);
   }
 
   // High watermarks of `partitions`, retrying those whose leader moved

@@ -157,10 +157,11 @@ absl::StatusOr<int32_t> CommandRunner::Partitions() {
   absl::MutexLock l(&mu_);
   if (partitions_ == 0) {
     ASSIGN_OR_RETURN(partitions_, log_->PartitionCount(topic_));
-    // A new runner (a start, a restart after a crash) has not seen what
-    // an earlier writer appended: its last records may not be applied yet,
-    // and deciding before they are would answer a retried request id
-    // again and fork the aggregate's hash chain. So the first command on
+    // A new runner (a start, a restart after a crash, a standby that took
+    // the writer role: Run refuses before this while it stands by) has
+    // not seen what an earlier writer appended: its last records may not be
+    // applied yet, and deciding before they are would answer a retried request
+    // id again and fork the aggregate's hash chain. So the first command on
     // each partition catches up to the log's end first.
     for (int32_t p = 0; p < partitions_; ++p) uncertain_.insert(p);
   }
@@ -171,12 +172,6 @@ void CommandRunner::SetRole(WriterRole* role) { role_ = role; }
 
 bool CommandRunner::writing() const {
   return role_ == nullptr || role_->writing();
-}
-
-void CommandRunner::ForgetPartitions() {
-  absl::MutexLock l(&mu_);
-  partitions_ = 0;
-  uncertain_.clear();
 }
 
 absl::StatusOr<CommandResult> CommandRunner::Run(

@@ -112,10 +112,6 @@ class CommandRunner {
   void SetRole(WriterRole* role);
   // False while a standby (a reactor or sweep skips its pass then).
   bool writing() const;
-  // After this replica took the writer role: the first command on each
-  // partition catches up to the log's end first, as after a start (the
-  // previous writer's last records may not be applied yet).
-  void ForgetPartitions();
 
  private:
   static constexpr size_t kStripes = 256;

@@ -3,7 +3,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -213,16 +212,19 @@ struct ServerHost::State {
   std::unique_ptr<server::Authenticator> authenticator;
   std::unique_ptr<server::Guard> guard;
   std::unique_ptr<eventlog::EventLog> log;
+  // With --writer-election: the hosted writer's role, which its runner,
+  // health and the gRPC layer ask (declared before `hosted`, which uses
+  // it); null otherwise.
+  std::unique_ptr<command::WriterRole> role;
   std::vector<Hosted> hosted;
   // Projection rebuilds of the hosted services (admin.proto).
   std::unique_ptr<admin::AdminServiceImpl> admin;
   std::unique_ptr<server::GrpcServer> grpc_server;
   std::vector<metrics::CallbackGauge> gauges;
   std::unique_ptr<metrics::MetricsServer> metrics_server;
-  // With --writer-election: the hosted writer's election, and its role for
-  // the gRPC layer (null otherwise).
+  // With --writer-election: the hosted writer's election (declared last:
+  // it goes first); null otherwise.
   std::unique_ptr<WriterElection> election;
-  std::atomic<command::WriterRole*> role = nullptr;
   bool stopped = false;
 
   // Starts a checkpoint publisher for each hosted writer (the writer's
@@ -232,11 +234,7 @@ struct ServerHost::State {
 
 absl::Status ServerHost::State::StartCheckpointers(
     const std::vector<std::string>& services) {
-  if (config.checkpoint_key.empty()) return absl::OkStatus();
-  if (checkpoint_signer == nullptr) {
-    ASSIGN_OR_RETURN(checkpoint_signer,
-                     audit::Signer::FromPemFile(config.checkpoint_key));
-  }
+  if (checkpoint_signer == nullptr) return absl::OkStatus();  // no key
   for (const std::string& name : services) {
     const std::string topic = topics::WrittenBy(name);
     if (topic.empty()) continue;  // audit writes no topic
@@ -296,7 +294,7 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
       .max_threads = config.grpc_max_threads,
       // A standby names the writer on the commands it refuses.
       .writer_address = [state = st.get()]() -> std::string {
-        command::WriterRole* role = state->role.load();
+        const command::WriterRole* role = state->role.get();
         return role == nullptr || role->writing() ? std::string()
                                                   : role->writer_address();
       }});
@@ -317,13 +315,13 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
   st->admin = std::make_unique<admin::AdminServiceImpl>(std::move(cores),
                                                         st->guard.get());
   st->grpc_server->AddService(st->admin.get(), "lotledger.v1.AdminService");
-  // The hosted service that writes a topic, when this replica runs with a
-  // writer election (one per process: each service has its own lease).
   if (!config.checkpoint_key.empty()) {
     // Read now, so a bad key stops the start, not a later promotion.
     ASSIGN_OR_RETURN(st->checkpoint_signer,
                      audit::Signer::FromPemFile(config.checkpoint_key));
   }
+  // The hosted service that writes a topic, when this replica runs with a
+  // writer election (one per process: each service has its own lease).
   Hosted* elected = nullptr;
   if (config.writer_election) {
     for (size_t i = 0; i < services.size(); ++i) {
@@ -336,42 +334,44 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
       elected = &st->hosted[i];
     }
   }
+  std::string elected_name;
   if (elected == nullptr) {
     RETURN_IF_ERROR(st->StartCheckpointers(services));
+  } else {
+    // A standby from its first call on.
+    elected_name = services[elected - st->hosted.data()];
+    st->role = std::make_unique<command::WriterRole>(elected_name,
+                                                     /*writing=*/false);
+    StandBy(*elected->core, *st->role);
+    st->role->OnDemoted([name = elected_name](const std::string& why) {
+      // Its producers are fenced for good: stop, and let the orchestrator
+      // start this replica again as a standby.
+      LogJson("error", "gave up the writer role; stopping",
+              {{"service", name}, {"reason", why}});
+      kill(getpid(), SIGTERM);
+    });
   }
   // A single writer is the writer for life; a replica with an election
-  // only once it took the role (not before its election has started).
+  // once it took the role.
   st->grpc_server->AddRoleHealth(
-      server::kWriterHealthName,
-      [state = st.get(), elected = elected != nullptr]() -> absl::Status {
-        command::WriterRole* role = state->role.load();
-        if (role != nullptr) return role->CheckWriting();
-        return elected ? absl::UnavailableError("the election has not started")
-                       : absl::OkStatus();
+      server::kWriterHealthName, [state = st.get()]() -> absl::Status {
+        return state->role == nullptr ? absl::OkStatus()
+                                      : state->role->CheckWriting();
       });
   RETURN_IF_ERROR(st->grpc_server->Start());
   if (elected != nullptr) {
-    const std::string name = services[elected - st->hosted.data()];
     State* state = st.get();
     ASSIGN_OR_RETURN(
         st->election,
-        WriterElection::Start(
-            config, st->log.get(), elected->core.get(),
-            {.service = name,
-             .advertise = config.advertise_address.empty()
-                              ? st->grpc_server->target()
-                              : config.advertise_address,
-             .promoted = [state,
-                          name] { return state->StartCheckpointers({name}); },
-             .demoted =
-                 [name](const std::string& why) {
-                   // Its producers are fenced for good: stop, and let the
-                   // orchestrator start this replica again as a standby.
-                   LogJson("error", "gave up the writer role; stopping",
-                           {{"service", name}, {"reason", why}});
-                   kill(getpid(), SIGTERM);
-                 }}));
-    st->role.store(&st->election->role());
+        WriterElection::Start(config, st->log.get(), elected->core.get(),
+                              {.service = elected_name,
+                               .advertise = config.advertise_address.empty()
+                                                ? st->grpc_server->target()
+                                                : config.advertise_address,
+                               .role = st->role.get(),
+                               .promoted = [state, name = elected_name] {
+                                 return state->StartCheckpointers({name});
+                               }}));
   }
   server::GrpcServer* grpc_server = st->grpc_server.get();
   st->gauges.push_back(metrics::Default().AddGaugeCallback(
@@ -440,7 +440,6 @@ void ServerHost::Shutdown() {
   }
   state_->checkpointers.clear();
   // A writer leaving its lease hands it on at once.
-  state_->role.store(nullptr);
   state_->election.reset();
   for (Hosted& h : state_->hosted) h.core->Stop();
   state_->gauges.clear();

@@ -31,7 +31,12 @@ WriterElection::WriterElection(eventlog::EventLog* log,
       core_(core),
       options_(std::move(options)),
       lease_topic_(std::move(lease_topic)),
-      role_(options_.service, /*writing=*/false) {}
+      role_(*options_.role) {}
+
+void StandBy(command::ServiceCore& core, command::WriterRole& role) {
+  core.runner().SetRole(&role);
+  core.projector().SetFollowing(true);
+}
 
 absl::StatusOr<std::unique_ptr<WriterElection>> WriterElection::Start(
     const server::ProcessConfig& config, eventlog::EventLog* log,
@@ -42,6 +47,9 @@ absl::StatusOr<std::unique_ptr<WriterElection>> WriterElection::Start(
     return absl::InvalidArgumentError(absl::StrCat(
         "--writer-election: ", options.service, " writes no topic"));
   }
+  if (options.role == nullptr) {
+    return absl::InvalidArgumentError("writer election: no role");
+  }
   if (dynamic_cast<eventlog::KafkaEventLog*>(log) == nullptr) {
     return absl::InvalidArgumentError(
         "--writer-election: needs the Kafka log (--log=kafka)");
@@ -49,9 +57,6 @@ absl::StatusOr<std::unique_ptr<WriterElection>> WriterElection::Start(
   RETURN_IF_ERROR(log->EnsureTopic(lease_topic, 1));
   std::unique_ptr<WriterElection> e(
       new WriterElection(log, core, std::move(options), lease_topic));
-  e->core_->runner().SetRole(&e->role_);
-  e->core_->projector().SetFollowing(true);
-  e->role_.OnDemoted(e->options_.demoted);
   ASSIGN_OR_RETURN(e->lease_reader_, log->OpenReader({{{lease_topic, 0}, 0}}));
   e->follower_ = std::thread([p = e.get()] { p->FollowLeaseTopic(); });
 
@@ -144,7 +149,6 @@ void WriterElection::Promote() {
     return;
   }
   // 3. Take commands.
-  core_->runner().ForgetPartitions();
   core_->projector().SetFollowing(false);
   role_.Promote();
   absl::Duration took;

@@ -1,8 +1,10 @@
 // WriterElection: one replica of a service among several, on Kafka
-// (docs/adr/0006-standby-writers.md). It
-//   - starts as a standby: the service's projector follows the log (its
-//     read barrier covering the service's own topic too), queries are
-//     answered, commands are refused naming the writer (WriterRole);
+// (docs/adr/0006-standby-writers.md). The replica
+//   - starts as a standby (StandBy, before it serves): the service's
+//     projector follows the log (its read barrier covering the service's
+//     own topic too), queries are answered, commands are refused naming
+//     the writer (WriterRole);
+// and its election
 //   - joins the service's writer lease (eventlog::kafka::WriterLease);
 //   - when given the lease, takes the writer role on the log (which fences
 //     the previous writer), catches the projection up to the end of the
@@ -11,13 +13,14 @@
 //     publisher there);
 //   - follows the lease topic, so a standby can tell clients where the
 //     writer is;
-//   - once it loses the lease or finds its appends fenced, refuses
-//     commands again and calls `demoted`: a writer never becomes a standby
+//   - once it loses the lease, demotes the role (as CommandRunner does when
+//     an append finds the replica fenced): a writer never becomes a standby
 //     again in the same process (its producers are fenced for good); the
-//     host stops, and the orchestrator starts it again as a standby.
+//     host stops on the role's demotion, and the orchestrator starts it
+//     again as a standby.
 //
-// Thread-safety: Start and the destructor from one controlling thread;
-// role() from any thread. The callbacks run on the election's threads.
+// Thread-safety: StandBy, Start and the destructor from one controlling
+// thread. `promoted` runs on the election's thread.
 #ifndef LOTLEDGER_SERVICES_HOST_WRITER_ELECTION_H_
 #define LOTLEDGER_SERVICES_HOST_WRITER_ELECTION_H_
 
@@ -36,20 +39,25 @@
 
 namespace lotledger {
 
+// Makes `core` a standby's: its commands refused while `role` is not
+// writing, its read barrier over the service's own topic too. Call before
+// the replica serves; `role` outlives `core`'s use.
+void StandBy(command::ServiceCore& core, command::WriterRole& role);
+
 class WriterElection {
  public:
   struct Options {
     std::string service;    // "inventory"
     std::string advertise;  // the address clients reach this replica at
+    // The role StandBy gave the core; promoted and demoted here.
+    command::WriterRole* role = nullptr;
     // After this replica took the writer role and caught up.
     std::function<absl::Status()> promoted;
-    // Once, when the role is lost (the reason).
-    std::function<void(const std::string&)> demoted;
   };
 
   // `log` must be the standby Kafka log the process opened (config has
-  // writer_election), `core` the service's core on it; both outlive the
-  // election.
+  // writer_election), `core` the service's core on it, made a standby's
+  // with StandBy; they and options.role outlive the election.
   static absl::StatusOr<std::unique_ptr<WriterElection>> Start(
       const server::ProcessConfig& config, eventlog::EventLog* log,
       command::ServiceCore* core, Options options);
@@ -59,8 +67,6 @@ class WriterElection {
   // StopPromoting, then leaves the lease (another replica takes over at
   // once).
   ~WriterElection();
-
-  command::WriterRole& role() { return role_; }
 
  private:
   WriterElection(eventlog::EventLog* log, command::ServiceCore* core,
@@ -74,7 +80,7 @@ class WriterElection {
   command::ServiceCore* const core_;
   const Options options_;
   const std::string lease_topic_;
-  command::WriterRole role_;
+  command::WriterRole& role_;
   std::unique_ptr<eventlog::LogReader> lease_reader_;
   std::unique_ptr<eventlog::kafka::WriterLease> lease_;
 

@@ -2,8 +2,6 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -13,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "libs/server/process.h"
+#include "libs/server/tls.h"
 
 namespace lotledger::console {
 namespace {
@@ -85,18 +84,6 @@ const std::vector<Flag>& Flags() {
 std::string EnvName(const std::string& flag) {
   return "LOTLEDGER_CONSOLE_" +
          absl::AsciiStrToUpper(absl::StrReplaceAll(flag, {{"-", "_"}}));
-}
-
-absl::StatusOr<std::string> ReadFile(const std::string& flag,
-                                     const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", flag, ": cannot read ", path));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 }  // namespace
@@ -179,21 +166,15 @@ absl::StatusOr<ConsoleConfig> ParseConsoleConfig(
 
 absl::StatusOr<ConsoleClients> ConsoleClients::Make(
     const ConsoleConfig& config) {
-  std::shared_ptr<grpc::ChannelCredentials> creds =
-      grpc::InsecureChannelCredentials();
-  grpc::ChannelArguments args;
-  if (!config.insecure_dev) {
-    grpc::SslCredentialsOptions ssl;
-    if (!config.tls_ca.empty()) {
-      absl::StatusOr<std::string> ca = ReadFile("tls-ca", config.tls_ca);
-      if (!ca.ok()) return ca.status();
-      ssl.pem_root_certs = *std::move(ca);
-    }
-    creds = grpc::SslCredentials(ssl);
-    if (!config.tls_server_name.empty()) {
-      args.SetSslTargetNameOverride(config.tls_server_name);
-    }
-  }
+  server::ClientTlsOptions tls;
+  tls.insecure = config.insecure_dev;
+  tls.ca_file = config.tls_ca;
+  tls.server_name = config.tls_server_name;
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> made =
+      server::MakeChannelCredentials(tls);
+  if (!made.ok()) return made.status();
+  const std::shared_ptr<grpc::ChannelCredentials> creds = *std::move(made);
+  const grpc::ChannelArguments args = server::ChannelArgumentsFor(tls);
   // One channel per distinct address, shared by the stubs that use it.
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
   auto channel = [&](const std::string& override_target) {

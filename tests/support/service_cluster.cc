@@ -1,10 +1,8 @@
 #include "tests/support/service_cluster.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +19,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "libs/common/ids.h"
+#include "tests/support/child_process.h"
 
 namespace lotledger::testing {
 namespace {
@@ -80,32 +79,14 @@ ServiceProcess::ServiceProcess(std::string binary,
                                std::vector<std::string> args,
                                std::string log_path)
     : binary_(std::move(binary)), log_path_(std::move(log_path)) {
-  // Everything the child needs is made before fork: after it only
-  // async-signal-safe calls.
-  std::vector<std::string> all = {binary_};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const int log_fd =
-      open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (log_fd < 0) {
-    ADD_FAILURE() << "cannot create " << log_path_;
+  std::vector<std::string> argv = {binary_};
+  argv.insert(argv.end(), args.begin(), args.end());
+  absl::StatusOr<pid_t> pid = StartChild(std::move(argv), log_path_);
+  if (!pid.ok()) {
+    ADD_FAILURE() << pid.status();
     return;
   }
-  const pid_t parent = getpid();
-  pid_ = fork();
-  if (pid_ == 0) {
-    // Die with the test (a crashed or timed-out test leaves no server).
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(126);
-    dup2(log_fd, STDERR_FILENO);
-    dup2(log_fd, STDOUT_FILENO);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  close(log_fd);
-  if (pid_ < 0) ADD_FAILURE() << "fork failed for " << binary_;
+  pid_ = *pid;
 }
 
 ServiceProcess::~ServiceProcess() { Kill(); }

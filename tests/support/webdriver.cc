@@ -1,10 +1,8 @@
 #include "tests/support/webdriver.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
+#include "tests/support/child_process.h"
 
 namespace lotledger::testing {
 namespace {
@@ -261,39 +260,19 @@ absl::StatusOr<std::unique_ptr<WebDriver>> WebDriver::Start(Options options) {
     driver->Stop();
     driver->port_ = FreePort();
     if (driver->port_ == 0) return absl::InternalError("no free port");
-    // Everything the child needs is made before fork.
-    std::vector<std::string> args = {options.chromedriver,
-                                     absl::StrCat("--port=", driver->port_),
-                                     "--allowed-ips=127.0.0.1"};
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const int log_fd = open(driver->log_path_.c_str(),
-                            O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (log_fd < 0) {
-      return absl::InternalError("cannot create " + driver->log_path_);
-    }
-    const pid_t parent = getpid();
-    const pid_t pid = fork();
-    if (pid == 0) {
-      // Die with the test or the bench (no browser left behind).
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid() != parent) _exit(126);
-      dup2(log_fd, STDERR_FILENO);
-      dup2(log_fd, STDOUT_FILENO);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(log_fd);
-    if (pid < 0) return absl::InternalError("fork failed for chromedriver");
-    driver->pid_ = pid;
+    absl::StatusOr<pid_t> pid = testing::StartChild(
+        {options.chromedriver, absl::StrCat("--port=", driver->port_),
+         "--allowed-ips=127.0.0.1"},
+        driver->log_path_, /*append=*/true);
+    if (!pid.ok()) return pid.status();
+    driver->pid_ = *pid;
 
     // Ready when GET /status says so.
     const absl::Time give_up = absl::Now() + absl::Seconds(30);
     bool ready = false;
     while (absl::Now() < give_up) {
       int status = 0;
-      if (waitpid(pid, &status, WNOHANG) == pid) {
+      if (waitpid(*pid, &status, WNOHANG) == *pid) {
         driver->pid_ = -1;
         break;
       }

@@ -20,10 +20,8 @@
 //   console_paint_bench [--events=1000] [--samples=20] [--dir=DIR]
 //                       [--console=PATH] [--chromium=PATH]
 //                       [--chromedriver=PATH]
-#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,6 +46,7 @@
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "lotledger/v1/quality.grpc.pb.h"
 #include "services/host/host.h"
+#include "tests/support/child_process.h"
 #include "tests/support/webdriver.h"
 
 #ifndef CONSOLE_PATH
@@ -214,27 +213,12 @@ struct Console {
 
 void StartConsole(const std::string& binary, const std::string& target,
                   const std::string& log, Console* console) {
-  std::vector<std::string> args = {binary, "--listen=127.0.0.1:0",
-                                   "--target=" + target, "--insecure-dev=true"};
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const int fd =
-      open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) Die("cannot create " + log);
-  const pid_t parent = getpid();
-  const pid_t pid = fork();
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(126);
-    dup2(fd, STDERR_FILENO);
-    dup2(fd, STDOUT_FILENO);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  close(fd);
-  if (pid < 0) Die("fork failed");
-  console->pid = pid;
+  absl::StatusOr<pid_t> pid =
+      testing::StartChild({binary, "--listen=127.0.0.1:0", "--target=" + target,
+                           "--insecure-dev=true"},
+                          log);
+  if (!pid.ok()) Die(std::string(pid.status().message()));
+  console->pid = *pid;
   const std::regex serving(
       "\"msg\":\"serving\".*\"listen\":\"([0-9.]+:[0-9]+)\"");
   const absl::Time give_up = absl::Now() + absl::Seconds(60);
@@ -249,7 +233,7 @@ void StartConsole(const std::string& binary, const std::string& target,
       }
     }
     int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) {
+    if (waitpid(*pid, &status, WNOHANG) == *pid) {
       console->pid = -1;
       Die(binary + " exited before serving; see " + log);
     }

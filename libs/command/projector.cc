@@ -120,7 +120,10 @@ absl::Status Projector::CatchUp(const eventlog::Offsets& token,
   return WaitFor(target, deadline);
 }
 
-Projector::~Projector() { Stop(); }
+Projector::~Projector() {
+  if (observing_) log_->ObserveCommits(options_.own_topic, nullptr);
+  Stop();
+}
 
 absl::Status Projector::Start() {
   eventlog::Offsets start = store_->Offsets();
@@ -130,10 +133,16 @@ absl::Status Projector::Start() {
   }
   ASSIGN_OR_RETURN(reader_, log_->OpenReader(start));
   {
+    absl::MutexLock apply(&apply_mu_);
     absl::MutexLock l(&mu_);
     applied_ = start;
     stop_ = false;
     health_ = absl::OkStatus();  // a restart on a rebuilt projection
+    // Commits the writer is handed from now on wait until the reader has
+    // applied one of them (ApplyCommitted): commits made while stopped, and
+    // an earlier writer's, are before it.
+    must_read_to_.clear();
+    running_ = true;
   }
   thread_ = std::thread([this] { Run(); });
   return absl::OkStatus();
@@ -141,6 +150,10 @@ absl::Status Projector::Start() {
 
 void Projector::Stop() {
   {
+    // No commit is applied to the store once Stop returns (a rebuild
+    // switches the store; a clean close records its digest).
+    absl::MutexLock apply(&apply_mu_);
+    running_ = false;
     absl::MutexLock l(&mu_);
     stop_ = true;
   }
@@ -163,101 +176,90 @@ void Projector::Run() {
         absl::SleepFor(absl::Milliseconds(100));
         continue;
       }
-      absl::MutexLock l(&mu_);
-      health_ = s;
-      LogJson(
-          "error", "projector stopped",
-          {{"service", options_.service}, {"error", std::string(s.message())}});
+      absl::MutexLock apply(&apply_mu_);
+      Fail(s);
       return;
     }
   }
 }
 
-absl::Status Projector::ApplyPolled(eventlog::PollResult& polled) {
-  if (polled.records.empty()) {
-    // Offsets can still move (past transaction markers).
-    bool moved = false;
-    {
-      absl::MutexLock l(&mu_);
-      for (const auto& [tp, next] : polled.next_offsets) {
-        moved |= applied_[tp] != next;
-      }
-    }
-    if (!moved) return absl::OkStatus();
+absl::Status Projector::ApplyRecord(const eventlog::Record& r,
+                                    projection::ProjectionStore::Batch& batch,
+                                    AppliedByType& applied_by_type) {
+  auto where = [&r] {
+    return absl::StrCat(r.topic, "/", r.partition, " offset ", r.offset,
+                        " (key ", r.key, ")");
+  };
+  absl::StatusOr<v1::EventRecord> rec = eventlog::DecodeRecord(r.value);
+  if (!rec.ok()) {
+    return absl::DataLossError(
+        absl::StrCat(where(), ": ", rec.status().message()));
   }
-  projection::ProjectionStore::Batch batch = store_->NewBatch();
-  std::map<std::pair<std::string, std::string>, int> applied_by_type;
-  for (const eventlog::Record& r : polled.records) {
-    auto where = [&r] {
-      return absl::StrCat(r.topic, "/", r.partition, " offset ", r.offset,
-                          " (key ", r.key, ")");
-    };
-    absl::StatusOr<v1::EventRecord> rec = eventlog::DecodeRecord(r.value);
-    if (!rec.ok()) {
-      return absl::DataLossError(
-          absl::StrCat(where(), ": ", rec.status().message()));
-    }
-    absl::StatusOr<v1::Event> event = eventlog::DecodeEvent(*rec);
-    if (!event.ok()) {
-      return absl::DataLossError(
-          absl::StrCat(where(), ": ", event.status().message()));
-    }
-    if (r.topic == options_.own_topic) {
-      ASSIGN_OR_RETURN(AggregateHead head, LoadChainHead(batch, r.key));
-      if (!head.broken.empty()) continue;  // contained: see below
-      if (rec->seq() != head.chain.seq + 1 ||
-          rec->prev_hash() != head.chain.hash) {
-        // A broken chain is an incident for this one aggregate, not an
-        // outage: the record and every later one of the aggregate are not
-        // applied, commands on it are refused (CommandRunner), everything
-        // else goes on. docs/operations.md says how it is closed.
-        const std::string incident = absl::StrCat(
-            where(), ": hash chain broken: seq ", rec->seq(), " after seq ",
-            head.chain.seq,
-            rec->prev_hash() != head.chain.hash ? ", prev_hash differs" : "");
-        head.broken = incident;
-        StoreChainHead(batch, r.key, head);
-        ChainBreaks().Increment({{"service", options_.service}});
-        LogJson("error", "hash chain broken; aggregate contained",
-                {{"service", options_.service},
-                 {"aggregate", r.key},
-                 {"detail", incident}});
-        continue;
-      }
-      head.chain = {rec->seq(), rec->hash()};
-      if (event->has_occurred_at()) {
-        head.last_occurred_at = std::max(head.last_occurred_at,
-                                         FromTimestamp(event->occurred_at()));
-      }
+  absl::StatusOr<v1::Event> event = eventlog::DecodeEvent(*rec);
+  if (!event.ok()) {
+    return absl::DataLossError(
+        absl::StrCat(where(), ": ", event.status().message()));
+  }
+  if (r.topic == options_.own_topic) {
+    ASSIGN_OR_RETURN(AggregateHead head, LoadChainHead(batch, r.key));
+    if (!head.broken.empty()) return absl::OkStatus();  // contained
+    if (rec->seq() != head.chain.seq + 1 ||
+        rec->prev_hash() != head.chain.hash) {
+      // A broken chain is an incident for this one aggregate, not an
+      // outage: the record and every later one of the aggregate are not
+      // applied, commands on it are refused (CommandRunner), everything
+      // else goes on. docs/operations.md says how it is closed.
+      const std::string incident = absl::StrCat(
+          where(), ": hash chain broken: seq ", rec->seq(), " after seq ",
+          head.chain.seq,
+          rec->prev_hash() != head.chain.hash ? ", prev_hash differs" : "");
+      head.broken = incident;
       StoreChainHead(batch, r.key, head);
-      if (!event->request_id().empty()) {
-        v1::RequestRecord req;
-        req.set_method(event->command());
-        req.set_actor(event->actor());
-        req.set_aggregate_id(event->aggregate_id());
-        req.set_event_id(event->event_id());
-        req.set_seq(rec->seq());
-        req.set_topic(r.topic);
-        req.set_partition(r.partition);
-        req.set_offset(r.offset);
-        batch.Put(kRequestsCf, event->request_id(), req.SerializeAsString());
-      }
+      ChainBreaks().Increment({{"service", options_.service}});
+      LogJson("error", "hash chain broken; aggregate contained",
+              {{"service", options_.service},
+               {"aggregate", r.key},
+               {"detail", incident}});
+      return absl::OkStatus();
     }
-    // Lines logged while applying carry the trace of the call that wrote
-    // the event.
-    std::optional<ScopedTraceContext> trace;
-    if (std::optional<TraceContext> t =
-            ParseTraceparent(event->traceparent())) {
-      trace.emplace(*std::move(t));
+    head.chain = {rec->seq(), rec->hash()};
+    if (event->has_occurred_at()) {
+      head.last_occurred_at =
+          std::max(head.last_occurred_at, FromTimestamp(event->occurred_at()));
     }
-    absl::Status applied = apply_(r, *event, batch);
-    if (!applied.ok()) {
-      return absl::Status(applied.code(),
-                          absl::StrCat(where(), ": ", applied.message()));
+    StoreChainHead(batch, r.key, head);
+    if (!event->request_id().empty()) {
+      v1::RequestRecord req;
+      req.set_method(event->command());
+      req.set_actor(event->actor());
+      req.set_aggregate_id(event->aggregate_id());
+      req.set_event_id(event->event_id());
+      req.set_seq(rec->seq());
+      req.set_topic(r.topic);
+      req.set_partition(r.partition);
+      req.set_offset(r.offset);
+      batch.Put(kRequestsCf, event->request_id(), req.SerializeAsString());
     }
-    ++applied_by_type[{r.topic, EventType(*event)}];
   }
-  for (const auto& [tp, next] : polled.next_offsets) batch.SetOffset(tp, next);
+  // Lines logged while applying carry the trace of the call that wrote
+  // the event.
+  std::optional<ScopedTraceContext> trace;
+  if (std::optional<TraceContext> t = ParseTraceparent(event->traceparent())) {
+    trace.emplace(*std::move(t));
+  }
+  absl::Status applied = apply_(r, *event, batch);
+  if (!applied.ok()) {
+    return absl::Status(applied.code(),
+                        absl::StrCat(where(), ": ", applied.message()));
+  }
+  ++applied_by_type[{r.topic, EventType(*event)}];
+  return absl::OkStatus();
+}
+
+absl::Status Projector::CommitApplied(
+    projection::ProjectionStore::Batch batch, const eventlog::Offsets& next,
+    const std::vector<const eventlog::Record*>& records,
+    const AppliedByType& applied_by_type) {
   RETURN_IF_ERROR(store_->Commit(std::move(batch)));
   for (const auto& [topic_type, n] : applied_by_type) {
     EventsApplied().Increment({{"service", options_.service},
@@ -266,12 +268,133 @@ absl::Status Projector::ApplyPolled(eventlog::PollResult& polled) {
                               n);
   }
   absl::MutexLock l(&mu_);
-  for (const auto& [tp, next] : polled.next_offsets) applied_[tp] = next;
-  for (const eventlog::Record& r : polled.records) {
-    last_record_time_[{r.topic, r.partition}] = r.timestamp;
+  for (const auto& [tp, offset] : next) {
+    int64_t& applied = applied_[tp];
+    applied = std::max(applied, offset);
   }
-  events_applied_ += polled.records.size();
+  for (const eventlog::Record* r : records) {
+    last_record_time_[{r->topic, r->partition}] = r->timestamp;
+  }
+  events_applied_ += records.size();
   return absl::OkStatus();
+}
+
+absl::Status Projector::ApplyPolled(eventlog::PollResult& polled) {
+  absl::MutexLock apply(&apply_mu_);
+  // Records of the own topic the writer's commits applied already
+  // (ApplyCommitted) are below the applied offset: not applied again.
+  eventlog::Offsets applied_before;
+  {
+    absl::MutexLock l(&mu_);
+    applied_before = applied_;
+  }
+  auto applied_at = [&applied_before](const eventlog::TopicPartition& tp) {
+    auto it = applied_before.find(tp);
+    return it == applied_before.end() ? int64_t{0} : it->second;
+  };
+  bool moved = false;
+  for (const auto& [tp, next] : polled.next_offsets) {
+    moved |= next > applied_at(tp);
+  }
+  if (!moved) return absl::OkStatus();  // offsets can move past markers only
+
+  projection::ProjectionStore::Batch batch = store_->NewBatch();
+  AppliedByType applied_by_type;
+  std::vector<const eventlog::Record*> records;
+  for (const eventlog::Record& r : polled.records) {
+    if (r.offset < applied_at({r.topic, r.partition})) continue;
+    RETURN_IF_ERROR(ApplyRecord(r, batch, applied_by_type));
+    records.push_back(&r);
+  }
+  eventlog::Offsets next;
+  for (const auto& [tp, offset] : polled.next_offsets) {
+    next[tp] = std::max(offset, applied_at(tp));
+    batch.SetOffset(tp, next[tp]);
+  }
+  return CommitApplied(std::move(batch), next, records, applied_by_type);
+}
+
+void Projector::ApplyCommitted(const std::vector<eventlog::Record>& records) {
+  absl::MutexLock apply(&apply_mu_);
+  if (records.empty()) {
+    // Records of a commit whose positions are unknown: applying later
+    // commits before the reader brings those would lose them.
+    if (!blind_) {
+      LogJson("warn",
+              "a commit's records could not be handed to the projection; "
+              "it reads the service's own records back from now on",
+              {{"service", options_.service}});
+    }
+    blind_ = true;
+    return;
+  }
+  eventlog::Offsets applied;
+  {
+    absl::MutexLock l(&mu_);
+    applied = applied_;
+  }
+  // Per partition: apply directly only when every committed record before
+  // these is applied. That is known once the reader has applied a commit
+  // this projector was handed (its first one since Start, or one it left
+  // to the reader): every record of the partition before it was written
+  // earlier, so the reader brought it too.
+  std::map<int32_t, bool> direct;
+  for (const eventlog::Record& r : records) {
+    if (direct.contains(r.partition)) continue;
+    const eventlog::TopicPartition tp{r.topic, r.partition};
+    auto must = must_read_to_.find(tp);
+    direct[r.partition] = running_ && !blind_ && must != must_read_to_.end() &&
+                          applied[tp] >= must->second;
+  }
+  projection::ProjectionStore::Batch batch = store_->NewBatch();
+  AppliedByType applied_by_type;
+  std::vector<const eventlog::Record*> done;
+  eventlog::Offsets next;
+  for (const eventlog::Record& r : records) {
+    const eventlog::TopicPartition tp{r.topic, r.partition};
+    if (!direct[r.partition]) {
+      int64_t& must = must_read_to_[tp];
+      must = std::max(must, r.offset + 1);
+      continue;
+    }
+    if (r.offset < applied[tp]) continue;  // the reader was first
+    if (absl::Status s = ApplyRecord(r, batch, applied_by_type); !s.ok()) {
+      Fail(s);
+      return;
+    }
+    done.push_back(&r);
+    next[tp] = r.offset + 1;
+  }
+  if (done.empty()) return;
+  for (const auto& [tp, offset] : next) {
+    batch.SetOffset(tp, std::max(offset, applied[tp]));
+  }
+  if (absl::Status s =
+          CommitApplied(std::move(batch), next, done, applied_by_type);
+      !s.ok()) {
+    Fail(s);
+    return;
+  }
+  absl::MutexLock l(&mu_);
+  applied_on_commit_ += done.size();
+}
+
+void Projector::Fail(const absl::Status& s) {
+  blind_ = true;
+  absl::MutexLock l(&mu_);
+  if (!health_.ok()) return;
+  health_ = s;
+  LogJson("error", "projector stopped",
+          {{"service", options_.service}, {"error", std::string(s.message())}});
+}
+
+bool Projector::ObserveOwnCommits() {
+  if (options_.own_topic.empty()) return false;
+  observing_ = log_->ObserveCommits(
+      options_.own_topic, [this](const std::vector<eventlog::Record>& records) {
+        ApplyCommitted(records);
+      });
+  return observing_;
 }
 
 absl::Status Projector::WaitFor(const eventlog::Offsets& target,
@@ -325,6 +448,11 @@ std::map<eventlog::TopicPartition, absl::Time> Projector::LastRecordTimes()
 uint64_t Projector::events_applied() const {
   absl::MutexLock l(&mu_);
   return events_applied_;
+}
+
+uint64_t Projector::applied_on_commit() const {
+  absl::MutexLock l(&mu_);
+  return applied_on_commit_;
 }
 
 }  // namespace lotledger::command

@@ -110,6 +110,9 @@ class Projector {
   // OK while running; DataLoss (or the log's error) once stopped on one.
   absl::Status health() const;
   uint64_t events_applied() const;
+  // Of those, the ones applied as the writer committed them
+  // (ObserveOwnCommits) rather than read back from the log.
+  uint64_t applied_on_commit() const;
   // Log time of the last record applied per input partition since Start
   // (for the projection lag metric).
   std::map<eventlog::TopicPartition, absl::Time> LastRecordTimes() const;
@@ -120,8 +123,40 @@ class Projector {
   // rebuild.h); never while the projector's own thread runs.
   absl::Status ApplyPolled(eventlog::PollResult& polled);
 
+  // The writer's shortcut (docs/adr/0008-apply-on-commit.md): asks the log
+  // to hand this projector the records of every append to the own topic
+  // it commits (EventLog::ObserveCommits), and applies them on the
+  // committing thread, so a command's events are applied when its append
+  // returns instead of when the reader has fetched them back. The reader
+  // still reads them and skips what is applied. A commit is applied this
+  // way only when every record of its partition before it is known to be
+  // applied: after Start, the first commit per partition is left to the
+  // reader, and direct applying starts once the reader has applied it.
+  // The projection is the same either way (the same ApplyRecord, the
+  // same order within a partition). Call once, after construction; the
+  // projector must be destroyed before the log. False when the log cannot
+  // observe its commits (the reader alone applies then).
+  bool ObserveOwnCommits();
+
  private:
+  using AppliedByType = std::map<std::pair<std::string, std::string>, int>;
   void Run();
+  // Decodes, chain-checks and applies one record into `batch`.
+  absl::Status ApplyRecord(const eventlog::Record& r,
+                           projection::ProjectionStore::Batch& batch,
+                           AppliedByType& applied_by_type)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  // Commits `batch` with the offsets `next` (never lowering an applied
+  // offset) and records what was applied.
+  absl::Status CommitApplied(
+      projection::ProjectionStore::Batch batch, const eventlog::Offsets& next,
+      const std::vector<const eventlog::Record*>& records,
+      const AppliedByType& applied_by_type)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  // The log's commit observer (ObserveOwnCommits).
+  void ApplyCommitted(const std::vector<eventlog::Record>& records);
+  // Stops applying: health() returns `s` from now on.
+  void Fail(const absl::Status& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
 
   eventlog::EventLog* log_;
   projection::ProjectionStore* store_;
@@ -129,12 +164,26 @@ class Projector {
   ApplyFn apply_;
   std::unique_ptr<eventlog::LogReader> reader_;
   std::thread thread_;
+  bool observing_ = false;
+
+  // Held while a batch is applied and committed, by the reader's thread or
+  // a committing one; taken before mu_.
+  absl::Mutex apply_mu_;
+  bool running_ ABSL_GUARDED_BY(apply_mu_) = false;  // between Start and Stop
+  // A commit's records were not handed over, or applying failed: commits
+  // are left to the reader from then on.
+  bool blind_ ABSL_GUARDED_BY(apply_mu_) = false;
+  // Per own partition, the offset the reader must have applied before
+  // commits are applied directly; none yet: the next commit is left to
+  // the reader and sets it.
+  eventlog::Offsets must_read_to_ ABSL_GUARDED_BY(apply_mu_);
 
   mutable absl::Mutex mu_;
   eventlog::Offsets applied_ ABSL_GUARDED_BY(mu_);
   absl::Status health_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t events_applied_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t applied_on_commit_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<eventlog::TopicPartition, absl::Time> last_record_time_
       ABSL_GUARDED_BY(mu_);
   ReadBarrier barrier_;

@@ -64,6 +64,8 @@ absl::StatusOr<std::unique_ptr<ServiceCore>> ServiceCore::Open(
                                                  std::move(po), spec.apply);
   RETURN_IF_ERROR(core->projector_->Start());
   if (!writes) return core;
+  // The runner's appends are applied as they commit (projector.h).
+  core->projector_->ObserveOwnCommits();
   core->runner_ = std::make_unique<CommandRunner>(
       log, core->store_.get(), core->projector_.get(), own_topic,
       absl::StrCat("lotledger/", spec.name));

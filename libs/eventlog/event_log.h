@@ -22,6 +22,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -72,6 +73,10 @@ struct Record {
 
 // Next offset to read per partition: every record below it has been seen.
 using Offsets = std::map<TopicPartition, int64_t>;
+
+// Called with the records of appends a log has just committed, each with
+// its topic, partition and offset (EventLog::ObserveCommits).
+using CommitObserver = std::function<void(const std::vector<Record>& records)>;
 
 struct PollResult {
   std::vector<Record> records;
@@ -178,6 +183,28 @@ class EventLog {
   // A reader of the given partitions, each from its start offset.
   virtual absl::StatusOr<std::unique_ptr<LogReader>> OpenReader(
       const Offsets& start) = 0;
+
+  // Hands `observer` the records of every append to `topic` that this log
+  // object commits from now on, so the writer's projection can apply them
+  // without reading them back (Projector). The records of one call are one
+  // or more whole appends, durable and committed (readable by a
+  // read_committed reader once the log's markers are written); calls come
+  // in commit order (per partition, offset order), never two at once for a
+  // topic, from the committing thread, before the appends they hold are
+  // answered. An append whose caller gave up but which committed later is
+  // observed too. A call with no records says a commit's records could not
+  // be handed over (their positions are unknown): from then on the
+  // observer has not seen every commit. The observer must be quick and
+  // must not call this log.
+  // One observer per topic; a null one removes it. Returns false when the
+  // log cannot observe its commits: then nothing is ever called, and
+  // readers remain the only way to see appended records.
+  virtual bool ObserveCommits(const std::string& topic,
+                              CommitObserver observer) {
+    (void)topic;
+    (void)observer;
+    return false;
+  }
 };
 
 }  // namespace lotledger::eventlog

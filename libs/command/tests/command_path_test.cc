@@ -8,6 +8,8 @@
 //  - a consistency token beyond the log's end is refused at once;
 //  - business time cannot lie in the future, too far back, or before the
 //    aggregate's last event;
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <filesystem>
 #include <limits>
@@ -57,6 +59,17 @@ v1::Event Fact(const std::string& aggregate) {
   e.add_lot_ids(aggregate);
   e.mutable_lot_created()->set_lot_id(aggregate);
   return e;
+}
+
+// Polls `done` until it holds, for at most 30 s.
+template <typename Pred>
+bool Eventually(Pred done) {
+  const absl::Time until = absl::Now() + absl::Seconds(30);
+  while (!done()) {
+    if (absl::Now() > until) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
 }
 
 class CommandPathTest : public ::testing::TestWithParam<std::string> {
@@ -314,20 +327,141 @@ TEST_P(CommandPathTest, ABrokenChainRefusesItsAggregateOnly) {
   EXPECT_TRUE(writer_->projector().health().ok());
 }
 
+// A log whose readers hand out nothing while paused (a reader far behind,
+// or a broker slow to serve fetches).
+class PausableReadersLog final : public eventlog::testing::ForwardingEventLog {
+ public:
+  using ForwardingEventLog::ForwardingEventLog;
+  void Pause(bool paused) { paused_.store(paused); }
+  absl::StatusOr<std::unique_ptr<eventlog::LogReader>> OpenReader(
+      const eventlog::Offsets& start) override {
+    ASSIGN_OR_RETURN(std::unique_ptr<eventlog::LogReader> inner,
+                     ForwardingEventLog::OpenReader(start));
+    return std::unique_ptr<eventlog::LogReader>(
+        new Reader(std::move(inner), &paused_));
+  }
+
+ private:
+  class Reader final : public eventlog::LogReader {
+   public:
+    Reader(std::unique_ptr<eventlog::LogReader> inner,
+           const std::atomic<bool>* paused)
+        : inner_(std::move(inner)), paused_(paused) {}
+    absl::StatusOr<eventlog::PollResult> Poll(size_t max_records,
+                                              absl::Duration timeout) override {
+      if (paused_->load()) {
+        absl::SleepFor(std::min(timeout, absl::Milliseconds(20)));
+        return eventlog::PollResult{};
+      }
+      return inner_->Poll(max_records, timeout);
+    }
+    void Wakeup() override { inner_->Wakeup(); }
+
+   private:
+    std::unique_ptr<eventlog::LogReader> inner_;
+    const std::atomic<bool>* paused_;
+  };
+  std::atomic<bool> paused_ = false;
+};
+
+// The writer applies its commits as they commit (Projector::
+// ObserveOwnCommits): with its reader stalled, a command still returns,
+// applied, well within its deadline. The first command after start is
+// left to the reader (nothing before it is known to be applied).
+TEST_P(CommandPathTest, AWritersCommitsAreAppliedWithoutReadingThemBack) {
+  PausableReadersLog log(log_.get());
+  std::unique_ptr<ServiceCore> writer = OpenService("paused", "p", {}, &log);
+  ASSERT_NE(writer, nullptr);
+  ASSERT_TRUE(Write(*writer, Context(NewUuidV7(absl::Now())), "LOT-P").ok());
+  EXPECT_EQ(writer->projector().applied_on_commit(), 0u);
+
+  log.Pause(true);
+  for (int i = 0; i < 5; ++i) {
+    CommandContext ctx = Context(NewUuidV7(absl::Now()));
+    ctx.deadline = absl::Now() + absl::Seconds(5);
+    absl::StatusOr<CommandResult> r = Write(*writer, ctx, "LOT-P");
+    ASSERT_TRUE(r.ok()) << "command " << i
+                        << " with the reader paused: " << r.status();
+  }
+  absl::StatusOr<std::optional<std::string>> n =
+      writer->store().Get(kFacts, "LOT-P");
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(n->value_or(""), "6");
+  EXPECT_EQ(writer->projector().applied_on_commit(), 5u);
+  log.Pause(false);
+  writer.reset();  // before the log it observes
+}
+
+// Commands from many threads on a few aggregates, retries included: the
+// projection the writer built by applying its commits equals, byte for
+// byte (offsets included, once the reader has passed the log's end), one
+// rebuilt from the log by a fresh projector; every acknowledged command is
+// counted once.
+TEST_P(CommandPathTest, AppliedOnCommitEqualsAReplayOfTheLog) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 40;
+  constexpr int kAggregates = 10;
+  std::vector<std::thread> threads;
+  std::atomic<int> failed = 0;
+  std::array<std::atomic<int>, kAggregates> acknowledged{};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const int a = (t * 7 + i) % kAggregates;
+        const CommandContext ctx = Context(NewUuidV7(absl::Now()));
+        absl::StatusOr<CommandResult> r =
+            Write(*writer_, ctx, absl::StrCat("LOT-", a));
+        // Every fourth one is retried: answered once, from the first.
+        if (r.ok() && i % 4 == 0) {
+          absl::StatusOr<CommandResult> again =
+              Write(*writer_, ctx, absl::StrCat("LOT-", a));
+          if (!again.ok() || !again->replayed) ++failed;
+        }
+        if (r.ok()) {
+          ++acknowledged[a];
+        } else {
+          ++failed;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_GT(writer_->projector().applied_on_commit(), 0u);
+  for (int a = 0; a < kAggregates; ++a) {
+    absl::StatusOr<std::optional<std::string>> n =
+        writer_->store().Get(kFacts, absl::StrCat("LOT-", a));
+    ASSERT_TRUE(n.ok()) << n.status();
+    EXPECT_EQ(n->value_or("0"), std::to_string(acknowledged[a].load()))
+        << "LOT-" << a;
+  }
+
+  const std::vector<TopicPartition> own = {{prefix_ + "w", 0},
+                                           {prefix_ + "w", 1}};
+  absl::StatusOr<eventlog::Offsets> ends =
+      log_->EndOffsets(own, absl::Now() + absl::Seconds(20));
+  ASSERT_TRUE(ends.ok()) << ends.status();
+  auto digest_at_end = [&](ServiceCore& core) -> std::string {
+    EXPECT_TRUE(
+        core.projector().WaitFor(*ends, absl::Now() + absl::Seconds(30)).ok());
+    // The reader moves the stored offsets past the last markers too.
+    EXPECT_TRUE(Eventually([&] { return core.store().Offsets() == *ends; }))
+        << "stored offsets never reached the log's end";
+    absl::StatusOr<std::string> d = core.store().Digest();
+    EXPECT_TRUE(d.ok()) << d.status();
+    return d.value_or("");
+  };
+  const std::string live = digest_at_end(*writer_);
+  writer_.reset();
+  std::unique_ptr<ServiceCore> replayed = OpenService("writer", "w", {});
+  ASSERT_NE(replayed, nullptr);
+  EXPECT_EQ(digest_at_end(*replayed), live);
+  EXPECT_EQ(replayed->projector().applied_on_commit(), 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Logs, CommandPathTest,
                          ::testing::Values("embedded", "kafka"),
                          [](const auto& info) { return info.param; });
-
-// Polls `done` until it holds, for at most 30 s.
-template <typename Pred>
-bool Eventually(Pred done) {
-  const absl::Time until = absl::Now() + absl::Seconds(30);
-  while (!done()) {
-    if (absl::Now() > until) return false;
-    absl::SleepFor(absl::Milliseconds(1));
-  }
-  return true;
-}
 
 // A log whose end-offset look-ups wait until released: lets the test see
 // which callers share one look-up.

@@ -15,6 +15,7 @@
 #include "libs/common/check.h"
 #include "libs/common/hash.h"
 #include "libs/common/status_macros.h"
+#include "libs/eventlog/commit_observers.h"
 #include "libs/storage/rocksdb_logger.h"
 #include "libs/storage/rocksdb_status.h"
 #include "lotledger/v1/embedded_log.pb.h"
@@ -269,6 +270,12 @@ class EmbeddedEventLog final : public EventLog {
     return it->second;
   }
 
+  bool ObserveCommits(const std::string& topic,
+                      CommitObserver observer) override {
+    observers_.Set(topic, std::move(observer));
+    return true;
+  }
+
   absl::StatusOr<std::unique_ptr<LogReader>> OpenReader(
       const Offsets& start) override {
     absl::MutexLock l(&core_->mu);
@@ -304,6 +311,7 @@ class EmbeddedEventLog final : public EventLog {
 
     rocksdb::WriteBatch batch;
     std::map<TopicPartition, int64_t> end;
+    std::vector<Record> observed;  // for the commit observers
     {
       absl::MutexLock l(&core_->mu);
       end = core_->end;
@@ -330,6 +338,16 @@ class EmbeddedEventLog final : public EventLog {
           stored.set_timestamp_micros(now_us);
           batch.Put(RecordKey(p->topic, partition, next),
                     stored.SerializeAsString());
+          if (observers_.Observed(p->topic)) {
+            observed.push_back(
+                Record{.topic = p->topic,
+                       .partition = partition,
+                       .offset = next,
+                       .key = r.key,
+                       .value = r.value,
+                       .headers = r.headers,
+                       .timestamp = absl::FromUnixMicros(now_us)});
+          }
           positions.push_back({partition, next});
           ++next;
         }
@@ -358,6 +376,9 @@ class EmbeddedEventLog final : public EventLog {
           FromRocks(core_->db->Write(wo, &batch), "append to embedded log");
     }
     resume_needed_ = !written.ok();
+    // Still the only leader: the next group's records cannot reach the
+    // observers before these.
+    if (written.ok()) observers_.Notify(observed);
     commit_mu_.Lock();
 
     if (written.ok()) {
@@ -372,6 +393,7 @@ class EmbeddedEventLog final : public EventLog {
   }
 
   std::shared_ptr<Core> core_;
+  CommitObservers observers_;
   absl::Mutex commit_mu_;
   std::deque<Pending*> queue_ ABSL_GUARDED_BY(commit_mu_);
   bool committing_ ABSL_GUARDED_BY(commit_mu_) = false;

@@ -408,6 +408,27 @@ void TransactionalAppender::RunTransaction(const Batch& batch) {
       results.emplace_back(failed);
     }
   }
+  // Observers first: a caller answered before its records are applied
+  // would wait for the projector to read them back.
+  std::vector<Record> observed;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!observers_.Observed(batch[i]->topic)) continue;
+    if (!results[i].ok()) {  // committed, but where to is not known
+      observers_.NotifyUnseen(batch[i]->topic);
+      continue;
+    }
+    const std::vector<OutgoingRecord>& records = batch[i]->records;
+    for (size_t j = 0; j < records.size(); ++j) {
+      observed.push_back(Record{.topic = batch[i]->topic,
+                                .partition = (*results[i])[j].partition,
+                                .offset = (*results[i])[j].offset,
+                                .key = records[j].key,
+                                .value = records[j].value,
+                                .headers = records[j].headers,
+                                .timestamp = absl::Now()});
+    }
+  }
+  observers_.Notify(observed);
   absl::MutexLock l(&mu_);
   for (size_t i = 0; i < batch.size(); ++i) {
     batch[i]->result = std::move(results[i]);

@@ -28,6 +28,10 @@
 // written. Transactions still run one at a time, in order, each settled
 // before the next starts: the turn-taking changes no guarantee above.
 //
+// Commit observers (EventLog::ObserveCommits) get each committed
+// transaction's records before its appends are answered, so a writer's
+// projection has applied them by the time its command returns.
+//
 // A caller whose deadline passes stops waiting: Unavailable. If its records
 // were still queued they are taken out (nothing was written); otherwise the
 // transaction they are in goes on and settles.
@@ -49,6 +53,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "libs/eventlog/commit_observers.h"
 #include "libs/eventlog/event_log.h"
 
 namespace lotledger::eventlog::kafka {
@@ -99,6 +104,13 @@ class TransactionalAppender {
   // those transactions.
   absl::Status Settle(absl::Time deadline);
 
+  // EventLog::ObserveCommits: the observer of `topic` gets the records of
+  // each committed transaction, on the appender's thread, before the
+  // appends in it are answered.
+  void ObserveCommits(const std::string& topic, CommitObserver observer) {
+    observers_.Set(topic, std::move(observer));
+  }
+
  private:
   struct Pending;
   using Batch = std::vector<std::shared_ptr<Pending>>;
@@ -118,6 +130,7 @@ class TransactionalAppender {
 
   const std::vector<rd_kafka_t*> producers_;
   const Options options_;
+  CommitObservers observers_;
 
   absl::Mutex init_mu_;
   // Per producer: InitTransactions has succeeded.

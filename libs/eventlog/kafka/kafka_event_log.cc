@@ -621,6 +621,13 @@ absl::StatusOr<Offsets> KafkaEventLog::EndOffsets(
   return query->result;
 }
 
+bool KafkaEventLog::ObserveCommits(const std::string& topic,
+                                   CommitObserver observer) {
+  if (appender_ == nullptr) return false;
+  appender_->ObserveCommits(topic, std::move(observer));
+  return true;
+}
+
 absl::StatusOr<std::unique_ptr<LogReader>> KafkaEventLog::OpenReader(
     const Offsets& start) {
   const absl::Time deadline = absl::Now() + options_.request_timeout;

@@ -139,6 +139,9 @@ class KafkaEventLog final : public EventLog {
       absl::Time deadline) override;
   absl::StatusOr<std::unique_ptr<LogReader>> OpenReader(
       const Offsets& start) override;
+  // Through the appender; false for a read-only log.
+  bool ObserveCommits(const std::string& topic,
+                      CommitObserver observer) override;
 
  private:
   struct Clients;  // librdkafka handles and the threads serving them

@@ -59,6 +59,10 @@ class ForwardingEventLog : public EventLog {
       const Offsets& start) override {
     return inner_->OpenReader(start);
   }
+  bool ObserveCommits(const std::string& topic,
+                      CommitObserver observer) override {
+    return inner_->ObserveCommits(topic, std::move(observer));
+  }
 
  protected:
   EventLog* inner() const { return inner_; }

@@ -18,7 +18,8 @@
 //      events into each aggregate's hash chain;
 //   5. appends them atomically (one Kafka transaction / one embedded batch)
 //      and waits until the projection applied them, so the caller can
-//      answer from the projection.
+//      answer from the projection (the projector applies the writer's own
+//      commits as they commit, projector.h, so this is rarely a wait).
 // After an append whose outcome is unknown (broker timeout), the next
 // command on that partition first lets the log settle it (EventLog::Settle)
 // and catches up to the log's end, so a record that did land is seen
@@ -114,7 +115,11 @@ class CommandRunner {
   bool writing() const;
 
  private:
-  static constexpr size_t kStripes = 256;
+  // A command holds its aggregates' stripes until its append is applied
+  // (a Kafka transaction: milliseconds). With 256 stripes, 32 clients
+  // shipping 3 lines each waited mostly for stripes shared by other lots
+  // (docs/benchmarks.md); 8,192 mutexes cost 64 KiB.
+  static constexpr size_t kStripes = 8192;
   absl::StatusOr<int32_t> Partitions();
   absl::Status CheckBusinessTime(absl::Time now, absl::Time occurred,
                                  absl::Time last_occurred,

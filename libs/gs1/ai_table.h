@@ -1,8 +1,9 @@
 // The GS1 Application Identifier (AI) table: for every AI the General
 // Specifications define, its data title, whether its length is predefined
-// (so no FNC1 separator follows it) and the format of its data field, as a
+// (so no FNC1 separator follows it), the format of its data field, as a
 // list of components ("N14", "N6 N4", "N3 X..27", ...) with the content checks
-// ("linters") that apply to each.
+// ("linters") that apply to each, and its association rules: the AIs it
+// requires (req=) and those it cannot appear with (ex=).
 //
 // The table is generated from GS1's Barcode Syntax Dictionary by
 // gen_ai_table.py into ai_table.cc; edit the script, not the output.
@@ -62,6 +63,9 @@ struct Component {
 
 inline constexpr int kMaxComponents = 5;
 
+// The most req= clauses one AI has in the dictionary ((37), (250), ...).
+inline constexpr int kMaxRequisites = 2;
+
 struct AiSpec {
   std::string_view ai;  // 2 to 4 digits.
   std::string_view title;
@@ -77,6 +81,21 @@ struct AiSpec {
   // Comma-separated dictionary linters of this AI that this library does
   // not check (e.g. "gcppos2", "iso3166"); empty when all are checked.
   std::string_view unchecked_linters;
+  // Association rules, in the dictionary's notation. A pattern is an AI
+  // whose digits may be 'n', meaning any digit: "310n" matches 3100-3109,
+  // "31nn" 3100-3199.
+  //
+  // The req= clauses, unused entries empty. Every clause must hold when this
+  // AI is present. A clause is a comma-separated list of alternatives, one
+  // of which must be present; an alternative is patterns joined by '+', all
+  // of which must be present. E.g. (250) has {"01,8006", "21"}: (01) or
+  // (8006), and (21); (8030) has "00,01+21,253,...": (00), or (01) with
+  // (21), or (253), ...
+  std::array<std::string_view, kMaxRequisites> requisites;
+  // The ex= patterns, comma-separated: no other AI matching one of them may
+  // be present. An AI does not exclude itself even if it matches: (3103)
+  // has "310n", which refuses (3102) beside it but not (3103) repeated.
+  std::string_view exclusions;
 };
 
 // Every AI, sorted by AI string. No AI is a prefix of another, which is what

@@ -6,9 +6,12 @@ Usage:
 
 The dictionary (gs1-syntax-dictionary.txt, GS1 AISBL, Apache-2.0) is the
 source of truth: AI ranges, the predefined-length flag, the component formats
-and their linter names. Biip's _application_identifiers.json is used only to
-fill in data titles the dictionary leaves empty (8110, 8112), and to cross-check
-the separator flag; disagreements are printed to stderr and fail the run.
+and their linter names, and the association rules (req= and ex= attributes),
+carried over in the dictionary's own notation once every AI or pattern they
+name is found to match an AI of the table. Biip's _application_identifiers.json
+is used only to fill in data titles the dictionary leaves empty (8110, 8112),
+and to cross-check the separator flag; disagreements are printed to stderr and
+fail the run.
 
 The output is committed, so the build never runs this script. Re-run it after
 updating the reference files and review the diff.
@@ -48,8 +51,13 @@ CHECKS = {
 }
 
 MAX_COMPONENTS = 5
+# kMaxRequisites in ai_table.h: the most req= clauses one entry has.
+MAX_REQUISITES = 2
 
 COMPONENT_RE = re.compile(r"^(\[)?([NXYZ])(\.\.)?(\d+)(\])?((?:,[a-z0-9]+)*)$")
+
+# An AI or a pattern in req=/ex=: digits, 'n' standing for any digit.
+PATTERN_RE = re.compile(r"^[0-9n]{2,4}$")
 
 
 def parse_component(text):
@@ -85,6 +93,21 @@ def parse_dictionary(path):
             components = []
             while tokens and "=" not in tokens[0] and tokens[0] != "dlpkey":
                 components.append(parse_component(tokens.pop(0)))
+            # Attributes. Each req= is a clause of its own (all must hold);
+            # ex= lists are merged (any match is refused).
+            requisites = []
+            exclusions = []
+            for token in tokens:
+                key, _, value = token.partition("=")
+                if key == "req":
+                    requisites.append(parse_rule(value, line, combinations=True))
+                elif key == "ex":
+                    exclusions += parse_rule(value, line, combinations=False).split(",")
+                elif key != "dlpkey":
+                    sys.exit(f"unknown attribute {token!r} in {line!r}")
+            if len(requisites) > MAX_REQUISITES:
+                sys.exit(f"more than {MAX_REQUISITES} req= clauses in {line!r}: "
+                         "raise kMaxRequisites in ai_table.h and MAX_REQUISITES")
             if not components or len(components) > MAX_COMPONENTS:
                 sys.exit(f"bad component count in {line!r}")
             variable = [c for c in components if c["min"] != c["max"]]
@@ -100,8 +123,27 @@ def parse_dictionary(path):
                     "predefined": "*" in flags,
                     "components": components,
                     "title": title.strip(),
+                    "requisites": requisites,
+                    "exclusions": ",".join(dict.fromkeys(exclusions)),
                 })
     return entries
+
+
+def parse_rule(value, line, combinations):
+    """Checks a req= or ex= value ("01+21,02,35nn") and returns it as is."""
+    for alternative in value.split(","):
+        members = alternative.split("+")
+        if len(members) > 1 and not combinations:
+            sys.exit(f"'+' in an ex= list in {line!r}")
+        for member in members:
+            if not PATTERN_RE.match(member):
+                sys.exit(f"bad AI pattern {member!r} in {line!r}")
+    return value
+
+
+def pattern_matches(pattern, ai):
+    return len(pattern) == len(ai) and all(
+        p == a or (p == "n" and a.isdigit()) for p, a in zip(pattern, ai))
 
 
 def c_string(s):
@@ -137,6 +179,14 @@ def main():
             problems.append(f"AI {e['ai']}: separator flag disagrees with biip")
         if not e["title"]:
             e["title"] = b["data_title"] or b["description"]
+    # Every AI or pattern a rule names must match an AI of the table, or the
+    # rule could never be met (req=) or never fire (ex=).
+    for e in entries:
+        for rule in e["requisites"] + [e["exclusions"]]:
+            for pattern in re.split(r"[,+]", rule) if rule else []:
+                if not any(pattern_matches(pattern, a) for a in ais):
+                    problems.append(f"AI {e['ai']}: rule names {pattern}, "
+                                    "which matches no AI")
     for a in sorted(set(biip) - set(ais)):
         print(f"note: AI {a} only in biip JSON, not generated", file=sys.stderr)
     if problems:
@@ -177,10 +227,13 @@ def main():
                 f"{'true' if c['optional'] else 'false'}, {mask}}}")
         min_len = sum(0 if c["optional"] else c["min"] for c in e["components"])
         max_len = sum(c["max"] for c in e["components"])
+        requisites = e["requisites"] + [""] * (MAX_REQUISITES - len(e["requisites"]))
         w(f"    {{{c_string(e['ai'])}, {c_string(e['title'])}, "
           f"{'true' if e['predefined'] else 'false'}, {min_len}, {max_len}, "
           f"{len(comps)}, {{{{{', '.join(comps)}}}}}, "
-          f"{c_string(','.join(dict.fromkeys(unchecked)))}}},")
+          f"{c_string(','.join(dict.fromkeys(unchecked)))}, "
+          f"{{{{{', '.join(c_string(r) for r in requisites)}}}}}, "
+          f"{c_string(e['exclusions'])}}},")
     w("};")
     w("")
     w("}  // namespace")

@@ -1,12 +1,21 @@
 #include "libs/gs1/ai_table.h"
 
 #include <algorithm>
+#include <array>
+#include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "gtest/gtest.h"
 
 namespace lotledger::gs1 {
 namespace {
+
+// AIs with a req= and with an ex= attribute in gs1-syntax-dictionary.txt,
+// ranges such as 3100-3105 expanded (six AIs that each require (01) or (02)
+// and exclude 310n).
+constexpr int kExpectedWithRequisites = 502;
+constexpr int kExpectedWithExclusions = 393;
 
 TEST(AiTableTest, HasEveryAiOfTheSyntaxDictionary) {
   // 224 dictionary entries, ranges such as 3100-3105 expanded.
@@ -115,6 +124,86 @@ TEST(AiTableTest, CharsetsAndRanges) {
   EXPECT_EQ(FindAi("0"), nullptr);
   EXPECT_EQ(FindAi("010"), nullptr);
   EXPECT_EQ(FindAi(""), nullptr);
+}
+
+// req= and ex= as the dictionary writes them, e.g.
+//   21   X..20   req=01,03,8006 ex=235           # SERIAL
+//   250  X..30   req=01,8006 req=21              # SECONDARY SERIAL
+TEST(AiTableTest, CarriesTheAssociationRules) {
+  using Requisites = std::array<std::string_view, kMaxRequisites>;
+  struct Case {
+    std::string_view ai;
+    Requisites requisites;
+    std::string_view exclusions;
+  };
+  const Case cases[] = {
+      {"00", {"", ""}, ""},
+      {"01", {"", ""}, "255,37"},
+      {"02", {"37", ""}, "01,03"},
+      {"10", {"01,02,03,8006,8026", ""}, ""},
+      {"17", {"01,02,03,255,8006,8026", ""}, ""},
+      {"21", {"01,03,8006", ""}, "235"},
+      {"250", {"01,8006", "21"}, ""},
+      {"37", {"00", "02,8026"}, ""},
+      {"3103", {"01,02", ""}, "310n"},
+      {"3920", {"01", "30,31nn,32nn,35nn,36nn"}, "392n,393n"},
+      {"7004", {"01+10", ""}, ""},
+      {"8030",
+       {"00,01+21,253,255,8003,8004,8006+21,8010+8011,8017,8018", ""},
+       ""},
+      {"90", {"", ""}, ""},
+  };
+  for (const Case& c : cases) {
+    const AiSpec* spec = FindAi(c.ai);
+    ASSERT_NE(spec, nullptr) << c.ai;
+    EXPECT_EQ(spec->requisites, c.requisites) << c.ai;
+    EXPECT_EQ(spec->exclusions, c.exclusions) << c.ai;
+  }
+}
+
+// Every AI or pattern a rule names is well formed and matches an AI of the
+// table, and a used req= slot is never after an empty one.
+TEST(AiTableTest, RulesNameAisOfTheTable) {
+  auto matches_some_ai = [](std::string_view pattern) {
+    return std::any_of(AllAis().begin(), AllAis().end(),
+                       [&](const AiSpec& spec) {
+                         if (spec.ai.size() != pattern.size()) return false;
+                         for (size_t i = 0; i < pattern.size(); ++i) {
+                           if (pattern[i] != 'n' && pattern[i] != spec.ai[i]) {
+                             return false;
+                           }
+                         }
+                         return true;
+                       });
+  };
+  int with_requisites = 0;
+  int with_exclusions = 0;
+  for (const AiSpec& spec : AllAis()) {
+    SCOPED_TRACE(std::string(spec.ai));
+    if (!spec.requisites[1].empty()) {
+      EXPECT_FALSE(spec.requisites[0].empty());
+    }
+    const std::string rules = std::string(spec.requisites[0]) + "," +
+                              std::string(spec.requisites[1]) + "," +
+                              std::string(spec.exclusions);
+    size_t begin = 0;
+    while (begin < rules.size()) {
+      size_t end = rules.find_first_of(",+", begin);
+      if (end == rules.npos) end = rules.size();
+      const std::string_view pattern =
+          std::string_view(rules).substr(begin, end - begin);
+      begin = end + 1;
+      if (pattern.empty()) continue;
+      EXPECT_TRUE(pattern.size() >= 2 && pattern.size() <= 4 &&
+                  pattern.find_first_not_of("0123456789n") == pattern.npos)
+          << pattern;
+      EXPECT_TRUE(matches_some_ai(pattern)) << pattern;
+    }
+    with_requisites += spec.requisites[0].empty() ? 0 : 1;
+    with_exclusions += spec.exclusions.empty() ? 0 : 1;
+  }
+  EXPECT_EQ(with_requisites, kExpectedWithRequisites);
+  EXPECT_EQ(with_exclusions, kExpectedWithExclusions);
 }
 
 TEST(AiTableTest, NamesTheLintersItDoesNotCheck) {

@@ -4,7 +4,9 @@
 #include <array>
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -305,14 +307,20 @@ absl::Status Append(const AiSpec& spec, std::string value,
   return absl::OkStatus();
 }
 
+// The position of the first character at or after `pos` that is not a GS.
+size_t SkipSeparators(std::string_view scan, size_t pos) {
+  while (pos < scan.size() && scan[pos] == kGroupSeparator) ++pos;
+  return pos;
+}
+
 // Element strings as scanners send them; `scan` starts at `start` of the
 // original input (for positions in messages).
 absl::StatusOr<std::vector<Element>> ParseUnbracketed(
     std::string_view scan, size_t start, const ParseOptions& options) {
   std::vector<Element> elements;
-  size_t pos = start;
-  // Some readers transmit the leading FNC1 that marks GS1 data.
-  if (pos < scan.size() && scan[pos] == kGroupSeparator) ++pos;
+  // Some readers transmit the leading FNC1 that marks GS1 data, some more
+  // than one.
+  size_t pos = SkipSeparators(scan, start);
   if (pos == scan.size()) {
     return absl::InvalidArgumentError("no element strings in the scan");
   }
@@ -325,12 +333,8 @@ absl::StatusOr<std::vector<Element>> ParseUnbracketed(
       }
     }
     if (spec == nullptr) {
+      // Not a GS: runs of them are skipped before every AI.
       const char c = scan[pos];
-      if (c == kGroupSeparator) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("unexpected separator (GS) at position ", pos,
-                         ": an AI must follow a separator"));
-      }
       if (c == '(') {
         return absl::InvalidArgumentError(absl::StrCat(
             "'(' at position ", pos,
@@ -361,15 +365,15 @@ absl::StatusOr<std::vector<Element>> ParseUnbracketed(
                                    " characters, expected ", spec->max_length));
       }
       pos += value.size();
-      // Not required, but unambiguous, and some encoders emit it.
-      if (pos < scan.size() && scan[pos] == kGroupSeparator) ++pos;
     } else {
       const size_t end = std::min(scan.find(kGroupSeparator, pos), scan.size());
       value = scan.substr(pos, end - pos);
       pos = end;
-      // Consumes the separator; a trailing one at the very end is tolerated.
-      if (pos < scan.size()) ++pos;
     }
+    // The GS that ends a variable-length field and any more: readers send
+    // runs of them, and some send one after a predefined-length field or at
+    // the very end. All unambiguous.
+    pos = SkipSeparators(scan, pos);
     RETURN_IF_ERROR(Validate(*spec, value, options));
     RETURN_IF_ERROR(Append(*spec, std::string(value), elements));
   }
@@ -412,7 +416,119 @@ absl::StatusOr<std::vector<Element>> ParseBracketed(
   return elements;
 }
 
+// The parts of `s` between `separator`s; none for an empty `s`. (Debian's
+// absl::StrSplit does not take std::string_view.)
+std::vector<std::string_view> Split(std::string_view s, char separator) {
+  std::vector<std::string_view> parts;
+  if (s.empty()) return parts;
+  for (size_t begin = 0;;) {
+    const size_t end = s.find(separator, begin);
+    parts.push_back(s.substr(begin, end - begin));
+    if (end == s.npos) return parts;
+    begin = end + 1;
+  }
+}
+
+// True if `ai` matches `pattern`, an AI whose digits may be 'n' (any digit).
+bool MatchesPattern(std::string_view pattern, std::string_view ai) {
+  if (pattern.size() != ai.size()) return false;
+  for (size_t i = 0; i < ai.size(); ++i) {
+    if (pattern[i] != ai[i] && !(pattern[i] == 'n' && IsDigit(ai[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool AnyMatches(std::string_view pattern,
+                const std::vector<Element>& elements) {
+  return std::any_of(elements.begin(), elements.end(), [&](const Element& e) {
+    return MatchesPattern(pattern, e.ai);
+  });
+}
+
+// "GTIN (01)" for an AI, "AI (31nn)" for a pattern (whose AIs' titles
+// differ: NET WEIGHT, LENGTH, ...).
+std::string Describe(std::string_view ai_or_pattern) {
+  const AiSpec* spec = FindAi(ai_or_pattern);
+  return absl::StrCat(spec != nullptr ? Sv(spec->title) : "AI", " (",
+                      Sv(ai_or_pattern), ")");
+}
+
+// "GTIN (01) together with BATCH/LOT (10)" for "01+10".
+std::string DescribeCombination(std::string_view combination) {
+  const std::vector<std::string_view> members = Split(combination, '+');
+  std::string out = Describe(members[0]);
+  for (size_t i = 1; i < members.size(); ++i) {
+    absl::StrAppend(&out,
+                    i == 1                   ? " together with "
+                    : i + 1 < members.size() ? ", "
+                                             : " and ",
+                    Describe(members[i]));
+  }
+  return out;
+}
+
+// "GTIN (01)", "GTIN (01) or ITIP (8006)", "one of A, B or C".
+std::string DescribeClause(std::string_view clause) {
+  const std::vector<std::string_view> alternatives = Split(clause, ',');
+  std::string out = alternatives.size() > 2 ? "one of " : "";
+  for (size_t i = 0; i < alternatives.size(); ++i) {
+    if (i > 0) {
+      absl::StrAppend(&out, i + 1 < alternatives.size() ? ", " : " or ");
+    }
+    absl::StrAppend(&out, DescribeCombination(alternatives[i]));
+  }
+  return out;
+}
+
+// True if every AI of some alternative of `clause` is present.
+bool Holds(std::string_view clause, const std::vector<Element>& elements) {
+  for (std::string_view alternative : Split(clause, ',')) {
+    bool all = true;
+    for (std::string_view member : Split(alternative, '+')) {
+      all = all && AnyMatches(member, elements);
+    }
+    if (all) return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+absl::Status CheckAssociations(const std::vector<Element>& elements) {
+  std::vector<const AiSpec*> specs;
+  specs.reserve(elements.size());
+  for (const Element& e : elements) {
+    const AiSpec* spec = FindAi(e.ai);
+    if (spec == nullptr) return AiError(e.ai, "not a known AI");
+    specs.push_back(spec);
+  }
+  // A pair that must never meet is the more basic fault, and naming the
+  // missing partner of one of them would send the operator the wrong way.
+  for (const AiSpec* spec : specs) {
+    for (std::string_view pattern : Split(spec->exclusions, ',')) {
+      for (const Element& other : elements) {
+        if (other.ai != spec->ai && MatchesPattern(pattern, other.ai)) {
+          return AiError(
+              spec->ai,
+              absl::StrCat(Sv(spec->title), " cannot appear with ",
+                           Describe(other.ai), " in the same element string"));
+        }
+      }
+    }
+  }
+  for (const AiSpec* spec : specs) {
+    for (std::string_view clause : spec->requisites) {
+      if (!clause.empty() && !Holds(clause, elements)) {
+        return AiError(spec->ai, absl::StrCat(Sv(spec->title), " needs ",
+                                              DescribeClause(clause),
+                                              " in the same element string"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::vector<Element>> Parse(std::string_view scan,
                                            const ParseOptions& options) {
@@ -433,16 +549,23 @@ absl::StatusOr<std::vector<Element>> Parse(std::string_view scan,
     }
     start = id.size();
   }
+  std::vector<Element> elements;
   if (start < scan.size() && scan[start] == '(') {
-    return ParseBracketed(scan, start, options);
+    ASSIGN_OR_RETURN(elements, ParseBracketed(scan, start, options));
+  } else {
+    ASSIGN_OR_RETURN(elements, ParseUnbracketed(scan, start, options));
   }
-  return ParseUnbracketed(scan, start, options);
+  if (!options.fragment) RETURN_IF_ERROR(CheckAssociations(elements));
+  return elements;
 }
 
 absl::StatusOr<Udi> ParseUdi(std::string_view scan,
                              const ParseOptions& options) {
   Udi udi;
-  ASSIGN_OR_RETURN(udi.elements, Parse(scan, options));
+  // The rules are checked below, once a missing (01) has been named as such.
+  ParseOptions without_rules = options;
+  without_rules.fragment = true;
+  ASSIGN_OR_RETURN(udi.elements, Parse(scan, without_rules));
   // Parse() validated every date, so resolving one cannot fail.
   auto date = [&options](const Element& e) {
     absl::StatusOr<Date> date = ParseYymmdd(e.value, options);
@@ -466,6 +589,7 @@ absl::StatusOr<Udi> ParseUdi(std::string_view scan,
     return absl::InvalidArgumentError(
         "AI (01): missing; a UDI needs the GTIN as its device identifier");
   }
+  if (!options.fragment) RETURN_IF_ERROR(CheckAssociations(udi.elements));
   return udi;
 }
 

@@ -10,22 +10,29 @@
 //    (]C1 GS1-128, ]e0 GS1 DataBar, ]d2 GS1 DataMatrix, ]Q3 GS1 QR Code,
 //    ]J1 GS1 DotCode), then element strings with FNC1 transmitted as ASCII
 //    GS (0x1D) after each variable-length field. Tolerated because readers
-//    emit them and they are unambiguous: one GS before the first AI, one GS
-//    after a predefined-length field, one GS at the very end.
+//    emit them and they are unambiguous: any run of GS (one or more) before
+//    the first AI, between two fields (also after a predefined-length field,
+//    which needs none) and at the very end. Still refused: a GS inside a
+//    predefined-length field's data, an empty variable-length field (an AI
+//    directly followed by GS), and a scan of nothing but separators.
 //    Other identifiers (]d1, ]C0, ]Q1, ...) announce non-GS1 data: refused.
 //  * Bracketed ("human readable") form starting with '(': each AI in
 //    parentheses. A literal '(' inside a value is written "\(", as in GS1's
 //    Syntax Engine. GS separators cannot appear in this form.
 //
-// Validation: AI known, field lengths, character sets, and the content
-// checks listed in ai_table.h (check digits, dates, times, ...). An AI that
-// occurs twice must carry the same value. Not checked: AI association rules
-// (req=/ex= of the Syntax Dictionary) and the linters an AiSpec lists as
+// Validation: AI known, field lengths, character sets, the content checks
+// listed in ai_table.h (check digits, dates, times, ...), and the Syntax
+// Dictionary's association rules over all AIs of the scan (see
+// CheckAssociations): every AI's requisite AIs (req=, e.g. a SERIAL (21)
+// needs a GTIN (01)) are present and no two mutually exclusive AIs (ex=,
+// e.g. GTIN (01) and CONTENT (02)) appear together. An AI that occurs twice
+// must carry the same value. Not checked: the linters an AiSpec lists as
 // unchecked_linters (GCP position, ISO 3166/4217 codes, ...).
 //
 // Errors are absl::InvalidArgumentError naming the AI and the rule, e.g.
-// "AI (01): check digit is 3, expected 2". Positions in messages are 0-based
-// byte offsets into the input as given.
+// "AI (01): check digit is 3, expected 2" or "AI (250): SECONDARY SERIAL
+// needs SERIAL (21) in the same element string". Positions in messages are
+// 0-based byte offsets into the input as given.
 //
 // Thread-safety: all functions are pure (no clock, no I/O, no shared mutable
 // state) and may be called concurrently.
@@ -74,13 +81,37 @@ struct ParseOptions {
   // The library reads no clock, so the caller passes it (e.g. from its
   // injected clock); 0, the default, makes Parse fail. Must be 1900-9949.
   int reference_year = 0;
+  // Set true when the scan is only part of the data on one item: GS1
+  // evaluates the association rules (req=/ex=) over the combined data of
+  // all symbols marking the item, and a label may split it, e.g. a primary
+  // GS1-128 with (01)(17) and a secondary one with (10)(21). With true,
+  // Parse and ParseUdi skip those rules (every other check still applies);
+  // the caller checks the combined elements with CheckAssociations. Off by
+  // default: every lotledger caller (ResolveUdi, inventory receive by scan,
+  // the console's scan search, lotctl gs1 parse) takes the whole UDI as one
+  // scan and checks the rules.
+  bool fragment = false;
 };
 
 // Splits and validates `scan` (see the top of this file for the forms).
 // Returns the elements in input order, or InvalidArgument for empty or
-// malformed input and for any element that fails validation.
+// malformed input, for any element that fails validation and (unless
+// options.fragment) for a broken association rule.
 absl::StatusOr<std::vector<Element>> Parse(std::string_view scan,
                                            const ParseOptions& options);
+
+// The Syntax Dictionary's association rules over `elements`, the AIs of one
+// item (see AiSpec::requisites and exclusions). Exclusions are checked
+// first, then requisites, each in element order; the first broken rule is
+// returned as InvalidArgument naming the AI, its data title and what it
+// needs or cannot appear with, e.g.
+//   "AI (02): CONTENT cannot appear with GTIN (01) in the same element
+//    string"
+//   "AI (10): BATCH/LOT needs one of GTIN (01), CONTENT (02), MTO GTIN (03),
+//    ITIP (8006) or ITIP CONTENT (8026) in the same element string".
+// An AI missing from the table is refused. Parse runs this unless
+// options.fragment; call it on the combined elements of several fragments.
+absl::Status CheckAssociations(const std::vector<Element>& elements);
 
 // The fields of a medical device UDI (EU MDR / FDA UDI with GS1 as issuing
 // entity) found in a scan.
@@ -94,7 +125,8 @@ struct Udi {
 };
 
 // Parse() plus extraction of the UDI fields; InvalidArgument if the scan is
-// invalid or has no AI (01).
+// invalid or has no AI (01). A scan without (01) is refused as such ("AI
+// (01): missing; ...") before the association rules are checked.
 absl::StatusOr<Udi> ParseUdi(std::string_view scan,
                              const ParseOptions& options);
 

@@ -169,6 +169,13 @@ absl::Status ApplyLotsEvent(const eventlog::Record& /*record*/,
   return absl::OkStatus();
 }
 
+absl::Status IndexedLotsApply::operator()(
+    const eventlog::Record& record, const v1::Event& event,
+    projection::ProjectionStore::Batch& batch) const {
+  RETURN_IF_ERROR(ApplyLotsEvent(record, event, batch));
+  return index->Observe(record, event);
+}
+
 absl::StatusOr<std::optional<v1::Lot>> LotsQueries::FindLot(
     std::string_view lot_id) const {
   ASSIGN_OR_RETURN(
@@ -286,8 +293,10 @@ absl::StatusOr<v1::ListLotsResponse> LotsQueries::ListLots(
   return out;
 }
 
-absl::StatusOr<v1::TraceResponse> LotsQueries::Trace(
-    const v1::TraceRequest& request) const {
+namespace {
+
+// The request's max_depth (default 64), or why the request is refused.
+absl::StatusOr<int> CheckTraceRequest(const v1::TraceRequest& request) {
   if (request.lot_id().empty()) {
     return absl::InvalidArgumentError("lot_id: required");
   }
@@ -301,6 +310,23 @@ absl::StatusOr<v1::TraceResponse> LotsQueries::Trace(
   if (max_depth < 1 || max_depth > 64) {
     return absl::InvalidArgumentError("max_depth: must be 1..64");
   }
+  return max_depth;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::TraceResponse> LotsQueries::Trace(
+    const v1::TraceRequest& request) const {
+  if (index_ == nullptr || !index_->loaded()) return TraceFromStore(request);
+  ASSIGN_OR_RETURN(const int max_depth, CheckTraceRequest(request));
+  return index_->Trace(request.lot_id(),
+                       request.direction() == v1::TRACE_DIRECTION_BACKWARD,
+                       max_depth);
+}
+
+absl::StatusOr<v1::TraceResponse> LotsQueries::TraceFromStore(
+    const v1::TraceRequest& request) const {
+  ASSIGN_OR_RETURN(const int max_depth, CheckTraceRequest(request));
   const bool backward = request.direction() == v1::TRACE_DIRECTION_BACKWARD;
   // Every node fetched so far, by lot id. A level of the walk is fetched
   // with one MultiGet rather than a Get per lot.

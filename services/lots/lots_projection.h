@@ -18,12 +18,18 @@
 //                 topics), for CreateLot's genealogy gate.
 //   lot_recalls   recall id -> RecallStanding (open, reason, since).
 //
+// The genealogy is also held in memory (genealogy_index.h): the service's
+// apply function is IndexedLotsApply, which folds each event into the
+// index after ApplyLotsEvent, and Trace answers from the index once it is
+// loaded (TraceFromStore is the same walk over RocksDB).
+//
 // Thread-safety: ApplyLotsEvent runs on the projector thread; LotsQueries
 // methods are safe from any thread.
 #ifndef LOTLEDGER_SERVICES_LOTS_LOTS_PROJECTION_H_
 #define LOTLEDGER_SERVICES_LOTS_LOTS_PROJECTION_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +40,7 @@
 #include "lotledger/v1/domain.pb.h"
 #include "lotledger/v1/events.pb.h"
 #include "lotledger/v1/lots.pb.h"
+#include "services/lots/genealogy_index.h"
 
 namespace lotledger::lots {
 
@@ -43,10 +50,22 @@ absl::Status ApplyLotsEvent(const eventlog::Record& record,
                             const v1::Event& event,
                             projection::ProjectionStore::Batch& batch);
 
+// The lots service's apply function (LotsServiceSpec): ApplyLotsEvent, then
+// the same event into `index` (GenealogyIndex::Observe says which events
+// it folds and why a rebuild's replay folds nothing twice).
+struct IndexedLotsApply {
+  std::shared_ptr<GenealogyIndex> index;
+  absl::Status operator()(const eventlog::Record& record,
+                          const v1::Event& event,
+                          projection::ProjectionStore::Batch& batch) const;
+};
+
 class LotsQueries {
  public:
-  explicit LotsQueries(const projection::ProjectionStore* store)
-      : store_(store) {}
+  // With `index` loaded, Trace answers from it; without, from `store`.
+  explicit LotsQueries(const projection::ProjectionStore* store,
+                       const GenealogyIndex* index = nullptr)
+      : store_(store), index_(index) {}
 
   absl::StatusOr<std::optional<v1::Lot>> FindLot(std::string_view lot_id) const;
   absl::StatusOr<std::optional<v1::Product>> FindProduct(
@@ -63,7 +82,17 @@ class LotsQueries {
   absl::StatusOr<v1::Product> GetProduct(std::string_view item) const;
   absl::StatusOr<v1::ListLotsResponse> ListLots(
       const v1::ListLotsRequest& request) const;
+  // The genealogy walk from request.lot_id, level by level: nodes in
+  // breadth-first order with their depth, edges in the order the walk
+  // meets them, `truncated` when max_depth (1..64, default 64) cut it.
+  // InvalidArgument for a bad request; NotFound "lot <id> does not exist"
+  // for the lot, or a lot reached, that was not created yet.
   absl::StatusOr<v1::TraceResponse> Trace(
+      const v1::TraceRequest& request) const;
+  // The same answer read from RocksDB (MultiGets of genealogy nodes per
+  // level, scans of used_in): the index's reference, and the answer while
+  // no index is loaded.
+  absl::StatusOr<v1::TraceResponse> TraceFromStore(
       const v1::TraceRequest& request) const;
 
  private:
@@ -73,6 +102,7 @@ class LotsQueries {
       google::protobuf::RepeatedPtrField<std::string>& out) const;
 
   const projection::ProjectionStore* store_;
+  const GenealogyIndex* index_;
 };
 
 }  // namespace lotledger::lots

@@ -1,9 +1,14 @@
 #include "services/lots/lots_service.h"
 
+#include <cstdlib>
+#include <string_view>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
 #include "libs/common/ids.h"
+#include "libs/common/json_log.h"
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/topics.h"
@@ -30,13 +35,56 @@ command::ServiceSpec LotsServiceSpec(int32_t partitions) {
   spec.input_topics = topics::ReadBy(spec.name);
   spec.column_families = LotsColumnFamilies();
   spec.uncompressed_column_families = {"genealogy"};
-  spec.apply = ApplyLotsEvent;
+  spec.apply = IndexedLotsApply{std::make_shared<GenealogyIndex>()};
   return spec;
 }
 
+std::shared_ptr<GenealogyIndex> GenealogyIndexOf(
+    const command::ServiceCore& core) {
+  const auto* apply = core.setup().apply.target<IndexedLotsApply>();
+  return apply != nullptr ? apply->index : nullptr;
+}
+
+namespace {
+
+// The core's index, loaded; null when it has none or it cannot be loaded.
+std::shared_ptr<GenealogyIndex> LoadedIndex(command::ServiceCore& core) {
+  std::shared_ptr<GenealogyIndex> index = GenealogyIndexOf(core);
+  if (index == nullptr || index->loaded()) return index;
+  if (const char* env = std::getenv("LOTLEDGER_GENEALOGY_INDEX");
+      env != nullptr && std::string_view(env) == "off") {
+    LogJson("warn",
+            "genealogy index off (LOTLEDGER_GENEALOGY_INDEX=off): traces "
+            "read the projection; for comparing the two only",
+            {{"service", "lots"}});
+    return nullptr;
+  }
+  const absl::Time start = absl::Now();
+  if (absl::Status s = index->Load(core.store()); !s.ok()) {
+    LogJson("error",
+            "genealogy index not loaded; traces read the projection instead",
+            {{"service", "lots"}, {"error", std::string(s.message())}});
+    return nullptr;
+  }
+  const GenealogyIndex::Stats stats = index->stats();
+  LogJson(
+      "info", "genealogy index loaded",
+      {{"service", "lots"},
+       {"lots", absl::StrCat(stats.lots)},
+       {"bytes", absl::StrCat(stats.bytes)},
+       {"seconds", absl::StrCat(absl::ToDoubleSeconds(absl::Now() - start))}});
+  return index;
+}
+
+}  // namespace
+
 LotsServiceImpl::LotsServiceImpl(command::ServiceCore* core,
                                  const server::Guard* guard, const Clock* clock)
-    : core_(core), guard_(guard), clock_(clock), queries_(&core->store()) {}
+    : core_(core),
+      guard_(guard),
+      clock_(clock),
+      index_(LoadedIndex(*core)),
+      queries_(&core->store(), index_.get()) {}
 
 absl::StatusOr<command::CommandResult> LotsServiceImpl::RunCommand(
     const grpc::ServerContext& ctx, const server::Principal& principal,

@@ -3,10 +3,16 @@
 // (libs/command); the rules are the pure lots::Decide; queries read the
 // projection (lots_projection.h).
 //
+// Trace answers from the in-memory genealogy (genealogy_index.h), which the
+// service's apply function keeps current and the constructor loads from the
+// projection before the service serves.
+//
 // Thread-safety: gRPC calls the handlers from many threads at once; all
-// state is in the ServiceCore, which is thread-safe.
+// state is in the ServiceCore and the genealogy index, both thread-safe.
 #ifndef LOTLEDGER_SERVICES_LOTS_LOTS_SERVICE_H_
 #define LOTLEDGER_SERVICES_LOTS_LOTS_SERVICE_H_
+
+#include <memory>
 
 #include "libs/command/service_core.h"
 #include "libs/common/clock.h"
@@ -17,11 +23,21 @@
 
 namespace lotledger::lots {
 
-// What the lots service is made of: its topic, inputs and projection.
+// What the lots service is made of: its topic, inputs and projection. Its
+// apply function (IndexedLotsApply) holds a new genealogy index.
 command::ServiceSpec LotsServiceSpec(int32_t partitions);
+
+// The genealogy index the apply function of `core` feeds (a core opened
+// with LotsServiceSpec); null for a core opened with another function.
+std::shared_ptr<GenealogyIndex> GenealogyIndexOf(
+    const command::ServiceCore& core);
 
 class LotsServiceImpl final : public v1::LotsService::Service {
  public:
+  // Loads the core's genealogy index from the projection (GenealogyIndexOf;
+  // a failure is logged and Trace reads RocksDB instead). Env
+  // LOTLEDGER_GENEALOGY_INDEX=off leaves it unloaded, so traces read
+  // RocksDB (to compare the two, e.g. in the lots_trace bench).
   LotsServiceImpl(command::ServiceCore* core, const server::Guard* guard,
                   const Clock* clock);
 
@@ -63,6 +79,7 @@ class LotsServiceImpl final : public v1::LotsService::Service {
   command::ServiceCore* core_;
   const server::Guard* guard_;
   const Clock* clock_;
+  std::shared_ptr<GenealogyIndex> index_;
   LotsQueries queries_;
 };
 

@@ -30,16 +30,21 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "libs/command/command_runner.h"
+#include "libs/command/projector.h"
 #include "libs/common/ids.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/topics.h"
 #include "libs/eventlog/embedded/embedded_event_log.h"
 #include "libs/eventlog/kafka/kafka_event_log.h"
+#include "libs/projection/projection_store.h"
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "services/host/host.h"
+#include "services/lots/genealogy_index.h"
+#include "services/lots/lots_projection.h"
 #include "tools/bench/audit_scenarios.h"
 #include "tools/bench/gen_scenarios.h"
 #include "tools/bench/genealogy.h"
@@ -287,6 +292,56 @@ void LotsTrace(const Args& a) {
                      1, s, absl::Now() - start,
                      absl::StrCat(lots, " lots, 5 levels, mean ",
                                   nodes / std::max(1, samples_n), " nodes")));
+  }
+
+  // The in-memory genealogy the traces read (services/lots/
+  // genealogy_index.h): loaded from the projection as a restart loads it,
+  // once the host has closed it; its size.
+  host.reset();
+  auto store = projection::ProjectionStore::Open(
+      {.path = dir + "/projections/lots",
+       .column_families =
+           command::ProjectorColumnFamilies(lots::LotsColumnFamilies())});
+  if (!store.ok()) Die(store.status());
+  lots::GenealogyIndex index;
+  const absl::Time load_start = absl::Now();
+  if (absl::Status s = index.Load(**store); !s.ok()) Die(s);
+  const absl::Duration load = absl::Now() - load_start;
+  const lots::GenealogyIndex::Stats stats = index.stats();
+  Result li;
+  li.scenario = "genealogy_index_load";
+  li.backend = "embedded";
+  li.operations = stats.lots;
+  li.seconds = absl::ToDoubleSeconds(load);
+  li.note = absl::StrFormat(
+      "lots' genealogy loaded from the projection: %d lots, %d input lines, "
+      "%d forward edges, %.1f MiB, %.0f bytes per lot",
+      stats.lots, stats.backward_edges, stats.forward_edges,
+      stats.bytes / 1048576.0,
+      stats.bytes / std::max<double>(1, static_cast<double>(stats.lots)));
+  li.extra = absl::StrFormat("\"index_bytes\":%d", stats.bytes);
+  Report(li);
+
+  // The same traces answered by the index in this process, without gRPC
+  // and the read barrier: the service side of the figures above.
+  for (const bool backward : {true, false}) {
+    const auto& pool = backward ? g.lot_ids.back() : g.lot_ids.front();
+    std::uniform_int_distribution<size_t> pick(0, pool.size() - 1);
+    Samples s;
+    const absl::Time start = absl::Now();
+    for (int i = 0; i < samples_n; ++i) {
+      const std::string& lot = pool[pick(rng)];
+      const absl::Time t0 = absl::Now();
+      absl::StatusOr<v1::TraceResponse> resp = index.Trace(lot, backward, 5);
+      s.Add(absl::Now() - t0);
+      if (!resp.ok()) Die(resp.status());
+    }
+    Report(Summarize(
+        backward ? "trace_backward_index" : "trace_forward_index", "embedded",
+        1, s, absl::Now() - start,
+        absl::StrCat(lots,
+                     " lots, 5 levels, GenealogyIndex::Trace in process "
+                     "(no gRPC, no read barrier)")));
   }
 }
 

@@ -1,6 +1,7 @@
 #include "libs/command/projector.h"
 
 #include <algorithm>
+#include <iterator>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -121,7 +122,14 @@ absl::Status Projector::CatchUp(const eventlog::Offsets& token,
 }
 
 Projector::~Projector() {
-  if (observing_) log_->ObserveCommits(options_.own_topic, nullptr);
+  if (observing_) {
+    log_->ObserveCommits(options_.own_topic, nullptr);
+    {
+      absl::MutexLock l(&committed_mu_);
+      applier_stop_ = true;
+    }
+    applier_.join();
+  }
   Stop();
 }
 
@@ -259,7 +267,7 @@ absl::Status Projector::ApplyRecord(const eventlog::Record& r,
 absl::Status Projector::CommitApplied(
     projection::ProjectionStore::Batch batch, const eventlog::Offsets& next,
     const std::vector<const eventlog::Record*>& records,
-    const AppliedByType& applied_by_type) {
+    const AppliedByType& applied_by_type, bool on_commit) {
   RETURN_IF_ERROR(store_->Commit(std::move(batch)));
   for (const auto& [topic_type, n] : applied_by_type) {
     EventsApplied().Increment({{"service", options_.service},
@@ -276,6 +284,7 @@ absl::Status Projector::CommitApplied(
     last_record_time_[{r->topic, r->partition}] = r->timestamp;
   }
   events_applied_ += records.size();
+  if (on_commit) applied_on_commit_ += records.size();
   return absl::OkStatus();
 }
 
@@ -311,72 +320,96 @@ absl::Status Projector::ApplyPolled(eventlog::PollResult& polled) {
     next[tp] = std::max(offset, applied_at(tp));
     batch.SetOffset(tp, next[tp]);
   }
-  return CommitApplied(std::move(batch), next, records, applied_by_type);
+  return CommitApplied(std::move(batch), next, records, applied_by_type,
+                       /*on_commit=*/false);
 }
 
-void Projector::ApplyCommitted(const std::vector<eventlog::Record>& records) {
-  absl::MutexLock apply(&apply_mu_);
-  if (records.empty()) {
-    // Records of a commit whose positions are unknown: applying later
-    // commits before the reader brings those would lose them.
-    if (!blind_) {
-      LogJson("warn",
-              "a commit's records could not be handed to the projection; "
-              "it reads the service's own records back from now on",
-              {{"service", options_.service}});
+void Projector::ApplyCommitted(std::vector<eventlog::Record> records) {
+  absl::MutexLock l(&committed_mu_);
+  committed_.push_back(std::move(records));
+}
+
+void Projector::RunCommitApplier() {
+  while (true) {
+    std::deque<std::vector<eventlog::Record>> commits;
+    {
+      absl::MutexLock l(&committed_mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(committed_mu_) {
+        return applier_stop_ || !committed_.empty();
+      };
+      committed_mu_.Await(absl::Condition(&ready));
+      if (committed_.empty()) return;  // stopping, nothing left
+      commits.swap(committed_);
     }
-    blind_ = true;
-    return;
+    ApplyCommittedNow(commits);
   }
+}
+
+void Projector::ApplyCommittedNow(
+    const std::deque<std::vector<eventlog::Record>>& commits) {
+  absl::MutexLock apply(&apply_mu_);
   eventlog::Offsets applied;
   {
     absl::MutexLock l(&mu_);
     applied = applied_;
   }
-  // Per partition: apply directly only when every committed record before
-  // these is applied. That is known once the reader has applied a commit
-  // this projector was handed (its first one since Start, or one it left
-  // to the reader): every record of the partition before it was written
-  // earlier, so the reader brought it too.
-  std::map<int32_t, bool> direct;
-  for (const eventlog::Record& r : records) {
-    if (direct.contains(r.partition)) continue;
-    const eventlog::TopicPartition tp{r.topic, r.partition};
-    auto must = must_read_to_.find(tp);
-    direct[r.partition] = running_ && !blind_ && must != must_read_to_.end() &&
-                          applied[tp] >= must->second;
-  }
+  // The commits that queued up meanwhile go into one batch, but whether a
+  // commit's partition may be applied directly is decided commit by commit,
+  // in order: only when every committed record of the partition before it
+  // is known to be applied. That is known once the reader has applied a
+  // commit this projector was handed (its first one since Start, or one it
+  // left to the reader): every record of the partition before that commit
+  // was written earlier, so the reader brought it too.
   projection::ProjectionStore::Batch batch = store_->NewBatch();
   AppliedByType applied_by_type;
   std::vector<const eventlog::Record*> done;
   eventlog::Offsets next;
-  for (const eventlog::Record& r : records) {
-    const eventlog::TopicPartition tp{r.topic, r.partition};
-    if (!direct[r.partition]) {
-      int64_t& must = must_read_to_[tp];
-      must = std::max(must, r.offset + 1);
+  for (const std::vector<eventlog::Record>& records : commits) {
+    if (records.empty()) {
+      // Records of a commit whose positions are unknown: applying later
+      // commits before the reader brings those would lose them.
+      if (!blind_) {
+        LogJson("warn",
+                "a commit's records could not be handed to the projection; "
+                "it reads the service's own records back from now on",
+                {{"service", options_.service}});
+      }
+      blind_ = true;
       continue;
     }
-    if (r.offset < applied[tp]) continue;  // the reader was first
-    if (absl::Status s = ApplyRecord(r, batch, applied_by_type); !s.ok()) {
-      Fail(s);
-      return;
+    std::map<int32_t, bool> direct;
+    for (const eventlog::Record& r : records) {
+      if (direct.contains(r.partition)) continue;
+      const eventlog::TopicPartition tp{r.topic, r.partition};
+      auto must = must_read_to_.find(tp);
+      direct[r.partition] = running_ && !blind_ &&
+                            must != must_read_to_.end() &&
+                            applied[tp] >= must->second;
     }
-    done.push_back(&r);
-    next[tp] = r.offset + 1;
+    for (const eventlog::Record& r : records) {
+      const eventlog::TopicPartition tp{r.topic, r.partition};
+      if (!direct[r.partition]) {
+        int64_t& must = must_read_to_[tp];
+        must = std::max(must, r.offset + 1);
+        continue;
+      }
+      if (r.offset < applied[tp]) continue;  // the reader was first
+      if (absl::Status s = ApplyRecord(r, batch, applied_by_type); !s.ok()) {
+        Fail(s);
+        return;
+      }
+      done.push_back(&r);
+      applied[tp] = r.offset + 1;
+      next[tp] = r.offset + 1;
+    }
   }
   if (done.empty()) return;
-  for (const auto& [tp, offset] : next) {
-    batch.SetOffset(tp, std::max(offset, applied[tp]));
-  }
-  if (absl::Status s =
-          CommitApplied(std::move(batch), next, done, applied_by_type);
+  for (const auto& [tp, offset] : next) batch.SetOffset(tp, offset);
+  if (absl::Status s = CommitApplied(std::move(batch), next, done,
+                                     applied_by_type, /*on_commit=*/true);
       !s.ok()) {
     Fail(s);
-    return;
   }
-  absl::MutexLock l(&mu_);
-  applied_on_commit_ += done.size();
 }
 
 void Projector::Fail(const absl::Status& s) {
@@ -389,11 +422,12 @@ void Projector::Fail(const absl::Status& s) {
 }
 
 bool Projector::ObserveOwnCommits() {
-  if (options_.own_topic.empty()) return false;
+  if (options_.own_topic.empty() || observing_) return observing_;
   observing_ = log_->ObserveCommits(
-      options_.own_topic, [this](const std::vector<eventlog::Record>& records) {
-        ApplyCommitted(records);
+      options_.own_topic, [this](std::vector<eventlog::Record> records) {
+        ApplyCommitted(std::move(records));
       });
+  if (observing_) applier_ = std::thread([this] { RunCommitApplier(); });
   return observing_;
 }
 

@@ -48,22 +48,23 @@ class CommitObservers {
 
   // Hands each observer the records of its topic, in the order given
   // (records of unobserved topics are left out).
-  void Notify(const std::vector<Record>& records) const {
+  void Notify(std::vector<Record> records) const {
     absl::ReaderMutexLock l(&mu_);
     if (observers_.empty() || records.empty()) return;
-    const std::string& first = records.front().topic;
+    const std::string first = records.front().topic;
     if (std::all_of(records.begin(), records.end(),
                     [&](const Record& r) { return r.topic == first; })) {
       auto it = observers_.find(first);
-      if (it != observers_.end()) it->second(records);
+      if (it != observers_.end()) it->second(std::move(records));
       return;
     }
     std::map<std::string, std::vector<Record>> by_topic;
-    for (const Record& r : records) {
-      if (observers_.contains(r.topic)) by_topic[r.topic].push_back(r);
+    for (Record& r : records) {
+      if (observers_.contains(r.topic))
+        by_topic[r.topic].push_back(std::move(r));
     }
-    for (const auto& [topic, of_topic] : by_topic) {
-      observers_.at(topic)(of_topic);
+    for (auto& [topic, of_topic] : by_topic) {
+      observers_.at(topic)(std::move(of_topic));
     }
   }
 

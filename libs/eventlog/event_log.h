@@ -76,7 +76,7 @@ using Offsets = std::map<TopicPartition, int64_t>;
 
 // Called with the records of appends a log has just committed, each with
 // its topic, partition and offset (EventLog::ObserveCommits).
-using CommitObserver = std::function<void(const std::vector<Record>& records)>;
+using CommitObserver = std::function<void(std::vector<Record> records)>;
 
 struct PollResult {
   std::vector<Record> records;

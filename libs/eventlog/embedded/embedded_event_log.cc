@@ -378,7 +378,7 @@ class EmbeddedEventLog final : public EventLog {
     resume_needed_ = !written.ok();
     // Still the only leader: the next group's records cannot reach the
     // observers before these.
-    if (written.ok()) observers_.Notify(observed);
+    if (written.ok()) observers_.Notify(std::move(observed));
     commit_mu_.Lock();
 
     if (written.ok()) {

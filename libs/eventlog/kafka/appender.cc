@@ -428,7 +428,7 @@ void TransactionalAppender::RunTransaction(const Batch& batch) {
                                 .timestamp = absl::Now()});
     }
   }
-  observers_.Notify(observed);
+  observers_.Notify(std::move(observed));
   absl::MutexLock l(&mu_);
   for (size_t i = 0; i < batch.size(); ++i) {
     batch[i]->result = std::move(results[i]);

@@ -1,7 +1,6 @@
 #include "libs/command/projector.h"
 
 #include <algorithm>
-#include <iterator>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -122,14 +121,7 @@ absl::Status Projector::CatchUp(const eventlog::Offsets& token,
 }
 
 Projector::~Projector() {
-  if (observing_) {
-    log_->ObserveCommits(options_.own_topic, nullptr);
-    {
-      absl::MutexLock l(&committed_mu_);
-      applier_stop_ = true;
-    }
-    applier_.join();
-  }
+  if (observing_) log_->ObserveCommits(options_.own_topic, nullptr);
   Stop();
 }
 
@@ -324,87 +316,61 @@ absl::Status Projector::ApplyPolled(eventlog::PollResult& polled) {
                        /*on_commit=*/false);
 }
 
-void Projector::ApplyCommitted(std::vector<eventlog::Record> records) {
-  absl::MutexLock l(&committed_mu_);
-  committed_.push_back(std::move(records));
-}
-
-void Projector::RunCommitApplier() {
-  while (true) {
-    std::deque<std::vector<eventlog::Record>> commits;
-    {
-      absl::MutexLock l(&committed_mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(committed_mu_) {
-        return applier_stop_ || !committed_.empty();
-      };
-      committed_mu_.Await(absl::Condition(&ready));
-      if (committed_.empty()) return;  // stopping, nothing left
-      commits.swap(committed_);
-    }
-    ApplyCommittedNow(commits);
-  }
-}
-
-void Projector::ApplyCommittedNow(
-    const std::deque<std::vector<eventlog::Record>>& commits) {
+void Projector::ApplyCommitted(const std::vector<eventlog::Record>& records) {
   absl::MutexLock apply(&apply_mu_);
+  if (records.empty()) {
+    // Records of a commit whose positions are unknown: applying later
+    // commits before the reader brings those would lose them.
+    if (!blind_) {
+      LogJson("warn",
+              "a commit's records could not be handed to the projection; "
+              "it reads the service's own records back from now on",
+              {{"service", options_.service}});
+    }
+    blind_ = true;
+    return;
+  }
   eventlog::Offsets applied;
   {
     absl::MutexLock l(&mu_);
     applied = applied_;
   }
-  // The commits that queued up meanwhile go into one batch, but whether a
-  // commit's partition may be applied directly is decided commit by commit,
-  // in order: only when every committed record of the partition before it
-  // is known to be applied. That is known once the reader has applied a
-  // commit this projector was handed (its first one since Start, or one it
-  // left to the reader): every record of the partition before that commit
-  // was written earlier, so the reader brought it too.
+  // Per partition: apply directly only when every committed record before
+  // these is applied. That is known once the reader has applied a commit
+  // this projector was handed (its first one since Start, or one it left
+  // to the reader): every record of the partition before it was written
+  // earlier, so the reader brought it too.
+  std::map<int32_t, bool> direct;
+  for (const eventlog::Record& r : records) {
+    if (direct.contains(r.partition)) continue;
+    const eventlog::TopicPartition tp{r.topic, r.partition};
+    auto must = must_read_to_.find(tp);
+    direct[r.partition] = running_ && !blind_ && must != must_read_to_.end() &&
+                          applied[tp] >= must->second;
+  }
   projection::ProjectionStore::Batch batch = store_->NewBatch();
   AppliedByType applied_by_type;
   std::vector<const eventlog::Record*> done;
   eventlog::Offsets next;
-  for (const std::vector<eventlog::Record>& records : commits) {
-    if (records.empty()) {
-      // Records of a commit whose positions are unknown: applying later
-      // commits before the reader brings those would lose them.
-      if (!blind_) {
-        LogJson("warn",
-                "a commit's records could not be handed to the projection; "
-                "it reads the service's own records back from now on",
-                {{"service", options_.service}});
-      }
-      blind_ = true;
+  for (const eventlog::Record& r : records) {
+    const eventlog::TopicPartition tp{r.topic, r.partition};
+    if (!direct[r.partition]) {
+      int64_t& must = must_read_to_[tp];
+      must = std::max(must, r.offset + 1);
       continue;
     }
-    std::map<int32_t, bool> direct;
-    for (const eventlog::Record& r : records) {
-      if (direct.contains(r.partition)) continue;
-      const eventlog::TopicPartition tp{r.topic, r.partition};
-      auto must = must_read_to_.find(tp);
-      direct[r.partition] = running_ && !blind_ &&
-                            must != must_read_to_.end() &&
-                            applied[tp] >= must->second;
+    if (r.offset < applied[tp]) continue;  // the reader was first
+    if (absl::Status s = ApplyRecord(r, batch, applied_by_type); !s.ok()) {
+      Fail(s);
+      return;
     }
-    for (const eventlog::Record& r : records) {
-      const eventlog::TopicPartition tp{r.topic, r.partition};
-      if (!direct[r.partition]) {
-        int64_t& must = must_read_to_[tp];
-        must = std::max(must, r.offset + 1);
-        continue;
-      }
-      if (r.offset < applied[tp]) continue;  // the reader was first
-      if (absl::Status s = ApplyRecord(r, batch, applied_by_type); !s.ok()) {
-        Fail(s);
-        return;
-      }
-      done.push_back(&r);
-      applied[tp] = r.offset + 1;
-      next[tp] = r.offset + 1;
-    }
+    done.push_back(&r);
+    next[tp] = r.offset + 1;
   }
   if (done.empty()) return;
-  for (const auto& [tp, offset] : next) batch.SetOffset(tp, offset);
+  for (const auto& [tp, offset] : next) {
+    batch.SetOffset(tp, std::max(offset, applied[tp]));
+  }
   if (absl::Status s = CommitApplied(std::move(batch), next, done,
                                      applied_by_type, /*on_commit=*/true);
       !s.ok()) {
@@ -422,12 +388,11 @@ void Projector::Fail(const absl::Status& s) {
 }
 
 bool Projector::ObserveOwnCommits() {
-  if (options_.own_topic.empty() || observing_) return observing_;
+  if (options_.own_topic.empty()) return false;
   observing_ = log_->ObserveCommits(
       options_.own_topic, [this](std::vector<eventlog::Record> records) {
-        ApplyCommitted(std::move(records));
+        ApplyCommitted(records);
       });
-  if (observing_) applier_ = std::thread([this] { RunCommitApplier(); });
   return observing_;
 }
 

@@ -28,7 +28,6 @@
 #define LOTLEDGER_LIBS_COMMAND_PROJECTOR_H_
 
 #include <atomic>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -126,11 +125,9 @@ class Projector {
 
   // The writer's shortcut (docs/adr/0008-apply-on-commit.md): asks the log
   // to hand this projector the records of every append to the own topic
-  // it commits (EventLog::ObserveCommits), and applies them on a thread of
-  // its own (commits that queued up meanwhile in one batch) while the log
-  // commits the next appends, so a command's events are applied right
-  // after its append commits, not when the reader has fetched them back.
-  // The reader
+  // it commits (EventLog::ObserveCommits), and applies them on the
+  // committing thread, so a command's events are applied when its append
+  // returns instead of when the reader has fetched them back. The reader
   // still reads them and skips what is applied. A commit is applied this
   // way only when every record of its partition before it is known to be
   // applied: after Start, the first commit per partition is left to the
@@ -151,20 +148,14 @@ class Projector {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
   // Commits `batch` with the offsets `next` (never lowering an applied
   // offset) and records what was applied (`on_commit`: by
-  // ApplyCommittedNow).
+  // ApplyCommitted).
   absl::Status CommitApplied(
       projection::ProjectionStore::Batch batch, const eventlog::Offsets& next,
       const std::vector<const eventlog::Record*>& records,
       const AppliedByType& applied_by_type, bool on_commit)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
-  // The log's commit observer (ObserveOwnCommits): queues the records for the
-  // commit applier thread, so the log's next commit overlaps this one's apply.
-  void ApplyCommitted(std::vector<eventlog::Record> records);
-  void RunCommitApplier();
-  // Applies the records of commits, in order, in one batch (a commit with
-  // no records stops applying commits: blind_).
-  void ApplyCommittedNow(
-      const std::deque<std::vector<eventlog::Record>>& commits);
+  // The log's commit observer (ObserveOwnCommits).
+  void ApplyCommitted(const std::vector<eventlog::Record>& records);
   // Stops applying: health() returns `s` from now on.
   void Fail(const absl::Status& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
 
@@ -175,11 +166,6 @@ class Projector {
   std::unique_ptr<eventlog::LogReader> reader_;
   std::thread thread_;
   bool observing_ = false;
-  std::thread applier_;  // RunCommitApplier, while observing_
-  absl::Mutex committed_mu_;
-  std::deque<std::vector<eventlog::Record>> committed_
-      ABSL_GUARDED_BY(committed_mu_);
-  bool applier_stop_ ABSL_GUARDED_BY(committed_mu_) = false;
 
   // Held while a batch is applied and committed, by the reader's thread or
   // a committing one; taken before mu_.

@@ -1,8 +1,8 @@
 // GenealogyIndex: the lots service's genealogy in memory, so a trace walks
-// arrays instead of reading RocksDB and parsing protobuf on every hop
-// (issue 17, item 1). RocksDB (the `genealogy`, `used_in` and `products`
-// column families of lots_projection.h) stays the durable truth; the index
-// is a cache of it, built at start and kept current by the projector.
+// arrays instead of reading RocksDB and parsing protobuf on every hop.
+// RocksDB (the `genealogy`, `used_in` and `products` column families of
+// lots_projection.h) stays the durable truth; the index is a cache of it,
+// built at start and kept current by the projector.
 //
 // Layout. Lot ids are interned to dense uint32 ids: their bytes back to
 // back in one arena, a hash set of dense ids looked up by the bytes. Per

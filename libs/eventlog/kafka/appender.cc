@@ -127,7 +127,9 @@ struct TransactionalAppender::Pending {
   Pending(std::string t, std::vector<OutgoingRecord> r)
       : topic(std::move(t)), records(std::move(r)), bytes(BytesOf(records)) {}
   const std::string topic;
-  const std::vector<OutgoingRecord> records;
+  // Moved to the commit observers once the transaction committed (only
+  // the appender thread touches them).
+  std::vector<OutgoingRecord> records;
   const size_t bytes;
   // Guarded by the appender's mu_.
   bool taken = false;  // in a transaction: no longer removable
@@ -417,14 +419,14 @@ void TransactionalAppender::RunTransaction(const Batch& batch) {
       observers_.NotifyUnseen(batch[i]->topic);
       continue;
     }
-    const std::vector<OutgoingRecord>& records = batch[i]->records;
+    std::vector<OutgoingRecord>& records = batch[i]->records;
     for (size_t j = 0; j < records.size(); ++j) {
       observed.push_back(Record{.topic = batch[i]->topic,
                                 .partition = (*results[i])[j].partition,
                                 .offset = (*results[i])[j].offset,
-                                .key = records[j].key,
-                                .value = records[j].value,
-                                .headers = records[j].headers,
+                                .key = std::move(records[j].key),
+                                .value = std::move(records[j].value),
+                                .headers = std::move(records[j].headers),
                                 .timestamp = absl::Now()});
     }
   }

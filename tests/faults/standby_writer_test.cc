@@ -7,7 +7,8 @@
 //
 // WriterKilledUnderLoad: inventory clients ship 1 EA per request and
 // quality clients record inspections, each request sent again (same
-// request id) after UNAVAILABLE or DEADLINE_EXCEEDED until acknowledged;
+// request id) after UNAVAILABLE, DEADLINE_EXCEEDED or CANCELLED until
+// acknowledged;
 // query clients read from both replicas. Meanwhile the current writer of
 // inventory, then of quality, and so on, is killed with SIGKILL at a
 // random moment, LOTLEDGER_FAULT_ITERATIONS times (20), and started again
@@ -91,9 +92,15 @@ int Kills() {
 std::string LotId(int i) { return absl::StrCat(kDevice, ":S", i); }
 double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
 
+// The answers that leave a command's outcome unknown. CANCELLED, which
+// these clients never cause themselves, comes from a server that stopped
+// with the call still running (a fenced writer's shutdown cancels what
+// its grace period did not finish): the command may or may not be in the
+// log, and only a retry with the same request id tells.
 bool Retryable(const grpc::Status& s) {
   return s.error_code() == grpc::StatusCode::UNAVAILABLE ||
-         s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+         s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
+         s.error_code() == grpc::StatusCode::CANCELLED;
 }
 
 // The replicas of one service as a client sees them: fixed addresses, and

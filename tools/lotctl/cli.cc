@@ -94,8 +94,9 @@ Exit codes:
      PERMISSION_DENIED, UNAUTHENTICATED, ABORTED); a UDI scan that does not
      match master data or names no known lot
   2  usage or bad input (also the server's INVALID_ARGUMENT)
-  3  server unreachable or not serving (UNAVAILABLE, DEADLINE_EXCEEDED):
-     retry, with the same --request-id for writes
+  3  server unreachable or not serving (UNAVAILABLE, DEADLINE_EXCEEDED,
+     RESOURCE_EXHAUSTED, CANCELLED by a server that stopped): the outcome
+     is unknown; retry, with the same --request-id for writes
   4  import found bad or refused rows
   5  server fault (INTERNAL, DATA_LOSS, UNKNOWN, UNIMPLEMENTED)
 Errors print as "error: <CODE>: <message>"; the message names the field or
@@ -608,6 +609,9 @@ int ExitCodeFor(grpc::StatusCode code) {
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
     case grpc::StatusCode::RESOURCE_EXHAUSTED:
+    // lotctl never cancels its own calls: CANCELLED is a server that
+    // stopped with the call running, whose outcome is unknown.
+    case grpc::StatusCode::CANCELLED:
       return kExitUnavailable;
     case grpc::StatusCode::INTERNAL:
     case grpc::StatusCode::DATA_LOSS:

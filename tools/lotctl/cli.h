@@ -4,13 +4,15 @@
 // Exit codes, a contract for scripts (also printed by `lotctl --help`):
 //   0  ok
 //   1  the server refused: FAILED_PRECONDITION, ALREADY_EXISTS, NOT_FOUND,
-//      PERMISSION_DENIED, UNAUTHENTICATED (and ABORTED, CANCELLED); also a
+//      PERMISSION_DENIED, UNAUTHENTICATED (and ABORTED); also a
 //      UDI scan that does not match master data or names no known lot
 //   2  usage or bad input, including the server's INVALID_ARGUMENT and
 //      OUT_OF_RANGE
 //   3  the server is unreachable or not serving: UNAVAILABLE,
-//      DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED (safe to retry with the same
-//      --request-id)
+//      DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, and CANCELLED (lotctl never
+//      cancels a call, so it comes from a server that stopped with the call
+//      running): the outcome is unknown; safe to retry with the same
+//      --request-id
 //   4  `lotctl import` found bad or refused rows
 //   5  the server failed: INTERNAL, DATA_LOSS, UNKNOWN, UNIMPLEMENTED
 //      (not a verdict on the request; report it)

@@ -163,6 +163,7 @@ TEST(CliTest, ExitCodesFollowTheContract) {
   EXPECT_EQ(ExitCodeFor(grpc::StatusCode::INVALID_ARGUMENT), kExitUsage);
   EXPECT_EQ(ExitCodeFor(grpc::StatusCode::UNAVAILABLE), kExitUnavailable);
   EXPECT_EQ(ExitCodeFor(grpc::StatusCode::DEADLINE_EXCEEDED), kExitUnavailable);
+  EXPECT_EQ(ExitCodeFor(grpc::StatusCode::CANCELLED), kExitUnavailable);
   EXPECT_EQ(ExitCodeFor(grpc::StatusCode::DATA_LOSS), kExitServerFault);
   EXPECT_EQ(CodeName(grpc::StatusCode::FAILED_PRECONDITION),
             "FAILED_PRECONDITION");

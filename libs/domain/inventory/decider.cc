@@ -13,6 +13,7 @@
 #include "libs/common/ids.h"
 #include "libs/common/status_macros.h"
 #include "libs/domain/common/refusals.h"
+#include "libs/domain/inventory/customers.h"
 #include "libs/domain/inventory/expiry.h"
 #include "libs/domain/inventory/gate.h"
 
@@ -397,10 +398,65 @@ absl::Status ValidateShipShape(const v1::ShipStockRequest& req) {
   return absl::OkStatus();
 }
 
+// The registered customer a shipment names, checked against what the
+// request typed in; null for a customer that is not registered (refused
+// when the service requires registered customers).
+absl::StatusOr<const v1::CustomerVersion*> ShipCustomer(
+    const v1::InventoryDecisionState& state, const v1::InventoryCommand& cmd) {
+  const v1::ShipStockRequest& req = cmd.ship();
+  auto it = state.customers().find(req.customer().customer_id());
+  if (it == state.customers().end()) {
+    if (cmd.require_registered_customers()) {
+      return Refuse("customer ", req.customer().customer_id(),
+                    " is not registered; this service ships only to "
+                    "registered customers (RegisterCustomer first)");
+    }
+    return nullptr;
+  }
+  std::vector<std::string> items;
+  for (const v1::ShipmentLine& line : req.lines()) {
+    const v1::LotInventory& lot = LotOrEmpty(state, line.lot_id());
+    if (!lot.item().empty() &&
+        std::find(items.begin(), items.end(), lot.item()) == items.end()) {
+      items.push_back(lot.item());
+    }
+  }
+  RETURN_IF_ERROR(CheckTypedCustomer(req.customer(), it->second.customer(),
+                                     items, "ship.customer"));
+  return &it->second;
+}
+
+// The override's shape and signature; null without an override.
+absl::StatusOr<const v1::ShelfLifeOverrideRequest*> ShipOverride(
+    const v1::InventoryCommand& cmd) {
+  const v1::ShipStockRequest& req = cmd.ship();
+  if (!req.has_shelf_life_override()) return nullptr;
+  const v1::ShelfLifeOverrideRequest& o = req.shelf_life_override();
+  if (o.min_remaining_days() < 0) {
+    return Invalid(
+        "ship.shelf_life_override.min_remaining_days: must not be negative, "
+        "got ",
+        o.min_remaining_days());
+  }
+  if (cmd.shelf_life_override_signature().signer().empty()) {
+    return Refuse(
+        "ship.shelf_life_override.signature: required: overriding the "
+        "customer's minimum shelf life is an electronic signature (who, "
+        "meaning, reason, when); shipment ",
+        req.shipment_id(), " not shipped");
+  }
+  return &o;
+}
+
 absl::StatusOr<std::vector<v1::Event>> DecideShip(
     const v1::InventoryDecisionState& state, const v1::InventoryCommand& cmd) {
   const v1::ShipStockRequest& req = cmd.ship();
   RETURN_IF_ERROR(ValidateShipShape(req));
+  ASSIGN_OR_RETURN(const v1::CustomerVersion* registered,
+                   ShipCustomer(state, cmd));
+  ASSIGN_OR_RETURN(const v1::ShelfLifeOverrideRequest* override_req,
+                   ShipOverride(cmd));
+  const v1::Signature& override_signature = cmd.shelf_life_override_signature();
   // The ship date is business time (the request's occurred_at, else now);
   // the gate checks dates on the later of it and the day it is recorded.
   const v1::Date ship_date = DayOf(cmd, req);
@@ -412,6 +468,8 @@ absl::StatusOr<std::vector<v1::Event>> DecideShip(
   std::vector<std::string> refused;
   std::vector<v1::Quantity> quantities(req.lines_size());
   std::vector<ShelfLifeRequirement> required(req.lines_size());
+  // Per line: the customer minimum an override replaced.
+  std::vector<ShelfLifeRequirement> overridden(req.lines_size());
   // Demand per (lot, location), to check the lines together.
   std::map<std::pair<std::string, std::string>, int64_t> demand;
   for (int i = 0; i < req.lines_size(); ++i) {
@@ -426,8 +484,17 @@ absl::StatusOr<std::vector<v1::Event>> DecideShip(
       named.set_lot_id(line.lot_id());
       gated = &named;
     }
+    ShelfLifeRequirement customer_min = CustomerMinimum(
+        req.customer(),
+        registered == nullptr ? nullptr : &registered->customer(), lot.item());
+    if (override_req != nullptr) {
+      overridden[i] = std::move(customer_min);
+      customer_min.days = override_req->min_remaining_days();
+      customer_min.by =
+          absl::StrCat("the override signed by ", override_signature.signer());
+    }
     required[i] =
-        RequiredShelfLife(req.customer(), FindProduct(state, lot.item()));
+        RequiredShelfLife(customer_min, FindProduct(state, lot.item()));
     if (absl::Status s =
             CheckShippable(*gated, ship_date, recorded_on, required[i]);
         !s.ok()) {
@@ -477,7 +544,17 @@ absl::StatusOr<std::vector<v1::Event>> DecideShip(
     shipped.set_lot_id(line.lot_id());
     shipped.set_from_location_id(line.location_id());
     *shipped.mutable_quantity() = std::move(quantities[i]);
-    *shipped.mutable_customer() = req.customer();
+    *shipped.mutable_customer() =
+        registered == nullptr
+            ? req.customer()
+            : ShipmentCustomer(req.customer(), *registered, lot.item());
+    if (override_req != nullptr) {
+      v1::ShelfLifeOverride& o = *shipped.mutable_shelf_life_override();
+      o.set_min_remaining_days(override_req->min_remaining_days());
+      o.set_overridden_days(overridden[i].days);
+      o.set_overridden_by(overridden[i].by);
+      *o.mutable_signature() = override_signature;
+    }
     shipped.set_reference(req.reference());
     *shipped.mutable_ship_date() = ship_date;
     if (HasExpiry(lot)) {
@@ -657,6 +734,10 @@ absl::StatusOr<std::vector<v1::Event>> Decide(
       return DecideAdjust(state, cmd.adjust());
     case v1::InventoryCommand::kEvaluateExpiry:
       return DecideEvaluateExpiry(state, cmd);
+    case v1::InventoryCommand::kRegisterCustomer:
+      return DecideRegisterCustomer(state, cmd.register_customer());
+    case v1::InventoryCommand::kUpdateCustomer:
+      return DecideUpdateCustomer(state, cmd.update_customer());
     case v1::InventoryCommand::COMMAND_NOT_SET:
       break;
   }

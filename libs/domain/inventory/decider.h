@@ -34,6 +34,16 @@
 //     CheckPickLocation (known, not quarantine); lines of one lot and
 //     location together take no more than is there. Every refused line is
 //     named in one message.
+//     Customers (customers.h): a registered customer's record is what
+//     the StockShipped events carry, and its contracted minimum for each
+//     line's product is the customer's minimum; a typed-in field that
+//     contradicts the record is refused naming the field. A customer id
+//     that is not registered ships with its typed-in fields, unless
+//     cmd.require_registered_customers. A shelf_life_override replaces the
+//     customer's minimum (never the product's) and needs the verified
+//     signature (cmd.shelf_life_override_signature), recorded on every
+//     line.
+//   * RegisterCustomer / UpdateCustomer: see customers.h.
 //   * Return: at most what the customer holds of the lot (shipped minus
 //     returned); damaged or recalled goods only into a quarantine location.
 //   * Scrap: with a reason (notes required for "other").
@@ -72,6 +82,8 @@ namespace lotledger::inventory {
 //     those lots' items (the product's minimum shelf life);
 //     ship.shipment_id filled in (the service makes one when empty).
 //   * evaluate_expiry: state.lots[lot_id] and state.products[its item].
+//   * ship, register_customer, update_customer: also
+//     state.customers[customer id], the current version when registered.
 // A LotInventory is as Evolve folds it, plus the recall fields
 // (recalled, recall_id, recalled_since, recall_reason), which the service
 // sets from the recall topic.
@@ -114,7 +126,8 @@ void InheritRecall(v1::LotInventory& lot, const v1::RecallStanding& recall,
                    const google::protobuf::Timestamp& since);
 
 // Folds an event into a whole decision state: LocationCreated into
-// `locations`, ProductDefined into `products`, lot events into
+// `locations`, ProductDefined into `products`, customer events into
+// `customers` (the current version), lot events into
 // lots[the lot's id] (events about several lots into each of their
 // lot_ids). For tests and small in-memory projections.
 void Evolve(v1::InventoryDecisionState& state, const v1::Event& event);

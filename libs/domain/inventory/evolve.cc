@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "libs/domain/common/sorted_entries.h"
+#include "libs/domain/inventory/customers.h"
 #include "libs/domain/inventory/decider.h"
 #include "libs/domain/lots/correction.h"
 
@@ -218,6 +219,22 @@ void Evolve(v1::InventoryDecisionState& state, const v1::Event& event) {
   if (event.has_product_defined()) {
     const v1::Product& product = event.product_defined().product();
     (*state.mutable_products())[product.item()] = product;
+    return;
+  }
+  if (event.has_customer_registered() || event.has_customer_updated()) {
+    const v1::CustomerRecord& record =
+        event.has_customer_registered() ? event.customer_registered().customer()
+                                        : event.customer_updated().customer();
+    // The current version only, as the service loads it.
+    v1::CustomerHistory history;
+    auto it = state.customers().find(record.customer_id());
+    if (it != state.customers().end()) {
+      for (int i = 1; i < it->second.version(); ++i) history.add_versions();
+      *history.add_versions() = it->second;
+    }
+    EvolveCustomer(history, event);
+    (*state.mutable_customers())[record.customer_id()] =
+        history.versions(history.versions_size() - 1);
     return;
   }
   const std::string lot_id = EventLotId(event);

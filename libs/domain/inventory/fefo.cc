@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "libs/common/check.h"
+#include "libs/common/status_macros.h"
+#include "libs/domain/inventory/customers.h"
 #include "libs/domain/lots/dates.h"
 
 namespace lotledger::inventory {
@@ -33,7 +35,8 @@ bool FefoLess(const v1::LotInventory& a, const v1::LotInventory& b) {
 
 absl::StatusOr<FefoAllocator> FefoAllocator::Create(
     const v1::AllocateFefoRequest& request, const LocationMap& locations,
-    const v1::Product* product, const v1::Date& today) {
+    const v1::Product* product, const v1::Date& today,
+    const v1::CustomerRecord* registered) {
   if (request.item().empty()) return Invalid("allocate_fefo.item: required");
   if (request.quantity().amount() <= 0) {
     return Invalid(
@@ -66,8 +69,13 @@ absl::StatusOr<FefoAllocator> FefoAllocator::Create(
   // today: it never proposes what ShipStock would refuse.
   *out.mutable_ship_date() =
       request.has_ship_date() ? LaterDay(request.ship_date(), today) : today;
-  const ShelfLifeRequirement required =
-      RequiredShelfLife(request.customer(), product);
+  if (registered != nullptr) {
+    RETURN_IF_ERROR(CheckTypedCustomer(request.customer(), *registered,
+                                       {request.item()},
+                                       "allocate_fefo.customer"));
+  }
+  const ShelfLifeRequirement required = RequiredShelfLife(
+      CustomerMinimum(request.customer(), registered, request.item()), product);
   out.set_required_shelf_life_days(required.days);
   out.set_required_by(required.by);
 
@@ -191,9 +199,12 @@ absl::StatusOr<v1::AllocateFefoResponse> AllocateFefo(
     const v1::InventoryDecisionState& state,
     const v1::AllocateFefoRequest& request, const v1::Date& today) {
   auto product = state.products().find(request.item());
+  auto customer = state.customers().find(request.customer().customer_id());
   absl::StatusOr<FefoAllocator> allocator = FefoAllocator::Create(
       request, state.locations(),
-      product == state.products().end() ? nullptr : &product->second, today);
+      product == state.products().end() ? nullptr : &product->second, today,
+      customer == state.customers().end() ? nullptr
+                                          : &customer->second.customer());
   if (!allocator.ok()) return allocator.status();
   std::vector<const v1::LotInventory*> lots;
   for (const auto& [id, lot] : state.lots()) {

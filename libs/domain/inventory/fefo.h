@@ -48,9 +48,15 @@ class FefoAllocator {
   // gives the unit and the product's minimum shelf life. The ship date is
   // the later of request.ship_date and `today` (a day in the past counts
   // as today, as it does for ShipStock), else `today`.
+  // `registered` (may be null) is the customer's registered record when
+  // request.customer.customer_id is registered: its contracted minimum for
+  // the item is the customer's minimum (customers.h), and a typed-in
+  // min_remaining_shelf_life_days that contradicts it is refused
+  // (FailedPrecondition naming the field), as ShipStock refuses it.
   static absl::StatusOr<FefoAllocator> Create(
       const v1::AllocateFefoRequest& request, const LocationMap& locations,
-      const v1::Product* product, const v1::Date& today);
+      const v1::Product* product, const v1::Date& today,
+      const v1::CustomerRecord* registered = nullptr);
 
   // Considers the next lot (CHECKs that lots come in FefoLess order).
   // Returns false once the requested quantity is allocated: offering more
@@ -90,7 +96,8 @@ class FefoAllocator {
 };
 
 // Validates, then offers state.lots in FefoLess order. The product is
-// state.products[request.item]; state.locations must hold every location.
+// state.products[request.item]; state.locations must hold every location;
+// the registered customer, if any, is state.customers[its id].
 absl::StatusOr<v1::AllocateFefoResponse> AllocateFefo(
     const v1::InventoryDecisionState& state,
     const v1::AllocateFefoRequest& request, const v1::Date& today);

@@ -71,12 +71,18 @@ int64_t OnHand(const v1::LotInventory& lot) {
 
 ShelfLifeRequirement RequiredShelfLife(const v1::Customer& customer,
                                        const v1::Product* product) {
-  const int32_t by_customer = customer.min_remaining_shelf_life_days();
+  ShelfLifeRequirement typed;
+  typed.days = customer.min_remaining_shelf_life_days();
+  if (typed.days > 0)
+    typed.by = absl::StrCat("customer ", customer.customer_id());
+  return RequiredShelfLife(typed, product);
+}
+
+ShelfLifeRequirement RequiredShelfLife(const ShelfLifeRequirement& customer,
+                                       const v1::Product* product) {
   const int32_t by_product =
       product == nullptr ? 0 : product->policy().min_remaining_days_to_ship();
-  if (by_customer > 0 && by_customer >= by_product) {
-    return {by_customer, absl::StrCat("customer ", customer.customer_id())};
-  }
+  if (customer.days > 0 && customer.days >= by_product) return customer;
   if (by_product > 0) {
     return {by_product, absl::StrCat("product ", product->item())};
   }

@@ -47,6 +47,11 @@ struct ShelfLifeRequirement {
 };
 ShelfLifeRequirement RequiredShelfLife(const v1::Customer& customer,
                                        const v1::Product* product);
+// The same for a customer minimum already resolved (a registered
+// customer's contract or a signed override, customers.h): the larger of
+// it and the product's minimum; the customer's when they are equal.
+ShelfLifeRequirement RequiredShelfLife(const ShelfLifeRequirement& customer,
+                                       const v1::Product* product);
 
 // The later of two days: the day a date gate checks on. Business time
 // (a request's occurred_at, supplied by the client) cannot open a gate:

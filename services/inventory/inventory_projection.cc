@@ -9,6 +9,7 @@
 #include "libs/common/ids.h"
 #include "libs/common/status_macros.h"
 #include "libs/domain/common/recall_standing.h"
+#include "libs/domain/inventory/customers.h"
 #include "libs/domain/inventory/decider.h"
 #include "libs/domain/inventory/gate.h"
 #include "libs/projection/stored_message.h"
@@ -30,6 +31,7 @@ constexpr char kActivity[] = "activity";
 constexpr char kAlerts[] = "alerts";
 constexpr char kRecalls[] = "inv_recalls";
 constexpr char kLotRecalls[] = "inv_lot_recalls";
+constexpr char kCustomers[] = "customers";
 
 constexpr char kSep = '\0';
 // In kLocations: the number of LocationCreated applied (see the header).
@@ -375,7 +377,7 @@ std::vector<std::string> InventoryColumnFamilies() {
   return {kLots,          kLocations,   kProducts,        kLotsByItem,
           kStockByExpiry, kStockByItem, kStockByLocation, kMovements,
           kDistribution,  kShipments,   kActivity,        kAlerts,
-          kRecalls,       kLotRecalls};
+          kRecalls,       kLotRecalls,  kCustomers};
 }
 
 absl::Status ApplyInventoryEvent(const eventlog::Record& record,
@@ -396,6 +398,19 @@ absl::Status ApplyInventoryEvent(const eventlog::Record& record,
   if (event.has_product_defined()) {
     const v1::Product& p = event.product_defined().product();
     batch.Put(kProducts, p.item(), p.SerializeAsString());
+    return absl::OkStatus();
+  }
+  if (event.has_customer_registered() || event.has_customer_updated()) {
+    const std::string& id =
+        event.has_customer_registered()
+            ? event.customer_registered().customer().customer_id()
+            : event.customer_updated().customer().customer_id();
+    ASSIGN_OR_RETURN(std::optional<v1::CustomerHistory> history,
+                     projection::ParseStored<v1::CustomerHistory>(
+                         batch.Get(kCustomers, id), "customer history"));
+    if (!history.has_value()) history.emplace();
+    EvolveCustomer(*history, event);
+    batch.Put(kCustomers, id, history->SerializeAsString());
     return absl::OkStatus();
   }
   RETURN_IF_ERROR(FoldRecallFacts(event, batch));
@@ -844,6 +859,43 @@ absl::Status InventoryQueries::ScanAlerts(
           return false;
         }
         return fn(static_cast<int64_t>(GetBigEndian(key.substr(4))), alert);
+      }));
+  return inner;
+}
+
+absl::StatusOr<std::optional<v1::CustomerHistory>>
+InventoryQueries::FindCustomer(std::string_view customer_id) const {
+  return projection::ParseStored<v1::CustomerHistory>(
+      store_->Get(kCustomers, customer_id), "customer history");
+}
+
+absl::Status InventoryQueries::ListCustomers(
+    std::string_view region, const std::string& after_id, int limit,
+    std::vector<v1::CustomerHistory>* out, bool* more) const {
+  *more = false;
+  absl::Status inner;
+  RETURN_IF_ERROR(store_->Scan(
+      kCustomers, "", after_id,
+      [&](std::string_view key, std::string_view value) {
+        v1::CustomerHistory history;
+        if (!history.ParseFromArray(value.data(),
+                                    static_cast<int>(value.size())) ||
+            history.versions().empty()) {
+          inner = absl::DataLossError(absl::StrCat(
+              "stored customer history ", Sv(key), " cannot be decoded"));
+          return false;
+        }
+        const v1::CustomerVersion& current =
+            history.versions(history.versions_size() - 1);
+        if (!region.empty() && current.customer().region() != region) {
+          return true;
+        }
+        if (static_cast<int>(out->size()) == limit) {
+          *more = true;
+          return false;
+        }
+        out->push_back(std::move(history));
+        return true;
       }));
   return inner;
 }

@@ -45,6 +45,9 @@
 //                      made from a lot in their scope while they were open
 //                      (the lot's view is then blocked at once, before the
 //                      recall service records it in the recall's scope)
+//   customers          customer id -> CustomerHistory (every version of
+//                      the record, from CustomerRegistered and
+//                      CustomerUpdated, in log order)
 //
 // Every family is a pure function of the events applied, in log order, so
 // a rebuilt projection is byte-identical to the live one. One exception
@@ -205,6 +208,17 @@ class InventoryQueries {
       std::string_view to,
       const std::function<void(std::string_view item, std::string_view kind,
                                int64_t amount)>& fn) const;
+
+  // Every version of a registered customer; absent when not registered.
+  absl::StatusOr<std::optional<v1::CustomerHistory>> FindCustomer(
+      std::string_view customer_id) const;
+  // Up to `limit` registered customers whose id sorts after `after_id`
+  // ("" = from the first), by id, of `region` (empty: every region);
+  // `more` says whether more follow.
+  absl::Status ListCustomers(std::string_view region,
+                             const std::string& after_id, int limit,
+                             std::vector<v1::CustomerHistory>* out,
+                             bool* more) const;
 
   // Alerts recorded on `partition` at or after `from_offset`, oldest
   // first; fn(offset, alert) returns false to stop.

@@ -132,7 +132,7 @@ absl::StatusOr<int> PageSize(int32_t requested) {
 
 absl::StatusOr<v1::AllocateFefoResponse> AllocateFefoFromStock(
     const InventoryQueries& queries, const v1::AllocateFefoRequest& req,
-    const v1::Date& today) {
+    const v1::Date& today, const v1::CustomerRecord* registered) {
   ASSIGN_OR_RETURN(InventoryQueries::LocationsLease locations,
                    queries.LeaseLocations());
   ASSIGN_OR_RETURN(std::optional<v1::Product> product,
@@ -140,7 +140,8 @@ absl::StatusOr<v1::AllocateFefoResponse> AllocateFefoFromStock(
   ASSIGN_OR_RETURN(
       FefoAllocator allocator,
       FefoAllocator::Create(req, locations.map(),
-                            product.has_value() ? &*product : nullptr, today));
+                            product.has_value() ? &*product : nullptr, today,
+                            registered));
   // Limited to a location within one region: the index's facts tell
   // which lots have no stock there, so those are passed over unread.
   std::string region;
@@ -213,6 +214,10 @@ absl::StatusOr<v1::AllocateFefoResponse> AllocateFefoFromStock(
   *state.mutable_locations() = locations.map();
   RETURN_IF_ERROR(queries.LoadLotsOfItem(req.item(), state.mutable_lots()));
   if (product.has_value()) (*state.mutable_products())[req.item()] = *product;
+  if (registered != nullptr) {
+    *(*state.mutable_customers())[req.customer().customer_id()]
+         .mutable_customer() = *registered;
+  }
   return inventory::AllocateFefo(state, req, today);
 }
 

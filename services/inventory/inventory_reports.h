@@ -36,7 +36,7 @@ absl::StatusOr<int> PageSize(int32_t requested);
 // inventory::AllocateFefo.
 absl::StatusOr<v1::AllocateFefoResponse> AllocateFefoFromStock(
     const InventoryQueries& queries, const v1::AllocateFefoRequest& req,
-    const v1::Date& today);
+    const v1::Date& today, const v1::CustomerRecord* registered = nullptr);
 
 // InvalidArgument: at least one filter; NotFound for an unknown location
 // or region.

@@ -1,8 +1,10 @@
 #include "services/inventory/inventory_service.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -11,6 +13,7 @@
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/topics.h"
+#include "libs/domain/inventory/customers.h"
 #include "libs/domain/inventory/decider.h"
 #include "libs/domain/inventory/fefo.h"
 #include "libs/domain/inventory/gate.h"
@@ -46,6 +49,15 @@ std::vector<std::string> Unique(std::vector<std::string> ids) {
   return ids;
 }
 
+// LOTLEDGER_REQUIRE_REGISTERED_CUSTOMERS=true (or 1): refuse shipments
+// to customer ids that are not registered, in every inventory process.
+bool RequireRegisteredFromEnv() {
+  const char* v = std::getenv("LOTLEDGER_REQUIRE_REGISTERED_CUSTOMERS");
+  if (v == nullptr) return false;
+  const std::string value = absl::AsciiStrToLower(v);
+  return value == "1" || value == "true";
+}
+
 }  // namespace
 
 command::ServiceSpec InventoryServiceSpec(int32_t partitions) {
@@ -70,6 +82,8 @@ InventoryServiceImpl::InventoryServiceImpl(command::ServiceCore* core,
     : core_(core),
       guard_(guard),
       clock_(clock),
+      require_registered_customers_(options.require_registered_customers ||
+                                    RequireRegisteredFromEnv()),
       queries_(&core->store()),
       alerts_(core, &queries_),
       sweeper_(core, &queries_, clock,
@@ -101,6 +115,7 @@ absl::StatusOr<command::CommandResult> InventoryServiceImpl::RunCommand(
   ToTimestamp(now, cmd.mutable_now());
   cmd.set_actor(principal.name);
   cmd.set_utc_offset_minutes(kWarehouseUtcOffsetMinutes);
+  cmd.set_require_registered_customers(require_registered_customers_);
   command::CommandContext cc =
       server::MakeCommandContext(ctx, principal, request_id, after, now);
   return core_->runner().Run(cc, Unique(std::move(aggregates)),
@@ -149,6 +164,23 @@ absl::StatusOr<std::vector<v1::Event>> InventoryServiceImpl::DecideWithState(
       }
     }
     (*state.mutable_lots())[id] = *std::move(lot);
+  }
+  // The customer the command names, when registered: its current version.
+  std::string customer_id;
+  if (cmd.has_ship()) customer_id = cmd.ship().customer().customer_id();
+  if (cmd.has_register_customer()) {
+    customer_id = cmd.register_customer().customer().customer_id();
+  }
+  if (cmd.has_update_customer()) {
+    customer_id = cmd.update_customer().customer().customer_id();
+  }
+  if (!customer_id.empty()) {
+    ASSIGN_OR_RETURN(std::optional<v1::CustomerHistory> history,
+                     queries_.FindCustomer(customer_id));
+    if (history.has_value() && !history->versions().empty()) {
+      (*state.mutable_customers())[customer_id] =
+          history->versions(history->versions_size() - 1);
+    }
   }
   return Decide(state, cmd);
 }
@@ -310,11 +342,35 @@ grpc::Status InventoryServiceImpl::ShipStock(grpc::ServerContext* ctx,
               absl::StrCat("SHP-", req->request_id()));
         }
         const std::string shipment_id = cmd.ship().shipment_id();
-        // Every lot of the shipment is locked and the lines are appended
-        // in one batch: all lines or none.
-        ASSIGN_OR_RETURN(command::CommandResult r,
-                         RunCommand(*ctx, p, req->request_id(), req->after(),
-                                    lot_ids, lot_ids, std::move(cmd)));
+        // A shelf-life override is the caller's electronic signature; the
+        // credential never reaches the event. Without a signature the
+        // decider refuses the override.
+        if (req->has_shelf_life_override() &&
+            req->shelf_life_override().has_signature()) {
+          ASSIGN_OR_RETURN(
+              *cmd.mutable_shelf_life_override_signature(),
+              guard_->Sign(p,
+                           server::SignatureInputOf(
+                               req->shelf_life_override().signature(),
+                               "shelf_life_override.signature"),
+                           {.method = Method("ShipStock"),
+                            .aggregate_id = shipment_id,
+                            .request_id = req->request_id()},
+                           clock_->Now()));
+          cmd.mutable_ship()->mutable_shelf_life_override()->clear_signature();
+        }
+        // Every lot of the shipment is locked, and the customer, so that
+        // an update of its record is not decided beside it; the lines are
+        // appended in one batch: all lines or none.
+        std::vector<std::string> aggregates = lot_ids;
+        if (!req->customer().customer_id().empty()) {
+          aggregates.push_back(
+              CustomerAggregateId(req->customer().customer_id()));
+        }
+        ASSIGN_OR_RETURN(
+            command::CommandResult r,
+            RunCommand(*ctx, p, req->request_id(), req->after(),
+                       std::move(aggregates), lot_ids, std::move(cmd)));
         // The answer is the shipment as recorded: the lines this call
         // wrote, or on a retry those the first attempt wrote (its ship
         // date, not today's).
@@ -458,7 +514,20 @@ grpc::Status InventoryServiceImpl::AllocateFefo(
         }
         RETURN_IF_ERROR(
             server::WaitForToken(core_->projector(), *ctx, req->after()));
-        ASSIGN_OR_RETURN(*resp, AllocateFefoFromStock(queries_, *req, Today()));
+        std::optional<v1::CustomerRecord> registered;
+        if (!req->customer().customer_id().empty()) {
+          ASSIGN_OR_RETURN(
+              std::optional<v1::CustomerHistory> history,
+              queries_.FindCustomer(req->customer().customer_id()));
+          if (history.has_value() && !history->versions().empty()) {
+            registered =
+                history->versions(history->versions_size() - 1).customer();
+          }
+        }
+        ASSIGN_OR_RETURN(*resp,
+                         AllocateFefoFromStock(
+                             queries_, *req, Today(),
+                             registered.has_value() ? &*registered : nullptr));
         return absl::OkStatus();
       });
 }
@@ -582,6 +651,134 @@ grpc::Status InventoryServiceImpl::GetKpis(grpc::ServerContext* ctx,
         RETURN_IF_ERROR(
             server::WaitForToken(core_->projector(), *ctx, req->after()));
         ASSIGN_OR_RETURN(*resp, inventory::GetKpis(queries_, *req, Today()));
+        return absl::OkStatus();
+      });
+}
+
+absl::Status InventoryServiceImpl::RunCustomerCommand(
+    const grpc::ServerContext& ctx, const server::Principal& principal,
+    const std::string& request_id, const v1::ConsistencyToken& after,
+    const std::string& customer_id, v1::InventoryCommand cmd,
+    v1::CustomerVersion* version, bool* wrote, v1::ConsistencyToken* token) {
+  if (customer_id.empty()) {
+    return absl::InvalidArgumentError("customer.customer_id: required");
+  }
+  ASSIGN_OR_RETURN(
+      command::CommandResult r,
+      RunCommand(ctx, principal, request_id, after,
+                 {CustomerAggregateId(customer_id)}, {}, std::move(cmd)));
+  // The version this request wrote (on a retry: the first attempt's).
+  const std::string event_id = r.replayed         ? r.first.event_id()
+                               : r.events.empty() ? std::string()
+                                                  : r.events.back().event_id();
+  ASSIGN_OR_RETURN(std::optional<v1::CustomerHistory> history,
+                   queries_.FindCustomer(customer_id));
+  if (!history.has_value() || history->versions().empty()) {
+    return absl::InternalError(
+        absl::StrCat("customer ", customer_id, " was not stored"));
+  }
+  *version = history->versions(history->versions_size() - 1);
+  for (const v1::CustomerVersion& v : history->versions()) {
+    if (!event_id.empty() && v.event_id() == event_id) *version = v;
+  }
+  *wrote = !event_id.empty();
+  *token = command::ToToken(r.token);
+  return absl::OkStatus();
+}
+
+grpc::Status InventoryServiceImpl::RegisterCustomer(
+    grpc::ServerContext* ctx, const v1::RegisterCustomerRequest* req,
+    v1::RegisterCustomerResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("RegisterCustomer"),
+      [&](const server::Principal& p) -> absl::Status {
+        v1::InventoryCommand cmd;
+        *cmd.mutable_register_customer() = *req;
+        bool created = false;
+        RETURN_IF_ERROR(RunCustomerCommand(
+            *ctx, p, req->request_id(), req->after(),
+            req->customer().customer_id(), std::move(cmd),
+            resp->mutable_customer(), &created, resp->mutable_token()));
+        resp->set_created(created);
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status InventoryServiceImpl::UpdateCustomer(
+    grpc::ServerContext* ctx, const v1::UpdateCustomerRequest* req,
+    v1::UpdateCustomerResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("UpdateCustomer"),
+      [&](const server::Principal& p) -> absl::Status {
+        v1::InventoryCommand cmd;
+        *cmd.mutable_update_customer() = *req;
+        bool changed = false;
+        RETURN_IF_ERROR(RunCustomerCommand(
+            *ctx, p, req->request_id(), req->after(),
+            req->customer().customer_id(), std::move(cmd),
+            resp->mutable_customer(), &changed, resp->mutable_token()));
+        resp->set_changed(changed);
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status InventoryServiceImpl::GetCustomer(
+    grpc::ServerContext* ctx, const v1::GetCustomerRequest* req,
+    v1::GetCustomerResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("GetCustomer"),
+      [&](const server::Principal&) -> absl::Status {
+        if (req->customer_id().empty()) {
+          return absl::InvalidArgumentError("customer_id: required");
+        }
+        RETURN_IF_ERROR(
+            server::WaitForToken(core_->projector(), *ctx, req->after()));
+        ASSIGN_OR_RETURN(std::optional<v1::CustomerHistory> history,
+                         queries_.FindCustomer(req->customer_id()));
+        if (!history.has_value() || history->versions().empty()) {
+          return absl::NotFoundError(absl::StrCat(
+              "customer ", req->customer_id(), " is not registered"));
+        }
+        const v1::CustomerVersion* version =
+            &history->versions(history->versions_size() - 1);
+        if (req->has_as_of()) {
+          version = CustomerAsOf(*history, req->as_of(), req->record_time());
+          if (version == nullptr) {
+            return absl::NotFoundError(absl::StrCat(
+                "customer ", req->customer_id(), " was not registered yet at ",
+                absl::FormatTime(absl::RFC3339_sec, FromTimestamp(req->as_of()),
+                                 absl::UTCTimeZone()),
+                req->record_time() ? " (record time)" : " (business time)"));
+          }
+        }
+        *resp->mutable_customer() = *version;
+        *resp->mutable_versions() = history->versions();
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status InventoryServiceImpl::ListCustomers(
+    grpc::ServerContext* ctx, const v1::ListCustomersRequest* req,
+    v1::ListCustomersResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("ListCustomers"),
+      [&](const server::Principal&) -> absl::Status {
+        ASSIGN_OR_RETURN(const int limit, PageSize(req->page_size()));
+        RETURN_IF_ERROR(
+            server::WaitForToken(core_->projector(), *ctx, req->after()));
+        // The page token is the last customer id of the previous page.
+        std::vector<v1::CustomerHistory> page;
+        bool more = false;
+        RETURN_IF_ERROR(queries_.ListCustomers(req->region(), req->page_token(),
+                                               limit, &page, &more));
+        for (const v1::CustomerHistory& h : page) {
+          *resp->add_customers() = h.versions(h.versions_size() - 1);
+        }
+        if (more && !page.empty()) {
+          resp->set_next_page_token(resp->customers(resp->customers_size() - 1)
+                                        .customer()
+                                        .customer_id());
+        }
         return absl::OkStatus();
       });
 }

@@ -8,7 +8,10 @@
 // scan), transfer, ship (one atomic append for all lines), return, scrap,
 // adjust, AllocateFefo, the queries (GetLotInventory, ListLocations,
 // ListStock, TraceLotDistribution, ListMovements, NearExpiryReport,
-// GetKpis) and WatchAlerts.
+// GetKpis), WatchAlerts, and customers as master data (RegisterCustomer,
+// UpdateCustomer, GetCustomer as of a time, ListCustomers; a shipment and
+// a pick list use the registered record, a shelf-life override is signed
+// by the caller).
 //
 // This file holds the handlers. The expiry sweep (expiry_sweeper.h)
 // raises the expiry alerts through the same command path; WatchAlerts
@@ -53,6 +56,12 @@ struct InventoryServiceOptions {
   // Period of the background expiry sweep (the first runs at start); zero
   // runs none.
   absl::Duration sweep_interval = absl::ZeroDuration();
+  // Refuse a shipment to a customer id that is not registered
+  // (RegisterCustomer). False (the default): such a shipment ships with
+  // the customer fields typed into it, as before customers were master
+  // data. LOTLEDGER_REQUIRE_REGISTERED_CUSTOMERS=true in the environment
+  // sets it too.
+  bool require_registered_customers = false;
 };
 
 class InventoryServiceImpl final : public v1::InventoryService::Service {
@@ -119,6 +128,19 @@ class InventoryServiceImpl final : public v1::InventoryService::Service {
   grpc::Status GetKpis(grpc::ServerContext* ctx, const v1::GetKpisRequest* req,
                        v1::GetKpisResponse* resp) override;
 
+  grpc::Status RegisterCustomer(grpc::ServerContext* ctx,
+                                const v1::RegisterCustomerRequest* req,
+                                v1::RegisterCustomerResponse* resp) override;
+  grpc::Status UpdateCustomer(grpc::ServerContext* ctx,
+                              const v1::UpdateCustomerRequest* req,
+                              v1::UpdateCustomerResponse* resp) override;
+  grpc::Status GetCustomer(grpc::ServerContext* ctx,
+                           const v1::GetCustomerRequest* req,
+                           v1::GetCustomerResponse* resp) override;
+  grpc::Status ListCustomers(grpc::ServerContext* ctx,
+                             const v1::ListCustomersRequest* req,
+                             v1::ListCustomersResponse* resp) override;
+
  private:
   // Runs an inventory command that locks `aggregates` (lot ids, or the
   // location id) and names `lot_ids` (loaded into the decision state).
@@ -149,6 +171,14 @@ class InventoryServiceImpl final : public v1::InventoryService::Service {
   // The shipment `lines` (StockShipped events of one shipment) describe.
   static v1::Shipment ShipmentOf(const std::string& shipment_id,
                                  const std::vector<v1::StockShipped>& lines);
+  // Runs RegisterCustomer or UpdateCustomer (`cmd`) on the customer's
+  // aggregate; answers with the version the command (or, on a retry, its
+  // first attempt) wrote, else the current one, and whether it wrote one.
+  absl::Status RunCustomerCommand(
+      const grpc::ServerContext& ctx, const server::Principal& principal,
+      const std::string& request_id, const v1::ConsistencyToken& after,
+      const std::string& customer_id, v1::InventoryCommand cmd,
+      v1::CustomerVersion* version, bool* wrote, v1::ConsistencyToken* token);
   // Today in the warehouse calendar, by the service's clock.
   v1::Date Today() const;
   // Parses a GS1 scan into the label Decide checks.
@@ -157,6 +187,7 @@ class InventoryServiceImpl final : public v1::InventoryService::Service {
   command::ServiceCore* core_;
   const server::Guard* guard_;
   const Clock* clock_;
+  const bool require_registered_customers_;
   InventoryQueries queries_;
   AlertStreams alerts_;
   ExpirySweeper sweeper_;

@@ -25,6 +25,7 @@
 #include "tools/lotctl/context.h"
 #include "tools/lotctl/csv.h"
 #include "tools/lotctl/flags.h"
+#include "tools/lotctl/import_customers.h"
 #include "tools/lotctl/values.h"
 
 namespace lotledger::lotctl {
@@ -509,6 +510,10 @@ absl::StatusOr<ImportPlan> PlanImport(ImportKind kind, std::string_view csv) {
 }
 
 int RunImport(Context& ctx, ParsedArgs& args) {
+  // Customers are inventory master data: import_customers.h.
+  if (!args.positional.empty() && args.positional[0] == "customers") {
+    return RunImportCustomers(ctx, args);
+  }
   absl::StatusOr<Flags> flags = Flags::Take(
       args, {{"partial", FlagKind::kSwitch}, {"dry-run", FlagKind::kSwitch}});
   if (!flags.ok()) return ctx.Usage(flags.status());

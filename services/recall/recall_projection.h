@@ -20,6 +20,10 @@
 //                 not yet recorded by a RecallScopeExtended (docs/recall.md
 //                 "Lots made later"); the service's reactor records them
 //
+// Scope and impact also read an in-memory copy of rc_lots and rc_customers
+// (recall_index.h): the service's apply function is IndexedRecallApply,
+// which hands the index each lot node an event leaves in the batch.
+//
 // Thread-safety: ApplyRecallEvent runs on the projector thread only;
 // RecallQueries methods are const reads of the store, safe from any
 // thread.
@@ -27,6 +31,7 @@
 #define LOTLEDGER_SERVICES_RECALL_RECALL_PROJECTION_H_
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -41,6 +46,7 @@
 #include "lotledger/v1/events.pb.h"
 #include "lotledger/v1/recall.pb.h"
 #include "lotledger/v1/recall_domain.pb.h"
+#include "services/recall/recall_index.h"
 
 namespace lotledger::recall {
 
@@ -55,6 +61,17 @@ absl::Status ApplyRecallEvent(const eventlog::Record& record,
                               const v1::Event& event,
                               projection::ProjectionStore::Batch& batch);
 
+// The recall service's apply function (RecallServiceSpec): ApplyRecallEvent,
+// then the lot nodes it left in the batch (and a shipment's customer) into
+// `index` (RecallIndex::Observe says why a rebuild's replay folds nothing
+// twice).
+struct IndexedRecallApply {
+  std::shared_ptr<RecallIndex> index;
+  absl::Status operator()(const eventlog::Record& record,
+                          const v1::Event& event,
+                          projection::ProjectionStore::Batch& batch) const;
+};
+
 class RecallQueries {
  public:
   explicit RecallQueries(const projection::ProjectionStore* store)
@@ -67,6 +84,10 @@ class RecallQueries {
       std::string_view recall_id, bool with_pending = true) const;
   // NotFound naming the recall when absent (with the pending lots).
   absl::StatusOr<v1::Recall> GetRecall(std::string_view recall_id) const;
+  // The same parsed onto `arena` (a 16,000-lot scope is ~130,000 small
+  // objects), which must outlive it.
+  absl::StatusOr<v1::Recall*> GetRecall(std::string_view recall_id,
+                                        google::protobuf::Arena* arena) const;
   // Every lot waiting to join a recall's scope, by recall id, then in the
   // order found, with the traceparent of the event that made it pending
   // (empty when none); fn returns false to stop.
@@ -88,6 +109,17 @@ class RecallQueries {
   // Names and regions of `ids`, in one MultiGet.
   absl::StatusOr<CustomerMap> Customers(
       const std::vector<std::string>& ids) const;
+
+  // Scope and impact read from RocksDB (a MultiGet of lot nodes per level of
+  // the walk, then the affected customers): the answer while no index is
+  // loaded, and the index's reference (RecallIndex answers the same).
+  // `criteria` validated by the caller; scope and impact cleared first.
+  absl::Status ScopeAndImpactFromStore(const v1::RecallCriteria& criteria,
+                                       ScopeList* scope,
+                                       v1::RecallImpact* impact) const;
+  // The impact now of a recorded scope, from RocksDB.
+  absl::Status ImpactFromStore(const ScopeList& scope,
+                               v1::RecallImpact* impact) const;
 
  private:
   const projection::ProjectionStore* store_;

@@ -3,6 +3,8 @@
 #include <time.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -64,14 +66,58 @@ command::ServiceSpec RecallServiceSpec(int32_t partitions) {
   spec.input_topics = topics::ReadBy(spec.name);
   spec.column_families = RecallColumnFamilies();
   spec.uncompressed_column_families = RecallUncompressedColumnFamilies();
-  spec.apply = ApplyRecallEvent;
+  spec.apply = IndexedRecallApply{std::make_shared<RecallIndex>()};
   return spec;
 }
+
+std::shared_ptr<RecallIndex> RecallIndexOf(const command::ServiceCore& core) {
+  const auto* apply = core.setup().apply.target<IndexedRecallApply>();
+  return apply != nullptr ? apply->index : nullptr;
+}
+
+namespace {
+
+// The core's index, loaded; null when it has none, is switched off or
+// cannot be loaded (the service then reads the projection).
+std::shared_ptr<RecallIndex> LoadedIndex(command::ServiceCore& core) {
+  std::shared_ptr<RecallIndex> index = RecallIndexOf(core);
+  if (index == nullptr || index->loaded()) return index;
+  if (const char* env = std::getenv("LOTLEDGER_GENEALOGY_INDEX");
+      env != nullptr && std::string_view(env) == "off") {
+    LogJson("warn",
+            "recall index off (LOTLEDGER_GENEALOGY_INDEX=off): scope and "
+            "impact read the projection; for comparing the two only",
+            {{"service", "recall"}});
+    return nullptr;
+  }
+  const absl::Time start = absl::Now();
+  if (absl::Status s = index->Load(core.store()); !s.ok()) {
+    LogJson("error",
+            "recall index not loaded; scope and impact read the projection "
+            "instead",
+            {{"service", "recall"}, {"error", std::string(s.message())}});
+    return nullptr;
+  }
+  const RecallIndex::Stats stats = index->stats();
+  LogJson(
+      "info", "recall index loaded",
+      {{"service", "recall"},
+       {"lots", absl::StrCat(stats.lots)},
+       {"bytes", absl::StrCat(stats.bytes)},
+       {"seconds", absl::StrCat(absl::ToDoubleSeconds(absl::Now() - start))}});
+  return index;
+}
+
+}  // namespace
 
 RecallServiceImpl::RecallServiceImpl(command::ServiceCore* core,
                                      const server::Guard* guard,
                                      const Clock* clock)
-    : core_(core), guard_(guard), clock_(clock), queries_(&core->store()) {
+    : core_(core),
+      guard_(guard),
+      clock_(clock),
+      queries_(&core->store()),
+      index_(LoadedIndex(*core)) {
   open_recalls_ = metrics::Default().AddGaugeCallback(
       "lotledger_recalls_open", "Recalls initiated and not yet closed",
       [queries = queries_] {
@@ -207,40 +253,17 @@ absl::Status RecallServiceImpl::ScopeAndImpact(
     const v1::RecallCriteria& criteria, ScopeList* scope,
     v1::RecallImpact* impact) const {
   RETURN_IF_ERROR(ValidateCriteria(criteria, "criteria"));
-  std::vector<std::string> in_range;
-  if (!criteria.item().empty()) {
-    ASSIGN_OR_RETURN(in_range, queries_.LotsMadeInRange(criteria.item(),
-                                                        criteria.made_from(),
-                                                        criteria.made_to()));
-  }
-  // The walk's lot nodes live on one arena, freed at once: a 16,000-lot
-  // scope is ~200,000 small allocations otherwise.
-  google::protobuf::Arena arena;
-  NodeMap nodes;
-  RETURN_IF_ERROR(ComputeScope(criteria, in_range, queries_.Fetcher(&arena),
-                               &nodes, scope));
-  ASSIGN_OR_RETURN(CustomerMap customers,
-                   queries_.Customers(AffectedCustomerIds(*scope, nodes)));
-  ComputeImpact(*scope, nodes, customers, impact);
-  return absl::OkStatus();
+  if (index_ != nullptr) return index_->ScopeAndImpact(criteria, scope, impact);
+  return queries_.ScopeAndImpactFromStore(criteria, scope, impact);
 }
 
-absl::StatusOr<v1::RecallImpact> RecallServiceImpl::ImpactOf(
-    const ScopeList& scope) const {
-  std::vector<std::string> ids;
-  ids.reserve(scope.size());
-  for (const v1::ScopedLot& s : scope) ids.push_back(s.lot_id());
-  google::protobuf::Arena arena;
-  std::vector<const v1::RecallLotNode*> got;
-  RETURN_IF_ERROR(queries_.Fetcher(&arena)(ids, &got));
-  NodeMap nodes;
-  nodes.reserve(ids.size());
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (got[i] != nullptr) nodes.emplace(ids[i], got[i]);
+absl::Status RecallServiceImpl::ImpactOf(const ScopeList& scope,
+                                         v1::RecallImpact* impact) const {
+  if (index_ != nullptr) {
+    index_->Impact(scope, impact);
+    return absl::OkStatus();
   }
-  ASSIGN_OR_RETURN(CustomerMap customers,
-                   queries_.Customers(AffectedCustomerIds(scope, nodes)));
-  return ComputeImpact(scope, nodes, customers);
+  return queries_.ImpactFromStore(scope, impact);
 }
 
 v1::RecallCommand RecallServiceImpl::NewCommand(
@@ -262,7 +285,7 @@ absl::StatusOr<std::vector<v1::Event>> RecallServiceImpl::DecideOnRecall(
   if (recall.has_value() && recall->status() != v1::RECALL_STATUS_UNSPECIFIED) {
     state.set_exists(true);
     *state.mutable_scope() = recall->scope();
-    ASSIGN_OR_RETURN(*state.mutable_impact(), ImpactOf(recall->scope()));
+    RETURN_IF_ERROR(ImpactOf(recall->scope(), state.mutable_impact()));
     *state.mutable_recall() = *std::move(recall);
   }
   return Decide(state, cmd);
@@ -279,7 +302,8 @@ absl::StatusOr<command::CommandResult> RecallServiceImpl::RunCommand(
 
 absl::StatusOr<v1::Effectiveness> RecallServiceImpl::EffectivenessOf(
     const v1::Recall& recall, int days) const {
-  ASSIGN_OR_RETURN(v1::RecallImpact impact, ImpactOf(recall.scope()));
+  v1::RecallImpact impact;
+  RETURN_IF_ERROR(ImpactOf(recall.scope(), &impact));
   google::protobuf::Timestamp now;
   ToTimestamp(clock_->Now(), &now);
   return ComputeEffectiveness(recall, impact, now, days);
@@ -341,8 +365,8 @@ grpc::Status RecallServiceImpl::Initiate(grpc::ServerContext* ctx,
         const std::string id = r.replayed ? r.first.aggregate_id() : cmd.id();
         ASSIGN_OR_RETURN(*resp->mutable_recall(), queries_.GetRecall(id));
         if (!computed) {
-          ASSIGN_OR_RETURN(*resp->mutable_impact(),
-                           ImpactOf(resp->recall().scope()));
+          RETURN_IF_ERROR(
+              ImpactOf(resp->recall().scope(), resp->mutable_impact()));
         }
         *resp->mutable_token() = command::ToToken(r.token);
         return absl::OkStatus();
@@ -389,9 +413,10 @@ grpc::Status RecallServiceImpl::AnalyzeImpact(
         }
         RETURN_IF_ERROR(
             server::WaitForToken(core_->projector(), *ctx, req->after()));
-        ASSIGN_OR_RETURN(v1::Recall recall,
-                         queries_.GetRecall(req->recall_id()));
-        ASSIGN_OR_RETURN(*resp->mutable_impact(), ImpactOf(recall.scope()));
+        google::protobuf::Arena arena;
+        ASSIGN_OR_RETURN(const v1::Recall* recall,
+                         queries_.GetRecall(req->recall_id(), &arena));
+        RETURN_IF_ERROR(ImpactOf(recall->scope(), resp->mutable_impact()));
         return absl::OkStatus();
       });
 }
@@ -630,7 +655,8 @@ grpc::Status RecallServiceImpl::GetReport(grpc::ServerContext* ctx,
             server::WaitForToken(core_->projector(), *ctx, req->after()));
         ASSIGN_OR_RETURN(v1::Recall recall,
                          queries_.GetRecall(req->recall_id()));
-        ASSIGN_OR_RETURN(v1::RecallImpact impact, ImpactOf(recall.scope()));
+        v1::RecallImpact impact;
+        RETURN_IF_ERROR(ImpactOf(recall.scope(), &impact));
         google::protobuf::Timestamp now;
         ToTimestamp(clock_->Now(), &now);
         const v1::Effectiveness eff = ComputeEffectiveness(

@@ -1,9 +1,12 @@
 // RecallServiceImpl: the gRPC face of the recall service
 // (proto/lotledger/v1/recall.proto). Commands go through the shared
 // command path (libs/command); the rules are the pure recall::Decide
-// (libs/domain/recall); scope and impact are computed over the projection
-// (recall_projection.h) with the domain's ComputeScope / ComputeImpact;
-// reports are rendered by recall_report.h. Registers the gauge
+// (libs/domain/recall); scope and impact are answered from the in-memory
+// recall index (recall_index.h), which the service's apply function keeps
+// current and the constructor loads from the projection before the service
+// serves; without it (not loaded, or LOTLEDGER_GENEALOGY_INDEX=off) from
+// the projection (recall_projection.h) with the domain's ComputeScope /
+// ComputeImpact; reports are rendered by recall_report.h. Registers the gauge
 // lotledger_recalls_open in metrics::Default() while it lives.
 //
 // A reactor thread records the lots made later from lots in the scope of
@@ -20,6 +23,7 @@
 #ifndef LOTLEDGER_SERVICES_RECALL_RECALL_SERVICE_H_
 #define LOTLEDGER_SERVICES_RECALL_RECALL_SERVICE_H_
 
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -38,10 +42,19 @@ namespace lotledger::recall {
 
 // What the recall service is made of: its topic, inputs (lots and
 // inventory topics) and projection.
+// Its apply function (IndexedRecallApply) holds a new recall index.
 command::ServiceSpec RecallServiceSpec(int32_t partitions);
+
+// The recall index the apply function of `core` feeds (a core opened with
+// RecallServiceSpec); null for a core opened with another function.
+std::shared_ptr<RecallIndex> RecallIndexOf(const command::ServiceCore& core);
 
 class RecallServiceImpl final : public v1::RecallService::Service {
  public:
+  // Loads the core's recall index from the projection (RecallIndexOf; a
+  // failure is logged and scope and impact read RocksDB instead). Env
+  // LOTLEDGER_GENEALOGY_INDEX=off leaves it unloaded (to compare the two,
+  // e.g. in the recall_drill bench).
   RecallServiceImpl(command::ServiceCore* core, const server::Guard* guard,
                     const Clock* clock);
   ~RecallServiceImpl() override;  // stops the reactor
@@ -90,8 +103,8 @@ class RecallServiceImpl final : public v1::RecallService::Service {
   // The scope of `criteria` and its impact, over the projection as it is.
   absl::Status ScopeAndImpact(const v1::RecallCriteria& criteria,
                               ScopeList* scope, v1::RecallImpact* impact) const;
-  // The impact now of a recorded scope.
-  absl::StatusOr<v1::RecallImpact> ImpactOf(const ScopeList& scope) const;
+  // The impact now of a recorded scope, into `impact`.
+  absl::Status ImpactOf(const ScopeList& scope, v1::RecallImpact* impact) const;
   // Loads the recall (and its impact now) and decides `cmd` on it.
   absl::StatusOr<std::vector<v1::Event>> DecideOnRecall(
       const std::string& recall_id, const v1::RecallCommand& cmd) const;
@@ -111,6 +124,7 @@ class RecallServiceImpl final : public v1::RecallService::Service {
   const server::Guard* guard_;
   const Clock* clock_;
   RecallQueries queries_;
+  std::shared_ptr<const RecallIndex> index_;  // loaded, or null
   // lotledger_recalls_open: recalls not closed, counted at each scrape.
   metrics::CallbackGauge open_recalls_;
 

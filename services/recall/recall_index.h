@@ -1,0 +1,261 @@
+// RecallIndex: what a recall's scope and impact read, in memory, so a
+// 16,000-lot walk and its impact touch no RocksDB key, parse no protobuf and
+// hash no string. RocksDB (the rc_lots and rc_customers families of
+// recall_projection.h) stays the durable truth; the index is a cache of it,
+// loaded at start and kept current by the projector.
+//
+// Layout. Lot ids are interned to dense uint32 ids (their bytes back to
+// back in one arena, a hash set of dense ids looked up by the bytes), as in
+// the lots service's genealogy index (services/lots/genealogy_index.h). Per
+// lot, in flat arrays: flags (created), item and unit (interned), the lot
+// number when it is not the id's tail after "item:", manufacture and expiry
+// dates, and the forward edges (the lots made from it: one inline, or a
+// vector sorted by id bytes, as RecallLotNode.used_in). A lot that was ever
+// stocked or shipped has a distribution summary in a side table: its own
+// stock on hand, a range of a pool of holdings {customer (interned),
+// shipped, returned, last shipped on} sorted by customer id and a range of a
+// pool of {location (interned), amount} sorted by location id. Customers
+// are interned with their Customer as on their latest shipment. Per item,
+// its created lots (the date-range scope filters them).
+//
+// Memory (stats().bytes, capacities included; the recall_drill bench
+// prints it as recall_index_load): 110.6 MiB for the bench's 10^6-lot
+// genealogy (five levels, two inputs per lot above raw material, ids like
+// "SUB-VALVE:L2-0012345", 1.6 * 10^6 forward edges) with its 16,000-lot
+// recall tree, 10,000 lots shipped to 2,000 customers: 116 bytes per lot.
+// Per lot 49 bytes of arrays, its id's bytes and ~10 of hash set; 4 per
+// forward edge plus a vector (24 bytes and its heap block) for a lot used
+// in two or more lots; per distributed lot 32 bytes, 32 per customer
+// holding and 16 per location, each range with up to as much again of
+// room (a range that outgrows it moves to the pool's end at twice the
+// size). Growing vectors double, so up to about half of it can be
+// headroom. Ids may total at most 4 GiB (Observe fails past that).
+//
+// Kept current. The recall service's apply function is IndexedRecallApply
+// (recall_projection.h): ApplyRecallEvent into the batch, handing this index
+// every lot node the event left in the batch (NodeLotIds). Facts and
+// distribution are taken from those nodes whole (the node as the batch
+// holds it, not a delta), forward edges are a union. Every projector given
+// that function feeds the same index: the live one and an online
+// rebuild's (rebuild.h). So Observe folds a record only if no record of its
+// partition at or after its offset was folded before: the rebuild's replay
+// (whose nodes are older than the live ones) changes nothing, each fact is
+// folded once, and after the switch the live projector continues from where
+// the rebuild stopped. A fact is folded as it is applied into the
+// projector's batch, before the batch commits: a scope may see it some
+// milliseconds before a store read does, never the other way round.
+//
+// Loading. Load(store) scans rc_lots and rc_customers holding the index's
+// writer lock, so the projector waits in Observe meanwhile and every fact
+// committed before the scan began was folded before or is scanned; a lot or
+// customer folded since the index was made keeps its folded (newer, whole)
+// values, forward edges are a union. 10^6 lots load in 1.9-2.7 s on the
+// 2-core bench machine with other builds running (a RocksDB scan and a
+// protobuf parse per lot). Until Load returns, loaded() is false and the
+// service reads RocksDB.
+//
+// Answers. ScopeAndImpact and Impact answer exactly as ComputeScope (with
+// LotsMadeInRange) and ComputeImpact (with AffectedCustomerIds and
+// Customers) over the store do: the same lots, fields, order and refusal
+// text; the tests compare the two.
+//
+// Thread-safety: Observe is called by projectors (serialized here); Load
+// once, from any thread; queries and stats from any thread at once. Readers
+// share an absl::Mutex that Observe takes exclusively per event, so a
+// reader sees an event wholly or not at all.
+#ifndef LOTLEDGER_SERVICES_RECALL_RECALL_INDEX_H_
+#define LOTLEDGER_SERVICES_RECALL_RECALL_INDEX_H_
+
+#include <atomic>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "libs/domain/recall/scope.h"
+#include "libs/eventlog/event_log.h"
+#include "libs/projection/projection_store.h"
+#include "lotledger/v1/events.pb.h"
+#include "lotledger/v1/recall.pb.h"
+#include "lotledger/v1/recall_domain.pb.h"
+
+namespace lotledger::recall {
+
+class RecallIndex {
+ public:
+  // A lot node as ApplyRecallEvent left it in the batch for one event.
+  using ChangedNode = std::pair<std::string, v1::RecallLotNode>;
+
+  RecallIndex();
+  RecallIndex(const RecallIndex&) = delete;
+  RecallIndex& operator=(const RecallIndex&) = delete;
+
+  // Folds `event`, whose nodes ApplyRecallEvent left as `nodes` (the lots
+  // of NodeLotIds, in that order): each node's facts and distribution, the
+  // forward edge a LotCreated adds to each input, the customer of a
+  // StockShipped. Records at or below a position already folded change
+  // nothing. Call after ApplyRecallEvent succeeded for the same event.
+  absl::Status Observe(const eventlog::Record& record, const v1::Event& event,
+                       std::span<const ChangedNode> nodes);
+
+  // Reads rc_lots and rc_customers into the index (see the header
+  // comment), then serves. Once loaded, a second call does nothing.
+  absl::Status Load(const projection::ProjectionStore& store);
+  bool loaded() const { return loaded_.load(std::memory_order_acquire); }
+
+  // The scope of `criteria` (validated by the caller) into `scope` and its
+  // impact into `impact` (both cleared first), as the store path computes
+  // them; FailedPrecondition naming a listed lot that is not known.
+  absl::Status ScopeAndImpact(const v1::RecallCriteria& criteria,
+                              ScopeList* scope, v1::RecallImpact* impact) const;
+  // The impact now of a recorded scope, into `impact` (cleared first).
+  void Impact(const ScopeList& scope, v1::RecallImpact* impact) const;
+
+  struct Stats {
+    size_t lots = 0;  // interned: created or only referenced
+    size_t forward_edges = 0;
+    size_t distributed_lots = 0;  // with a distribution summary
+    size_t holdings = 0;          // customer x lot lines
+    size_t customers = 0;
+    size_t bytes = 0;  // heap held by the index's containers
+  };
+  Stats stats() const;
+
+ private:
+  struct Date {
+    int32_t year = 0, month = 0, day = 0;
+  };
+  struct Holding {
+    uint32_t customer;
+    Date last_shipped_on;
+    int64_t shipped;
+    int64_t returned;
+  };
+  struct Stock {
+    uint32_t location;
+    int64_t amount;
+  };
+  // A range of a pool: [start, start + size), room for `capacity`.
+  struct Range {
+    uint32_t start = 0, size = 0, capacity = 0;
+  };
+  struct Distribution {
+    Range holdings;
+    Range stock;
+    int64_t on_hand = 0;
+  };
+  // Interned strings (items, units, customers, locations): 0 is "".
+  struct Names {
+    std::vector<std::string> names{""};
+    absl::flat_hash_map<std::string, uint32_t> ids{{"", 0}};
+    uint32_t Intern(std::string_view name);
+    int64_t Find(std::string_view name) const;  // -1 when unknown
+    size_t Bytes() const;
+  };
+  // Looks dense lot ids up by their bytes in the arena.
+  struct IdHash {
+    using is_transparent = void;
+    const RecallIndex* index;
+    size_t operator()(uint32_t id) const;
+    size_t operator()(std::string_view bytes) const;
+  };
+  struct IdEq {
+    using is_transparent = void;
+    const RecallIndex* index;
+    bool operator()(uint32_t a, uint32_t b) const { return a == b; }
+    bool operator()(uint32_t a, std::string_view b) const;
+    bool operator()(std::string_view a, uint32_t b) const {
+      return (*this)(b, a);
+    }
+  };
+
+  static constexpr uint8_t kCreated = 1;
+  static constexpr uint8_t kNumberFromId = 2;  // "item:number" == id
+  static constexpr uint8_t kFolded = 4;        // facts came from Observe
+  static constexpr uint8_t kOneParent = 8;     // fwd_ holds the parent
+  static constexpr uint8_t kManyParents = 16;  // fwd_ indexes fwd_many_
+  static constexpr uint32_t kNone = 0xffffffffu;
+
+  std::string_view IdOf(uint32_t lot) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  std::string_view LotNumberOf(uint32_t lot) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  std::span<const uint32_t> ParentsOf(uint32_t lot) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  int64_t Find(std::string_view lot_id) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // The created lots of `item` made in [from, to] in rc_made's key order.
+  std::vector<uint32_t> MadeInRange(const std::string& item,
+                                    const v1::Date& from,
+                                    const v1::Date& to) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Fills a fresh scope row from the lot's facts.
+  void Scoped(uint32_t lot, v1::ScopeReason reason, std::string_view via,
+              int depth, v1::ScopedLot* s) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // The impact of `scope`, whose row i is lot `lots[i]` (-1: not known).
+  void ImpactLocked(const ScopeList& scope, const std::vector<int64_t>& lots,
+                    v1::RecallImpact* out) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+
+  // Writers.
+  absl::StatusOr<uint32_t> Intern(std::string_view lot_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The node's facts (created, item, number, dates, unit) and distribution.
+  void SetNode(uint32_t lot, const v1::RecallLotNode& node)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SetItem(uint32_t lot, uint32_t item, bool created)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SetDistribution(uint32_t lot, const v1::RecallLotNode& node)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Adds `parent` to the lot's sorted forward edges unless there.
+  void AddParent(uint32_t lot, uint32_t parent)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sets the customer `id` (rc_customers' key) to `customer`; its dense id.
+  uint32_t SetCustomer(std::string_view id, const v1::Customer& customer)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Serializes Observe; the next offset to fold per partition.
+  absl::Mutex observe_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  eventlog::Offsets folded_ ABSL_GUARDED_BY(observe_mu_);
+
+  mutable absl::Mutex mu_;
+  std::atomic<bool> loaded_ = false;
+  // Lot i's id is id_bytes_[id_start_[i], id_start_[i + 1]).
+  std::string id_bytes_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint32_t> id_start_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<uint32_t, IdHash, IdEq> by_id_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint8_t> flags_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint32_t> item_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint32_t> uom_ ABSL_GUARDED_BY(mu_);
+  std::vector<Date> made_ ABSL_GUARDED_BY(mu_);
+  std::vector<Date> expires_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint32_t> fwd_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::vector<uint32_t>> fwd_many_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint32_t> dist_of_ ABSL_GUARDED_BY(mu_);  // kNone: none
+  std::vector<Distribution> dists_ ABSL_GUARDED_BY(mu_);
+  std::vector<Holding> holdings_ ABSL_GUARDED_BY(mu_);
+  std::vector<Stock> stock_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint32_t, std::string> odd_numbers_ ABSL_GUARDED_BY(mu_);
+  Names items_ ABSL_GUARDED_BY(mu_);
+  Names uoms_ ABSL_GUARDED_BY(mu_);
+  Names locations_ ABSL_GUARDED_BY(mu_);
+  Names customer_ids_ ABSL_GUARDED_BY(mu_);
+  // By customer: as on its latest shipment (rc_customers), whether one was
+  // seen, whether Observe set it.
+  std::vector<v1::Customer> customers_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint8_t> customer_known_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint8_t> customer_folded_ ABSL_GUARDED_BY(mu_);
+  // By item: its created lots, unordered.
+  std::vector<std::vector<uint32_t>> lots_of_item_ ABSL_GUARDED_BY(mu_);
+  size_t forward_edges_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace lotledger::recall
+
+#endif  // LOTLEDGER_SERVICES_RECALL_RECALL_INDEX_H_

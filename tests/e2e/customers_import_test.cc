@@ -2,7 +2,8 @@
 // run in process against a real server on the embedded log: a file with
 // one bad row writes nothing and names every bad row and column; a good
 // file registers its customers; re-running it reports all unchanged and
-// appends nothing; an edited row becomes an update with the file's reason.
+// appends nothing; an edited row becomes an update with the file's reason;
+// `lotctl inventory customer|customers` read them back.
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -136,6 +137,21 @@ TEST_F(CustomersImportTest, BadRowWritesNothingGoodFileImportsOnce) {
   r = Import(moved);
   EXPECT_EQ(r.out, "customers: new 0, unchanged 2, updated 0, refused 0\n");
   EXPECT_EQ(Versions(), 3);
+
+  // lotctl reads it back: the record, its contacts and both versions.
+  r = RunLotctlAs(*stack_, "auditor", {"inventory", "customer", "H-12"},
+                  TestEnvironment());
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("DE-North"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("weber@stmary.example"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("version     2 of 2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("09506000134352 400 days"), std::string::npos) << r.out;
+  r = RunLotctlAs(*stack_, "auditor",
+                  {"inventory", "customers", "--region=DE-East"},
+                  TestEnvironment());
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("H-20"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("H-12"), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/common/status_macros.h"
+#include "tools/lotctl/commands_inventory_customers.h"
 #include "tools/lotctl/values.h"
 
 namespace lotledger::lotctl {
@@ -173,7 +174,9 @@ int RunInventory(Context& ctx, ParsedArgs& args) {
           {"movements", cli::Movements},
           {"near-expiry", cli::NearExpiry},
           {"kpis", cli::Kpis},
-          {"alerts", cli::Alerts}};
+          {"alerts", cli::Alerts},
+          {"customer", cli::Customer},
+          {"customers", cli::Customers}};
   auto it = verbs->find(sub);
   if (it == verbs->end()) {
     return ctx.Usage(Invalid(absl::StrCat("unknown inventory subverb '", sub,

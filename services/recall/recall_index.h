@@ -112,7 +112,10 @@ class RecallIndex {
 
   // The scope of `criteria` (validated by the caller) into `scope` and its
   // impact into `impact` (both cleared first), as the store path computes
-  // them; FailedPrecondition naming a listed lot that is not known.
+  // them; FailedPrecondition naming a listed lot that is not known. When
+  // both are on the same arena the impact's lots are the scope's rows
+  // themselves (LotImpact.lot points at them): change neither in place
+  // afterwards (copying, serializing and clearing are fine).
   absl::Status ScopeAndImpact(const v1::RecallCriteria& criteria,
                               ScopeList* scope, v1::RecallImpact* impact) const;
   // The impact now of a recorded scope, into `impact` (cleared first).
@@ -198,9 +201,11 @@ class RecallIndex {
   void Scoped(uint32_t lot, v1::ScopeReason reason, std::string_view via,
               int depth, v1::ScopedLot* s) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  // The impact of `scope`, whose row i is lot `lots[i]` (-1: not known).
+  // The impact of `scope`, whose row i is lot `lots[i]` (-1: not known);
+  // `share_rows`: its lots point at the scope's rows (same arena) instead
+  // of copies.
   void ImpactLocked(const ScopeList& scope, const std::vector<int64_t>& lots,
-                    v1::RecallImpact* out) const
+                    bool share_rows, v1::RecallImpact* out) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   // Writers.

@@ -8,11 +8,16 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "libs/command/command_runner.h"
+#include "libs/command/projector.h"
 #include "libs/common/ids.h"
 #include "libs/common/topics.h"
 #include "libs/eventlog/embedded/embedded_event_log.h"
 #include "libs/eventlog/record_codec.h"
+#include "libs/projection/projection_store.h"
 #include "lotledger/v1/recall.grpc.pb.h"
+#include "lotledger/v1/recall_domain.pb.h"
+#include "services/recall/recall_index.h"
+#include "services/recall/recall_projection.h"
 #include "tools/bench/genealogy.h"
 
 namespace lotledger::bench {
@@ -200,7 +205,12 @@ void RecallDrillScenario(const Args& a) {
   }
   const absl::Time replay_start = absl::Now();
   auto host = StartHost(a, dir, false, {"recall"});
-  auto stub = v1::RecallService::NewStub(Channel(host->target(), 0));
+  // A 16,000-lot recall's full impact (AnalyzeImpact, Initiate) is ~5 MB,
+  // over gRPC's default 4 MB receive limit.
+  grpc::ChannelArguments channel_args;
+  channel_args.SetMaxReceiveMessageSize(-1);
+  auto stub = v1::RecallService::NewStub(grpc::CreateCustomChannel(
+      host->target(), grpc::InsecureChannelCredentials(), channel_args));
   {
     v1::ListRecallsRequest req;
     *req.mutable_after() = command::ToToken(end);
@@ -257,7 +267,103 @@ void RecallDrillScenario(const Args& a) {
                    "CPU time of the same computation (the service thread's)"));
   Report(Summarize("recall_drill_rpc", "embedded", 1, client, took,
                    "RunDrill round trip incl. writing the drill's events"));
+
+  // AnalyzeImpact of a recall of the same lot (initiated once; a --reuse=1
+  // run finds it): the recorded scope's full impact, every lot and
+  // customer line sent back.
+  const std::string recall_id = "RCL-BENCH-IMPACT";
+  {
+    v1::GetRecallRequest get;
+    get.set_recall_id(recall_id);
+    v1::GetRecallResponse got;
+    grpc::Status s = stub->GetRecall(Ctx().get(), get, &got);
+    if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
+      v1::InitiateRequest req;
+      req.set_request_id("bench-recall-impact");
+      req.set_recall_id(recall_id);
+      req.set_classification(v1::RECALL_CLASS_II);
+      req.set_title("bench: resin contamination");
+      req.set_reason("bench recall of every lot made from one resin lot");
+      req.set_health_hazard("none: a benchmark");
+      req.mutable_criteria()->add_lot_ids(root);
+      req.mutable_criteria()->set_include_derived(true);
+      req.mutable_signature()->set_credential("tok-bench");
+      v1::InitiateResponse resp;
+      s = stub->Initiate(Ctx().get(), req, &resp);
+    }
+    if (!s.ok()) Die(absl::InternalError(s.error_message()));
+  }
+  Samples impact_rtt;
+  size_t impact_bytes = 0;
+  int64_t impact_lots = 0;
+  const absl::Time impact_start = absl::Now();
+  for (int i = 0; i < samples_n; ++i) {
+    v1::AnalyzeImpactRequest req;
+    req.set_recall_id(recall_id);
+    v1::AnalyzeImpactResponse resp;
+    const absl::Time t0 = absl::Now();
+    grpc::Status s = stub->AnalyzeImpact(Ctx().get(), req, &resp);
+    impact_rtt.Add(absl::Now() - t0);
+    if (!s.ok()) Die(absl::InternalError(s.error_message()));
+    impact_bytes = resp.ByteSizeLong();
+    impact_lots = resp.impact().lots_in_scope();
+  }
+  Report(Summarize(
+      "recall_impact_rpc", "embedded", 1, impact_rtt,
+      absl::Now() - impact_start,
+      absl::StrFormat("AnalyzeImpact round trip of a recall of %d lots: the "
+                      "recorded scope read, its full impact (%.1f MB) sent",
+                      impact_lots, impact_bytes / 1e6)));
   host->Shutdown();
+  host.reset();
+
+  // The recall index the service answers from (services/recall/
+  // recall_index.h): loaded from the projection as a restart loads it,
+  // once the host has closed it; its size; the same drill's scope and
+  // impact computed by it in this process (no gRPC, no command).
+  auto store = projection::ProjectionStore::Open(
+      {.path = dir + "/projections/recall",
+       .column_families =
+           command::ProjectorColumnFamilies(recall::RecallColumnFamilies())});
+  if (!store.ok()) Die(store.status());
+  recall::RecallIndex index;
+  const absl::Time load_start = absl::Now();
+  if (absl::Status s = index.Load(**store); !s.ok()) Die(s);
+  const absl::Duration load = absl::Now() - load_start;
+  const recall::RecallIndex::Stats stats = index.stats();
+  Result li;
+  li.scenario = "recall_index_load";
+  li.backend = "embedded";
+  li.operations = stats.lots;
+  li.seconds = absl::ToDoubleSeconds(load);
+  li.note = absl::StrFormat(
+      "recall index loaded from the projection: %d lots, %d forward edges, "
+      "%d lots distributed, %d holdings, %d customers, %.1f MiB, %.0f bytes "
+      "per lot",
+      stats.lots, stats.forward_edges, stats.distributed_lots, stats.holdings,
+      stats.customers, stats.bytes / 1048576.0,
+      stats.bytes / std::max<double>(1, static_cast<double>(stats.lots)));
+  li.extra = absl::StrFormat("\"index_bytes\":%d", stats.bytes);
+  Report(li);
+  Samples in_process;
+  v1::RecallCriteria criteria;
+  criteria.add_lot_ids(root);
+  criteria.set_include_derived(true);
+  const absl::Time index_start = absl::Now();
+  for (int i = 0; i < samples_n; ++i) {
+    google::protobuf::Arena arena;
+    auto* state =
+        google::protobuf::Arena::CreateMessage<v1::RecallDecisionState>(&arena);
+    const absl::Time t0 = absl::Now();
+    absl::Status s = index.ScopeAndImpact(criteria, state->mutable_scope(),
+                                          state->mutable_impact());
+    in_process.Add(absl::Now() - t0);
+    if (!s.ok()) Die(s);
+  }
+  Report(Summarize("recall_impact_index", "embedded", 1, in_process,
+                   absl::Now() - index_start,
+                   "the drill's scope + full impact by RecallIndex in "
+                   "process (no gRPC, no command)"));
 }
 
 }  // namespace lotledger::bench

@@ -64,25 +64,38 @@ absl::Status DecodeOffset(std::string_view key, std::string_view value,
 // Every column family gets the same options: the service decides which
 // families are point-lookup state and which are scanned indexes, and the
 // settings below cost little for the other kind.
-rocksdb::ColumnFamilyOptions CfOptions(
-    const std::shared_ptr<rocksdb::Cache>& cache) {
+rocksdb::ColumnFamilyOptions CfOptions(const MemoryBudget& memory) {
   rocksdb::BlockBasedTableOptions table;
-  // One cache for all families, so memory is bounded per projection rather
-  // than per family.
-  table.block_cache = cache;
+  // One cache for every family of every store of the process, so memory is
+  // bounded per process rather than per family (memory_budget.h).
+  table.block_cache = memory.cache();
   // Projectors read-modify-write state by key (Evolve), often for keys that
   // do not exist yet: a bloom filter answers most misses without touching a
   // data block. Whole-key filters are ignored by iterators, so scanned
   // index families pay only ~10 bits per key of space.
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  // Index and filter blocks stay with the open table files, outside the
-  // block cache. In the cache they were evicted by data blocks once a
-  // projection outgrew it, and every lookup then re-read and decompressed
-  // a whole index block: a 1,000,000-lot replay ran at ~3,000 events/s.
-  // They cost ~15 bytes per key of memory instead.
-  table.cache_index_and_filter_blocks = false;
+  // Index and filter blocks live in the cache, charged to the budget: held
+  // beside the table files they cost ~15 bytes per key, so memory grew with
+  // the projection (545-823 MiB per service at 10^7 events). Whole index
+  // blocks in the cache were worse: evicted by data blocks, every lookup
+  // re-read and decompressed one (a 10^6-lot replay ran at ~3,000
+  // events/s). So they are partitioned: a miss reads back one 4 KiB
+  // partition; the partitions sit in the cache's high-priority pool, and
+  // the small top level of each table stays pinned.
+  table.cache_index_and_filter_blocks = true;
+  table.cache_index_and_filter_blocks_with_high_priority = true;
+  table.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+  table.partition_filters = true;
+  table.metadata_block_size = 4096;
+  table.pin_top_level_index_and_filter = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
   rocksdb::ColumnFamilyOptions cf;
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // A memtable takes memory in arena blocks of this size, so every family
+  // with anything in it holds at least one: with RocksDB's 1 MiB default,
+  // the ~40 families of an all-in-one process would hold ~40 MiB of the
+  // budget's write-buffer share while nearly empty, and flush tiny files.
+  cf.arena_block_size = 256 << 10;
   // LZ4 decompresses several times faster than Snappy for a similar ratio;
   // queries that hop from key to key (a genealogy trace) pay it per block.
   cf.compression = rocksdb::kLZ4Compression;
@@ -92,8 +105,11 @@ rocksdb::ColumnFamilyOptions CfOptions(
   return cf;
 }
 
-rocksdb::DBOptions DbOptions() {
+rocksdb::DBOptions DbOptions(const MemoryBudget& memory) {
   rocksdb::DBOptions db;
+  // The memtables of every store of the process together stay within the
+  // budget's write-buffer share (memory_budget.h).
+  db.write_buffer_manager = memory.write_buffers();
   db.create_if_missing = true;
   // Not a LOG file on the same disk: RocksDB aborts in it when the disk
   // fills (see rocksdb_logger.h).
@@ -188,7 +204,14 @@ absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(
     }
     names.push_back(name);
   }
-  rocksdb::DBOptions db_options = DbOptions();
+  const std::shared_ptr<MemoryBudget> memory =
+      options.memory != nullptr ? options.memory
+                                : MemoryBudget::Create(kOwnBudgetBytes);
+  rocksdb::DBOptions db_options = DbOptions(*memory);
+  // options() names the budget in use, so a store opened with them (a
+  // rebuild's) shares it.
+  Options resolved = options;
+  resolved.memory = memory;
   // Open every family the database already has: RocksDB refuses to open a
   // subset, and a service that stopped using a family must still open.
   std::error_code ec;
@@ -204,11 +227,9 @@ absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
 
-  std::shared_ptr<rocksdb::Cache> cache =
-      rocksdb::NewLRUCache(options.block_cache_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& name : names) {
-    rocksdb::ColumnFamilyOptions cf = CfOptions(cache);
+    rocksdb::ColumnFamilyOptions cf = CfOptions(*memory);
     if (options.uncompressed_column_families.contains(name)) {
       cf.compression = rocksdb::kNoCompression;
     }
@@ -245,7 +266,7 @@ absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(
   }
   return std::unique_ptr<ProjectionStore>(new ProjectionStore(
       std::make_shared<Db>(std::move(db), std::move(handles), options.path),
-      std::move(offsets), options));
+      std::move(offsets), std::move(resolved)));
 }
 
 absl::Status ProjectionStore::Destroy(const std::string& path) {

@@ -50,6 +50,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "libs/eventlog/event_log.h"
+#include "libs/projection/memory_budget.h"
 
 // RocksDB stays out of this header: only lotledger_projection links it.
 namespace rocksdb {
@@ -84,9 +85,12 @@ class ProjectionStore final {
     // from key to key (a genealogy), where decompressing a block per hop
     // costs more than the disk saved.
     std::set<std::string> uncompressed_column_families = {};
-    // Size of the block cache shared by all column families.
-    size_t block_cache_bytes = 192 << 20;
+    // The RocksDB memory this store shares with the process's other
+    // stores (memory_budget.h); null: a budget of its own of
+    // kOwnBudgetBytes.
+    std::shared_ptr<MemoryBudget> memory = nullptr;
   };
+  static constexpr size_t kOwnBudgetBytes = 192 << 20;
 
   // Opens (creating if needed) the projection at options.path and loads the
   // committed offsets. InvalidArgument for an empty path or a column family

@@ -13,7 +13,8 @@ namespace lotledger::command {
 
 absl::StatusOr<std::unique_ptr<ServiceCore>> ServiceCore::Open(
     eventlog::EventLog* log, const ServiceSpec& spec,
-    const std::string& projection_dir, const std::string& topic_prefix) {
+    const std::string& projection_dir, const std::string& topic_prefix,
+    std::shared_ptr<projection::MemoryBudget> memory) {
   // A read-only service (empty own_topic) has no topic and no runner.
   const bool writes = !spec.own_topic.empty();
   const std::string own_topic = writes ? topic_prefix + spec.own_topic : "";
@@ -39,6 +40,7 @@ absl::StatusOr<std::unique_ptr<ServiceCore>> ServiceCore::Open(
   store_options.column_families = ProjectorColumnFamilies(spec.column_families);
   store_options.uncompressed_column_families =
       spec.uncompressed_column_families;
+  store_options.memory = std::move(memory);
   // A damaged projection is moved aside and rebuilt (projection_check.h).
   core->verify_ = ProjectionVerifyFromEnv();
   ASSIGN_OR_RETURN(

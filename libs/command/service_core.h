@@ -45,10 +45,13 @@ class ServiceCore {
   // Ensures the topics exist (with spec.partitions), opens the projection
   // under `projection_dir`, and starts the projector. `topic_prefix` is put
   // before every topic name (empty in production; tests and shared
-  // staging clusters use it to keep deployments apart).
+  // staging clusters use it to keep deployments apart). `memory` is the
+  // process's RocksDB budget, shared by every service it hosts
+  // (memory_budget.h); null: the projection gets one of its own.
   static absl::StatusOr<std::unique_ptr<ServiceCore>> Open(
       eventlog::EventLog* log, const ServiceSpec& spec,
-      const std::string& projection_dir, const std::string& topic_prefix = "");
+      const std::string& projection_dir, const std::string& topic_prefix = "",
+      std::shared_ptr<projection::MemoryBudget> memory = nullptr);
   ~ServiceCore();
 
   projection::ProjectionStore& store() { return *store_; }

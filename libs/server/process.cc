@@ -208,6 +208,13 @@ const std::vector<Flag>& Flags() {
          SetMinLogLevel(*level);
          return absl::OkStatus();
        }},
+      {"memory-budget-mb",
+       "memory the process plans for, all in: half is the RocksDB cache "
+       "shared by every hosted projection (memtables and index/filter "
+       "blocks charged to it), the rest in-memory indexes, Kafka, gRPC",
+       [](ProcessConfig& c, const std::string& v) {
+         return ParseInt("memory-budget-mb", v, c.memory_budget_mb, 64);
+       }},
       {"grpc-max-threads",
        "the most threads the gRPC server runs (calls beyond them are "
        "answered RESOURCE_EXHAUSTED); 0: max(256, 16 x hardware threads)",
@@ -331,6 +338,8 @@ std::string DefaultText(const std::string& flag, const ProcessConfig& d) {
        }},
       {"partitions",
        [](const ProcessConfig& c) { return absl::StrCat(c.partitions); }},
+      {"memory-budget-mb",
+       [](const ProcessConfig& c) { return absl::StrCat(c.memory_budget_mb); }},
       {"dev-tokens", [](const ProcessConfig& c) { return c.dev_tokens; }},
       {"shutdown-grace-seconds",
        [](const ProcessConfig& c) {

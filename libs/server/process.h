@@ -70,6 +70,11 @@ struct ProcessConfig {
   bool metrics_listen_required = false;
   // One JSON log line per call (ParseProcessConfig: on by default).
   bool log_requests = false;
+  // The memory the process plans for, all in (docs/operations.md,
+  // "Memory"): half of it is the RocksDB budget every hosted projection
+  // shares (libs/projection/memory_budget.h), the rest is for in-memory
+  // indexes, Kafka buffers and gRPC. The pod's memory limit must allow it.
+  int32_t memory_budget_mb = 512;
   // The most threads the gRPC server runs (grpc_server.h); 0: its default,
   // 2 x hardware threads + 16.
   int32_t grpc_max_threads = 0;

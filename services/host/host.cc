@@ -18,6 +18,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/common/topics.h"
 #include "libs/metrics/metrics.h"
+#include "libs/projection/memory_budget.h"
 #include "libs/server/auth.h"
 #include "libs/server/grpc_server.h"
 #include "libs/server/jwt.h"
@@ -102,11 +103,10 @@ const std::vector<HostableService>& HostTable() {
   return *table;
 }
 
-absl::StatusOr<Hosted> OpenService(const std::string& name,
-                                   eventlog::EventLog* log,
-                                   const server::ProcessConfig& config,
-                                   const server::Guard* guard,
-                                   const Clock* clock) {
+absl::StatusOr<Hosted> OpenService(
+    const std::string& name, eventlog::EventLog* log,
+    const server::ProcessConfig& config, const server::Guard* guard,
+    const Clock* clock, std::shared_ptr<projection::MemoryBudget> memory) {
   const HostableService* entry = nullptr;
   for (const HostableService& s : HostTable()) {
     if (s.name == name) entry = &s;
@@ -119,9 +119,9 @@ absl::StatusOr<Hosted> OpenService(const std::string& name,
   const std::string dir =
       (std::filesystem::path(config.data_dir) / "projections" / name).string();
   Hosted h;
-  ASSIGN_OR_RETURN(
-      h.core, command::ServiceCore::Open(log, entry->spec(config.partitions),
-                                         dir, config.topic_prefix));
+  ASSIGN_OR_RETURN(h.core, command::ServiceCore::Open(
+                               log, entry->spec(config.partitions), dir,
+                               config.topic_prefix, std::move(memory)));
   entry->serve({.core = h.core.get(),
                 .log = log,
                 .config = config,
@@ -212,6 +212,8 @@ struct ServerHost::State {
   std::unique_ptr<server::Authenticator> authenticator;
   std::unique_ptr<server::Guard> guard;
   std::unique_ptr<eventlog::EventLog> log;
+  // The RocksDB memory every hosted projection shares.
+  std::shared_ptr<projection::MemoryBudget> memory;
   // With --writer-election: the hosted writer's role, which its runner,
   // health and the gRPC layer ask (declared before `hosted`, which uses
   // it); null otherwise.
@@ -298,9 +300,26 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
         return role == nullptr || role->writing() ? std::string()
                                                   : role->writer_address();
       }});
+  // Half of the process's budget (process.h, memory_budget_mb).
+  st->memory = projection::MemoryBudget::Create(
+      static_cast<size_t>(config.memory_budget_mb) << 19);
+  st->gauges.push_back(metrics::Default().AddGaugeCallback(
+      "lotledger_rocksdb_memory_bytes",
+      "RocksDB memory shared by the hosted projections: the budget, what "
+      "is charged to it (write buffers included), what readers pin, and "
+      "the write buffers",
+      [memory = st->memory] {
+        const projection::MemoryBudget::Usage u = memory->usage();
+        return std::vector<metrics::Sample>{
+            {{{"kind", "budget"}}, static_cast<double>(memory->bytes())},
+            {{{"kind", "cache"}}, static_cast<double>(u.cache)},
+            {{{"kind", "pinned"}}, static_cast<double>(u.pinned)},
+            {{{"kind", "write_buffers"}},
+             static_cast<double>(u.write_buffers)}};
+      }));
   for (const std::string& name : services) {
     ASSIGN_OR_RETURN(Hosted h, OpenService(name, st->log.get(), config,
-                                           st->guard.get(), clock));
+                                           st->guard.get(), clock, st->memory));
     // NOT_SERVING while the service's projector is stopped (grpc_server.h).
     st->grpc_server->AddService(
         h.grpc.get(), h.health_name,

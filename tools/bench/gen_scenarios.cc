@@ -20,6 +20,7 @@
 #include "libs/common/proto_time.h"
 #include "libs/eventlog/embedded/embedded_event_log.h"
 #include "libs/eventlog/kafka/kafka_event_log.h"
+#include "libs/projection/memory_budget.h"
 #include "lotledger/v1/audit.grpc.pb.h"
 #include "lotledger/v1/inventory.grpc.pb.h"
 #include "lotledger/v1/lots.grpc.pb.h"
@@ -305,8 +306,12 @@ void ReplayOneScenario(const Args& a) {
   }
   const absl::Time t0 = absl::Now();
   const double cpu0 = CpuSeconds();
+  // The RocksDB budget a host gives its projections: half of
+  // --memory-budget-mb (the servers' flag and default).
+  const auto memory = projection::MemoryBudget::Create(
+      static_cast<size_t>(a.Int("memory-budget-mb", 512)) << 19);
   absl::StatusOr<std::unique_ptr<command::ServiceCore>> core =
-      command::ServiceCore::Open(log->get(), spec, projection);
+      command::ServiceCore::Open(log->get(), spec, projection, "", memory);
   if (!core.ok()) Die(core.status());
   if (auto s = (*core)->projector().WaitFor(target, absl::InfiniteFuture());
       !s.ok())

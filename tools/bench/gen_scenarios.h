@@ -9,12 +9,14 @@
 //
 //   --scenario=replay --events=N [--gen-dir=PATH]
 //       [--services=lots,quality,inventory,recall,audit]
+//       [--memory-budget-mb=512]
 //     Generates the log when PATH has none, then for each service starts a
 //     child process (this binary, --scenario=replay_one) that opens the
 //     service's projection empty, lets its projector fold the whole log
 //     (its input topics) and reports replay_<service>: events/s and, in
-//     "peak_rss_mib", the child's VmHWM. With --limits, the ratio to raw
-//     unsynced RocksDB puts.
+//     "peak_rss_mib", the child's VmHWM. The projection gets the RocksDB
+//     budget a server with --memory-budget-mb gives it (half). With
+//     --limits, the ratio to raw unsynced RocksDB puts.
 //
 //   --scenario=growth [--sizes=100000,1000000,10000000] [--samples=N]
 //     For each size: the generated log (made when missing), lots and audit

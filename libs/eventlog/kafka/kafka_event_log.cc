@@ -669,6 +669,14 @@ absl::StatusOr<std::unique_ptr<LogReader>> KafkaEventLog::OpenReader(
                    {"fetch.wait.max.ms", "10"},
                    {"fetch.error.backoff.ms", "10"},
                    {"socket.nagle.disable", "true"},
+                   // Prefetched records held per reader: 16 MiB instead
+                   // of librdkafka's 64 MiB (a process runs a reader per
+                   // projector, and its memory is budgeted:
+                   // docs/operations.md, "Memory"); a fetch is at most
+                   // half of it. Replay is bound by applying, not by
+                   // fetching, so a deeper queue would not speed it up.
+                   {"queued.max.messages.kbytes", "16384"},
+                   {"fetch.max.bytes", "8388608"},
                }));
   rd_kafka_conf_set_error_cb(conf.get(), OnError);
   ASSIGN_OR_RETURN(rd_kafka_t * consumer,

@@ -17,7 +17,11 @@
      requests and limits, a volumeClaimTemplate mounted at
      /var/lib/lotledger, terminationGracePeriodSeconds > preStop + the
      configured shutdown grace, a headless Service, a ClusterIP Service and
-     a PodDisruptionBudget selecting it;
+     a PodDisruptionBudget selecting it; the process's memory budget
+     (LOTLEDGER_MEMORY_BUDGET_MB, default 512) within the container's memory
+     limit, and projection checks at start (LOTLEDGER_VERIFY_PROJECTION)
+     "quick" or "off": "full" hashes the whole projection at every start and
+     stop, minutes at 10^7 events, beyond the shutdown grace;
    - every ConfigMap reference resolves within the rendered output;
    - NetworkPolicies for gRPC 7070, metrics 9090 and egress exist;
    - base and prod: one StatefulSet per directory of k8s/base/services,
@@ -171,6 +175,16 @@ def check_server(c, sts, objs, configmaps):
     mounts = {m.get("mountPath"): m.get("name") for m in ctr.get("volumeMounts") or []}
     c.expect(mounts.get(DATA_DIR) in claims, what,
              f"{DATA_DIR} must be mounted from a volumeClaimTemplate")
+    budget = env_value(c, ctr, "LOTLEDGER_MEMORY_BUDGET_MB", configmaps, what)
+    budget_mib = int(budget) if budget is not None else 512  # the default
+    limit = quantity_mib((res.get("limits") or {}).get("memory"))
+    c.expect(limit is None or budget_mib <= limit, what,
+             f"LOTLEDGER_MEMORY_BUDGET_MB {budget_mib} must fit within the "
+             f"memory limit ({limit} MiB)")
+    verify = env_value(c, ctr, "LOTLEDGER_VERIFY_PROJECTION", configmaps, what)
+    c.expect(verify in ("quick", "off"), what,
+             "LOTLEDGER_VERIFY_PROJECTION must be quick (or off): full hashes "
+             f"the whole projection at every start and stop, is {verify!r}")
     data_dir = env_value(c, ctr, "LOTLEDGER_DATA_DIR", configmaps, what)
     c.expect(data_dir == DATA_DIR, what, f"LOTLEDGER_DATA_DIR must be {DATA_DIR}, is {data_dir}")
     grace = env_value(c, ctr, "LOTLEDGER_SHUTDOWN_GRACE_SECONDS", configmaps, what)
@@ -195,6 +209,19 @@ def check_server(c, sts, objs, configmaps):
         ((o.get("spec") or {}).get("selector") or {}).get("matchLabels"), labels)]
     c.expect(len(pdbs) == 1, what, f"expected one PodDisruptionBudget selecting it, found {len(pdbs)}")
     check_writers(c, sts, ctr, pod, pdbs, configmaps)
+
+
+def quantity_mib(q):
+    """A Kubernetes memory quantity in MiB (None when absent)."""
+    if q is None:
+        return None
+    q = str(q)
+    units = {"Ki": 1 / 1024, "Mi": 1, "Gi": 1024, "Ti": 1024 * 1024,
+             "k": 1000 / 1048576, "M": 1e6 / 1048576, "G": 1e9 / 1048576}
+    for suffix, factor in units.items():
+        if q.endswith(suffix):
+            return float(q[: -len(suffix)]) * factor
+    return float(q) / 1048576
 
 
 def check_writers(c, sts, ctr, pod, pdbs, configmaps):

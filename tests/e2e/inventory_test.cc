@@ -10,6 +10,8 @@
 // raised once per lot and threshold across sweeps, a restart and a rebuild,
 // and streamed by WatchAlerts.
 #include <filesystem>
+#include <map>
+#include <string_view>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -18,11 +20,13 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "gtest/gtest.h"
+#include "libs/command/projector.h"
 #include "libs/common/clock.h"
 #include "libs/projection/projection_store.h"
 #include "lotledger/v1/inventory.grpc.pb.h"
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "lotledger/v1/quality.grpc.pb.h"
+#include "services/inventory/inventory_projection.h"
 #include "tests/support/stack.h"
 #include "tests/support/tokens.h"
 
@@ -199,18 +203,33 @@ class InventoryTest : public ::testing::TestWithParam<Backend> {
     return out;
   }
 
-  // Digest of the inventory projection of a stopped stack.
-  std::string ProjectionDigest() {
+  // The inventory projection of a stopped stack, as "cf \0 key" -> value,
+  // every column family but the input offsets: on Kafka a projector
+  // stopped before reading the last transaction's commit marker stores
+  // an offset one lower than one that read it, which says nothing about
+  // the state (a digest, which covers the offsets, then differs).
+  std::map<std::string, std::string> ProjectionState() {
     projection::ProjectionStore::Options options;
     options.path = (std::filesystem::path(stack_->config().data_dir) /
                     "projections" / "inventory")
                        .string();
+    std::map<std::string, std::string> state;
     auto store = projection::ProjectionStore::Open(options);
     EXPECT_TRUE(store.ok()) << store.status();
-    if (!store.ok()) return "";
-    absl::StatusOr<std::string> digest = (*store)->Digest();
-    EXPECT_TRUE(digest.ok()) << digest.status();
-    return digest.value_or("");
+    if (!store.ok()) return state;
+    for (const std::string& cf : command::ProjectorColumnFamilies(
+             inventory::InventoryColumnFamilies())) {
+      const absl::Status s = (*store)->Scan(
+          cf, "", "", [&](std::string_view key, std::string_view value) {
+            std::string k = cf;
+            k.push_back('\0');
+            k.append(key);
+            state[std::move(k)] = value;
+            return true;
+          });
+      EXPECT_TRUE(s.ok()) << s;
+    }
+    return state;
   }
 
   // The services' time: starts now (whole seconds), moved by the tests.
@@ -553,13 +572,23 @@ class InventoryQueriesTest : public InventoryTest {
   // same bytes as the live one did.
   void ExpectARebuildHoldsTheLiveBytes() {
     stack_->Stop();
-    const std::string live = ProjectionDigest();
+    const std::map<std::string, std::string> live = ProjectionState();
+    ASSERT_FALSE(live.empty());
     stack_->Restart(/*drop_projections=*/true);
     Connect();
     Get(b3_);        // lots and quality applied up to token_
     SweepRaises(0);  // inventory applied to its end
     stack_->Stop();
-    EXPECT_EQ(ProjectionDigest(), live);
+    const std::map<std::string, std::string> rebuilt = ProjectionState();
+    EXPECT_EQ(rebuilt.size(), live.size());
+    for (const auto& [key, value] : live) {
+      auto it = rebuilt.find(key);
+      if (it == rebuilt.end()) {
+        ADD_FAILURE() << "the rebuilt projection lacks " << key;
+      } else {
+        EXPECT_EQ(it->second, value) << "differs after a rebuild: " << key;
+      }
+    }
   }
 
   void SweepRaises(int want) {

@@ -187,6 +187,13 @@ absl::Status FoldDistribution(const eventlog::Record& record,
   *c.mutable_net_held() =
       Amount(c.shipped().amount() - c.returned().amount(), uom);
   batch.Put(kDistribution, key, c.SerializeAsString());
+  // The lot's balance with the customer (LotInventory.customers), beside
+  // the lot's row: the row stays small, a movement writes this one entry.
+  v1::CustomerBalance balance;
+  balance.set_customer_id(customer_id);
+  balance.set_shipped(c.shipped().amount());
+  balance.set_returned(c.returned().amount());
+  batch.Put(kLots, key, balance.SerializeAsString());
   return absl::OkStatus();
 }
 
@@ -228,7 +235,7 @@ absl::StatusOr<std::string> RegionOfLocation(
 // the shipping gate read). "" (as written before the facts existed, or
 // when a stock location has no region) means: read the lot.
 absl::StatusOr<std::string> FefoFacts(projection::ProjectionStore::Batch& batch,
-                                      const v1::LotInventory& lot) {
+                                      v1::LotInventory& lot) {
   std::set<std::string> regions;
   for (const v1::LocationStock& s : lot.stock()) {
     if (s.amount() <= 0) continue;
@@ -242,13 +249,15 @@ absl::StatusOr<std::string> FefoFacts(projection::ProjectionStore::Batch& batch,
     if (!joined.empty()) joined.push_back(kSep);
     joined.append(r);
   }
-  v1::LotInventory slim = lot;
-  slim.clear_customers();
-  slim.clear_alerts();
   std::string out(1, 'F');
   PutBigEndian(out, joined.size(), 4);
   out.append(joined);
-  out.append(slim.SerializeAsString());
+  // The lot without its alerts (it has no customers here): moved aside
+  // while it is serialized instead of copying the lot.
+  google::protobuf::RepeatedPtrField<v1::RaisedExpiryAlert> alerts;
+  alerts.Swap(lot.mutable_alerts());
+  lot.AppendToString(&out);
+  alerts.Swap(lot.mutable_alerts());
   return out;
 }
 
@@ -327,27 +336,35 @@ absl::StatusOr<std::optional<v1::RecallStanding>> InheritedRecall(
 
 // Folds the event into the view of `lot_id` and keeps its indexes; with
 // `inherit`, the lot also inherits that recall's block (InheritRecall).
+// The row is parsed once and serialized once; an event that leaves it as
+// stored (inspections, a recall the lot already names) writes nothing.
 absl::Status FoldIntoLot(const std::string& lot_id, const v1::Event& event,
                          projection::ProjectionStore::Batch& batch,
-                         v1::LotInventory* after,
                          const v1::RecallStanding* inherit = nullptr) {
-  ASSIGN_OR_RETURN(std::optional<v1::LotInventory> stored,
-                   projection::ParseStored<v1::LotInventory>(
-                       batch.Get(kLots, lot_id), "lot inventory"));
-  v1::LotInventory before = stored.value_or(v1::LotInventory());
-  before.set_lot_id(lot_id);
-  v1::LotInventory lot = before;
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, batch.Get(kLots, lot_id));
+  v1::LotInventory lot;
+  if (stored.has_value() && !lot.ParseFromString(*stored)) {
+    return absl::DataLossError("stored lot inventory cannot be decoded");
+  }
+  lot.set_lot_id(lot_id);
+  const IndexKeys old_keys = stored.has_value() ? KeysOf(lot) : IndexKeys();
+  const std::string old_item = lot.item();
+  std::string unchanged;
+  if (!stored.has_value()) {
+    lot.SerializeToString(&unchanged);  // the empty view of the lot
+  }
   Evolve(lot, event);
   if (inherit != nullptr) InheritRecall(lot, *inherit, BusinessTime(event));
-  *after = lot;
+  // The customers' balances are keys of their own (FoldDistribution).
+  lot.clear_customers();
+  const std::string bytes = lot.SerializeAsString();
   // Events inventory does not fold (inspections) leave no trace.
-  if (before.SerializeAsString() == lot.SerializeAsString()) {
+  if (bytes == (stored.has_value() ? *stored : unchanged)) {
     return absl::OkStatus();
   }
-  if (!lot.item().empty() && before.item() != lot.item()) {
+  if (!lot.item().empty() && old_item != lot.item()) {
     batch.Put(kLotsByItem, ItemKey(lot.item(), lot_id), "");
   }
-  const IndexKeys old_keys = stored.has_value() ? KeysOf(before) : IndexKeys();
   const IndexKeys new_keys = KeysOf(lot);
   UpdateIndex(batch, kStockByExpiry, old_keys.by_expiry, new_keys.by_expiry);
   // stock_by_item carries the lot's FEFO facts as its value, rewritten on
@@ -363,7 +380,7 @@ absl::Status FoldIntoLot(const std::string& lot_id, const v1::Event& event,
   }
   UpdateIndex(batch, kStockByLocation, old_keys.by_location,
               new_keys.by_location);
-  batch.Put(kLots, lot_id, lot.SerializeAsString());
+  batch.Put(kLots, lot_id, bytes);
   return absl::OkStatus();
 }
 
@@ -420,19 +437,17 @@ absl::Status ApplyInventoryEvent(const eventlog::Record& record,
     std::set<std::string> seen;
     for (const std::string& id : event.lot_ids()) {
       if (id.empty() || !seen.insert(id).second) continue;
-      v1::LotInventory after;
-      RETURN_IF_ERROR(FoldIntoLot(id, event, batch, &after));
+      RETURN_IF_ERROR(FoldIntoLot(id, event, batch));
     }
     return absl::OkStatus();
   }
-  v1::LotInventory lot;
   std::optional<v1::RecallStanding> inherited;
   if (event.has_lot_created()) {
     // Genealogy forward in time: made from a lot in the scope of an open
     // recall that includes derived lots, the new lot is blocked at once.
     ASSIGN_OR_RETURN(inherited, InheritedRecall(event.lot_created(), batch));
   }
-  RETURN_IF_ERROR(FoldIntoLot(own, event, batch, &lot,
+  RETURN_IF_ERROR(FoldIntoLot(own, event, batch,
                               inherited.has_value() ? &*inherited : nullptr));
   if (!IsLotStockEvent(event)) return absl::OkStatus();
 
@@ -536,8 +551,39 @@ InventoryQueries::LeaseLocations() const {
 
 absl::StatusOr<std::optional<v1::LotInventory>> InventoryQueries::FindLot(
     std::string_view lot_id) const {
-  return projection::ParseStored<v1::LotInventory>(store_->Get(kLots, lot_id),
-                                                   "lot inventory");
+  // The row is key `lot_id`; its customers' balances follow it at once
+  // (lot id \0 customer id sorts right after the lot id, before any other
+  // key starting with it), so one scan reads the whole lot from one
+  // snapshot.
+  std::optional<v1::LotInventory> lot;
+  absl::Status inner;
+  RETURN_IF_ERROR(store_->Scan(
+      kLots, lot_id, "", [&](std::string_view key, std::string_view value) {
+        if (key == lot_id) {
+          lot.emplace();
+          if (!lot->ParseFromArray(value.data(),
+                                   static_cast<int>(value.size()))) {
+            inner = absl::DataLossError(absl::StrCat(
+                "stored lot inventory ", Sv(lot_id), " cannot be decoded"));
+            return false;
+          }
+          return true;
+        }
+        if (!lot.has_value() || key.size() <= lot_id.size() ||
+            key[lot_id.size()] != kSep) {
+          return false;  // another lot whose id starts with this one
+        }
+        if (!lot->add_customers()->ParseFromArray(
+                value.data(), static_cast<int>(value.size()))) {
+          inner = absl::DataLossError(
+              absl::StrCat("stored customer balance of lot ", Sv(lot_id),
+                           " cannot be decoded"));
+          return false;
+        }
+        return true;
+      }));
+  RETURN_IF_ERROR(inner);
+  return lot;
 }
 
 absl::StatusOr<v1::LotInventory> InventoryQueries::GetLot(
@@ -553,18 +599,10 @@ absl::StatusOr<v1::LotInventory> InventoryQueries::GetLot(
 absl::StatusOr<std::vector<v1::LotInventory>> InventoryQueries::LoadLots(
     const std::vector<std::string>& ids) const {
   std::vector<v1::LotInventory> out;
-  if (ids.empty()) return out;
-  ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> values,
-                   store_->MultiGet(kLots, ids));
   out.reserve(ids.size());
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (!values[i].has_value()) continue;
-    v1::LotInventory lot;
-    if (!lot.ParseFromString(*values[i])) {
-      return absl::DataLossError(
-          absl::StrCat("stored lot inventory ", ids[i], " cannot be decoded"));
-    }
-    out.push_back(std::move(lot));
+  for (const std::string& id : ids) {
+    ASSIGN_OR_RETURN(std::optional<v1::LotInventory> lot, FindLot(id));
+    if (lot.has_value()) out.push_back(*std::move(lot));
   }
   return out;
 }

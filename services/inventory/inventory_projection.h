@@ -5,9 +5,16 @@
 // Column families (keys join parts with '\0'; <expiry> is the lot's expiry
 // as "YYYYMMDD", "99999999" for a lot without one, so keys sort in FEFO
 // order; <offset> is 16 hex digits):
-//   inv_lots           lot id -> LotInventory (domain Evolve over lots-topic
-//                      master data, quality dispositions, recalls and own
-//                      stock events)
+//   inv_lots           lot id -> LotInventory without customers (domain
+//                      Evolve over lots-topic master data, quality
+//                      dispositions, recalls and own stock events);
+//                      lot id \0 customer id -> CustomerBalance (the
+//                      lot's customers, written with `distribution`): a
+//                      movement rewrites the small row and one balance,
+//                      not a row that grows with every customer. The
+//                      balances sort right after their lot's row, so a
+//                      read takes the lot with its customers in one scan
+//                      (one snapshot)
 //   locations          location id -> Location (from LocationCreated);
 //                      key "" (never a location id) -> decimal count of
 //                      LocationCreated applied: the version that tells

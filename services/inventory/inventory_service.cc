@@ -71,7 +71,9 @@ command::ServiceSpec InventoryServiceSpec(int32_t partitions) {
   spec.apply = ApplyInventoryEvent;
   // 2: shipped and scrapped quantities per item and day (KPIs) counted from
   // the lot id, so a rebuild counts what the live projection did.
-  spec.projection_format = 2;
+  // 3: a lot's customer balances are keys of their own in inv_lots (lot
+  // id \0 customer id), out of the lot's row.
+  spec.projection_format = 3;
   return spec;
 }
 

@@ -5,6 +5,8 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "libs/common/status_macros.h"
 #include "libs/domain/common/refusals.h"
 
@@ -586,6 +588,258 @@ void RecallIndex::ImpactLocked(const ScopeList& scope,
     v1::LocationStock* st = out->add_on_hand_by_location();
     set(st->mutable_location_id(), locations_.names[loc]);
     st->set_amount(by_location[loc]);
+  }
+}
+
+void StoredScope::Assign(const ScopeList& scope) {
+  values.clear();
+  rows.clear();
+  lot_ids.clear();
+  // The rows as field 1 (lots) of a PendingScope.
+  v1::PendingScope holder;
+  *holder.mutable_lots() = scope;
+  values.push_back(holder.SerializeAsString());
+  AddRows(0, 1);
+}
+
+namespace {
+
+// The first length-delimited field `field` of the message `bytes`.
+bool FindBytes(std::string_view bytes, int field, std::string_view* out) {
+  using WFL = google::protobuf::internal::WireFormatLite;
+  google::protobuf::io::CodedInputStream in(
+      reinterpret_cast<const uint8_t*>(bytes.data()),
+      static_cast<int>(bytes.size()));
+  while (uint32_t tag = in.ReadTag()) {
+    if (WFL::GetTagFieldNumber(tag) == field &&
+        WFL::GetTagWireType(tag) == WFL::WIRETYPE_LENGTH_DELIMITED) {
+      uint32_t length = 0;
+      if (!in.ReadVarint32(&length)) return false;
+      const int at = in.CurrentPosition();
+      if (length > bytes.size() - at) return false;
+      *out = bytes.substr(at, length);
+      return true;
+    }
+    if (!WFL::SkipField(&in, tag)) return false;
+  }
+  *out = std::string_view();
+  return in.ConsumedEntireMessage();
+}
+
+}  // namespace
+
+bool StoredScope::AddRows(size_t i, int field) {
+  using WFL = google::protobuf::internal::WireFormatLite;
+  const std::string_view bytes = values[i];
+  google::protobuf::io::CodedInputStream in(
+      reinterpret_cast<const uint8_t*>(bytes.data()),
+      static_cast<int>(bytes.size()));
+  while (uint32_t tag = in.ReadTag()) {
+    if (WFL::GetTagFieldNumber(tag) == field &&
+        WFL::GetTagWireType(tag) == WFL::WIRETYPE_LENGTH_DELIMITED) {
+      uint32_t length = 0;
+      if (!in.ReadVarint32(&length)) return false;
+      const int at = in.CurrentPosition();
+      if (length > bytes.size() - at) return false;
+      const std::string_view row = bytes.substr(at, length);
+      std::string_view id;
+      if (!FindBytes(row, 1, &id)) return false;
+      rows.push_back(row);
+      lot_ids.push_back(id);
+      if (!in.Skip(static_cast<int>(length))) return false;
+      continue;
+    }
+    if (!WFL::SkipField(&in, tag)) return false;
+  }
+  return in.ConsumedEntireMessage();
+}
+
+bool StoredScope::Parse(size_t i, v1::ScopedLot* out) const {
+  return out->ParseFromArray(rows[i].data(), static_cast<int>(rows[i].size()));
+}
+
+void RecallIndex::Impact(const StoredScope& scope, const ImpactSlice& slice,
+                         v1::RecallImpact* impact, ImpactNext* next) const {
+  absl::ReaderMutexLock l(&mu_);
+  std::vector<int64_t> rows;
+  rows.reserve(scope.lot_ids.size());
+  for (const std::string_view id : scope.lot_ids) rows.push_back(Find(id));
+  SliceLocked(scope, rows, slice, impact, next);
+}
+
+void RecallIndex::SliceLocked(const StoredScope& scope,
+                              const std::vector<int64_t>& lots,
+                              const ImpactSlice& slice, v1::RecallImpact* out,
+                              ImpactNext* next) const {
+  out->Clear();
+  *next = ImpactNext();
+  auto set = [](std::string* to, std::string_view v) {
+    to->assign(v.data(), v.size());
+  };
+  auto dist = [this](int64_t lot) -> const Distribution* {
+    return lot >= 0 && dist_of_[lot] != kNone ? &dists_[dist_of_[lot]]
+                                              : nullptr;
+  };
+  // The totals and per-customer sums over every row: flat arrays indexed
+  // by dense ids, no message built.
+  struct Sums {
+    int64_t shipped = 0, returned = 0;
+  };
+  std::vector<Sums> sums(customer_ids_.names.size());
+  std::vector<uint8_t> affected_seen(customer_ids_.names.size(), 0);
+  std::vector<uint32_t> affected;
+  std::vector<int64_t> by_location(locations_.names.size(), 0);
+  std::vector<uint8_t> location_seen(locations_.names.size(), 0);
+  std::vector<uint32_t> locations;
+  int64_t distributed = 0, returned_all = 0, on_hand_all = 0;
+  int32_t lots_distributed = 0;
+  for (size_t row = 0; row < lots.size(); ++row) {
+    const Distribution* d = dist(lots[row]);
+    if (d == nullptr) continue;
+    int64_t shipped = 0;
+    for (uint32_t i = 0; i < d->holdings.size; ++i) {
+      const Holding& h = holdings_[d->holdings.start + i];
+      if (h.shipped <= 0) continue;
+      shipped += h.shipped;
+      returned_all += h.returned;
+      sums[h.customer].shipped += h.shipped;
+      sums[h.customer].returned += h.returned;
+      if (!affected_seen[h.customer]) {
+        affected_seen[h.customer] = 1;
+        affected.push_back(h.customer);
+      }
+    }
+    for (uint32_t i = 0; i < d->stock.size; ++i) {
+      const Stock& st = stock_[d->stock.start + i];
+      by_location[st.location] += st.amount;
+      if (!location_seen[st.location]) {
+        location_seen[st.location] = 1;
+        locations.push_back(st.location);
+      }
+    }
+    distributed += shipped;
+    on_hand_all += d->on_hand;
+    if (shipped > 0) ++lots_distributed;
+  }
+  out->set_distributed(distributed);
+  out->set_returned(returned_all);
+  out->set_on_hand(on_hand_all);
+  out->set_lots_distributed(lots_distributed);
+  out->set_outstanding(distributed - returned_all);
+  out->set_lots_in_scope(static_cast<int32_t>(scope.rows.size()));
+  out->set_customers_affected(static_cast<int32_t>(affected.size()));
+  std::sort(locations.begin(), locations.end(), [this](uint32_t a, uint32_t b) {
+    return locations_.names[a] < locations_.names[b];
+  });
+  for (const uint32_t loc : locations) {
+    if (by_location[loc] == 0) continue;
+    v1::LocationStock* st = out->add_on_hand_by_location();
+    set(st->mutable_location_id(), locations_.names[loc]);
+    st->set_amount(by_location[loc]);
+  }
+
+  if (slice.view == v1::IMPACT_VIEW_LOTS) {
+    const int64_t n = static_cast<int64_t>(scope.rows.size());
+    const int64_t first = std::min(slice.first_lot, n);
+    const int64_t end = slice.limit > 0 ? std::min(n, first + slice.limit) : n;
+    out->mutable_lots()->Reserve(static_cast<int>(end - first));
+    for (int64_t row = first; row < end; ++row) {
+      const Distribution* d = dist(lots[row]);
+      v1::LotImpact* li = out->add_lots();
+      scope.Parse(row, li->mutable_lot());
+      int64_t shipped = 0, returned = 0;
+      int customers_of_lot = 0;
+      if (d != nullptr) {
+        for (uint32_t i = 0; i < d->holdings.size; ++i) {
+          const Holding& h = holdings_[d->holdings.start + i];
+          if (h.shipped <= 0) continue;
+          ++customers_of_lot;
+          shipped += h.shipped;
+          returned += h.returned;
+        }
+        for (uint32_t i = 0; i < d->stock.size; ++i) {
+          const Stock& st = stock_[d->stock.start + i];
+          v1::LocationStock* ls = li->add_stock();
+          set(ls->mutable_location_id(), locations_.names[st.location]);
+          ls->set_amount(st.amount);
+        }
+      }
+      li->set_shipped(shipped);
+      li->set_returned(returned);
+      li->set_outstanding(shipped - returned);
+      li->set_on_hand(d != nullptr ? d->on_hand : 0);
+      li->set_customers(customers_of_lot);
+    }
+    if (end < n) {
+      next->more = true;
+      next->lot = end;
+    }
+    return;
+  }
+
+  // SUMMARY and CUSTOMERS: the page of customers by id.
+  auto name = [this](uint32_t c) -> const std::string& {
+    return customer_ids_.names[c];
+  };
+  std::sort(affected.begin(), affected.end(),
+            [&](uint32_t a, uint32_t b) { return name(a) < name(b); });
+  auto begin = std::upper_bound(
+      affected.begin(), affected.end(), slice.after_customer,
+      [&](const std::string& id, uint32_t c) { return id < name(c); });
+  auto end = affected.end();
+  if (slice.limit > 0 && end - begin > slice.limit) {
+    end = begin + slice.limit;
+    next->more = true;
+    next->customer = name(*(end - 1));
+  }
+  std::vector<int32_t> slot;  // CUSTOMERS: customer -> its page index
+  const bool lines = slice.view == v1::IMPACT_VIEW_CUSTOMERS;
+  if (lines) slot.assign(customer_ids_.names.size(), -1);
+  out->mutable_customers()->Reserve(static_cast<int>(end - begin));
+  for (auto it = begin; it != end; ++it) {
+    const uint32_t c = *it;
+    if (lines) slot[c] = out->customers_size();
+    v1::CustomerImpact* ci = out->add_customers();
+    if (customer_known_[c]) {
+      *ci->mutable_customer() = customers_[c];
+    } else {
+      set(ci->mutable_customer()->mutable_customer_id(), name(c));
+    }
+    ci->set_shipped(sums[c].shipped);
+    ci->set_returned(sums[c].returned);
+    ci->set_held(sums[c].shipped - sums[c].returned);
+  }
+  if (!lines || begin == end) return;
+  for (size_t row = 0; row < lots.size(); ++row) {
+    const Distribution* d = dist(lots[row]);
+    if (d == nullptr) continue;
+    v1::ScopedLot s;  // parsed when a customer of the page holds it
+    bool parsed = false;
+    for (uint32_t i = 0; i < d->holdings.size; ++i) {
+      const Holding& h = holdings_[d->holdings.start + i];
+      if (h.shipped <= 0 || slot[h.customer] < 0) continue;
+      if (!parsed) parsed = scope.Parse(row, &s);
+      v1::CustomerLotImpact* line =
+          out->mutable_customers(slot[h.customer])->add_lots();
+      line->set_lot_id(s.lot_id());
+      line->set_item(s.item());
+      line->set_lot_number(s.lot_number());
+      line->set_uom(s.uom());
+      line->set_shipped(h.shipped);
+      line->set_returned(h.returned);
+      line->set_held(h.shipped - h.returned);
+      v1::Date* last = line->mutable_last_shipped_on();
+      last->set_year(h.last_shipped_on.year);
+      last->set_month(h.last_shipped_on.month);
+      last->set_day(h.last_shipped_on.day);
+    }
+  }
+  for (v1::CustomerImpact& c : *out->mutable_customers()) {
+    std::sort(
+        c.mutable_lots()->pointer_begin(), c.mutable_lots()->pointer_end(),
+        [](const v1::CustomerLotImpact* a, const v1::CustomerLotImpact* b) {
+          return a->lot_id() < b->lot_id();
+        });
   }
 }
 

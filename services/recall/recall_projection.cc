@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/trace_context.h"
 #include "libs/domain/recall/decider.h"
@@ -471,6 +473,60 @@ absl::StatusOr<v1::Recall*> RecallQueries::GetRecall(
     recall->set_lots_in_scope(recall->lots_in_scope() + pending->lots_size());
   }
   return recall;
+}
+
+namespace {
+
+// The varint field `field` of the message `bytes` (0 when absent); false
+// when the bytes are not a message.
+bool VarintField(std::string_view bytes, int field, uint64_t* out) {
+  using WFL = google::protobuf::internal::WireFormatLite;
+  google::protobuf::io::CodedInputStream in(
+      reinterpret_cast<const uint8_t*>(bytes.data()),
+      static_cast<int>(bytes.size()));
+  *out = 0;
+  while (uint32_t tag = in.ReadTag()) {
+    if (WFL::GetTagFieldNumber(tag) == field &&
+        WFL::GetTagWireType(tag) == WFL::WIRETYPE_VARINT) {
+      if (!in.ReadVarint64(out)) return false;
+      continue;  // the last occurrence counts
+    }
+    if (!WFL::SkipField(&in, tag)) return false;
+  }
+  return in.ConsumedEntireMessage();
+}
+
+}  // namespace
+
+absl::Status RecallQueries::ReadScope(std::string_view recall_id,
+                                      StoredScope* scope) const {
+  scope->values.clear();
+  scope->rows.clear();
+  scope->lot_ids.clear();
+  scope->values.reserve(2);  // the rows point into them
+  ASSIGN_OR_RETURN(std::optional<std::string> value,
+                   store_->Get(kRecalls, recall_id));
+  uint64_t status = 0;
+  if (value.has_value() && !VarintField(*value, 2, &status)) {
+    return absl::DataLossError("stored recall cannot be decoded");
+  }
+  if (!value.has_value() || status == v1::RECALL_STATUS_UNSPECIFIED) {
+    return absl::NotFoundError(
+        absl::StrCat("recall ", Sv(recall_id), " does not exist"));
+  }
+  scope->values.push_back(*std::move(value));
+  if (!scope->AddRows(0, v1::Recall::kScopeFieldNumber)) {
+    return absl::DataLossError("stored recall cannot be decoded");
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> pending,
+                   store_->Get(kPending, recall_id));
+  if (pending.has_value()) {
+    scope->values.push_back(*std::move(pending));
+    if (!scope->AddRows(1, v1::PendingScope::kLotsFieldNumber)) {
+      return absl::DataLossError("stored pending scope cannot be decoded");
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<v1::Event>> RecallQueries::FindDrill(

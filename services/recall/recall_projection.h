@@ -88,6 +88,10 @@ class RecallQueries {
   // objects), which must outlive it.
   absl::StatusOr<v1::Recall*> GetRecall(std::string_view recall_id,
                                         google::protobuf::Arena* arena) const;
+  // The scope of the recall as GetRecall has it (recorded, then the lots
+  // waiting to join), unparsed into `scope` (recall_index.h); NotFound
+  // naming the recall when absent.
+  absl::Status ReadScope(std::string_view recall_id, StoredScope* scope) const;
   // Every lot waiting to join a recall's scope, by recall id, then in the
   // order found, with the traceparent of the event that made it pending
   // (empty when none); fn returns false to stop.

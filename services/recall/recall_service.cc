@@ -411,12 +411,35 @@ grpc::Status RecallServiceImpl::AnalyzeImpact(
         if (req->recall_id().empty()) {
           return absl::InvalidArgumentError("recall_id: required");
         }
+        ASSIGN_OR_RETURN(const ImpactSlice slice, ImpactSliceOf(*req));
         RETURN_IF_ERROR(
             server::WaitForToken(core_->projector(), *ctx, req->after()));
+        ImpactNext next;
+        if (slice.view != v1::IMPACT_VIEW_FULL && index_ != nullptr) {
+          // Only what the view holds is built: the scope's lot ids are
+          // read from the stored bytes, a row is parsed only when shown
+          // (none for SUMMARY).
+          StoredScope scope;
+          RETURN_IF_ERROR(queries_.ReadScope(req->recall_id(), &scope));
+          index_->Impact(scope, slice, resp->mutable_impact(), &next);
+          resp->set_next_page_token(
+              ImpactPageToken(req->recall_id(), slice.view, next));
+          return absl::OkStatus();
+        }
         google::protobuf::Arena arena;
         ASSIGN_OR_RETURN(const v1::Recall* recall,
                          queries_.GetRecall(req->recall_id(), &arena));
-        RETURN_IF_ERROR(ImpactOf(recall->scope(), resp->mutable_impact()));
+        if (slice.view == v1::IMPACT_VIEW_FULL) {
+          return ImpactOf(recall->scope(), resp->mutable_impact());
+        }
+        // Without the index: the full impact from the projection (on the
+        // arena), the page cut from it.
+        auto* full =
+            google::protobuf::Arena::CreateMessage<v1::RecallImpact>(&arena);
+        RETURN_IF_ERROR(queries_.ImpactFromStore(recall->scope(), full));
+        SliceImpact(*full, slice, resp->mutable_impact(), &next);
+        resp->set_next_page_token(
+            ImpactPageToken(req->recall_id(), slice.view, next));
         return absl::OkStatus();
       });
 }

@@ -7,7 +7,11 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "libs/common/proto_time.h"
+#include "libs/common/status_macros.h"
 
 namespace lotledger::recall {
 namespace {
@@ -27,7 +31,154 @@ void Add(v1::Recovery& to, const v1::Recovery& from) {
   to.set_recovered(to.recovered() + from.recovered());
 }
 
+constexpr int kMaxImpactPage = 10000;
+constexpr char kTokenTag[] = "impact1:";
+
+bool Paged(v1::ImpactView view) {
+  return view == v1::IMPACT_VIEW_SUMMARY || view == v1::IMPACT_VIEW_LOTS ||
+         view == v1::IMPACT_VIEW_CUSTOMERS;
+}
+
+// Reads the number before the next ':' of `*rest` and drops both.
+bool TakeNumber(std::string_view* rest, int64_t* out) {
+  const size_t colon = rest->find(':');
+  if (colon == std::string_view::npos ||
+      !absl::SimpleAtoi(Sv(rest->substr(0, colon)), out)) {
+    return false;
+  }
+  rest->remove_prefix(colon + 1);
+  return true;
+}
+
+// Totals and on_hand_by_location of `full` into `out`.
+void CopyTotals(const v1::RecallImpact& full, v1::RecallImpact* out) {
+  *out->mutable_on_hand_by_location() = full.on_hand_by_location();
+  out->set_lots_in_scope(full.lots_in_scope());
+  out->set_lots_distributed(full.lots_distributed());
+  out->set_customers_affected(full.customers_affected());
+  out->set_distributed(full.distributed());
+  out->set_returned(full.returned());
+  out->set_outstanding(full.outstanding());
+  out->set_on_hand(full.on_hand());
+}
+
 }  // namespace
+
+absl::StatusOr<ImpactSlice> ImpactSliceOf(const v1::AnalyzeImpactRequest& req) {
+  ImpactSlice slice;
+  if (!v1::ImpactView_IsValid(req.view())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "view: unknown value ", req.view(),
+        "; IMPACT_VIEW_FULL, IMPACT_VIEW_SUMMARY, IMPACT_VIEW_LOTS or "
+        "IMPACT_VIEW_CUSTOMERS"));
+  }
+  slice.view = req.view() == v1::IMPACT_VIEW_UNSPECIFIED ? v1::IMPACT_VIEW_FULL
+                                                         : req.view();
+  if (req.page_size() < 0 || req.page_size() > kMaxImpactPage) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size: must be 0..", kMaxImpactPage, " (0: all)"));
+  }
+  if (!Paged(slice.view)) {
+    if (req.page_size() != 0 || !req.page_token().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          req.page_size() != 0 ? "page_size" : "page_token",
+          ": IMPACT_VIEW_FULL is not paged; page the lot rows with "
+          "IMPACT_VIEW_LOTS and the customers with IMPACT_VIEW_CUSTOMERS"));
+    }
+    return slice;
+  }
+  slice.limit = req.page_size();
+  if (req.page_token().empty()) return slice;
+  const auto malformed = [] {
+    return absl::InvalidArgumentError(
+        "page_token: not a next_page_token of AnalyzeImpact; pass the one "
+        "the previous page returned, or none for the first page");
+  };
+  std::string raw;
+  if (!absl::WebSafeBase64Unescape(req.page_token(), &raw) ||
+      !raw.starts_with(kTokenTag)) {
+    return malformed();
+  }
+  std::string_view rest(raw);
+  rest.remove_prefix(sizeof(kTokenTag) - 1);
+  int64_t view = 0, length = 0;
+  if (!TakeNumber(&rest, &view) || !TakeNumber(&rest, &length) || length < 0 ||
+      static_cast<size_t>(length) > rest.size() ||
+      !v1::ImpactView_IsValid(static_cast<int>(view))) {
+    return malformed();
+  }
+  const std::string_view recall_id = rest.substr(0, length);
+  const std::string_view position = rest.substr(length);
+  if (recall_id != req.recall_id()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_token: a page of recall ", Sv(recall_id),
+                     ", not of ", req.recall_id()));
+  }
+  if (view != slice.view) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "page_token: a page of ",
+        v1::ImpactView_Name(static_cast<v1::ImpactView>(view)), ", not of ",
+        v1::ImpactView_Name(slice.view), "; ask with the view it came from"));
+  }
+  if (slice.view == v1::IMPACT_VIEW_LOTS) {
+    if (!absl::SimpleAtoi(Sv(position), &slice.first_lot) ||
+        slice.first_lot < 0) {
+      return malformed();
+    }
+  } else {
+    if (position.empty()) return malformed();
+    slice.after_customer.assign(position);
+  }
+  return slice;
+}
+
+std::string ImpactPageToken(std::string_view recall_id, v1::ImpactView view,
+                            const ImpactNext& next) {
+  if (!next.more) return "";
+  return absl::WebSafeBase64Escape(absl::StrCat(
+      kTokenTag, static_cast<int>(view), ":", recall_id.size(), ":",
+      Sv(recall_id),
+      view == v1::IMPACT_VIEW_LOTS ? absl::StrCat(next.lot) : next.customer));
+}
+
+void SliceImpact(const v1::RecallImpact& full, const ImpactSlice& slice,
+                 v1::RecallImpact* out, ImpactNext* next) {
+  out->Clear();
+  *next = ImpactNext();
+  if (slice.view == v1::IMPACT_VIEW_FULL) {
+    *out = full;
+    return;
+  }
+  CopyTotals(full, out);
+  if (slice.view == v1::IMPACT_VIEW_LOTS) {
+    const int64_t n = full.lots_size();
+    const int64_t first = std::min(slice.first_lot, n);
+    const int64_t end = slice.limit > 0 ? std::min(n, first + slice.limit) : n;
+    for (int64_t i = first; i < end; ++i) *out->add_lots() = full.lots(i);
+    if (end < n) {
+      next->more = true;
+      next->lot = end;
+    }
+    return;
+  }
+  const auto& cs = full.customers();
+  auto it =
+      std::upper_bound(cs.begin(), cs.end(), slice.after_customer,
+                       [](const std::string& id, const v1::CustomerImpact& c) {
+                         return id < c.customer().customer_id();
+                       });
+  for (; it != cs.end(); ++it) {
+    if (slice.limit > 0 && out->customers_size() == slice.limit) {
+      next->more = true;
+      next->customer =
+          out->customers(out->customers_size() - 1).customer().customer_id();
+      break;
+    }
+    v1::CustomerImpact* c = out->add_customers();
+    *c = *it;
+    if (slice.view == v1::IMPACT_VIEW_SUMMARY) c->clear_lots();
+  }
+}
 
 std::vector<std::string> AffectedCustomerIds(const ScopeList& scope,
                                              const NodeMap& nodes) {

@@ -3,7 +3,8 @@
 //
 // Impact: per lot in scope what was shipped to customers, returned, is
 // still out there (outstanding = shipped - returned) and is in own stock
-// (by location); per customer the lots and quantities; totals.
+// (by location); per customer the lots and quantities; totals. A view
+// of it (ImpactSlice) holds the totals and one list, or a page of it.
 //
 // Effectiveness, per (lot, customer): distributed = shipped; returned as
 // the inventory service recorded it; destroyed as the customer reported
@@ -17,10 +18,13 @@
 #ifndef LOTLEDGER_LIBS_DOMAIN_RECALL_IMPACT_H_
 #define LOTLEDGER_LIBS_DOMAIN_RECALL_IMPACT_H_
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "libs/domain/recall/scope.h"
 #include "lotledger/v1/recall.pb.h"
@@ -42,6 +46,34 @@ v1::RecallImpact ComputeImpact(const ScopeList& scope, const NodeMap& nodes,
 // The same into `out` (cleared first), so a caller can keep it on an arena.
 void ComputeImpact(const ScopeList& scope, const NodeMap& nodes,
                    const CustomerMap& customers, v1::RecallImpact* out);
+
+// A view of an impact and its page (AnalyzeImpactRequest.view, page_size,
+// page_token; recall.proto says what each view holds).
+struct ImpactSlice {
+  v1::ImpactView view = v1::IMPACT_VIEW_FULL;  // never UNSPECIFIED
+  int64_t first_lot = 0;       // LOTS: the first scope row of the page
+  std::string after_customer;  // SUMMARY, CUSTOMERS: ids sorting after it
+  int64_t limit = 0;           // rows or customers per page; 0: no limit
+};
+// Where the next page starts; `more` is false on the last page.
+struct ImpactNext {
+  bool more = false;
+  int64_t lot = 0;       // LOTS: the next scope row
+  std::string customer;  // SUMMARY, CUSTOMERS: the page's last customer id
+};
+
+// The slice a request asks for; INVALID_ARGUMENT naming view, page_size or
+// page_token (a token of another recall or view, or none of ours).
+absl::StatusOr<ImpactSlice> ImpactSliceOf(const v1::AnalyzeImpactRequest& req);
+// The next_page_token of a page of `recall_id` in `view` ("" when
+// !next.more); opaque to clients, read back by ImpactSliceOf.
+std::string ImpactPageToken(std::string_view recall_id, v1::ImpactView view,
+                            const ImpactNext& next);
+// The page of `slice` cut from a full impact (ComputeImpact's) into `out`
+// (cleared first): the totals and on_hand_by_location always, then the
+// view's list, customers without lines for SUMMARY.
+void SliceImpact(const v1::RecallImpact& full, const ImpactSlice& slice,
+                 v1::RecallImpact* out, ImpactNext* next);
 
 // Effectiveness of `recall` given its impact now. A customer is unanswered
 // when no response was recorded; it is listed in unanswered_customer_ids

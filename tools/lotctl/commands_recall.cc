@@ -106,13 +106,18 @@ void PrintScope(std::ostream& out,
   PrintTable(out, {"LOT", "HOW", "DEPTH", "VIA", "EXPIRES"}, rows);
 }
 
-void PrintImpact(std::ostream& out, const v1::RecallImpact& impact) {
+// The totals line of an impact.
+void PrintTotals(std::ostream& out, const v1::RecallImpact& impact) {
   out << impact.lots_in_scope() << " lots in scope, "
       << impact.lots_distributed() << " distributed to "
       << impact.customers_affected() << " customers: shipped "
       << impact.distributed() << ", returned " << impact.returned()
       << ", outstanding " << impact.outstanding() << "; own stock "
       << impact.on_hand() << "\n";
+}
+
+void PrintImpact(std::ostream& out, const v1::RecallImpact& impact) {
+  PrintTotals(out, impact);
   std::vector<std::vector<std::string>> rows;
   for (const v1::CustomerImpact& c : impact.customers()) {
     for (const v1::CustomerLotImpact& l : c.lots()) {
@@ -198,6 +203,41 @@ void PrintEffectiveness(std::ostream& out, const v1::Effectiveness& e) {
     PrintTable(out,
                {"CUSTOMER", "DISTRIBUTED", "RETURNED", "DESTROYED",
                 "OUTSTANDING", "RECOVERED", "ANSWERED"},
+               rows);
+  }
+}
+
+// `lotctl recall impact --view=summary|lots`: the totals, then the
+// customers with their totals or the lot rows.
+void PrintImpactView(std::ostream& out, const v1::RecallImpact& impact,
+                     v1::ImpactView view) {
+  PrintTotals(out, impact);
+  std::vector<std::vector<std::string>> rows;
+  if (view == v1::IMPACT_VIEW_SUMMARY) {
+    for (const v1::CustomerImpact& c : impact.customers()) {
+      rows.push_back({c.customer().customer_id(), c.customer().name(),
+                      c.customer().region(), absl::StrCat(c.shipped()),
+                      absl::StrCat(c.returned()), absl::StrCat(c.held())});
+    }
+    if (!rows.empty()) {
+      out << "\n";
+      PrintTable(out,
+                 {"CUSTOMER", "NAME", "REGION", "SHIPPED", "RETURNED", "HELD"},
+                 rows);
+    }
+    return;
+  }
+  for (const v1::LotImpact& l : impact.lots()) {
+    rows.push_back({l.lot().lot_id(), absl::StrCat(l.customers()),
+                    absl::StrCat(l.shipped()), absl::StrCat(l.returned()),
+                    absl::StrCat(l.outstanding()), absl::StrCat(l.on_hand()),
+                    l.lot().uom()});
+  }
+  if (!rows.empty()) {
+    out << "\n";
+    PrintTable(out,
+               {"LOT", "CUSTOMERS", "SHIPPED", "RETURNED", "OUTSTANDING",
+                "ON HAND", "UOM"},
                rows);
   }
 }
@@ -443,6 +483,10 @@ int RunRecall(Context& ctx, ParsedArgs& args) {
     specs.push_back({"sign-token", FlagKind::kValue});
   }
   if (sub == "effectiveness") specs.push_back({"days", FlagKind::kValue});
+  if (sub == "impact") {
+    specs.push_back({"view", FlagKind::kValue});
+    specs.push_back({"page-size", FlagKind::kValue});
+  }
   if (sub == "notifications") specs.push_back({"customer", FlagKind::kValue});
   absl::StatusOr<Flags> flags = Flags::Take(args, specs);
   if (!flags.ok()) return ctx.Usage(flags.status());
@@ -464,12 +508,52 @@ int RunRecall(Context& ctx, ParsedArgs& args) {
     return Done(ctx, resp, [&] { PrintRecall(ctx.out(), resp.recall()); });
   }
   if (sub == "impact") {
+    // --view=full (default: everything in one answer), summary (totals and
+    // per-customer totals), lots (the lot rows) or customers (each
+    // customer's lines); the lists are read page by page (--page-size,
+    // default 1000 for lots and customers) and printed whole.
     v1::AnalyzeImpactRequest req;
     req.set_recall_id(id);
-    v1::AnalyzeImpactResponse resp;
-    grpc::Status s = stub->AnalyzeImpact(ctx.Call().get(), req, &resp);
-    if (!s.ok()) return ctx.Fail(s);
-    return Done(ctx, resp, [&] { PrintImpact(ctx.out(), resp.impact()); });
+    const std::string view = flags->Get("view").value_or("full");
+    if (view == "full") req.set_view(v1::IMPACT_VIEW_FULL);
+    if (view == "summary") req.set_view(v1::IMPACT_VIEW_SUMMARY);
+    if (view == "lots") req.set_view(v1::IMPACT_VIEW_LOTS);
+    if (view == "customers") req.set_view(v1::IMPACT_VIEW_CUSTOMERS);
+    if (req.view() == v1::IMPACT_VIEW_UNSPECIFIED) {
+      return ctx.Usage(absl::InvalidArgumentError(
+          "--view: full, summary, lots or customers"));
+    }
+    if (view == "lots" || view == "customers") req.set_page_size(1000);
+    if (auto n = flags->Get("page-size")) {
+      absl::StatusOr<int64_t> size = ParseInt(*n, "--page-size", 1, 10000);
+      if (!size.ok()) return ctx.Usage(size.status());
+      req.set_page_size(static_cast<int32_t>(*size));
+    }
+    v1::AnalyzeImpactResponse all;
+    while (true) {
+      v1::AnalyzeImpactResponse page;
+      grpc::Status s = stub->AnalyzeImpact(ctx.Call().get(), req, &page);
+      if (!s.ok()) return ctx.Fail(s);
+      // The lists of every page in order, the totals of the last (the
+      // latest).
+      v1::RecallImpact* acc = all.mutable_impact();
+      v1::RecallImpact* got = page.mutable_impact();
+      acc->mutable_lots()->Swap(got->mutable_lots());
+      for (auto& l : *acc->mutable_lots()) got->add_lots()->Swap(&l);
+      acc->mutable_customers()->Swap(got->mutable_customers());
+      for (auto& c : *acc->mutable_customers()) got->add_customers()->Swap(&c);
+      acc->Swap(got);
+      if (page.next_page_token().empty()) break;
+      req.set_page_token(page.next_page_token());
+    }
+    return Done(ctx, all, [&] {
+      if (req.view() == v1::IMPACT_VIEW_SUMMARY ||
+          req.view() == v1::IMPACT_VIEW_LOTS) {
+        PrintImpactView(ctx.out(), all.impact(), req.view());
+      } else {
+        PrintImpact(ctx.out(), all.impact());
+      }
+    });
   }
   if (sub == "notify") {
     v1::GenerateNotificationsRequest req;

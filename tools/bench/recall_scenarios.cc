@@ -314,6 +314,60 @@ void RecallDrillScenario(const Args& a) {
       absl::StrFormat("AnalyzeImpact round trip of a recall of %d lots: the "
                       "recorded scope read, its full impact (%.1f MB) sent",
                       impact_lots, impact_bytes / 1e6)));
+  // The same recall asked for less (AnalyzeImpactRequest.view): the
+  // summary (totals and per-customer totals, no per-lot detail built),
+  // then the first page of the lot rows and of the customers' lines.
+  v1::AnalyzeImpactResponse full;
+  {
+    v1::AnalyzeImpactRequest req;
+    req.set_recall_id(recall_id);
+    grpc::Status s = stub->AnalyzeImpact(Ctx().get(), req, &full);
+    if (!s.ok()) Die(absl::InternalError(s.error_message()));
+  }
+  const struct {
+    const char* scenario;
+    v1::ImpactView view;
+    int32_t page_size;
+    const char* what;
+  } views[] = {
+      {"recall_impact_summary_rpc", v1::IMPACT_VIEW_SUMMARY, 0,
+       "view SUMMARY: totals and every customer's totals, no lot rows"},
+      {"recall_impact_lots_page_rpc", v1::IMPACT_VIEW_LOTS, 1000,
+       "view LOTS, first page of 1,000 lot rows"},
+      {"recall_impact_customers_page_rpc", v1::IMPACT_VIEW_CUSTOMERS, 100,
+       "view CUSTOMERS, first page of 100 customers with their lines"},
+  };
+  for (const auto& v : views) {
+    Samples rtt;
+    size_t bytes = 0;
+    const absl::Time view_start = absl::Now();
+    for (int i = 0; i < samples_n; ++i) {
+      v1::AnalyzeImpactRequest req;
+      req.set_recall_id(recall_id);
+      req.set_view(v.view);
+      req.set_page_size(v.page_size);
+      v1::AnalyzeImpactResponse resp;
+      const absl::Time t0 = absl::Now();
+      grpc::Status s = stub->AnalyzeImpact(Ctx().get(), req, &resp);
+      rtt.Add(absl::Now() - t0);
+      if (!s.ok()) Die(absl::InternalError(s.error_message()));
+      bytes = resp.ByteSizeLong();
+      const v1::RecallImpact& a = resp.impact();
+      const v1::RecallImpact& b = full.impact();
+      if (a.distributed() != b.distributed() ||
+          a.customers_affected() != b.customers_affected() ||
+          a.lots_in_scope() != b.lots_in_scope() ||
+          a.on_hand() != b.on_hand()) {
+        Die(absl::InternalError(absl::StrCat(
+            v.scenario, ": totals differ from the full answer's")));
+      }
+    }
+    Report(Summarize(
+        v.scenario, "embedded", 1, rtt, absl::Now() - view_start,
+        absl::StrFormat("AnalyzeImpact round trip, %s (%.1f kB), of the "
+                        "same %d-lot recall",
+                        v.what, bytes / 1e3, impact_lots)));
+  }
   host->Shutdown();
   host.reset();
 
@@ -364,6 +418,27 @@ void RecallDrillScenario(const Args& a) {
                    absl::Now() - index_start,
                    "the drill's scope + full impact by RecallIndex in "
                    "process (no gRPC, no command)"));
+  // The summary view as AnalyzeImpact computes it, in process: the
+  // recorded scope's lot ids read from its stored bytes, then the totals
+  // and per-customer totals by the index.
+  const recall::RecallQueries queries(store->get());
+  Samples summary_in_process;
+  const absl::Time summary_start = absl::Now();
+  for (int i = 0; i < samples_n; ++i) {
+    const absl::Time t0 = absl::Now();
+    recall::StoredScope scope;
+    if (absl::Status s = queries.ReadScope(recall_id, &scope); !s.ok()) Die(s);
+    recall::ImpactSlice slice;
+    slice.view = v1::IMPACT_VIEW_SUMMARY;
+    recall::ImpactNext next;
+    v1::RecallImpact summary;
+    index.Impact(scope, slice, &summary, &next);
+    summary_in_process.Add(absl::Now() - t0);
+  }
+  Report(Summarize("recall_impact_summary_index", "embedded", 1,
+                   summary_in_process, absl::Now() - summary_start,
+                   "the recall's summary view by RecallIndex in process "
+                   "(recorded scope read unparsed; no gRPC)"));
 }
 
 }  // namespace lotledger::bench

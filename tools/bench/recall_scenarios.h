@@ -17,10 +17,11 @@
 //     computation (the drill's elapsed_us and cpu_us) and the client's
 //     round trip. Then initiates a recall of that lot (once; --reuse=1
 //     finds it) and times --samples AnalyzeImpact round trips (the full
-//     impact sent back). Last, with the host closed, loads the recall
-//     index (services/recall/recall_index.h) from the projection as a
-//     restart does (time, bytes) and times the drill's scope and impact
-//     computed by it in process.
+//     impact sent back), then as many of the summary view and of a first
+//     page of lot rows (1,000) and of customers (100). Last, with the host
+//     closed, loads the recall index (services/recall/recall_index.h) from the
+//     projection as a restart does (time, bytes) and times the drill's scope
+//     and impact computed by it in process, and the recall's summary view.
 //
 // Embedded log only (the figure is the projection's, not the broker's).
 #ifndef LOTLEDGER_TOOLS_BENCH_RECALL_SCENARIOS_H_

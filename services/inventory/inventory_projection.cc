@@ -26,7 +26,6 @@ constexpr char kStockByItem[] = "stock_by_item";
 constexpr char kStockByLocation[] = "stock_by_location";
 constexpr char kMovements[] = "movements";
 constexpr char kDistribution[] = "distribution";
-constexpr char kShipments[] = "lot_shipments";
 constexpr char kActivity[] = "activity";
 constexpr char kAlerts[] = "alerts";
 constexpr char kRecalls[] = "inv_recalls";
@@ -150,10 +149,9 @@ void AddTo(v1::Quantity* q, int64_t amount, const std::string& uom) {
 }
 
 // Shipments and returns into the lot's per-customer balance (one small
-// record per lot and customer) and, for shipments, one record per line
-// (so a lot shipped many times never rewrites a growing record).
-absl::Status FoldDistribution(const eventlog::Record& record,
-                              const v1::Event& event,
+// record per lot and customer). A shipment's lines are the lot's
+// movements (Distribution reads them there).
+absl::Status FoldDistribution(const v1::Event& event,
                               projection::ProjectionStore::Batch& batch) {
   const std::string lot_id = EventLotId(event);
   const bool shipped = event.has_stock_shipped();
@@ -170,12 +168,6 @@ absl::Status FoldDistribution(const eventlog::Record& record,
   if (shipped) {
     *c.mutable_customer() = event.stock_shipped().customer();  // the latest
     AddTo(c.mutable_shipped(), q.amount(), q.uom());
-    v1::ShipmentRef ref;
-    ref.set_shipment_id(event.stock_shipped().shipment_id());
-    *ref.mutable_ship_date() = event.stock_shipped().ship_date();
-    *ref.mutable_quantity() = q;
-    batch.Put(kShipments, Key(lot_id, customer_id, OffsetHex(record.offset)),
-              ref.SerializeAsString());
   } else {
     c.mutable_customer()->set_customer_id(customer_id);
     AddTo(c.mutable_returned(), q.amount(), q.uom());
@@ -393,8 +385,8 @@ std::string ExpiryKey(const v1::LotInventory& lot) {
 std::vector<std::string> InventoryColumnFamilies() {
   return {kLots,          kLocations,   kProducts,        kLotsByItem,
           kStockByExpiry, kStockByItem, kStockByLocation, kMovements,
-          kDistribution,  kShipments,   kActivity,        kAlerts,
-          kRecalls,       kLotRecalls,  kCustomers};
+          kDistribution,  kActivity,    kAlerts,          kRecalls,
+          kLotRecalls,    kCustomers};
 }
 
 absl::Status ApplyInventoryEvent(const eventlog::Record& record,
@@ -456,13 +448,13 @@ absl::Status ApplyInventoryEvent(const eventlog::Record& record,
   switch (event.payload_case()) {
     case v1::Event::kStockShipped: {
       const v1::StockShipped& e = event.stock_shipped();
-      RETURN_IF_ERROR(FoldDistribution(record, event, batch));
+      RETURN_IF_ERROR(FoldDistribution(event, batch));
       RETURN_IF_ERROR(AddActivity(batch, own, event, e.from_region_id(), "ship",
                                   e.quantity().amount()));
       break;
     }
     case v1::Event::kStockReturned:
-      RETURN_IF_ERROR(FoldDistribution(record, event, batch));
+      RETURN_IF_ERROR(FoldDistribution(event, batch));
       break;
     case v1::Event::kStockScrapped: {
       const v1::StockScrapped& e = event.stock_scrapped();
@@ -819,31 +811,38 @@ absl::StatusOr<v1::TraceLotDistributionResponse> InventoryQueries::Distribution(
         return true;
       }));
   RETURN_IF_ERROR(inner);
-  // Each customer's shipments of the lot, in log order; the lines of one
-  // shipment (several locations) are added up.
+  // Each customer's shipments of the lot, in log order, from the lot's
+  // movements; the lines of one shipment (several locations) are added up.
+  std::map<std::string_view, v1::CustomerDistribution*> by_id;
   for (v1::CustomerDistribution& c : *out.mutable_customers()) {
-    RETURN_IF_ERROR(store_->Scan(
-        kShipments, Key(lot_id, c.customer().customer_id(), ""), "",
-        [&](std::string_view, std::string_view value) {
-          v1::ShipmentRef line;
-          if (!line.ParseFromArray(value.data(),
-                                   static_cast<int>(value.size()))) {
-            inner = absl::DataLossError(absl::StrCat(
-                "stored shipment of lot ", Sv(lot_id), " cannot be decoded"));
-            return false;
-          }
-          for (v1::ShipmentRef& ref : *c.mutable_shipments()) {
-            if (ref.shipment_id() == line.shipment_id()) {
-              AddTo(ref.mutable_quantity(), line.quantity().amount(),
-                    line.quantity().uom());
-              return true;
-            }
-          }
-          *c.add_shipments() = std::move(line);
-          return true;
-        }));
-    RETURN_IF_ERROR(inner);
+    by_id[c.customer().customer_id()] = &c;
   }
+  RETURN_IF_ERROR(store_->Scan(
+      kMovements, prefix, "", [&](std::string_view, std::string_view value) {
+        v1::Event e;
+        if (!e.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          inner = absl::DataLossError(absl::StrCat(
+              "stored movement of lot ", Sv(lot_id), " cannot be decoded"));
+          return false;
+        }
+        if (!e.has_stock_shipped()) return true;
+        const v1::StockShipped& s = e.stock_shipped();
+        auto it = by_id.find(s.customer().customer_id());
+        if (it == by_id.end()) return true;
+        for (v1::ShipmentRef& ref : *it->second->mutable_shipments()) {
+          if (ref.shipment_id() == s.shipment_id()) {
+            AddTo(ref.mutable_quantity(), s.quantity().amount(),
+                  s.quantity().uom());
+            return true;
+          }
+        }
+        v1::ShipmentRef* line = it->second->add_shipments();
+        line->set_shipment_id(s.shipment_id());
+        *line->mutable_ship_date() = s.ship_date();
+        *line->mutable_quantity() = s.quantity();
+        return true;
+      }));
+  RETURN_IF_ERROR(inner);
   return out;
 }
 

@@ -32,12 +32,11 @@
 //   stock_by_location  location id \0 lot id -> "" (where stock is)
 //   movements          lot id \0 <offset> -> Event (the lot's inventory
 //                      events as applied; one lot's events share a
-//                      partition, so the offset orders them)
+//                      partition, so the offset orders them; its
+//                      StockShipped are the lot's shipment lines)
 //   distribution       lot id \0 customer id -> CustomerDistribution
 //                      (shipped, returned, net held, the customer as on
 //                      its latest shipment; no shipments)
-//   lot_shipments      lot id \0 customer id \0 <offset> -> ShipmentRef
-//                      (one per shipment line of the lot)
 //   activity           item \0 YYYYMMDD \0 region \0 kind -> decimal amount
 //                      (kind "ship" or "scrap.<ScrapReason number>"; for
 //                      KPIs over a period)

@@ -73,7 +73,9 @@ command::ServiceSpec InventoryServiceSpec(int32_t partitions) {
   // the lot id, so a rebuild counts what the live projection did.
   // 3: a lot's customer balances are keys of their own in inv_lots (lot
   // id \0 customer id), out of the lot's row.
-  spec.projection_format = 3;
+  // 4: no lot_shipments family; a lot's shipment lines are read from its
+  // movements.
+  spec.projection_format = 4;
   return spec;
 }
 

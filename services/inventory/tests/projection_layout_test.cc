@@ -4,8 +4,10 @@
 // the domain's Evolve folds the same events (customers sorted by id, with
 // what each was shipped and returned), whether the events were applied in
 // one batch or in several; a lot whose id is the start of another lot's
-// id gets none of the other's customers; a ship-and-return cycle with an
-// unknown customer refuses the return with its reason.
+// id gets none of the other's customers; the distribution lists each
+// customer's shipments (read from the lot's movements) in log order with
+// the lines of one shipment added up; returns are decided on the balances
+// as read, refused with their reason beyond what a customer holds.
 #include <unistd.h>
 
 #include <filesystem>
@@ -77,11 +79,12 @@ v1::Event Received(const std::string& lot_id, int64_t amount, int t) {
   return e;
 }
 
+// A line of shipment SHP-<shipment>.
 v1::Event Shipped(const std::string& lot_id, const std::string& customer,
-                  int64_t amount, int t) {
+                  int64_t amount, int t, int shipment = 0) {
   v1::Event e = Base(lot_id, t);
   v1::StockShipped* s = e.mutable_stock_shipped();
-  s->set_shipment_id(absl::StrCat("SHP-", t));
+  s->set_shipment_id(absl::StrCat("SHP-", shipment == 0 ? t : shipment));
   s->set_lot_id(lot_id);
   s->set_from_location_id(kBin);
   s->set_from_region_id("EU");
@@ -118,7 +121,8 @@ std::vector<v1::Event> History() {
           Shipped(kS10, "H-9", 3, 7),
           Shipped(kS1, "H-1", 7, 8),
           Returned(kS1, "H-2", 4, 9),
-          Shipped(kS1, "H-2", 2, 10)};
+          Shipped(kS1, "H-2", 2, 10),
+          Shipped(kS1, "H-1", 1, 11, /*shipment=*/8)};
 }
 
 class ProjectionLayoutTest : public ::testing::TestWithParam<int> {
@@ -170,13 +174,13 @@ TEST_P(ProjectionLayoutTest, ALotIsReadWithItsCustomersAsTheDomainFoldsIt) {
   // By customer id, as bytes: H-1, H-10, H-2.
   ASSERT_EQ(s1->customers_size(), 3);
   EXPECT_EQ(s1->customers(0).customer_id(), "H-1");
-  EXPECT_EQ(s1->customers(0).shipped(), 7);
+  EXPECT_EQ(s1->customers(0).shipped(), 8);
   EXPECT_EQ(s1->customers(1).customer_id(), "H-10");
   EXPECT_EQ(s1->customers(1).shipped(), 5);
   EXPECT_EQ(s1->customers(2).customer_id(), "H-2");
   EXPECT_EQ(s1->customers(2).shipped(), 12);
   EXPECT_EQ(s1->customers(2).returned(), 4);
-  EXPECT_EQ(s1->on_hand(), 100 - 10 - 5 - 7 + 4 - 2);
+  EXPECT_EQ(s1->on_hand(), 100 - 10 - 5 - 7 + 4 - 2 - 1);
 
   // S1's balances sort between S1 and S10: S10 gets none of them.
   absl::StatusOr<std::optional<v1::LotInventory>> s10 = queries_->FindLot(kS10);
@@ -203,6 +207,40 @@ TEST_P(ProjectionLayoutTest, ALotIsReadWithItsCustomersAsTheDomainFoldsIt) {
       queries_->GetLot("09506000134352:S");
   EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(unknown.status().message(), "lot 09506000134352:S does not exist");
+}
+
+TEST_P(ProjectionLayoutTest,
+       DistributionListsEachCustomersShipmentsInLogOrder) {
+  absl::StatusOr<v1::TraceLotDistributionResponse> d =
+      queries_->Distribution(kS1);
+  ASSERT_TRUE(d.ok()) << d.status();
+  ASSERT_EQ(d->customers_size(), 3);
+  const v1::CustomerDistribution& h1 = d->customers(0);
+  EXPECT_EQ(h1.customer().customer_id(), "H-1");
+  EXPECT_EQ(h1.shipped().amount(), 8);
+  EXPECT_EQ(h1.net_held().amount(), 8);
+  // Two lines of SHP-8 (times 8 and 11) are one shipment of 8.
+  ASSERT_EQ(h1.shipments_size(), 1);
+  EXPECT_EQ(h1.shipments(0).shipment_id(), "SHP-8");
+  EXPECT_EQ(h1.shipments(0).quantity().amount(), 8);
+  EXPECT_EQ(h1.shipments(0).ship_date().month(), 6);
+  const v1::CustomerDistribution& h2 = d->customers(2);
+  EXPECT_EQ(h2.customer().customer_id(), "H-2");
+  EXPECT_EQ(h2.shipped().amount(), 12);
+  EXPECT_EQ(h2.returned().amount(), 4);
+  EXPECT_EQ(h2.net_held().amount(), 8);
+  ASSERT_EQ(h2.shipments_size(), 2);
+  EXPECT_EQ(h2.shipments(0).shipment_id(), "SHP-5");
+  EXPECT_EQ(h2.shipments(0).quantity().amount(), 10);
+  EXPECT_EQ(h2.shipments(1).shipment_id(), "SHP-10");
+  EXPECT_EQ(h2.shipments(1).quantity().amount(), 2);
+  // S10's shipments stay S10's.
+  absl::StatusOr<v1::TraceLotDistributionResponse> d10 =
+      queries_->Distribution(kS10);
+  ASSERT_TRUE(d10.ok()) << d10.status();
+  ASSERT_EQ(d10->customers_size(), 1);
+  ASSERT_EQ(d10->customers(0).shipments_size(), 1);
+  EXPECT_EQ(d10->customers(0).shipments(0).shipment_id(), "SHP-7");
 }
 
 TEST_P(ProjectionLayoutTest, ReturnsAreDecidedOnTheBalancesAsRead) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <type_traits>
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
@@ -186,37 +187,112 @@ void RecallIndex::SetDistribution(uint32_t lot, const v1::RecallLotNode& node) {
   }
   Distribution& d = dists_[dist_of_[lot]];
   d.on_hand = node.on_hand();
-  // A range that outgrows its room moves to the pool's end, twice as big.
-  auto fit = [](Range& r, size_t n, auto& pool) {
-    if (n > r.capacity) {
-      r.capacity = static_cast<uint32_t>(std::max<size_t>(n, 2 * r.capacity));
-      r.start = static_cast<uint32_t>(pool.size());
-      pool.resize(pool.size() + r.capacity);
-    }
-    r.size = static_cast<uint32_t>(n);
+  // The node's holdings unpacked. Both lists are sorted by customer id and
+  // a node gains one customer at a time, so each customer is matched with
+  // the lot's previous holding of it by a string compare, and interned
+  // (hashed) only when new to the lot. Unsorted input only costs lookups.
+  const uint32_t old_n = HoldingCount(d);
+  auto old_customer = [&](uint32_t j) {
+    return d.wide != kNone ? wide_[d.wide][j].customer : d.holdings[j].customer;
   };
-  fit(d.holdings, node.customers_size(), holdings_);
-  for (int i = 0; i < node.customers_size(); ++i) {
-    const v1::CustomerHolding& h = node.customers(i);
-    const uint32_t customer = customer_ids_.Intern(h.customer_id());
-    if (customers_.size() <= customer) {
-      customers_.resize(customer + 1);
-      customer_known_.resize(customer + 1, 0);
-      customer_folded_.resize(customer + 1, 0);
+  std::vector<Holding>& now = unpacked_;
+  now.clear();
+  bool packs = true;
+  uint32_t j = 0;
+  for (const v1::CustomerHolding& h : node.customers()) {
+    uint32_t customer = kNone;
+    while (j < old_n) {
+      const int order =
+          customer_ids_.names[old_customer(j)].compare(h.customer_id());
+      if (order < 0) {
+        ++j;
+        continue;
+      }
+      if (order == 0) customer = old_customer(j++);
+      break;
     }
-    holdings_[d.holdings.start + i] = {
-        customer,
-        {h.last_shipped_on().year(), h.last_shipped_on().month(),
-         h.last_shipped_on().day()},
-        h.shipped(),
-        h.returned()};
+    if (customer == kNone) {
+      customer = customer_ids_.Intern(h.customer_id());
+      if (customers_.size() <= customer) {
+        customers_.resize(customer + 1);
+        customer_known_.resize(customer + 1, 0);
+        customer_folded_.resize(customer + 1, 0);
+      }
+    }
+    const v1::Date& last = h.last_shipped_on();
+    now.push_back({customer,
+                   {last.year(), last.month(), last.day()},
+                   h.shipped(),
+                   h.returned()});
+    packs = packs && last.year() >= 0 && last.year() <= 0xffff &&
+            last.month() >= 0 && last.month() <= 0xff && last.day() >= 0 &&
+            last.day() <= 0xff &&
+            h.shipped() >= std::numeric_limits<int32_t>::min() &&
+            h.shipped() <= std::numeric_limits<int32_t>::max() &&
+            h.returned() >= std::numeric_limits<int32_t>::min() &&
+            h.returned() <= std::numeric_limits<int32_t>::max();
   }
-  fit(d.stock, node.stock_size(), stock_);
+  // A block that must grow is replaced by one of exactly the size needed;
+  // the old one goes back to the allocator (which hands it to the next
+  // lot growing to that size).
+  auto fit = [](auto& block, size_t n) {
+    if (n > block.capacity()) {
+      std::remove_reference_t<decltype(block)> fresh;
+      fresh.reserve(n);
+      block.swap(fresh);
+    }
+    block.resize(n);
+  };
+  if (packs) {
+    if (d.wide != kNone) {
+      std::vector<Holding>().swap(wide_[d.wide]);
+      free_wide_.push_back(d.wide);
+      d.wide = kNone;
+    }
+    fit(d.holdings, now.size());
+    for (size_t i = 0; i < now.size(); ++i) {
+      const Holding& h = now[i];
+      d.holdings[i] = {h.customer,
+                       static_cast<uint32_t>(h.last_shipped_on.year) << 16 |
+                           static_cast<uint32_t>(h.last_shipped_on.month) << 8 |
+                           static_cast<uint32_t>(h.last_shipped_on.day),
+                       static_cast<int32_t>(h.shipped),
+                       static_cast<int32_t>(h.returned)};
+    }
+  } else {
+    std::vector<PackedHolding>().swap(d.holdings);
+    if (d.wide == kNone && !free_wide_.empty()) {
+      d.wide = free_wide_.back();
+      free_wide_.pop_back();
+    } else if (d.wide == kNone) {
+      d.wide = static_cast<uint32_t>(wide_.size());
+      wide_.emplace_back();
+    }
+    fit(wide_[d.wide], now.size());
+    std::copy(now.begin(), now.end(), wide_[d.wide].begin());
+  }
+  fit(d.stock, node.stock_size());
   for (int i = 0; i < node.stock_size(); ++i) {
     const v1::LocationStock& s = node.stock(i);
-    stock_[d.stock.start + i] = {locations_.Intern(s.location_id()),
-                                 s.amount()};
+    d.stock[i] = {locations_.Intern(s.location_id()), s.amount()};
   }
+}
+
+uint32_t RecallIndex::HoldingCount(const Distribution& d) const {
+  return static_cast<uint32_t>(d.wide != kNone ? wide_[d.wide].size()
+                                               : d.holdings.size());
+}
+
+RecallIndex::Holding RecallIndex::HoldingAt(const Distribution& d,
+                                            uint32_t i) const {
+  if (d.wide != kNone) return wide_[d.wide][i];
+  const PackedHolding& p = d.holdings[i];
+  return {p.customer,
+          {static_cast<int32_t>(p.last_shipped_on >> 16),
+           static_cast<int32_t>((p.last_shipped_on >> 8) & 0xff),
+           static_cast<int32_t>(p.last_shipped_on & 0xff)},
+          p.shipped,
+          p.returned};
 }
 
 uint32_t RecallIndex::SetCustomer(std::string_view id,
@@ -504,8 +580,8 @@ void RecallIndex::ImpactLocked(const ScopeList& scope,
     int64_t shipped = 0, returned = 0;
     int customers_of_lot = 0;
     if (d != nullptr) {
-      for (uint32_t i = 0; i < d->holdings.size; ++i) {
-        const Holding& h = holdings_[d->holdings.start + i];
+      for (uint32_t i = 0, n = HoldingCount(*d); i < n; ++i) {
+        const Holding h = HoldingAt(*d, i);
         if (h.shipped <= 0) continue;
         ++customers_of_lot;
         shipped += h.shipped;
@@ -538,8 +614,8 @@ void RecallIndex::ImpactLocked(const ScopeList& scope,
         c.set_returned(c.returned() + h.returned);
         c.set_held(c.held() + h.shipped - h.returned);
       }
-      for (uint32_t i = 0; i < d->stock.size; ++i) {
-        const Stock& st = stock_[d->stock.start + i];
+      for (uint32_t i = 0; i < d->stock.size(); ++i) {
+        const Stock& st = d->stock[i];
         v1::LocationStock* ls = li->add_stock();
         set(ls->mutable_location_id(), locations_.names[st.location]);
         ls->set_amount(st.amount);
@@ -697,8 +773,8 @@ void RecallIndex::SliceLocked(const StoredScope& scope,
     const Distribution* d = dist(lots[row]);
     if (d == nullptr) continue;
     int64_t shipped = 0;
-    for (uint32_t i = 0; i < d->holdings.size; ++i) {
-      const Holding& h = holdings_[d->holdings.start + i];
+    for (uint32_t i = 0, n = HoldingCount(*d); i < n; ++i) {
+      const Holding h = HoldingAt(*d, i);
       if (h.shipped <= 0) continue;
       shipped += h.shipped;
       returned_all += h.returned;
@@ -709,8 +785,8 @@ void RecallIndex::SliceLocked(const StoredScope& scope,
         affected.push_back(h.customer);
       }
     }
-    for (uint32_t i = 0; i < d->stock.size; ++i) {
-      const Stock& st = stock_[d->stock.start + i];
+    for (uint32_t i = 0; i < d->stock.size(); ++i) {
+      const Stock& st = d->stock[i];
       by_location[st.location] += st.amount;
       if (!location_seen[st.location]) {
         location_seen[st.location] = 1;
@@ -750,15 +826,15 @@ void RecallIndex::SliceLocked(const StoredScope& scope,
       int64_t shipped = 0, returned = 0;
       int customers_of_lot = 0;
       if (d != nullptr) {
-        for (uint32_t i = 0; i < d->holdings.size; ++i) {
-          const Holding& h = holdings_[d->holdings.start + i];
+        for (uint32_t i = 0, n = HoldingCount(*d); i < n; ++i) {
+          const Holding h = HoldingAt(*d, i);
           if (h.shipped <= 0) continue;
           ++customers_of_lot;
           shipped += h.shipped;
           returned += h.returned;
         }
-        for (uint32_t i = 0; i < d->stock.size; ++i) {
-          const Stock& st = stock_[d->stock.start + i];
+        for (uint32_t i = 0; i < d->stock.size(); ++i) {
+          const Stock& st = d->stock[i];
           v1::LocationStock* ls = li->add_stock();
           set(ls->mutable_location_id(), locations_.names[st.location]);
           ls->set_amount(st.amount);
@@ -815,8 +891,8 @@ void RecallIndex::SliceLocked(const StoredScope& scope,
     if (d == nullptr) continue;
     v1::ScopedLot s;  // parsed when a customer of the page holds it
     bool parsed = false;
-    for (uint32_t i = 0; i < d->holdings.size; ++i) {
-      const Holding& h = holdings_[d->holdings.start + i];
+    for (uint32_t i = 0, n = HoldingCount(*d); i < n; ++i) {
+      const Holding h = HoldingAt(*d, i);
       if (h.shipped <= 0 || slot[h.customer] < 0) continue;
       if (!parsed) parsed = scope.Parse(row, &s);
       v1::CustomerLotImpact* line =
@@ -849,17 +925,21 @@ RecallIndex::Stats RecallIndex::stats() const {
   s.lots = id_start_.size() - 1;
   s.forward_edges = forward_edges_;
   s.distributed_lots = dists_.size();
-  for (const Distribution& d : dists_) s.holdings += d.holdings.size;
+  for (const Distribution& d : dists_) {
+    s.holdings += HoldingCount(d);
+    s.bytes += Bytes(d.holdings) + Bytes(d.stock);
+  }
+  for (const auto& wide : wide_) s.bytes += Bytes(wide);
   s.customers = customer_ids_.names.size() - 1;
-  s.bytes = id_bytes_.capacity() + Bytes(id_start_) + Bytes(flags_) +
-            Bytes(item_) + Bytes(uom_) + Bytes(made_) + Bytes(expires_) +
-            Bytes(fwd_) + Bytes(fwd_many_) + Bytes(dist_of_) + Bytes(dists_) +
-            Bytes(holdings_) + Bytes(stock_) + Bytes(customers_) +
-            Bytes(customer_known_) + Bytes(customer_folded_) +
-            Bytes(lots_of_item_) + items_.Bytes() + uoms_.Bytes() +
-            locations_.Bytes() + customer_ids_.Bytes() +
-            // A flat hash set: a slot and a control byte per bucket.
-            by_id_.capacity() * (sizeof(uint32_t) + 1);
+  s.bytes += id_bytes_.capacity() + Bytes(id_start_) + Bytes(flags_) +
+             Bytes(item_) + Bytes(uom_) + Bytes(made_) + Bytes(expires_) +
+             Bytes(fwd_) + Bytes(fwd_many_) + Bytes(dist_of_) + Bytes(dists_) +
+             Bytes(wide_) + Bytes(free_wide_) + Bytes(unpacked_) +
+             Bytes(customers_) + Bytes(customer_known_) +
+             Bytes(customer_folded_) + Bytes(lots_of_item_) + items_.Bytes() +
+             uoms_.Bytes() + locations_.Bytes() + customer_ids_.Bytes() +
+             // A flat hash set: a slot and a control byte per bucket.
+             by_id_.capacity() * (sizeof(uint32_t) + 1);
   for (const auto& parents : fwd_many_) s.bytes += Bytes(parents);
   for (const auto& lots : lots_of_item_) s.bytes += Bytes(lots);
   for (const v1::Customer& c : customers_) {

@@ -12,24 +12,37 @@
 // dates, and the forward edges (the lots made from it: one inline, or a
 // vector sorted by id bytes, as RecallLotNode.used_in). A lot that was ever
 // stocked or shipped has a distribution summary in a side table: its own
-// stock on hand, a range of a pool of holdings {customer (interned),
-// shipped, returned, last shipped on} sorted by customer id and a range of a
-// pool of {location (interned), amount} sorted by location id. Customers
-// are interned with their Customer as on their latest shipment. Per item,
-// its created lots (the date-range scope filters them).
+// stock on hand, its holdings {customer (interned), shipped, returned, last
+// shipped on} sorted by customer id and its stock {location (interned),
+// amount} sorted by location id, each in a heap block of its own. A holding
+// takes 16 bytes (the date packed, the sums in 32 bits) unless one of the
+// lot's values does not fit; such a lot keeps 32-byte holdings in a side
+// table. Customers are interned with their Customer as on their latest
+// shipment. Per item, its created lots (the date-range scope filters them).
 //
-// Memory (stats().bytes, capacities included; the recall_drill bench
-// prints it as recall_index_load): 110.6 MiB for the bench's 10^6-lot
-// genealogy (five levels, two inputs per lot above raw material, ids like
-// "SUB-VALVE:L2-0012345", 1.6 * 10^6 forward edges) with its 16,000-lot
-// recall tree, 10,000 lots shipped to 2,000 customers: 116 bytes per lot.
+// Memory (stats().bytes, capacities included, allocator headers not; the
+// recall_drill bench prints it as recall_index_load): 110.6 MiB for the
+// bench's 10^6-lot genealogy (five levels, two inputs per lot above raw
+// material, ids like "SUB-VALVE:L2-0012345", 1.6 * 10^6 forward edges)
+// with its 16,000-lot recall tree, 10,000 lots shipped to 2,000 customers:
+// 116 bytes per lot (measured with 32-byte holdings in pools; the layout
+// now takes 32 bytes more per distributed lot and 16 less per holding).
 // Per lot 49 bytes of arrays, its id's bytes and ~10 of hash set; 4 per
 // forward edge plus a vector (24 bytes and its heap block) for a lot used
-// in two or more lots; per distributed lot 32 bytes, 32 per customer
-// holding and 16 per location, each range with up to as much again of
-// room (a range that outgrows it moves to the pool's end at twice the
-// size). Growing vectors double, so up to about half of it can be
-// headroom. Ids may total at most 4 GiB (Observe fails past that).
+// in two or more lots; per distributed lot 64 bytes, 16 per customer
+// holding and 16 per location. A lot's block that must grow is replaced by
+// one of exactly the new size and the old one freed, so the blocks hold
+// what is live whether folded one event at a time or loaded (a range of a
+// shared pool moved to the pool's end at twice the size instead, leaving
+// garbage: the replay below peaked at 1,449-1,790 MiB RSS). The generated
+// year of 10^7 events (tools/bench gen, shipments to 2,000 hospitals one
+// line at a time), loaded from its projection: 532,406 lots (380,290
+// distributed) with 1,292,125 forward edges and 7,545,040 holdings take
+// 242.4 MB, 455 bytes per lot: 16 per holding (120.7 MB), the other 122 MB
+// are 229 bytes per lot. Its replay peaked at 916 MiB RSS, 398 MiB of it
+// the process's own (958 MiB with the pools), the rest mmap'd table pages.
+// Growing vectors double, so up to about half of the rest can be headroom.
+// Ids may total at most 4 GiB (Observe fails past that).
 //
 // Kept current. The recall service's apply function is IndexedRecallApply
 // (recall_projection.h): ApplyRecallEvent into the batch, handing this index
@@ -166,27 +179,45 @@ class RecallIndex {
   Stats stats() const;
 
  private:
+  static constexpr uint8_t kCreated = 1;
+  static constexpr uint8_t kNumberFromId = 2;  // "item:number" == id
+  static constexpr uint8_t kFolded = 4;        // facts came from Observe
+  static constexpr uint8_t kOneParent = 8;     // fwd_ holds the parent
+  static constexpr uint8_t kManyParents = 16;  // fwd_ indexes fwd_many_
+  static constexpr uint32_t kNone = 0xffffffffu;
+
   struct Date {
     int32_t year = 0, month = 0, day = 0;
   };
+  // A customer's holding of a lot, as the queries read it.
   struct Holding {
     uint32_t customer;
     Date last_shipped_on;
     int64_t shipped;
     int64_t returned;
   };
+  // The same in 16 bytes, as a lot keeps it when every value fits: the
+  // date as year << 16 | month << 8 | day (each part in range), the sums
+  // in 32 bits. A lot with any holding that does not fit keeps all of its
+  // holdings as Holding in wide_ instead.
+  struct PackedHolding {
+    uint32_t customer;
+    uint32_t last_shipped_on;
+    int32_t shipped;
+    int32_t returned;
+  };
   struct Stock {
     uint32_t location;
     int64_t amount;
   };
-  // A range of a pool: [start, start + size), room for `capacity`.
-  struct Range {
-    uint32_t start = 0, size = 0, capacity = 0;
-  };
+  // A lot's holdings (sorted by customer id) and stock (sorted by location
+  // id), each in its own heap block sized to fit when it grows (a block
+  // that grows is replaced, the old one freed: no garbage left behind).
   struct Distribution {
-    Range holdings;
-    Range stock;
+    std::vector<PackedHolding> holdings;  // empty when wide != kNone
+    std::vector<Stock> stock;
     int64_t on_hand = 0;
+    uint32_t wide = kNone;  // index into wide_, or kNone
   };
   // Interned strings (items, units, customers, locations): 0 is "".
   struct Names {
@@ -213,17 +244,15 @@ class RecallIndex {
     }
   };
 
-  static constexpr uint8_t kCreated = 1;
-  static constexpr uint8_t kNumberFromId = 2;  // "item:number" == id
-  static constexpr uint8_t kFolded = 4;        // facts came from Observe
-  static constexpr uint8_t kOneParent = 8;     // fwd_ holds the parent
-  static constexpr uint8_t kManyParents = 16;  // fwd_ indexes fwd_many_
-  static constexpr uint32_t kNone = 0xffffffffu;
-
   std::string_view IdOf(uint32_t lot) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   std::string_view LotNumberOf(uint32_t lot) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
   std::span<const uint32_t> ParentsOf(uint32_t lot) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // A lot's holdings: how many, and the i-th (by customer id) unpacked.
+  uint32_t HoldingCount(const Distribution& d) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  Holding HoldingAt(const Distribution& d, uint32_t i) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
   int64_t Find(std::string_view lot_id) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // The created lots of `item` made in [from, to] in rc_made's key order.
@@ -282,8 +311,11 @@ class RecallIndex {
   std::vector<std::vector<uint32_t>> fwd_many_ ABSL_GUARDED_BY(mu_);
   std::vector<uint32_t> dist_of_ ABSL_GUARDED_BY(mu_);  // kNone: none
   std::vector<Distribution> dists_ ABSL_GUARDED_BY(mu_);
-  std::vector<Holding> holdings_ ABSL_GUARDED_BY(mu_);
-  std::vector<Stock> stock_ ABSL_GUARDED_BY(mu_);
+  // The holdings of lots whose values do not all fit a PackedHolding.
+  std::vector<std::vector<Holding>> wide_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint32_t> free_wide_ ABSL_GUARDED_BY(mu_);  // empty entries
+  // SetDistribution's scratch: the node's holdings unpacked.
+  std::vector<Holding> unpacked_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint32_t, std::string> odd_numbers_ ABSL_GUARDED_BY(mu_);
   Names items_ ABSL_GUARDED_BY(mu_);
   Names uoms_ ABSL_GUARDED_BY(mu_);

@@ -30,35 +30,14 @@ size_t Bytes(const std::vector<T>& v) {
 
 }  // namespace
 
-size_t GenealogyIndex::IdHash::operator()(uint32_t id) const {
-  // Only called with the lock held (by_id_ is guarded by it).
-  return (*this)(std::string_view(index->id_bytes_)
-                     .substr(index->id_start_[id],
-                             index->id_start_[id + 1] - index->id_start_[id]));
-}
-
-size_t GenealogyIndex::IdHash::operator()(std::string_view bytes) const {
-  return absl::Hash<std::string_view>()(bytes);
-}
-
-bool GenealogyIndex::IdEq::operator()(uint32_t a, std::string_view b) const {
-  return std::string_view(index->id_bytes_)
-             .substr(index->id_start_[a],
-                     index->id_start_[a + 1] - index->id_start_[a]) == b;
-}
-
 GenealogyIndex::GenealogyIndex()
-    : by_id_(0, IdHash{this}, IdEq{this}),
-      items_{""},
+    : items_{""},
       item_ids_{{"", 0}},
       kinds_{v1::ITEM_KIND_UNSPECIFIED},
-      kind_folded_{false} {
-  id_start_.push_back(0);
-}
+      kind_folded_{false} {}
 
 std::string_view GenealogyIndex::IdOf(uint32_t lot) const {
-  return std::string_view(id_bytes_).substr(
-      id_start_[lot], id_start_[lot + 1] - id_start_[lot]);
+  return ids_.Text(lot);
 }
 
 std::string_view GenealogyIndex::LotNumberOf(uint32_t lot) const {
@@ -82,27 +61,25 @@ std::span<const uint32_t> GenealogyIndex::ParentsOf(uint32_t lot) const {
 }
 
 int64_t GenealogyIndex::Find(std::string_view lot_id) const {
-  auto it = by_id_.find(lot_id);
-  return it == by_id_.end() ? -1 : static_cast<int64_t>(*it);
+  const std::optional<uint32_t> lot = ids_.Find(lot_id);
+  return lot.has_value() ? static_cast<int64_t>(*lot) : -1;
 }
 
 absl::StatusOr<uint32_t> GenealogyIndex::Intern(std::string_view lot_id) {
-  if (auto it = by_id_.find(lot_id); it != by_id_.end()) return *it;
-  if (id_bytes_.size() + lot_id.size() > std::numeric_limits<uint32_t>::max()) {
+  const uint32_t before = ids_.size();
+  const std::optional<uint32_t> lot = ids_.Intern(lot_id);
+  if (!lot.has_value()) {
     return absl::ResourceExhaustedError(
         "genealogy index: lot ids exceed 4 GiB; trace needs a larger index");
   }
-  const uint32_t lot = static_cast<uint32_t>(id_start_.size() - 1);
-  id_bytes_.append(lot_id);
-  id_start_.push_back(static_cast<uint32_t>(id_bytes_.size()));
+  if (*lot < before) return *lot;
   item_.push_back(0);
   expiry_.emplace_back();
   flags_.push_back(0);
   in_start_.push_back(0);
   in_count_.push_back(0);
   fwd_.push_back(0);
-  by_id_.insert(lot);
-  return lot;
+  return *lot;
 }
 
 uint32_t GenealogyIndex::InternItem(std::string_view item) {
@@ -403,15 +380,12 @@ absl::StatusOr<v1::TraceResponse> GenealogyIndex::Trace(std::string_view lot_id,
 GenealogyIndex::Stats GenealogyIndex::stats() const {
   absl::ReaderMutexLock l(&mu_);
   Stats s;
-  s.lots = id_start_.size() - 1;
+  s.lots = ids_.size();
   for (const uint32_t n : in_count_) s.backward_edges += n;
   s.forward_edges = forward_edges_;
-  s.bytes = id_bytes_.capacity() + Bytes(id_start_) + Bytes(item_) +
-            Bytes(expiry_) + Bytes(flags_) + Bytes(in_start_) +
-            Bytes(in_count_) + Bytes(in_pool_) + Bytes(fwd_) +
-            Bytes(fwd_many_) +
-            // A flat hash set: a slot and a control byte per bucket.
-            by_id_.capacity() * (sizeof(uint32_t) + 1);
+  s.bytes = ids_.bytes() + Bytes(item_) + Bytes(expiry_) + Bytes(flags_) +
+            Bytes(in_start_) + Bytes(in_count_) + Bytes(in_pool_) +
+            Bytes(fwd_) + Bytes(fwd_many_);
   for (const auto& parents : fwd_many_) s.bytes += Bytes(parents);
   for (const auto& [lot, number] : odd_numbers_) {
     s.bytes += sizeof(lot) + sizeof(number) + number.capacity() + 1;

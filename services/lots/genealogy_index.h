@@ -78,6 +78,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "libs/common/dense_ids.h"
 #include "libs/eventlog/event_log.h"
 #include "libs/projection/projection_store.h"
 #include "lotledger/v1/events.pb.h"
@@ -127,22 +128,6 @@ class GenealogyIndex {
   struct Date {
     int32_t year = 0, month = 0, day = 0;
   };
-  // Looks dense ids up by their bytes in the arena.
-  struct IdHash {
-    using is_transparent = void;
-    const GenealogyIndex* index;
-    size_t operator()(uint32_t id) const;
-    size_t operator()(std::string_view bytes) const;
-  };
-  struct IdEq {
-    using is_transparent = void;
-    const GenealogyIndex* index;
-    bool operator()(uint32_t a, uint32_t b) const { return a == b; }
-    bool operator()(uint32_t a, std::string_view b) const;
-    bool operator()(std::string_view a, uint32_t b) const {
-      return (*this)(b, a);
-    }
-  };
 
   static constexpr uint8_t kCreated = 1;
   static constexpr uint8_t kNumberFromId = 2;  // "item:number" == id
@@ -185,10 +170,8 @@ class GenealogyIndex {
 
   mutable absl::Mutex mu_;
   std::atomic<bool> loaded_ = false;
-  // Lot i's id is id_bytes_[id_start_[i], id_start_[i + 1]).
-  std::string id_bytes_ ABSL_GUARDED_BY(mu_);
-  std::vector<uint32_t> id_start_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_set<uint32_t, IdHash, IdEq> by_id_ ABSL_GUARDED_BY(mu_);
+  // Lot ids and their dense ids (every per-lot array is indexed by them).
+  DenseIds ids_ ABSL_GUARDED_BY(mu_);
   std::vector<uint32_t> item_ ABSL_GUARDED_BY(mu_);
   std::vector<Date> expiry_ ABSL_GUARDED_BY(mu_);
   std::vector<uint8_t> flags_ ABSL_GUARDED_BY(mu_);

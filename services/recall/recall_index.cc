@@ -57,35 +57,14 @@ size_t RecallIndex::Names::Bytes() const {
   return b + ids.capacity() * (sizeof(std::pair<std::string, uint32_t>) + 1);
 }
 
-size_t RecallIndex::IdHash::operator()(uint32_t id) const {
-  // Only called with the lock held (by_id_ is guarded by it).
-  return (*this)(std::string_view(index->id_bytes_)
-                     .substr(index->id_start_[id],
-                             index->id_start_[id + 1] - index->id_start_[id]));
-}
-
-size_t RecallIndex::IdHash::operator()(std::string_view bytes) const {
-  return absl::Hash<std::string_view>()(bytes);
-}
-
-bool RecallIndex::IdEq::operator()(uint32_t a, std::string_view b) const {
-  return std::string_view(index->id_bytes_)
-             .substr(index->id_start_[a],
-                     index->id_start_[a + 1] - index->id_start_[a]) == b;
-}
-
 RecallIndex::RecallIndex()
-    : by_id_(0, IdHash{this}, IdEq{this}),
-      customers_(1),
+    : customers_(1),
       customer_known_(1, 0),
       customer_folded_(1, 0),
-      lots_of_item_(1) {
-  id_start_.push_back(0);
-}
+      lots_of_item_(1) {}
 
 std::string_view RecallIndex::IdOf(uint32_t lot) const {
-  return std::string_view(id_bytes_).substr(
-      id_start_[lot], id_start_[lot + 1] - id_start_[lot]);
+  return ids_.Text(lot);
 }
 
 std::string_view RecallIndex::LotNumberOf(uint32_t lot) const {
@@ -103,19 +82,18 @@ std::span<const uint32_t> RecallIndex::ParentsOf(uint32_t lot) const {
 }
 
 int64_t RecallIndex::Find(std::string_view lot_id) const {
-  auto it = by_id_.find(lot_id);
-  return it == by_id_.end() ? -1 : static_cast<int64_t>(*it);
+  const std::optional<uint32_t> lot = ids_.Find(lot_id);
+  return lot.has_value() ? static_cast<int64_t>(*lot) : -1;
 }
 
 absl::StatusOr<uint32_t> RecallIndex::Intern(std::string_view lot_id) {
-  if (auto it = by_id_.find(lot_id); it != by_id_.end()) return *it;
-  if (id_bytes_.size() + lot_id.size() > std::numeric_limits<uint32_t>::max()) {
+  const uint32_t before = ids_.size();
+  const std::optional<uint32_t> lot = ids_.Intern(lot_id);
+  if (!lot.has_value()) {
     return absl::ResourceExhaustedError(
         "recall index: lot ids exceed 4 GiB; recall needs a larger index");
   }
-  const uint32_t lot = static_cast<uint32_t>(id_start_.size() - 1);
-  id_bytes_.append(lot_id);
-  id_start_.push_back(static_cast<uint32_t>(id_bytes_.size()));
+  if (*lot < before) return *lot;
   flags_.push_back(0);
   item_.push_back(0);
   uom_.push_back(0);
@@ -123,8 +101,7 @@ absl::StatusOr<uint32_t> RecallIndex::Intern(std::string_view lot_id) {
   expires_.emplace_back();
   fwd_.push_back(0);
   dist_of_.push_back(kNone);
-  by_id_.insert(lot);
-  return lot;
+  return *lot;
 }
 
 void RecallIndex::SetItem(uint32_t lot, uint32_t item, bool created) {
@@ -475,7 +452,7 @@ absl::Status RecallIndex::ScopeAndImpact(const v1::RecallCriteria& criteria,
   ScopeList& scope = *out;
   scope.Clear();
   // The same walk as ComputeScope over the store, on dense ids.
-  const size_t n = id_start_.size() - 1;
+  const size_t n = ids_.size();
   std::vector<uint64_t> seen((n + 63) / 64, 0);
   auto first_time = [&seen](uint32_t lot) {
     uint64_t& word = seen[lot / 64];
@@ -922,7 +899,7 @@ void RecallIndex::SliceLocked(const StoredScope& scope,
 RecallIndex::Stats RecallIndex::stats() const {
   absl::ReaderMutexLock l(&mu_);
   Stats s;
-  s.lots = id_start_.size() - 1;
+  s.lots = ids_.size();
   s.forward_edges = forward_edges_;
   s.distributed_lots = dists_.size();
   for (const Distribution& d : dists_) {
@@ -931,15 +908,13 @@ RecallIndex::Stats RecallIndex::stats() const {
   }
   for (const auto& wide : wide_) s.bytes += Bytes(wide);
   s.customers = customer_ids_.names.size() - 1;
-  s.bytes += id_bytes_.capacity() + Bytes(id_start_) + Bytes(flags_) +
-             Bytes(item_) + Bytes(uom_) + Bytes(made_) + Bytes(expires_) +
-             Bytes(fwd_) + Bytes(fwd_many_) + Bytes(dist_of_) + Bytes(dists_) +
-             Bytes(wide_) + Bytes(free_wide_) + Bytes(unpacked_) +
-             Bytes(customers_) + Bytes(customer_known_) +
-             Bytes(customer_folded_) + Bytes(lots_of_item_) + items_.Bytes() +
-             uoms_.Bytes() + locations_.Bytes() + customer_ids_.Bytes() +
-             // A flat hash set: a slot and a control byte per bucket.
-             by_id_.capacity() * (sizeof(uint32_t) + 1);
+  s.bytes += ids_.bytes() + Bytes(flags_) + Bytes(item_) + Bytes(uom_) +
+             Bytes(made_) + Bytes(expires_) + Bytes(fwd_) + Bytes(fwd_many_) +
+             Bytes(dist_of_) + Bytes(dists_) + Bytes(wide_) +
+             Bytes(free_wide_) + Bytes(unpacked_) + Bytes(customers_) +
+             Bytes(customer_known_) + Bytes(customer_folded_) +
+             Bytes(lots_of_item_) + items_.Bytes() + uoms_.Bytes() +
+             locations_.Bytes() + customer_ids_.Bytes();
   for (const auto& parents : fwd_many_) s.bytes += Bytes(parents);
   for (const auto& lots : lots_of_item_) s.bytes += Bytes(lots);
   for (const v1::Customer& c : customers_) {

@@ -93,6 +93,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "libs/common/dense_ids.h"
 #include "libs/domain/recall/impact.h"
 #include "libs/domain/recall/scope.h"
 #include "libs/eventlog/event_log.h"
@@ -227,22 +228,6 @@ class RecallIndex {
     int64_t Find(std::string_view name) const;  // -1 when unknown
     size_t Bytes() const;
   };
-  // Looks dense lot ids up by their bytes in the arena.
-  struct IdHash {
-    using is_transparent = void;
-    const RecallIndex* index;
-    size_t operator()(uint32_t id) const;
-    size_t operator()(std::string_view bytes) const;
-  };
-  struct IdEq {
-    using is_transparent = void;
-    const RecallIndex* index;
-    bool operator()(uint32_t a, uint32_t b) const { return a == b; }
-    bool operator()(uint32_t a, std::string_view b) const;
-    bool operator()(std::string_view a, uint32_t b) const {
-      return (*this)(b, a);
-    }
-  };
 
   std::string_view IdOf(uint32_t lot) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   std::string_view LotNumberOf(uint32_t lot) const
@@ -298,10 +283,8 @@ class RecallIndex {
 
   mutable absl::Mutex mu_;
   std::atomic<bool> loaded_ = false;
-  // Lot i's id is id_bytes_[id_start_[i], id_start_[i + 1]).
-  std::string id_bytes_ ABSL_GUARDED_BY(mu_);
-  std::vector<uint32_t> id_start_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_set<uint32_t, IdHash, IdEq> by_id_ ABSL_GUARDED_BY(mu_);
+  // Lot ids and their dense ids (every per-lot array is indexed by them).
+  DenseIds ids_ ABSL_GUARDED_BY(mu_);
   std::vector<uint8_t> flags_ ABSL_GUARDED_BY(mu_);
   std::vector<uint32_t> item_ ABSL_GUARDED_BY(mu_);
   std::vector<uint32_t> uom_ ABSL_GUARDED_BY(mu_);

@@ -41,7 +41,6 @@ std::string GenDir(const Args& a, int64_t events) {
                absl::StrCat(a.Get("dir", "build/bench-data"), "/gen-", events));
 }
 
-// Peak resident set of this process (VmHWM), MiB.
 // A field of /proc/self/status given in kB ("VmHWM", "RssAnon", ...), in
 // MiB; 0 when absent.
 double StatusMib(std::string_view field) {
@@ -60,6 +59,7 @@ double StatusMib(std::string_view field) {
   return 0;
 }
 
+// Peak resident set of this process.
 double PeakRssMib() { return StatusMib("VmHWM"); }
 
 // CPU time (user + system) of this process so far, seconds.

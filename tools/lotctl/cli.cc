@@ -207,6 +207,10 @@ lotctl recall initiate --class=I|II|III --title=.. --reason=.. --hazard=..
   Recall the lots (with --derived: every lot made from them, any depth);
   inventory blocks them from shipping. Prints the scope and the impact.
 lotctl recall show|impact|notifications RECALL_ID [--customer=ID]
+lotctl recall impact RECALL_ID [--view=full|summary|lots|customers]
+      [--page-size=N]
+  summary: totals and each customer's totals (fast on large recalls);
+  lots, customers: the lists, read page by page and printed as one.
 lotctl recall list [--status=open|closed]
 lotctl recall notify RECALL_ID
   One notification per affected customer not yet notified.
@@ -230,7 +234,11 @@ lotctl inventory transfer LOT_ID --from=ID --to=ID --quantity=N [--reason=..]
 lotctl inventory ship --customer=ID --line=LOT_ID@LOCATION:N ...
       [--customer-name=..] [--customer-region=..] [--min-shelf-life-days=N]
       [--shipment-id=ID] [--reference=..]
-  All lines or none; a held, unreleased, recalled or expired lot is refused.
+      [--override-min-days=N --override-reason=.. [--override-meaning=..]
+       [--sign-token=T]]  (an override is a signature; default: the --token)
+  All lines or none; a held, unreleased, recalled or expired lot is refused,
+  and so is one with less shelf life than the customer's minimum unless a
+  signed override names a lower one (the product's minimum still applies).
 lotctl inventory return LOT_ID --customer=ID --location=ID --quantity=N
       --condition=resaleable|damaged|recalled [--shipment=ID] [--notes=..]
 lotctl inventory scrap LOT_ID --location=ID --quantity=N
@@ -250,6 +258,10 @@ lotctl inventory near-expiry [--within-days=N | --expired] [--item=..]
       [--region=..] [--location=..] [--all]
   --expired lists what to scrap.
 lotctl inventory kpis [--item=..] [--region=..] [--period-days=90]
+lotctl inventory customer ID [--at=RFC3339] [--axis=business|record]
+  A registered customer (contacts, contracted minimum shelf life per
+  product or group) as of a time, with its versions.
+lotctl inventory customers [--region=REGION]
 lotctl inventory alerts [--item=..] [--region=..] [--resume-after=POSITION]
       [--limit=N]
   Streams expiry alerts as they are raised until --limit alerts or
@@ -271,6 +283,13 @@ lotctl import products|lots FILE.csv [--partial] [--dry-run]
   --dry-run only checks. Re-running a file is safe: each row's request id
   is derived from its content, so nothing is imported twice.
   Summary: imported N, already present M, refused K.
+lotctl import customers FILE.csv [--dry-run]
+  The customer master (docs/inventory.md, "Customers"), '|' between list
+  items: customer_id*, name*, region, addresses* (first = ship-to),
+  contacts* ("NAME;ROLE;EMAIL;PHONE"), default_min_days, product_min_days
+  ("ITEM=DAYS"), group_min_days ("GROUP:ITEM+ITEM=DAYS"), reason. All rows
+  checked first; then each is registered, updated or left unchanged.
+  Summary: customers: new N, unchanged M, updated K, refused R.
 )"},
     {"admin", R"(
 lotctl admin rebuild SERVICE [--request-id=ID]

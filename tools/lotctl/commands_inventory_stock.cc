@@ -2,6 +2,7 @@
 // transfer, ship, return, scrap, adjust). See commands_inventory.h.
 #include <functional>
 #include <map>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -178,6 +179,10 @@ int Ship(Context& ctx, ParsedArgs& args) {
   specs.insert(specs.end(), {{"line", FlagKind::kRepeated},
                              {"shipment-id", FlagKind::kValue},
                              {"reference", FlagKind::kValue},
+                             {"override-min-days", FlagKind::kValue},
+                             {"override-meaning", FlagKind::kValue},
+                             {"override-reason", FlagKind::kValue},
+                             {"sign-token", FlagKind::kValue},
                              {"request-id", FlagKind::kValue}});
   absl::StatusOr<Flags> flags = TakeCommandFlags(
       args, specs, cmd, 0,
@@ -199,6 +204,37 @@ int Ship(Context& ctx, ParsedArgs& args) {
     absl::StatusOr<v1::ShipmentLine> line = ParseLine(text);
     if (!line.ok()) return ctx.Usage(line.status());
     *req.add_lines() = *line;
+  }
+  // Shipping below the customer's minimum shelf life is an electronic
+  // signature: the fresh re-authentication (default: the --token), what it
+  // means and why.
+  if (std::optional<std::string> days = flags->Get("override-min-days")) {
+    int32_t n = 0;
+    if (!absl::SimpleAtoi(*days, &n) || n < 0) {
+      return ctx.Usage(
+          Invalid(absl::StrCat("--override-min-days: \"", *days,
+                               "\" is not a number of days >= 0")));
+    }
+    const std::optional<std::string> reason = flags->Get("override-reason");
+    if (!reason.has_value() || reason->empty()) {
+      return ctx.Usage(Invalid(
+          "--override-reason: required with --override-min-days (why the "
+          "customer's minimum shelf life is waived; it is signed)"));
+    }
+    v1::ShelfLifeOverrideRequest* o = req.mutable_shelf_life_override();
+    o->set_min_remaining_days(n);
+    o->mutable_signature()->set_meaning(
+        flags->Get("override-meaning")
+            .value_or("approved shipment below the customer's minimum shelf "
+                      "life"));
+    o->mutable_signature()->set_reason(*reason);
+    o->mutable_signature()->set_credential(
+        flags->Get("sign-token").value_or(ctx.options().token));
+  } else if (flags->Get("override-reason") || flags->Get("override-meaning") ||
+             flags->Get("sign-token")) {
+    return ctx.Usage(Invalid(
+        "--override-reason, --override-meaning and --sign-token go with "
+        "--override-min-days"));
   }
   auto stub = v1::InventoryService::NewStub(ctx.channel());
   v1::ShipStockResponse resp;

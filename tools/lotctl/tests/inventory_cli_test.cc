@@ -175,6 +175,37 @@ TEST_F(InventoryCliTest, ReceiveShipQueryAndWatch) {
   r = Lotctl("auditor", {"inventory", "get", kLot});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("within 180 days"));
+
+  // A17 has 100 days left: below a customer minimum of 120 it is refused,
+  // and an override needs a signed reason; with one it ships.
+  const std::vector<std::string> short_dated = {
+      "inventory", "ship", "--customer=H-14", "--min-shelf-life-days=120",
+      absl::StrCat("--line=", kLot, "@", kBin, ":1")};
+  r = Lotctl("operator", short_dated);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_THAT(r.err, HasSubstr("FAILED_PRECONDITION"));
+  std::vector<std::string> waived = short_dated;
+  waived.push_back("--override-min-days=90");
+  r = Lotctl("operator", waived);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.err, HasSubstr("--override-reason: required"));
+  waived.push_back("--override-reason=H-14 accepted 100 days, ticket 4711");
+  r = Lotctl("operator", waived);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Lotctl("auditor", {"inventory", "movements", kLot, "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto after = Json<v1::ListMovementsResponse>(r.out);
+  const v1::StockShipped* overridden = nullptr;
+  for (const v1::Event& e : after.events()) {
+    if (e.has_stock_shipped() &&
+        e.stock_shipped().customer().customer_id() == "H-14") {
+      overridden = &e.stock_shipped();
+    }
+  }
+  ASSERT_NE(overridden, nullptr);
+  EXPECT_EQ(overridden->shelf_life_override().signature().reason(),
+            "H-14 accepted 100 days, ticket 4711");
+  EXPECT_FALSE(overridden->shelf_life_override().signature().signer().empty());
 }
 
 }  // namespace

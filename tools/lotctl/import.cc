@@ -31,16 +31,11 @@
 namespace lotledger::lotctl {
 namespace {
 
-struct Column {
-  const char* name;
-  bool required;
-};
-
 // Canonical column order: it is also the order in which a row's values
 // enter its request id, so it must never change for existing columns (add
 // new columns at the end).
-const std::vector<Column>& Columns(ImportKind kind) {
-  static const auto* products = new std::vector<Column>{
+const std::vector<ImportColumn>& Columns(ImportKind kind) {
+  static const auto* products = new std::vector<ImportColumn>{
       {"item", true},
       {"name", true},
       {"uom", true},
@@ -51,7 +46,7 @@ const std::vector<Column>& Columns(ImportKind kind) {
       {"cap_expiry_by_components", false},
       {"require_released_components", false},
   };
-  static const auto* lots = new std::vector<Column>{
+  static const auto* lots = new std::vector<ImportColumn>{
       {"item", true},
       {"lot_number", true},
       {"manufactured_on", true},
@@ -130,7 +125,7 @@ class RowReader {
 
 std::string RequestIdFor(ImportKind kind, const RowReader& row) {
   std::string canonical = KindName(kind);
-  for (const Column& c : Columns(kind)) {
+  for (const ImportColumn& c : Columns(kind)) {
     absl::StrAppend(&canonical, "\n", c.name, "=", row.Text(c.name));
   }
   return absl::StrCat("import-", HexEncode(Sha256(canonical)).substr(0, 32));
@@ -426,22 +421,23 @@ std::string FormatProblem(const RowProblem& p) {
   return absl::StrCat("row ", p.row, ", column ", p.column, ": ", p.message);
 }
 
-absl::StatusOr<ImportPlan> PlanImport(ImportKind kind, std::string_view csv) {
+absl::StatusOr<std::vector<ImportTableRow>> ReadImportTable(
+    std::string_view csv, const std::vector<ImportColumn>& columns,
+    std::string_view what) {
   ASSIGN_OR_RETURN(std::vector<CsvRecord> records, ParseCsv(csv));
   if (records.empty() || IsBlank(records[0])) {
     return absl::InvalidArgumentError(
         "the file has no header row (the first line names the columns)");
   }
-  const std::vector<Column>& columns = Columns(kind);
   std::vector<std::string> header;
   for (const std::string& raw : records[0].fields) {
     std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(raw));
     if (std::none_of(columns.begin(), columns.end(),
-                     [&](const Column& c) { return name == c.name; })) {
+                     [&](const ImportColumn& c) { return name == c.name; })) {
       std::vector<std::string> known;
-      for (const Column& c : columns) known.push_back(c.name);
+      for (const ImportColumn& c : columns) known.push_back(c.name);
       return absl::InvalidArgumentError(absl::StrCat(
-          "header: unknown column \"", raw, "\" for ", KindName(kind),
+          "header: unknown column \"", raw, "\" for ", std::string(what),
           " (columns: ", absl::StrJoin(known, ", "), ")"));
     }
     if (std::find(header.begin(), header.end(), name) != header.end()) {
@@ -450,37 +446,49 @@ absl::StatusOr<ImportPlan> PlanImport(ImportKind kind, std::string_view csv) {
     }
     header.push_back(std::move(name));
   }
-  for (const Column& c : columns) {
+  for (const ImportColumn& c : columns) {
     if (c.required &&
         std::find(header.begin(), header.end(), c.name) == header.end()) {
       return absl::InvalidArgumentError(
           absl::StrCat("header: required column ", c.name, " is missing"));
     }
   }
-
-  ImportPlan plan;
-  plan.kind = kind;
-  std::map<std::string, int> first_row_of;  // item or lot id -> row
+  std::vector<ImportTableRow> rows;
   for (size_t i = 1; i < records.size(); ++i) {
     const CsvRecord& record = records[i];
     if (IsBlank(record)) continue;
-    const int row = static_cast<int>(i) + 1;
-    ++plan.data_rows;
+    ImportTableRow& out = rows.emplace_back();
+    out.row = static_cast<int>(i) + 1;
     if (record.fields.size() != header.size()) {
-      plan.problems.push_back(
-          {row, "",
-           absl::StrCat("has ", record.fields.size(),
-                        " fields, the header has ", header.size(), " (line ",
-                        record.line, ")")});
+      out.malformed = RowProblem{
+          out.row, "",
+          absl::StrCat("has ", record.fields.size(), " fields, the header has ",
+                       header.size(), " (line ", record.line, ")")};
+      continue;
+    }
+    for (size_t c = 0; c < header.size(); ++c) {
+      out.values[header[c]] =
+          std::string(absl::StripAsciiWhitespace(record.fields[c]));
+    }
+  }
+  return rows;
+}
+
+absl::StatusOr<ImportPlan> PlanImport(ImportKind kind, std::string_view csv) {
+  ASSIGN_OR_RETURN(std::vector<ImportTableRow> rows,
+                   ReadImportTable(csv, Columns(kind), KindName(kind)));
+  ImportPlan plan;
+  plan.kind = kind;
+  std::map<std::string, int> first_row_of;  // item or lot id -> row
+  for (ImportTableRow& table_row : rows) {
+    const int row = table_row.row;
+    ++plan.data_rows;
+    if (table_row.malformed.has_value()) {
+      plan.problems.push_back(*std::move(table_row.malformed));
       ++plan.bad_rows;
       continue;
     }
-    std::map<std::string, std::string> values;
-    for (size_t c = 0; c < header.size(); ++c) {
-      values[header[c]] =
-          std::string(absl::StripAsciiWhitespace(record.fields[c]));
-    }
-    RowReader reader(row, std::move(values), plan.problems);
+    RowReader reader(row, std::move(table_row.values), plan.problems);
     ImportRow out;
     out.row = row;
     if (kind == ImportKind::kProducts) {

@@ -15,6 +15,8 @@
 #ifndef LOTLEDGER_TOOLS_LOTCTL_IMPORT_H_
 #define LOTLEDGER_TOOLS_LOTCTL_IMPORT_H_
 
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +39,30 @@ struct RowProblem {
 // `row 7, column expires_on: "2026-02-30" is not a valid date (YYYY-MM-DD)`
 // or `row 5: ...` for a problem with the whole row.
 std::string FormatProblem(const RowProblem& problem);
+
+// A column of an import file, and whether every row must fill it.
+struct ImportColumn {
+  const char* name;
+  bool required;
+};
+
+// One non-blank data row of an import file: its values by column name
+// (trimmed), or, when it has another number of fields than the header, the
+// problem that says so (values then empty).
+struct ImportTableRow {
+  int row = 0;
+  std::map<std::string, std::string> values;
+  std::optional<RowProblem> malformed;
+};
+
+// Reads `csv` as a table of `columns`: a header row naming known columns
+// (any case, any order), each once, every required one present; then the
+// data rows in order, blank ones skipped. InvalidArgument for a file that
+// is not such a table (quoting, no header, an unknown, repeated or missing
+// column); `what` ("products", "customers") names the kind in the error.
+absl::StatusOr<std::vector<ImportTableRow>> ReadImportTable(
+    std::string_view csv, const std::vector<ImportColumn>& columns,
+    std::string_view what);
 
 // A row that passed the offline checks, ready to send.
 struct ImportRow {

@@ -21,15 +21,10 @@
 namespace lotledger::lotctl {
 namespace {
 
-struct Column {
-  const char* name;
-  bool required;
-};
-
 // Canonical order: also the order in which a row's values enter its
 // request ids, so it never changes for existing columns (add at the end).
-const std::vector<Column>& Columns() {
-  static const auto* columns = new std::vector<Column>{
+const std::vector<ImportColumn>& Columns() {
+  static const auto* columns = new std::vector<ImportColumn>{
       {"customer_id", true},       {"name", true},
       {"region", false},           {"addresses", true},
       {"contacts", true},          {"default_min_days", false},
@@ -62,7 +57,7 @@ std::string ColumnOfField(absl::string_view message) {
   }
   if (absl::StartsWith(message, "shelf_life.groups")) return "group_min_days";
   if (absl::StartsWith(message, "shelf_life.")) return "default_min_days";
-  for (const Column& c : Columns()) {
+  for (const ImportColumn& c : Columns()) {
     if (absl::StartsWith(message, c.name)) return c.name;
   }
   return "";
@@ -159,7 +154,7 @@ void CheckRow(int row, const std::map<std::string, std::string>& values,
 std::string RequestIdFor(absl::string_view action,
                          const std::map<std::string, std::string>& values) {
   std::string canonical = absl::StrCat("customers/", action);
-  for (const Column& c : Columns()) {
+  for (const ImportColumn& c : Columns()) {
     auto it = values.find(c.name);
     absl::StrAppend(&canonical, "\n", c.name, "=",
                     it == values.end() ? "" : it->second);
@@ -216,57 +211,20 @@ grpc::Status WriteRow(Context& ctx, v1::InventoryService::Stub& stub,
 }  // namespace
 
 absl::StatusOr<CustomerImportPlan> PlanCustomerImport(absl::string_view csv) {
-  ASSIGN_OR_RETURN(std::vector<CsvRecord> records,
-                   ParseCsv(std::string_view(csv.data(), csv.size())));
-  if (records.empty() || IsBlank(records[0])) {
-    return absl::InvalidArgumentError(
-        "the file has no header row (the first line names the columns)");
-  }
-  std::vector<std::string> header;
-  for (const std::string& raw : records[0].fields) {
-    std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(raw));
-    if (std::none_of(Columns().begin(), Columns().end(),
-                     [&](const Column& c) { return name == c.name; })) {
-      std::vector<std::string> known;
-      for (const Column& c : Columns()) known.push_back(c.name);
-      return absl::InvalidArgumentError(absl::StrCat(
-          "header: unknown column \"", raw,
-          "\" for customers (columns: ", absl::StrJoin(known, ", "), ")"));
-    }
-    if (std::find(header.begin(), header.end(), name) != header.end()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("header: column ", name, " appears twice"));
-    }
-    header.push_back(std::move(name));
-  }
-  for (const Column& c : Columns()) {
-    if (c.required &&
-        std::find(header.begin(), header.end(), c.name) == header.end()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("header: required column ", c.name, " is missing"));
-    }
-  }
+  ASSIGN_OR_RETURN(std::vector<ImportTableRow> rows,
+                   ReadImportTable(std::string_view(csv.data(), csv.size()),
+                                   Columns(), "customers"));
   CustomerImportPlan plan;
   std::map<std::string, int> first_row_of;
-  for (size_t i = 1; i < records.size(); ++i) {
-    const CsvRecord& record = records[i];
-    if (IsBlank(record)) continue;
-    const int row = static_cast<int>(i) + 1;
+  for (ImportTableRow& table_row : rows) {
+    const int row = table_row.row;
     ++plan.data_rows;
-    if (record.fields.size() != header.size()) {
-      plan.problems.push_back(
-          {row, "",
-           absl::StrCat("has ", record.fields.size(),
-                        " fields, the header has ", header.size(), " (line ",
-                        record.line, ")")});
+    if (table_row.malformed.has_value()) {
+      plan.problems.push_back(*std::move(table_row.malformed));
       ++plan.bad_rows;
       continue;
     }
-    std::map<std::string, std::string> values;
-    for (size_t c = 0; c < header.size(); ++c) {
-      values[header[c]] =
-          std::string(absl::StripAsciiWhitespace(record.fields[c]));
-    }
+    const std::map<std::string, std::string>& values = table_row.values;
     const size_t before = plan.problems.size();
     CustomerImportRow out;
     out.row = row;

@@ -30,6 +30,7 @@
 #include "lotledger/v1/audit.grpc.pb.h"
 #include "tools/lotctl/context.h"
 #include "tools/lotctl/escape.h"
+#include "tools/lotctl/values.h"
 
 namespace lotledger::lotctl {
 namespace {
@@ -330,26 +331,15 @@ int AsOf(Context& ctx, ParsedArgs& args) {
         "usage: lotctl audit as-of LOT_ID --at=RFC3339 "
         "[--axis=business|record]"));
   }
-  absl::Time at;
-  std::string parse_error;
-  if (!absl::ParseTime(absl::RFC3339_full, *flags->Get("at"), &at,
-                       &parse_error)) {
-    return ctx.Usage(absl::InvalidArgumentError(
-        absl::StrCat("--at: \"", *flags->Get("at"),
-                     "\" is not an RFC 3339 time (2026-03-02T10:00:00Z)")));
-  }
+  absl::StatusOr<absl::Time> at = ParseAtFlag(*flags->Get("at"));
+  if (!at.ok()) return ctx.Usage(at.status());
+  absl::StatusOr<bool> record =
+      ParseRecordAxisFlag(flags->Get("axis").value_or("business"));
+  if (!record.ok()) return ctx.Usage(record.status());
   v1::AsOfRequest req;
   req.set_lot_id(args.positional[0]);
-  ToTimestamp(at, req.mutable_at());
-  const std::string axis = flags->Get("axis").value_or("business");
-  if (axis == "business") {
-    req.set_axis(v1::TIME_AXIS_BUSINESS);
-  } else if (axis == "record") {
-    req.set_axis(v1::TIME_AXIS_RECORD);
-  } else {
-    return ctx.Usage(absl::InvalidArgumentError(
-        absl::StrCat("--axis: \"", axis, "\" is not business or record")));
-  }
+  ToTimestamp(*at, req.mutable_at());
+  req.set_axis(*record ? v1::TIME_AXIS_RECORD : v1::TIME_AXIS_BUSINESS);
   auto stub = v1::AuditService::NewStub(ctx.channel());
   v1::AsOfResponse resp;
   grpc::Status s = stub->AsOf(ctx.Call().get(), req, &resp);
@@ -373,7 +363,8 @@ int AsOf(Context& ctx, ParsedArgs& args) {
   PrintFields(
       ctx.out(),
       {{"lot", st.lot_id()},
-       {"as of", absl::StrCat(TimeText(st.at()), " UTC (", axis, " time)")},
+       {"as of", absl::StrCat(TimeText(st.at()), " UTC (",
+                              *record ? "record" : "business", " time)")},
        {"exists", st.exists() ? "yes" : "no"},
        {"expires", expires},
        {"disposition", v1::Disposition_Name(st.disposition()).substr(12)},

@@ -9,6 +9,7 @@
 #include "libs/common/proto_time.h"
 #include "lotledger/v1/inventory.grpc.pb.h"
 #include "tools/lotctl/cli.h"
+#include "tools/lotctl/values.h"
 
 namespace lotledger::lotctl::inventory_cli {
 namespace {
@@ -53,22 +54,14 @@ int Customer(Context& ctx, ParsedArgs& args) {
   v1::GetCustomerRequest req;
   req.set_customer_id(args.positional[0]);
   if (flags->Has("at")) {
-    absl::Time at;
-    std::string parse_error;
-    if (!absl::ParseTime(absl::RFC3339_full, *flags->Get("at"), &at,
-                         &parse_error)) {
-      return ctx.Usage(absl::InvalidArgumentError(
-          absl::StrCat("--at: \"", *flags->Get("at"),
-                       "\" is not an RFC 3339 time (2026-03-02T10:00:00Z)")));
-    }
-    ToTimestamp(at, req.mutable_as_of());
+    absl::StatusOr<absl::Time> at = ParseAtFlag(*flags->Get("at"));
+    if (!at.ok()) return ctx.Usage(at.status());
+    ToTimestamp(*at, req.mutable_as_of());
   }
-  const std::string axis = flags->Get("axis").value_or("business");
-  if (axis != "business" && axis != "record") {
-    return ctx.Usage(absl::InvalidArgumentError(
-        absl::StrCat("--axis: \"", axis, "\" is not business or record")));
-  }
-  req.set_record_time(axis == "record");
+  absl::StatusOr<bool> record =
+      ParseRecordAxisFlag(flags->Get("axis").value_or("business"));
+  if (!record.ok()) return ctx.Usage(record.status());
+  req.set_record_time(*record);
   auto stub = v1::InventoryService::NewStub(ctx.channel());
   v1::GetCustomerResponse resp;
   grpc::Status s = stub->GetCustomer(ctx.Call().get(), req, &resp);

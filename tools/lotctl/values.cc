@@ -114,4 +114,22 @@ absl::StatusOr<std::vector<int32_t>> ParseDayList(std::string_view text) {
   return days;
 }
 
+absl::StatusOr<absl::Time> ParseAtFlag(std::string_view text) {
+  absl::Time at;
+  std::string parse_error;
+  if (!absl::ParseTime(absl::RFC3339_full, Sv(text), &at, &parse_error)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--at: \"", Sv(text),
+                     "\" is not an RFC 3339 time (2026-03-02T10:00:00Z)"));
+  }
+  return at;
+}
+
+absl::StatusOr<bool> ParseRecordAxisFlag(std::string_view text) {
+  if (text == "business") return false;
+  if (text == "record") return true;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--axis: \"", Sv(text), "\" is not business or record"));
+}
+
 }  // namespace lotledger::lotctl

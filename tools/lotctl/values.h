@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "lotledger/v1/common.pb.h"
 #include "lotledger/v1/events.pb.h"
 
@@ -44,6 +45,12 @@ absl::StatusOr<v1::LotInput> ParseLotInput(std::string_view text);
 
 // "180,90,30" (commas, semicolons or spaces): positive day counts.
 absl::StatusOr<std::vector<int32_t>> ParseDayList(std::string_view text);
+
+// The --at and --axis flags of as-of queries: an RFC 3339 time
+// ("2026-03-02T10:00:00Z"), and "business" or "record" (true for record).
+// Errors name the flag.
+absl::StatusOr<absl::Time> ParseAtFlag(std::string_view text);
+absl::StatusOr<bool> ParseRecordAxisFlag(std::string_view text);
 
 }  // namespace lotledger::lotctl
 

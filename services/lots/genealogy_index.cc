@@ -212,18 +212,10 @@ absl::Status GenealogyIndex::Observe(const eventlog::Record& record,
       !event.has_product_defined()) {
     return absl::OkStatus();
   }
-  absl::MutexLock observe(&observe_mu_);
-  int64_t* next = nullptr;
-  if (!record.topic.empty()) {
-    next = &folded_[{record.topic, record.partition}];
-    if (record.offset < *next) return absl::OkStatus();  // folded before
-  }
-  {
+  return fold_once_.Fold(record, [&] {
     absl::WriterMutexLock l(&mu_);
-    RETURN_IF_ERROR(Fold(event));
-  }
-  if (next != nullptr) *next = record.offset + 1;
-  return absl::OkStatus();
+    return Fold(event);
+  });
 }
 
 absl::Status GenealogyIndex::Load(const projection::ProjectionStore& store) {

@@ -80,6 +80,7 @@
 #include "absl/synchronization/mutex.h"
 #include "libs/common/dense_ids.h"
 #include "libs/eventlog/event_log.h"
+#include "libs/eventlog/fold_once.h"
 #include "libs/projection/projection_store.h"
 #include "lotledger/v1/events.pb.h"
 #include "lotledger/v1/lots.pb.h"
@@ -164,9 +165,8 @@ class GenealogyIndex {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Fold(const v1::Event& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // Serializes Observe; the next offset to fold per partition.
-  absl::Mutex observe_mu_ ABSL_ACQUIRED_BEFORE(mu_);
-  eventlog::Offsets folded_ ABSL_GUARDED_BY(observe_mu_);
+  // Serializes Observe, and folds each log position once.
+  eventlog::FoldOnce fold_once_;
 
   mutable absl::Mutex mu_;
   std::atomic<bool> loaded_ = false;

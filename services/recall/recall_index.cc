@@ -315,13 +315,7 @@ absl::Status RecallIndex::Observe(const eventlog::Record& record,
   const bool shipped = event.has_stock_shipped() &&
                        !event.stock_shipped().customer().customer_id().empty();
   if (nodes.empty() && !shipped) return absl::OkStatus();
-  absl::MutexLock observe(&observe_mu_);
-  int64_t* next = nullptr;
-  if (!record.topic.empty()) {
-    next = &folded_[{record.topic, record.partition}];
-    if (record.offset < *next) return absl::OkStatus();  // folded before
-  }
-  {
+  return fold_once_.Fold(record, [&]() -> absl::Status {
     absl::WriterMutexLock l(&mu_);
     const v1::LotCreated* created =
         event.has_lot_created() ? &event.lot_created() : nullptr;
@@ -343,9 +337,8 @@ absl::Status RecallIndex::Observe(const eventlog::Record& record,
       const v1::Customer& c = event.stock_shipped().customer();
       customer_folded_[SetCustomer(c.customer_id(), c)] = 1;
     }
-  }
-  if (next != nullptr) *next = record.offset + 1;
-  return absl::OkStatus();
+    return absl::OkStatus();
+  });
 }
 
 absl::Status RecallIndex::Load(const projection::ProjectionStore& store) {

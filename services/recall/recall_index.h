@@ -97,6 +97,7 @@
 #include "libs/domain/recall/impact.h"
 #include "libs/domain/recall/scope.h"
 #include "libs/eventlog/event_log.h"
+#include "libs/eventlog/fold_once.h"
 #include "libs/projection/projection_store.h"
 #include "lotledger/v1/events.pb.h"
 #include "lotledger/v1/recall.pb.h"
@@ -277,9 +278,8 @@ class RecallIndex {
   uint32_t SetCustomer(std::string_view id, const v1::Customer& customer)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // Serializes Observe; the next offset to fold per partition.
-  absl::Mutex observe_mu_ ABSL_ACQUIRED_BEFORE(mu_);
-  eventlog::Offsets folded_ ABSL_GUARDED_BY(observe_mu_);
+  // Serializes Observe, and folds each log position once.
+  eventlog::FoldOnce fold_once_;
 
   mutable absl::Mutex mu_;
   std::atomic<bool> loaded_ = false;

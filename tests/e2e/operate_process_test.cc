@@ -46,6 +46,8 @@ constexpr char kToken[] = "tok-op-secret";
 
 std::string NewRequestId() { return NewUuidV7(absl::Now()); }
 
+constexpr int64_t kMemoryBudgetMb = 96;
+
 // One service binary as Kubernetes runs it, with the metrics and health
 // ports of its own; stderr to a file in `dir` (one per run).
 std::unique_ptr<ServiceProcess> StartService(const std::string& path,
@@ -63,6 +65,8 @@ std::unique_ptr<ServiceProcess> StartService(const std::string& path,
           "--dev-tokens=" + dir + "/tokens",
           "--insecure-dev=true",
           "--log=kafka",
+          // Not the default: the gauge below shows the flag reached it.
+          absl::StrCat("--memory-budget-mb=", kMemoryBudgetMb),
           "--kafka-bootstrap=" + TestKafkaAddress(),
           "--topic-prefix=" + prefix,
           // Not the default (the program name): a test running the same
@@ -129,12 +133,20 @@ void ExpectProcessMetrics(const Exposition& e, const std::string& service) {
         "lotledger_projection_live_data_bytes",
         "lotledger_projection_memtable_bytes",
         "lotledger_kafka_producer_queue_length",
-        "lotledger_grpc_requests_in_flight"}) {
+        "lotledger_grpc_requests_in_flight",
+        "lotledger_rocksdb_memory_bytes"}) {
     EXPECT_TRUE(e.families.contains(family)) << family;
     EXPECT_EQ(e.families.at(family).type, "gauge") << family;
   }
   EXPECT_EQ(SumOf(e, "lotledger_projection_healthy", {{"service", service}}),
             1);
+  // The process's RocksDB budget is half of --memory-budget-mb, and what
+  // its projection holds is charged to it.
+  const double budget =
+      SumOf(e, "lotledger_rocksdb_memory_bytes", {{"kind", "budget"}});
+  EXPECT_EQ(budget, static_cast<double>(kMemoryBudgetMb << 19));
+  EXPECT_LE(SumOf(e, "lotledger_rocksdb_memory_bytes", {{"kind", "cache"}}),
+            budget);
   // One lag sample per input partition, each a count of records.
   EXPECT_FALSE(
       e.families.at("lotledger_projection_lag_records").samples.empty());

@@ -403,6 +403,12 @@ absl::StatusOr<std::optional<v1::Recall>> RecallQueries::FindRecall(
                    projection::ParseStored<v1::Recall>(
                        store_->Get(kRecalls, recall_id), "recall"));
   if (!recall.has_value() || !with_pending) return recall;
+  RETURN_IF_ERROR(AppendPending(recall_id, &*recall));
+  return recall;
+}
+
+absl::Status RecallQueries::AppendPending(std::string_view recall_id,
+                                          v1::Recall* recall) const {
   ASSIGN_OR_RETURN(std::optional<v1::PendingScope> pending,
                    projection::ParseStored<v1::PendingScope>(
                        store_->Get(kPending, recall_id), "pending scope"));
@@ -410,7 +416,7 @@ absl::StatusOr<std::optional<v1::Recall>> RecallQueries::FindRecall(
     for (const v1::ScopedLot& s : pending->lots()) *recall->add_scope() = s;
     recall->set_lots_in_scope(recall->lots_in_scope() + pending->lots_size());
   }
-  return recall;
+  return absl::OkStatus();
 }
 
 absl::Status RecallQueries::ScanPending(
@@ -465,13 +471,7 @@ absl::StatusOr<v1::Recall*> RecallQueries::GetRecall(
         absl::StrCat("recall ", Sv(recall_id), " does not exist"));
   }
   // As FindRecall: the lots waiting to join the scope follow it.
-  ASSIGN_OR_RETURN(std::optional<v1::PendingScope> pending,
-                   projection::ParseStored<v1::PendingScope>(
-                       store_->Get(kPending, recall_id), "pending scope"));
-  if (pending.has_value()) {
-    for (const v1::ScopedLot& s : pending->lots()) *recall->add_scope() = s;
-    recall->set_lots_in_scope(recall->lots_in_scope() + pending->lots_size());
-  }
+  RETURN_IF_ERROR(AppendPending(recall_id, recall));
   return recall;
 }
 

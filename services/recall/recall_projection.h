@@ -126,6 +126,10 @@ class RecallQueries {
                                v1::RecallImpact* impact) const;
 
  private:
+  // Adds the lots waiting to join the recall's scope to `recall`.
+  absl::Status AppendPending(std::string_view recall_id,
+                             v1::Recall* recall) const;
+
   const projection::ProjectionStore* store_;
 };
 

@@ -906,6 +906,16 @@ InventoryQueries::FindCustomer(std::string_view customer_id) const {
       store_->Get(kCustomers, customer_id), "customer history");
 }
 
+absl::StatusOr<std::optional<v1::CustomerVersion>>
+InventoryQueries::CurrentCustomer(std::string_view customer_id) const {
+  ASSIGN_OR_RETURN(std::optional<v1::CustomerHistory> history,
+                   FindCustomer(customer_id));
+  if (!history.has_value() || history->versions().empty()) {
+    return std::nullopt;
+  }
+  return history->versions(history->versions_size() - 1);
+}
+
 absl::Status InventoryQueries::ListCustomers(
     std::string_view region, const std::string& after_id, int limit,
     std::vector<v1::CustomerHistory>* out, bool* more) const {

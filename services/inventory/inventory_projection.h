@@ -218,6 +218,10 @@ class InventoryQueries {
   // Every version of a registered customer; absent when not registered.
   absl::StatusOr<std::optional<v1::CustomerHistory>> FindCustomer(
       std::string_view customer_id) const;
+  // The current version of a registered customer; absent when not
+  // registered.
+  absl::StatusOr<std::optional<v1::CustomerVersion>> CurrentCustomer(
+      std::string_view customer_id) const;
   // Up to `limit` registered customers whose id sorts after `after_id`
   // ("" = from the first), by id, of `region` (empty: every region);
   // `more` says whether more follow.

@@ -179,11 +179,10 @@ absl::StatusOr<std::vector<v1::Event>> InventoryServiceImpl::DecideWithState(
     customer_id = cmd.update_customer().customer().customer_id();
   }
   if (!customer_id.empty()) {
-    ASSIGN_OR_RETURN(std::optional<v1::CustomerHistory> history,
-                     queries_.FindCustomer(customer_id));
-    if (history.has_value() && !history->versions().empty()) {
-      (*state.mutable_customers())[customer_id] =
-          history->versions(history->versions_size() - 1);
+    ASSIGN_OR_RETURN(std::optional<v1::CustomerVersion> current,
+                     queries_.CurrentCustomer(customer_id));
+    if (current.has_value()) {
+      (*state.mutable_customers())[customer_id] = *std::move(current);
     }
   }
   return Decide(state, cmd);
@@ -521,12 +520,9 @@ grpc::Status InventoryServiceImpl::AllocateFefo(
         std::optional<v1::CustomerRecord> registered;
         if (!req->customer().customer_id().empty()) {
           ASSIGN_OR_RETURN(
-              std::optional<v1::CustomerHistory> history,
-              queries_.FindCustomer(req->customer().customer_id()));
-          if (history.has_value() && !history->versions().empty()) {
-            registered =
-                history->versions(history->versions_size() - 1).customer();
-          }
+              std::optional<v1::CustomerVersion> current,
+              queries_.CurrentCustomer(req->customer().customer_id()));
+          if (current.has_value()) registered = current->customer();
         }
         ASSIGN_OR_RETURN(*resp,
                          AllocateFefoFromStock(

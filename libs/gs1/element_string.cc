@@ -37,13 +37,6 @@ int ToInt(std::string_view s) {
   return n;
 }
 
-bool IsCset82(char c) {
-  // '!', '"', then '%' through '?' (% & ' ( ) * + , - . / 0-9 : ; < = > ?),
-  // A-Z, '_', a-z: GS1 General Specifications figure 7.11-1.
-  return c == '!' || c == '"' || (c >= '%' && c <= '?') ||
-         (c >= 'A' && c <= 'Z') || c == '_' || (c >= 'a' && c <= 'z');
-}
-
 bool IsCset39(char c) {
   return c == '#' || c == '-' || c == '/' || IsDigit(c) ||
          (c >= 'A' && c <= 'Z');
@@ -643,6 +636,13 @@ std::string ToElementString(const std::vector<Element>& elements) {
     if (!predefined && i + 1 < elements.size()) out.push_back(kGroupSeparator);
   }
   return out;
+}
+
+bool IsCset82(char c) {
+  // '!', '"', then '%' through '?' (% & ' ( ) * + , - . / 0-9 : ; < = > ?),
+  // A-Z, '_', a-z: GS1 General Specifications figure 7.11-1.
+  return c == '!' || c == '"' || (c >= '%' && c <= '?') ||
+         (c >= 'A' && c <= 'Z') || c == '_' || (c >= 'a' && c <= 'z');
 }
 
 }  // namespace lotledger::gs1

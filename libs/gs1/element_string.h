@@ -144,6 +144,10 @@ int CheckDigit(std::string_view digits_without_check);
 // True if `gtin` is 14 digits whose last digit is the correct check digit.
 bool IsValidGtin14(std::string_view gtin);
 
+// True if `c` is one of the 82 characters GS1 allows in alphanumeric data
+// such as a lot (10) or a serial (21): General Specifications figure 7.11-1.
+bool IsCset82(char c);
+
 // "(01)09506000134352(17)261231(10)A17": the bracketed form, with '(' in
 // values escaped as "\(" so that Parse() reads it back.
 std::string ToBracketed(const std::vector<Element>& elements);

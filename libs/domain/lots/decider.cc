@@ -37,12 +37,6 @@ using google::protobuf::util::MessageDifferencer;
 constexpr int kMaxLotNumberLength = 20;
 constexpr int kMaxItemCodeLength = 40;
 
-bool IsCset82(char c) {
-  if (absl::ascii_isalnum(static_cast<unsigned char>(c))) return true;
-  static constexpr absl::string_view kPunct = "!\"%&'()*+,-./:;<=>?_";
-  return kPunct.find(c) != absl::string_view::npos;
-}
-
 bool IsItemCode(absl::string_view item) {
   if (item.empty() || item.size() > kMaxItemCodeLength) return false;
   return std::all_of(item.begin(), item.end(), [](char c) {
@@ -260,7 +254,7 @@ absl::Status ValidateCreateLotShape(const v1::CreateLotRequest& req,
                    " characters, at most ", kMaxLotNumberLength);
   }
   for (size_t i = 0; i < number.size(); ++i) {
-    if (!IsCset82(number[i])) {
+    if (!gs1::IsCset82(number[i])) {
       return Invalid(
           "create_lot.lot_number: character '", number.substr(i, 1),
           "' at position ", i + 1,

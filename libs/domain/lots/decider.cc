@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
@@ -21,6 +22,7 @@
 #include "libs/domain/common/refusals.h"
 #include "libs/domain/lots/correction.h"
 #include "libs/domain/lots/dates.h"
+#include "libs/domain/serials/serials.h"
 #include "libs/gs1/element_string.h"
 
 namespace lotledger::lots {
@@ -79,6 +81,15 @@ std::string KindName(v1::ItemKind kind) {
     default:
       return "unspecified";
   }
+}
+
+// TRACKING_UNSPECIFIED is by lot (products defined before tracking).
+bool BySerial(const v1::Product& product) {
+  return product.tracking() == v1::TRACKING_SERIAL;
+}
+
+std::string TrackingName(const v1::Product& product) {
+  return BySerial(product) ? "by serial" : "by lot";
 }
 
 // " since 2026-03-02 by qa.li: sterility retest" (`word` "since" or "on"),
@@ -228,13 +239,24 @@ absl::StatusOr<std::vector<v1::Event>> DecideDefineProduct(
                                      ", this definition says ",
                                      KindName(product.kind())));
     }
+    // Lots tracked by lot have no serials and serialised lots have them:
+    // tracking is set before the first lot (issue 19).
+    if (BySerial(was) != BySerial(product)) {
+      fixed.push_back("tracking");
+      details.push_back(absl::StrCat("tracking ", TrackingName(was),
+                                     ", this definition says ",
+                                     TrackingName(product)));
+    }
     const int64_t lots = state.product_lot_count();
     if (lots > 0 && !fixed.empty()) {
       return Refuse(
           "product ", product.item(), " has ", lots,
           lots == 1 ? " lot" : " lots", "; its ", absl::StrJoin(fixed, " and "),
           " cannot change (", absl::StrJoin(details, "; "),
-          "); define a new product for the new ", absl::StrJoin(fixed, " or "));
+          "); define a new product for the new ", absl::StrJoin(fixed, " or "),
+          BySerial(was) != BySerial(product)
+              ? " (tracking is set before a product's first lot)"
+              : "");
     }
   }
   v1::Event event = NewEvent(product.item());
@@ -522,6 +544,12 @@ absl::StatusOr<std::vector<v1::Event>> DecideCorrectLot(
           FormatQuantity(lot.consumed().amount(), lot.quantity().uom()),
           " of it were already consumed by other lots");
     }
+    if (value.amount < lot.serial_count()) {
+      return Refuse("lot ", lot.lot_id(), " cannot be corrected to ",
+                    FormatQuantity(value.amount, lot.quantity().uom()),
+                    ": it has ", lot.serial_count(),
+                    " serial numbers assigned");
+    }
   }
 
   v1::Event event = NewEvent(lot.lot_id());
@@ -532,6 +560,74 @@ absl::StatusOr<std::vector<v1::Event>> DecideCorrectLot(
   corrected.set_old_value(old_value);
   corrected.set_new_value(new_value);
   corrected.set_reason(req.reason());
+  return std::vector<v1::Event>{std::move(event)};
+}
+
+// ---- AssignSerials ----------------------------------------------------------
+
+absl::StatusOr<std::vector<v1::Event>> DecideAssignSerials(
+    const v1::LotsDecisionState& state, const v1::AssignSerialsRequest& req) {
+  if (req.lot_id().empty()) return Invalid("assign_serials.lot_id: required");
+  ASSIGN_OR_RETURN(
+      std::vector<std::string> serials,
+      domain::ExpandSerials(req.serials(), "assign_serials.serials"));
+  if (!state.has_lot() || state.lot().lot_id() != req.lot_id() ||
+      state.lot().item().empty()) {
+    return Refuse("lot ", req.lot_id(), " does not exist");
+  }
+  const v1::Lot& lot = state.lot();
+  if (!state.has_product() || !BySerial(state.product())) {
+    return Refuse(
+        "product ", lot.item(),
+        " is tracked by lot: its lots have no serial numbers, so none can be "
+        "assigned to lot ",
+        lot.lot_id(),
+        " (a product is tracked by serial from its definition, before its "
+        "first lot)");
+  }
+  // Each serial of a product belongs to one lot: those on another lot are
+  // refused by lot, those on this lot already are skipped.
+  std::map<std::string, std::vector<std::string>> elsewhere;  // lot -> serials
+  std::vector<std::string> fresh;
+  for (std::string& serial : serials) {
+    auto it = state.serial_lots().find(serial);
+    if (it == state.serial_lots().end()) {
+      fresh.push_back(std::move(serial));
+    } else if (it->second != lot.lot_id()) {
+      elsewhere[it->second].push_back(std::move(serial));
+    }
+  }
+  if (!elsewhere.empty()) {
+    std::vector<std::string> parts;
+    for (const auto& [other, taken] : elsewhere) {
+      parts.push_back(absl::StrCat(
+          taken.size() == 1 ? "serial " : "serials ",
+          domain::FormatSerials(domain::CompressSerials(taken)),
+          taken.size() == 1 ? " belongs" : " belong", " to lot ", other));
+    }
+    return Refuse("product ", lot.item(), ": ", absl::StrJoin(parts, "; "),
+                  "; a serial belongs to one lot only, so none can be "
+                  "assigned to lot ",
+                  lot.lot_id());
+  }
+  if (fresh.empty()) return std::vector<v1::Event>();  // all assigned here
+  const int64_t count = static_cast<int64_t>(fresh.size());
+  const int64_t total = state.lot_serial_count() + count;
+  if (total > lot.quantity().amount()) {
+    return Refuse("lot ", lot.lot_id(), " has ", FormatQuantity(lot.quantity()),
+                  " and would have ", total, " serials (",
+                  state.lot_serial_count(), " assigned, ", count,
+                  " new); a lot has at most one serial per unit");
+  }
+  v1::Event event = NewEvent(lot.lot_id());
+  event.add_lot_ids(lot.lot_id());
+  if (req.has_occurred_at()) *event.mutable_occurred_at() = req.occurred_at();
+  v1::SerialsAssigned& assigned = *event.mutable_serials_assigned();
+  assigned.set_lot_id(lot.lot_id());
+  assigned.set_item(lot.item());
+  *assigned.mutable_serials() = domain::CompressSerials(fresh);
+  assigned.set_count(count);
+  assigned.set_lot_total(total);
   return std::vector<v1::Event>{std::move(event)};
 }
 
@@ -557,6 +653,10 @@ absl::Status ValidateProduct(const v1::Product& product) {
   }
   if (IsBlank(product.name())) return Invalid("product.name: required");
   if (IsBlank(product.uom())) return Invalid("product.uom: required");
+  if (!v1::Tracking_IsValid(product.tracking())) {
+    return Invalid("product.tracking: unknown value ", product.tracking(),
+                   "; TRACKING_LOT or TRACKING_SERIAL");
+  }
   const v1::ShelfLifePolicy& policy = product.policy();
   if (policy.shelf_life_days() < 0) {
     return Invalid("product.policy.shelf_life_days: must be 0 or more, got ",
@@ -590,12 +690,14 @@ absl::StatusOr<std::vector<v1::Event>> Decide(
       return DecideCreateLot(state, cmd.create_lot());
     case v1::LotsCommand::kCorrectLot:
       return DecideCorrectLot(state, cmd.correct_lot());
+    case v1::LotsCommand::kAssignSerials:
+      return DecideAssignSerials(state, cmd.assign_serials());
     case v1::LotsCommand::COMMAND_NOT_SET:
       break;
   }
   return Invalid(
-      "command: required: define_product, create_lot or "
-      "correct_lot");
+      "command: required: define_product, create_lot, correct_lot or "
+      "assign_serials");
 }
 
 }  // namespace lotledger::lots

@@ -43,10 +43,10 @@
 namespace lotledger::lots {
 
 // Rules beyond the shape of a command (FailedPrecondition):
-//   * DefineProduct of a product that has lots keeps its unit of measure
-//     and its kind ("product X has 3 lots; its unit cannot change (unit
-//     EA, this definition says BOX) ..."); name, shelf-life policy and the
-//     rest may change.
+//   * DefineProduct of a product that has lots keeps its unit of measure,
+//     its kind and its tracking ("product X has 3 lots; its unit cannot
+//     change (unit EA, this definition says BOX) ..."); name, shelf-life
+//     policy and the rest may change. TRACKING_UNSPECIFIED is by lot.
 //   * CreateLot: the product is defined and counts in the lot's unit;
 //     every component lot exists, counts in the input's unit and has
 //     enough left, and is not under an open recall, rejected or on hold
@@ -55,7 +55,16 @@ namespace lotledger::lots {
 //     computed from the shelf life, and capped by the components when the
 //     product says so.
 //   * CorrectLot: dates stay in order (and under the component cap), a
-//     quantity never drops below what was consumed.
+//     quantity never drops below what was consumed nor below the lot's
+//     serial count.
+//   * AssignSerials (the serial register, issue 19): the lot exists and
+//     its product is tracked by serial; no serial belongs to another lot
+//     of the product (refused naming that lot); serials already on this
+//     lot are skipped (all of them: no events); the lot's serials after
+//     it are at most its quantity ("lot X has 100 EA and would have 101
+//     serials ..."). The SerialsAssigned carries only the new serials,
+//     in canonical form (libs/domain/serials), their count and the lot's
+//     total.
 //
 // What the service must load into `state` for each command:
 //   * define_product: `product` = the current definition of
@@ -70,6 +79,10 @@ namespace lotledger::lots {
 //   * correct_lot: `lot` = the lot; and, so that an expiry correction keeps
 //     the component cap, `product` = the lot's product and `inputs` = the
 //     lot's own input lots (lot.inputs).
+//   * assign_serials: `lot` = the lot, `product` = its product,
+//     `serial_lots` = of the serials the request names, each one the
+//     register already has, with its lot id; `lot_serial_count` = the
+//     lot's serial_count.
 absl::StatusOr<std::vector<v1::Event>> Decide(
     const v1::LotsDecisionState& state, const v1::LotsCommand& cmd);
 
@@ -83,6 +96,7 @@ absl::StatusOr<std::vector<v1::Event>> Decide(
 //   * LotCorrected of this lot: sets the corrected field and appends a
 //     LotCorrection (actor and recorded_at from the envelope). A corrected
 //     expiry becomes EXPIRY_SOURCE_GIVEN: it was entered by a person.
+//   * SerialsAssigned of this lot: serial_count becomes its lot_total.
 // "This lot" is `lot.lot_id()`. Preset it on an empty Lot to fold events
 // into a lot whose creation may not have been seen yet; with an empty
 // lot_id, a LotCreated initializes `lot` as the created lot.
@@ -107,7 +121,7 @@ void EvolveStanding(v1::LotStanding& standing, const std::string& lot_id,
 //   * item: a valid GTIN-14 for ITEM_KIND_FINISHED_DEVICE; for components
 //     and raw materials an internal item code (1-40 of [A-Za-z0-9._-]),
 //     which includes GTIN-14s;
-//   * name, uom required; kind not UNSPECIFIED;
+//   * name, uom required; kind not UNSPECIFIED; tracking a known value;
 //   * policy: shelf_life_days >= 0, alert thresholds positive and distinct,
 //     min_remaining_days_to_ship >= 0.
 absl::Status ValidateProduct(const v1::Product& product);

@@ -74,6 +74,13 @@ void Evolve(v1::Lot& lot, const v1::Event& event) {
     *entry.mutable_correction() = corrected;
     entry.set_actor(event.actor());
     *entry.mutable_recorded_at() = event.recorded_at();
+    return;
+  }
+  if (event.has_serials_assigned()) {
+    const v1::SerialsAssigned& assigned = event.serials_assigned();
+    if (lot.lot_id().empty() || lot.lot_id() != assigned.lot_id()) return;
+    // The event's total, not a sum: a redelivered event changes nothing.
+    lot.set_serial_count(assigned.lot_total());
   }
 }
 

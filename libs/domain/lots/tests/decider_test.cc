@@ -1316,7 +1316,8 @@ INSTANTIATE_TEST_SUITE_P(CorrectLot, LotsDecide,
 TEST(LotsDecide, NoCommandIsInvalid) {
   domain::testing::ExpectRefused(
       Decide({}, {}).status(), kInvalid,
-      "command: required: define_product, create_lot or correct_lot");
+      "command: required: define_product, create_lot, correct_lot or "
+      "assign_serials");
 }
 
 // ---- Evolve: the read model -------------------------------------------------

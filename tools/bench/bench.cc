@@ -1,12 +1,15 @@
 // lotledger_bench: the project's benchmarks. Each scenario prints one JSON
 // line per figure on stdout (see stats.h) and a readable line on stderr.
 //
-//   lotledger_bench --scenario=log_append  [--backend=embedded|kafka]
-//   [--appenders=N] [--seconds=S] lotledger_bench --scenario=log_tail
-//   [--backend=...] [--records=N] lotledger_bench --scenario=lots_create
-//   [--backend=...] [--clients=N] [--seconds=S] lotledger_bench
-//   --scenario=lots_trace  [--lots=N] [--samples=N] lotledger_bench
-//   --scenario=grpc_noop   [--clients=N] [--seconds=S]
+//   lotledger_bench --scenario=log_append [--backend=embedded|kafka]
+//     [--appenders=N] [--seconds=S]
+//   lotledger_bench --scenario=log_tail [--backend=...] [--records=N]
+//   lotledger_bench --scenario=lots_create [--backend=...] [--clients=N]
+//     [--seconds=S]
+//   lotledger_bench --scenario=lots_trace [--lots=N] [--samples=N]
+//     [--serials=N] (serials per finished lot, default 10; 0: no serial
+//     trace)
+//   lotledger_bench --scenario=grpc_noop [--clients=N] [--seconds=S]
 //   lotledger_bench --scenario=ship|fefo|replica_reads  (see
 //   inventory_scenarios.h)
 //   lotledger_bench --scenario=limits      (see limits.h)
@@ -231,7 +234,8 @@ void LotsTrace(const Args& a) {
     if (!log.ok()) Die(log.status());
     if (auto s = (*log)->EnsureTopic(topics::kLots, 3); !s.ok()) Die(s);
     const absl::Time t0 = absl::Now();
-    auto written = WriteGenealogy(**log, topics::kLots, lots, 42);
+    auto written = WriteGenealogy(**log, topics::kLots, lots, 42,
+                                  static_cast<int>(a.Int("serials", 10)));
     if (!written.ok()) Die(written.status());
     g = std::move(*written);
     std::fprintf(stderr, "generated %llu events in %.1f s\n",
@@ -292,6 +296,40 @@ void LotsTrace(const Args& a) {
                      1, s, absl::Now() - start,
                      absl::StrCat(lots, " lots, 5 levels, mean ",
                                   nodes / std::max(1, samples_n), " nodes")));
+  }
+  // One unit of the finished device by its serial (issue 19: within 1.2x
+  // of the lot trace backward above): the same walk from the serial's lot.
+  if (const int serials = static_cast<int>(a.Int("serials", 10)); serials > 0) {
+    const auto& pool = g.lot_ids.back();
+    std::uniform_int_distribution<int64_t> pick(
+        0, static_cast<int64_t>(pool.size()) - 1);
+    std::uniform_int_distribution<int> unit(1, serials);
+    Samples s;
+    uint64_t nodes = 0;
+    const absl::Time start = absl::Now();
+    for (int i = 0; i < samples_n; ++i) {
+      const int64_t lot = pick(rng);
+      v1::TraceRequest req;
+      req.set_item(DeviceItem());
+      req.set_serial(DeviceSerial(lot, unit(rng)));
+      req.set_direction(v1::TRACE_DIRECTION_BACKWARD);
+      req.set_max_depth(5);
+      v1::TraceResponse resp;
+      const absl::Time t0 = absl::Now();
+      grpc::Status st = stub->Trace(Ctx().get(), req, &resp);
+      s.Add(absl::Now() - t0);
+      if (!st.ok()) Die(absl::InternalError(st.error_message()));
+      if (resp.nodes_size() == 0 || resp.nodes(0).lot_id() != pool[lot]) {
+        Die(absl::InternalError(absl::StrCat("trace of serial ", req.serial(),
+                                             " did not start at ", pool[lot])));
+      }
+      nodes += resp.nodes_size();
+    }
+    Report(Summarize(
+        "trace_backward_serial", "embedded", 1, s, absl::Now() - start,
+        absl::StrCat(lots, " lots, 5 levels, ", serials,
+                     " serials per device lot, by item and serial, mean ",
+                     nodes / std::max(1, samples_n), " nodes")));
   }
 
   // The in-memory genealogy the traces read (services/lots/

@@ -33,9 +33,17 @@ v1::Event Envelope(const std::string& aggregate, absl::Time now) {
 
 }  // namespace
 
+std::string DeviceItem() { return kItems[4]; }
+
+std::string DeviceSerial(int64_t lot_index, int n) {
+  return absl::StrFormat("T%07d%04d", lot_index, n);
+}
+
 absl::StatusOr<Genealogy> WriteGenealogy(eventlog::EventLog& log,
                                          const std::string& topic, int64_t lots,
-                                         uint64_t seed) {
+                                         uint64_t seed,
+                                         int serials_per_device) {
+  const int device_level = 4;
   Genealogy g;
   g.lot_ids.resize(g.levels);
   std::mt19937_64 rng(seed);
@@ -54,8 +62,9 @@ absl::StatusOr<Genealogy> WriteGenealogy(eventlog::EventLog& log,
     }
     return absl::OkStatus();
   };
-  auto add = [&](const v1::Event& e) -> absl::Status {
-    eventlog::ChainHead head;  // every generated aggregate has one event
+  // Seals `e` after `head` (a fresh head: the aggregate's first event).
+  auto add = [&](const v1::Event& e,
+                 eventlog::ChainHead head = {}) -> absl::Status {
     batch.push_back(eventlog::ToOutgoing(e, eventlog::Seal(e, head), "bench"));
     return batch.size() >= 1000 ? flush() : absl::OkStatus();
   };
@@ -67,6 +76,9 @@ absl::StatusOr<Genealogy> WriteGenealogy(eventlog::EventLog& log,
     p->set_uom("EA");
     p->set_kind(kKinds[level]);
     p->mutable_policy()->set_shelf_life_days(1095);
+    if (level == device_level && serials_per_device > 0) {
+      p->set_tracking(v1::TRACKING_SERIAL);
+    }
     RETURN_IF_ERROR(add(e));
   }
   const int64_t per_level = std::max<int64_t>(1, lots / g.levels);
@@ -103,7 +115,26 @@ absl::StatusOr<Genealogy> WriteGenealogy(eventlog::EventLog& log,
           e.add_lot_ids(in);
         }
       }
-      RETURN_IF_ERROR(add(e));
+      eventlog::ChainHead created_head;
+      const v1::EventRecord created = eventlog::Seal(e, created_head);
+      batch.push_back(eventlog::ToOutgoing(e, created, "bench"));
+      if (batch.size() >= 1000) RETURN_IF_ERROR(flush());
+      if (level == device_level && serials_per_device > 0) {
+        v1::Event s = Envelope(lot_id, now);
+        s.add_lot_ids(lot_id);
+        v1::SerialsAssigned* a = s.mutable_serials_assigned();
+        a->set_lot_id(lot_id);
+        a->set_item(kItems[level]);
+        v1::SerialRange* r = a->add_serials();
+        r->set_first(DeviceSerial(i, 1));
+        if (serials_per_device > 1) {
+          r->set_last(DeviceSerial(i, serials_per_device));
+        }
+        a->set_count(serials_per_device);
+        a->set_lot_total(serials_per_device);
+        // The lot's second event: its chain continues from the first.
+        RETURN_IF_ERROR(add(s, created_head));
+      }
       g.lot_ids[level].push_back(lot_id);
     }
   }

@@ -26,10 +26,19 @@ struct Genealogy {
 };
 
 // Appends ~`lots` LotCreated events (plus one ProductDefined per level) to
-// `topic`, in batches.
+// `topic`, in batches. With `serials_per_device` > 0 the finished device
+// is tracked by serial and each of its lots gets that many serials
+// (SerialsAssigned right after its LotCreated): DeviceSerial(i, n) for
+// n = 1..serials_per_device.
 absl::StatusOr<Genealogy> WriteGenealogy(eventlog::EventLog& log,
                                          const std::string& topic, int64_t lots,
-                                         uint64_t seed);
+                                         uint64_t seed,
+                                         int serials_per_device = 0);
+
+// The finished device's item code, and the n-th serial (1-based) of its
+// i-th lot (lot_ids.back()[i]).
+std::string DeviceItem();
+std::string DeviceSerial(int64_t lot_index, int n);
 
 }  // namespace lotledger::bench
 

@@ -101,6 +101,9 @@ struct Layout {
   std::vector<std::string> regions;
   std::vector<std::string> warehouses;  // warehouse w is in region w % 5
   std::vector<std::string> bins;        // stock is received into these
+  // > 0: the items are tracked by serial, each lot has lot_quantity
+  // serials Serial(i, 1..lot_quantity), assigned and received by range.
+  bool serialised = false;
 
   static Layout Make(int lots, int items, int bins, int64_t lot_quantity,
                      int unreleased_percent) {
@@ -130,10 +133,15 @@ struct Layout {
   // Every unreleased_percent-th lot in a hundred is left unreleased (the
   // gate skips it).
   bool Released(int i) const { return (i * 37) % 100 >= unreleased_percent; }
+  // The n-th serial (1-based) of lot i: "S<lot 7 digits><n 6 digits>".
+  static std::string Serial(int i, int64_t n) {
+    return absl::StrFormat("S%07d%06d", i, n);
+  }
   std::string Describe() const {
     return absl::StrCat("lots=", lots, " items=", items.size(),
                         " bins=", bins.size(), " qty=", lot_quantity,
-                        " unreleased=", unreleased_percent, "%");
+                        " unreleased=", unreleased_percent, "%",
+                        serialised ? " serialised" : "");
   }
 };
 
@@ -160,6 +168,7 @@ void Seed(const std::string& target, const std::string& inventory_target,
       p->set_kind(v1::ITEM_KIND_FINISHED_DEVICE);
       p->mutable_policy()->set_shelf_life_days(730);
       p->mutable_policy()->set_min_remaining_days_to_ship(30);
+      if (layout.serialised) p->set_tracking(v1::TRACKING_SERIAL);
       v1::DefineProductResponse resp;
       Check(lots->DefineProduct(Ctx().get(), req, &resp), "DefineProduct");
       tokens.Add(resp.token());
@@ -216,6 +225,20 @@ void Seed(const std::string& target, const std::string& inventory_target,
         Check(lots->CreateLot(Ctx().get(), lot, &created), "CreateLot");
         tokens.Add(created.token());
         const std::string lot_id = created.lot().lot_id();
+        v1::SerialRange all;
+        if (layout.serialised) {
+          all.set_first(Layout::Serial(i, 1));
+          all.set_last(Layout::Serial(i, layout.lot_quantity));
+          v1::AssignSerialsRequest assign;
+          assign.set_request_id(NewUuidV7(absl::Now()));
+          assign.set_lot_id(lot_id);
+          *assign.add_serials() = all;
+          *assign.mutable_after() = created.token();
+          v1::AssignSerialsResponse assigned;
+          Check(lots->AssignSerials(Ctx().get(), assign, &assigned),
+                "AssignSerials");
+          tokens.Add(assigned.token());
+        }
         if (layout.Released(i)) {
           v1::RecordInspectionRequest ins =
               PassingInspection(lot_id, created.token());
@@ -241,7 +264,8 @@ void Seed(const std::string& target, const std::string& inventory_target,
         recv.set_location_id(layout.Bin(i));
         recv.mutable_quantity()->set_amount(layout.lot_quantity);
         recv.set_source(v1::RECEIPT_SOURCE_PRODUCTION);
-        *recv.mutable_after() = created.token();
+        if (layout.serialised) *recv.add_serials() = all;
+        *recv.mutable_after() = tokens.Get();
         v1::ReceiveStockResponse received;
         Check(inventory->ReceiveStock(Ctx().get(), recv, &received),
               "ReceiveStock");
@@ -296,10 +320,17 @@ void ShipScenario(const Args& a) {
   const std::string backend = a.Get("backend", "embedded");
   auto host = StartHost(a, a.Get("dir", "build/bench-data") + "/ship", true,
                         {"lots", "quality", "inventory"});
-  const Layout layout =
-      Layout::Make(static_cast<int>(a.Int("lots", 1000)), 1, 50, 1'000'000'000,
+  // --serials-per-line=N: a product tracked by serial, N serials a line.
+  const int per_line = static_cast<int>(a.Int("serials-per-line", 0));
+  Layout layout =
+      Layout::Make(static_cast<int>(a.Int("lots", 1000)), 1, 50,
+                   per_line > 0 ? a.Int("lot-serials", 1000) : 1'000'000'000,
                    /*unreleased_percent=*/0);
+  layout.serialised = per_line > 0;
   Seed(host->target(), layout, static_cast<int>(a.Int("setup-clients", 64)));
+  // The next unshipped serial of each lot (serialised runs).
+  std::vector<std::atomic<int64_t>> next_serial(layout.lots);
+  for (auto& n : next_serial) n = 1;
   const absl::Duration run = absl::Seconds(a.Int("seconds", 10));
   for (const int lines : IntList(a, "lines", "1,3")) {
     if (lines > layout.lots) {
@@ -328,12 +359,32 @@ void ShipScenario(const Args& a) {
                 chosen.push_back(i);
               }
             }
+            bool exhausted = false;
             for (int i : chosen) {
               v1::ShipmentLine* l = req.add_lines();
               l->set_lot_id(layout.LotId(i));
               l->set_location_id(layout.Bin(i));
-              l->mutable_quantity()->set_amount(1);
+              l->mutable_quantity()->set_amount(per_line > 0 ? per_line : 1);
               l->mutable_quantity()->set_uom("EA");
+              if (per_line > 0) {
+                const int64_t from = next_serial[i].fetch_add(per_line);
+                if (from + per_line - 1 > layout.lot_quantity) {
+                  exhausted = true;
+                  break;
+                }
+                // One serial each, as a scanner reads the units.
+                for (int64_t n = from; n < from + per_line; ++n) {
+                  l->add_serials()->set_first(Layout::Serial(i, n));
+                }
+              }
+            }
+            if (exhausted) {
+              if (errors++ == 0) {
+                std::fprintf(stderr,
+                             "error: a lot ran out of serials; raise "
+                             "--lot-serials\n");
+              }
+              continue;
             }
             v1::ShipStockResponse resp;
             const absl::Time t0 = absl::Now();
@@ -352,10 +403,17 @@ void ShipScenario(const Args& a) {
       Samples all;
       for (Samples& s : samples) all.Merge(s);
       Report(Summarize(
-          absl::StrCat("ship_", lines, "line"), backend, clients, all,
-          absl::Now() - start,
+          absl::StrCat(
+              "ship_", lines, "line",
+              per_line > 0 ? absl::StrCat("_", per_line, "serials") : ""),
+          backend, clients, all, absl::Now() - start,
           absl::StrCat("gRPC ShipStock, ", lines, " line(s) of random lots of ",
-                       layout.lots, ", durable; errors ", errors.load())));
+                       layout.lots,
+                       per_line > 0
+                           ? absl::StrCat(", ", per_line,
+                                          " serials per line, one by one")
+                           : "",
+                       ", durable; errors ", errors.load())));
     }
   }
 }

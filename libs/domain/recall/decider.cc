@@ -165,6 +165,8 @@ absl::StatusOr<std::vector<v1::Event>> DecideNotify(
       line->set_shipped(l.shipped());
       line->set_returned(l.returned());
       line->set_held(l.held());
+      *line->mutable_serials() = l.serials();
+      line->set_used(l.used());
       e.add_lot_ids(l.lot_id());
     }
     out.push_back(std::move(e));

@@ -17,8 +17,9 @@
 //     ComputeScope). One RecallInitiated per kLotsPerPart lots of scope.
 //   * A closed recall is read-only: notify, respond and close are refused.
 //   * Notify: one RecallNotificationIssued per affected customer (in
-//     impact) not notified yet, with what it received and still holds and
-//     the recall's instructions.
+//     impact) not notified yet, with what it received and still holds
+//     (of a serialised lot: its serials in scope, and how many it reported
+//     used) and the recall's instructions.
 //   * Respond: for an affected customer; says something (acknowledged,
 //     nothing found, or lines); lines name lots in scope the customer
 //     received, quantities >= 0; destroyed in total at most what the

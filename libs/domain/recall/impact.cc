@@ -1,6 +1,7 @@
 #include "libs/domain/recall/impact.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <set>
 #include <string_view>
@@ -12,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
+#include "libs/domain/serials/serials.h"
 
 namespace lotledger::recall {
 namespace {
@@ -285,6 +287,214 @@ void ComputeImpact(const ScopeList& scope, const NodeMap& nodes,
     st->set_location_id(location);
     st->set_amount(amount);
   }
+}
+
+namespace {
+
+// Keeps the elements of `field` for which keep(element) holds, in order.
+template <typename T, typename Keep>
+void KeepIf(google::protobuf::RepeatedPtrField<T>* field, Keep&& keep) {
+  int w = 0;
+  for (int r = 0; r < field->size(); ++r) {
+    if (!keep(field->Get(r))) continue;
+    if (w != r) field->SwapElements(w, r);
+    ++w;
+  }
+  while (field->size() > w) field->RemoveLast();
+}
+
+// The totals and per-customer sums of `out` summed again from its rows.
+void SumAgain(v1::RecallImpact* out) {
+  std::map<std::string, int64_t> by_location;
+  int64_t distributed = 0, returned = 0, on_hand = 0;
+  int32_t lots_distributed = 0;
+  for (const v1::LotImpact& l : out->lots()) {
+    distributed += l.shipped();
+    returned += l.returned();
+    on_hand += l.on_hand();
+    if (l.shipped() > 0) ++lots_distributed;
+    for (const v1::LocationStock& st : l.stock()) {
+      by_location[st.location_id()] += st.amount();
+    }
+  }
+  out->set_distributed(distributed);
+  out->set_returned(returned);
+  out->set_outstanding(distributed - returned);
+  out->set_on_hand(on_hand);
+  out->set_lots_distributed(lots_distributed);
+  out->clear_on_hand_by_location();
+  for (const auto& [location, amount] : by_location) {
+    if (amount == 0) continue;
+    v1::LocationStock* st = out->add_on_hand_by_location();
+    st->set_location_id(location);
+    st->set_amount(amount);
+  }
+  for (v1::CustomerImpact& c : *out->mutable_customers()) {
+    KeepIf(c.mutable_lots(),
+           [](const v1::CustomerLotImpact& l) { return l.shipped() > 0; });
+    int64_t shipped = 0, back = 0;
+    for (const v1::CustomerLotImpact& l : c.lots()) {
+      shipped += l.shipped();
+      back += l.returned();
+    }
+    c.set_shipped(shipped);
+    c.set_returned(back);
+    c.set_held(shipped - back);
+  }
+  KeepIf(out->mutable_customers(),
+         [](const v1::CustomerImpact& c) { return !c.lots().empty(); });
+  out->set_customers_affected(out->customers_size());
+}
+
+}  // namespace
+
+void ApplySerialDetail(const ScopeList& scope, const SerialDetail& detail,
+                       const CustomerMap& customers, v1::RecallImpact* out) {
+  if (detail.empty()) return;
+  // Where each serialised lot's customer lines are: (customer, line).
+  absl::flat_hash_map<std::string_view, std::vector<std::pair<int, int>>>
+      lines_of;
+  absl::flat_hash_map<std::string, int> customer_index;
+  for (int i = 0; i < out->customers_size(); ++i) {
+    const v1::CustomerImpact& c = out->customers(i);
+    customer_index.emplace(c.customer().customer_id(), i);
+    for (int j = 0; j < c.lots_size(); ++j) {
+      if (detail.contains(c.lots(j).lot_id())) {
+        lines_of[c.lots(j).lot_id()].emplace_back(i, j);
+      }
+    }
+  }
+  bool restricted = false;
+  bool added = false;
+  for (int row = 0; row < scope.size() && row < out->lots_size(); ++row) {
+    const v1::ScopedLot& s = scope.Get(row);
+    auto d = detail.find(s.lot_id());
+    if (d == detail.end()) continue;
+    const bool by_serial = !s.serials().empty();
+    absl::flat_hash_set<std::string> in_scope;
+    if (by_serial) {
+      absl::StatusOr<std::vector<std::string>> list = domain::ExpandSerials(
+          s.serials(), "serials", std::numeric_limits<int64_t>::max());
+      if (list.ok()) in_scope.insert(list->begin(), list->end());
+      restricted = true;
+    }
+    const auto counts = [&](const std::string& serial) {
+      return !by_serial || in_scope.contains(serial);
+    };
+    struct Line {
+      int64_t shipped = 0, returned = 0, used = 0;
+      std::vector<std::string> held;
+      bool seen = false;
+    };
+    std::map<std::string, Line> by_customer;
+    for (const SerialHoldingRow& h : d->second.holdings) {
+      if (!counts(h.serial)) continue;
+      Line& l = by_customer[h.customer_id];
+      l.shipped += h.shipped;
+      l.returned += h.returned;
+      if (h.shipped > h.returned) {
+        l.held.push_back(h.serial);
+        if (h.used) ++l.used;
+      }
+    }
+    const auto fill = [&](Line& l, v1::CustomerLotImpact* line) {
+      l.seen = true;
+      std::sort(l.held.begin(), l.held.end());
+      if (by_serial) {
+        line->set_shipped(l.shipped);
+        line->set_returned(l.returned);
+        line->set_held(l.shipped - l.returned);
+      }
+      *line->mutable_serials() = domain::CompressSerials(l.held);
+      line->set_used(l.used);
+      line->set_unused(static_cast<int64_t>(l.held.size()) - l.used);
+    };
+    static const std::vector<std::pair<int, int>> kNoLines;
+    auto at = lines_of.find(s.lot_id());
+    for (const auto& [i, j] : at == lines_of.end() ? kNoLines : at->second) {
+      v1::CustomerImpact* c = out->mutable_customers(i);
+      Line& l = by_customer[c->customer().customer_id()];
+      fill(l, c->mutable_lots(j));
+    }
+    // A customer the serials know and the lot's holdings do not (none
+    // while both are folded from the same events) gains a line.
+    for (auto& [customer_id, l] : by_customer) {
+      if (l.seen || l.shipped <= 0) continue;
+      auto [ci, fresh] =
+          customer_index.emplace(customer_id, out->customers_size());
+      if (fresh) {
+        v1::CustomerImpact* c = out->add_customers();
+        auto known = customers.find(customer_id);
+        if (known != customers.end()) {
+          *c->mutable_customer() = known->second;
+        } else {
+          c->mutable_customer()->set_customer_id(customer_id);
+        }
+      }
+      v1::CustomerLotImpact* line =
+          out->mutable_customers(ci->second)->add_lots();
+      line->set_lot_id(s.lot_id());
+      line->set_item(s.item());
+      line->set_lot_number(s.lot_number());
+      line->set_uom(s.uom());
+      line->set_shipped(l.shipped);
+      line->set_returned(l.returned);
+      line->set_held(l.shipped - l.returned);
+      fill(l, line);
+      added = true;
+    }
+    v1::LotImpact* lot = out->mutable_lots(row);
+    int64_t used = 0, unused = 0;
+    for (const auto& [customer_id, l] : by_customer) {
+      used += l.used;
+      unused += static_cast<int64_t>(l.held.size()) - l.used;
+    }
+    lot->set_used(used);
+    lot->set_unused(unused);
+    if (!by_serial) continue;
+    if (&lot->lot() != &s) *lot->mutable_lot() = s;
+    int64_t shipped = 0, returned = 0;
+    int32_t customers_of_lot = 0;
+    for (const auto& [customer_id, l] : by_customer) {
+      shipped += l.shipped;
+      returned += l.returned;
+      if (l.shipped > 0) ++customers_of_lot;
+    }
+    lot->set_shipped(shipped);
+    lot->set_returned(returned);
+    lot->set_outstanding(shipped - returned);
+    lot->set_customers(customers_of_lot);
+    std::map<std::string, int64_t> stock;
+    int64_t on_hand = 0;
+    for (const SerialStockRow& st : d->second.stock) {
+      if (!counts(st.serial)) continue;
+      ++stock[st.location_id];
+      ++on_hand;
+    }
+    lot->set_on_hand(on_hand);
+    lot->clear_stock();
+    for (const auto& [location, amount] : stock) {
+      v1::LocationStock* st = lot->add_stock();
+      st->set_location_id(location);
+      st->set_amount(amount);
+    }
+  }
+  if (added) {
+    auto* cs = out->mutable_customers();
+    std::sort(cs->pointer_begin(), cs->pointer_end(),
+              [](const v1::CustomerImpact* a, const v1::CustomerImpact* b) {
+                return a->customer().customer_id() <
+                       b->customer().customer_id();
+              });
+    for (v1::CustomerImpact& c : *cs) {
+      std::sort(
+          c.mutable_lots()->pointer_begin(), c.mutable_lots()->pointer_end(),
+          [](const v1::CustomerLotImpact* a, const v1::CustomerLotImpact* b) {
+            return a->lot_id() < b->lot_id();
+          });
+    }
+  }
+  if (restricted || added) SumAgain(out);
 }
 
 std::vector<std::string> UnansweredCustomers(const v1::Recall& recall,

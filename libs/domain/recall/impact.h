@@ -14,6 +14,17 @@
 // distributed (100 when nothing was distributed). Returns from before the
 // recall count as recovered: what matters is what is still in the field.
 //
+// Serialised lots (Product.tracking TRACKING_SERIAL): ApplySerialDetail
+// refines an impact computed at lot level with what the recall projection
+// keeps per serial. Every customer line of such a lot names the serials
+// the customer holds (shipped more often than returned) and how many of
+// them it reported used / not used; the lot row sums used / unused. For a
+// lot in scope by serial (ScopedLot.serials not empty) only those serials
+// count: shipped, returned, held and on hand (and own stock by location)
+// are counted in serials of the scope, a customer that never received one
+// of them has no line for the lot (nor is affected through it), and the
+// totals are summed again from the rows. last_shipped_on stays the lot's.
+//
 // Thread-safety: pure functions; safe to call from any thread.
 #ifndef LOTLEDGER_LIBS_DOMAIN_RECALL_IMPACT_H_
 #define LOTLEDGER_LIBS_DOMAIN_RECALL_IMPACT_H_
@@ -24,6 +35,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "libs/domain/recall/scope.h"
@@ -46,6 +58,35 @@ v1::RecallImpact ComputeImpact(const ScopeList& scope, const NodeMap& nodes,
 // The same into `out` (cleared first), so a caller can keep it on an arena.
 void ComputeImpact(const ScopeList& scope, const NodeMap& nodes,
                    const CustomerMap& customers, v1::RecallImpact* out);
+
+// One serial of a serialised lot as a customer holds it.
+struct SerialHoldingRow {
+  std::string customer_id;
+  std::string serial;
+  int64_t shipped = 0;
+  int64_t returned = 0;
+  bool used = false;
+};
+// One serial of a serialised lot in own stock.
+struct SerialStockRow {
+  std::string serial;
+  std::string location_id;
+};
+// What the recall projection keeps per serial of one lot.
+struct LotSerials {
+  std::vector<SerialHoldingRow> holdings;  // by customer id, then serial
+  std::vector<SerialStockRow> stock;       // by serial
+};
+// By lot id: the serialised lots of a scope (a lot absent here is one
+// tracked by lot and keeps its lot-level impact).
+using SerialDetail = absl::flat_hash_map<std::string, LotSerials>;
+
+// Refines `impact` (ComputeImpact's, or the index's, over `scope`, rows in
+// scope order) with `detail` as the header says. `customers` names a
+// customer that gains a line it did not have (none does when detail and
+// nodes agree). Does nothing when no lot of the scope is in `detail`.
+void ApplySerialDetail(const ScopeList& scope, const SerialDetail& detail,
+                       const CustomerMap& customers, v1::RecallImpact* impact);
 
 // A view of an impact and its page (AnalyzeImpactRequest.view, page_size,
 // page_token; recall.proto says what each view holds).

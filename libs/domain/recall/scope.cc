@@ -1,11 +1,14 @@
 #include "libs/domain/recall/scope.h"
 
+#include <algorithm>
 #include <string_view>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
 #include "libs/common/status_macros.h"
 #include "libs/domain/common/refusals.h"
 #include "libs/domain/lots/dates.h"
+#include "libs/domain/serials/serials.h"
 
 namespace lotledger::recall {
 namespace {
@@ -50,6 +53,33 @@ absl::Status FetchMissing(const std::vector<std::string>& ids,
 absl::Status ValidateCriteria(const v1::RecallCriteria& c,
                               std::string_view field) {
   const std::string f(field);
+  if (!c.serials().empty()) {
+    for (int i = 0; i < c.lot_ids_size(); ++i) {
+      if (c.lot_ids(i).empty()) {
+        return Invalid(f, ".lot_ids[", i, "]: must not be empty");
+      }
+    }
+    if (c.item().empty()) {
+      return Invalid(f,
+                     ".item: required with serials: the serialised product "
+                     "whose units they are");
+    }
+    if (c.has_made_from() || c.has_made_to()) {
+      return Invalid(f, c.has_made_from() ? ".made_from" : ".made_to",
+                     ": not with serials: serials name units, a date range "
+                     "names whole lots; recall the range in a recall of its "
+                     "own");
+    }
+    if (c.include_derived()) {
+      return Invalid(f,
+                     ".include_derived: not with serials: a lot made from a "
+                     "serialised unit does not carry its serial, so the "
+                     "genealogy cannot be followed unit by unit; recall the "
+                     "derived lots by lot_ids");
+    }
+    return domain::ExpandSerials(c.serials(), absl::StrCat(f, ".serials"))
+        .status();
+  }
   const bool by_range =
       !c.item().empty() || c.has_made_from() || c.has_made_to();
   if (c.lot_ids().empty() && !by_range) {
@@ -75,6 +105,63 @@ absl::Status ValidateCriteria(const v1::RecallCriteria& c,
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<SerialLots> GroupSerialsByLot(
+    std::string_view item, const std::vector<std::string>& serials,
+    const std::vector<std::string>& lot_of) {
+  SerialLots out;
+  std::vector<std::string> unassigned;
+  for (size_t i = 0; i < serials.size(); ++i) {
+    const std::string& lot = i < lot_of.size() ? lot_of[i] : std::string();
+    if (lot.empty()) {
+      unassigned.push_back(serials[i]);
+      continue;
+    }
+    auto [it, fresh] = out.serials.try_emplace(lot);
+    if (fresh) out.lot_ids.push_back(lot);
+    it->second.push_back(serials[i]);
+  }
+  if (unassigned.size() == 1) {
+    return Refuse("serial ", unassigned[0], " of ", std::string(item),
+                  " is not assigned to any lot; check the serial, or pass "
+                  "the lots service's token as `after`");
+  }
+  if (!unassigned.empty()) {
+    std::sort(unassigned.begin(), unassigned.end());
+    return Refuse("serials ",
+                  domain::FormatSerials(domain::CompressSerials(unassigned)),
+                  " of ", std::string(item),
+                  " are not assigned to any lot; check the serials, or pass "
+                  "the lots service's token as `after`");
+  }
+  for (auto& [lot, list] : out.serials) std::sort(list.begin(), list.end());
+  return out;
+}
+
+v1::RecallCriteria LotCriteriaOf(const v1::RecallCriteria& criteria,
+                                 const SerialLots& lots) {
+  v1::RecallCriteria out;
+  *out.mutable_lot_ids() = criteria.lot_ids();
+  absl::flat_hash_set<std::string_view> listed(criteria.lot_ids().begin(),
+                                               criteria.lot_ids().end());
+  for (const std::string& id : lots.lot_ids) {
+    if (!listed.contains(id)) out.add_lot_ids(id);
+  }
+  return out;
+}
+
+void MarkSerialScope(const v1::RecallCriteria& criteria, const SerialLots& lots,
+                     ScopeList* scope) {
+  absl::flat_hash_set<std::string_view> listed(criteria.lot_ids().begin(),
+                                               criteria.lot_ids().end());
+  for (v1::ScopedLot& s : *scope) {
+    if (listed.contains(s.lot_id())) continue;
+    auto it = lots.serials.find(s.lot_id());
+    if (it == lots.serials.end()) continue;
+    s.set_reason(v1::SCOPE_REASON_SERIAL_LISTED);
+    *s.mutable_serials() = domain::CompressSerials(it->second);
+  }
 }
 
 std::vector<std::string> MadeInRange(const std::vector<MadeLot>& lots,

@@ -38,9 +38,40 @@ using FetchNodes =
                                std::vector<const v1::RecallLotNode*>* out)>;
 
 // The shape of criteria: lot_ids, or item with made_from <= made_to (valid
-// dates), or both; no empty lot id. InvalidArgument names `field`.
+// dates), or item with serials (valid ranges, not with made_from/made_to
+// nor include_derived), or lot_ids with one of the two; no empty lot id.
+// InvalidArgument names `field`.
 absl::Status ValidateCriteria(const v1::RecallCriteria& criteria,
                               std::string_view field);
+
+// Recall by serial (criteria.serials): the serials named, grouped by the
+// lot each belongs to, lots in the order of their first serial.
+struct SerialLots {
+  std::vector<std::string> lot_ids;
+  // By lot id: its serials in the criteria, sorted.
+  absl::flat_hash_map<std::string, std::vector<std::string>> serials;
+};
+
+// Groups `serials` (ExpandSerials of criteria.serials) of `item` by lot:
+// lot_of[i] is the lot serials[i] is assigned to ("" when none).
+// FailedPrecondition "serial 4711 of X is not assigned to any lot" (the
+// first few such serials) when any is not assigned.
+absl::StatusOr<SerialLots> GroupSerialsByLot(
+    std::string_view item, const std::vector<std::string>& serials,
+    const std::vector<std::string>& lot_of);
+
+// The criteria the lot walk (ComputeScope, RecallIndex::ScopeAndImpact)
+// takes for serial criteria: lot_ids are the listed lots, then the
+// serials' lots not listed; no item, serials nor dates.
+v1::RecallCriteria LotCriteriaOf(const v1::RecallCriteria& criteria,
+                                 const SerialLots& lots);
+
+// After that walk: each row of `scope` that is in `lots` and not listed
+// whole in criteria.lot_ids (a lot listed whole and by serial is whole)
+// gets reason SCOPE_REASON_SERIAL_LISTED and serials = its serials in the
+// criteria (CompressSerials).
+void MarkSerialScope(const v1::RecallCriteria& criteria, const SerialLots& lots,
+                     ScopeList* scope);
 
 // A lot of a product with its manufacture date (from the service's index).
 struct MadeLot {

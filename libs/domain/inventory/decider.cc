@@ -16,6 +16,7 @@
 #include "libs/domain/inventory/customers.h"
 #include "libs/domain/inventory/expiry.h"
 #include "libs/domain/inventory/gate.h"
+#include "libs/domain/inventory/values.h"
 
 namespace lotledger::inventory {
 namespace {
@@ -738,6 +739,8 @@ absl::StatusOr<std::vector<v1::Event>> Decide(
       return DecideRegisterCustomer(state, cmd.register_customer());
     case v1::InventoryCommand::kUpdateCustomer:
       return DecideUpdateCustomer(state, cmd.update_customer());
+    case v1::InventoryCommand::kSetUnitCost:
+      return DecideSetUnitCost(state, cmd.set_unit_cost());
     case v1::InventoryCommand::COMMAND_NOT_SET:
       break;
   }

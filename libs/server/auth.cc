@@ -51,6 +51,8 @@ const Table& RoleTable() {
         {"/lotledger.v1.LotsService/ListLots", readers},
         {"/lotledger.v1.LotsService/Trace", readers},
         {"/lotledger.v1.LotsService/ResolveUdi", readers},
+        {"/lotledger.v1.LotsService/AssignSerials", {"admin"}},
+        {"/lotledger.v1.LotsService/GetSerial", readers},
         {"/lotledger.v1.QualityService/RecordInspection", {"qa_inspector"}},
         {"/lotledger.v1.QualityService/ChangeDisposition", {"qa_approver"}},
         {"/lotledger.v1.QualityService/GetQualityRecord", readers},

@@ -66,6 +66,7 @@ const absl::flat_hash_map<std::string_view, size_t>& MethodLimits() {
       {"/lotledger.v1.LotsService/DefineProduct", kCommand},
       {"/lotledger.v1.LotsService/CreateLot", kBulk},
       {"/lotledger.v1.LotsService/CorrectLot", kCommand},
+      {"/lotledger.v1.LotsService/AssignSerials", kBulk},
       {"/lotledger.v1.QualityService/RecordInspection", kBulk},
       {"/lotledger.v1.QualityService/ChangeDisposition", kCommand},
       {"/lotledger.v1.InventoryService/CreateLocation", kCommand},

@@ -1,6 +1,7 @@
 #include "services/lots/lots_projection.h"
 
 #include <deque>
+#include <limits>
 #include <map>
 #include <set>
 #include <tuple>
@@ -10,6 +11,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/domain/common/recall_standing.h"
 #include "libs/domain/lots/decider.h"
+#include "libs/domain/serials/serials.h"
 #include "libs/projection/stored_message.h"
 #include "lotledger/v1/domain.pb.h"
 
@@ -24,6 +26,9 @@ constexpr char kGenealogy[] = "genealogy";
 constexpr char kUsedIn[] = "used_in";
 constexpr char kStanding[] = "lot_standing";
 constexpr char kRecalls[] = "lot_recalls";
+constexpr char kSerialLots[] = "serial_lots";
+constexpr char kLotSerials[] = "lot_serials";
+constexpr char kSerialAssignments[] = "serial_assignments";
 
 // used_in key of the forward edge "input went into parent". The lot's
 // used_in list is kept as these keys, not inside the stored Lot: a raw
@@ -31,6 +36,12 @@ constexpr char kRecalls[] = "lot_recalls";
 // with every one made replay quadratic in the fan-out.
 std::string UsedInKey(std::string_view input, std::string_view parent) {
   return absl::StrCat(Sv(input), std::string(1, '\0'), Sv(parent));
+}
+
+// "<a>\0<b>": the register's keys (item \0 serial, lot id \0 serial, lot
+// id \0 event id).
+std::string PairKey(std::string_view a, std::string_view b) {
+  return absl::StrCat(Sv(a), std::string(1, '\0'), Sv(b));
 }
 
 std::string DateKey(const v1::Date& d) {
@@ -61,8 +72,9 @@ v1::GenealogyNode ToNode(const v1::Lot& lot) {
 }  // namespace
 
 std::vector<std::string> LotsColumnFamilies() {
-  return {kProducts,  kLots,   kLotsByItem, kLotsByExpiry,
-          kGenealogy, kUsedIn, kStanding,   kRecalls};
+  return {kProducts,   kLots,       kLotsByItem,       kLotsByExpiry,
+          kGenealogy,  kUsedIn,     kStanding,         kRecalls,
+          kSerialLots, kLotSerials, kSerialAssignments};
 }
 
 namespace {
@@ -99,6 +111,30 @@ absl::Status ApplyStandingEvent(const v1::Event& event,
   return absl::OkStatus();
 }
 
+// SerialsAssigned: the register's keys of each serial (which lot it
+// belongs to; which serials a lot has) and the assignment's counts. Every
+// write is a Put of what the event says, so a redelivery changes nothing.
+absl::Status ApplySerialsAssigned(const v1::Event& event,
+                                  projection::ProjectionStore::Batch& batch) {
+  const v1::SerialsAssigned& assigned = event.serials_assigned();
+  absl::StatusOr<std::vector<std::string>> serials =
+      domain::ExpandSerials(assigned.serials(), "serials_assigned.serials",
+                            std::numeric_limits<int64_t>::max());
+  if (!serials.ok()) {
+    return absl::DataLossError(absl::StrCat("event ", event.event_id(), ": ",
+                                            serials.status().message()));
+  }
+  for (const std::string& serial : *serials) {
+    batch.Put(kSerialLots, PairKey(assigned.item(), serial), assigned.lot_id());
+    batch.Put(kLotSerials, PairKey(assigned.lot_id(), serial), "");
+  }
+  v1::SerialsAssigned counts = assigned;
+  counts.clear_serials();  // in lot_serials already
+  batch.Put(kSerialAssignments, PairKey(assigned.lot_id(), event.event_id()),
+            counts.SerializeAsString());
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ApplyLotsEvent(const eventlog::Record& /*record*/,
@@ -114,12 +150,15 @@ absl::Status ApplyLotsEvent(const eventlog::Record& /*record*/,
     batch.Put(kProducts, item, p.SerializeAsString());
     return absl::OkStatus();
   }
-  if (!event.has_lot_created() && !event.has_lot_corrected()) {
+  if (event.has_serials_assigned()) {
+    RETURN_IF_ERROR(ApplySerialsAssigned(event, batch));
+  } else if (!event.has_lot_created() && !event.has_lot_corrected()) {
     // The quality and recall topics (and checkpoints): only standings.
     return ApplyStandingEvent(event, batch);
   }
   // Lot events: fold into every lot the event touches (the lot itself and,
-  // for a LotCreated, each input lot it consumed).
+  // for a LotCreated, each input lot it consumed; a SerialsAssigned sets
+  // the lot's serial_count).
   for (const std::string& lot_id : event.lot_ids()) {
     ASSIGN_OR_RETURN(
         std::optional<v1::Lot> before,
@@ -226,6 +265,47 @@ absl::StatusOr<int64_t> LotsQueries::CountLotsOfItem(
   return n;
 }
 
+absl::StatusOr<std::optional<std::string>> LotsQueries::FindSerialLot(
+    std::string_view item, std::string_view serial) const {
+  return store_->Get(kSerialLots, PairKey(item, serial));
+}
+
+absl::StatusOr<std::map<std::string, std::string>> LotsQueries::SerialLots(
+    std::string_view item, const std::vector<std::string>& serials) const {
+  std::vector<std::string> keys;
+  keys.reserve(serials.size());
+  for (const std::string& serial : serials) {
+    keys.push_back(PairKey(item, serial));
+  }
+  ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> lots,
+                   store_->MultiGet(kSerialLots, keys));
+  std::map<std::string, std::string> out;
+  for (size_t i = 0; i < serials.size(); ++i) {
+    if (lots[i].has_value()) out.emplace(serials[i], *std::move(lots[i]));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> LotsQueries::LotSerials(
+    std::string_view lot_id) const {
+  std::vector<std::string> out;
+  const std::string prefix = PairKey(lot_id, "");
+  RETURN_IF_ERROR(store_->Scan(kLotSerials, prefix, "",
+                               [&](std::string_view key, std::string_view) {
+                                 out.emplace_back(key.substr(prefix.size()));
+                                 return true;
+                               }));
+  return out;
+}
+
+absl::StatusOr<std::optional<v1::SerialsAssigned>>
+LotsQueries::FindSerialAssignment(std::string_view lot_id,
+                                  std::string_view event_id) const {
+  return projection::ParseStored<v1::SerialsAssigned>(
+      store_->Get(kSerialAssignments, PairKey(lot_id, event_id)),
+      "serial assignment");
+}
+
 absl::StatusOr<v1::Lot> LotsQueries::GetLot(std::string_view lot_id) const {
   ASSIGN_OR_RETURN(std::optional<v1::Lot> lot, FindLot(lot_id));
   // A lot known only as some parent's input (its own LotCreated not yet
@@ -298,7 +378,8 @@ namespace {
 // The request's max_depth (default 64), or why the request is refused.
 absl::StatusOr<int> CheckTraceRequest(const v1::TraceRequest& request) {
   if (request.lot_id().empty()) {
-    return absl::InvalidArgumentError("lot_id: required");
+    return absl::InvalidArgumentError(
+        "lot_id: required (or item and serial, for one serialised unit)");
   }
   if (request.direction() != v1::TRACE_DIRECTION_BACKWARD &&
       request.direction() != v1::TRACE_DIRECTION_FORWARD) {
@@ -315,17 +396,51 @@ absl::StatusOr<int> CheckTraceRequest(const v1::TraceRequest& request) {
 
 }  // namespace
 
+absl::StatusOr<v1::TraceRequest> LotsQueries::TraceStart(
+    const v1::TraceRequest& request) const {
+  if (request.serial().empty() && request.item().empty()) return request;
+  if (!request.lot_id().empty()) {
+    return absl::InvalidArgumentError(
+        "lot_id: give a lot id, or item and serial, not both");
+  }
+  if (request.item().empty()) {
+    return absl::InvalidArgumentError("item: required with serial");
+  }
+  if (request.serial().empty()) {
+    return absl::InvalidArgumentError(
+        "serial: required with item (a trace starts at a lot: give lot_id, "
+        "or item and serial)");
+  }
+  RETURN_IF_ERROR(domain::ValidateSerial(request.serial(), "serial"));
+  ASSIGN_OR_RETURN(std::optional<std::string> lot_id,
+                   FindSerialLot(request.item(), request.serial()));
+  if (!lot_id.has_value()) {
+    return absl::NotFoundError(absl::StrCat("serial ", request.serial(), " of ",
+                                            request.item(),
+                                            " is not assigned to any lot"));
+  }
+  v1::TraceRequest start = request;
+  start.set_lot_id(*lot_id);
+  return start;
+}
+
 absl::StatusOr<v1::TraceResponse> LotsQueries::Trace(
     const v1::TraceRequest& request) const {
   if (index_ == nullptr || !index_->loaded()) return TraceFromStore(request);
-  ASSIGN_OR_RETURN(const int max_depth, CheckTraceRequest(request));
-  return index_->Trace(request.lot_id(),
-                       request.direction() == v1::TRACE_DIRECTION_BACKWARD,
-                       max_depth);
+  ASSIGN_OR_RETURN(const v1::TraceRequest start, TraceStart(request));
+  ASSIGN_OR_RETURN(const int max_depth, CheckTraceRequest(start));
+  ASSIGN_OR_RETURN(
+      v1::TraceResponse out,
+      index_->Trace(start.lot_id(),
+                    start.direction() == v1::TRACE_DIRECTION_BACKWARD,
+                    max_depth));
+  out.set_serial(start.serial());
+  return out;
 }
 
 absl::StatusOr<v1::TraceResponse> LotsQueries::TraceFromStore(
-    const v1::TraceRequest& request) const {
+    const v1::TraceRequest& original) const {
+  ASSIGN_OR_RETURN(const v1::TraceRequest request, TraceStart(original));
   ASSIGN_OR_RETURN(const int max_depth, CheckTraceRequest(request));
   const bool backward = request.direction() == v1::TRACE_DIRECTION_BACKWARD;
   // Every node fetched so far, by lot id. A level of the walk is fetched
@@ -426,6 +541,7 @@ absl::StatusOr<v1::TraceResponse> LotsQueries::TraceFromStore(
     }
     level = std::move(next);
   }
+  out.set_serial(request.serial());
   return out;
 }
 

@@ -17,6 +17,13 @@
 //                 recalls whose scope includes it (quality and recall
 //                 topics), for CreateLot's genealogy gate.
 //   lot_recalls   recall id -> RecallStanding (open, reason, since).
+//   serial_lots   item \0 serial -> lot id: the serial register
+//                 (SerialsAssigned), one lot per serial of an item.
+//   lot_serials   lot id \0 serial -> "": a lot's serials, in serial order.
+//   serial_assignments  lot id \0 event id -> SerialsAssigned without its
+//                 serials (count, lot_total): what an AssignSerials wrote,
+//                 for the answer to a retried request id.
+// A lot's serial count is Lot.serial_count (the last event's lot_total).
 //
 // The genealogy is also held in memory (genealogy_index.h): the service's
 // apply function is IndexedLotsApply, which folds each event into the
@@ -29,6 +36,7 @@
 #define LOTLEDGER_SERVICES_LOTS_LOTS_PROJECTION_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,6 +83,17 @@ class LotsQueries {
       std::string_view lot_id) const;
   absl::StatusOr<std::optional<v1::RecallStanding>> FindRecall(
       std::string_view recall_id) const;
+  // The serial register: the lot `serial` of `item` belongs to (nullopt:
+  // none); of `serials`, those with a lot, by serial; a lot's serials in
+  // order; the counts of the assignment event `event_id` of a lot.
+  absl::StatusOr<std::optional<std::string>> FindSerialLot(
+      std::string_view item, std::string_view serial) const;
+  absl::StatusOr<std::map<std::string, std::string>> SerialLots(
+      std::string_view item, const std::vector<std::string>& serials) const;
+  absl::StatusOr<std::vector<std::string>> LotSerials(
+      std::string_view lot_id) const;
+  absl::StatusOr<std::optional<v1::SerialsAssigned>> FindSerialAssignment(
+      std::string_view lot_id, std::string_view event_id) const;
   // How many lots of `item` were created.
   absl::StatusOr<int64_t> CountLotsOfItem(std::string_view item) const;
   // NotFound with the id when absent.
@@ -86,7 +105,10 @@ class LotsQueries {
   // breadth-first order with their depth, edges in the order the walk
   // meets them, `truncated` when max_depth (1..64, default 64) cut it.
   // InvalidArgument for a bad request; NotFound "lot <id> does not exist"
-  // for the lot, or a lot reached, that was not created yet.
+  // for the lot, or a lot reached, that was not created yet. With item
+  // and serial instead of lot_id, the walk starts at the serial's lot
+  // (one point read of serial_lots) and the answer names the serial;
+  // NotFound "serial S of ITEM is not assigned to any lot".
   absl::StatusOr<v1::TraceResponse> Trace(
       const v1::TraceRequest& request) const;
   // The same answer read from RocksDB (MultiGets of genealogy nodes per
@@ -96,6 +118,10 @@ class LotsQueries {
       const v1::TraceRequest& request) const;
 
  private:
+  // `request` with lot_id set to the lot of its item and serial, when it
+  // names them (and checks that it names a lot one way only).
+  absl::StatusOr<v1::TraceRequest> TraceStart(
+      const v1::TraceRequest& request) const;
   // Appends the lots made from `lot_id` (forward edges), sorted.
   absl::Status UsedIn(
       std::string_view lot_id,

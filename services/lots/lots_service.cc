@@ -13,6 +13,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/common/topics.h"
 #include "libs/domain/lots/decider.h"
+#include "libs/domain/serials/serials.h"
 #include "libs/gs1/element_string.h"
 #include "libs/server/rpc.h"
 
@@ -36,6 +37,11 @@ command::ServiceSpec LotsServiceSpec(int32_t partitions) {
   spec.column_families = LotsColumnFamilies();
   spec.uncompressed_column_families = {"genealogy"};
   spec.apply = IndexedLotsApply{std::make_shared<GenealogyIndex>()};
+  // 2: the serial register (serial_lots, lot_serials, serial_assignments,
+  // Lot.serial_count). A projection of format 1 may have passed over
+  // SerialsAssigned events (a replica of an older build following the
+  // log), so it is rebuilt once.
+  spec.projection_format = 2;
   return spec;
 }
 
@@ -137,6 +143,7 @@ absl::StatusOr<std::vector<v1::Event>> LotsServiceImpl::DecideWithState(
     RETURN_IF_ERROR(load_standing(cmd.create_lot().inputs()));
   }
   if (cmd.has_correct_lot()) lot_id = cmd.correct_lot().lot_id();
+  if (cmd.has_assign_serials()) lot_id = cmd.assign_serials().lot_id();
   if (!lot_id.empty()) {
     ASSIGN_OR_RETURN(std::optional<v1::Lot> lot, queries_.FindLot(lot_id));
     if (lot.has_value() && !lot->item().empty()) {
@@ -154,10 +161,26 @@ absl::StatusOr<std::vector<v1::Event>> LotsServiceImpl::DecideWithState(
     // mean (unit, kind): a scan of the product's lots.
     if (product.has_value() && cmd.has_define_product()) {
       const v1::Product& asked = cmd.define_product().product();
-      if (asked.uom() != product->uom() || asked.kind() != product->kind()) {
+      auto by_serial = [](const v1::Product& p) {
+        return p.tracking() == v1::TRACKING_SERIAL;
+      };
+      if (asked.uom() != product->uom() || asked.kind() != product->kind() ||
+          by_serial(asked) != by_serial(*product)) {
         ASSIGN_OR_RETURN(const int64_t n, queries_.CountLotsOfItem(item));
         state.set_product_lot_count(n);
       }
+    }
+  }
+  // The register's word on the serials the request names (a malformed
+  // list loads nothing: Decide names what is wrong with it).
+  if (cmd.has_assign_serials() && state.has_lot()) {
+    state.set_lot_serial_count(state.lot().serial_count());
+    absl::StatusOr<std::vector<std::string>> serials = domain::ExpandSerials(
+        cmd.assign_serials().serials(), "assign_serials.serials");
+    if (serials.ok()) {
+      ASSIGN_OR_RETURN(auto lots,
+                       queries_.SerialLots(state.lot().item(), *serials));
+      state.mutable_serial_lots()->insert(lots.begin(), lots.end());
     }
   }
   return Decide(state, cmd);
@@ -287,6 +310,72 @@ grpc::Status LotsServiceImpl::Trace(grpc::ServerContext* ctx,
                        });
 }
 
+grpc::Status LotsServiceImpl::AssignSerials(grpc::ServerContext* ctx,
+                                            const v1::AssignSerialsRequest* req,
+                                            v1::AssignSerialsResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("AssignSerials"),
+      [&](const server::Principal& p) -> absl::Status {
+        if (req->lot_id().empty()) {
+          return absl::InvalidArgumentError("lot_id: required");
+        }
+        // The item is locked with the lot: a serial belongs to one lot of
+        // the item, so two assignments to lots of one item take turns.
+        const std::string item(ItemOfLotId(req->lot_id()));
+        v1::LotsCommand cmd;
+        *cmd.mutable_assign_serials() = *req;
+        ASSIGN_OR_RETURN(command::CommandResult r,
+                         RunCommand(*ctx, p, req->request_id(),
+                                    {req->lot_id(), item}, std::move(cmd)));
+        // What this request assigned: its event, or on a retry the first
+        // attempt's (as the projection keeps it).
+        std::optional<v1::SerialsAssigned> assigned;
+        for (const v1::Event& e : r.events) {
+          if (e.has_serials_assigned()) assigned = e.serials_assigned();
+        }
+        if (r.replayed) {
+          ASSIGN_OR_RETURN(assigned, queries_.FindSerialAssignment(
+                                         req->lot_id(), r.first.event_id()));
+        }
+        if (assigned.has_value()) {
+          resp->set_assigned(assigned->count());
+          resp->set_lot_total(assigned->lot_total());
+        } else {
+          ASSIGN_OR_RETURN(const v1::Lot lot, queries_.GetLot(req->lot_id()));
+          resp->set_lot_total(lot.serial_count());
+        }
+        *resp->mutable_token() = command::ToToken(r.token);
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status LotsServiceImpl::GetSerial(grpc::ServerContext* ctx,
+                                        const v1::GetSerialRequest* req,
+                                        v1::GetSerialResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("GetSerial"),
+      [&](const server::Principal&) -> absl::Status {
+        if (req->item().empty()) {
+          return absl::InvalidArgumentError("item: required");
+        }
+        RETURN_IF_ERROR(domain::ValidateSerial(req->serial(), "serial"));
+        RETURN_IF_ERROR(
+            server::WaitForToken(core_->projector(), *ctx, req->after()));
+        ASSIGN_OR_RETURN(std::optional<std::string> lot_id,
+                         queries_.FindSerialLot(req->item(), req->serial()));
+        if (!lot_id.has_value()) {
+          return absl::NotFoundError(
+              absl::StrCat("serial ", req->serial(), " of ", req->item(),
+                           " is not assigned to any lot"));
+        }
+        ASSIGN_OR_RETURN(std::vector<std::string> serials,
+                         queries_.LotSerials(*lot_id));
+        resp->set_lot_id(*lot_id);
+        *resp->mutable_lot_serials() = domain::CompressSerials(serials);
+        return absl::OkStatus();
+      });
+}
+
 grpc::Status LotsServiceImpl::ResolveUdi(grpc::ServerContext* ctx,
                                          const v1::ResolveUdiRequest* req,
                                          v1::ResolveUdiResponse* resp) {
@@ -319,6 +408,7 @@ absl::StatusOr<v1::ResolveUdiResponse> LotsServiceImpl::ResolveScan(
   }
   out.set_gtin(udi->gtin);
   out.set_lot_number(udi->lot);
+  out.set_serial(udi->serial);
   if (udi->gtin.empty()) {
     return absl::InvalidArgumentError("scan: has no GTIN (AI 01)");
   }
@@ -327,6 +417,34 @@ absl::StatusOr<v1::ResolveUdiResponse> LotsServiceImpl::ResolveScan(
   if (!product.has_value()) {
     out.add_mismatches(
         absl::StrCat("GTIN ", udi->gtin, " is not a known product"));
+  }
+  // The serial register: a serialised product's label carries a serial
+  // that belongs to the scanned lot; a product tracked by lot has none.
+  const std::string scanned_lot = MakeLotId(udi->gtin, udi->lot);
+  if (product.has_value() && product->tracking() == v1::TRACKING_SERIAL) {
+    if (udi->serial.empty()) {
+      out.add_mismatches(absl::StrCat("product ", udi->gtin,
+                                      " is tracked by serial: the scan has "
+                                      "no serial number (AI 21)"));
+    } else {
+      ASSIGN_OR_RETURN(std::optional<std::string> serial_lot,
+                       queries_.FindSerialLot(udi->gtin, udi->serial));
+      if (!serial_lot.has_value()) {
+        out.add_mismatches(absl::StrCat("serial ", udi->serial, " of ",
+                                        udi->gtin,
+                                        " is not assigned to any lot"));
+      } else if (*serial_lot != scanned_lot) {
+        out.add_mismatches(absl::StrCat(
+            "serial ", udi->serial, " belongs to lot ", *serial_lot,
+            udi->lot.empty() ? "" : absl::StrCat(", not ", udi->lot)));
+      } else {
+        out.set_serial_assigned(true);
+      }
+    }
+  } else if (product.has_value() && !udi->serial.empty()) {
+    out.add_mismatches(absl::StrCat(
+        "serial ", udi->serial, " on the label, but product ", udi->gtin,
+        " is tracked by lot: it has no serial register"));
   }
   if (udi->lot.empty()) {
     out.add_mismatches("the scan has no lot number (AI 10)");

@@ -63,6 +63,14 @@ class LotsServiceImpl final : public v1::LotsService::Service {
   grpc::Status ResolveUdi(grpc::ServerContext* ctx,
                           const v1::ResolveUdiRequest* req,
                           v1::ResolveUdiResponse* resp) override;
+  // The serial register (role admin for AssignSerials). A retried request
+  // id answers what the first attempt assigned.
+  grpc::Status AssignSerials(grpc::ServerContext* ctx,
+                             const v1::AssignSerialsRequest* req,
+                             v1::AssignSerialsResponse* resp) override;
+  grpc::Status GetSerial(grpc::ServerContext* ctx,
+                         const v1::GetSerialRequest* req,
+                         v1::GetSerialResponse* resp) override;
 
  private:
   // Runs a lots command on `aggregates` and returns the runner's result.

@@ -96,7 +96,8 @@ absl::StatusOr<std::vector<v1::Event>> Decide(
 //   * LotCorrected of this lot: sets the corrected field and appends a
 //     LotCorrection (actor and recorded_at from the envelope). A corrected
 //     expiry becomes EXPIRY_SOURCE_GIVEN: it was entered by a person.
-//   * SerialsAssigned of this lot: serial_count becomes its lot_total.
+//   * SerialsAssigned of this lot: serial_count becomes its lot_total (the
+//     largest seen: a lot's serials only grow).
 // "This lot" is `lot.lot_id()`. Preset it on an empty Lot to fold events
 // into a lot whose creation may not have been seen yet; with an empty
 // lot_id, a LotCreated initializes `lot` as the created lot.

@@ -79,8 +79,9 @@ void Evolve(v1::Lot& lot, const v1::Event& event) {
   if (event.has_serials_assigned()) {
     const v1::SerialsAssigned& assigned = event.serials_assigned();
     if (lot.lot_id().empty() || lot.lot_id() != assigned.lot_id()) return;
-    // The event's total, not a sum: a redelivered event changes nothing.
-    lot.set_serial_count(assigned.lot_total());
+    // The largest total seen, not a sum: a lot's serials only grow, so a
+    // redelivered event, even an older one, changes nothing.
+    lot.set_serial_count(std::max(lot.serial_count(), assigned.lot_total()));
   }
 }
 

@@ -235,6 +235,9 @@ TEST(SerialRegisterEvolve, SerialCountIsTheLastTotal) {
   Evolve(lot, Ev(Assigned("serials { first: \"SN5\" }", 1, 5)));
   Evolve(lot, Ev(Assigned("serials { first: \"SN5\" }", 1, 5)));  // again
   EXPECT_EQ(lot.serial_count(), 5);
+  // An older event delivered late does not take the count back.
+  Evolve(lot, Ev(Assigned("serials { first: \"SN1\" last: \"SN4\" }", 4, 4)));
+  EXPECT_EQ(lot.serial_count(), 5);
   v1::Lot other;
   other.set_lot_id(kA18);
   Evolve(other, Ev(Assigned("serials { first: \"SN6\" }", 1, 6)));

@@ -7,7 +7,10 @@
 // A service keeps, from the recall topic, one RecallStanding per recall
 // (EvolveRecallStanding) and, per lot, the ids of the recalls whose scope
 // includes it (ScopeAdditions). A lot is blocked while one of those
-// recalls is open.
+// recalls is open. A recall by serial (ScopedLot.serials, reason
+// SCOPE_REASON_SERIAL_LISTED) blocks only those serials of its lots
+// (ScopedSerialsOf): the inventory service keeps them per lot and refuses
+// shipping them, not the rest of the lot.
 //
 // Header-only and pure; thread-safe.
 #ifndef LOTLEDGER_LIBS_DOMAIN_COMMON_RECALL_STANDING_H_
@@ -60,6 +63,34 @@ inline std::vector<std::string> ScopeAdditions(const v1::Event& event) {
     }
   }
   return out;
+}
+
+// The entry of `lot_id` in a RecallInitiated or RecallScopeExtended; null
+// when the event does not list the lot.
+inline const v1::ScopedLot* ScopedLotOf(const v1::Event& event,
+                                        const std::string& lot_id) {
+  const google::protobuf::RepeatedPtrField<v1::ScopedLot>* lots = nullptr;
+  if (event.has_recall_initiated()) {
+    lots = &event.recall_initiated().lots();
+  } else if (event.has_recall_scope_extended()) {
+    lots = &event.recall_scope_extended().lots();
+  } else {
+    return nullptr;
+  }
+  for (const v1::ScopedLot& s : *lots) {
+    if (s.lot_id() == lot_id) return &s;
+  }
+  return nullptr;
+}
+
+// The serials of `lot_id` the event puts in scope when it puts only those
+// serials of the lot in scope (ScopedLot.serials non-empty); null when it
+// puts the whole lot in scope or does not list the lot.
+inline const google::protobuf::RepeatedPtrField<v1::SerialRange>*
+ScopedSerialsOf(const v1::Event& event, const std::string& lot_id) {
+  const v1::ScopedLot* scoped = ScopedLotOf(event, lot_id);
+  if (scoped == nullptr || scoped->serials().empty()) return nullptr;
+  return &scoped->serials();
 }
 
 // Folds a recall-topic event into the standing of its recall: part 0 of

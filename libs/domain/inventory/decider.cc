@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <map>
+#include <set>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -12,11 +14,15 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "libs/common/ids.h"
 #include "libs/common/status_macros.h"
+#include "libs/domain/common/recall_standing.h"
 #include "libs/domain/common/refusals.h"
 #include "libs/domain/inventory/customers.h"
 #include "libs/domain/inventory/expiry.h"
 #include "libs/domain/inventory/gate.h"
+#include "libs/domain/inventory/serial_places.h"
 #include "libs/domain/inventory/values.h"
+#include "libs/domain/lots/dates.h"
+#include "libs/domain/serials/serials.h"
 
 namespace lotledger::inventory {
 namespace {
@@ -135,6 +141,186 @@ std::string RegionOf(const v1::InventoryDecisionState& state,
                      const std::string& location_id) {
   auto it = state.locations().find(location_id);
   return it == state.locations().end() ? "" : it->second.region_id();
+}
+
+// ---- Serials
+// -----------------------------------------------------------------
+
+// True when the lot's product is tracked by serial (an unknown product is
+// tracked by lot).
+bool IsSerialised(const v1::InventoryDecisionState& state,
+                  const v1::LotInventory& lot) {
+  const v1::Product* product = FindProduct(state, lot.item());
+  return product != nullptr && product->tracking() == v1::TRACKING_SERIAL;
+}
+
+// The item of a lot: its master data, else the item in its id.
+std::string ItemOf(const v1::LotInventory& lot, const std::string& lot_id) {
+  return lot.item().empty() ? std::string(ItemOfLotId(lot_id)) : lot.item();
+}
+
+const v1::SerialStatus* FindSerial(const v1::InventoryDecisionState& state,
+                                   const std::string& item,
+                                   const std::string& serial) {
+  auto it = state.serials().find(domain::SerialKey(item, serial));
+  return it == state.serials().end() ? nullptr : &it->second;
+}
+
+// "p1; p2; ...", at most five and then how many more.
+std::string JoinProblems(const std::vector<std::string>& problems) {
+  constexpr size_t kShown = 5;
+  if (problems.size() <= kShown) return absl::StrJoin(problems, "; ");
+  std::vector<std::string> shown(problems.begin(), problems.begin() + kShown);
+  return absl::StrCat(absl::StrJoin(shown, "; "), "; and ",
+                      problems.size() - kShown, " more");
+}
+
+// The serials a movement of `lot` names (`field`, e.g.
+// "ship.lines[1].serials"), checked against the product's tracking: for a
+// product tracked by serial they are required (unless `allow_empty`) and
+// their number is the quantity (`quantity_field`): an omitted quantity
+// (unset or 0) becomes it, a given one must equal it. For a product
+// tracked by lot they are refused. Sorted; empty for a lot-tracked one.
+absl::StatusOr<std::vector<std::string>> MovementSerials(
+    const v1::InventoryDecisionState& state, const v1::LotInventory& lot,
+    const std::string& lot_id, const domain::SerialRanges& ranges,
+    const std::string& field, const std::string& quantity_field,
+    v1::Quantity* quantity, bool allow_empty = false) {
+  if (!IsSerialised(state, lot)) {
+    if (!ranges.empty()) {
+      return Refuse("product ", ItemOf(lot, lot_id), " is tracked by lot; ",
+                    field, " must be empty");
+    }
+    return std::vector<std::string>();
+  }
+  ASSIGN_OR_RETURN(
+      std::vector<std::string> serials,
+      domain::ExpandSerials(ranges, field, domain::kMaxSerialsPerRequest,
+                            /*required=*/!allow_empty));
+  const int64_t n = static_cast<int64_t>(serials.size());
+  if (quantity->amount() == 0 && (allow_empty || n > 0)) {
+    quantity->set_amount(n);
+  } else if (quantity->amount() != n) {
+    return Invalid(quantity_field, ".amount: ", quantity->amount(), ", but ",
+                   field, " names ", n, n == 1 ? " serial" : " serials",
+                   "; for a product tracked by serial they are equal");
+  }
+  return serials;
+}
+
+// Refusals for serials of lot `lot_id` that are not in stock at
+// `location_id` (transfer, ship, scrap), naming where each one is.
+void CheckSerialsAt(const v1::InventoryDecisionState& state,
+                    const std::string& item, const std::string& lot_id,
+                    const std::vector<std::string>& serials,
+                    const std::string& location_id,
+                    std::vector<std::string>* problems) {
+  for (const std::string& serial : serials) {
+    const v1::SerialStatus* s = FindSerial(state, item, serial);
+    if (s != nullptr && !s->lot_id().empty() && s->lot_id() != lot_id) {
+      problems->push_back(absl::StrCat("serial ", serial, " is of lot ",
+                                       s->lot_id(), ", not of lot ", lot_id));
+      continue;
+    }
+    if (s != nullptr && s->place() == v1::SERIAL_PLACE_IN_STOCK &&
+        s->location_id() == location_id) {
+      continue;
+    }
+    problems->push_back(absl::StrCat("serial ", serial, " of lot ", lot_id,
+                                     " is ", SerialPlaceText(s), ", not at ",
+                                     location_id));
+  }
+}
+
+// Refusals for serials a receipt names: each assigned to this lot by the
+// lots service's register and not in stock or at a customer.
+void CheckSerialsReceivable(const v1::InventoryDecisionState& state,
+                            const std::string& item, const std::string& lot_id,
+                            const std::vector<std::string>& serials,
+                            std::vector<std::string>* problems) {
+  for (const std::string& serial : serials) {
+    const std::string key = domain::SerialKey(item, serial);
+    auto assigned = state.serial_lots().find(key);
+    if (assigned == state.serial_lots().end()) {
+      problems->push_back(absl::StrCat("serial ", serial,
+                                       " is not assigned to lot ", lot_id,
+                                       " (lots service AssignSerials)"));
+      continue;
+    }
+    if (assigned->second != lot_id) {
+      problems->push_back(absl::StrCat("serial ", serial, " belongs to lot ",
+                                       assigned->second, ", not to lot ",
+                                       lot_id));
+      continue;
+    }
+    const v1::SerialStatus* s = FindSerial(state, item, serial);
+    if (s == nullptr) continue;
+    switch (s->place()) {
+      case v1::SERIAL_PLACE_IN_STOCK:
+        problems->push_back(absl::StrCat("serial ", serial, " of lot ", lot_id,
+                                         " is already in stock at ",
+                                         s->location_id()));
+        break;
+      case v1::SERIAL_PLACE_AT_CUSTOMER:
+      case v1::SERIAL_PLACE_USED:
+        problems->push_back(absl::StrCat("serial ", serial, " of lot ", lot_id,
+                                         " is ", SerialPlaceText(s),
+                                         "; a return takes it back"));
+        break;
+      default:  // scrapped, missing: found again
+        break;
+    }
+  }
+}
+
+// Refusals for serials of lot `lot_id` that `customer_id` does not hold
+// unused (return, usage report), naming where each one is.
+void CheckSerialsAtCustomer(const v1::InventoryDecisionState& state,
+                            const std::string& item, const std::string& lot_id,
+                            const std::vector<std::string>& serials,
+                            const std::string& customer_id,
+                            absl::string_view verb,
+                            std::vector<std::string>* problems) {
+  for (const std::string& serial : serials) {
+    const v1::SerialStatus* s = FindSerial(state, item, serial);
+    if (s != nullptr && !s->lot_id().empty() && s->lot_id() != lot_id) {
+      problems->push_back(absl::StrCat("serial ", serial, " is of lot ",
+                                       s->lot_id(), ", not of lot ", lot_id));
+      continue;
+    }
+    if (s != nullptr && s->customer_id() == customer_id) {
+      if (s->place() == v1::SERIAL_PLACE_AT_CUSTOMER) continue;
+      if (s->place() == v1::SERIAL_PLACE_USED) {
+        problems->push_back(absl::StrCat("serial ", serial, " of lot ", lot_id,
+                                         " was reported used at "
+                                         "customer ",
+                                         customer_id, " on ",
+                                         DateText(s->used_on()),
+                                         "; a used device cannot be ", verb));
+        continue;
+      }
+    }
+    problems->push_back(absl::StrCat("serial ", serial, " of lot ", lot_id,
+                                     " is ", SerialPlaceText(s),
+                                     ", not at customer ", customer_id));
+  }
+}
+
+// The open recalls by serial of the lot that name `serial`: the first one.
+const v1::RecalledSerials* SerialRecall(const v1::InventoryDecisionState& state,
+                                        const std::string& lot_id,
+                                        const std::string& serial) {
+  auto it = state.serial_recalls().find(lot_id);
+  if (it == state.serial_recalls().end()) return nullptr;
+  for (const v1::RecalledSerials& r : it->second.recalls()) {
+    absl::StatusOr<std::vector<std::string>> named = domain::ExpandSerials(
+        r.serials(), "serials", std::numeric_limits<int64_t>::max(), false);
+    if (named.ok() &&
+        std::binary_search(named->begin(), named->end(), serial)) {
+      return &r;
+    }
+  }
+  return nullptr;
 }
 
 // ---- CreateLocation ---------------------------------------------------------
@@ -305,11 +491,28 @@ absl::StatusOr<std::vector<v1::Event>> DecideReceive(
       const v1::Location* to,
       StockLocation(state, "receive.location_id", req.location_id()));
   ASSIGN_OR_RETURN(const v1::LotInventory* lot, KnownLot(state, lot_id));
+  // With a scan carrying (21) and no serials named: the scan's serial.
+  domain::SerialRanges named = req.serials();
+  if (named.empty() && req.has_gs1_scan() &&
+      !cmd.scanned_label().serial().empty()) {
+    named.Add()->set_first(cmd.scanned_label().serial());
+  }
+  v1::Quantity given = req.quantity();
   ASSIGN_OR_RETURN(
-      v1::Quantity quantity,
-      LotQuantity("receive.quantity", req.quantity(), *lot, lot_id));
+      const std::vector<std::string> serials,
+      MovementSerials(state, *lot, lot_id, named, "receive.serials",
+                      "receive.quantity", &given));
+  ASSIGN_OR_RETURN(v1::Quantity quantity,
+                   LotQuantity("receive.quantity", given, *lot, lot_id));
   if (req.has_gs1_scan())
     RETURN_IF_ERROR(CheckLabel(cmd.scanned_label(), *lot));
+  std::vector<std::string> problems;
+  CheckSerialsReceivable(state, ItemOf(*lot, lot_id), lot_id, serials,
+                         &problems);
+  if (!problems.empty()) {
+    return Refuse("cannot receive into lot ", lot_id, ": ",
+                  JoinProblems(problems));
+  }
 
   v1::Event event = NewLotEvent(lot_id, req);
   v1::StockReceived& received = *event.mutable_stock_received();
@@ -321,6 +524,7 @@ absl::StatusOr<std::vector<v1::Event>> DecideReceive(
   received.set_reference(req.reference());
   if (req.has_gs1_scan()) received.set_gs1_scan(req.gs1_scan());
   if (HasExpiry(*lot)) *received.mutable_expires_on() = lot->expires_on();
+  *received.mutable_serials() = domain::CompressSerials(serials);
   return std::vector<v1::Event>{std::move(event)};
 }
 
@@ -345,11 +549,21 @@ absl::StatusOr<std::vector<v1::Event>> DecideTransfer(
       const v1::Location* to,
       StockLocation(state, "transfer.to_location_id", req.to_location_id()));
   const v1::LotInventory& lot = LotOrEmpty(state, req.lot_id());
+  v1::Quantity given = req.quantity();
   ASSIGN_OR_RETURN(
-      v1::Quantity quantity,
-      LotQuantity("transfer.quantity", req.quantity(), lot, req.lot_id()));
+      const std::vector<std::string> serials,
+      MovementSerials(state, lot, req.lot_id(), req.serials(),
+                      "transfer.serials", "transfer.quantity", &given));
+  ASSIGN_OR_RETURN(v1::Quantity quantity,
+                   LotQuantity("transfer.quantity", given, lot, req.lot_id()));
   RETURN_IF_ERROR(CheckTake(lot, req.lot_id(), from->location_id(),
                             quantity.amount(), "transfer"));
+  std::vector<std::string> problems;
+  CheckSerialsAt(state, ItemOf(lot, req.lot_id()), req.lot_id(), serials,
+                 from->location_id(), &problems);
+  if (!problems.empty()) {
+    return Refuse("cannot transfer: ", JoinProblems(problems));
+  }
 
   v1::Event event = NewLotEvent(req.lot_id(), req);
   v1::StockTransferred& moved = *event.mutable_stock_transferred();
@@ -360,6 +574,7 @@ absl::StatusOr<std::vector<v1::Event>> DecideTransfer(
   moved.set_reason(req.reason());
   moved.set_from_region_id(from->region_id());
   moved.set_to_region_id(to->region_id());
+  *moved.mutable_serials() = domain::CompressSerials(serials);
   return std::vector<v1::Event>{std::move(event)};
 }
 
@@ -390,7 +605,9 @@ absl::Status ValidateShipShape(const v1::ShipStockRequest& req) {
     if (line.location_id().empty()) {
       return Invalid("ship.lines[", i, "].location_id: required");
     }
-    if (line.quantity().amount() <= 0) {
+    // A serialised line may leave the quantity to its serials.
+    if (line.quantity().amount() <= 0 &&
+        !(line.serials_size() > 0 && line.quantity().amount() == 0)) {
       return Invalid("ship.lines[", i,
                      "].quantity.amount: must be positive, got ",
                      line.quantity().amount());
@@ -473,12 +690,51 @@ absl::StatusOr<std::vector<v1::Event>> DecideShip(
   std::vector<ShelfLifeRequirement> overridden(req.lines_size());
   // Demand per (lot, location), to check the lines together.
   std::map<std::pair<std::string, std::string>, int64_t> demand;
+  // Per line: its serials (sorted; empty for a lot-tracked product).
+  std::vector<std::vector<std::string>> line_serials(req.lines_size());
+  // (item, serial) -> the first line (1-based) naming it.
+  std::map<std::pair<std::string, std::string>, int> serial_line;
   for (int i = 0; i < req.lines_size(); ++i) {
     const v1::ShipmentLine& line = req.lines(i);
     auto refuse_line = [&](const absl::Status& status) {
       refused.push_back(absl::StrCat("line ", i + 1, ": ", status.message()));
     };
     const v1::LotInventory& lot = LotOrEmpty(state, line.lot_id());
+    v1::Quantity given = line.quantity();
+    absl::StatusOr<std::vector<std::string>> serials =
+        MovementSerials(state, lot, line.lot_id(), line.serials(),
+                        absl::StrCat("ship.lines[", i, "].serials"),
+                        absl::StrCat("ship.lines[", i, "].quantity"), &given);
+    if (!serials.ok()) {
+      if (absl::IsInvalidArgument(serials.status())) return serials.status();
+      refuse_line(serials.status());
+      continue;
+    }
+    line_serials[i] = *std::move(serials);
+    const std::string item = ItemOf(lot, line.lot_id());
+    std::vector<std::string> problems;
+    for (const std::string& serial : line_serials[i]) {
+      auto [it, added] = serial_line.emplace(std::pair(item, serial), i + 1);
+      if (!added) {
+        problems.push_back(absl::StrCat("serial ", serial, " is named on line ",
+                                        it->second,
+                                        " too; a serial ships once"));
+      }
+      if (const v1::RecalledSerials* r =
+              SerialRecall(state, line.lot_id(), serial);
+          r != nullptr) {
+        problems.push_back(absl::StrCat("serial ", serial, " of lot ",
+                                        line.lot_id(), " ",
+                                        domain::UnderRecall(r->recall()),
+                                        "; recalled serials cannot ship"));
+      }
+    }
+    CheckSerialsAt(state, item, line.lot_id(), line_serials[i],
+                   line.location_id(), &problems);
+    if (!problems.empty()) {
+      refuse_line(absl::FailedPreconditionError(JoinProblems(problems)));
+      continue;
+    }
     v1::LotInventory named;
     const v1::LotInventory* gated = &lot;
     if (lot.lot_id().empty()) {  // never heard of: name it in the message
@@ -509,8 +765,8 @@ absl::StatusOr<std::vector<v1::Event>> DecideShip(
       continue;
     }
     absl::StatusOr<v1::Quantity> q =
-        LotQuantity(absl::StrCat("ship.lines[", i, "].quantity"),
-                    line.quantity(), lot, line.lot_id());
+        LotQuantity(absl::StrCat("ship.lines[", i, "].quantity"), given, lot,
+                    line.lot_id());
     if (!q.ok()) {
       refuse_line(q.status());
       continue;
@@ -566,6 +822,7 @@ absl::StatusOr<std::vector<v1::Event>> DecideShip(
     }
     shipped.set_required_shelf_life_days(required[i].days);
     shipped.set_from_region_id(RegionOf(state, line.location_id()));
+    *shipped.mutable_serials() = domain::CompressSerials(line_serials[i]);
     events.push_back(std::move(event));
   }
   return events;
@@ -594,9 +851,14 @@ absl::StatusOr<std::vector<v1::Event>> DecideReturn(
       const v1::Location* to,
       StockLocation(state, "return_stock.location_id", req.location_id()));
   const v1::LotInventory& lot = LotOrEmpty(state, req.lot_id());
+  v1::Quantity given = req.quantity();
+  ASSIGN_OR_RETURN(
+      const std::vector<std::string> serials,
+      MovementSerials(state, lot, req.lot_id(), req.serials(),
+                      "return_stock.serials", "return_stock.quantity", &given));
   ASSIGN_OR_RETURN(
       v1::Quantity quantity,
-      LotQuantity("return_stock.quantity", req.quantity(), lot, req.lot_id()));
+      LotQuantity("return_stock.quantity", given, lot, req.lot_id()));
   const v1::CustomerBalance* balance = nullptr;
   for (const v1::CustomerBalance& b : lot.customers()) {
     if (b.customer_id() == req.customer_id()) balance = &b;
@@ -611,6 +873,13 @@ absl::StatusOr<std::vector<v1::Event>> DecideReturn(
                   quantity.uom(), " of lot ", req.lot_id(), " (shipped ",
                   balance->shipped(), ", returned ", balance->returned(),
                   "); cannot take back ", quantity.amount());
+  }
+  std::vector<std::string> problems;
+  CheckSerialsAtCustomer(state, ItemOf(lot, req.lot_id()), req.lot_id(),
+                         serials, req.customer_id(), "returned", &problems);
+  if (!problems.empty()) {
+    return Refuse("cannot take back from customer ", req.customer_id(), ": ",
+                  JoinProblems(problems));
   }
   if (req.condition() != v1::RETURN_CONDITION_RESALEABLE && !to->quarantine()) {
     return Refuse(ConditionName(req.condition()), " goods of lot ",
@@ -628,6 +897,7 @@ absl::StatusOr<std::vector<v1::Event>> DecideReturn(
   returned.set_condition(req.condition());
   returned.set_notes(req.notes());
   returned.set_return_id(req.return_id());
+  *returned.mutable_serials() = domain::CompressSerials(serials);
   return std::vector<v1::Event>{std::move(event)};
 }
 
@@ -653,11 +923,20 @@ absl::StatusOr<std::vector<v1::Event>> DecideScrap(
       const v1::Location* at,
       StockLocation(state, "scrap.location_id", req.location_id()));
   const v1::LotInventory& lot = LotOrEmpty(state, req.lot_id());
-  ASSIGN_OR_RETURN(
-      v1::Quantity quantity,
-      LotQuantity("scrap.quantity", req.quantity(), lot, req.lot_id()));
+  v1::Quantity given = req.quantity();
+  ASSIGN_OR_RETURN(const std::vector<std::string> serials,
+                   MovementSerials(state, lot, req.lot_id(), req.serials(),
+                                   "scrap.serials", "scrap.quantity", &given));
+  ASSIGN_OR_RETURN(v1::Quantity quantity,
+                   LotQuantity("scrap.quantity", given, lot, req.lot_id()));
   RETURN_IF_ERROR(CheckTake(lot, req.lot_id(), at->location_id(),
                             quantity.amount(), "scrap"));
+  std::vector<std::string> problems;
+  CheckSerialsAt(state, ItemOf(lot, req.lot_id()), req.lot_id(), serials,
+                 at->location_id(), &problems);
+  if (!problems.empty()) {
+    return Refuse("cannot scrap: ", JoinProblems(problems));
+  }
 
   v1::Event event = NewLotEvent(req.lot_id(), req);
   v1::StockScrapped& scrapped = *event.mutable_stock_scrapped();
@@ -667,6 +946,7 @@ absl::StatusOr<std::vector<v1::Event>> DecideScrap(
   scrapped.set_reason(req.reason());
   scrapped.set_notes(req.notes());
   if (!signature.signer().empty()) *scrapped.mutable_signature() = signature;
+  *scrapped.mutable_serials() = domain::CompressSerials(serials);
   return std::vector<v1::Event>{std::move(event)};
 }
 
@@ -681,11 +961,65 @@ absl::StatusOr<std::vector<v1::Event>> DecideAdjust(
       const v1::Location* at,
       StockLocation(state, "adjust.location_id", req.location_id()));
   ASSIGN_OR_RETURN(const v1::LotInventory* lot, KnownLot(state, req.lot_id()));
+  v1::Quantity given = req.counted();
+  ASSIGN_OR_RETURN(const std::vector<std::string> found,
+                   MovementSerials(state, *lot, req.lot_id(), req.serials(),
+                                   "adjust.serials", "adjust.counted", &given,
+                                   /*allow_empty=*/true));
   ASSIGN_OR_RETURN(v1::Quantity counted,
-                   LotQuantity("adjust.counted", req.counted(), *lot,
-                               req.lot_id(), /*allow_zero=*/true));
+                   LotQuantity("adjust.counted", given, *lot, req.lot_id(),
+                               /*allow_zero=*/true));
   const int64_t book = StockAt(*lot, at->location_id());
-  if (book == counted.amount()) return std::vector<v1::Event>();
+  // A serialised lot: the serials found against those the book has here
+  // (the service loads every serial of the lot).
+  std::vector<std::string> serials_found, serials_missing;
+  if (IsSerialised(state, *lot)) {
+    const std::string item = ItemOf(*lot, req.lot_id());
+    std::vector<std::string> problems;
+    std::set<std::string> here;
+    for (const auto& [key, status] : state.serials()) {
+      if (status.lot_id() == req.lot_id() &&
+          status.place() == v1::SERIAL_PLACE_IN_STOCK &&
+          status.location_id() == at->location_id()) {
+        here.insert(status.serial());
+      }
+    }
+    for (const std::string& serial : found) {
+      auto assigned = state.serial_lots().find(domain::SerialKey(item, serial));
+      if (assigned == state.serial_lots().end() ||
+          assigned->second != req.lot_id()) {
+        problems.push_back(absl::StrCat(
+            "serial ", serial, " is not assigned to lot ", req.lot_id(),
+            assigned == state.serial_lots().end()
+                ? " (lots service AssignSerials)"
+                : absl::StrCat(" (it belongs to lot ", assigned->second, ")")));
+        continue;
+      }
+      if (here.contains(serial)) continue;
+      const v1::SerialStatus* s = FindSerial(state, item, serial);
+      if (s != nullptr && s->place() == v1::SERIAL_PLACE_IN_STOCK) {
+        problems.push_back(absl::StrCat(
+            "serial ", serial, " of lot ", req.lot_id(), " is in stock at ",
+            s->location_id(), " by the book; transfer it (or count ",
+            s->location_id(), ") first"));
+        continue;
+      }
+      serials_found.push_back(serial);
+    }
+    if (!problems.empty()) {
+      return Refuse("count of lot ", req.lot_id(), " at ", at->location_id(),
+                    " refused: ", JoinProblems(problems));
+    }
+    for (const std::string& serial : here) {
+      if (!std::binary_search(found.begin(), found.end(), serial)) {
+        serials_missing.push_back(serial);
+      }
+    }
+  }
+  if (book == counted.amount() && serials_found.empty() &&
+      serials_missing.empty()) {
+    return std::vector<v1::Event>();
+  }
 
   v1::Event event = NewLotEvent(req.lot_id(), req);
   v1::StockAdjusted& adjusted = *event.mutable_stock_adjusted();
@@ -696,6 +1030,57 @@ absl::StatusOr<std::vector<v1::Event>> DecideAdjust(
   adjusted.set_delta(counted.amount() - book);
   *adjusted.mutable_counted() = std::move(counted);
   adjusted.set_reason(req.reason());
+  *adjusted.mutable_serials_found() = domain::CompressSerials(serials_found);
+  *adjusted.mutable_serials_missing() =
+      domain::CompressSerials(serials_missing);
+  return std::vector<v1::Event>{std::move(event)};
+}
+
+// ---- Usage reports
+// -----------------------------------------------------------------
+
+absl::StatusOr<std::vector<v1::Event>> DecideReportUsage(
+    const v1::InventoryDecisionState& state, const v1::InventoryCommand& cmd) {
+  const v1::ReportUsageRequest& req = cmd.report_usage();
+  if (req.lot_id().empty()) return Invalid("report_usage.lot_id: required");
+  if (IsBlank(req.customer_id())) {
+    return Invalid("report_usage.customer_id: required");
+  }
+  ASSIGN_OR_RETURN(
+      const std::vector<std::string> serials,
+      domain::ExpandSerials(req.serials(), "report_usage.serials"));
+  if (!req.has_used_on()) return Invalid("report_usage.used_on: required");
+  if (!lots::IsValidDate(req.used_on())) {
+    return Invalid("report_usage.used_on: not a calendar day");
+  }
+  const v1::Date today = BusinessDay(cmd.now(), cmd.utc_offset_minutes());
+  if (DaysLeft(req.used_on(), today) > 0) {
+    return Invalid("report_usage.used_on: ", DateText(req.used_on()),
+                   " is after today (", DateText(today), ")");
+  }
+  const v1::LotInventory& lot = LotOrEmpty(state, req.lot_id());
+  if (!IsSerialised(state, lot)) {
+    return Refuse("product ", ItemOf(lot, req.lot_id()),
+                  " is tracked by lot; usage is reported by serial for "
+                  "products tracked by serial only");
+  }
+  std::vector<std::string> problems;
+  CheckSerialsAtCustomer(state, ItemOf(lot, req.lot_id()), req.lot_id(),
+                         serials, req.customer_id(), "reported used again",
+                         &problems);
+  if (!problems.empty()) {
+    return Refuse("usage at customer ", req.customer_id(),
+                  " refused: ", JoinProblems(problems));
+  }
+  v1::Event event = NewLotEvent(req.lot_id(), req);
+  v1::DeviceUsageReported& used = *event.mutable_device_usage_reported();
+  used.set_lot_id(req.lot_id());
+  used.set_customer_id(req.customer_id());
+  *used.mutable_serials() = domain::CompressSerials(serials);
+  used.set_count(static_cast<int64_t>(serials.size()));
+  *used.mutable_used_on() = req.used_on();
+  used.set_site(req.site());
+  used.set_report_id(req.report_id());
   return std::vector<v1::Event>{std::move(event)};
 }
 
@@ -733,6 +1118,8 @@ absl::StatusOr<std::vector<v1::Event>> Decide(
       return DecideScrap(state, cmd.scrap(), cmd.scrap_signature());
     case v1::InventoryCommand::kAdjust:
       return DecideAdjust(state, cmd.adjust());
+    case v1::InventoryCommand::kReportUsage:
+      return DecideReportUsage(state, cmd);
     case v1::InventoryCommand::kEvaluateExpiry:
       return DecideEvaluateExpiry(state, cmd);
     case v1::InventoryCommand::kRegisterCustomer:

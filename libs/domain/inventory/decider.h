@@ -48,6 +48,25 @@
 //     returned); damaged or recalled goods only into a quarantine location.
 //   * Scrap: with a reason (notes required for "other").
 //   * Adjust: a count >= 0 with a reason.
+//   * Serials (issue 19; serial_places.h says where each one is). For a
+//     product tracked by serial (Product.tracking) every movement names
+//     its serials (ExpandSerials, InvalidArgument naming the field, e.g.
+//     "ship.lines[1].serials"); a quantity given equals their number, an
+//     omitted one (0) is it. A product tracked by lot refuses serials
+//     ("product X is tracked by lot; receive.serials must be empty").
+//     Receive: each serial assigned to this lot by the register
+//     (state.serial_lots) and not in stock or at a customer; by GS1 scan
+//     with (21) and no serials named, the scan's serial. Transfer, ship,
+//     scrap: each serial in stock at the source, else refused naming where
+//     it is ("serial 4711 of lot X is at customer H-12 (shipment SHP-1),
+//     not at MUC-WH1"); a shipment names a serial once; a serial a recall
+//     by serial names (state.serial_recalls) does not ship. Return and
+//     ReportUsage: each serial at that customer and not reported used;
+//     used_on not after today. Adjust: the serials are every serial of
+//     the lot found at the location: found ones the book did not have
+//     there become serials_found (one in stock elsewhere is refused),
+//     those it had and were not found serials_missing. Events carry
+//     CompressSerials of the sorted serials.
 //
 // Returned events carry aggregate_id (the lot id; the location id for
 // LocationCreated), lot_ids ([lot id]) and occurred_at when the request
@@ -84,6 +103,11 @@ namespace lotledger::inventory {
 //   * evaluate_expiry: state.lots[lot_id] and state.products[its item].
 //   * ship, register_customer, update_customer: also
 //     state.customers[customer id], the current version when registered.
+//   * a movement or report_usage of a lot of a product tracked by serial:
+//     state.serials[SerialKey(item, serial)] for every serial it names,
+//     and for receive and adjust state.serial_lots of them; adjust also
+//     the status of every serial of the lot; ship also
+//     state.serial_recalls[lot id].
 // A LotInventory is as Evolve folds it, plus the recall fields
 // (recalled, recall_id, recalled_since, recall_reason), which the service
 // sets from the recall topic.
@@ -98,7 +122,9 @@ absl::StatusOr<std::vector<v1::Event>> Decide(
 //     (log order) is the disposition, whatever its occurred_at says.
 //   * recall topic: RecallInitiated and RecallScopeExtended listing the
 //     lot block it (recalled, recall id, since, reason); the first recall
-//     to reach a lot stays the one named.
+//     to reach a lot stays the one named. One that lists only serials of
+//     the lot (ScopedLot.serials) leaves the lot unblocked: those serials
+//     are blocked (AddSerialRecall).
 //   * own topic: every stock event moves stock and the totals; shipments
 //     and returns update the customer's balance; ExpiryThresholdCrossed and
 //     LotExpired append to `alerts`.
@@ -127,13 +153,24 @@ void InheritRecall(v1::LotInventory& lot, const v1::RecallStanding& recall,
 
 // Folds an event into a whole decision state: LocationCreated into
 // `locations`, ProductDefined into `products`, customer events into
-// `customers` (the current version), lot events into
+// `customers` (the current version), SerialsAssigned into `serial_lots`,
+// the serials of movements into `serials`, recalls by serial into
+// `serial_recalls`, lot events into
 // lots[the lot's id] (events about several lots into each of their
 // lot_ids). For tests and small in-memory projections.
 void Evolve(v1::InventoryDecisionState& state, const v1::Event& event);
 
 // The lot an event is about ("" when none: locations, products).
 std::string EventLotId(const v1::Event& event);
+
+// Adds the serials a recall event (RecallInitiated or RecallScopeExtended)
+// puts in scope of one lot (domain::ScopedSerialsOf) to the lot's serial
+// recalls: a new entry naming the recall (id, reason, since = business
+// time), or, for a later part of the same recall, into its entry
+// (canonical serials). Deterministic; the projection keeps the result.
+void AddSerialRecall(
+    v1::LotSerialRecalls& recalls, const v1::Event& event,
+    const google::protobuf::RepeatedPtrField<v1::SerialRange>& serials);
 
 }  // namespace lotledger::inventory
 

@@ -3,14 +3,19 @@
 // and total; Decide is in decider.cc.
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "libs/common/ids.h"
+#include "libs/domain/common/recall_standing.h"
 #include "libs/domain/common/sorted_entries.h"
 #include "libs/domain/inventory/customers.h"
 #include "libs/domain/inventory/decider.h"
+#include "libs/domain/inventory/serial_places.h"
 #include "libs/domain/lots/correction.h"
+#include "libs/domain/serials/serials.h"
 
 namespace lotledger::inventory {
 namespace {
@@ -83,6 +88,8 @@ std::string EventLotId(const v1::Event& event) {
       return event.expiry_threshold_crossed().lot_id();
     case v1::Event::kLotExpired:
       return event.lot_expired().lot_id();
+    case v1::Event::kDeviceUsageReported:
+      return event.device_usage_reported().lot_id();
     default:
       return "";
   }
@@ -179,8 +186,10 @@ void Evolve(v1::LotInventory& lot, const v1::Event& event) {
     case v1::Event::kRecallInitiated: {
       // Each part of an initiation lists its lots. The first recall to
       // reach a lot stays the one named; drills write other events and
-      // block nothing.
+      // block nothing. A recall of some serials of the lot blocks those
+      // serials only (Evolve of the decision state, serial_recalls).
       if (lot.recalled()) return;
+      if (domain::ScopedSerialsOf(event, lot.lot_id()) != nullptr) return;
       lot.set_recalled(true);
       lot.set_recall_id(event.recall_initiated().recall_id());
       *lot.mutable_recalled_since() = BusinessTime(event);
@@ -190,6 +199,7 @@ void Evolve(v1::LotInventory& lot, const v1::Event& event) {
     case v1::Event::kRecallScopeExtended: {
       // A lot made later from a lot in scope joined the recall's scope.
       if (lot.recalled()) return;
+      if (domain::ScopedSerialsOf(event, lot.lot_id()) != nullptr) return;
       lot.set_recalled(true);
       lot.set_recall_id(event.recall_scope_extended().recall_id());
       *lot.mutable_recalled_since() = BusinessTime(event);
@@ -237,6 +247,23 @@ void Evolve(v1::InventoryDecisionState& state, const v1::Event& event) {
         history.versions(history.versions_size() - 1);
     return;
   }
+  if (event.has_serials_assigned()) {
+    const v1::SerialsAssigned& a = event.serials_assigned();
+    absl::StatusOr<std::vector<std::string>> serials = domain::ExpandSerials(
+        a.serials(), "serials", std::numeric_limits<int64_t>::max());
+    if (!serials.ok()) return;
+    for (const std::string& s : *serials) {
+      (*state.mutable_serial_lots())[domain::SerialKey(a.item(), s)] =
+          a.lot_id();
+    }
+    return;
+  }
+  for (const SerialMove& move : SerialMovesOf(event)) {
+    for (const std::string& s : move.serials) {
+      ApplySerialMove(
+          (*state.mutable_serials())[domain::SerialKey(move.item, s)], move, s);
+    }
+  }
   const std::string lot_id = EventLotId(event);
   if (!lot_id.empty()) {
     Evolve((*state.mutable_lots())[lot_id], event);
@@ -246,7 +273,44 @@ void Evolve(v1::InventoryDecisionState& state, const v1::Event& event) {
     v1::LotInventory& lot = (*state.mutable_lots())[id];
     if (lot.lot_id().empty()) lot.set_lot_id(id);
     Evolve(lot, event);
+    if (const auto* serials = domain::ScopedSerialsOf(event, id);
+        serials != nullptr) {
+      AddSerialRecall((*state.mutable_serial_recalls())[id], event, *serials);
+    }
   }
+}
+
+void AddSerialRecall(
+    v1::LotSerialRecalls& recalls, const v1::Event& event,
+    const google::protobuf::RepeatedPtrField<v1::SerialRange>& serials) {
+  v1::RecallStanding recall;
+  recall.set_open(true);
+  *recall.mutable_since() = BusinessTime(event);
+  if (event.has_recall_initiated()) {
+    recall.set_recall_id(event.recall_initiated().recall_id());
+    recall.set_reason(event.recall_initiated().reason());
+  } else {
+    recall.set_recall_id(event.recall_scope_extended().recall_id());
+    recall.set_reason(event.recall_scope_extended().reason());
+  }
+  for (v1::RecalledSerials& r : *recalls.mutable_recalls()) {
+    if (r.recall().recall_id() != recall.recall_id()) continue;
+    // Another part of the same recall: its serials join the entry.
+    absl::StatusOr<std::vector<std::string>> had = domain::ExpandSerials(
+        r.serials(), "serials", std::numeric_limits<int64_t>::max(), false);
+    absl::StatusOr<std::vector<std::string>> add = domain::ExpandSerials(
+        serials, "serials", std::numeric_limits<int64_t>::max(), false);
+    if (!had.ok() || !add.ok()) return;
+    std::vector<std::string> all = *std::move(had);
+    all.insert(all.end(), add->begin(), add->end());
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    *r.mutable_serials() = domain::CompressSerials(all);
+    return;
+  }
+  v1::RecalledSerials& r = *recalls.add_recalls();
+  *r.mutable_recall() = recall;
+  *r.mutable_serials() = serials;
 }
 
 }  // namespace lotledger::inventory

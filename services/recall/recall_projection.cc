@@ -1,9 +1,12 @@
 #include "services/recall/recall_projection.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -11,6 +14,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/common/trace_context.h"
 #include "libs/domain/recall/decider.h"
+#include "libs/domain/serials/serials.h"
 #include "libs/projection/stored_message.h"
 
 namespace lotledger::recall {
@@ -24,6 +28,21 @@ constexpr char kIndex[] = "recall_index";
 constexpr char kDrills[] = "drills";
 constexpr char kMarks[] = "rc_scope_marks";
 constexpr char kPending[] = "rc_pending";
+constexpr char kSerialItems[] = "rc_serial_items";
+constexpr char kSerials[] = "rc_serials";
+constexpr char kSerialHoldings[] = "rc_serial_holdings";
+constexpr char kSerialStock[] = "rc_serial_stock";
+
+std::string Joined(std::string_view a, std::string_view b) {
+  std::string out;
+  out.reserve(a.size() + 1 + b.size());
+  out.append(a).push_back('\0');
+  out.append(b);
+  return out;
+}
+std::string Joined(std::string_view a, std::string_view b, std::string_view c) {
+  return Joined(Joined(a, b), c);
+}
 
 std::string DateKey(const v1::Date& d) {
   return absl::StrFormat("%04d%02d%02d", d.year(), d.month(), d.day());
@@ -316,11 +335,142 @@ absl::Status ApplyRecallTopic(const v1::Event& event,
   return MarkScope(event, recall, batch);
 }
 
+// ---- Serials
+// ----------------------------------------------------------------- Serialised
+// products (ProductDefined), the serial register (SerialsAssigned) and where
+// each serial of a lot is: at a customer (shipped, returned, used) or in own
+// stock (by location). Keyed by the lot, each fact comes from one topic, so the
+// result does not depend on how the topics interleave.
+
+// The serials of `ranges` (canonical on events; an event that does not
+// parse names none).
+std::vector<std::string> SerialsOf(const domain::SerialRanges& ranges) {
+  if (ranges.empty()) return {};
+  absl::StatusOr<std::vector<std::string>> list = domain::ExpandSerials(
+      ranges, "serials", std::numeric_limits<int64_t>::max(), false);
+  return list.ok() ? *std::move(list) : std::vector<std::string>();
+}
+
+// Changes the customer's holding of each serial of `ranges` by `change`.
+template <typename Change>
+absl::Status ChangeHoldings(projection::ProjectionStore::Batch& batch,
+                            const std::string& lot_id,
+                            const std::string& customer_id,
+                            const domain::SerialRanges& ranges,
+                            Change&& change) {
+  for (const std::string& serial : SerialsOf(ranges)) {
+    const std::string key = Joined(lot_id, customer_id, serial);
+    ASSIGN_OR_RETURN(std::optional<v1::SerialHolding> before,
+                     projection::ParseStored<v1::SerialHolding>(
+                         batch.Get(kSerialHoldings, key), "serial holding"));
+    v1::SerialHolding h = before.value_or(v1::SerialHolding());
+    change(h);
+    batch.Put(kSerialHoldings, key, h.SerializeAsString());
+  }
+  return absl::OkStatus();
+}
+
+// Adds `delta` to the count of each serial of `ranges` at `location_id`:
+// sums, so the result does not depend on the order the lot's movements
+// are applied in (as RecallLotNode's stock).
+absl::Status CountSerials(projection::ProjectionStore::Batch& batch,
+                          const std::string& lot_id,
+                          const domain::SerialRanges& ranges,
+                          const std::string& location_id, int64_t delta) {
+  if (location_id.empty()) return absl::OkStatus();
+  for (const std::string& serial : SerialsOf(ranges)) {
+    const std::string key = Joined(lot_id, serial, location_id);
+    ASSIGN_OR_RETURN(std::optional<std::string> before,
+                     batch.Get(kSerialStock, key));
+    int64_t count = 0;
+    if (before.has_value() && !absl::SimpleAtoi(*before, &count)) {
+      return absl::DataLossError(
+          absl::StrCat("stored serial stock of ", lot_id, " is not a number"));
+    }
+    count += delta;
+    if (count == 0) {
+      batch.Delete(kSerialStock, key);
+    } else {
+      batch.Put(kSerialStock, key, absl::StrCat(count));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplySerials(const v1::Event& event,
+                          projection::ProjectionStore::Batch& batch) {
+  switch (event.payload_case()) {
+    case v1::Event::kProductDefined: {
+      const v1::Product& p = event.product_defined().product();
+      if (p.item().empty()) return absl::OkStatus();
+      if (p.tracking() == v1::TRACKING_SERIAL) {
+        batch.Put(kSerialItems, p.item(), "");
+      } else {
+        batch.Delete(kSerialItems, p.item());
+      }
+      return absl::OkStatus();
+    }
+    case v1::Event::kSerialsAssigned: {
+      const v1::SerialsAssigned& a = event.serials_assigned();
+      for (const std::string& serial : SerialsOf(a.serials())) {
+        batch.Put(kSerials, Joined(a.item(), serial), a.lot_id());
+      }
+      return absl::OkStatus();
+    }
+    case v1::Event::kStockReceived: {
+      const v1::StockReceived& e = event.stock_received();
+      return CountSerials(batch, e.lot_id(), e.serials(), e.location_id(), 1);
+    }
+    case v1::Event::kStockTransferred: {
+      const v1::StockTransferred& e = event.stock_transferred();
+      RETURN_IF_ERROR(CountSerials(batch, e.lot_id(), e.serials(),
+                                   e.from_location_id(), -1));
+      return CountSerials(batch, e.lot_id(), e.serials(), e.to_location_id(),
+                          1);
+    }
+    case v1::Event::kStockShipped: {
+      const v1::StockShipped& e = event.stock_shipped();
+      RETURN_IF_ERROR(CountSerials(batch, e.lot_id(), e.serials(),
+                                   e.from_location_id(), -1));
+      return ChangeHoldings(
+          batch, e.lot_id(), e.customer().customer_id(), e.serials(),
+          [](v1::SerialHolding& h) { h.set_shipped(h.shipped() + 1); });
+    }
+    case v1::Event::kStockReturned: {
+      const v1::StockReturned& e = event.stock_returned();
+      RETURN_IF_ERROR(
+          CountSerials(batch, e.lot_id(), e.serials(), e.to_location_id(), 1));
+      return ChangeHoldings(
+          batch, e.lot_id(), e.customer_id(), e.serials(),
+          [](v1::SerialHolding& h) { h.set_returned(h.returned() + 1); });
+    }
+    case v1::Event::kDeviceUsageReported: {
+      const v1::DeviceUsageReported& e = event.device_usage_reported();
+      return ChangeHoldings(batch, e.lot_id(), e.customer_id(), e.serials(),
+                            [](v1::SerialHolding& h) { h.set_used(true); });
+    }
+    case v1::Event::kStockScrapped: {
+      const v1::StockScrapped& e = event.stock_scrapped();
+      return CountSerials(batch, e.lot_id(), e.serials(), e.location_id(), -1);
+    }
+    case v1::Event::kStockAdjusted: {
+      const v1::StockAdjusted& e = event.stock_adjusted();
+      RETURN_IF_ERROR(CountSerials(batch, e.lot_id(), e.serials_found(),
+                                   e.location_id(), 1));
+      return CountSerials(batch, e.lot_id(), e.serials_missing(),
+                          e.location_id(), -1);
+    }
+    default:
+      return absl::OkStatus();
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> RecallColumnFamilies() {
-  return {kLots,  kMade,   kCustomers, kRecalls,
-          kIndex, kDrills, kMarks,     kPending};
+  return {kLots,        kMade,    kCustomers,      kRecalls,
+          kIndex,       kDrills,  kMarks,          kPending,
+          kSerialItems, kSerials, kSerialHoldings, kSerialStock};
 }
 
 std::set<std::string> RecallUncompressedColumnFamilies() { return {kLots}; }
@@ -343,6 +493,7 @@ absl::Status ApplyTo(const v1::Event& event,
     default:
       break;
   }
+  RETURN_IF_ERROR(ApplySerials(event, batch));
   if (event.has_stock_shipped()) {
     const v1::Customer& c = event.stock_shipped().customer();
     if (!c.customer_id().empty()) {
@@ -622,6 +773,109 @@ absl::StatusOr<CustomerMap> RecallQueries::Customers(
           absl::StrCat("stored customer ", ids[i], " cannot be decoded"));
     }
     out.emplace(ids[i], std::move(c));
+  }
+  return out;
+}
+
+absl::StatusOr<bool> RecallQueries::IsSerialised(
+    const std::string& item) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> v,
+                   store_->Get(kSerialItems, item));
+  return v.has_value();
+}
+
+absl::StatusOr<bool> RecallQueries::AnySerialised() const {
+  bool any = false;
+  RETURN_IF_ERROR(store_->Scan(kSerialItems, "", "",
+                               [&](std::string_view, std::string_view) {
+                                 any = true;
+                                 return false;
+                               }));
+  return any;
+}
+
+absl::StatusOr<std::vector<std::string>> RecallQueries::LotsOfSerials(
+    const std::string& item, const std::vector<std::string>& serials) const {
+  std::vector<std::string> keys;
+  keys.reserve(serials.size());
+  for (const std::string& serial : serials)
+    keys.push_back(Joined(item, serial));
+  ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> values,
+                   store_->MultiGet(kSerials, keys));
+  std::vector<std::string> out;
+  out.reserve(values.size());
+  for (std::optional<std::string>& v : values) {
+    out.push_back(v.has_value() ? *std::move(v) : std::string());
+  }
+  return out;
+}
+
+absl::StatusOr<SerialDetail> RecallQueries::SerialDetailOf(
+    const ScopeList& scope) const {
+  SerialDetail out;
+  std::vector<std::string> items;
+  {
+    absl::flat_hash_set<std::string_view> seen;
+    for (const v1::ScopedLot& s : scope) {
+      if (seen.insert(s.item()).second) items.emplace_back(s.item());
+    }
+  }
+  if (items.empty()) return out;
+  ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> serialised,
+                   store_->MultiGet(kSerialItems, items));
+  absl::flat_hash_set<std::string_view> by_serial;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (serialised[i].has_value()) by_serial.insert(items[i]);
+  }
+  if (by_serial.empty()) return out;
+  absl::Status inner;
+  for (const v1::ScopedLot& s : scope) {
+    if (!by_serial.contains(s.item())) continue;
+    auto [it, fresh] = out.try_emplace(s.lot_id());
+    if (!fresh) continue;
+    LotSerials& lot = it->second;
+    const std::string prefix = Joined(s.lot_id(), "");
+    RETURN_IF_ERROR(store_->Scan(
+        kSerialHoldings, prefix, "",
+        [&](std::string_view key, std::string_view value) {
+          std::string_view rest = key.substr(prefix.size());
+          const size_t sep = rest.find('\0');
+          v1::SerialHolding h;
+          if (sep == std::string_view::npos ||
+              !h.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+            inner = absl::DataLossError(absl::StrCat(
+                "stored serial holding of ", s.lot_id(), " cannot be decoded"));
+            return false;
+          }
+          lot.holdings.push_back(
+              {.customer_id = std::string(rest.substr(0, sep)),
+               .serial = std::string(rest.substr(sep + 1)),
+               .shipped = h.shipped(),
+               .returned = h.returned(),
+               .used = h.used()});
+          return true;
+        }));
+    RETURN_IF_ERROR(inner);
+    RETURN_IF_ERROR(store_->Scan(
+        kSerialStock, prefix, "",
+        [&](std::string_view key, std::string_view value) {
+          std::string_view rest = key.substr(prefix.size());
+          const size_t sep = rest.find('\0');
+          int64_t count = 0;
+          if (sep == std::string_view::npos ||
+              !absl::SimpleAtoi(Sv(value), &count)) {
+            inner = absl::DataLossError(absl::StrCat(
+                "stored serial stock of ", s.lot_id(), " cannot be decoded"));
+            return false;
+          }
+          if (count > 0) {
+            lot.stock.push_back(
+                {.serial = std::string(rest.substr(0, sep)),
+                 .location_id = std::string(rest.substr(sep + 1))});
+          }
+          return true;
+        }));
+    RETURN_IF_ERROR(inner);
   }
   return out;
 }

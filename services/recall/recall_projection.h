@@ -19,6 +19,25 @@
 //                 the scope of an open recall that includes derived lots,
 //                 not yet recorded by a RecallScopeExtended (docs/recall.md
 //                 "Lots made later"); the service's reactor records them
+//   rc_serial_items item -> "": the products tracked by serial (the
+//                 latest ProductDefined of the lots topic says
+//                 TRACKING_SERIAL)
+//   rc_serials    item \0 serial -> lot id: the serial register
+//                 (SerialsAssigned), so a recall by serial finds its lots
+//   rc_serial_holdings lot id \0 customer id \0 serial -> SerialHolding:
+//                 how often the serial was shipped to (StockShipped) and
+//                 returned from (StockReturned) the customer, and whether
+//                 the customer reported it used (DeviceUsageReported);
+//                 held while shipped > returned
+//   rc_serial_stock lot id \0 serial \0 location id -> count (decimal):
+//                 the serial's movements into the location (received,
+//                 transferred in, returned, found in a count) less those
+//                 out of it (shipped, transferred out, scrapped, missing),
+//                 a sum as RecallLotNode's stock, so independent of the
+//                 order they are applied in; in own stock there while > 0
+//
+// Impact reads the serial families for the serialised lots of a scope only
+// (SerialDetailOf): a recall of lots tracked by lot reads none of them.
 //
 // Scope and impact also read an in-memory copy of rc_lots and rc_customers
 // (recall_index.h): the service's apply function is IndexedRecallApply,
@@ -113,6 +132,18 @@ class RecallQueries {
   // Names and regions of `ids`, in one MultiGet.
   absl::StatusOr<CustomerMap> Customers(
       const std::vector<std::string>& ids) const;
+
+  // Recall by serial: whether `item` is tracked by serial, and the lot each
+  // of `serials` (sorted) of `item` is assigned to ("" when none), in one
+  // MultiGet.
+  absl::StatusOr<bool> IsSerialised(const std::string& item) const;
+  absl::StatusOr<std::vector<std::string>> LotsOfSerials(
+      const std::string& item, const std::vector<std::string>& serials) const;
+  // Whether any product is tracked by serial (one seek).
+  absl::StatusOr<bool> AnySerialised() const;
+  // The serial holdings and stock of the lots of `scope` whose product is
+  // tracked by serial (empty when none is), for ApplySerialDetail.
+  absl::StatusOr<SerialDetail> SerialDetailOf(const ScopeList& scope) const;
 
   // Scope and impact read from RocksDB (a MultiGet of lot nodes per level of
   // the walk, then the affected customers): the answer while no index is

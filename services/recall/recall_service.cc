@@ -17,6 +17,7 @@
 #include "libs/common/topics.h"
 #include "libs/domain/recall/decider.h"
 #include "libs/domain/recall/impact.h"
+#include "libs/domain/serials/serials.h"
 #include "libs/server/rpc.h"
 #include "services/recall/recall_report.h"
 
@@ -67,6 +68,8 @@ command::ServiceSpec RecallServiceSpec(int32_t partitions) {
   spec.column_families = RecallColumnFamilies();
   spec.uncompressed_column_families = RecallUncompressedColumnFamilies();
   spec.apply = IndexedRecallApply{std::make_shared<RecallIndex>()};
+  // 2: the serial families (recall_projection.h).
+  spec.projection_format = 2;
   return spec;
 }
 
@@ -253,17 +256,59 @@ absl::Status RecallServiceImpl::ScopeAndImpact(
     const v1::RecallCriteria& criteria, ScopeList* scope,
     v1::RecallImpact* impact) const {
   RETURN_IF_ERROR(ValidateCriteria(criteria, "criteria"));
-  if (index_ != nullptr) return index_->ScopeAndImpact(criteria, scope, impact);
-  return queries_.ScopeAndImpactFromStore(criteria, scope, impact);
+  const auto walk = [&](const v1::RecallCriteria& c) {
+    if (index_ != nullptr) return index_->ScopeAndImpact(c, scope, impact);
+    return queries_.ScopeAndImpactFromStore(c, scope, impact);
+  };
+  if (criteria.serials().empty()) {
+    RETURN_IF_ERROR(walk(criteria));
+    return AddSerialDetail(*scope, impact);
+  }
+  ASSIGN_OR_RETURN(const bool serialised,
+                   queries_.IsSerialised(criteria.item()));
+  if (!serialised) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("item ", criteria.item(),
+                     " is not tracked by serial (no ProductDefined with "
+                     "TRACKING_SERIAL seen); recall its lots by lot_ids"));
+  }
+  ASSIGN_OR_RETURN(
+      const std::vector<std::string> serials,
+      domain::ExpandSerials(criteria.serials(), "criteria.serials"));
+  ASSIGN_OR_RETURN(const std::vector<std::string> lot_of,
+                   queries_.LotsOfSerials(criteria.item(), serials));
+  ASSIGN_OR_RETURN(const SerialLots lots,
+                   GroupSerialsByLot(criteria.item(), serials, lot_of));
+  RETURN_IF_ERROR(walk(LotCriteriaOf(criteria, lots)));
+  MarkSerialScope(criteria, lots, scope);
+  // The impact's rows are the scope's or copies of them (RecallIndex).
+  for (int i = 0; i < scope->size() && i < impact->lots_size(); ++i) {
+    const v1::ScopedLot& s = scope->Get(i);
+    if (s.reason() == v1::SCOPE_REASON_SERIAL_LISTED &&
+        &impact->lots(i).lot() != &s) {
+      *impact->mutable_lots(i)->mutable_lot() = s;
+    }
+  }
+  return AddSerialDetail(*scope, impact);
 }
 
 absl::Status RecallServiceImpl::ImpactOf(const ScopeList& scope,
                                          v1::RecallImpact* impact) const {
   if (index_ != nullptr) {
     index_->Impact(scope, impact);
-    return absl::OkStatus();
+  } else {
+    RETURN_IF_ERROR(queries_.ImpactFromStore(scope, impact));
   }
-  return queries_.ImpactFromStore(scope, impact);
+  return AddSerialDetail(scope, impact);
+}
+
+absl::Status RecallServiceImpl::AddSerialDetail(
+    const ScopeList& scope, v1::RecallImpact* impact) const {
+  ASSIGN_OR_RETURN(const bool any, queries_.AnySerialised());
+  if (!any) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const SerialDetail detail, queries_.SerialDetailOf(scope));
+  ApplySerialDetail(scope, detail, CustomerMap(), impact);
+  return absl::OkStatus();
 }
 
 v1::RecallCommand RecallServiceImpl::NewCommand(
@@ -415,7 +460,22 @@ grpc::Status RecallServiceImpl::AnalyzeImpact(
         RETURN_IF_ERROR(
             server::WaitForToken(core_->projector(), *ctx, req->after()));
         ImpactNext next;
+        // A recall with serialised lots: its views are cut from the full
+        // impact, which carries their serial detail.
+        bool serial_detail = false;
         if (slice.view != v1::IMPACT_VIEW_FULL && index_ != nullptr) {
+          ASSIGN_OR_RETURN(const bool any, queries_.AnySerialised());
+          if (any) {
+            google::protobuf::Arena arena;
+            ASSIGN_OR_RETURN(const v1::Recall* recall,
+                             queries_.GetRecall(req->recall_id(), &arena));
+            ASSIGN_OR_RETURN(const SerialDetail detail,
+                             queries_.SerialDetailOf(recall->scope()));
+            serial_detail = !detail.empty();
+          }
+        }
+        if (slice.view != v1::IMPACT_VIEW_FULL && index_ != nullptr &&
+            !serial_detail) {
           // Only what the view holds is built: the scope's lot ids are
           // read from the stored bytes, a row is parsed only when shown
           // (none for SUMMARY).
@@ -432,11 +492,11 @@ grpc::Status RecallServiceImpl::AnalyzeImpact(
         if (slice.view == v1::IMPACT_VIEW_FULL) {
           return ImpactOf(recall->scope(), resp->mutable_impact());
         }
-        // Without the index: the full impact from the projection (on the
-        // arena), the page cut from it.
+        // Without the index (or with serial detail): the full impact (on
+        // the arena), the page cut from it.
         auto* full =
             google::protobuf::Arena::CreateMessage<v1::RecallImpact>(&arena);
-        RETURN_IF_ERROR(queries_.ImpactFromStore(recall->scope(), full));
+        RETURN_IF_ERROR(ImpactOf(recall->scope(), full));
         SliceImpact(*full, slice, resp->mutable_impact(), &next);
         resp->set_next_page_token(
             ImpactPageToken(req->recall_id(), slice.view, next));

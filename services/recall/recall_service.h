@@ -101,10 +101,18 @@ class RecallServiceImpl final : public v1::RecallService::Service {
 
  private:
   // The scope of `criteria` and its impact, over the projection as it is.
+  // By serial: the item must be tracked by serial; the serials' lots (the
+  // projection's register) are walked as listed lots, then marked
+  // SCOPE_REASON_SERIAL_LISTED with their serials.
   absl::Status ScopeAndImpact(const v1::RecallCriteria& criteria,
                               ScopeList* scope, v1::RecallImpact* impact) const;
   // The impact now of a recorded scope, into `impact`.
   absl::Status ImpactOf(const ScopeList& scope, v1::RecallImpact* impact) const;
+  // Refines a lot-level impact of `scope` with the serial detail of its
+  // serialised lots (ApplySerialDetail); reads nothing more while no
+  // product is tracked by serial.
+  absl::Status AddSerialDetail(const ScopeList& scope,
+                               v1::RecallImpact* impact) const;
   // Loads the recall (and its impact now) and decides `cmd` on it.
   absl::StatusOr<std::vector<v1::Event>> DecideOnRecall(
       const std::string& recall_id, const v1::RecallCommand& cmd) const;

@@ -123,7 +123,9 @@ lotctl product define --item=GTIN --name=NAME --uom=EA
       --kind=finished|component|raw [--shelf-life-days=N]
       [--alert-days=180,90,30] [--min-ship-days=N]
       [--cap-expiry-by-components] [--require-released-components]
-  Defines a product or replaces its master data (role admin).
+      [--tracking=lot|serial]
+  Defines a product or replaces its master data (role admin). Tracking by
+  serial (a serial register per lot) is set before the product's first lot.
 lotctl product get ITEM
 )"},
     {"lot", R"(
@@ -139,11 +141,19 @@ lotctl lot correct LOT_ID --field=FIELD --value=VALUE --reason=TEXT
 lotctl lot list [--item=..] [--expires-from=YYYY-MM-DD]
       [--expires-to=YYYY-MM-DD] [--page-size=N] [--page-token=T] [--all]
   --all follows the pages to the end.
+lotctl lot assign-serials LOT_ID SERIAL|FIRST..LAST ... [--request-id=ID]
+  Assigns serial numbers ("SN0001..SN0100", "SN0142") to a lot of a product
+  tracked by serial (role admin). Serials already on the lot are skipped;
+  one on another lot of the product is refused, naming that lot.
+lotctl lot serial ITEM SERIAL
+  The lot a serial belongs to, and the lot's serials.
 )"},
     {"trace", R"(
 lotctl trace LOT_ID [--backward|--forward] [--depth=N]
+lotctl trace --serial=ITEM:SERIAL [--backward|--forward] [--depth=N]
   The genealogy as an indented tree with quantities: backward (default;
-  what went into the lot) or forward (what it went into).
+  what went into the lot) or forward (what it went into). With --serial,
+  from the lot the serial register puts that unit in.
 )"},
     {"udi", R"(
 lotctl udi resolve SCAN
@@ -273,7 +283,8 @@ lotctl import products|lots FILE.csv [--partial] [--dry-run]
   columns refused. Row numbers count the header as row 1.
   products: item*, name*, uom*, kind* (finished|component|raw),
     shelf_life_days, alert_days (e.g. "180,90,30"), min_ship_days,
-    cap_expiry_by_components, require_released_components (true/false)
+    cap_expiry_by_components, require_released_components (true/false),
+    tracking (lot|serial; default lot)
   lots: item*, lot_number*, manufactured_on* (YYYY-MM-DD), expires_on,
     quantity*, uom*, site, production_order,
     inputs ("LOT_ID:QTY[:UOM];LOT_ID:QTY[:UOM]"), supplier, supplier_lot
@@ -290,6 +301,12 @@ lotctl import customers FILE.csv [--dry-run]
   ("ITEM=DAYS"), group_min_days ("GROUP:ITEM+ITEM=DAYS"), reason. All rows
   checked first; then each is registered, updated or left unchanged.
   Summary: customers: new N, unchanged M, updated K, refused R.
+lotctl import serials FILE.csv [--dry-run]
+  The serial register of existing lots: lot_id*, serials* (a serial or
+  FIRST..LAST); a lot's rows are merged. All rows checked first (a serial
+  named twice, also on two lots of one item, is a bad row); then one
+  AssignSerials per lot (request id from the content: a re-run writes
+  nothing new). Summary: serials: new N, unchanged M, refused R (lots: K).
 )"},
     {"admin", R"(
 lotctl admin rebuild SERVICE [--request-id=ID]

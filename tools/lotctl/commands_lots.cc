@@ -8,10 +8,12 @@
 #include "absl/time/time.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "libs/common/ids.h"
+#include "libs/domain/serials/serials.h"
 #include "libs/gs1/element_string.h"
 #include "libs/gs1/format.h"
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "tools/lotctl/context.h"
+#include "tools/lotctl/import_serials.h"
 #include "tools/lotctl/values.h"
 
 namespace lotledger::lotctl {
@@ -66,7 +68,10 @@ void PrintProduct(std::ostream& out, const v1::Product& p) {
         policy.min_remaining_days_to_ship() > 0
             ? absl::StrCat(policy.min_remaining_days_to_ship(), " days left")
             : ""},
-       {"rules", absl::StrJoin(rules, "; ")}});
+       {"rules", absl::StrJoin(rules, "; ")},
+       {"tracking", p.tracking() == v1::TRACKING_SERIAL
+                        ? "by serial (serial register)"
+                        : ""}});
 }
 
 void PrintLot(std::ostream& out, const v1::Lot& lot) {
@@ -77,6 +82,9 @@ void PrintLot(std::ostream& out, const v1::Lot& lot) {
   std::string quantity = QuantityText(lot.quantity());
   if (lot.consumed().amount() > 0) {
     absl::StrAppend(&quantity, ", consumed ", QuantityText(lot.consumed()));
+  }
+  if (lot.serial_count() > 0) {
+    absl::StrAppend(&quantity, ", ", lot.serial_count(), " serials assigned");
   }
   std::vector<std::pair<std::string, std::string>> rows = {
       {"lot", lot.lot_id()},
@@ -135,6 +143,7 @@ int ProductDefine(Context& ctx, ParsedArgs& args) {
                         {"min-ship-days", FlagKind::kValue},
                         {"cap-expiry-by-components", FlagKind::kSwitch},
                         {"require-released-components", FlagKind::kSwitch},
+                        {"tracking", FlagKind::kValue},
                         {"request-id", FlagKind::kValue}},
                        cmd, 0, "product define --item=.. ...");
   if (!flags.ok()) return ctx.Usage(flags.status());
@@ -153,6 +162,13 @@ int ProductDefine(Context& ctx, ParsedArgs& args) {
     return ctx.Usage(FlagValueError("kind", kind.status()));
   }
   p->set_kind(*kind);
+  if (auto v = flags->Get("tracking")) {
+    absl::StatusOr<v1::Tracking> tracking = ParseTrackingText(*v);
+    if (!tracking.ok()) {
+      return ctx.Usage(FlagValueError("tracking", tracking.status()));
+    }
+    p->set_tracking(*tracking);
+  }
   v1::ShelfLifePolicy* policy = p->mutable_policy();
   if (auto v = flags->Get("shelf-life-days")) {
     absl::StatusOr<int64_t> d = ParseInt(*v, "--shelf-life-days", 0, 36500);
@@ -361,6 +377,65 @@ int LotCorrect(Context& ctx, ParsedArgs& args) {
   return kExitOk;
 }
 
+int LotAssignSerials(Context& ctx, ParsedArgs& args) {
+  const std::string cmd = "lot assign-serials";
+  absl::StatusOr<Flags> flags =
+      Flags::Take(args, {{"request-id", FlagKind::kValue}});
+  if (!flags.ok()) return ctx.Usage(flags.status());
+  if (auto s = RejectUnknown(args, cmd); !s.ok()) return ctx.Usage(s);
+  if (args.positional.size() < 2) {
+    return ctx.Usage(absl::InvalidArgumentError(
+        "usage: lotctl lot assign-serials LOT_ID SERIAL|FIRST..LAST ..."));
+  }
+  v1::AssignSerialsRequest req;
+  req.set_request_id(ctx.RequestId(*flags));
+  req.set_lot_id(args.positional[0]);
+  for (size_t i = 1; i < args.positional.size(); ++i) {
+    absl::StatusOr<v1::SerialRange> range = domain::ParseSerialRangeText(
+        args.positional[i], absl::StrCat("serial argument ", i));
+    if (!range.ok()) return ctx.Usage(range.status());
+    *req.add_serials() = *std::move(range);
+  }
+  auto stub = v1::LotsService::NewStub(ctx.channel());
+  v1::AssignSerialsResponse resp;
+  grpc::Status s = stub->AssignSerials(ctx.Call().get(), req, &resp);
+  if (!s.ok()) return ctx.Fail(s);
+  if (ctx.json()) {
+    ctx.PrintJson(resp);
+  } else {
+    ctx.out() << "assigned " << resp.assigned()
+              << (resp.assigned() == 1 ? " serial" : " serials") << " to lot "
+              << req.lot_id() << " (the lot has " << resp.lot_total() << ")\n";
+  }
+  return kExitOk;
+}
+
+int LotSerial(Context& ctx, ParsedArgs& args) {
+  absl::StatusOr<Flags> flags =
+      TakeCommandFlags(args, {}, "lot serial", 2, "lot serial ITEM SERIAL");
+  if (!flags.ok()) return ctx.Usage(flags.status());
+  v1::GetSerialRequest req;
+  req.set_item(args.positional[0]);
+  req.set_serial(args.positional[1]);
+  auto stub = v1::LotsService::NewStub(ctx.channel());
+  v1::GetSerialResponse resp;
+  grpc::Status s = stub->GetSerial(ctx.Call().get(), req, &resp);
+  if (!s.ok()) return ctx.Fail(s);
+  if (ctx.json()) {
+    ctx.PrintJson(resp);
+  } else {
+    PrintFields(
+        ctx.out(),
+        {{"serial", req.serial()},
+         {"item", req.item()},
+         {"lot", resp.lot_id()},
+         {"lot serials",
+          absl::StrCat(domain::FormatSerials(resp.lot_serials(), 10), " (",
+                       domain::CountSerials(resp.lot_serials()), ")")}});
+  }
+  return kExitOk;
+}
+
 int LotList(Context& ctx, ParsedArgs& args) {
   absl::StatusOr<Flags> flags =
       TakeCommandFlags(args,
@@ -488,25 +563,45 @@ int RunLot(Context& ctx, ParsedArgs& args) {
   if (sub == "get") return LotGet(ctx, args);
   if (sub == "correct") return LotCorrect(ctx, args);
   if (sub == "list") return LotList(ctx, args);
+  if (sub == "assign-serials") return LotAssignSerials(ctx, args);
+  if (sub == "serial") return LotSerial(ctx, args);
   return ctx.Usage(absl::InvalidArgumentError(
-      "usage: lotctl lot create|get|correct|list ..."));
+      "usage: lotctl lot create|get|correct|list|assign-serials|serial ..."));
 }
 
 int RunTrace(Context& ctx, ParsedArgs& args) {
   absl::StatusOr<Flags> flags =
-      TakeCommandFlags(args,
-                       {{"backward", FlagKind::kSwitch},
-                        {"forward", FlagKind::kSwitch},
-                        {"depth", FlagKind::kValue}},
-                       "trace", 1, "trace LOT_ID [--backward|--forward]");
+      Flags::Take(args, {{"backward", FlagKind::kSwitch},
+                         {"forward", FlagKind::kSwitch},
+                         {"serial", FlagKind::kValue},
+                         {"depth", FlagKind::kValue}});
   if (!flags.ok()) return ctx.Usage(flags.status());
+  if (auto s = RejectUnknown(args, "trace"); !s.ok()) return ctx.Usage(s);
+  const std::optional<std::string> unit = flags->Get("serial");
+  if (auto s = ExpectPositional(
+          args, unit.has_value() ? 0 : 1,
+          "trace (LOT_ID | --serial=ITEM:SERIAL) [--backward|--forward]");
+      !s.ok()) {
+    return ctx.Usage(s);
+  }
   if (flags->Has("backward") && flags->Has("forward")) {
     return ctx.Usage(absl::InvalidArgumentError(
         "--backward and --forward: give one of them"));
   }
   const bool forward = flags->Has("forward");
   v1::TraceRequest req;
-  req.set_lot_id(args.positional[0]);
+  if (unit.has_value()) {
+    // An item code never holds ':', a serial may.
+    const size_t colon = unit->find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == unit->size()) {
+      return ctx.Usage(absl::InvalidArgumentError(
+          absl::StrCat("--serial: \"", *unit, "\" is not ITEM:SERIAL")));
+    }
+    req.set_item(unit->substr(0, colon));
+    req.set_serial(unit->substr(colon + 1));
+  } else {
+    req.set_lot_id(args.positional[0]);
+  }
   req.set_direction(forward ? v1::TRACE_DIRECTION_FORWARD
                             : v1::TRACE_DIRECTION_BACKWARD);
   if (auto v = flags->Get("depth")) {
@@ -560,8 +655,14 @@ int RunTrace(Context& ctx, ParsedArgs& args) {
           walk(to, prefix + (last ? "   " : "│  "));
         }
       };
-  out << describe(req.lot_id()) << "\n";
-  walk(req.lot_id(), "");
+  const std::string root =
+      resp.nodes().empty() ? req.lot_id() : resp.nodes(0).lot_id();
+  if (!resp.serial().empty()) {
+    out << "serial " << resp.serial() << " of " << req.item() << " is in lot "
+        << root << "\n";
+  }
+  out << describe(root) << "\n";
+  walk(root, "");
   if (resp.truncated()) {
     out << "(the depth limit stopped the walk; more with a larger --depth)\n";
   }

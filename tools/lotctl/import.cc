@@ -26,6 +26,7 @@
 #include "tools/lotctl/csv.h"
 #include "tools/lotctl/flags.h"
 #include "tools/lotctl/import_customers.h"
+#include "tools/lotctl/import_serials.h"
 #include "tools/lotctl/values.h"
 
 namespace lotledger::lotctl {
@@ -45,6 +46,7 @@ const std::vector<ImportColumn>& Columns(ImportKind kind) {
       {"min_ship_days", false},
       {"cap_expiry_by_components", false},
       {"require_released_components", false},
+      {"tracking", false},
   };
   static const auto* lots = new std::vector<ImportColumn>{
       {"item", true},
@@ -126,6 +128,11 @@ class RowReader {
 std::string RequestIdFor(ImportKind kind, const RowReader& row) {
   std::string canonical = KindName(kind);
   for (const ImportColumn& c : Columns(kind)) {
+    // An empty tracking (added later) leaves the ids of older files as
+    // they were.
+    if (std::string_view(c.name) == "tracking" && row.Text(c.name).empty()) {
+      continue;
+    }
     absl::StrAppend(&canonical, "\n", c.name, "=", row.Text(c.name));
   }
   return absl::StrCat("import-", HexEncode(Sha256(canonical)).substr(0, 32));
@@ -181,6 +188,11 @@ void CheckProductRow(RowReader& r, ImportRow& out) {
   if (auto b = r.Check("require_released_components",
                        ParseBool(r.Text("require_released_components")))) {
     policy->set_require_released_components(*b);
+  }
+  if (!r.Text("tracking").empty()) {
+    if (auto t = r.Check("tracking", ParseTrackingText(r.Text("tracking")))) {
+      p.set_tracking(*t);
+    }
   }
   // The rules the server checks (item codes of components and raw
   // materials, name and uom), so that a planned row is never refused.
@@ -521,6 +533,10 @@ int RunImport(Context& ctx, ParsedArgs& args) {
   // Customers are inventory master data: import_customers.h.
   if (!args.positional.empty() && args.positional[0] == "customers") {
     return RunImportCustomers(ctx, args);
+  }
+  // The serial register of existing lots: import_serials.h.
+  if (!args.positional.empty() && args.positional[0] == "serials") {
+    return RunImportSerials(ctx, args);
   }
   absl::StatusOr<Flags> flags = Flags::Take(
       args, {{"partial", FlagKind::kSwitch}, {"dry-run", FlagKind::kSwitch}});

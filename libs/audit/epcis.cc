@@ -1,6 +1,7 @@
 #include "libs/audit/epcis.h"
 
 #include <cstdio>
+#include <limits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -8,6 +9,7 @@
 #include "libs/audit/topics.h"
 #include "libs/common/json_log.h"
 #include "libs/common/proto_time.h"
+#include "libs/domain/serials/serials.h"
 
 namespace lotledger::audit {
 namespace {
@@ -91,6 +93,33 @@ std::string QuantityElement(const std::string& lot_id, int64_t amount,
 
 std::string ClassOnly(const std::string& lot_id) {
   return Obj({{"epcClass", Q(LotClassUriOf(lot_id))}});
+}
+
+// The EPCs (SerialUri) of the serials of `ranges` of the lot.
+std::vector<std::string> Epcs(const std::string& lot_id,
+                              const domain::SerialRanges& ranges) {
+  std::vector<std::string> out;
+  if (ranges.empty()) return out;
+  absl::StatusOr<std::vector<std::string>> serials = domain::ExpandSerials(
+      ranges, "serials", std::numeric_limits<int64_t>::max(), false);
+  if (!serials.ok()) return out;
+  const size_t colon = lot_id.find(':');
+  const std::string item = lot_id.substr(0, colon);
+  out.reserve(serials->size());
+  for (const std::string& serial : *serials) {
+    out.push_back(Q(SerialUri(item, serial)));
+  }
+  return out;
+}
+
+// What a movement moves: the units (epcList) of a serialised product,
+// else the lot's class and quantity (quantityList).
+std::pair<std::string, std::string> What(const std::string& lot_id,
+                                         const domain::SerialRanges& serials,
+                                         int64_t amount,
+                                         const std::string& uom) {
+  if (!serials.empty()) return {"epcList", Arr(Epcs(lot_id, serials))};
+  return {"quantityList", Arr({QuantityElement(lot_id, amount, uom)})};
 }
 
 struct Base {
@@ -203,9 +232,8 @@ std::vector<std::string> Map(const v1::Event& e,
       b.biz_step = "receiving";
       b.disposition = "sellable_not_accessible";
       b.read_point = r.location_id();
-      b.extra = {{"quantityList",
-                  Arr({QuantityElement(r.lot_id(), r.quantity().amount(),
-                                       r.quantity().uom())})}};
+      b.extra = {What(r.lot_id(), r.serials(), r.quantity().amount(),
+                      r.quantity().uom())};
       return {Render(e, b)};
     }
     case v1::Event::kStockTransferred: {
@@ -215,9 +243,8 @@ std::vector<std::string> Map(const v1::Event& e,
       b.biz_step = "storing";
       b.read_point = t.to_location_id();
       b.extra = {
-          {"quantityList",
-           Arr({QuantityElement(t.lot_id(), t.quantity().amount(),
-                                t.quantity().uom())})},
+          What(t.lot_id(), t.serials(), t.quantity().amount(),
+               t.quantity().uom()),
           {"sourceList",
            Arr({Obj({{"type", Q("location")},
                      {"source", Q(LocationUri(t.from_location_id()))}})})},
@@ -233,9 +260,8 @@ std::vector<std::string> Map(const v1::Event& e,
       b.biz_step = "shipping";
       b.disposition = "in_transit";
       b.read_point = s.from_location_id();
-      b.extra = {{"quantityList",
-                  Arr({QuantityElement(s.lot_id(), s.quantity().amount(),
-                                       s.quantity().uom())})},
+      b.extra = {What(s.lot_id(), s.serials(), s.quantity().amount(),
+                      s.quantity().uom()),
                  {"destinationList",
                   Arr({Obj({{"type", Q("owning_party")},
                             {"destination",
@@ -253,9 +279,8 @@ std::vector<std::string> Map(const v1::Event& e,
               : (r.condition() == v1::RETURN_CONDITION_DAMAGED ? "damaged"
                                                                : "returned");
       b.read_point = r.to_location_id();
-      b.extra = {{"quantityList",
-                  Arr({QuantityElement(r.lot_id(), r.quantity().amount(),
-                                       r.quantity().uom())})},
+      b.extra = {What(r.lot_id(), r.serials(), r.quantity().amount(),
+                      r.quantity().uom()),
                  {"sourceList",
                   Arr({Obj({{"type", Q("owning_party")},
                             {"source", Q(PartyUri(r.customer_id()))}})})}};
@@ -268,9 +293,8 @@ std::vector<std::string> Map(const v1::Event& e,
       b.biz_step = "destroying";
       b.disposition = "destroyed";
       b.read_point = s.location_id();
-      b.extra = {{"quantityList",
-                  Arr({QuantityElement(s.lot_id(), s.quantity().amount(),
-                                       s.quantity().uom())})}};
+      b.extra = {What(s.lot_id(), s.serials(), s.quantity().amount(),
+                      s.quantity().uom())};
       return {Render(e, b)};
     }
     case v1::Event::kStockAdjusted: {
@@ -282,6 +306,11 @@ std::vector<std::string> Map(const v1::Event& e,
       b.extra = {{"quantityList",
                   Arr({QuantityElement(a.lot_id(), a.counted().amount(),
                                        a.counted().uom())})}};
+      // The units the count found (those it missed are not observed).
+      if (!a.serials_found().empty()) {
+        b.extra.push_back(
+            {"epcList", Arr(Epcs(a.lot_id(), a.serials_found()))});
+      }
       return {Render(e, b)};
     }
     case v1::Event::kLotExpired: {
@@ -295,16 +324,56 @@ std::vector<std::string> Map(const v1::Event& e,
     }
     case v1::Event::kRecallInitiated: {
       const v1::RecallInitiated& r = e.recall_initiated();
-      std::vector<std::string> classes;
+      std::vector<std::string> classes, epcs;
       for (const v1::ScopedLot& l : r.lots()) {
-        if (in_scope(l.lot_id())) classes.push_back(ClassOnly(l.lot_id()));
+        if (!in_scope(l.lot_id())) continue;
+        if (l.serials().empty()) {
+          classes.push_back(ClassOnly(l.lot_id()));
+        } else {
+          // In scope by serial: those units, not the lot.
+          for (std::string& epc : Epcs(l.lot_id(), l.serials())) {
+            epcs.push_back(std::move(epc));
+          }
+        }
       }
-      if (classes.empty()) return {};
+      if (classes.empty() && epcs.empty()) return {};
       Base b;
       b.action = "OBSERVE";
       b.biz_step = "holding";
       b.disposition = "recalled";
-      b.extra = {{"quantityList", Arr(classes)}};
+      if (!epcs.empty()) b.extra.push_back({"epcList", Arr(epcs)});
+      if (!classes.empty()) b.extra.push_back({"quantityList", Arr(classes)});
+      return {Render(e, b)};
+    }
+    case v1::Event::kSerialsAssigned: {
+      // The units are commissioned: their serials join the lot (whose
+      // number the ILMD carries).
+      const v1::SerialsAssigned& a = e.serials_assigned();
+      Base b;
+      b.action = "ADD";
+      b.biz_step = "commissioning";
+      b.disposition = "active";
+      const size_t colon = a.lot_id().find(':');
+      b.extra = {
+          {"epcList", Arr(Epcs(a.lot_id(), a.serials()))},
+          {"ilmd",
+           Obj({{"cbvmda:lotNumber", Q(colon == std::string::npos
+                                           ? a.lot_id()
+                                           : a.lot_id().substr(colon + 1))}})}};
+      return {Render(e, b)};
+    }
+    case v1::Event::kDeviceUsageReported: {
+      // Units used at a customer (e.g. implanted): the device, the day and
+      // the customer; no patient data, and not the site's free text.
+      const v1::DeviceUsageReported& u = e.device_usage_reported();
+      Base b;
+      b.action = "OBSERVE";
+      b.biz_step = "dispensing";
+      b.disposition = "dispensed";
+      b.extra = {{"epcList", Arr(Epcs(u.lot_id(), u.serials()))},
+                 {"sourceList",
+                  Arr({Obj({{"type", Q("owning_party")},
+                            {"source", Q(PartyUri(u.customer_id()))}})})}};
       return {Render(e, b)};
     }
     default:
@@ -319,6 +388,13 @@ std::string LotClassUri(const std::string& item, const std::string& lot) {
     return absl::StrCat("https://id.gs1.org/01/", item, "/10/", Escape(lot));
   }
   return absl::StrCat("urn:lotledger:class:", Escape(item), ":", Escape(lot));
+}
+
+std::string SerialUri(const std::string& item, const std::string& serial) {
+  if (IsGtin14(item)) {
+    return absl::StrCat("https://id.gs1.org/01/", item, "/21/", Escape(serial));
+  }
+  return absl::StrCat("urn:lotledger:unit:", Escape(item), ":", Escape(serial));
 }
 
 std::string LotClassUriOf(const std::string& lot_id) {

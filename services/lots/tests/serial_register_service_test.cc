@@ -1,7 +1,7 @@
 // The serial register over real gRPC (TestStack: the lots service on the
-// embedded log, RocksDB, 127.0.0.1): AssignSerials answers a retried
-// request id once and writes nothing twice, skips serials already on the
-// lot and refuses one of another lot naming it, and more serials than
+// embedded log and on Kafka, RocksDB, 127.0.0.1): AssignSerials answers a
+// retried request id once and writes nothing twice, skips serials already on
+// the lot and refuses one of another lot naming it, and more serials than
 // units; GetSerial; a trace by serial; ResolveUdi's serial mismatches;
 // tracking fixed once a product has lots; the register rebuilt from the
 // log answers the same.
@@ -27,10 +27,10 @@ v1::SerialRange Range(const std::string& first, const std::string& last = "") {
   return r;
 }
 
-class SerialRegisterServiceTest : public ::testing::Test {
+class SerialRegisterServiceTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    stack_ = TestStack::Start(Backend::kEmbedded, {"lots"});
+    stack_ = TestStack::Start(GetParam(), {"lots"});
     ASSERT_NE(stack_, nullptr);
     lots_ = v1::LotsService::NewStub(stack_->channel());
     Define(kImplant, v1::TRACKING_SERIAL);
@@ -85,10 +85,12 @@ class SerialRegisterServiceTest : public ::testing::Test {
   }
 
   grpc::Status GetSerial(const std::string& item, const std::string& serial,
-                         v1::GetSerialResponse* resp) {
+                         v1::GetSerialResponse* resp,
+                         const v1::ConsistencyToken& after = {}) {
     v1::GetSerialRequest req;
     req.set_item(item);
     req.set_serial(serial);
+    *req.mutable_after() = after;
     return lots_->GetSerial(stack_->Ctx("auditor").get(), req, resp);
   }
 
@@ -106,7 +108,7 @@ class SerialRegisterServiceTest : public ::testing::Test {
   std::unique_ptr<v1::LotsService::Stub> lots_;
 };
 
-TEST_F(SerialRegisterServiceTest, AssignIsIdempotentAndOneLotPerSerial) {
+TEST_P(SerialRegisterServiceTest, AssignIsIdempotentAndOneLotPerSerial) {
   const std::string first_id = NewRequestId();
   v1::AssignSerialsResponse resp;
   grpc::Status s = Assign(first_id, kA17, {Range("SN0001", "SN0003")}, &resp);
@@ -126,6 +128,7 @@ TEST_F(SerialRegisterServiceTest, AssignIsIdempotentAndOneLotPerSerial) {
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(resp.assigned(), 1);
   EXPECT_EQ(resp.lot_total(), 4);
+  const v1::ConsistencyToken written = resp.token();
   // All known: nothing new.
   s = Assign(NewRequestId(), kA17, {Range("SN0001", "SN0004")}, &resp);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -189,10 +192,11 @@ TEST_F(SerialRegisterServiceTest, AssignIsIdempotentAndOneLotPerSerial) {
             std::string::npos)
       << s.error_message();
 
-  // Rebuilt from the log, the register answers the same.
+  // Rebuilt from the log, the register answers the same (once the rebuild
+  // has read as far as the last assignment).
   stack_->Restart(/*drop_projections=*/true);
   lots_ = v1::LotsService::NewStub(stack_->channel());
-  s = GetSerial(kImplant, "SN0004", &got);
+  s = GetSerial(kImplant, "SN0004", &got, written);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(got.lot_id(), kA17);
   ASSERT_EQ(got.lot_serials_size(), 1);
@@ -204,7 +208,7 @@ TEST_F(SerialRegisterServiceTest, AssignIsIdempotentAndOneLotPerSerial) {
   EXPECT_EQ(retried.lot_total(), 3);
 }
 
-TEST_F(SerialRegisterServiceTest, TraceBySerialAndUdiScans) {
+TEST_P(SerialRegisterServiceTest, TraceBySerialAndUdiScans) {
   v1::AssignSerialsResponse resp;
   grpc::Status s =
       Assign(NewRequestId(), kA18, {Range("4711"), Range("4712")}, &resp);
@@ -257,6 +261,12 @@ TEST_F(SerialRegisterServiceTest, TraceBySerialAndUdiScans) {
             "serial 4711 on the label, but product 09506000134369 is tracked "
             "by lot: it has no serial register");
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, SerialRegisterServiceTest,
+                         ::testing::Values(Backend::kEmbedded, Backend::kKafka),
+                         [](const ::testing::TestParamInfo<Backend>& info) {
+                           return BackendName(info.param);
+                         });
 
 }  // namespace
 }  // namespace lotledger::testing

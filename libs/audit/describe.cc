@@ -2,9 +2,11 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "libs/common/status_macros.h"
 #include "libs/domain/lots/dates.h"
+#include "libs/domain/serials/serials.h"
 
 namespace lotledger::audit {
 namespace {
@@ -12,6 +14,25 @@ namespace {
 std::string Qty(const v1::Quantity& q) {
   return q.uom().empty() ? absl::StrCat(q.amount())
                          : absl::StrCat(q.amount(), " ", q.uom());
+}
+
+// The quantity, and the units of a serialised product: "2 EA (SN0001..
+// SN0002)".
+std::string Units(const v1::Quantity& q, const domain::SerialRanges& serials) {
+  if (serials.empty()) return Qty(q);
+  return absl::StrCat(Qty(q), " (", domain::FormatSerials(serials), ")");
+}
+
+// "EUR 12.345" from millionths.
+std::string MoneyText(const v1::Money& m) {
+  const int64_t whole = m.micros() / 1'000'000;
+  int64_t frac = m.micros() % 1'000'000;
+  if (frac < 0) frac = -frac;
+  std::string digits = absl::StrFormat("%06d", frac);
+  while (digits.size() > 2 && digits.back() == '0') digits.pop_back();
+  return absl::StrCat(m.currency(), " ",
+                      m.micros() < 0 && whole == 0 ? "-" : "", whole, ".",
+                      digits);
 }
 
 // "DISPOSITION_ON_HOLD" -> "on hold".
@@ -46,10 +67,12 @@ std::string Describe(const v1::Event& e) {
   switch (e.payload_case()) {
     case v1::Event::kProductDefined: {
       const v1::Product& p = e.product_defined().product();
-      return absl::StrCat("product ", p.item(), " defined: ", p.name(), " (",
-                          EnumWords(v1::ItemKind_Name(p.kind()), "ITEM_KIND_"),
-                          ", shelf life ", p.policy().shelf_life_days(),
-                          " days)");
+      return absl::StrCat(
+          "product ", p.item(), " defined: ", p.name(), " (",
+          EnumWords(v1::ItemKind_Name(p.kind()), "ITEM_KIND_"), ", shelf life ",
+          p.policy().shelf_life_days(), " days",
+          p.tracking() == v1::TRACKING_SERIAL ? ", tracked by serial" : "",
+          ")");
     }
     case v1::Event::kLotCreated: {
       const v1::LotCreated& c = e.lot_created();
@@ -106,30 +129,30 @@ std::string Describe(const v1::Event& e) {
     }
     case v1::Event::kStockReceived: {
       const v1::StockReceived& r = e.stock_received();
-      return absl::StrCat("received ", Qty(r.quantity()), " of ", r.lot_id(),
-                          " at ", r.location_id(),
+      return absl::StrCat("received ", Units(r.quantity(), r.serials()), " of ",
+                          r.lot_id(), " at ", r.location_id(),
                           r.reference().empty() ? "" : " (", r.reference(),
                           r.reference().empty() ? "" : ")");
     }
     case v1::Event::kStockTransferred: {
       const v1::StockTransferred& t = e.stock_transferred();
-      return absl::StrCat("moved ", Qty(t.quantity()), " of ", t.lot_id(),
-                          " from ", t.from_location_id(), " to ",
+      return absl::StrCat("moved ", Units(t.quantity(), t.serials()), " of ",
+                          t.lot_id(), " from ", t.from_location_id(), " to ",
                           t.to_location_id());
     }
     case v1::Event::kStockShipped: {
       const v1::StockShipped& s = e.stock_shipped();
-      return absl::StrCat("shipped ", Qty(s.quantity()), " of ", s.lot_id(),
-                          " from ", s.from_location_id(), " to customer ",
-                          s.customer().customer_id(), " (shipment ",
-                          s.shipment_id(), ", line ", s.line_index() + 1,
-                          " of ", s.line_count(), ")");
+      return absl::StrCat("shipped ", Units(s.quantity(), s.serials()), " of ",
+                          s.lot_id(), " from ", s.from_location_id(),
+                          " to customer ", s.customer().customer_id(),
+                          " (shipment ", s.shipment_id(), ", line ",
+                          s.line_index() + 1, " of ", s.line_count(), ")");
     }
     case v1::Event::kStockReturned: {
       const v1::StockReturned& r = e.stock_returned();
       return absl::StrCat("customer ", r.customer_id(), " returned ",
-                          Qty(r.quantity()), " of ", r.lot_id(), " to ",
-                          r.to_location_id(), " (",
+                          Units(r.quantity(), r.serials()), " of ", r.lot_id(),
+                          " to ", r.to_location_id(), " (",
                           EnumWords(v1::ReturnCondition_Name(r.condition()),
                                     "RETURN_CONDITION_"),
                           ")");
@@ -137,15 +160,44 @@ std::string Describe(const v1::Event& e) {
     case v1::Event::kStockScrapped: {
       const v1::StockScrapped& s = e.stock_scrapped();
       return absl::StrCat(
-          "scrapped ", Qty(s.quantity()), " of ", s.lot_id(), " at ",
-          s.location_id(), " (",
+          "scrapped ", Units(s.quantity(), s.serials()), " of ", s.lot_id(),
+          " at ", s.location_id(), " (",
           EnumWords(v1::ScrapReason_Name(s.reason()), "SCRAP_REASON_"), ")");
     }
     case v1::Event::kStockAdjusted: {
       const v1::StockAdjusted& a = e.stock_adjusted();
-      return absl::StrCat("counted ", Qty(a.counted()), " of ", a.lot_id(),
-                          " at ", a.location_id(), " (book said ",
-                          Qty(a.previous()), ")");
+      std::string s =
+          absl::StrCat("counted ", Qty(a.counted()), " of ", a.lot_id(), " at ",
+                       a.location_id(), " (book said ", Qty(a.previous()), ")");
+      if (!a.serials_found().empty()) {
+        absl::StrAppend(&s, ", found ",
+                        domain::FormatSerials(a.serials_found()));
+      }
+      if (!a.serials_missing().empty()) {
+        absl::StrAppend(&s, ", missing ",
+                        domain::FormatSerials(a.serials_missing()));
+      }
+      return s;
+    }
+    case v1::Event::kSerialsAssigned: {
+      const v1::SerialsAssigned& a = e.serials_assigned();
+      return absl::StrCat("serials ", domain::FormatSerials(a.serials()),
+                          " assigned to lot ", a.lot_id(), " (", a.count(),
+                          ", ", a.lot_total(), " in the lot)");
+    }
+    case v1::Event::kDeviceUsageReported: {
+      const v1::DeviceUsageReported& u = e.device_usage_reported();
+      return absl::StrCat(
+          "customer ", u.customer_id(), " reported ", u.count(), " of ",
+          u.lot_id(), " used (", domain::FormatSerials(u.serials()), ") on ",
+          DateText(u.used_on()), u.report_id().empty() ? "" : ", report ",
+          u.report_id());
+    }
+    case v1::Event::kUnitCostSet: {
+      const v1::UnitCostSet& c = e.unit_cost_set();
+      return absl::StrCat("unit cost of ", c.item(), " set to ",
+                          MoneyText(c.unit_cost()), " from ",
+                          DateText(c.effective_from()));
     }
     case v1::Event::kExpiryThresholdCrossed: {
       const v1::ExpiryThresholdCrossed& x = e.expiry_threshold_crossed();
@@ -172,9 +224,14 @@ std::string Describe(const v1::Event& e) {
     }
     case v1::Event::kRecallNotificationIssued: {
       const v1::RecallNotificationIssued& n = e.recall_notification_issued();
-      return absl::StrCat("recall ", n.recall_id(), ": customer ",
-                          n.customer().customer_id(), " notified (",
-                          n.lines_size(), " lots)");
+      int64_t units = 0;
+      for (const v1::RecallNoticeLine& l : n.lines()) {
+        units += domain::CountSerials(l.serials());
+      }
+      return absl::StrCat(
+          "recall ", n.recall_id(), ": customer ", n.customer().customer_id(),
+          " notified (", n.lines_size(), " lots",
+          units > 0 ? absl::StrCat(", ", units, " serials") : "", ")");
     }
     case v1::Event::kRecallResponseRecorded: {
       const v1::RecallResponseRecorded& r = e.recall_response_recorded();
@@ -227,6 +284,8 @@ std::string Reason(const v1::Event& e) {
       return e.stock_adjusted().reason();
     case v1::Event::kStockReturned:
       return e.stock_returned().notes();
+    case v1::Event::kUnitCostSet:
+      return e.unit_cost_set().reason();
     case v1::Event::kRecallInitiated:
       return e.recall_initiated().reason();
     case v1::Event::kRecallScopeExtended:

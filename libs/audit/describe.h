@@ -1,6 +1,7 @@
 // Readable sentences for events: what an auditor reads in a lot's history
-// ("shipped 40 EA of 09506000134352:A17 from FRA-WH1-B07 to customer C-1"),
-// and the reason an event gives, if any.
+// ("shipped 40 EA of 09506000134352:A17 from FRA-WH1-B07 to customer C-1";
+// a serialised product's movements name their units: "shipped 2 EA
+// (SN0001..SN0002) of ..."), and the reason an event gives, if any.
 //
 // Thread-safety: pure functions.
 #ifndef LOTLEDGER_LIBS_AUDIT_DESCRIBE_H_

@@ -7,9 +7,11 @@
 #include "libs/audit/as_of.h"
 #include "libs/audit/describe.h"
 #include "libs/audit/epcis.h"
+#include "libs/audit/serial_history.h"
 #include "libs/audit/topics.h"
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
+#include "libs/domain/serials/serials.h"
 #include "libs/eventlog/record_codec.h"
 #include "libs/server/rpc.h"
 
@@ -78,11 +80,25 @@ grpc::Status AuditServiceImpl::LotHistory(
   return server::Serve(
       *guard_, *ctx, Method("LotHistory"),
       [&](const server::Principal&) -> absl::Status {
+        if (!req->serial().empty()) {
+          RETURN_IF_ERROR(domain::ValidateSerial(req->serial(), "serial"));
+          if (req->include_components() || req->include_derived()) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "serial: not with ",
+                req->include_components() ? "include_components"
+                                          : "include_derived",
+                ": a serial names a unit of the requested lot only"));
+          }
+        }
         ASSIGN_OR_RETURN(
             std::vector<ScopedRecord> records,
             LoadScope(*ctx, req->lot_id(), req->include_components(),
                       req->include_derived(), req->depth(), req->after()));
         for (const ScopedRecord& r : records) {
+          if (!req->serial().empty() &&
+              !InSerialHistory(r.rec.event, req->lot_id(), req->serial())) {
+            continue;
+          }
           if (!out->Write(ToEntry(r))) {
             return absl::CancelledError("the client went away");
           }

@@ -324,9 +324,11 @@ grpc::Status LotsServiceImpl::AssignSerials(grpc::ServerContext* ctx,
         const std::string item(ItemOfLotId(req->lot_id()));
         v1::LotsCommand cmd;
         *cmd.mutable_assign_serials() = *req;
+        std::vector<std::string> aggregates = {req->lot_id()};
+        if (!item.empty()) aggregates.push_back(item);
         ASSIGN_OR_RETURN(command::CommandResult r,
                          RunCommand(*ctx, p, req->request_id(),
-                                    {req->lot_id(), item}, std::move(cmd)));
+                                    std::move(aggregates), std::move(cmd)));
         // What this request assigned: its event, or on a retry the first
         // attempt's (as the projection keeps it).
         std::optional<v1::SerialsAssigned> assigned;

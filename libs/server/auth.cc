@@ -64,6 +64,8 @@ const Table& RoleTable() {
          {"operator", "service"}},
         {"/lotledger.v1.InventoryService/ShipStock", {"operator", "service"}},
         {"/lotledger.v1.InventoryService/ReturnStock", {"operator", "service"}},
+        {"/lotledger.v1.InventoryService/ReportUsage", {"operator", "service"}},
+        {"/lotledger.v1.InventoryService/GetSerialStatus", readers},
         {"/lotledger.v1.InventoryService/ScrapStock", {"operator", "service"}},
         {"/lotledger.v1.InventoryService/AdjustStock", {"operator", "service"}},
         {"/lotledger.v1.InventoryService/ListLocations", readers},

@@ -74,6 +74,7 @@ const absl::flat_hash_map<std::string_view, size_t>& MethodLimits() {
       {"/lotledger.v1.InventoryService/TransferStock", kCommand},
       {"/lotledger.v1.InventoryService/ShipStock", kBulk},
       {"/lotledger.v1.InventoryService/ReturnStock", kCommand},
+      {"/lotledger.v1.InventoryService/ReportUsage", kCommand},
       {"/lotledger.v1.InventoryService/ScrapStock", kCommand},
       {"/lotledger.v1.InventoryService/AdjustStock", kCommand},
       {"/lotledger.v1.InventoryService/RegisterCustomer", kCommand},

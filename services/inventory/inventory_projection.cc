@@ -13,6 +13,7 @@
 #include "libs/domain/inventory/decider.h"
 #include "libs/domain/inventory/gate.h"
 #include "libs/projection/stored_message.h"
+#include "services/inventory/inventory_serials.h"
 
 namespace lotledger::inventory {
 namespace {
@@ -126,6 +127,7 @@ bool IsLotStockEvent(const v1::Event& event) {
     case v1::Event::kStockAdjusted:
     case v1::Event::kExpiryThresholdCrossed:
     case v1::Event::kLotExpired:
+    case v1::Event::kDeviceUsageReported:  // a movement of its serials
       return true;
     default:
       return false;
@@ -383,10 +385,13 @@ std::string ExpiryKey(const v1::LotInventory& lot) {
 }
 
 std::vector<std::string> InventoryColumnFamilies() {
-  return {kLots,          kLocations,   kProducts,        kLotsByItem,
-          kStockByExpiry, kStockByItem, kStockByLocation, kMovements,
-          kDistribution,  kActivity,    kAlerts,          kRecalls,
-          kLotRecalls,    kCustomers};
+  std::vector<std::string> families = {
+      kLots,          kLocations,   kProducts,        kLotsByItem,
+      kStockByExpiry, kStockByItem, kStockByLocation, kMovements,
+      kDistribution,  kActivity,    kAlerts,          kRecalls,
+      kLotRecalls,    kCustomers};
+  for (std::string& cf : SerialColumnFamilies()) families.push_back(cf);
+  return families;
 }
 
 absl::Status ApplyInventoryEvent(const eventlog::Record& record,
@@ -423,6 +428,8 @@ absl::Status ApplyInventoryEvent(const eventlog::Record& record,
     return absl::OkStatus();
   }
   RETURN_IF_ERROR(FoldRecallFacts(event, batch));
+  RETURN_IF_ERROR(FoldSerials(event, batch));
+  if (event.has_serials_assigned()) return absl::OkStatus();
   const std::string own = EventLotId(event);
   if (own.empty()) {
     // An event about several lots (a recall): into each lot it lists.

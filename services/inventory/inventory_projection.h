@@ -31,9 +31,10 @@
 //                      key; "" in projections written before: read the lot)
 //   stock_by_location  location id \0 lot id -> "" (where stock is)
 //   movements          lot id \0 <offset> -> Event (the lot's inventory
-//                      events as applied; one lot's events share a
-//                      partition, so the offset orders them; its
-//                      StockShipped are the lot's shipment lines)
+//                      events as applied, usage reports included; one
+//                      lot's events share a partition, so the offset
+//                      orders them; its StockShipped are the lot's
+//                      shipment lines)
 //   distribution       lot id \0 customer id -> CustomerDistribution
 //                      (shipped, returned, net held, the customer as on
 //                      its latest shipment; no shipments)
@@ -51,6 +52,9 @@
 //                      made from a lot in their scope while they were open
 //                      (the lot's view is then blocked at once, before the
 //                      recall service records it in the recall's scope)
+//   inv_serial_lots, inv_lot_serials, inv_serials, inv_serial_recalls:
+//                      the serial register, where each serial is, and
+//                      recalls by serial (inventory_serials.h)
 //   customers          customer id -> CustomerHistory (every version of
 //                      the record, from CustomerRegistered and
 //                      CustomerUpdated, in log order)

@@ -17,6 +17,7 @@
 #include "libs/domain/inventory/decider.h"
 #include "libs/domain/inventory/fefo.h"
 #include "libs/domain/inventory/gate.h"
+#include "libs/domain/serials/serials.h"
 #include "libs/gs1/element_string.h"
 #include "libs/server/rpc.h"
 #include "services/inventory/inventory_reports.h"
@@ -75,7 +76,9 @@ command::ServiceSpec InventoryServiceSpec(int32_t partitions) {
   // id \0 customer id), out of the lot's row.
   // 4: no lot_shipments family; a lot's shipment lines are read from its
   // movements.
-  spec.projection_format = 4;
+  // 5: the serial register, where each serial is and recalls by serial
+  // (inventory_serials.h); usage reports among a lot's movements.
+  spec.projection_format = 5;
   return spec;
 }
 
@@ -89,6 +92,7 @@ InventoryServiceImpl::InventoryServiceImpl(command::ServiceCore* core,
       require_registered_customers_(options.require_registered_customers ||
                                     RequireRegisteredFromEnv()),
       queries_(&core->store()),
+      serials_(&core->store()),
       alerts_(core, &queries_),
       sweeper_(core, &queries_, clock,
                [this](const std::vector<std::string>& lot_ids,
@@ -185,6 +189,9 @@ absl::StatusOr<std::vector<v1::Event>> InventoryServiceImpl::DecideWithState(
       (*state.mutable_customers())[customer_id] = *std::move(current);
     }
   }
+  // The serials the command names: where each is, its lot by the
+  // register; a shipment's recalls by serial.
+  RETURN_IF_ERROR(serials_.LoadForCommand(cmd, state));
   return Decide(state, cmd);
 }
 
@@ -219,6 +226,7 @@ absl::StatusOr<v1::ScannedLabel> InventoryServiceImpl::ParseScan(
   if (udi->produced.has_value()) {
     *label.mutable_produced_on() = ToDate(*udi->produced);
   }
+  label.set_serial(udi->serial);
   return label;
 }
 
@@ -781,6 +789,41 @@ grpc::Status InventoryServiceImpl::ListCustomers(
         }
         return absl::OkStatus();
       });
+}
+
+grpc::Status InventoryServiceImpl::ReportUsage(
+    grpc::ServerContext* ctx, const v1::ReportUsageRequest* req,
+    v1::ReportUsageResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("ReportUsage"),
+      [&](const server::Principal& p) -> absl::Status {
+        if (req->lot_id().empty()) {
+          return absl::InvalidArgumentError("report_usage.lot_id: required");
+        }
+        v1::InventoryCommand cmd;
+        *cmd.mutable_report_usage() = *req;
+        ASSIGN_OR_RETURN(
+            command::CommandResult r,
+            RunCommand(*ctx, p, req->request_id(), req->after(),
+                       {req->lot_id()}, {req->lot_id()}, std::move(cmd)));
+        // Decide accepted the serials (or, on a retry, the first attempt).
+        resp->set_used(domain::CountSerials(req->serials()));
+        *resp->mutable_token() = command::ToToken(r.token);
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status InventoryServiceImpl::GetSerialStatus(
+    grpc::ServerContext* ctx, const v1::GetSerialStatusRequest* req,
+    v1::GetSerialStatusResponse* resp) {
+  return server::Serve(*guard_, *ctx, Method("GetSerialStatus"),
+                       [&](const server::Principal&) -> absl::Status {
+                         RETURN_IF_ERROR(server::WaitForToken(
+                             core_->projector(), *ctx, req->after()));
+                         ASSIGN_OR_RETURN(*resp, inventory::GetSerialStatus(
+                                                     serials_, queries_, *req));
+                         return absl::OkStatus();
+                       });
 }
 
 }  // namespace lotledger::inventory

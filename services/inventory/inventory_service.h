@@ -40,6 +40,7 @@
 #include "services/inventory/alert_stream.h"
 #include "services/inventory/expiry_sweeper.h"
 #include "services/inventory/inventory_projection.h"
+#include "services/inventory/inventory_serials.h"
 
 namespace lotledger::inventory {
 
@@ -140,6 +141,12 @@ class InventoryServiceImpl final : public v1::InventoryService::Service {
   grpc::Status ListCustomers(grpc::ServerContext* ctx,
                              const v1::ListCustomersRequest* req,
                              v1::ListCustomersResponse* resp) override;
+  grpc::Status ReportUsage(grpc::ServerContext* ctx,
+                           const v1::ReportUsageRequest* req,
+                           v1::ReportUsageResponse* resp) override;
+  grpc::Status GetSerialStatus(grpc::ServerContext* ctx,
+                               const v1::GetSerialStatusRequest* req,
+                               v1::GetSerialStatusResponse* resp) override;
 
  private:
   // Runs an inventory command that locks `aggregates` (lot ids, or the
@@ -189,6 +196,7 @@ class InventoryServiceImpl final : public v1::InventoryService::Service {
   const Clock* clock_;
   const bool require_registered_customers_;
   InventoryQueries queries_;
+  SerialQueries serials_;
   AlertStreams alerts_;
   ExpirySweeper sweeper_;
 };

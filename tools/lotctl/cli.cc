@@ -183,6 +183,7 @@ lotctl quality list --disposition=released|on-hold|rejected|undecided
 )"},
     {"audit", R"(
 lotctl audit history LOT_ID [--components] [--derived] [--depth=N]
+      | LOT_ID --serial=SN  (one unit: its events and the lot's own)
   Every event that touched the lot, from every topic, by business time,
   with record time, log position, actor, what and why (--json: one
   HistoryEntry per line). --components / --derived add the genealogy.
@@ -212,7 +213,8 @@ lotctl audit as-of LOT_ID --at=2026-03-02T10:00:00Z [--axis=business|record]
     {"recall", R"(
 lotctl recall initiate --class=I|II|III --title=.. --reason=.. --hazard=..
       [--instructions=..] [--recall-id=ID] (--lot=LOT_ID ... |
-      --item=ITEM --made-from=YYYY-MM-DD --made-to=YYYY-MM-DD) [--derived]
+      --item=ITEM --made-from=YYYY-MM-DD --made-to=YYYY-MM-DD [--derived] |
+      --item=ITEM --serial=SN0001..SN0100 ...)
       [--sign-token=T]  (initiating is a signature; default: the --token)
   Recall the lots (with --derived: every lot made from them, any depth);
   inventory blocks them from shipping. Prints the scope and the impact.
@@ -229,7 +231,8 @@ lotctl recall respond RECALL_ID --customer=ID [--acknowledged]
 lotctl recall effectiveness RECALL_ID [--days=N]
 lotctl recall close RECALL_ID --summary=.. [--unanswered-reason=..]
       [--sign-token=T]  (closing is a signature; default: the --token)
-lotctl recall drill (--lot=.. | --item=.. --made-from=.. --made-to=..)
+lotctl recall drill (--lot=.. | --item=.. --made-from=.. --made-to=.. |
+      --item=.. --serial=SN0001..SN0100 ...)
       [--derived] [--notes=..] [--totals]
   A mock recall: same scope and impact, timed; blocks and notifies nothing.
 lotctl recall report RECALL_ID --csv [--out=FILE] | --html=FILE

@@ -45,19 +45,23 @@ int History(Context& ctx, ParsedArgs& args) {
   absl::StatusOr<Flags> flags =
       Flags::Take(args, {{"components", FlagKind::kSwitch},
                          {"derived", FlagKind::kSwitch},
-                         {"depth", FlagKind::kValue}});
+                         {"depth", FlagKind::kValue},
+                         {"serial", FlagKind::kValue}});
   if (!flags.ok()) return ctx.Usage(flags.status());
   if (auto s = RejectUnknown(args, "audit history"); !s.ok()) {
     return ctx.Usage(s);
   }
   if (args.positional.size() != 1) {
     return ctx.Usage(absl::InvalidArgumentError(
-        "usage: lotctl audit history LOT_ID [--components] [--derived]"));
+        "usage: lotctl audit history LOT_ID [--components] [--derived] | "
+        "[--serial=SN]"));
   }
   v1::LotHistoryRequest req;
   req.set_lot_id(args.positional[0]);
   req.set_include_components(flags->Has("components"));
   req.set_include_derived(flags->Has("derived"));
+  // One unit of a serialised lot: its events and the lot's own.
+  req.set_serial(flags->Get("serial").value_or(""));
   if (auto d = flags->Get("depth")) {
     absl::StatusOr<int64_t> n = ParseInt(*d, "--depth", 1, 100);
     if (!n.ok()) return ctx.Usage(n.status());

@@ -6,8 +6,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "libs/domain/recall/decider.h"
+#include "libs/domain/serials/serials.h"
 #include "lotledger/v1/recall.grpc.pb.h"
 #include "tools/lotctl/context.h"
 #include "tools/lotctl/values.h"
@@ -55,11 +57,22 @@ absl::Status Usage(const std::string& text) {
       absl::StrCat("usage: lotctl recall ", text));
 }
 
-// --lot=.. (repeated), --item=.. --made-from=.. --made-to=.., --derived.
+// --lot=.. (repeated), --item=.. --made-from=.. --made-to=.., --derived;
+// --item=.. --serial=SN0001..SN0100 (repeated, or comma-separated).
 absl::StatusOr<v1::RecallCriteria> Criteria(const Flags& flags) {
   v1::RecallCriteria c;
   for (const std::string& lot : flags.GetAll("lot")) c.add_lot_ids(lot);
   c.set_item(flags.Get("item").value_or(""));
+  for (const std::string& text : flags.GetAll("serial")) {
+    for (absl::string_view part : absl::StrSplit(text, ',')) {
+      part = absl::StripAsciiWhitespace(part);
+      if (part.empty()) continue;
+      absl::StatusOr<v1::SerialRange> r =
+          domain::ParseSerialRangeText(part, "--serial");
+      if (!r.ok()) return r.status();
+      *c.add_serials() = *std::move(r);
+    }
+  }
   if (auto v = flags.Get("made-from")) {
     absl::StatusOr<v1::Date> d = ParseDateText(*v);
     if (!d.ok()) {
@@ -80,30 +93,54 @@ absl::StatusOr<v1::RecallCriteria> Criteria(const Flags& flags) {
   if (c.lot_ids().empty() && c.item().empty()) {
     return absl::InvalidArgumentError(
         "give --lot=LOT_ID (repeatable) and/or --item=ITEM --made-from=DATE "
-        "--made-to=DATE; add --derived for every lot made from them");
+        "--made-to=DATE (add --derived for every lot made from them), or "
+        "--item=ITEM --serial=SN0001..SN0100 (repeatable) for units of a "
+        "serialised product");
   }
   return c;
 }
 
 const std::vector<FlagSpec>& CriteriaFlags() {
-  static const auto* specs =
-      new std::vector<FlagSpec>{{"lot", FlagKind::kRepeated},
-                                {"item", FlagKind::kValue},
-                                {"made-from", FlagKind::kValue},
-                                {"made-to", FlagKind::kValue},
-                                {"derived", FlagKind::kSwitch}};
+  static const auto* specs = new std::vector<FlagSpec>{
+      {"lot", FlagKind::kRepeated},    {"item", FlagKind::kValue},
+      {"made-from", FlagKind::kValue}, {"made-to", FlagKind::kValue},
+      {"derived", FlagKind::kSwitch},  {"serial", FlagKind::kRepeated}};
   return *specs;
 }
 
 void PrintScope(std::ostream& out,
                 const google::protobuf::RepeatedPtrField<v1::ScopedLot>& s) {
+  bool by_serial = false;
+  for (const v1::ScopedLot& l : s) by_serial |= !l.serials().empty();
   std::vector<std::vector<std::string>> rows;
   for (const v1::ScopedLot& l : s) {
     rows.push_back({l.lot_id(), recall::ScopeReasonName(l.reason()),
                     absl::StrCat(l.depth()), l.via_lot_id(),
                     DateText(l.expires_on())});
+    if (by_serial) {
+      rows.back().push_back(l.serials().empty()
+                                ? "(whole lot)"
+                                : domain::FormatSerials(l.serials()));
+    }
   }
-  PrintTable(out, {"LOT", "HOW", "DEPTH", "VIA", "EXPIRES"}, rows);
+  std::vector<std::string> header = {"LOT", "HOW", "DEPTH", "VIA", "EXPIRES"};
+  if (by_serial) header.push_back("SERIALS");
+  PrintTable(out, header, rows);
+}
+
+// Whether any customer line of `impact` is of a serialised lot.
+bool HasSerials(const v1::RecallImpact& impact) {
+  for (const v1::LotImpact& l : impact.lots()) {
+    if (l.used() != 0 || l.unused() != 0 || !l.lot().serials().empty()) {
+      return true;
+    }
+  }
+  for (const v1::CustomerImpact& c : impact.customers()) {
+    for (const v1::CustomerLotImpact& l : c.lots()) {
+      if (!l.serials().empty() || l.used() != 0) return true;
+    }
+  }
+  return false;
 }
 
 // The totals line of an impact.
@@ -118,6 +155,8 @@ void PrintTotals(std::ostream& out, const v1::RecallImpact& impact) {
 
 void PrintImpact(std::ostream& out, const v1::RecallImpact& impact) {
   PrintTotals(out, impact);
+  // Serialised lots: how many held units were used, and which they are.
+  const bool serials = HasSerials(impact);
   std::vector<std::vector<std::string>> rows;
   for (const v1::CustomerImpact& c : impact.customers()) {
     for (const v1::CustomerLotImpact& l : c.lots()) {
@@ -125,14 +164,21 @@ void PrintImpact(std::ostream& out, const v1::RecallImpact& impact) {
                       c.customer().region(), l.lot_id(),
                       absl::StrCat(l.shipped()), absl::StrCat(l.returned()),
                       absl::StrCat(l.held())});
+      if (serials) {
+        rows.back().push_back(absl::StrCat(l.used()));
+        rows.back().push_back(absl::StrCat(l.unused()));
+        rows.back().push_back(domain::FormatSerials(l.serials()));
+      }
     }
   }
   if (!rows.empty()) {
     out << "\n";
-    PrintTable(
-        out,
-        {"CUSTOMER", "NAME", "REGION", "LOT", "SHIPPED", "RETURNED", "HELD"},
-        rows);
+    std::vector<std::string> header = {"CUSTOMER", "NAME",     "REGION", "LOT",
+                                       "SHIPPED",  "RETURNED", "HELD"};
+    if (serials) {
+      for (const char* h : {"USED", "UNUSED", "SERIALS"}) header.push_back(h);
+    }
+    PrintTable(out, header, rows);
   }
   if (!impact.on_hand_by_location().empty()) {
     out << "\n";
@@ -227,18 +273,27 @@ void PrintImpactView(std::ostream& out, const v1::RecallImpact& impact,
     }
     return;
   }
+  const bool serials = HasSerials(impact);
   for (const v1::LotImpact& l : impact.lots()) {
     rows.push_back({l.lot().lot_id(), absl::StrCat(l.customers()),
                     absl::StrCat(l.shipped()), absl::StrCat(l.returned()),
                     absl::StrCat(l.outstanding()), absl::StrCat(l.on_hand()),
                     l.lot().uom()});
+    if (serials) {
+      rows.back().push_back(absl::StrCat(l.used()));
+      rows.back().push_back(absl::StrCat(l.unused()));
+    }
   }
   if (!rows.empty()) {
     out << "\n";
-    PrintTable(out,
-               {"LOT", "CUSTOMERS", "SHIPPED", "RETURNED", "OUTSTANDING",
-                "ON HAND", "UOM"},
-               rows);
+    std::vector<std::string> header = {"LOT",      "CUSTOMERS",   "SHIPPED",
+                                       "RETURNED", "OUTSTANDING", "ON HAND",
+                                       "UOM"};
+    if (serials) {
+      header.push_back("USED");
+      header.push_back("UNUSED");
+    }
+    PrintTable(out, header, rows);
   }
 }
 
@@ -585,7 +640,12 @@ int RunRecall(Context& ctx, ParsedArgs& args) {
           ctx.out() << "    " << l.lot_id() << "  expires "
                     << DateText(l.expires_on()) << "  shipped " << l.shipped()
                     << ", returned " << l.returned() << ", held " << l.held()
-                    << " " << l.uom() << "\n";
+                    << " " << l.uom();
+          if (!l.serials().empty()) {
+            ctx.out() << " (" << domain::FormatSerials(l.serials()) << "; "
+                      << l.used() << " used)";
+          }
+          ctx.out() << "\n";
         }
       }
     });

@@ -1,5 +1,6 @@
 #include "services/recall/recall_report.h"
 
+#include <limits>
 #include <map>
 #include <string_view>
 #include <unordered_map>
@@ -13,6 +14,7 @@
 #include "libs/common/proto_time.h"
 #include "libs/domain/recall/decider.h"
 #include "libs/domain/recall/scope.h"
+#include "libs/domain/serials/serials.h"
 
 namespace lotledger::recall {
 namespace {
@@ -48,6 +50,11 @@ std::string Date(const v1::Date& d) {
 
 std::string Status(v1::RecallStatus s) {
   return s == v1::RECALL_STATUS_CLOSED ? "closed" : "open";
+}
+
+// Every serial of `ranges` as ranges ("SN0001..SN0004, SN0009").
+std::string AllSerials(const domain::SerialRanges& ranges) {
+  return domain::FormatSerials(ranges, std::numeric_limits<int>::max());
 }
 
 std::string Percent(const v1::Recovery& r) {
@@ -97,7 +104,7 @@ std::string RenderCsv(const v1::Recall& recall, const v1::RecallImpact& impact,
   std::string out =
       "recall_id,class,status,lot_id,item,lot_number,scope,depth,"
       "genealogy_path,customer_id,customer_name,region,uom,shipped,returned,"
-      "destroyed,recovered,outstanding,answered,lot_on_hand\r\n";
+      "destroyed,recovered,outstanding,answered,lot_on_hand,serials,used\r\n";
   const std::string head = absl::StrCat(Csv(recall.recall_id()), ",",
                                         Csv(ClassName(recall.classification())),
                                         ",", Status(recall.status()), ",");
@@ -110,7 +117,7 @@ std::string RenderCsv(const v1::Recall& recall, const v1::RecallImpact& impact,
     auto rows = by_lot.find(s.lot_id());
     if (rows == by_lot.end()) {
       absl::StrAppend(&out, head, lot_cols, ",,,", Csv(s.uom()), ",0,0,0,0,0,,",
-                      li.on_hand(), "\r\n");
+                      li.on_hand(), ",,\r\n");
       continue;
     }
     for (const auto& [c, l] : rows->second) {
@@ -124,7 +131,8 @@ std::string RenderCsv(const v1::Recall& recall, const v1::RecallImpact& impact,
           ",", l->returned(), ",", d, ",", recovered, ",",
           l->shipped() - recovered, ",",
           a != answers.end() && a->second->answered() ? "yes" : "no", ",",
-          li.on_hand(), "\r\n");
+          li.on_hand(), ",", Csv(AllSerials(l->serials())), ",",
+          l->serials().empty() ? "" : absl::StrCat(l->used()), "\r\n");
     }
   }
   return out;
@@ -216,7 +224,8 @@ std::string RenderHtml(const v1::Recall& recall, const v1::RecallImpact& impact,
   absl::StrAppend(&o, "<h2>Customers: ", impact.customers_affected(),
                   "</h2>\n<table><tr><th>Customer</th><th>Name</th>"
                   "<th>Region</th><th>Lot</th><th>Shipped</th><th>Returned</th>"
-                  "<th>Held</th><th>Last shipped</th></tr>\n");
+                  "<th>Held</th><th>Last shipped</th>"
+                  "<th>Serials held (used)</th></tr>\n");
   for (const v1::CustomerImpact& c : impact.customers()) {
     for (const v1::CustomerLotImpact& l : c.lots()) {
       absl::StrAppend(&o, "<tr><td>", HtmlEscape(c.customer().customer_id()),
@@ -226,7 +235,12 @@ std::string RenderHtml(const v1::Recall& recall, const v1::RecallImpact& impact,
                       l.shipped(), " ", HtmlEscape(l.uom()),
                       "</td><td class=\"n\">", l.returned(),
                       "</td><td class=\"n\">", l.held(), "</td><td>",
-                      Date(l.last_shipped_on()), "</td></tr>\n");
+                      Date(l.last_shipped_on()), "</td><td>",
+                      l.serials().empty()
+                          ? ""
+                          : HtmlEscape(absl::StrCat(AllSerials(l.serials()),
+                                                    " (", l.used(), " used)")),
+                      "</td></tr>\n");
     }
   }
   absl::StrAppend(&o, "</table>\n");

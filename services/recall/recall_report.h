@@ -16,8 +16,10 @@ namespace lotledger::recall {
 // Columns: recall_id, class, status, lot_id, item, lot_number, scope,
 // depth, genealogy_path (lots joined by " > "), customer_id,
 // customer_name, region, uom, shipped, returned, destroyed, recovered,
-// outstanding, answered, lot_on_hand. Lots no customer received have one
-// row with empty customer columns. RFC 4180 quoting.
+// outstanding, answered, lot_on_hand, serials (a serialised lot: the
+// customer's serials in scope it holds, as ranges), used (how many of
+// them it reported used). Lots no customer received have one row with
+// empty customer columns. RFC 4180 quoting.
 std::string RenderCsv(const v1::Recall& recall, const v1::RecallImpact& impact,
                       const v1::Effectiveness& effectiveness);
 

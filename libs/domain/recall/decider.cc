@@ -422,6 +422,8 @@ std::string ScopeReasonName(v1::ScopeReason r) {
       return "made in range";
     case v1::SCOPE_REASON_DERIVED:
       return "derived";
+    case v1::SCOPE_REASON_SERIAL_LISTED:
+      return "by serial";
     default:
       return "";
   }

@@ -8,8 +8,8 @@
 // SN0011..SN0013 shipped to H-2. A recall of SN0002..SN0003, SN0006,
 // SN0007 and SN0012 has L1 and L2 in scope by serial; its impact names per
 // customer the serials in scope it holds and how many it used; the views
-// and the notifications carry them. Serials not assigned, a product
-// tracked by lot and a walk through derived lots are refused with their
+// the notifications and the CSV report carry them. Serials not assigned, a
+// product tracked by lot and a walk through derived lots are refused with their
 // reasons.
 #include <grpcpp/grpcpp.h>
 
@@ -271,6 +271,19 @@ TEST_P(SerialRecallTest, ImpactPerCustomerNamesItsSerialsUsedAndUnused) {
   ASSERT_EQ(n.lines_size(), 1);
   EXPECT_EQ(domain::FormatSerials(n.lines(0).serials()), "SN0002..SN0003");
   EXPECT_EQ(n.lines(0).used(), 1);
+
+  // The CSV report's row of C-001: in scope by serial, its serials, used.
+  v1::GetReportRequest report;
+  report.set_recall_id("R-SN");
+  report.set_format(v1::REPORT_FORMAT_CSV);
+  v1::GetReportResponse csv;
+  s = stub_->GetReport(Ctx().get(), report, &csv);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_NE(csv.content().find(",serials,used\r\n"), std::string::npos);
+  EXPECT_NE(csv.content().find("IMP:L1,IMP,L1,by serial,"), std::string::npos)
+      << csv.content();
+  EXPECT_NE(csv.content().find(",1,SN0002..SN0003,1\r\n"), std::string::npos)
+      << csv.content();
 }
 
 TEST_P(SerialRecallTest, AWholeSerialisedLotListsEveryHeldSerial) {

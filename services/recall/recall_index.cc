@@ -81,6 +81,22 @@ std::span<const uint32_t> RecallIndex::ParentsOf(uint32_t lot) const {
   return {};
 }
 
+bool RecallIndex::AnyOfItems(const StoredScope& scope,
+                             const std::vector<std::string>& items) const {
+  absl::ReaderMutexLock l(&mu_);
+  absl::flat_hash_set<uint32_t> wanted;
+  for (const std::string& item : items) {
+    const int64_t id = items_.Find(item);
+    if (id >= 0) wanted.insert(static_cast<uint32_t>(id));
+  }
+  if (wanted.empty()) return false;
+  for (const std::string_view id : scope.lot_ids) {
+    const int64_t lot = Find(id);
+    if (lot >= 0 && wanted.contains(item_[lot])) return true;
+  }
+  return false;
+}
+
 int64_t RecallIndex::Find(std::string_view lot_id) const {
   const std::optional<uint32_t> lot = ids_.Find(lot_id);
   return lot.has_value() ? static_cast<int64_t>(*lot) : -1;

@@ -170,6 +170,12 @@ class RecallIndex {
   void Impact(const StoredScope& scope, const ImpactSlice& slice,
               v1::RecallImpact* impact, ImpactNext* next) const;
 
+  // Whether a lot of `scope` is a lot of one of `items` (e.g. the products
+  // tracked by serial, whose impact needs the projection's serial detail):
+  // a lookup per lot, nothing parsed.
+  bool AnyOfItems(const StoredScope& scope,
+                  const std::vector<std::string>& items) const;
+
   struct Stats {
     size_t lots = 0;  // interned: created or only referenced
     size_t forward_edges = 0;

@@ -794,6 +794,17 @@ absl::StatusOr<bool> RecallQueries::AnySerialised() const {
   return any;
 }
 
+absl::StatusOr<std::vector<std::string>> RecallQueries::SerialisedItems()
+    const {
+  std::vector<std::string> out;
+  RETURN_IF_ERROR(store_->Scan(kSerialItems, "", "",
+                               [&](std::string_view key, std::string_view) {
+                                 out.emplace_back(key);
+                                 return true;
+                               }));
+  return out;
+}
+
 absl::StatusOr<std::vector<std::string>> RecallQueries::LotsOfSerials(
     const std::string& item, const std::vector<std::string>& serials) const {
   std::vector<std::string> keys;

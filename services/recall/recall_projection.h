@@ -139,8 +139,9 @@ class RecallQueries {
   absl::StatusOr<bool> IsSerialised(const std::string& item) const;
   absl::StatusOr<std::vector<std::string>> LotsOfSerials(
       const std::string& item, const std::vector<std::string>& serials) const;
-  // Whether any product is tracked by serial (one seek).
+  // Whether any product is tracked by serial (one seek), and which are.
   absl::StatusOr<bool> AnySerialised() const;
+  absl::StatusOr<std::vector<std::string>> SerialisedItems() const;
   // The serial holdings and stock of the lots of `scope` whose product is
   // tracked by serial (empty when none is), for ApplySerialDetail.
   absl::StatusOr<SerialDetail> SerialDetailOf(const ScopeList& scope) const;

@@ -460,31 +460,22 @@ grpc::Status RecallServiceImpl::AnalyzeImpact(
         RETURN_IF_ERROR(
             server::WaitForToken(core_->projector(), *ctx, req->after()));
         ImpactNext next;
-        // A recall with serialised lots: its views are cut from the full
-        // impact, which carries their serial detail.
-        bool serial_detail = false;
+        // A recall with lots of products tracked by serial: its views are
+        // cut from the full impact, which carries their serial detail.
         if (slice.view != v1::IMPACT_VIEW_FULL && index_ != nullptr) {
-          ASSIGN_OR_RETURN(const bool any, queries_.AnySerialised());
-          if (any) {
-            google::protobuf::Arena arena;
-            ASSIGN_OR_RETURN(const v1::Recall* recall,
-                             queries_.GetRecall(req->recall_id(), &arena));
-            ASSIGN_OR_RETURN(const SerialDetail detail,
-                             queries_.SerialDetailOf(recall->scope()));
-            serial_detail = !detail.empty();
-          }
-        }
-        if (slice.view != v1::IMPACT_VIEW_FULL && index_ != nullptr &&
-            !serial_detail) {
-          // Only what the view holds is built: the scope's lot ids are
-          // read from the stored bytes, a row is parsed only when shown
-          // (none for SUMMARY).
           StoredScope scope;
           RETURN_IF_ERROR(queries_.ReadScope(req->recall_id(), &scope));
-          index_->Impact(scope, slice, resp->mutable_impact(), &next);
-          resp->set_next_page_token(
-              ImpactPageToken(req->recall_id(), slice.view, next));
-          return absl::OkStatus();
+          ASSIGN_OR_RETURN(const std::vector<std::string> serialised,
+                           queries_.SerialisedItems());
+          if (serialised.empty() || !index_->AnyOfItems(scope, serialised)) {
+            // Only what the view holds is built: the scope's lot ids are
+            // read from the stored bytes, a row is parsed only when shown
+            // (none for SUMMARY).
+            index_->Impact(scope, slice, resp->mutable_impact(), &next);
+            resp->set_next_page_token(
+                ImpactPageToken(req->recall_id(), slice.view, next));
+            return absl::OkStatus();
+          }
         }
         google::protobuf::Arena arena;
         ASSIGN_OR_RETURN(const v1::Recall* recall,

@@ -79,6 +79,7 @@ const Table& RoleTable() {
         {"/lotledger.v1.InventoryService/GetKpis", readers},
         {"/lotledger.v1.InventoryService/RegisterCustomer", {"admin"}},
         {"/lotledger.v1.InventoryService/UpdateCustomer", {"admin"}},
+        {"/lotledger.v1.InventoryService/SetUnitCost", {"admin"}},
         {"/lotledger.v1.InventoryService/GetCustomer", readers},
         {"/lotledger.v1.InventoryService/ListCustomers", readers},
         {"/lotledger.v1.RecallService/Initiate", {"recall_manager"}},

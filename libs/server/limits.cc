@@ -79,6 +79,7 @@ const absl::flat_hash_map<std::string_view, size_t>& MethodLimits() {
       {"/lotledger.v1.InventoryService/AdjustStock", kCommand},
       {"/lotledger.v1.InventoryService/RegisterCustomer", kCommand},
       {"/lotledger.v1.InventoryService/UpdateCustomer", kCommand},
+      {"/lotledger.v1.InventoryService/SetUnitCost", kCommand},
       {"/lotledger.v1.RecallService/Initiate", kBulk},
       {"/lotledger.v1.RecallService/GenerateNotifications", kCommand},
       {"/lotledger.v1.RecallService/RecordResponse", kBulk},

@@ -14,6 +14,7 @@
 #include "libs/domain/inventory/gate.h"
 #include "libs/projection/stored_message.h"
 #include "services/inventory/inventory_serials.h"
+#include "services/inventory/inventory_values.h"
 
 namespace lotledger::inventory {
 namespace {
@@ -390,6 +391,7 @@ std::vector<std::string> InventoryColumnFamilies() {
       kStockByExpiry, kStockByItem, kStockByLocation, kMovements,
       kDistribution,  kActivity,    kAlerts,          kRecalls,
       kLotRecalls,    kCustomers};
+  for (std::string& cf : ValueColumnFamilies()) families.push_back(cf);
   for (std::string& cf : SerialColumnFamilies()) families.push_back(cf);
   return families;
 }
@@ -428,6 +430,7 @@ absl::Status ApplyInventoryEvent(const eventlog::Record& record,
     return absl::OkStatus();
   }
   RETURN_IF_ERROR(FoldRecallFacts(event, batch));
+  RETURN_IF_ERROR(FoldValues(event, batch));
   RETURN_IF_ERROR(FoldSerials(event, batch));
   if (event.has_serials_assigned()) return absl::OkStatus();
   const std::string own = EventLotId(event);
@@ -453,6 +456,14 @@ absl::Status ApplyInventoryEvent(const eventlog::Record& record,
   batch.Put(kMovements, Key(own, OffsetHex(record.offset)),
             event.SerializeAsString());
   switch (event.payload_case()) {
+    case v1::Event::kStockReceived: {
+      const v1::StockReceived& e = event.stock_received();
+      ASSIGN_OR_RETURN(std::string region,
+                       RegionOfLocation(batch, e.location_id()));
+      RETURN_IF_ERROR(AddActivity(batch, own, event, region, "recv",
+                                  e.quantity().amount()));
+      break;
+    }
     case v1::Event::kStockShipped: {
       const v1::StockShipped& e = event.stock_shipped();
       RETURN_IF_ERROR(FoldDistribution(event, batch));
@@ -856,8 +867,9 @@ absl::StatusOr<v1::TraceLotDistributionResponse> InventoryQueries::Distribution(
 absl::Status InventoryQueries::ScanActivity(
     std::string_view item, std::string_view region, std::string_view from,
     std::string_view to,
-    const std::function<void(std::string_view item, std::string_view kind,
-                             int64_t amount)>& fn) const {
+    const std::function<void(std::string_view item, std::string_view day,
+                             std::string_view kind, int64_t amount)>& fn)
+    const {
   const std::string prefix = item.empty() ? "" : Key(item, "");
   absl::Status inner;
   RETURN_IF_ERROR(store_->Scan(
@@ -877,7 +889,7 @@ absl::Status InventoryQueries::ScanActivity(
           inner = absl::DataLossError("stored activity cannot be decoded");
           return false;
         }
-        fn(parts[0], parts[3], amount);
+        fn(parts[0], parts[1], parts[3], amount);
         return true;
       }));
   return inner;

@@ -39,8 +39,10 @@
 //                      (shipped, returned, net held, the customer as on
 //                      its latest shipment; no shipments)
 //   activity           item \0 YYYYMMDD \0 region \0 kind -> decimal amount
-//                      (kind "ship" or "scrap.<ScrapReason number>"; for
-//                      KPIs over a period)
+//                      (kind "recv", "ship" or "scrap.<ScrapReason
+//                      number>"; for KPIs over a period)
+//   unit_costs, value_expiries, value_recalls: the value KPIs' own
+//                      (inventory_values.h)
 //   alerts             partition (4 bytes BE) offset (8 bytes BE) ->
 //                      InventoryAlert without position (WatchAlerts)
 //   inv_recalls        recall id -> RecallStanding (open, include_derived,
@@ -212,12 +214,13 @@ class InventoryQueries {
 
   // Amounts in the activity family for days in [from, to] (YYYYMMDD),
   // of `item` (empty: every item), of region `region` (empty: every
-  // region): fn(item, kind, amount).
+  // region): fn(item, day (YYYYMMDD), kind, amount).
   absl::Status ScanActivity(
       std::string_view item, std::string_view region, std::string_view from,
       std::string_view to,
-      const std::function<void(std::string_view item, std::string_view kind,
-                               int64_t amount)>& fn) const;
+      const std::function<void(std::string_view item, std::string_view day,
+                               std::string_view kind, int64_t amount)>& fn)
+      const;
 
   // Every version of a registered customer; absent when not registered.
   absl::StatusOr<std::optional<v1::CustomerHistory>> FindCustomer(
@@ -240,6 +243,9 @@ class InventoryQueries {
       int32_t partition, int64_t from_offset,
       const std::function<bool(int64_t offset, const v1::InventoryAlert&)>& fn)
       const;
+
+  // The store, for the value KPIs' own families (inventory_values.h).
+  const projection::ProjectionStore& store() const { return *store_; }
 
  private:
   const projection::ProjectionStore* store_;

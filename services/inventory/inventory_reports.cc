@@ -17,6 +17,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/domain/inventory/fefo.h"
 #include "libs/domain/inventory/gate.h"
+#include "services/inventory/inventory_values.h"
 
 namespace lotledger::inventory {
 namespace {
@@ -488,7 +489,8 @@ absl::StatusOr<v1::GetKpisResponse> GetKpis(const InventoryQueries& queries,
   const absl::CivilDay from = to - (period - 1);
   RETURN_IF_ERROR(queries.ScanActivity(
       req.item(), req.region_id(), DayKey(from), DayKey(to),
-      [&](std::string_view item, std::string_view kind, int64_t amount) {
+      [&](std::string_view item, std::string_view, std::string_view kind,
+          int64_t amount) {
         Acc& acc = entry(std::string(item));
         if (kind == "ship") {
           acc.kpis.set_shipped(acc.kpis.shipped() + amount);
@@ -521,6 +523,7 @@ absl::StatusOr<v1::GetKpisResponse> GetKpis(const InventoryQueries& queries,
     }
     *resp.add_items() = std::move(k);
   }
+  RETURN_IF_ERROR(AddValueKpis(queries, req, today, period, resp));
   return resp;
 }
 

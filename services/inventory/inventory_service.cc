@@ -21,6 +21,7 @@
 #include "libs/gs1/element_string.h"
 #include "libs/server/rpc.h"
 #include "services/inventory/inventory_reports.h"
+#include "services/inventory/inventory_values.h"
 
 namespace lotledger::inventory {
 namespace {
@@ -78,7 +79,9 @@ command::ServiceSpec InventoryServiceSpec(int32_t partitions) {
   // movements.
   // 5: the serial register, where each serial is and recalls by serial
   // (inventory_serials.h); usage reports among a lot's movements.
-  spec.projection_format = 5;
+  // 6: receipts per item and day in `activity` ("recv") and the value
+  // KPIs' families (inventory_values.h), for the value KPIs.
+  spec.projection_format = 6;
   return spec;
 }
 
@@ -192,6 +195,15 @@ absl::StatusOr<std::vector<v1::Event>> InventoryServiceImpl::DecideWithState(
   // The serials the command names: where each is, its lot by the
   // register; a shipment's recalls by serial.
   RETURN_IF_ERROR(serials_.LoadForCommand(cmd, state));
+  // SetUnitCost: the product and its cost history.
+  if (cmd.has_set_unit_cost() && !cmd.set_unit_cost().item().empty()) {
+    const std::string& item = cmd.set_unit_cost().item();
+    ASSIGN_OR_RETURN(std::optional<v1::Product> product,
+                     queries_.FindProduct(item));
+    if (product.has_value()) (*state.mutable_products())[item] = *product;
+    ASSIGN_OR_RETURN(*state.mutable_unit_costs(),
+                     LoadUnitCosts(queries_.store(), item));
+  }
   return Decide(state, cmd);
 }
 
@@ -824,6 +836,27 @@ grpc::Status InventoryServiceImpl::GetSerialStatus(
                                                      serials_, queries_, *req));
                          return absl::OkStatus();
                        });
+}
+
+grpc::Status InventoryServiceImpl::SetUnitCost(
+    grpc::ServerContext* ctx, const v1::SetUnitCostRequest* req,
+    v1::SetUnitCostResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("SetUnitCost"),
+      [&](const server::Principal& p) -> absl::Status {
+        if (req->item().empty()) {
+          return absl::InvalidArgumentError("set_unit_cost.item: required");
+        }
+        v1::InventoryCommand cmd;
+        *cmd.mutable_set_unit_cost() = *req;
+        ASSIGN_OR_RETURN(
+            command::CommandResult r,
+            RunCommand(*ctx, p, req->request_id(), req->after(),
+                       {UnitCostAggregateId(req->item())}, {}, std::move(cmd)));
+        resp->set_changed(r.replayed || !r.events.empty());
+        *resp->mutable_token() = command::ToToken(r.token);
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace lotledger::inventory

@@ -147,6 +147,9 @@ class InventoryServiceImpl final : public v1::InventoryService::Service {
   grpc::Status GetSerialStatus(grpc::ServerContext* ctx,
                                const v1::GetSerialStatusRequest* req,
                                v1::GetSerialStatusResponse* resp) override;
+  grpc::Status SetUnitCost(grpc::ServerContext* ctx,
+                           const v1::SetUnitCostRequest* req,
+                           v1::SetUnitCostResponse* resp) override;
 
  private:
   // Runs an inventory command that locks `aggregates` (lot ids, or the

@@ -31,6 +31,18 @@ constexpr int kHospitals = 2000;
 constexpr int kItems[3] = {12, 24, 40};         // raw, component, finished
 constexpr double kEventsPerFinishedLot = 33.5;  // calibrated, see Generate
 constexpr int kRecallScopeCap = 1000;
+constexpr absl::CivilDay kFirstDay{2025, 11, 3};
+
+// EUR micros of one unit of item `i` of `level` from `day` on: a raw
+// material 0.85 + 0.05 i, a component 4.20 + 0.15 i, a finished device
+// 18.50 + 1.25 i; 5 % more (rounded down to the micro) from
+// kGenCostChangeDay.
+int64_t GenUnitCost(int level, int i, int day) {
+  const int64_t base[3] = {850'000, 4'200'000, 18'500'000};
+  const int64_t step[3] = {50'000, 150'000, 1'250'000};
+  const int64_t micros = base[level] + step[level] * i;
+  return day >= kGenCostChangeDay ? micros * 105 / 100 : micros;
+}
 
 enum Topic { kLotsT = 0, kQualityT, kInventoryT, kRecallT, kTopics };
 // The writing service of each Topic; its topic comes from the registry.
@@ -63,6 +75,14 @@ struct PendingReturn {
   int customer = 0;
   std::string shipment_id;
   int64_t qty = 0;
+};
+
+// A customer's answer to a recall, due on a day.
+struct PendingAnswer {
+  int day = 0;
+  std::string recall_id;
+  int customer = 0;
+  std::vector<std::pair<std::string, int64_t>> destroyed;  // lot, units
 };
 
 class Generator {
@@ -140,13 +160,18 @@ class Generator {
   absl::Status Transfer(int day);
   absl::Status Return(const PendingReturn& r, int day);
   absl::Status Recall(int day);
+  // A customer's answer to a recall (RecallResponseRecorded).
+  absl::Status Respond(const PendingAnswer& a, int day);
+  // The standard unit cost of every product (UnitCostSet, GenUnitCost),
+  // effective from `day`.
+  absl::Status SetUnitCosts(int day);
   absl::Status CloseRecall(const std::string& id, int day, int64_t lots);
 
   eventlog::EventLog& log_;
   const GenOptions o_;
   std::mt19937_64 rng_;
   GenSummary s_;
-  absl::CivilDay start_{2025, 11, 3};
+  absl::CivilDay start_ = o_.first_day;
   absl::Time tick_ = absl::InfinitePast();
   absl::flat_hash_map<std::string, eventlog::ChainHead> heads_[kTopics];
   std::vector<eventlog::OutgoingRecord> batch_[kTopics];
@@ -157,6 +182,10 @@ class Generator {
       std::vector<std::vector<int64_t>>(3);
   std::vector<std::vector<uint32_t>> children_[2];  // raw->cmp, cmp->fin
   std::vector<bool> recalled_;                      // by finished lot
+  // By finished lot: (customer, units) of each shipment, negative for a
+  // return; what a recalled lot's customers hold.
+  std::vector<std::vector<std::pair<int32_t, int32_t>>> moved_;
+  std::vector<PendingAnswer> answers_;  // due on their day
   std::vector<Stock> pool_;
   std::deque<PendingReturn> returns_;
   std::vector<std::pair<int, std::pair<std::string, int64_t>>> closing_;
@@ -256,7 +285,7 @@ absl::Status Generator::Setup() {
       }
     }
   }
-  return absl::OkStatus();
+  return SetUnitCosts(0);
 }
 
 absl::Status Generator::Release(int level, uint32_t i, int day, bool inspect) {
@@ -317,7 +346,10 @@ absl::Status Generator::MakeLot(int level, int day) {
   }
   lots_[level].push_back(lot);
   if (level < 2) children_[level].emplace_back();
-  if (level == 2) recalled_.push_back(false);
+  if (level == 2) {
+    recalled_.push_back(false);
+    moved_.emplace_back();
+  }
   for (int64_t in : inputs) children_[level - 1][in].push_back(i);
   if (s_.sample_lots[level].size() < 1000 && i % 7 == 0 &&
       (level == 0 || !inputs.empty()))
@@ -410,6 +442,7 @@ absl::Status Generator::Ship(int day) {
         std::max(90, cust.min_remaining_shelf_life_days()));
     s->set_from_region_id(kRegions[RegionOfBin(st.bin)]);
     RETURN_IF_ERROR(Emit(kInventoryT, e, When(day)));
+    moved_[st.lot].push_back({customer, static_cast<int32_t>(qty)});
     if (rng_() % 100 < 3) {
       returns_.push_back({day + 3 + static_cast<int>(rng_() % 18), st.lot,
                           st.bin, customer, shipment,
@@ -454,6 +487,25 @@ absl::Status Generator::Transfer(int day) {
   return absl::OkStatus();
 }
 
+absl::Status Generator::SetUnitCosts(int day) {
+  const absl::Time when = When(day);
+  for (int level = 0; level < 3; ++level) {
+    for (int i = 0; i < kItems[level]; ++i) {
+      const std::string item = ItemCode(level, i);
+      v1::Event e;
+      e.set_aggregate_id(absl::StrCat("cost/", item));
+      v1::UnitCostSet* c = e.mutable_unit_cost_set();
+      c->set_item(item);
+      c->mutable_unit_cost()->set_currency("EUR");
+      c->mutable_unit_cost()->set_micros(GenUnitCost(level, i, day));
+      *c->mutable_effective_from() = FromCivilDay(start_ + day);
+      c->set_reason(day == 0 ? "standard cost" : "standard cost revision");
+      RETURN_IF_ERROR(Emit(kInventoryT, e, when));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Generator::Return(const PendingReturn& r, int day) {
   const std::string id = LotId(2, r.lot);
   const bool damaged = rng_() % 5 == 0;
@@ -471,8 +523,23 @@ absl::Status Generator::Return(const PendingReturn& r, int day) {
                            : v1::RETURN_CONDITION_RESALEABLE);
   s->set_return_id(absl::StrFormat("RMA-%08d", ++s_.returns));
   RETURN_IF_ERROR(Emit(kInventoryT, e, When(day)));
-  pool_.push_back({r.lot, r.bin, r.qty});  // a damaged unit is stock too
-  return absl::OkStatus();
+  moved_[r.lot].push_back({r.customer, -static_cast<int32_t>(r.qty)});
+  if (!damaged) {
+    pool_.push_back({r.lot, r.bin, r.qty});
+    return absl::OkStatus();
+  }
+  // Damaged goods are written off on the day they come back.
+  v1::Event x;
+  x.set_aggregate_id(id);
+  x.add_lot_ids(id);
+  v1::StockScrapped* sc = x.mutable_stock_scrapped();
+  sc->set_lot_id(id);
+  sc->set_location_id(BinId(r.bin));
+  sc->mutable_quantity()->set_amount(r.qty);
+  sc->mutable_quantity()->set_uom("EA");
+  sc->set_reason(v1::SCRAP_REASON_DAMAGED);
+  sc->set_notes(absl::StrCat("returned damaged (", s->return_id(), ")"));
+  return Emit(kInventoryT, x, When(day));
 }
 
 absl::Status Generator::Recall(int day) {
@@ -530,8 +597,46 @@ absl::Status Generator::Recall(int day) {
     *r->add_lots() = std::move(s);
   }
   RETURN_IF_ERROR(Emit(kRecallT, e, When(day)));
+  // Each customer holding finished lots in scope answers 2-27 days later
+  // (before the close): 39 in 40 destroyed what they held, the 40th only
+  // acknowledges.
+  std::map<int, std::map<std::string, int64_t>> held;
+  for (const v1::ScopedLot& s : r->lots()) {
+    if (s.depth() != 2) continue;
+    uint32_t f = 0;
+    if (!absl::SimpleAtoi(s.lot_number().substr(1), &f)) continue;
+    for (const auto& [customer, units] : moved_[f]) {
+      held[customer][s.lot_id()] += units;
+    }
+  }
+  for (const auto& [customer, lots] : held) {
+    PendingAnswer a{day + 2 + static_cast<int>(rng_() % 26), id, customer, {}};
+    if (rng_() % 40 != 0) {
+      for (const auto& [lot, units] : lots) {
+        if (units > 0) a.destroyed.push_back({lot, units});
+      }
+    }
+    answers_.push_back(std::move(a));
+  }
   closing_.push_back({day + 30, {id, static_cast<int64_t>(scope.size())}});
   return absl::OkStatus();
+}
+
+absl::Status Generator::Respond(const PendingAnswer& a, int day) {
+  v1::Event e;
+  e.set_aggregate_id(a.recall_id);
+  v1::RecallResponseRecorded* r = e.mutable_recall_response_recorded();
+  r->set_recall_id(a.recall_id);
+  r->set_response_id(absl::StrFormat("RSP-%08d", s_.events));
+  r->set_customer_id(Hospital(a.customer).customer_id());
+  r->set_acknowledged(true);
+  for (const auto& [lot, units] : a.destroyed) {
+    v1::RecallResponseLine* l = r->add_lines();
+    l->set_lot_id(lot);
+    l->set_destroyed(units);
+  }
+  if (a.destroyed.empty()) r->set_notes("acknowledged; stock being checked");
+  return Emit(kRecallT, e, When(day));
 }
 
 absl::Status Generator::CloseRecall(const std::string& id, int day,
@@ -557,6 +662,9 @@ absl::StatusOr<GenSummary> Generator::Run() {
     for (int level = 0; level < 3; ++level) {
       first_of_day_[level].push_back(static_cast<int64_t>(lots_[level].size()));
     }
+    if (day == kGenCostChangeDay && !Full()) {
+      RETURN_IF_ERROR(SetUnitCosts(day));
+    }
     acc[0] += fin_per_day / 4;
     acc[1] += fin_per_day / 2;
     acc[2] += fin_per_day;
@@ -581,6 +689,14 @@ absl::StatusOr<GenSummary> Generator::Run() {
     if (day % 90 == 60 && o_.events >= 1000 && !Full()) {
       RETURN_IF_ERROR(Recall(day));
     }
+    for (auto it = answers_.begin(); it != answers_.end() && !Full();) {
+      if (it->day > day) {
+        ++it;
+        continue;
+      }
+      RETURN_IF_ERROR(Respond(*it, day));
+      it = answers_.erase(it);
+    }
     for (auto it = closing_.begin(); it != closing_.end() && !Full();) {
       if (it->first > day) {
         ++it;
@@ -596,6 +712,8 @@ absl::StatusOr<GenSummary> Generator::Run() {
 }
 
 }  // namespace
+
+absl::CivilDay GenFirstDay() { return kFirstDay; }
 
 absl::StatusOr<GenSummary> Generate(eventlog::EventLog& log,
                                     const GenOptions& options) {

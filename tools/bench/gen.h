@@ -19,6 +19,10 @@
 //     bins, shipments of 1-3 lines to hospitals of the warehouse's region,
 //     transfers between bins, returns a few days after shipping
 //     (inventory), stock never negative;
+//   - standard unit costs (UnitCostSet, inventory topic) of every product
+//     from the first day, raised 5 % from day kGenCostChangeDay;
+//     damaged returns are scrapped (SCRAP_REASON_DAMAGED) the day they
+//     come back;
 //   - a few recalls (recall topic): a raw lot with its forward genealogy
 //     (capped at 1,000 lots, one part), closed 30 days later; recalled lots
 //     are not shipped again.
@@ -34,9 +38,15 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "libs/eventlog/event_log.h"
 
 namespace lotledger::bench {
+
+// The generated year's default first day (every product's first unit cost is
+// effective from the first day) and the day of the unit cost change.
+absl::CivilDay GenFirstDay();
+inline constexpr int kGenCostChangeDay = 182;
 
 struct GenOptions {
   int64_t events = 1000000;  // target; the log holds this many
@@ -44,6 +54,9 @@ struct GenOptions {
   int32_t partitions = 3;    // of each topic, as the services' default
   std::string topic_prefix;  // before every topic name (Kafka runs)
   size_t batch = 4096;       // records per append
+  // The year's first day; default GenFirstDay(). A test that must act at
+  // the real time after the year (signatures) moves it.
+  absl::CivilDay first_day = GenFirstDay();
 };
 
 struct GenSummary {

@@ -214,7 +214,7 @@ lotctl audit as-of LOT_ID --at=2026-03-02T10:00:00Z [--axis=business|record]
 lotctl recall initiate --class=I|II|III --title=.. --reason=.. --hazard=..
       [--instructions=..] [--recall-id=ID] (--lot=LOT_ID ... |
       --item=ITEM --made-from=YYYY-MM-DD --made-to=YYYY-MM-DD [--derived] |
-      --item=ITEM --serial=SN0001..SN0100 ...)
+      --item=ITEM --serials=SN0001..SN0100 ...)
       [--sign-token=T]  (initiating is a signature; default: the --token)
   Recall the lots (with --derived: every lot made from them, any depth);
   inventory blocks them from shipping. Prints the scope and the impact.
@@ -232,7 +232,7 @@ lotctl recall effectiveness RECALL_ID [--days=N]
 lotctl recall close RECALL_ID --summary=.. [--unanswered-reason=..]
       [--sign-token=T]  (closing is a signature; default: the --token)
 lotctl recall drill (--lot=.. | --item=.. --made-from=.. --made-to=.. |
-      --item=.. --serial=SN0001..SN0100 ...)
+      --item=.. --serials=SN0001..SN0100 ...)
       [--derived] [--notes=..] [--totals]
   A mock recall: same scope and impact, timed; blocks and notifies nothing.
 lotctl recall report RECALL_ID --csv [--out=FILE] | --html=FILE
@@ -258,6 +258,14 @@ lotctl inventory scrap LOT_ID --location=ID --quantity=N
       --reason=expired|damaged|recalled|quality-rejected|other [--notes=..]
       [--sign-token=T]  (scrapping is a signature; default: the --token)
 lotctl inventory adjust LOT_ID --location=ID --counted=N --reason=..
+  Serialised products (docs/inventory.md, "Serials"): receive, transfer,
+  return, scrap and adjust take --serials=SN0001..SN0010 (repeatable, or
+  "SN1 SN5 SN7") instead of --quantity/--counted (adjust: every serial
+  found there); ship names them in the line: --line=LOT_ID@LOC:SN0001..SN0003
+  (or --serials with one --line).
+lotctl inventory usage LOT_ID --customer=ID --serials=.. --used-on=YYYY-MM-DD
+      [--site=..] [--report-id=..]  (serials the customer reports used)
+lotctl inventory serial ITEM SERIAL  (where it is; the movements naming it)
 lotctl inventory get LOT_ID
 lotctl inventory fefo --item=ITEM --quantity=N [--from=LOCATION]
       [--customer=ID --min-shelf-life-days=N] [--ship-date=YYYY-MM-DD]
@@ -310,6 +318,13 @@ lotctl import serials FILE.csv [--dry-run]
   named twice, also on two lots of one item, is a bad row); then one
   AssignSerials per lot (request id from the content: a re-run writes
   nothing new). Summary: serials: new N, unchanged M, refused R (lots: K).
+lotctl import stock FILE.csv [--dry-run]
+  Opening stock, one receipt per row: lot_id*, location_id*, quantity,
+  serials ("SN1..SN9" or "SN1 SN5 SN7"; empty for a lot-tracked product;
+  quantity may then be empty), reference, source (production, the default,
+  or supplier). All rows checked first; request ids from the content (a
+  re-run receives nothing twice). Summary: rows received N (units,
+  serials), refused R.
 )"},
     {"admin", R"(
 lotctl admin rebuild SERVICE [--request-id=ID]

@@ -6,7 +6,9 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "libs/common/status_macros.h"
+#include "libs/domain/serials/serials.h"
 #include "tools/lotctl/commands_inventory_customers.h"
 #include "tools/lotctl/values.h"
 
@@ -26,6 +28,31 @@ absl::StatusOr<v1::Quantity> QuantityFlag(const Flags& flags,
                    ParseInt(text, "--" + name, min, INT64_C(1) << 53));
   v1::Quantity q;
   q.set_amount(n);
+  q.set_uom(flags.Get("uom").value_or(""));
+  return q;
+}
+
+absl::Status SerialsFlag(
+    const Flags& flags,
+    google::protobuf::RepeatedPtrField<v1::SerialRange>* out) {
+  for (const std::string& value : flags.GetAll("serials")) {
+    for (absl::string_view word :
+         absl::StrSplit(value, absl::ByAnyChar(" ,\t"), absl::SkipEmpty())) {
+      ASSIGN_OR_RETURN(*out->Add(),
+                       domain::ParseSerialRangeText(word, "--serials"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Quantity> QuantityOrSerials(
+    const Flags& flags, const std::string& name, const std::string& command,
+    const google::protobuf::RepeatedPtrField<v1::SerialRange>& serials,
+    int64_t min) {
+  if (serials.empty() || flags.Get(name).has_value()) {
+    return QuantityFlag(flags, name, command, min);
+  }
+  v1::Quantity q;
   q.set_uom(flags.Get("uom").value_or(""));
   return q;
 }
@@ -175,6 +202,8 @@ int RunInventory(Context& ctx, ParsedArgs& args) {
           {"near-expiry", cli::NearExpiry},
           {"kpis", cli::Kpis},
           {"alerts", cli::Alerts},
+          {"usage", cli::Usage},
+          {"serial", cli::Serial},
           {"customer", cli::Customer},
           {"customers", cli::Customers}};
   auto it = verbs->find(sub);

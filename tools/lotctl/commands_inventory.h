@@ -53,6 +53,18 @@ const std::vector<FlagSpec>& CustomerSpecs();
 absl::StatusOr<v1::Customer> CustomerFlags(const Flags& flags, bool required,
                                            const std::string& command);
 
+// --serials (repeatable; each value one or more of "SN0001..SN0100" or
+// "SN0042", separated by spaces or commas) into `out`; none is no error.
+absl::Status SerialsFlag(
+    const Flags& flags,
+    google::protobuf::RepeatedPtrField<v1::SerialRange>* out);
+// QuantityFlag, except that with serials an absent --NAME is the number of
+// serials (the service counts them; amount 0).
+absl::StatusOr<v1::Quantity> QuantityOrSerials(
+    const Flags& flags, const std::string& name, const std::string& command,
+    const google::protobuf::RepeatedPtrField<v1::SerialRange>& serials,
+    int64_t min = 1);
+
 // A lot's inventory: stock by location, totals, gating, alerts.
 void PrintLot(std::ostream& out, const v1::LotInventory& lot);
 
@@ -92,6 +104,9 @@ int Movements(Context& ctx, ParsedArgs& args);
 int NearExpiry(Context& ctx, ParsedArgs& args);
 int Kpis(Context& ctx, ParsedArgs& args);
 int Alerts(Context& ctx, ParsedArgs& args);
+// Serials: a customer's usage report, where one serial is.
+int Usage(Context& ctx, ParsedArgs& args);
+int Serial(Context& ctx, ParsedArgs& args);
 
 }  // namespace lotledger::lotctl::inventory_cli
 

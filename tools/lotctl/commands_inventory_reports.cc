@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/json_util.h"
 #include "libs/common/status_macros.h"
+#include "libs/domain/serials/serials.h"
 #include "tools/lotctl/commands_inventory.h"
 #include "tools/lotctl/values.h"
 
@@ -256,8 +257,61 @@ std::string EventWhat(const v1::Event& e) {
                           e.expiry_threshold_crossed().days_left(), " left)");
     case v1::Event::kLotExpired:
       return "alert: expired";
+    case v1::Event::kDeviceUsageReported:
+      return absl::StrCat("used ", e.device_usage_reported().count(), " at ",
+                          e.device_usage_reported().customer_id(), " on ",
+                          DateText(e.device_usage_reported().used_on()),
+                          e.device_usage_reported().site().empty() ? "" : " (",
+                          e.device_usage_reported().site(),
+                          e.device_usage_reported().site().empty() ? "" : ")");
     default:
       return "-";
+  }
+}
+
+// " [SN0001..SN0003]" of a movement naming serials; "" otherwise.
+std::string SerialsOf(const v1::Event& e) {
+  const google::protobuf::RepeatedPtrField<v1::SerialRange>* serials = nullptr;
+  switch (e.payload_case()) {
+    case v1::Event::kStockReceived:
+      serials = &e.stock_received().serials();
+      break;
+    case v1::Event::kStockTransferred:
+      serials = &e.stock_transferred().serials();
+      break;
+    case v1::Event::kStockShipped:
+      serials = &e.stock_shipped().serials();
+      break;
+    case v1::Event::kStockReturned:
+      serials = &e.stock_returned().serials();
+      break;
+    case v1::Event::kStockScrapped:
+      serials = &e.stock_scrapped().serials();
+      break;
+    case v1::Event::kDeviceUsageReported:
+      serials = &e.device_usage_reported().serials();
+      break;
+    default:
+      break;
+  }
+  if (serials == nullptr || serials->empty()) return "";
+  return absl::StrCat(" [", domain::FormatSerials(*serials), "]");
+}
+
+std::string PlaceName(v1::SerialPlace place) {
+  switch (place) {
+    case v1::SERIAL_PLACE_IN_STOCK:
+      return "in stock";
+    case v1::SERIAL_PLACE_AT_CUSTOMER:
+      return "at customer";
+    case v1::SERIAL_PLACE_USED:
+      return "used";
+    case v1::SERIAL_PLACE_SCRAPPED:
+      return "scrapped";
+    case v1::SERIAL_PLACE_MISSING:
+      return "missing";
+    default:
+      return "never received";
   }
 }
 
@@ -297,7 +351,8 @@ int Movements(Context& ctx, ParsedArgs& args) {
   }
   std::vector<std::vector<std::string>> rows;
   for (const v1::Event& e : merged.events()) {
-    rows.push_back({TimeText(e.occurred_at()), e.actor(), EventWhat(e)});
+    rows.push_back(
+        {TimeText(e.occurred_at()), e.actor(), EventWhat(e) + SerialsOf(e)});
   }
   PrintTable(ctx.out(), {"WHEN (UTC)", "ACTOR", "WHAT"}, rows);
   MoreHint(ctx, merged.next_page_token());
@@ -402,6 +457,7 @@ int Kpis(Context& ctx, ParsedArgs& args) {
              {"ITEM", "ON HAND", "NEAR EXPIRY", "EXPIRED", "SCRAPPED",
               "SHIPPED", "TURNOVER DAYS"},
              rows);
+  PrintValueKpis(ctx.out(), resp);
   return kExitOk;
 }
 
@@ -472,6 +528,51 @@ int Alerts(Context& ctx, ParsedArgs& args) {
   }
   if (!ctx.json() && !last_position.empty()) {
     ctx.out() << "resume with --resume-after='" << last_position << "'\n";
+  }
+  return kExitOk;
+}
+
+int Serial(Context& ctx, ParsedArgs& args) {
+  const std::string cmd = "inventory serial";
+  absl::StatusOr<Flags> flags =
+      TakeCommandFlags(args, {}, cmd, 2, "inventory serial ITEM SERIAL");
+  if (!flags.ok()) return ctx.Usage(flags.status());
+  v1::GetSerialStatusRequest req;
+  req.set_item(args.positional[0]);
+  req.set_serial(args.positional[1]);
+  auto stub = v1::InventoryService::NewStub(ctx.channel());
+  v1::GetSerialStatusResponse resp;
+  grpc::Status s = stub->GetSerialStatus(ctx.Call().get(), req, &resp);
+  if (!s.ok()) return ctx.Fail(s);
+  if (ctx.json()) {
+    ctx.PrintJson(resp);
+    return kExitOk;
+  }
+  const v1::SerialStatus& st = resp.status();
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {"serial", absl::StrCat(st.item(), " ", st.serial())},
+      {"lot", st.lot_id()},
+      {"place", PlaceName(st.place())}};
+  if (!st.location_id().empty())
+    fields.push_back({"location", st.location_id()});
+  if (!st.customer_id().empty())
+    fields.push_back({"customer", st.customer_id()});
+  if (!st.shipment_id().empty())
+    fields.push_back({"shipment", st.shipment_id()});
+  if (st.place() == v1::SERIAL_PLACE_USED) {
+    fields.push_back({"used on", DateText(st.used_on())});
+    if (!st.used_site().empty()) fields.push_back({"site", st.used_site()});
+  }
+  PrintFields(ctx.out(), fields);
+  std::vector<std::vector<std::string>> rows;
+  for (const v1::Event& e : resp.movements()) {
+    rows.push_back(
+        {TimeText(e.has_occurred_at() ? e.occurred_at() : e.recorded_at()),
+         e.actor(), EventWhat(e)});
+  }
+  if (!rows.empty()) {
+    ctx.out() << "\n";
+    PrintTable(ctx.out(), {"TIME", "ACTOR", "WHAT"}, rows);
   }
   return kExitOk;
 }

@@ -10,8 +10,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
 #include "libs/common/status_macros.h"
+#include "libs/domain/serials/serials.h"
 #include "tools/lotctl/commands_inventory.h"
 #include "tools/lotctl/values.h"
 
@@ -19,20 +21,38 @@ namespace lotledger::lotctl::inventory_cli {
 namespace {
 
 // "LOT_ID@LOCATION:QTY": the lot id holds a colon itself, so the quantity
-// is after the last colon and the location after the last '@'.
+// is after the last colon and the location after the last '@'. For a
+// serialised product "LOT_ID@LOCATION:SN0001..SN0003,SN0007" names the
+// serials instead, and "LOT_ID@LOCATION" leaves them to --serials.
 absl::StatusOr<v1::ShipmentLine> ParseLine(const std::string& text) {
   const size_t at = text.rfind('@');
   const size_t colon = text.rfind(':');
-  if (at == std::string::npos || colon == std::string::npos || colon < at ||
-      at == 0) {
+  if (at == std::string::npos || at == 0) {
     return Invalid(
         absl::StrCat("--line: \"", text, "\" is not LOT_ID@LOCATION:QUANTITY"));
   }
   v1::ShipmentLine line;
+  if (colon == std::string::npos || colon < at) {
+    // LOT_ID@LOCATION: the serials come from --serials.
+    line.set_lot_id(text.substr(0, at));
+    line.set_location_id(text.substr(at + 1));
+    return line;
+  }
   line.set_lot_id(text.substr(0, at));
   line.set_location_id(text.substr(at + 1, colon - at - 1));
   int64_t n = 0;
-  if (!absl::SimpleAtoi(text.substr(colon + 1), &n) || n <= 0) {
+  const std::string amount = text.substr(colon + 1);
+  if (!amount.empty() && !absl::ascii_isdigit(amount[0])) {
+    // LOT_ID@LOCATION:SN0001..SN0003,SN0007: the serials (their number is
+    // the quantity).
+    for (absl::string_view word :
+         absl::StrSplit(amount, ',', absl::SkipEmpty())) {
+      ASSIGN_OR_RETURN(*line.add_serials(),
+                       domain::ParseSerialRangeText(word, "--line"));
+    }
+    return line;
+  }
+  if (!absl::SimpleAtoi(amount, &n) || n <= 0) {
     return Invalid(absl::StrCat("--line: the quantity of \"", text,
                                 "\" must be a positive integer"));
   }
@@ -116,6 +136,7 @@ int Receive(Context& ctx, ParsedArgs& args) {
                          {"source", FlagKind::kValue},
                          {"supplier", FlagKind::kValue},
                          {"reference", FlagKind::kValue},
+                         {"serials", FlagKind::kRepeated},
                          {"request-id", FlagKind::kValue}});
   if (!flags.ok()) return ctx.Usage(flags.status());
   if (auto s = RejectUnknown(args, cmd); !s.ok()) {
@@ -137,9 +158,18 @@ int Receive(Context& ctx, ParsedArgs& args) {
     req.set_gs1_scan(UnescapeGroupSeparators(*flags->Get("scan")));
   }
   req.set_location_id(flags->Get("location").value_or(""));
-  absl::StatusOr<v1::Quantity> q = QuantityFlag(*flags, "quantity", cmd);
-  if (!q.ok()) return ctx.Usage(q.status());
-  *req.mutable_quantity() = *q;
+  if (auto s = SerialsFlag(*flags, req.mutable_serials()); !s.ok()) {
+    return ctx.Usage(s);
+  }
+  // A scan with (21) names its serial: no quantity needed either.
+  const bool by_scan_serial =
+      want == 0 && req.gs1_scan().find("(21)") != std::string::npos;
+  if (!by_scan_serial || flags->Has("quantity")) {
+    absl::StatusOr<v1::Quantity> q =
+        QuantityOrSerials(*flags, "quantity", cmd, req.serials());
+    if (!q.ok()) return ctx.Usage(q.status());
+    *req.mutable_quantity() = *q;
+  }
   absl::StatusOr<v1::ReceiptSource> source =
       EnumFlag(*flags, "source", kSources, cmd);
   if (!source.ok()) return ctx.Usage(source.status());
@@ -158,15 +188,22 @@ int Transfer(Context& ctx, ParsedArgs& args) {
        {"quantity", FlagKind::kValue},
        {"uom", FlagKind::kValue},
        {"reason", FlagKind::kValue},
+       {"serials", FlagKind::kRepeated},
        {"request-id", FlagKind::kValue}},
-      cmd, 1, "inventory transfer LOT_ID --from=ID --to=ID --quantity=N");
+      cmd, 1,
+      "inventory transfer LOT_ID --from=ID --to=ID (--quantity=N | "
+      "--serials=..)");
   if (!flags.ok()) return ctx.Usage(flags.status());
   v1::TransferStockRequest req;
   req.set_request_id(ctx.RequestId(*flags));
   req.set_lot_id(args.positional[0]);
   req.set_from_location_id(flags->Get("from").value_or(""));
   req.set_to_location_id(flags->Get("to").value_or(""));
-  absl::StatusOr<v1::Quantity> q = QuantityFlag(*flags, "quantity", cmd);
+  if (auto s = SerialsFlag(*flags, req.mutable_serials()); !s.ok()) {
+    return ctx.Usage(s);
+  }
+  absl::StatusOr<v1::Quantity> q =
+      QuantityOrSerials(*flags, "quantity", cmd, req.serials());
   if (!q.ok()) return ctx.Usage(q.status());
   *req.mutable_quantity() = *q;
   req.set_reason(flags->Get("reason").value_or(""));
@@ -183,6 +220,7 @@ int Ship(Context& ctx, ParsedArgs& args) {
                              {"override-meaning", FlagKind::kValue},
                              {"override-reason", FlagKind::kValue},
                              {"sign-token", FlagKind::kValue},
+                             {"serials", FlagKind::kRepeated},
                              {"request-id", FlagKind::kValue}});
   absl::StatusOr<Flags> flags = TakeCommandFlags(
       args, specs, cmd, 0,
@@ -204,6 +242,18 @@ int Ship(Context& ctx, ParsedArgs& args) {
     absl::StatusOr<v1::ShipmentLine> line = ParseLine(text);
     if (!line.ok()) return ctx.Usage(line.status());
     *req.add_lines() = *line;
+  }
+  // --serials: the serials of the one line.
+  if (flags->Has("serials")) {
+    if (req.lines_size() != 1) {
+      return ctx.Usage(Invalid(
+          "--serials: with one --line only; name each line's serials in it "
+          "(--line=LOT_ID@LOCATION:SN0001..SN0003,SN0007)"));
+    }
+    v1::ShipmentLine* line = req.mutable_lines(0);
+    if (auto s = SerialsFlag(*flags, line->mutable_serials()); !s.ok()) {
+      return ctx.Usage(s);
+    }
   }
   // Shipping below the customer's minimum shelf life is an electronic
   // signature: the fresh re-authentication (default: the --token), what it
@@ -268,6 +318,7 @@ int Return(Context& ctx, ParsedArgs& args) {
                         {"condition", FlagKind::kValue},
                         {"notes", FlagKind::kValue},
                         {"return-id", FlagKind::kValue},
+                        {"serials", FlagKind::kRepeated},
                         {"request-id", FlagKind::kValue}},
                        cmd, 1,
                        "inventory return LOT_ID --customer=ID --location=ID "
@@ -280,7 +331,11 @@ int Return(Context& ctx, ParsedArgs& args) {
   req.set_customer_id(flags->Get("customer").value_or(""));
   req.set_shipment_id(flags->Get("shipment").value_or(""));
   req.set_location_id(flags->Get("location").value_or(""));
-  absl::StatusOr<v1::Quantity> q = QuantityFlag(*flags, "quantity", cmd);
+  if (auto s = SerialsFlag(*flags, req.mutable_serials()); !s.ok()) {
+    return ctx.Usage(s);
+  }
+  absl::StatusOr<v1::Quantity> q =
+      QuantityOrSerials(*flags, "quantity", cmd, req.serials());
   if (!q.ok()) return ctx.Usage(q.status());
   *req.mutable_quantity() = *q;
   absl::StatusOr<v1::ReturnCondition> condition =
@@ -302,6 +357,7 @@ int Scrap(Context& ctx, ParsedArgs& args) {
                         {"reason", FlagKind::kValue},
                         {"notes", FlagKind::kValue},
                         {"sign-token", FlagKind::kValue},
+                        {"serials", FlagKind::kRepeated},
                         {"request-id", FlagKind::kValue}},
                        cmd, 1,
                        "inventory scrap LOT_ID --location=ID --quantity=N "
@@ -312,7 +368,11 @@ int Scrap(Context& ctx, ParsedArgs& args) {
   req.set_request_id(ctx.RequestId(*flags));
   req.set_lot_id(args.positional[0]);
   req.set_location_id(flags->Get("location").value_or(""));
-  absl::StatusOr<v1::Quantity> q = QuantityFlag(*flags, "quantity", cmd);
+  if (auto s = SerialsFlag(*flags, req.mutable_serials()); !s.ok()) {
+    return ctx.Usage(s);
+  }
+  absl::StatusOr<v1::Quantity> q =
+      QuantityOrSerials(*flags, "quantity", cmd, req.serials());
   if (!q.ok()) return ctx.Usage(q.status());
   *req.mutable_quantity() = *q;
   absl::StatusOr<v1::ScrapReason> reason =
@@ -335,20 +395,68 @@ int Adjust(Context& ctx, ParsedArgs& args) {
                         {"counted", FlagKind::kValue},
                         {"uom", FlagKind::kValue},
                         {"reason", FlagKind::kValue},
+                        {"serials", FlagKind::kRepeated},
                         {"request-id", FlagKind::kValue}},
                        cmd, 1,
-                       "inventory adjust LOT_ID --location=ID --counted=N "
-                       "--reason=TEXT");
+                       "inventory adjust LOT_ID --location=ID (--counted=N "
+                       "| --serials=..) --reason=TEXT");
   if (!flags.ok()) return ctx.Usage(flags.status());
   v1::AdjustStockRequest req;
   req.set_request_id(ctx.RequestId(*flags));
   req.set_lot_id(args.positional[0]);
   req.set_location_id(flags->Get("location").value_or(""));
-  absl::StatusOr<v1::Quantity> q = QuantityFlag(*flags, "counted", cmd, 0);
-  if (!q.ok()) return ctx.Usage(q.status());
-  *req.mutable_counted() = *q;
+  // By serial: every serial of the lot found there (--counted may go).
+  if (auto s = SerialsFlag(*flags, req.mutable_serials()); !s.ok()) {
+    return ctx.Usage(s);
+  }
+  if (!flags->Has("serials") || flags->Has("counted")) {
+    absl::StatusOr<v1::Quantity> q = QuantityFlag(*flags, "counted", cmd, 0);
+    if (!q.ok()) return ctx.Usage(q.status());
+    *req.mutable_counted() = *q;
+  }
   req.set_reason(flags->Get("reason").value_or(""));
   return LotCall(ctx, req, &Stub::AdjustStock);
+}
+
+int Usage(Context& ctx, ParsedArgs& args) {
+  const std::string cmd = "inventory usage";
+  absl::StatusOr<Flags> flags =
+      TakeCommandFlags(args,
+                       {{"customer", FlagKind::kValue},
+                        {"serials", FlagKind::kRepeated},
+                        {"used-on", FlagKind::kValue},
+                        {"site", FlagKind::kValue},
+                        {"report-id", FlagKind::kValue},
+                        {"request-id", FlagKind::kValue}},
+                       cmd, 1,
+                       "inventory usage LOT_ID --customer=ID --serials=.. "
+                       "--used-on=YYYY-MM-DD [--site=..] [--report-id=..]");
+  if (!flags.ok()) return ctx.Usage(flags.status());
+  v1::ReportUsageRequest req;
+  req.set_request_id(ctx.RequestId(*flags));
+  req.set_lot_id(args.positional[0]);
+  req.set_customer_id(flags->Get("customer").value_or(""));
+  if (auto s = SerialsFlag(*flags, req.mutable_serials()); !s.ok()) {
+    return ctx.Usage(s);
+  }
+  if (flags->Has("used-on")) {
+    absl::StatusOr<v1::Date> used_on = DateFlag(*flags, "used-on");
+    if (!used_on.ok()) return ctx.Usage(used_on.status());
+    *req.mutable_used_on() = *used_on;
+  }
+  req.set_site(flags->Get("site").value_or(""));
+  req.set_report_id(flags->Get("report-id").value_or(""));
+  auto stub = v1::InventoryService::NewStub(ctx.channel());
+  v1::ReportUsageResponse resp;
+  grpc::Status s = stub->ReportUsage(ctx.Call().get(), req, &resp);
+  if (!s.ok()) return ctx.Fail(s);
+  if (ctx.json()) {
+    ctx.PrintJson(resp);
+  } else {
+    ctx.out() << "reported " << resp.used() << " used at " << req.customer_id()
+              << " on " << DateText(req.used_on()) << "\n";
+  }
+  return kExitOk;
 }
 
 }  // namespace lotledger::lotctl::inventory_cli

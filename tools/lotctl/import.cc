@@ -27,6 +27,7 @@
 #include "tools/lotctl/flags.h"
 #include "tools/lotctl/import_customers.h"
 #include "tools/lotctl/import_serials.h"
+#include "tools/lotctl/import_stock.h"
 #include "tools/lotctl/values.h"
 
 namespace lotledger::lotctl {
@@ -537,6 +538,10 @@ int RunImport(Context& ctx, ParsedArgs& args) {
   // The serial register of existing lots: import_serials.h.
   if (!args.positional.empty() && args.positional[0] == "serials") {
     return RunImportSerials(ctx, args);
+  }
+  // Opening stock: import_stock.h.
+  if (!args.positional.empty() && args.positional[0] == "stock") {
+    return RunImportStock(ctx, args);
   }
   absl::StatusOr<Flags> flags = Flags::Take(
       args, {{"partial", FlagKind::kSwitch}, {"dry-run", FlagKind::kSwitch}});

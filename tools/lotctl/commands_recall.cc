@@ -58,17 +58,18 @@ absl::Status Usage(const std::string& text) {
 }
 
 // --lot=.. (repeated), --item=.. --made-from=.. --made-to=.., --derived;
-// --item=.. --serial=SN0001..SN0100 (repeated, or comma-separated).
+// --item=.. --serials=SN0001..SN0100 (repeatable; several in one value
+// separated by spaces or commas, as inventory's --serials).
 absl::StatusOr<v1::RecallCriteria> Criteria(const Flags& flags) {
   v1::RecallCriteria c;
   for (const std::string& lot : flags.GetAll("lot")) c.add_lot_ids(lot);
   c.set_item(flags.Get("item").value_or(""));
-  for (const std::string& text : flags.GetAll("serial")) {
-    for (absl::string_view part : absl::StrSplit(text, ',')) {
+  for (const std::string& text : flags.GetAll("serials")) {
+    for (absl::string_view part : absl::StrSplit(text, absl::ByAnyChar(", "))) {
       part = absl::StripAsciiWhitespace(part);
       if (part.empty()) continue;
       absl::StatusOr<v1::SerialRange> r =
-          domain::ParseSerialRangeText(part, "--serial");
+          domain::ParseSerialRangeText(part, "--serials");
       if (!r.ok()) return r.status();
       *c.add_serials() = *std::move(r);
     }
@@ -94,7 +95,7 @@ absl::StatusOr<v1::RecallCriteria> Criteria(const Flags& flags) {
     return absl::InvalidArgumentError(
         "give --lot=LOT_ID (repeatable) and/or --item=ITEM --made-from=DATE "
         "--made-to=DATE (add --derived for every lot made from them), or "
-        "--item=ITEM --serial=SN0001..SN0100 (repeatable) for units of a "
+        "--item=ITEM --serials=SN0001..SN0100 (repeatable) for units of a "
         "serialised product");
   }
   return c;
@@ -104,7 +105,7 @@ const std::vector<FlagSpec>& CriteriaFlags() {
   static const auto* specs = new std::vector<FlagSpec>{
       {"lot", FlagKind::kRepeated},    {"item", FlagKind::kValue},
       {"made-from", FlagKind::kValue}, {"made-to", FlagKind::kValue},
-      {"derived", FlagKind::kSwitch},  {"serial", FlagKind::kRepeated}};
+      {"derived", FlagKind::kSwitch},  {"serials", FlagKind::kRepeated}};
   return *specs;
 }
 

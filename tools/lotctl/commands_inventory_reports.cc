@@ -14,6 +14,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/domain/serials/serials.h"
 #include "tools/lotctl/commands_inventory.h"
+#include "tools/lotctl/kpi_values.h"
 #include "tools/lotctl/values.h"
 
 namespace lotledger::lotctl::inventory_cli {

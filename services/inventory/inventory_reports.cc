@@ -133,7 +133,8 @@ absl::StatusOr<int> PageSize(int32_t requested) {
 
 absl::StatusOr<v1::AllocateFefoResponse> AllocateFefoFromStock(
     const InventoryQueries& queries, const v1::AllocateFefoRequest& req,
-    const v1::Date& today, const v1::CustomerRecord* registered) {
+    const v1::Date& today, const v1::CustomerRecord* registered,
+    const std::function<absl::Status(v1::LotInventory&)>& adjust_lot) {
   ASSIGN_OR_RETURN(InventoryQueries::LocationsLease locations,
                    queries.LeaseLocations());
   ASSIGN_OR_RETURN(std::optional<v1::Product> product,
@@ -205,6 +206,10 @@ absl::StatusOr<v1::AllocateFefoResponse> AllocateFefoFromStock(
             consistent = false;
             return false;
           }
+          if (adjust_lot) {
+            inner = adjust_lot(lot);
+            if (!inner.ok()) return false;
+          }
           return allocator.Offer(lot);
         }));
     RETURN_IF_ERROR(inner);
@@ -214,6 +219,11 @@ absl::StatusOr<v1::AllocateFefoResponse> AllocateFefoFromStock(
   v1::InventoryDecisionState state;
   *state.mutable_locations() = locations.map();
   RETURN_IF_ERROR(queries.LoadLotsOfItem(req.item(), state.mutable_lots()));
+  if (adjust_lot) {
+    for (auto& [id, lot] : *state.mutable_lots()) {
+      RETURN_IF_ERROR(adjust_lot(lot));
+    }
+  }
   if (product.has_value()) (*state.mutable_products())[req.item()] = *product;
   if (registered != nullptr) {
     *(*state.mutable_customers())[req.customer().customer_id()]

@@ -12,6 +12,8 @@
 #ifndef LOTLEDGER_SERVICES_INVENTORY_INVENTORY_REPORTS_H_
 #define LOTLEDGER_SERVICES_INVENTORY_INVENTORY_REPORTS_H_
 
+#include <functional>
+
 #include "absl/status/statusor.h"
 #include "lotledger/v1/common.pb.h"
 #include "lotledger/v1/inventory.pb.h"
@@ -34,9 +36,13 @@ absl::StatusOr<int> PageSize(int32_t requested);
 // its expiry between the index read and the lot read, it falls back to
 // sorting all the item's lots, so the answer is always that of
 // inventory::AllocateFefo.
+// `adjust_lot` (may be empty) rewrites each candidate lot before it is
+// offered: the serial FEFO (inventory_serials.h) leaves only the stock of
+// serials that may ship.
 absl::StatusOr<v1::AllocateFefoResponse> AllocateFefoFromStock(
     const InventoryQueries& queries, const v1::AllocateFefoRequest& req,
-    const v1::Date& today, const v1::CustomerRecord* registered = nullptr);
+    const v1::Date& today, const v1::CustomerRecord* registered = nullptr,
+    const std::function<absl::Status(v1::LotInventory&)>& adjust_lot = {});
 
 // InvalidArgument: at least one filter; NotFound for an unknown location
 // or region.

@@ -121,6 +121,84 @@ absl::StatusOr<std::optional<std::string>> SerialQueries::AssignedLot(
   return store_->Get(kSerialLots, Key(item, serial));
 }
 
+absl::StatusOr<std::map<std::string, std::vector<std::string>>>
+SerialQueries::ShippableSerials(const std::string& lot_id) const {
+  std::vector<std::string> serials;
+  const std::string prefix = Key(lot_id, "");
+  RETURN_IF_ERROR(store_->Scan(
+      kLotSerials, prefix, "", [&](std::string_view key, std::string_view) {
+        serials.emplace_back(key.substr(prefix.size()));
+        return true;
+      }));
+  std::vector<std::string> recalled;
+  ASSIGN_OR_RETURN(std::optional<v1::LotSerialRecalls> recalls,
+                   projection::ParseStored<v1::LotSerialRecalls>(
+                       store_->Get(kSerialRecalls, lot_id), "serial recalls"));
+  if (recalls.has_value()) {
+    for (const v1::RecalledSerials& r : recalls->recalls()) {
+      for (std::string& s :
+           Expand(r.serials(), std::numeric_limits<int64_t>::max())) {
+        recalled.push_back(std::move(s));
+      }
+    }
+    std::sort(recalled.begin(), recalled.end());
+  }
+  const std::string item(ItemOfLotId(lot_id));
+  std::map<std::string, std::vector<std::string>> out;
+  for (const std::string& serial : serials) {  // sorted: the scan's order
+    if (std::binary_search(recalled.begin(), recalled.end(), serial)) continue;
+    ASSIGN_OR_RETURN(std::optional<v1::SerialStatus> status,
+                     FindSerial(item, serial));
+    if (status.has_value() && status->lot_id() == lot_id &&
+        status->place() == v1::SERIAL_PLACE_IN_STOCK) {
+      out[status->location_id()].push_back(serial);
+    }
+  }
+  return out;
+}
+
+absl::Status SerialFefo::Adjust(v1::LotInventory& lot) {
+  ASSIGN_OR_RETURN(auto by_location, serials_->ShippableSerials(lot.lot_id()));
+  google::protobuf::RepeatedPtrField<v1::LocationStock> stock;
+  int64_t on_hand = 0;
+  for (const v1::LocationStock& s : lot.stock()) {
+    auto it = by_location.find(s.location_id());
+    const int64_t n =
+        it == by_location.end()
+            ? 0
+            : std::min<int64_t>(s.amount(),
+                                static_cast<int64_t>(it->second.size()));
+    if (n <= 0) continue;
+    v1::LocationStock& kept = *stock.Add();
+    kept = s;
+    kept.set_amount(n);
+    on_hand += n;
+  }
+  *lot.mutable_stock() = std::move(stock);
+  lot.set_on_hand(on_hand);
+  shippable_[lot.lot_id()] = std::move(by_location);
+  return absl::OkStatus();
+}
+
+void SerialFefo::AssignSerials(v1::AllocateFefoResponse& response) const {
+  // Lines of one lot and location take consecutive serials.
+  std::map<std::pair<std::string, std::string>, size_t> taken;
+  for (v1::ShipmentLine& line : *response.mutable_lines()) {
+    auto lot = shippable_.find(line.lot_id());
+    if (lot == shippable_.end()) continue;
+    auto at = lot->second.find(line.location_id());
+    if (at == lot->second.end()) continue;
+    size_t& from = taken[{line.lot_id(), line.location_id()}];
+    const size_t n = std::min<size_t>(
+        static_cast<size_t>(std::max<int64_t>(line.quantity().amount(), 0)),
+        at->second.size() - from);
+    std::vector<std::string> chosen(at->second.begin() + from,
+                                    at->second.begin() + from + n);
+    from += n;
+    *line.mutable_serials() = domain::CompressSerials(chosen);
+  }
+}
+
 absl::Status SerialQueries::LoadSerials(
     const std::string& lot_id, const std::vector<std::string>& serials,
     v1::InventoryDecisionState& state) const {

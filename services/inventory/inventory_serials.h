@@ -24,6 +24,7 @@
 #ifndef LOTLEDGER_SERVICES_INVENTORY_INVENTORY_SERIALS_H_
 #define LOTLEDGER_SERVICES_INVENTORY_INVENTORY_SERIALS_H_
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,6 +59,11 @@ class SerialQueries {
   absl::StatusOr<std::optional<std::string>> AssignedLot(
       std::string_view item, std::string_view serial) const;
 
+  // The serials of the lot that may ship: in stock and not named by a
+  // recall by serial of the lot; by location, each list sorted.
+  absl::StatusOr<std::map<std::string, std::vector<std::string>>>
+  ShippableSerials(const std::string& lot_id) const;
+
   // Fills in what Decide needs of serials for `cmd` (decider.h): the
   // status and the assigned lot of every serial the command names, every
   // serial of the lot for a count, the lot's recalls by serial for a
@@ -70,6 +76,24 @@ class SerialQueries {
                            const std::vector<std::string>& serials,
                            v1::InventoryDecisionState& state) const;
   const projection::ProjectionStore* store_;
+};
+
+// AllocateFefo of an item tracked by serial: Adjust leaves each candidate
+// lot only the stock of its serials that may ship (recalled serials are
+// not picked), and AssignSerials gives each line of the answer that many
+// of them, lowest serials first at each location, so the lines ship as
+// they are. One per allocation; not thread-safe.
+class SerialFefo {
+ public:
+  explicit SerialFefo(const SerialQueries* serials) : serials_(serials) {}
+  absl::Status Adjust(v1::LotInventory& lot);
+  void AssignSerials(v1::AllocateFefoResponse& response) const;
+
+ private:
+  const SerialQueries* serials_;
+  // lot id -> location -> shippable serials (sorted).
+  std::map<std::string, std::map<std::string, std::vector<std::string>>>
+      shippable_;
 };
 
 // True when an inventory event names `serial` (a movement of it, a usage

@@ -544,10 +544,25 @@ grpc::Status InventoryServiceImpl::AllocateFefo(
               queries_.CurrentCustomer(req->customer().customer_id()));
           if (current.has_value()) registered = current->customer();
         }
-        ASSIGN_OR_RETURN(*resp,
-                         AllocateFefoFromStock(
-                             queries_, *req, Today(),
-                             registered.has_value() ? &*registered : nullptr));
+        // An item tracked by serial: only serials that may ship are
+        // picked, and each line names its serials.
+        ASSIGN_OR_RETURN(std::optional<v1::Product> product,
+                         queries_.FindProduct(req->item()));
+        const bool by_serial =
+            product.has_value() && product->tracking() == v1::TRACKING_SERIAL;
+        SerialFefo serial_fefo(&serials_);
+        std::function<absl::Status(v1::LotInventory&)> adjust;
+        if (by_serial) {
+          adjust = [&](v1::LotInventory& lot) {
+            return serial_fefo.Adjust(lot);
+          };
+        }
+        ASSIGN_OR_RETURN(
+            *resp,
+            AllocateFefoFromStock(
+                queries_, *req, Today(),
+                registered.has_value() ? &*registered : nullptr, adjust));
+        if (by_serial) serial_fefo.AssignSerials(*resp);
         return absl::OkStatus();
       });
 }

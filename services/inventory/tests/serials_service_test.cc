@@ -5,7 +5,8 @@
 // shipped twice (naming where it is); a customer reports a serial used and
 // cannot return it; GetSerialStatus answers where a serial is and the
 // movements naming it, the same after the projection is rebuilt from the
-// log.
+// log. A recall by serial blocks only its serial: FEFO leaves it out and
+// names the serials of each line it proposes, which ship as they are.
 #include <memory>
 #include <string>
 
@@ -16,6 +17,7 @@
 #include "lotledger/v1/inventory.grpc.pb.h"
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "lotledger/v1/quality.grpc.pb.h"
+#include "lotledger/v1/recall.grpc.pb.h"
 #include "tests/support/stack.h"
 #include "tests/support/tokens.h"
 
@@ -46,7 +48,8 @@ class SerialsServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     stack_ =
-        TestStack::Start(Backend::kEmbedded, {"lots", "quality", "inventory"});
+        TestStack::Start(Backend::kEmbedded,
+                         {"lots", "quality", "inventory", "recall", "audit"});
     ASSERT_NE(stack_, nullptr);
     Connect();
   }
@@ -255,6 +258,55 @@ TEST_F(SerialsServiceTest, ReceiveShipUseAndWhereEachSerialIs) {
   EXPECT_EQ(status.status().used_site(), "OR 3");
   ASSERT_EQ(status.movements_size(), 3);
   EXPECT_TRUE(status.movements(2).has_device_usage_reported());
+
+  // A recall of SN0004 (in stock): FEFO proposes SN0005 only, which ships
+  // as proposed; SN0004 is refused naming the recall.
+  auto recall = v1::RecallService::NewStub(stack_->channel());
+  v1::InitiateRequest init;
+  init.set_request_id(NewRequestId());
+  init.set_recall_id("R-SN-1");
+  init.set_classification(v1::RECALL_CLASS_II);
+  init.set_title("Stem finish");
+  init.set_reason("surface finish out of specification");
+  init.set_health_hazard("none known");
+  init.mutable_criteria()->set_item(kImplant);
+  Add(init.mutable_criteria()->mutable_serials(), "SN0004");
+  init.mutable_signature()->set_meaning("recall initiated");
+  init.mutable_signature()->set_reason("finish confirmed");
+  init.mutable_signature()->set_credential(stack_->Token("recall"));
+  v1::InitiateResponse initiated;
+  s = recall->Initiate(stack_->Ctx("recall").get(), init, &initiated);
+  ASSERT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
+  MergeToken(initiated.token(), &token_);
+  v1::AllocateFefoRequest fefo;
+  fefo.set_item(kImplant);
+  fefo.mutable_quantity()->set_amount(2);
+  *fefo.mutable_after() = token_;
+  v1::AllocateFefoResponse picks;
+  s = inventory_->AllocateFefo(stack_->Ctx("operator").get(), fefo, &picks);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(picks.lines_size(), 1) << picks.DebugString();
+  EXPECT_EQ(picks.lines(0).quantity().amount(), 1);
+  ASSERT_EQ(picks.lines(0).serials_size(), 1);
+  EXPECT_EQ(picks.lines(0).serials(0).first(), "SN0005");
+  EXPECT_EQ(picks.shortfall().amount(), 1);
+  s = Ship("H-40", "SN0004", "", nullptr);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("serial SN0004 of lot " + lot_id_ +
+                                           " is under recall R-SN-1"));
+  v1::ShipStockRequest as_proposed;
+  as_proposed.set_request_id(NewRequestId());
+  as_proposed.mutable_customer()->set_customer_id("H-40");
+  *as_proposed.mutable_lines() = picks.lines();
+  *as_proposed.mutable_after() = token_;
+  v1::ShipStockResponse shipped;
+  s = inventory_->ShipStock(stack_->Ctx("operator").get(), as_proposed,
+                            &shipped);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  MergeToken(shipped.token(), &token_);
+  *where.mutable_after() = token_;
+  s = inventory_->GetSerialStatus(stack_->Ctx("auditor").get(), where, &status);
+  ASSERT_TRUE(s.ok()) << s.error_message();
 
   // Rebuilt from the log, the answer is the same.
   stack_->Restart(/*drop_projections=*/true);

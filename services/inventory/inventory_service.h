@@ -11,7 +11,8 @@
 // GetKpis), WatchAlerts, and customers as master data (RegisterCustomer,
 // UpdateCustomer, GetCustomer as of a time, ListCustomers; a shipment and
 // a pick list use the registered record, a shelf-life override is signed
-// by the caller).
+// by the caller), and standard unit costs (SetUnitCost, admin) with the
+// value KPIs of GetKpis (inventory_values.h).
 //
 // This file holds the handlers. The expiry sweep (expiry_sweeper.h)
 // raises the expiry alerts through the same command path; WatchAlerts

@@ -306,21 +306,21 @@ void CheckSerialsAtCustomer(const v1::InventoryDecisionState& state,
   }
 }
 
-// The open recalls by serial of the lot that name `serial`: the first one.
-const v1::RecalledSerials* SerialRecall(const v1::InventoryDecisionState& state,
-                                        const std::string& lot_id,
-                                        const std::string& serial) {
+// The lot's recalls by serial, by recalled serial (the first recall to
+// name each one); expanded once per lot a shipment names.
+using SerialRecallIndex = std::map<std::string, const v1::RecalledSerials*>;
+SerialRecallIndex IndexSerialRecalls(const v1::InventoryDecisionState& state,
+                                     const std::string& lot_id) {
+  SerialRecallIndex index;
   auto it = state.serial_recalls().find(lot_id);
-  if (it == state.serial_recalls().end()) return nullptr;
+  if (it == state.serial_recalls().end()) return index;
   for (const v1::RecalledSerials& r : it->second.recalls()) {
     absl::StatusOr<std::vector<std::string>> named = domain::ExpandSerials(
         r.serials(), "serials", std::numeric_limits<int64_t>::max(), false);
-    if (named.ok() &&
-        std::binary_search(named->begin(), named->end(), serial)) {
-      return &r;
-    }
+    if (!named.ok()) continue;
+    for (std::string& serial : *named) index.emplace(std::move(serial), &r);
   }
-  return nullptr;
+  return index;
 }
 
 // ---- CreateLocation ---------------------------------------------------------
@@ -694,6 +694,8 @@ absl::StatusOr<std::vector<v1::Event>> DecideShip(
   std::vector<std::vector<std::string>> line_serials(req.lines_size());
   // (item, serial) -> the first line (1-based) naming it.
   std::map<std::pair<std::string, std::string>, int> serial_line;
+  // Per lot id: its recalled serials.
+  std::map<std::string, SerialRecallIndex> recalled;
   for (int i = 0; i < req.lines_size(); ++i) {
     const v1::ShipmentLine& line = req.lines(i);
     auto refuse_line = [&](const absl::Status& status) {
@@ -713,6 +715,8 @@ absl::StatusOr<std::vector<v1::Event>> DecideShip(
     line_serials[i] = *std::move(serials);
     const std::string item = ItemOf(lot, line.lot_id());
     std::vector<std::string> problems;
+    auto [index, fresh] = recalled.try_emplace(line.lot_id());
+    if (fresh) index->second = IndexSerialRecalls(state, line.lot_id());
     for (const std::string& serial : line_serials[i]) {
       auto [it, added] = serial_line.emplace(std::pair(item, serial), i + 1);
       if (!added) {
@@ -720,13 +724,11 @@ absl::StatusOr<std::vector<v1::Event>> DecideShip(
                                         it->second,
                                         " too; a serial ships once"));
       }
-      if (const v1::RecalledSerials* r =
-              SerialRecall(state, line.lot_id(), serial);
-          r != nullptr) {
-        problems.push_back(absl::StrCat("serial ", serial, " of lot ",
-                                        line.lot_id(), " ",
-                                        domain::UnderRecall(r->recall()),
-                                        "; recalled serials cannot ship"));
+      if (auto r = index->second.find(serial); r != index->second.end()) {
+        problems.push_back(
+            absl::StrCat("serial ", serial, " of lot ", line.lot_id(), " ",
+                         domain::UnderRecall(r->second->recall()),
+                         "; recalled serials cannot ship"));
       }
     }
     CheckSerialsAt(state, item, line.lot_id(), line_serials[i],

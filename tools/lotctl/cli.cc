@@ -279,6 +279,12 @@ lotctl inventory near-expiry [--within-days=N | --expired] [--item=..]
       [--region=..] [--location=..] [--all]
   --expired lists what to scrap.
 lotctl inventory kpis [--item=..] [--region=..] [--period-days=90]
+  Quantities and, at standard unit cost, values: near expiry, expired,
+  received, written off by month, expiry loss, recall cost and days to
+  95 % effective (docs/inventory.md "Value KPIs").
+lotctl inventory set-cost ITEM --cost="EUR 12.50" --from=YYYY-MM-DD
+      --reason=TEXT
+  The product's standard unit cost from that day on (role admin).
 lotctl inventory customer ID [--at=RFC3339] [--axis=business|record]
   A registered customer (contacts, contracted minimum shelf life per
   product or group) as of a time, with its versions.

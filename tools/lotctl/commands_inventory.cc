@@ -10,6 +10,7 @@
 #include "libs/common/status_macros.h"
 #include "libs/domain/serials/serials.h"
 #include "tools/lotctl/commands_inventory_customers.h"
+#include "tools/lotctl/kpi_values.h"
 #include "tools/lotctl/values.h"
 
 namespace lotledger::lotctl {
@@ -201,6 +202,7 @@ int RunInventory(Context& ctx, ParsedArgs& args) {
           {"movements", cli::Movements},
           {"near-expiry", cli::NearExpiry},
           {"kpis", cli::Kpis},
+          {"set-cost", cli::SetCost},
           {"alerts", cli::Alerts},
           {"usage", cli::Usage},
           {"serial", cli::Serial},

@@ -5,11 +5,15 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "lotledger/v1/inventory.grpc.pb.h"
+#include "tools/lotctl/cli.h"
 #include "tools/lotctl/commands_inventory.h"
 #include "tools/lotctl/context.h"
+#include "tools/lotctl/flags.h"
 #include "tools/lotctl/values.h"
 
 namespace lotledger::lotctl {
@@ -44,6 +48,48 @@ std::string MoneyText(const v1::Money& money) {
   while (fraction.size() > 2 && fraction.back() == '0') fraction.pop_back();
   return absl::StrCat(money.currency(), " ", micros < 0 ? "-" : "",
                       Grouped(abs / 1000000), ".", fraction);
+}
+
+absl::StatusOr<v1::Money> ParseMoneyText(std::string_view text) {
+  auto bad = [&](std::string_view why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", std::string(text), "\": ", std::string(why),
+                     "; expected e.g. \"EUR 12.50\""));
+  };
+  const size_t space = text.find(' ');
+  if (space != 3) return bad("a currency code of three letters first");
+  v1::Money money;
+  for (char c : text.substr(0, 3)) {
+    if (c < 'A' || c > 'Z')
+      return bad("the currency is three upper-case letters");
+    money.mutable_currency()->push_back(c);
+  }
+  std::string_view amount = text.substr(4);
+  uint64_t whole = 0, fraction = 0;
+  int decimals = -1;  // -1: before the point
+  bool digits = false;
+  for (char c : amount) {
+    if (c == ',' && decimals < 0) continue;
+    if (c == '.' && decimals < 0) {
+      decimals = 0;
+      continue;
+    }
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+      return bad("the amount is digits with an optional decimal point");
+    }
+    digits = true;
+    if (decimals < 0) {
+      whole = whole * 10 + static_cast<uint64_t>(c - '0');
+      if (whole > 9'000'000'000'000ULL) return bad("the amount is too large");
+    } else {
+      if (++decimals > 6) return bad("at most six decimals");
+      fraction = fraction * 10 + static_cast<uint64_t>(c - '0');
+    }
+  }
+  if (!digits) return bad("an amount is required");
+  for (int d = std::max(decimals, 0); d < 6; ++d) fraction *= 10;
+  money.set_micros(static_cast<int64_t>(whole * 1'000'000 + fraction));
+  return money;
 }
 
 void PrintValueKpis(std::ostream& out, const v1::GetKpisResponse& resp) {
@@ -105,4 +151,51 @@ void PrintValueKpis(std::ostream& out, const v1::GetKpisResponse& resp) {
   }
 }
 
+namespace inventory_cli {
+
+int SetCost(Context& ctx, ParsedArgs& args) {
+  const std::string cmd = "inventory set-cost";
+  absl::StatusOr<Flags> flags =
+      TakeCommandFlags(args,
+                       {{"cost", FlagKind::kValue},
+                        {"from", FlagKind::kValue},
+                        {"reason", FlagKind::kValue},
+                        {"request-id", FlagKind::kValue}},
+                       cmd, 1,
+                       "inventory set-cost ITEM --cost=\"EUR 12.50\" "
+                       "--from=YYYY-MM-DD --reason=TEXT");
+  if (!flags.ok()) return ctx.Usage(flags.status());
+  v1::SetUnitCostRequest req;
+  req.set_request_id(ctx.RequestId(*flags));
+  req.set_item(args.positional[0]);
+  absl::StatusOr<v1::Money> cost =
+      ParseMoneyText(flags->Get("cost").value_or(""));
+  if (!cost.ok()) {
+    return ctx.Usage(absl::InvalidArgumentError(
+        absl::StrCat("--cost: ", cost.status().message())));
+  }
+  *req.mutable_unit_cost() = *cost;
+  absl::StatusOr<v1::Date> from =
+      ParseDateText(flags->Get("from").value_or(""));
+  if (!from.ok()) {
+    return ctx.Usage(absl::InvalidArgumentError(
+        absl::StrCat("--from: ", from.status().message())));
+  }
+  *req.mutable_effective_from() = *from;
+  req.set_reason(flags->Get("reason").value_or(""));
+  auto stub = v1::InventoryService::NewStub(ctx.channel());
+  v1::SetUnitCostResponse resp;
+  grpc::Status s = stub->SetUnitCost(ctx.Call().get(), req, &resp);
+  if (!s.ok()) return ctx.Fail(s);
+  if (ctx.json()) {
+    ctx.PrintJson(resp);
+    return kExitOk;
+  }
+  ctx.out() << req.item() << " costs " << MoneyText(req.unit_cost()) << " from "
+            << DateText(req.effective_from())
+            << (resp.changed() ? "" : " (already so; nothing written)") << "\n";
+  return kExitOk;
+}
+
+}  // namespace inventory_cli
 }  // namespace lotledger::lotctl

@@ -30,6 +30,29 @@ TEST(MoneyTextTest, CurrencyThousandsAndCents) {
   EXPECT_EQ(MoneyText(v1::Money()), "-");
 }
 
+TEST(ParseMoneyTextTest, CurrencyAndAnExactAmount) {
+  absl::StatusOr<v1::Money> m = ParseMoneyText("EUR 12.50");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->currency(), "EUR");
+  EXPECT_EQ(m->micros(), 12'500'000);
+  EXPECT_EQ(ParseMoneyText("USD 1,234.5")->micros(), 1'234'500'000);
+  EXPECT_EQ(ParseMoneyText("EUR 0.0125")->micros(), 12'500);
+  EXPECT_EQ(ParseMoneyText("EUR 7")->micros(), 7'000'000);
+  EXPECT_EQ(ParseMoneyText("eur 1").status().message(),
+            "\"eur 1\": the currency is three upper-case letters; expected "
+            "e.g. \"EUR 12.50\"");
+  EXPECT_EQ(ParseMoneyText("12.50").status().message(),
+            "\"12.50\": a currency code of three letters first; expected "
+            "e.g. \"EUR 12.50\"");
+  EXPECT_EQ(ParseMoneyText("EUR 1.0000001").status().message(),
+            "\"EUR 1.0000001\": at most six decimals; expected e.g. \"EUR "
+            "12.50\"");
+  EXPECT_FALSE(ParseMoneyText("EUR -1").ok());
+  EXPECT_FALSE(ParseMoneyText("EUR ").ok());
+  // What MoneyText prints reads back.
+  EXPECT_EQ(ParseMoneyText(MoneyText(*m))->micros(), 12'500'000);
+}
+
 TEST(PrintValueKpisTest, ItemsMonthsShareAndRecalls) {
   v1::GetKpisResponse resp;
   v1::ItemKpis* k = resp.add_items();

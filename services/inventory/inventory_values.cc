@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
 #include "libs/common/ids.h"
 #include "libs/common/status_macros.h"
 #include "libs/domain/inventory/gate.h"
@@ -205,14 +206,15 @@ absl::StatusOr<v1::RecallKpis> RecallKpisOf(
     days.insert(std::max(DateKey(initiated), DateKey(DayOf(r.recorded_at()))));
   }
   k.set_days_to_95(-1);
+  // Walked forward once: what each customer was shipped and returned of
+  // each lot up to the end of the day looked at.
+  std::map<std::string, std::map<std::string, Moved>> held;
+  auto next = by_day.begin();
+  v1::Recall answered = recall;
   for (const std::string& day : days) {
     if (day > DateKey(today)) break;
-    // The impact at the end of `day`: what each customer was shipped and
-    // returned of each lot up to then; the answers recorded up to then.
-    std::map<std::string, std::map<std::string, Moved>> held;
-    for (auto it = by_day.begin(); it != by_day.end() && it->first <= day;
-         ++it) {
-      for (const auto& [customer, lots] : it->second) {
+    for (; next != by_day.end() && next->first <= day; ++next) {
+      for (const auto& [customer, lots] : next->second) {
         for (const auto& [lot_id, m] : lots) {
           held[customer][lot_id].shipped += m.shipped;
           held[customer][lot_id].returned += m.returned;
@@ -230,7 +232,7 @@ absl::StatusOr<v1::RecallKpis> RecallKpisOf(
         l->set_returned(m.returned);
       }
     }
-    v1::Recall answered = recall;
+    // The answers recorded up to the end of the day.
     answered.clear_responses();
     for (const v1::CustomerResponse& r : recall.responses()) {
       if (DateKey(DayOf(r.recorded_at())) <= day) *answered.add_responses() = r;

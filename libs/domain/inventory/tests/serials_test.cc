@@ -325,6 +325,39 @@ TEST_F(SerialsTest, CountBySerialDerivesFoundAndMissing) {
           ->empty());
 }
 
+TEST_F(SerialsTest, CountRefusesASerialInStockElsewhereOrOfAnotherLot) {
+  ReceiveFive();
+  Do(absl::StrCat("transfer { lot_id: \"", kL1,
+                  "\" from_location_id: \"FRA-WH1\" to_location_id: "
+                  "\"NJ-WH1\" serials { first: \"SN0005\" } }"));
+  Refused(absl::StrCat("adjust { lot_id: \"", kL1,
+                       "\" location_id: \"FRA-WH1\" reason: \"count\" "
+                       "serials { first: \"SN0001\" last: \"SN0005\" } }"),
+          absl::StatusCode::kFailedPrecondition,
+          absl::StrCat("serial SN0005 of lot ", kL1,
+                       " is in stock at NJ-WH1 by the book; transfer it (or "
+                       "count NJ-WH1) first"));
+  Refused(absl::StrCat("adjust { lot_id: \"", kL1,
+                       "\" location_id: \"FRA-WH1\" reason: \"count\" "
+                       "serials { first: \"SN0011\" } }"),
+          absl::StatusCode::kFailedPrecondition,
+          absl::StrCat("serial SN0011 is not assigned to lot ", kL1,
+                       " (it belongs to lot ", kL2, ")"));
+}
+
+TEST_F(SerialsTest, ReceiptRefusesASerialAtACustomer) {
+  ReceiveFive();
+  Do(Ship("SHP-1", "H-12", "serials { first: \"SN0001\" }"));
+  Refused(absl::StrCat("receive { lot_id: \"", kL1,
+                       "\" location_id: \"FRA-WH1\" source: "
+                       "RECEIPT_SOURCE_PRODUCTION serials { first: \"SN0001\" "
+                       "} }"),
+          absl::StatusCode::kFailedPrecondition,
+          absl::StrCat("serial SN0001 of lot ", kL1,
+                       " is at customer H-12 (shipment SHP-1); a return takes "
+                       "it back"));
+}
+
 TEST_F(SerialsTest, RecallBySerialBlocksOnlyThoseSerials) {
   ReceiveFive();
   Evolve(state_, Ev(absl::StrCat(

@@ -447,6 +447,29 @@ TEST_F(ValueKpisTest, EveryValueKpiMatchesAComputationFromTheEvents) {
   }
   EXPECT_GT(items_with_value, 10);
 
+  // With an item filter: that item's values, and only the recalls whose
+  // scope holds a lot of it.
+  const v1::ItemKpis* finished = nullptr;
+  for (const v1::ItemKpis& k : got.items()) {
+    if (!k.near_expiry_value().empty()) finished = &k;
+  }
+  ASSERT_NE(finished, nullptr);
+  v1::GetKpisRequest one = req;
+  one.set_item(finished->item());
+  v1::GetKpisResponse got_one;
+  st = inventory_->GetKpis(stack_->Ctx("auditor").get(), one, &got_one);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_EQ(got_one.items_size(), 1);
+  EXPECT_EQ(got_one.items(0).SerializeAsString(),
+            finished->SerializeAsString());
+  int recalls_of_item = 0;
+  for (const auto& [id, r] : recalls) {
+    recalls_of_item += std::any_of(
+        r.lots.begin(), r.lots.end(),
+        [&](const std::string& lot) { return item_of[lot] == one.item(); });
+  }
+  EXPECT_EQ(got_one.recalls_size(), recalls_of_item);
+
   EXPECT_EQ(got.lots_expired(), static_cast<int32_t>(expired.size()));
   EXPECT_EQ(got.lots_alerted_90_days(), alerted_expired);
   EXPECT_GT(got.lots_expired(), 0);

@@ -615,4 +615,46 @@ int RunImport(Context& ctx, ParsedArgs& args) {
   return bad || tally.refused > 0 ? kExitBadRows : kExitOk;
 }
 
+absl::StatusOr<ImportFile> ReadImportFile(ParsedArgs& args,
+                                          absl::string_view kind) {
+  const std::string command = absl::StrCat("import ", kind);
+  ASSIGN_OR_RETURN(Flags flags,
+                   Flags::Take(args, {{"dry-run", FlagKind::kSwitch}}));
+  RETURN_IF_ERROR(RejectUnknown(args, command));
+  if (args.positional.size() != 2 || args.positional[0] != kind) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("usage: lotctl ", command, " FILE.csv [--dry-run]"));
+  }
+  ImportFile file;
+  file.path = args.positional[1];
+  file.dry_run = flags.Has("dry-run");
+  std::ifstream in(file.path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot read ", file.path));
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  file.text = buffer.str();
+  return file;
+}
+
+std::optional<int> StopBeforeWriting(Context& ctx,
+                                     const std::vector<RowProblem>& problems,
+                                     int bad_rows, int data_rows, bool dry_run,
+                                     std::string_view checked) {
+  for (const RowProblem& p : problems) {
+    ctx.err() << FormatProblem(p) << "\n";
+  }
+  if (bad_rows > 0) {
+    ctx.out() << "nothing written: " << bad_rows << " bad of " << data_rows
+              << " rows\n";
+    return kExitBadRows;
+  }
+  if (dry_run) {
+    ctx.out() << checked << "\n";
+    return kExitOk;
+  }
+  return std::nullopt;
+}
+
 }  // namespace lotledger::lotctl

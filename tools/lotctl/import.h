@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "lotledger/v1/events.pb.h"
 #include "lotledger/v1/lots.pb.h"
 
@@ -89,6 +90,35 @@ struct ImportPlan {
 // as a table at all: malformed quoting, no header, an unknown or repeated
 // column, a required column missing.
 absl::StatusOr<ImportPlan> PlanImport(ImportKind kind, std::string_view csv);
+
+// ---- What `lotctl import customers|serials|stock` share
+// ----------------------
+
+class Context;
+struct ParsedArgs;
+
+// The file of `lotctl import KIND FILE.csv [--dry-run]`, read whole.
+struct ImportFile {
+  std::string path;
+  std::string text;
+  bool dry_run = false;
+};
+
+// Takes the flags and arguments of `lotctl import KIND FILE.csv
+// [--dry-run]` and reads the file. InvalidArgument (a usage error) for
+// another flag, other arguments or a file that cannot be read.
+absl::StatusOr<ImportFile> ReadImportFile(ParsedArgs& args,
+                                          absl::string_view kind);
+
+// After every row was checked: prints each problem, then returns the exit
+// code when nothing is to be written — kExitBadRows with "nothing written:
+// N bad of M rows" when a row is bad, kExitOk with `checked` ("checked 6
+// rows: all good") on a dry run — and nullopt when the rows are to be
+// written.
+std::optional<int> StopBeforeWriting(Context& ctx,
+                                     const std::vector<RowProblem>& problems,
+                                     int bad_rows, int data_rows, bool dry_run,
+                                     std::string_view checked);
 
 }  // namespace lotledger::lotctl
 

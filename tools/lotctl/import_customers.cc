@@ -1,9 +1,7 @@
 #include "tools/lotctl/import_customers.h"
 
 #include <algorithm>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -250,40 +248,17 @@ absl::StatusOr<CustomerImportPlan> PlanCustomerImport(absl::string_view csv) {
 }
 
 int RunImportCustomers(Context& ctx, ParsedArgs& args) {
-  absl::StatusOr<Flags> flags =
-      Flags::Take(args, {{"dry-run", FlagKind::kSwitch}});
-  if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, "import customers"); !s.ok()) {
-    return ctx.Usage(s);
-  }
-  if (args.positional.size() != 2 || args.positional[0] != "customers") {
-    return ctx.Usage(absl::InvalidArgumentError(
-        "usage: lotctl import customers FILE.csv [--dry-run]"));
-  }
-  const std::string& path = args.positional[1];
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return ctx.Usage(
-        absl::InvalidArgumentError(absl::StrCat("cannot read ", path)));
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  absl::StatusOr<CustomerImportPlan> plan = PlanCustomerImport(buffer.str());
+  absl::StatusOr<ImportFile> file = ReadImportFile(args, "customers");
+  if (!file.ok()) return ctx.Usage(file.status());
+  absl::StatusOr<CustomerImportPlan> plan = PlanCustomerImport(file->text);
   if (!plan.ok()) {
     return ctx.Usage(absl::InvalidArgumentError(
-        absl::StrCat(path, ": ", plan.status().message())));
+        absl::StrCat(file->path, ": ", plan.status().message())));
   }
-  for (const RowProblem& p : plan->problems) {
-    ctx.err() << FormatProblem(p) << "\n";
-  }
-  if (plan->bad_rows > 0) {
-    ctx.out() << "nothing written: " << plan->bad_rows << " bad of "
-              << plan->data_rows << " rows\n";
-    return kExitBadRows;
-  }
-  if (flags->Has("dry-run")) {
-    ctx.out() << "checked " << plan->data_rows << " rows: all good\n";
-    return kExitOk;
+  if (std::optional<int> stop = StopBeforeWriting(
+          ctx, plan->problems, plan->bad_rows, plan->data_rows, file->dry_run,
+          absl::StrCat("checked ", plan->data_rows, " rows: all good"))) {
+    return *stop;
   }
   auto stub = v1::InventoryService::NewStub(ctx.channel());
   Tally tally;

@@ -1,11 +1,9 @@
 #include "tools/lotctl/import_serials.h"
 
 #include <algorithm>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <set>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -198,41 +196,18 @@ absl::StatusOr<SerialImportPlan> PlanSerialImport(std::string_view csv) {
 }
 
 int RunImportSerials(Context& ctx, ParsedArgs& args) {
-  absl::StatusOr<Flags> flags =
-      Flags::Take(args, {{"dry-run", FlagKind::kSwitch}});
-  if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, "import serials"); !s.ok()) {
-    return ctx.Usage(s);
-  }
-  if (args.positional.size() != 2 || args.positional[0] != "serials") {
-    return ctx.Usage(absl::InvalidArgumentError(
-        "usage: lotctl import serials FILE.csv [--dry-run]"));
-  }
-  const std::string& path = args.positional[1];
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return ctx.Usage(
-        absl::InvalidArgumentError(absl::StrCat("cannot read ", path)));
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  absl::StatusOr<SerialImportPlan> plan = PlanSerialImport(buffer.str());
+  absl::StatusOr<ImportFile> file = ReadImportFile(args, "serials");
+  if (!file.ok()) return ctx.Usage(file.status());
+  absl::StatusOr<SerialImportPlan> plan = PlanSerialImport(file->text);
   if (!plan.ok()) {
     return ctx.Usage(absl::InvalidArgumentError(
-        absl::StrCat(path, ": ", plan.status().message())));
+        absl::StrCat(file->path, ": ", plan.status().message())));
   }
-  for (const RowProblem& p : plan->problems) {
-    ctx.err() << FormatProblem(p) << "\n";
-  }
-  if (plan->bad_rows > 0) {
-    ctx.out() << "nothing written: " << plan->bad_rows << " bad of "
-              << plan->data_rows << " rows\n";
-    return kExitBadRows;
-  }
-  if (flags->Has("dry-run")) {
-    ctx.out() << "checked " << plan->data_rows << " rows (" << plan->lots
-              << (plan->lots == 1 ? " lot" : " lots") << "): all good\n";
-    return kExitOk;
+  if (std::optional<int> stop = StopBeforeWriting(
+          ctx, plan->problems, plan->bad_rows, plan->data_rows, file->dry_run,
+          absl::StrCat("checked ", plan->data_rows, " rows (", plan->lots,
+                       plan->lots == 1 ? " lot" : " lots", "): all good"))) {
+    return *stop;
   }
   auto stub = v1::LotsService::NewStub(ctx.channel());
   Tally tally;

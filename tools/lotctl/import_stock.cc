@@ -1,8 +1,6 @@
 #include "tools/lotctl/import_stock.h"
 
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -152,40 +150,17 @@ absl::StatusOr<StockImportPlan> PlanStockImport(absl::string_view csv) {
 }
 
 int RunImportStock(Context& ctx, ParsedArgs& args) {
-  absl::StatusOr<Flags> flags =
-      Flags::Take(args, {{"dry-run", FlagKind::kSwitch}});
-  if (!flags.ok()) return ctx.Usage(flags.status());
-  if (auto s = RejectUnknown(args, "import stock"); !s.ok()) {
-    return ctx.Usage(s);
-  }
-  if (args.positional.size() != 2 || args.positional[0] != "stock") {
-    return ctx.Usage(absl::InvalidArgumentError(
-        "usage: lotctl import stock FILE.csv [--dry-run]"));
-  }
-  const std::string& path = args.positional[1];
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return ctx.Usage(
-        absl::InvalidArgumentError(absl::StrCat("cannot read ", path)));
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  absl::StatusOr<StockImportPlan> plan = PlanStockImport(buffer.str());
+  absl::StatusOr<ImportFile> file = ReadImportFile(args, "stock");
+  if (!file.ok()) return ctx.Usage(file.status());
+  absl::StatusOr<StockImportPlan> plan = PlanStockImport(file->text);
   if (!plan.ok()) {
     return ctx.Usage(absl::InvalidArgumentError(
-        absl::StrCat(path, ": ", plan.status().message())));
+        absl::StrCat(file->path, ": ", plan.status().message())));
   }
-  for (const RowProblem& p : plan->problems) {
-    ctx.err() << FormatProblem(p) << "\n";
-  }
-  if (plan->bad_rows > 0) {
-    ctx.out() << "nothing written: " << plan->bad_rows << " bad of "
-              << plan->data_rows << " rows\n";
-    return kExitBadRows;
-  }
-  if (flags->Has("dry-run")) {
-    ctx.out() << "checked " << plan->data_rows << " rows: all good\n";
-    return kExitOk;
+  if (std::optional<int> stop = StopBeforeWriting(
+          ctx, plan->problems, plan->bad_rows, plan->data_rows, file->dry_run,
+          absl::StrCat("checked ", plan->data_rows, " rows: all good"))) {
+    return *stop;
   }
   auto stub = v1::InventoryService::NewStub(ctx.channel());
   int received = 0, refused = 0;

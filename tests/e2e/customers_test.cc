@@ -24,13 +24,14 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "libs/common/proto_time.h"
+#include "libs/domain/lots/dates.h"
 #include "lotledger/v1/inventory.grpc.pb.h"
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "lotledger/v1/quality.grpc.pb.h"
 #include "lotledger/v1/recall.grpc.pb.h"
-#include "tests/support/service_cluster.h"
 #include "tests/support/stack.h"
 #include "tests/support/tokens.h"
+#include "tests/support/two_shapes.h"
 
 namespace lotledger::testing {
 namespace {
@@ -38,61 +39,8 @@ namespace {
 constexpr char kDevice[] = "09506000134352";
 constexpr char kWarehouse[] = "MUC-WH1";
 
-enum class Shape { kEmbedded, kKafkaProcesses };
-
-std::string ShapeName(const ::testing::TestParamInfo<Shape>& info) {
-  return info.param == Shape::kEmbedded ? "Embedded" : "KafkaProcesses";
-}
-
-v1::Date ToDate(absl::CivilDay d) {
-  v1::Date out;
-  out.set_year(static_cast<int32_t>(d.year()));
-  out.set_month(d.month());
-  out.set_day(d.day());
-  return out;
-}
-
-class CustomersTest : public ::testing::TestWithParam<Shape> {
+class CustomersTest : public TwoShapesTest {
  protected:
-  void SetUp() override {
-    if (GetParam() == Shape::kEmbedded) {
-      stack_ = TestStack::Start(Backend::kEmbedded,
-                                {"lots", "quality", "inventory", "recall"});
-      ASSERT_NE(stack_, nullptr);
-      lots_ = v1::LotsService::NewStub(stack_->channel());
-      quality_ = v1::QualityService::NewStub(stack_->channel());
-      inventory_ = v1::InventoryService::NewStub(stack_->channel());
-      recall_ = v1::RecallService::NewStub(stack_->channel());
-    } else {
-      cluster_ = ServiceCluster::Start(
-          {LOTS_SERVICE_PATH, QUALITY_SERVICE_PATH, INVENTORY_SERVICE_PATH,
-           RECALL_SERVICE_PATH, AUDIT_SERVICE_PATH});
-      ASSERT_NE(cluster_, nullptr);
-      lots_ = v1::LotsService::NewStub(cluster_->channel(Service::kLots));
-      quality_ =
-          v1::QualityService::NewStub(cluster_->channel(Service::kQuality));
-      inventory_ =
-          v1::InventoryService::NewStub(cluster_->channel(Service::kInventory));
-      recall_ = v1::RecallService::NewStub(cluster_->channel(Service::kRecall));
-    }
-  }
-
-  // The two shapes name the role holders differently.
-  std::string Principal(const std::string& who) const {
-    if (stack_ != nullptr) return who;
-    if (who == "inspector") return "qa.inspector";
-    if (who == "approver") return "qa.approver";
-    if (who == "recall") return "recall.manager";
-    return who;
-  }
-  std::unique_ptr<grpc::ClientContext> Ctx(const std::string& who) const {
-    return stack_ != nullptr ? stack_->Ctx(who) : cluster_->Ctx(Principal(who));
-  }
-  std::string Token(const std::string& who) const {
-    return stack_ != nullptr ? stack_->Token(who)
-                             : cluster_->Token(Principal(who));
-  }
-
   void Remember(const v1::ConsistencyToken& t) { MergeToken(t, &token_); }
 
   // The catheter (the product asks for 30 days) and a lot of it that
@@ -118,8 +66,8 @@ class CustomersTest : public ::testing::TestWithParam<Shape> {
     lot.set_request_id(NewRequestId());
     lot.set_item(kDevice);
     lot.set_lot_number("C200");
-    *lot.mutable_manufactured_on() = ToDate(today - 100);
-    *lot.mutable_expires_on() = ToDate(today + 200);
+    *lot.mutable_manufactured_on() = lots::FromCivilDay(today - 100);
+    *lot.mutable_expires_on() = lots::FromCivilDay(today + 200);
     lot.mutable_quantity()->set_amount(100);
     lot.mutable_quantity()->set_uom("EA");
     lot.set_site("Galway");
@@ -208,12 +156,6 @@ class CustomersTest : public ::testing::TestWithParam<Shape> {
     return req;
   }
 
-  std::unique_ptr<TestStack> stack_;
-  std::unique_ptr<ServiceCluster> cluster_;
-  std::unique_ptr<v1::LotsService::Stub> lots_;
-  std::unique_ptr<v1::QualityService::Stub> quality_;
-  std::unique_ptr<v1::InventoryService::Stub> inventory_;
-  std::unique_ptr<v1::RecallService::Stub> recall_;
   v1::ConsistencyToken token_;
   std::string lot_id_;
 };

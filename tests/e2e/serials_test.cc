@@ -26,13 +26,14 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/domain/lots/dates.h"
 #include "lotledger/v1/audit.grpc.pb.h"
 #include "lotledger/v1/inventory.grpc.pb.h"
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "lotledger/v1/quality.grpc.pb.h"
 #include "lotledger/v1/recall.grpc.pb.h"
-#include "tests/support/service_cluster.h"
 #include "tests/support/stack.h"
+#include "tests/support/two_shapes.h"
 
 namespace lotledger::testing {
 namespace {
@@ -41,20 +42,6 @@ using ::testing::HasSubstr;
 
 constexpr char kImplant[] = "09506000134352";
 constexpr char kWarehouse[] = "MUC-WH1";
-
-enum class Shape { kEmbedded, kKafkaProcesses };
-
-std::string ShapeName(const ::testing::TestParamInfo<Shape>& info) {
-  return info.param == Shape::kEmbedded ? "Embedded" : "KafkaProcesses";
-}
-
-v1::Date ToDate(absl::CivilDay d) {
-  v1::Date out;
-  out.set_year(static_cast<int32_t>(d.year()));
-  out.set_month(d.month());
-  out.set_day(d.day());
-  return out;
-}
 
 void AddSerials(google::protobuf::RepeatedPtrField<v1::SerialRange>* out,
                 const std::string& first, const std::string& last = "") {
@@ -77,50 +64,8 @@ std::string Text(
   return out;
 }
 
-class SerialsTest : public ::testing::TestWithParam<Shape> {
+class SerialsTest : public TwoShapesTest {
  protected:
-  void SetUp() override {
-    if (GetParam() == Shape::kEmbedded) {
-      stack_ =
-          TestStack::Start(Backend::kEmbedded,
-                           {"lots", "quality", "inventory", "recall", "audit"});
-      ASSERT_NE(stack_, nullptr);
-      lots_ = v1::LotsService::NewStub(stack_->channel());
-      quality_ = v1::QualityService::NewStub(stack_->channel());
-      inventory_ = v1::InventoryService::NewStub(stack_->channel());
-      recall_ = v1::RecallService::NewStub(stack_->channel());
-      audit_ = v1::AuditService::NewStub(stack_->channel());
-    } else {
-      cluster_ = ServiceCluster::Start(
-          {LOTS_SERVICE_PATH, QUALITY_SERVICE_PATH, INVENTORY_SERVICE_PATH,
-           RECALL_SERVICE_PATH, AUDIT_SERVICE_PATH});
-      ASSERT_NE(cluster_, nullptr);
-      lots_ = v1::LotsService::NewStub(cluster_->channel(Service::kLots));
-      quality_ =
-          v1::QualityService::NewStub(cluster_->channel(Service::kQuality));
-      inventory_ =
-          v1::InventoryService::NewStub(cluster_->channel(Service::kInventory));
-      recall_ = v1::RecallService::NewStub(cluster_->channel(Service::kRecall));
-      audit_ = v1::AuditService::NewStub(cluster_->channel(Service::kAudit));
-    }
-  }
-
-  // The two shapes name the role holders differently.
-  std::string Principal(const std::string& who) const {
-    if (stack_ != nullptr) return who;
-    if (who == "inspector") return "qa.inspector";
-    if (who == "approver") return "qa.approver";
-    if (who == "recall") return "recall.manager";
-    return who;
-  }
-  std::unique_ptr<grpc::ClientContext> Ctx(const std::string& who) const {
-    return stack_ != nullptr ? stack_->Ctx(who) : cluster_->Ctx(Principal(who));
-  }
-  std::string Token(const std::string& who) const {
-    return stack_ != nullptr ? stack_->Token(who)
-                             : cluster_->Token(Principal(who));
-  }
-
   // The implant (tracked by serial), a released lot of 10 with serials
   // SN0001..SN0010 in the register, and the warehouse.
   void MakeSerialisedLot() {
@@ -144,8 +89,8 @@ class SerialsTest : public ::testing::TestWithParam<Shape> {
     lot.set_request_id(NewRequestId());
     lot.set_item(kImplant);
     lot.set_lot_number("H7");
-    *lot.mutable_manufactured_on() = ToDate(today - 30);
-    *lot.mutable_expires_on() = ToDate(today + 1000);
+    *lot.mutable_manufactured_on() = lots::FromCivilDay(today - 30);
+    *lot.mutable_expires_on() = lots::FromCivilDay(today + 1000);
     lot.mutable_quantity()->set_amount(10);
     lot.mutable_quantity()->set_uom("EA");
     lot.set_site("Galway");
@@ -230,13 +175,6 @@ class SerialsTest : public ::testing::TestWithParam<Shape> {
     return req;
   }
 
-  std::unique_ptr<TestStack> stack_;
-  std::unique_ptr<ServiceCluster> cluster_;
-  std::unique_ptr<v1::LotsService::Stub> lots_;
-  std::unique_ptr<v1::QualityService::Stub> quality_;
-  std::unique_ptr<v1::InventoryService::Stub> inventory_;
-  std::unique_ptr<v1::RecallService::Stub> recall_;
-  std::unique_ptr<v1::AuditService::Stub> audit_;
   std::string lot_id_;
 };
 
@@ -291,7 +229,7 @@ TEST_P(SerialsTest, ImplantReceivedShippedUsedAndRecalledBySerial) {
   use.set_lot_id(lot_id_);
   use.set_customer_id("H-12");
   AddSerials(use.mutable_serials(), "SN0002");
-  *use.mutable_used_on() = ToDate(today);
+  *use.mutable_used_on() = lots::FromCivilDay(today);
   use.set_site("OR 3");
   v1::ReportUsageResponse used;
   s = inventory_->ReportUsage(Ctx("operator").get(), use, &used);
@@ -386,7 +324,7 @@ TEST_P(SerialsTest, ImplantReceivedShippedUsedAndRecalledBySerial) {
   EXPECT_EQ(traced.nodes(0).lot_id(), lot_id_);
 
   // The scan firewall reads (21).
-  const v1::Date expiry = ToDate(today + 1000);
+  const v1::Date expiry = lots::FromCivilDay(today + 1000);
   const std::string label =
       absl::StrFormat("(01)%s(17)%02d%02d%02d(10)H7(21)", kImplant,
                       expiry.year() % 100, expiry.month(), expiry.day());

@@ -87,10 +87,15 @@ absl::Status FoldSerials(const v1::Event& event,
   for (const SerialMove& move : SerialMovesOf(event)) {
     for (const std::string& serial : move.serials) {
       const std::string key = Key(move.item, serial);
-      ASSIGN_OR_RETURN(std::optional<v1::SerialStatus> stored,
-                       projection::ParseStored<v1::SerialStatus>(
-                           batch.Get(kSerials, key), "serial status"));
-      v1::SerialStatus status = stored.value_or(v1::SerialStatus());
+      v1::SerialStatus status;
+      // A use keeps where the serial was shipped; every other move sets
+      // (or clears) every field, so it needs no read of the old status.
+      if (move.place == v1::SERIAL_PLACE_USED) {
+        ASSIGN_OR_RETURN(std::optional<v1::SerialStatus> stored,
+                         projection::ParseStored<v1::SerialStatus>(
+                             batch.Get(kSerials, key), "serial status"));
+        if (stored.has_value()) status = *std::move(stored);
+      }
       ApplySerialMove(status, move, serial);
       batch.Put(kSerials, key, status.SerializeAsString());
     }
@@ -201,20 +206,37 @@ void SerialFefo::AssignSerials(v1::AllocateFefoResponse& response) const {
 
 absl::Status SerialQueries::LoadSerials(
     const std::string& lot_id, const std::vector<std::string>& serials,
-    v1::InventoryDecisionState& state) const {
+    bool with_register, v1::InventoryDecisionState& state) const {
   const std::string item(ItemOfLotId(lot_id));
+  // The serials not loaded yet (several lines may name one lot), by their
+  // store key.
+  std::vector<std::string> keys, state_keys;
   for (const std::string& serial : serials) {
-    const std::string key = domain::SerialKey(item, serial);
+    std::string key = domain::SerialKey(item, serial);
     if (state.serials().contains(key) || state.serial_lots().contains(key)) {
       continue;
     }
+    keys.push_back(Key(item, serial));
+    state_keys.push_back(std::move(key));
+  }
+  if (keys.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> statuses,
+                   store_->MultiGet(kSerials, keys));
+  for (size_t i = 0; i < keys.size(); ++i) {
     ASSIGN_OR_RETURN(std::optional<v1::SerialStatus> status,
-                     FindSerial(item, serial));
+                     projection::ParseStored<v1::SerialStatus>(
+                         statuses[i], "serial status"));
     if (status.has_value()) {
-      (*state.mutable_serials())[key] = *std::move(status);
+      (*state.mutable_serials())[state_keys[i]] = *std::move(status);
     }
-    ASSIGN_OR_RETURN(std::optional<std::string> lot, AssignedLot(item, serial));
-    if (lot.has_value()) (*state.mutable_serial_lots())[key] = *std::move(lot);
+  }
+  if (!with_register) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> lots,
+                   store_->MultiGet(kSerialLots, keys));
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (lots[i].has_value()) {
+      (*state.mutable_serial_lots())[state_keys[i]] = *std::move(lots[i]);
+    }
   }
   return absl::OkStatus();
 }
@@ -233,24 +255,24 @@ absl::Status SerialQueries::LoadForCommand(
           named.Add()->set_first(cmd.scanned_label().serial());
         }
       }
-      return LoadSerials(lot_id, Expand(named), state);
+      return LoadSerials(lot_id, Expand(named), /*with_register=*/true, state);
     }
     case v1::InventoryCommand::kTransfer:
       return LoadSerials(cmd.transfer().lot_id(),
-                         Expand(cmd.transfer().serials()), state);
+                         Expand(cmd.transfer().serials()), false, state);
     case v1::InventoryCommand::kReturnStock:
       return LoadSerials(cmd.return_stock().lot_id(),
-                         Expand(cmd.return_stock().serials()), state);
+                         Expand(cmd.return_stock().serials()), false, state);
     case v1::InventoryCommand::kScrap:
       return LoadSerials(cmd.scrap().lot_id(), Expand(cmd.scrap().serials()),
-                         state);
+                         false, state);
     case v1::InventoryCommand::kReportUsage:
       return LoadSerials(cmd.report_usage().lot_id(),
-                         Expand(cmd.report_usage().serials()), state);
+                         Expand(cmd.report_usage().serials()), false, state);
     case v1::InventoryCommand::kShip:
       for (const v1::ShipmentLine& line : cmd.ship().lines()) {
         RETURN_IF_ERROR(
-            LoadSerials(line.lot_id(), Expand(line.serials()), state));
+            LoadSerials(line.lot_id(), Expand(line.serials()), false, state));
         if (line.serials().empty() ||
             state.serial_recalls().contains(line.lot_id())) {
           continue;
@@ -277,7 +299,7 @@ absl::Status SerialQueries::LoadForCommand(
             serials.emplace_back(key.substr(prefix.size()));
             return true;
           }));
-      return LoadSerials(lot_id, serials, state);
+      return LoadSerials(lot_id, serials, /*with_register=*/true, state);
     }
     default:
       return absl::OkStatus();

@@ -65,15 +65,18 @@ class SerialQueries {
   ShippableSerials(const std::string& lot_id) const;
 
   // Fills in what Decide needs of serials for `cmd` (decider.h): the
-  // status and the assigned lot of every serial the command names, every
-  // serial of the lot for a count, the lot's recalls by serial for a
-  // shipment. Serials that do not expand are left for Decide to refuse.
+  // status of every serial the command names, and for a receipt or a
+  // count the lot the register assigns each to (the only commands whose
+  // rules read it); every serial of the lot for a count; the lot's recalls
+  // by serial for a shipment. Each family is read with one MultiGet.
+  // Serials that do not expand are left for Decide to refuse.
   absl::Status LoadForCommand(const v1::InventoryCommand& cmd,
                               v1::InventoryDecisionState& state) const;
 
  private:
   absl::Status LoadSerials(const std::string& lot_id,
                            const std::vector<std::string>& serials,
+                           bool with_register,
                            v1::InventoryDecisionState& state) const;
   const projection::ProjectionStore* store_;
 };

@@ -48,7 +48,10 @@ struct SerialMove {
 std::vector<SerialMove> SerialMovesOf(const v1::Event& event);
 
 // `status` (as stored; empty when the serial was never seen) after
-// `move` took `serial` to its place.
+// `move` took `serial` to its place. Every place but SERIAL_PLACE_USED
+// sets or clears every field, so then the result does not depend on
+// `status` (the projection writes those without reading the old one); a
+// use keeps the customer's shipment.
 void ApplySerialMove(v1::SerialStatus& status, const SerialMove& move,
                      const std::string& serial);
 

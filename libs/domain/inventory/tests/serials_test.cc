@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/domain/inventory/decider.h"
+#include "libs/domain/inventory/serial_places.h"
 #include "libs/domain/inventory/tests/fixtures.h"
 
 namespace lotledger::inventory {
@@ -402,6 +403,50 @@ TEST_F(SerialsTest, ScanWithSerialReceivesThatSerial) {
   EXPECT_EQ(events[0].stock_received().quantity().amount(), 1);
   EXPECT_EQ(domain::FormatSerials(events[0].stock_received().serials()),
             "SN0006");
+}
+
+// The projection writes a serial's status without reading the old one for
+// every move but a use: those moves must not depend on what was there.
+TEST(SerialPlacesTest, EveryMoveButUseIsIndependentOfThePreviousStatus) {
+  v1::SerialStatus full;
+  full.set_item("X");
+  full.set_serial("S9");
+  full.set_lot_id("X:OLD");
+  full.set_place(v1::SERIAL_PLACE_USED);
+  full.set_location_id("OLD-WH");
+  full.set_customer_id("H-OLD");
+  full.set_shipment_id("SHP-OLD");
+  full.mutable_used_on()->set_year(2020);
+  full.set_used_site("old site");
+  for (v1::SerialPlace place :
+       {v1::SERIAL_PLACE_IN_STOCK, v1::SERIAL_PLACE_AT_CUSTOMER,
+        v1::SERIAL_PLACE_SCRAPPED, v1::SERIAL_PLACE_MISSING}) {
+    SerialMove move;
+    move.lot_id = "09506000134352:H7";
+    move.item = "09506000134352";
+    move.serials = {"SN0001"};
+    move.place = place;
+    move.location_id = "MUC-WH1";
+    move.customer_id = "H-12";
+    move.shipment_id = "SHP-1";
+    v1::SerialStatus from_full = full, from_empty;
+    ApplySerialMove(from_full, move, "SN0001");
+    ApplySerialMove(from_empty, move, "SN0001");
+    EXPECT_EQ(from_full.SerializeAsString(), from_empty.SerializeAsString())
+        << v1::SerialPlace_Name(place) << ": " << from_full.ShortDebugString()
+        << " vs " << from_empty.ShortDebugString();
+  }
+  // A use keeps the shipment that took the serial to the customer.
+  SerialMove use;
+  use.lot_id = "X:OLD";
+  use.item = "X";
+  use.serials = {"S9"};
+  use.place = v1::SERIAL_PLACE_USED;
+  use.customer_id = "H-OLD";
+  v1::SerialStatus shipped = full;
+  shipped.set_place(v1::SERIAL_PLACE_AT_CUSTOMER);
+  ApplySerialMove(shipped, use, "S9");
+  EXPECT_EQ(shipped.shipment_id(), "SHP-OLD");
 }
 
 }  // namespace

@@ -294,6 +294,10 @@ lotctl inventory alerts [--item=..] [--region=..] [--resume-after=POSITION]
   Streams expiry alerts as they are raised until --limit alerts or
   --timeout seconds; --resume-after replays those after a position.
 )"},
+    {"kpi", R"(
+lotctl kpi [--item=..] [--region=..] [--period-days=90]
+  The management KPIs: the same as `lotctl inventory kpis`.
+)"},
     {"import", R"(
 lotctl import products|lots FILE.csv [--partial] [--dry-run]
   RFC 4180 CSV with a header row; columns by name, in any order, unknown
@@ -559,6 +563,10 @@ int Dispatch(Context& ctx, const std::string& verb, ParsedArgs& parsed) {
   if (verb == "import") return RunImport(ctx, parsed);
   if (verb == "recall") return RunRecall(ctx, parsed);
   if (verb == "inventory") return RunInventory(ctx, parsed);
+  if (verb == "kpi") {  // the management's name for `inventory kpis`
+    parsed.positional.insert(parsed.positional.begin(), "kpis");
+    return RunInventory(ctx, parsed);
+  }
   if (verb == "audit") return RunAudit(ctx, parsed);
   if (verb == "admin") return RunAdmin(ctx, parsed);
   err << "error: unknown verb '" << verb << "' (see: lotctl help)\n";

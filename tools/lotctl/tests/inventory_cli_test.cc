@@ -156,6 +156,10 @@ TEST_F(InventoryCliTest, ReceiveShipQueryAndWatch) {
   ASSERT_EQ(kpis.items_size(), 1);
   EXPECT_EQ(kpis.items(0).on_hand(), 70);
   EXPECT_EQ(kpis.items(0).shipped(), 30);
+  // `lotctl kpi` is the same command under the management's name.
+  r = Lotctl("auditor", {"kpi", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Json<v1::GetKpisResponse>(r.out).items(0).on_hand(), 70);
   r = Lotctl("auditor", {"inventory", "near-expiry"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr(kLot));

@@ -99,14 +99,11 @@ std::string ClassOnly(const std::string& lot_id) {
 std::vector<std::string> Epcs(const std::string& lot_id,
                               const domain::SerialRanges& ranges) {
   std::vector<std::string> out;
-  if (ranges.empty()) return out;
-  absl::StatusOr<std::vector<std::string>> serials = domain::ExpandSerials(
-      ranges, "serials", std::numeric_limits<int64_t>::max(), false);
-  if (!serials.ok()) return out;
+  const std::vector<std::string> serials = domain::SerialsOf(ranges);
   const size_t colon = lot_id.find(':');
   const std::string item = lot_id.substr(0, colon);
-  out.reserve(serials->size());
-  for (const std::string& serial : *serials) {
+  out.reserve(serials.size());
+  for (const std::string& serial : serials) {
     out.push_back(Q(SerialUri(item, serial)));
   }
   return out;

@@ -29,20 +29,15 @@ std::string Key(std::string_view a, std::string_view b) {
   return out;
 }
 
-// Serials of valid ranges (events, or requests Decide will check); empty
-// when they do not expand.
-std::vector<std::string> Expand(const domain::SerialRanges& ranges,
-                                int64_t max = domain::kMaxSerialsPerRequest) {
-  if (ranges.empty()) return {};
-  absl::StatusOr<std::vector<std::string>> serials =
-      domain::ExpandSerials(ranges, "serials", max, /*required=*/false);
-  return serials.ok() ? *std::move(serials) : std::vector<std::string>();
+// The serials a request names, read before Decide checks them (none when
+// they do not expand: Decide says why).
+std::vector<std::string> Expand(const domain::SerialRanges& ranges) {
+  return domain::SerialsOf(ranges, domain::kMaxSerialsPerRequest);
 }
 
 absl::Status FoldAssigned(const v1::SerialsAssigned& a,
                           projection::ProjectionStore::Batch& batch) {
-  for (const std::string& s :
-       Expand(a.serials(), std::numeric_limits<int64_t>::max())) {
+  for (const std::string& s : domain::SerialsOf(a.serials())) {
     batch.Put(kSerialLots, Key(a.item(), s), a.lot_id());
     batch.Put(kLotSerials, Key(a.lot_id(), s), "");
   }
@@ -141,8 +136,7 @@ SerialQueries::ShippableSerials(const std::string& lot_id) const {
                        store_->Get(kSerialRecalls, lot_id), "serial recalls"));
   if (recalls.has_value()) {
     for (const v1::RecalledSerials& r : recalls->recalls()) {
-      for (std::string& s :
-           Expand(r.serials(), std::numeric_limits<int64_t>::max())) {
+      for (std::string& s : domain::SerialsOf(r.serials())) {
         recalled.push_back(std::move(s));
       }
     }

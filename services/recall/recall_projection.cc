@@ -342,15 +342,6 @@ absl::Status ApplyRecallTopic(const v1::Event& event,
 // stock (by location). Keyed by the lot, each fact comes from one topic, so the
 // result does not depend on how the topics interleave.
 
-// The serials of `ranges` (canonical on events; an event that does not
-// parse names none).
-std::vector<std::string> SerialsOf(const domain::SerialRanges& ranges) {
-  if (ranges.empty()) return {};
-  absl::StatusOr<std::vector<std::string>> list = domain::ExpandSerials(
-      ranges, "serials", std::numeric_limits<int64_t>::max(), false);
-  return list.ok() ? *std::move(list) : std::vector<std::string>();
-}
-
 // Changes the customer's holding of each serial of `ranges` by `change`.
 template <typename Change>
 absl::Status ChangeHoldings(projection::ProjectionStore::Batch& batch,
@@ -358,7 +349,7 @@ absl::Status ChangeHoldings(projection::ProjectionStore::Batch& batch,
                             const std::string& customer_id,
                             const domain::SerialRanges& ranges,
                             Change&& change) {
-  for (const std::string& serial : SerialsOf(ranges)) {
+  for (const std::string& serial : domain::SerialsOf(ranges)) {
     const std::string key = Joined(lot_id, customer_id, serial);
     ASSIGN_OR_RETURN(std::optional<v1::SerialHolding> before,
                      projection::ParseStored<v1::SerialHolding>(
@@ -378,7 +369,7 @@ absl::Status CountSerials(projection::ProjectionStore::Batch& batch,
                           const domain::SerialRanges& ranges,
                           const std::string& location_id, int64_t delta) {
   if (location_id.empty()) return absl::OkStatus();
-  for (const std::string& serial : SerialsOf(ranges)) {
+  for (const std::string& serial : domain::SerialsOf(ranges)) {
     const std::string key = Joined(lot_id, serial, location_id);
     ASSIGN_OR_RETURN(std::optional<std::string> before,
                      batch.Get(kSerialStock, key));
@@ -412,7 +403,7 @@ absl::Status ApplySerials(const v1::Event& event,
     }
     case v1::Event::kSerialsAssigned: {
       const v1::SerialsAssigned& a = event.serials_assigned();
-      for (const std::string& serial : SerialsOf(a.serials())) {
+      for (const std::string& serial : domain::SerialsOf(a.serials())) {
         batch.Put(kSerials, Joined(a.item(), serial), a.lot_id());
       }
       return absl::OkStatus();

@@ -315,10 +315,9 @@ SerialRecallIndex IndexSerialRecalls(const v1::InventoryDecisionState& state,
   auto it = state.serial_recalls().find(lot_id);
   if (it == state.serial_recalls().end()) return index;
   for (const v1::RecalledSerials& r : it->second.recalls()) {
-    absl::StatusOr<std::vector<std::string>> named = domain::ExpandSerials(
-        r.serials(), "serials", std::numeric_limits<int64_t>::max(), false);
-    if (!named.ok()) continue;
-    for (std::string& serial : *named) index.emplace(std::move(serial), &r);
+    for (std::string& serial : domain::SerialsOf(r.serials())) {
+      index.emplace(std::move(serial), &r);
+    }
   }
   return index;
 }

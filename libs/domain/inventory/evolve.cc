@@ -249,10 +249,7 @@ void Evolve(v1::InventoryDecisionState& state, const v1::Event& event) {
   }
   if (event.has_serials_assigned()) {
     const v1::SerialsAssigned& a = event.serials_assigned();
-    absl::StatusOr<std::vector<std::string>> serials = domain::ExpandSerials(
-        a.serials(), "serials", std::numeric_limits<int64_t>::max());
-    if (!serials.ok()) return;
-    for (const std::string& s : *serials) {
+    for (const std::string& s : domain::SerialsOf(a.serials())) {
       (*state.mutable_serial_lots())[domain::SerialKey(a.item(), s)] =
           a.lot_id();
     }
@@ -296,13 +293,9 @@ void AddSerialRecall(
   for (v1::RecalledSerials& r : *recalls.mutable_recalls()) {
     if (r.recall().recall_id() != recall.recall_id()) continue;
     // Another part of the same recall: its serials join the entry.
-    absl::StatusOr<std::vector<std::string>> had = domain::ExpandSerials(
-        r.serials(), "serials", std::numeric_limits<int64_t>::max(), false);
-    absl::StatusOr<std::vector<std::string>> add = domain::ExpandSerials(
-        serials, "serials", std::numeric_limits<int64_t>::max(), false);
-    if (!had.ok() || !add.ok()) return;
-    std::vector<std::string> all = *std::move(had);
-    all.insert(all.end(), add->begin(), add->end());
+    std::vector<std::string> all = domain::SerialsOf(r.serials());
+    const std::vector<std::string> add = domain::SerialsOf(serials);
+    all.insert(all.end(), add.begin(), add.end());
     std::sort(all.begin(), all.end());
     all.erase(std::unique(all.begin(), all.end()), all.end());
     *r.mutable_serials() = domain::CompressSerials(all);

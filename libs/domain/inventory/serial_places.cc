@@ -12,23 +12,12 @@
 namespace lotledger::inventory {
 namespace {
 
-// The serials of an event's ranges. Events carry what Decide validated;
-// a range that does not expand (a corrupt event) names no serial, so the
-// fold stays total.
-std::vector<std::string> Expand(const domain::SerialRanges& ranges) {
-  if (ranges.empty()) return {};
-  absl::StatusOr<std::vector<std::string>> serials = domain::ExpandSerials(
-      ranges, "serials", std::numeric_limits<int64_t>::max(),
-      /*required=*/false);
-  return serials.ok() ? *std::move(serials) : std::vector<std::string>();
-}
-
 SerialMove Move(const std::string& lot_id, const domain::SerialRanges& ranges,
                 v1::SerialPlace place) {
   SerialMove m;
   m.lot_id = lot_id;
   m.item = std::string(ItemOfLotId(lot_id));
-  m.serials = Expand(ranges);
+  m.serials = domain::SerialsOf(ranges);
   m.place = place;
   return m;
 }

@@ -373,9 +373,8 @@ void ApplySerialDetail(const ScopeList& scope, const SerialDetail& detail,
     const bool by_serial = !s.serials().empty();
     absl::flat_hash_set<std::string> in_scope;
     if (by_serial) {
-      absl::StatusOr<std::vector<std::string>> list = domain::ExpandSerials(
-          s.serials(), "serials", std::numeric_limits<int64_t>::max());
-      if (list.ok()) in_scope.insert(list->begin(), list->end());
+      const std::vector<std::string> list = domain::SerialsOf(s.serials());
+      in_scope.insert(list.begin(), list.end());
       restricted = true;
     }
     const auto counts = [&](const std::string& serial) {

@@ -136,6 +136,14 @@ absl::StatusOr<std::vector<std::string>> ExpandSerials(
   return serials;
 }
 
+std::vector<std::string> SerialsOf(const SerialRanges& ranges,
+                                   int64_t max_count) {
+  if (ranges.empty()) return {};
+  absl::StatusOr<std::vector<std::string>> serials =
+      ExpandSerials(ranges, "serials", max_count, /*required=*/false);
+  return serials.ok() ? *std::move(serials) : std::vector<std::string>();
+}
+
 SerialRanges CompressSerials(const std::vector<std::string>& sorted) {
   SerialRanges out;
   size_t i = 0;

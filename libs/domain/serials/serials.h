@@ -21,6 +21,7 @@
 #define LOTLEDGER_LIBS_DOMAIN_SERIALS_SERIALS_H_
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,14 @@ absl::Status ValidateSerial(absl::string_view serial, absl::string_view field);
 absl::StatusOr<std::vector<std::string>> ExpandSerials(
     const SerialRanges& ranges, absl::string_view field,
     int64_t max_count = kMaxSerialsPerRequest, bool required = true);
+
+// The serials of ranges an event carries (Decide validated them): sorted,
+// each once; none when they do not expand (a corrupt event), so a fold over
+// events stays total. `max_count` bounds a request's ranges read the same
+// way before Decide names what is wrong with them.
+std::vector<std::string> SerialsOf(
+    const SerialRanges& ranges,
+    int64_t max_count = std::numeric_limits<int64_t>::max());
 
 // Sorted, distinct serials as the fewest ranges: runs of consecutive
 // numbers (same length and prefix, trailing digits counting up by one)

@@ -13,6 +13,8 @@
 //     through one WriteBufferManager of bytes / 4: when their sum passes
 //     it, the largest memtable is flushed, and the memory they hold is
 //     reserved in the cache, which evicts blocks to make room.
+// The embedded event log of an all-in-one process is charged to the same
+// budget (ApplyTo; libs/eventlog/embedded/embedded_event_log.h).
 // What stays outside it: per open table file a few hundred bytes of
 // metadata and its pinned top-level index, RocksDB's own threads, and the
 // iterators' pinned blocks while a scan runs. The process's other memory
@@ -31,6 +33,8 @@
 namespace rocksdb {
 class Cache;
 class WriteBufferManager;
+struct BlockBasedTableOptions;
+struct DBOptions;
 }  // namespace rocksdb
 
 namespace lotledger::projection {
@@ -57,6 +61,17 @@ class MemoryBudget final {
     size_t write_buffers = 0;  // memtables of every store
   };
   Usage usage() const;
+
+  // Put a database under this budget (every projection store, and the
+  // embedded event log): its tables' blocks in the cache, their index and
+  // filter blocks partitioned in the cache's high-priority pool (the small
+  // top level of each table pinned), and its memtables charged to the
+  // write buffers. Table files are read by pread, not mmap: pages of a
+  // mapped file count in the process's resident memory (and against a
+  // pod's memory limit) without being bounded by the cache. Every other
+  // option (filter policy, compression, durability) is the caller's.
+  void ApplyTo(rocksdb::BlockBasedTableOptions& table) const;
+  void ApplyTo(rocksdb::DBOptions& db) const;
 
   // For ProjectionStore (projection_store.cc).
   const std::shared_ptr<rocksdb::Cache>& cache() const { return cache_; }

@@ -66,29 +66,14 @@ absl::Status DecodeOffset(std::string_view key, std::string_view value,
 // settings below cost little for the other kind.
 rocksdb::ColumnFamilyOptions CfOptions(const MemoryBudget& memory) {
   rocksdb::BlockBasedTableOptions table;
-  // One cache for every family of every store of the process, so memory is
-  // bounded per process rather than per family (memory_budget.h).
-  table.block_cache = memory.cache();
   // Projectors read-modify-write state by key (Evolve), often for keys that
   // do not exist yet: a bloom filter answers most misses without touching a
   // data block. Whole-key filters are ignored by iterators, so scanned
   // index families pay only ~10 bits per key of space.
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  // Index and filter blocks live in the cache, charged to the budget: held
-  // beside the table files they cost ~15 bytes per key, so memory grew with
-  // the projection (545-823 MiB per service at 10^7 events). Whole index
-  // blocks in the cache were worse: evicted by data blocks, every lookup
-  // re-read and decompressed one (a 10^6-lot replay ran at ~3,000
-  // events/s). So they are partitioned: a miss reads back one 4 KiB
-  // partition; the partitions sit in the cache's high-priority pool, and
-  // the small top level of each table stays pinned.
-  table.cache_index_and_filter_blocks = true;
-  table.cache_index_and_filter_blocks_with_high_priority = true;
-  table.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
-  table.partition_filters = true;
-  table.metadata_block_size = 4096;
-  table.pin_top_level_index_and_filter = true;
-  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  // Blocks, and index and filter partitions, in the process's one cache
+  // (memory_budget.h).
+  memory.ApplyTo(table);
   rocksdb::ColumnFamilyOptions cf;
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   // A memtable takes memory in arena blocks of this size, so every family
@@ -108,17 +93,14 @@ rocksdb::ColumnFamilyOptions CfOptions(const MemoryBudget& memory) {
 rocksdb::DBOptions DbOptions(const MemoryBudget& memory) {
   rocksdb::DBOptions db;
   // The memtables of every store of the process together stay within the
-  // budget's write-buffer share (memory_budget.h).
-  db.write_buffer_manager = memory.write_buffers();
+  // budget's write-buffer share; table files read through the cache
+  // (memory_budget.h).
+  memory.ApplyTo(db);
   db.create_if_missing = true;
   // Not a LOG file on the same disk: RocksDB aborts in it when the disk
   // fills (see rocksdb_logger.h).
   db.info_log = RocksLogger("projection");
   db.create_missing_column_families = true;
-  // Read table files through mmap: a block already in the OS page cache is
-  // used in place instead of being copied by pread (with an uncompressed
-  // family, a warm lookup touches no syscall at all).
-  db.allow_mmap_reads = true;
   // Flushes and compactions share two threads: services run on small nodes
   // (2 cores) next to the projector and gRPC threads.
   db.max_background_jobs = 2;

@@ -551,7 +551,8 @@ absl::Status ValidateProcessConfig(const ProcessConfig& config) {
 }
 
 absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenEventLog(
-    const ProcessConfig& config, const std::string& writer_name) {
+    const ProcessConfig& config, const std::string& writer_name,
+    std::shared_ptr<projection::MemoryBudget> memory) {
   if (config.log == "embedded") {
     const std::string dir =
         (std::filesystem::path(config.data_dir) / "log").string();
@@ -561,7 +562,8 @@ absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenEventLog(
       return absl::FailedPreconditionError(
           absl::StrCat("--data-dir ", config.data_dir, ": ", ec.message()));
     }
-    return eventlog::OpenEmbeddedEventLog({.path = dir});
+    return eventlog::OpenEmbeddedEventLog(
+        {.path = dir, .memory = std::move(memory)});
   }
   eventlog::KafkaOptions k;
   k.bootstrap_servers = config.kafka_bootstrap;

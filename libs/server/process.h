@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "libs/eventlog/event_log.h"
+#include "libs/projection/memory_budget.h"
 #include "libs/server/limits.h"
 #include "libs/server/tls.h"
 
@@ -130,8 +131,11 @@ std::string Usage(const std::string& program);
 std::string Usage(const std::string& program, const ProcessConfig& defaults);
 
 // Opens the embedded log under config.data_dir/log, or connects to Kafka.
+// The embedded log's RocksDB is charged to `memory`, the budget the
+// process's projections share (null: none).
 absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenEventLog(
-    const ProcessConfig& config, const std::string& writer_name);
+    const ProcessConfig& config, const std::string& writer_name,
+    std::shared_ptr<projection::MemoryBudget> memory = nullptr);
 
 // Blocks SIGINT and SIGTERM in every thread started after this call; call
 // first thing in main.

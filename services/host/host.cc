@@ -284,7 +284,11 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
       server::GuardOptions{.signature_max_age = config.signature_max_age});
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                    server::MakeServerCredentials(config.tls));
-  ASSIGN_OR_RETURN(st->log, server::OpenEventLog(config, program));
+  // Half of the process's budget (process.h, memory_budget_mb), shared by
+  // the embedded log and every hosted projection.
+  st->memory = projection::MemoryBudget::Create(
+      static_cast<size_t>(config.memory_budget_mb) << 19);
+  ASSIGN_OR_RETURN(st->log, server::OpenEventLog(config, program, st->memory));
   st->grpc_server = std::make_unique<server::GrpcServer>(server::ServerOptions{
       .address = config.listen,
       .max_message_bytes = config.max_message_bytes,
@@ -300,9 +304,6 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
         return role == nullptr || role->writing() ? std::string()
                                                   : role->writer_address();
       }});
-  // Half of the process's budget (process.h, memory_budget_mb).
-  st->memory = projection::MemoryBudget::Create(
-      static_cast<size_t>(config.memory_budget_mb) << 19);
   st->gauges.push_back(metrics::Default().AddGaugeCallback(
       "lotledger_rocksdb_memory_bytes",
       "RocksDB memory shared by the hosted projections: the budget, what "

@@ -2,6 +2,7 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/table.h>
 #include <rocksdb/utilities/backup_engine.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
@@ -142,6 +143,10 @@ class EmbeddedLogReader final : public LogReader {
     rocksdb::Slice upper_slice(upper);
     rocksdb::ReadOptions ro;
     ro.iterate_upper_bound = &upper_slice;
+    // A reader passes over each block once: keeping the blocks would only
+    // evict what the cache (the process's, shared with the projections)
+    // holds for lookups. The iterator keeps its current block meanwhile.
+    ro.fill_cache = false;
     std::unique_ptr<rocksdb::Iterator> it(core_->db->NewIterator(ro));
     const size_t prefix_len = PartitionPrefix(tp.topic, tp.partition).size();
     int64_t expected = from;
@@ -446,6 +451,15 @@ absl::StatusOr<std::unique_ptr<EventLog>> OpenEmbeddedEventLog(
   // Not a LOG file on the same disk: RocksDB aborts in it when the disk
   // fills (see rocksdb_logger.h); a full disk must fail appends cleanly.
   ro.info_log = RocksLogger("embedded log");
+  if (options.memory != nullptr) {
+    // Under the process's budget (memory_budget.h). It changes where
+    // blocks and memtables are held, never when an append is durable: the
+    // WAL is written and synced per append as without it.
+    rocksdb::BlockBasedTableOptions table;
+    options.memory->ApplyTo(table);
+    ro.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    options.memory->ApplyTo(static_cast<rocksdb::DBOptions&>(ro));
+  }
   rocksdb::DB* db = nullptr;
   RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(ro, options.path, &db),
                             absl::StrCat("open embedded log ", options.path)));

@@ -13,6 +13,12 @@
 // unchanged since an earlier backup are shared, not copied again;
 // RestoreEmbeddedBackup writes one back as a database directory.
 //
+// Memory: with EmbeddedOptions::memory, the log's RocksDB is charged to the
+// process's one budget (libs/projection/memory_budget.h): its blocks and
+// partitioned index and filter blocks in the shared cache, its memtables
+// in the shared write buffers. Without, RocksDB's defaults (its own small
+// cache; index and filter blocks beside the table files).
+//
 // Thread-safety: all methods may be called from any thread. Readers must be
 // destroyed before the log. The backup functions may run while the log
 // serves; two backups into one backup directory must not run at once.
@@ -27,6 +33,7 @@
 
 #include "absl/status/statusor.h"
 #include "libs/eventlog/event_log.h"
+#include "libs/projection/memory_budget.h"
 
 namespace lotledger::eventlog {
 
@@ -38,6 +45,9 @@ struct EmbeddedOptions {
   // Background compactions. Off for a copy that is only read and backed up
   // (a checkpoint): compacting it would write files no backup shares.
   bool auto_compactions = true;
+  // The process's memory budget, shared with its projections; null: none
+  // (tools and copies that open a log briefly).
+  std::shared_ptr<projection::MemoryBudget> memory = nullptr;
 };
 
 absl::StatusOr<std::unique_ptr<EventLog>> OpenEmbeddedEventLog(

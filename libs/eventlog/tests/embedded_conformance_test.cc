@@ -17,8 +17,24 @@ LogBackend Embedded() {
           }};
 }
 
+// As lotledgerd opens it: charged to the process's memory budget (one for
+// every log the suite opens, as a process shares one).
+LogBackend EmbeddedWithBudget() {
+  return {"embedded_budget", [](const std::string& instance) {
+            static const auto* budget =
+                new std::shared_ptr<projection::MemoryBudget>(
+                    projection::MemoryBudget::Create(
+                        projection::MemoryBudget::kMinBytes));
+            const std::string dir =
+                (std::filesystem::path(::testing::TempDir()) /
+                 ("embedded-budget-log-" + instance))
+                    .string();
+            return OpenEmbeddedEventLog({.path = dir, .memory = *budget});
+          }};
+}
+
 INSTANTIATE_TEST_SUITE_P(Embedded, EventLogConformance,
-                         ::testing::Values(Embedded()),
+                         ::testing::Values(Embedded(), EmbeddedWithBudget()),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace

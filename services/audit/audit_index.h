@@ -4,14 +4,18 @@
 //
 // Column families:
 //   audit_lots     lot id \0 business time (8) record time (8) topic \0
-//                  partition (4) offset (8) -> ""
-//                  every record that names the lot (Event.lot_ids), in
-//                  business-time order;
-//   audit_records  topic \0 partition (4) offset (8) -> the record value
-//                  exactly as stored in the log (an EventRecord);
+//                  partition (4) offset (8) -> the record value exactly
+//                  as stored in the log (an EventRecord): every record
+//                  that names the lot (Event.lot_ids), in business-time
+//                  order, so a lot's history is one prefix scan;
 //   audit_chains   topic \0 aggregate id \0 partition (4) offset (8) ->
-//                  seq (8): every record of an aggregate that touches a
-//                  lot, in log order, to walk its hash chain from seq 1.
+//                  the record value: every record of an aggregate that
+//                  touches a lot, in log order, to walk its hash chain
+//                  from seq 1 in one prefix scan.
+// A record is stored once per lot it names and once in its chain: more
+// bytes on disk for reads that touch a few neighbouring blocks instead of
+// one random block per event (projection format 2; format 1 kept one copy
+// keyed by position and read it per event).
 // Integers are big-endian; times are microseconds since the epoch with
 // the sign bit flipped, so keys sort by time.
 //
@@ -82,9 +86,6 @@ class AuditIndex {
       const std::string& topic_prefix) const;
 
  private:
-  absl::StatusOr<IndexedRecord> ReadRecord(const std::string& topic,
-                                           int32_t partition,
-                                           int64_t offset) const;
   const projection::ProjectionStore* store_;
 };
 

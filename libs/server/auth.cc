@@ -95,6 +95,7 @@ const Table& RoleTable() {
         {"/lotledger.v1.RecallService/GetEffectiveness", readers},
         {"/lotledger.v1.RecallService/GetReport", readers},
         {"/lotledger.v1.AuditService/LotHistory", readers},
+        {"/lotledger.v1.AuditService/GetLotHistory", readers},
         {"/lotledger.v1.AuditService/VerifyLot", readers},
         {"/lotledger.v1.AuditService/AsOf", readers},
         {"/lotledger.v1.AuditService/ExportEpcis", readers},

@@ -1,8 +1,15 @@
 #include "services/audit/audit_service.h"
 
+#include <algorithm>
+#include <optional>
 #include <set>
+#include <tuple>
+#include <vector>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "libs/audit/as_of.h"
 #include "libs/audit/describe.h"
@@ -20,6 +27,55 @@ namespace {
 
 std::string Method(const char* name) {
   return absl::StrCat("/lotledger.v1.AuditService/", name);
+}
+
+// GetLotHistory's page bounds (audit.proto).
+constexpr int kDefaultHistoryPage = 200;
+constexpr int kMaxHistoryPage = 1000;
+constexpr size_t kHistoryPageBytes = 2 << 20;
+
+// An entry's place in a history's order (AuditIndex::History): business
+// time, record time, then log position.
+using HistoryPosition =
+    std::tuple<int64_t, int64_t, std::string, int32_t, int64_t>;
+
+HistoryPosition PositionOf(const ScopedRecord& r) {
+  return {absl::ToUnixMicros(BusinessTime(r.rec.event)),
+          absl::ToUnixMicros(RecordTime(r.rec.event)), r.rec.topic,
+          r.rec.partition, r.rec.offset};
+}
+
+// "h1.<business us>.<record us>.<partition>.<offset>.<topic>", base64
+// (web-safe): opaque to clients, and the topic may hold dots, so it comes
+// last.
+std::string HistoryPageToken(const HistoryPosition& p) {
+  const auto& [business, recorded, topic, partition, offset] = p;
+  return absl::WebSafeBase64Escape(absl::StrCat(
+      "h1.", business, ".", recorded, ".", partition, ".", offset, ".", topic));
+}
+
+absl::StatusOr<HistoryPosition> ParseHistoryPageToken(
+    const std::string& token) {
+  const auto bad = [] {
+    return absl::InvalidArgumentError(
+        "page_token: not a token GetLotHistory gave; pass next_page_token "
+        "as received, or none for the first page");
+  };
+  std::string text;
+  if (!absl::WebSafeBase64Unescape(token, &text)) return bad();
+  std::vector<std::string> parts =
+      absl::StrSplit(text, absl::MaxSplits('.', 5));
+  HistoryPosition p;
+  auto& [business, recorded, topic, partition, offset] = p;
+  if (parts.size() != 6 || parts[0] != "h1" ||
+      !absl::SimpleAtoi(parts[1], &business) ||
+      !absl::SimpleAtoi(parts[2], &recorded) ||
+      !absl::SimpleAtoi(parts[3], &partition) ||
+      !absl::SimpleAtoi(parts[4], &offset) || parts[5].empty()) {
+    return bad();
+  }
+  topic = parts[5];
+  return p;
 }
 
 }  // namespace
@@ -50,10 +106,10 @@ absl::StatusOr<std::vector<ScopedRecord>> AuditServiceImpl::LoadScope(
   return index_.History(scope);
 }
 
-v1::HistoryEntry AuditServiceImpl::ToEntry(const ScopedRecord& r) const {
-  const v1::Event& e = r.rec.event;
+v1::HistoryEntry AuditServiceImpl::ToEntry(ScopedRecord r) const {
+  v1::Event& e = r.rec.event;
   v1::HistoryEntry h;
-  h.set_lot_id(r.lot_id);
+  h.set_lot_id(std::move(r.lot_id));
   h.set_relation(r.relation);
   h.set_topic(StripPrefix(r.rec.topic, topic_prefix_));
   h.set_partition(r.rec.partition);
@@ -69,9 +125,31 @@ v1::HistoryEntry AuditServiceImpl::ToEntry(const ScopedRecord& r) const {
   h.set_request_id(e.request_id());
   h.set_correlation_id(e.correlation_id());
   h.set_causation_id(e.causation_id());
-  *h.mutable_event() = e;
   h.set_hash(r.rec.record.hash());
+  *h.mutable_event() = std::move(e);
   return h;
+}
+
+absl::StatusOr<std::vector<ScopedRecord>> AuditServiceImpl::LoadHistory(
+    const grpc::ServerContext& ctx, const v1::LotHistoryRequest& req) const {
+  if (!req.serial().empty()) {
+    RETURN_IF_ERROR(domain::ValidateSerial(req.serial(), "serial"));
+    if (req.include_components() || req.include_derived()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "serial: not with ",
+          req.include_components() ? "include_components" : "include_derived",
+          ": a serial names a unit of the requested lot only"));
+    }
+  }
+  ASSIGN_OR_RETURN(std::vector<ScopedRecord> records,
+                   LoadScope(ctx, req.lot_id(), req.include_components(),
+                             req.include_derived(), req.depth(), req.after()));
+  if (!req.serial().empty()) {
+    std::erase_if(records, [&](const ScopedRecord& r) {
+      return !InSerialHistory(r.rec.event, req.lot_id(), req.serial());
+    });
+  }
+  return records;
 }
 
 grpc::Status AuditServiceImpl::LotHistory(
@@ -80,28 +158,58 @@ grpc::Status AuditServiceImpl::LotHistory(
   return server::Serve(
       *guard_, *ctx, Method("LotHistory"),
       [&](const server::Principal&) -> absl::Status {
-        if (!req->serial().empty()) {
-          RETURN_IF_ERROR(domain::ValidateSerial(req->serial(), "serial"));
-          if (req->include_components() || req->include_derived()) {
-            return absl::InvalidArgumentError(absl::StrCat(
-                "serial: not with ",
-                req->include_components() ? "include_components"
-                                          : "include_derived",
-                ": a serial names a unit of the requested lot only"));
-          }
-        }
-        ASSIGN_OR_RETURN(
-            std::vector<ScopedRecord> records,
-            LoadScope(*ctx, req->lot_id(), req->include_components(),
-                      req->include_derived(), req->depth(), req->after()));
-        for (const ScopedRecord& r : records) {
-          if (!req->serial().empty() &&
-              !InSerialHistory(r.rec.event, req->lot_id(), req->serial())) {
-            continue;
-          }
-          if (!out->Write(ToEntry(r))) {
+        ASSIGN_OR_RETURN(std::vector<ScopedRecord> records,
+                         LoadHistory(*ctx, *req));
+        for (ScopedRecord& r : records) {
+          if (!out->Write(ToEntry(std::move(r)))) {
             return absl::CancelledError("the client went away");
           }
+        }
+        return absl::OkStatus();
+      });
+}
+
+grpc::Status AuditServiceImpl::GetLotHistory(
+    grpc::ServerContext* ctx, const v1::GetLotHistoryRequest* req,
+    v1::GetLotHistoryResponse* resp) {
+  return server::Serve(
+      *guard_, *ctx, Method("GetLotHistory"),
+      [&](const server::Principal&) -> absl::Status {
+        if (req->page_size() < 0 || req->page_size() > kMaxHistoryPage) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "page_size: must be 0..", kMaxHistoryPage, " (0 means ",
+              kDefaultHistoryPage, "), got ", req->page_size()));
+        }
+        const size_t page_size = req->page_size() == 0
+                                     ? kDefaultHistoryPage
+                                     : static_cast<size_t>(req->page_size());
+        std::optional<HistoryPosition> after;
+        if (!req->page_token().empty()) {
+          ASSIGN_OR_RETURN(after, ParseHistoryPageToken(req->page_token()));
+        }
+        ASSIGN_OR_RETURN(std::vector<ScopedRecord> records,
+                         LoadHistory(*ctx, req->history()));
+        auto it = records.begin();
+        if (after.has_value()) {
+          it = std::upper_bound(
+              records.begin(), records.end(), *after,
+              [](const HistoryPosition& p, const ScopedRecord& r) {
+                return p < PositionOf(r);
+              });
+        }
+        size_t bytes = 0;
+        HistoryPosition last;
+        for (; it != records.end(); ++it) {
+          if (resp->entries_size() > 0 &&
+              (static_cast<size_t>(resp->entries_size()) >= page_size ||
+               bytes >= kHistoryPageBytes)) {
+            resp->set_next_page_token(HistoryPageToken(last));
+            break;
+          }
+          last = PositionOf(*it);
+          v1::HistoryEntry* entry = resp->add_entries();
+          *entry = ToEntry(std::move(*it));
+          bytes += entry->ByteSizeLong();
         }
         return absl::OkStatus();
       });

@@ -8,6 +8,7 @@
 #define LOTLEDGER_SERVICES_AUDIT_AUDIT_SERVICE_H_
 
 #include <string>
+#include <vector>
 
 #include "libs/command/service_core.h"
 #include "libs/server/auth.h"
@@ -26,6 +27,9 @@ class AuditServiceImpl final : public v1::AuditService::Service {
   grpc::Status LotHistory(grpc::ServerContext* ctx,
                           const v1::LotHistoryRequest* req,
                           grpc::ServerWriter<v1::HistoryEntry>* out) override;
+  grpc::Status GetLotHistory(grpc::ServerContext* ctx,
+                             const v1::GetLotHistoryRequest* req,
+                             v1::GetLotHistoryResponse* resp) override;
   grpc::Status VerifyLot(grpc::ServerContext* ctx,
                          const v1::VerifyLotRequest* req,
                          v1::VerifyLotResponse* resp) override;
@@ -40,7 +44,11 @@ class AuditServiceImpl final : public v1::AuditService::Service {
       const grpc::ServerContext& ctx, const std::string& lot_id,
       bool components, bool derived, int32_t depth,
       const v1::ConsistencyToken& after) const;
-  v1::HistoryEntry ToEntry(const ScopedRecord& r) const;
+  // LoadScope for a LotHistoryRequest, its serial filter applied.
+  absl::StatusOr<std::vector<ScopedRecord>> LoadHistory(
+      const grpc::ServerContext& ctx, const v1::LotHistoryRequest& req) const;
+  // Moves the record's event into the entry.
+  v1::HistoryEntry ToEntry(ScopedRecord r) const;
 
   command::ServiceCore* core_;
   const server::Guard* guard_;

@@ -422,6 +422,27 @@ void GrowthScenario(const Args& a) {
     Report(Summarize("growth_history", "embedded", 1, history, absl::Now() - h0,
                      absl::StrCat(size, "; LotHistory of a finished lot, mean ",
                                   entries / samples, " events")));
+    // The same history as one unary page (GetLotHistory), as a screen
+    // asks for it.
+    Samples page;
+    uint64_t paged = 0;
+    const absl::Time p0 = absl::Now();
+    for (int i = 0; i < samples; ++i) {
+      v1::GetLotHistoryRequest req;
+      req.mutable_history()->set_lot_id(pool[pick(rng)]);
+      v1::GetLotHistoryResponse resp;
+      const absl::Time q0 = absl::Now();
+      grpc::Status st = audit->GetLotHistory(Ctx().get(), req, &resp);
+      page.Add(absl::Now() - q0);
+      if (!st.ok()) Die(absl::InternalError(st.error_message()));
+      paged += resp.entries_size();
+    }
+    Report(Summarize("growth_history_page", "embedded", 1, page,
+                     absl::Now() - p0,
+                     absl::StrCat(size,
+                                  "; GetLotHistory (one page) of a finished "
+                                  "lot, mean ",
+                                  paged / samples, " events")));
     const absl::Time a0 = absl::Now();
     for (int i = 0; i < samples; ++i) {
       v1::AsOfRequest req;

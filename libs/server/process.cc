@@ -1,6 +1,7 @@
 #include "libs/server/process.h"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <signal.h>
 
 #include <cstdlib>
@@ -215,6 +216,13 @@ const std::vector<Flag>& Flags() {
        [](ProcessConfig& c, const std::string& v) {
          return ParseInt("memory-budget-mb", v, c.memory_budget_mb, 64);
        }},
+      {"malloc-arenas",
+       "the most glibc malloc arenas (new threads get one each up to "
+       "this, and an arena keeps memory); 0: glibc's limit, 8 per core; "
+       "MALLOC_ARENA_MAX in the environment wins",
+       [](ProcessConfig& c, const std::string& v) {
+         return ParseInt("malloc-arenas", v, c.malloc_arenas, 0);
+       }},
       {"grpc-max-threads",
        "the most threads the gRPC server runs (calls beyond them are "
        "answered RESOURCE_EXHAUSTED); 0: max(256, 16 x hardware threads)",
@@ -340,6 +348,8 @@ std::string DefaultText(const std::string& flag, const ProcessConfig& d) {
        [](const ProcessConfig& c) { return absl::StrCat(c.partitions); }},
       {"memory-budget-mb",
        [](const ProcessConfig& c) { return absl::StrCat(c.memory_budget_mb); }},
+      {"malloc-arenas",
+       [](const ProcessConfig& c) { return absl::StrCat(c.malloc_arenas); }},
       {"dev-tokens", [](const ProcessConfig& c) { return c.dev_tokens; }},
       {"shutdown-grace-seconds",
        [](const ProcessConfig& c) {
@@ -548,6 +558,11 @@ absl::Status ValidateProcessConfig(const ProcessConfig& config) {
         "--kafka-bootstrap: required with --log=kafka");
   }
   return absl::OkStatus();
+}
+
+void ConfigureMalloc(const ProcessConfig& config) {
+  if (std::getenv("MALLOC_ARENA_MAX") != nullptr) return;
+  if (config.malloc_arenas > 0) mallopt(M_ARENA_MAX, config.malloc_arenas);
 }
 
 absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenEventLog(

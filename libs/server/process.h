@@ -76,6 +76,11 @@ struct ProcessConfig {
   // shares (libs/projection/memory_budget.h), the rest is for in-memory
   // indexes, Kafka buffers and gRPC. The pod's memory limit must allow it.
   int32_t memory_budget_mb = 512;
+  // The most glibc malloc arenas (ConfigureMalloc); 0: glibc's own limit,
+  // 8 per core. Each new thread gets an arena of its own up to the limit,
+  // and an arena keeps much of what it once held (docs/operations.md,
+  // "Memory", has the figures).
+  int32_t malloc_arenas = 2;
   // The most threads the gRPC server runs (grpc_server.h); 0: its default,
   // 2 x hardware threads + 16.
   int32_t grpc_max_threads = 0;
@@ -129,6 +134,12 @@ bool IsLoopbackAddress(std::string_view address);
 // `defaults` (ProcessDefaults() when not given; empty values not shown).
 std::string Usage(const std::string& program);
 std::string Usage(const std::string& program, const ProcessConfig& defaults);
+
+// Limits glibc malloc to config.malloc_arenas arenas, unless
+// MALLOC_ARENA_MAX is set in the environment (glibc reads it itself, and
+// it wins). Call before the process starts any thread: glibc fixes its
+// limit when a thread first needs an arena of its own.
+void ConfigureMalloc(const ProcessConfig& config);
 
 // Opens the embedded log under config.data_dir/log, or connects to Kafka.
 // The embedded log's RocksDB is charged to `memory`, the budget the

@@ -488,6 +488,8 @@ int RunHost(int argc, char** argv, const std::string& program,
     std::fputs(std::string(config.status().message()).c_str(), stdout);
     return 0;
   }
+  // Before any thread starts (process.h).
+  if (config.ok()) server::ConfigureMalloc(*config);
   absl::StatusOr<std::unique_ptr<ServerHost>> host =
       config.ok()
           ? ServerHost::Start(*config, program, services)

@@ -94,6 +94,8 @@ int Restore(const RestoreFlags& f, int argc, char** argv) {
       lotledger::server::ParseProcessConfig(
           argc, argv, kProgram, lotledger::HostDefaults("embedded"));
   if (!config.ok()) return Fail(std::string(config.status().message()));
+  // The restore's threads come first; RunHost's call is then too late.
+  lotledger::server::ConfigureMalloc(*config);
   if (config->log != "embedded") {
     return Fail(
         "--restore-from restores the embedded log; a Kafka deployment "

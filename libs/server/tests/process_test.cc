@@ -1,8 +1,17 @@
 // Process configuration: what a server refuses to start with (dev tokens
 // outside a developer's machine, plaintext off loopback), and that
-// start-up errors never echo a Kafka property's value (a password).
+// start-up errors never echo a Kafka property's value (a password), and
+// the malloc arena limit (--malloc-arenas) parsed and applied.
 #include "libs/server/process.h"
 
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <latch>
+#include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -110,6 +119,104 @@ TEST(ProcessConfig, KafkaPropertyErrorsNeverEchoTheValue) {
     EXPECT_NE(s.message().find(name), std::string::npos) << s;
     EXPECT_EQ(s.message().find("hunter2"), std::string::npos) << s;
   }
+}
+
+TEST(ProcessConfig, MallocArenasFlag) {
+  absl::StatusOr<ProcessConfig> c = Parse({"--insecure-dev=true"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->malloc_arenas, 2);
+  c = Parse({"--insecure-dev=true", "--malloc-arenas=4"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->malloc_arenas, 4);
+  // 0: glibc's own limit.
+  c = Parse({"--insecure-dev=true", "--malloc-arenas=0"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->malloc_arenas, 0);
+  // The env twin, under the flag.
+  setenv("LOTLEDGER_MALLOC_ARENAS", "3", 1);
+  c = Parse({"--insecure-dev=true"});
+  EXPECT_TRUE(c.ok() && c->malloc_arenas == 3) << c.status();
+  c = Parse({"--insecure-dev=true", "--malloc-arenas=1"});
+  EXPECT_TRUE(c.ok() && c->malloc_arenas == 1) << c.status();
+  unsetenv("LOTLEDGER_MALLOC_ARENAS");
+  for (const std::string bad : {"-1", "two", ""}) {
+    c = Parse({"--insecure-dev=true", "--malloc-arenas=" + bad});
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(c.status().message(),
+              "--malloc-arenas: expected an integer >= 0, got \"" + bad + "\"");
+  }
+  EXPECT_NE(Usage("lots-service")
+                .find("--malloc-arenas  (env "
+                      "LOTLEDGER_MALLOC_ARENAS, default 2)"),
+            std::string::npos)
+      << Usage("lots-service");
+}
+
+// The arenas glibc malloc has now (malloc_info lists one <heap> each).
+int MallocArenas() {
+  char* text = nullptr;
+  size_t size = 0;
+  FILE* out = open_memstream(&text, &size);
+  malloc_info(0, out);
+  fclose(out);
+  int heaps = 0;
+  for (std::string_view rest(text, size);;) {
+    const size_t at = rest.find("<heap nr=");
+    if (at == std::string_view::npos) break;
+    ++heaps;
+    rest.remove_prefix(at + 1);
+  }
+  free(text);
+  return heaps;
+}
+
+// Threads that each allocate while all are alive: glibc gives every new
+// thread an arena of its own while it is under its limit (a thread that
+// ended would hand its arena to the next).
+int ArenasAfterThreads(int threads) {
+  std::latch allocated(threads);
+  std::vector<std::thread> running;
+  for (int i = 0; i < threads; ++i) {
+    running.emplace_back([&allocated] {
+      std::vector<std::string> held;
+      for (int j = 0; j < 64; ++j) held.emplace_back(4096, 'x');
+      allocated.arrive_and_wait();
+    });
+  }
+  for (std::thread& t : running) t.join();
+  return MallocArenas();
+}
+
+TEST(ProcessConfig, MallocArenasBoundsGlibcsArenas) {
+  if (getenv("MALLOC_ARENA_MAX") != nullptr) {
+    GTEST_SKIP() << "MALLOC_ARENA_MAX is set: it wins over the flag";
+  }
+  // In a fresh child process (threadsafe: re-executed, not forked from
+  // this one): the limit is per process, fixed once a thread first needs
+  // an arena.
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        ProcessConfig config;
+        config.malloc_arenas = 2;
+        ConfigureMalloc(config);
+        const int arenas = ArenasAfterThreads(8);
+        fprintf(stderr, "arenas: %d\n", arenas);
+        _exit(arenas == 2 ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "arenas: 2");
+  // Without it (0: glibc's limit, 8 per core), eight threads get more.
+  EXPECT_EXIT(
+      {
+        ProcessConfig config;
+        config.malloc_arenas = 0;
+        ConfigureMalloc(config);
+        const int arenas = ArenasAfterThreads(8);
+        fprintf(stderr, "arenas: %d\n", arenas);
+        _exit(arenas > 2 ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "arenas: ");
 }
 
 }  // namespace

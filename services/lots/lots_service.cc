@@ -35,9 +35,9 @@ command::ServiceSpec LotsServiceSpec(int32_t partitions) {
   // that is on hold, rejected or under an open recall.
   spec.input_topics = topics::ReadBy(spec.name);
   spec.column_families = LotsColumnFamilies();
-  // Read in place through mmap, without decompressing a block per hop:
-  // the genealogy (store-side trace) and the serial register (the first
-  // read of a trace by serial).
+  // Uncompressed, so a hop reads its block without decompressing it: the
+  // genealogy (store-side trace) and the serial register (the first read
+  // of a trace by serial).
   spec.uncompressed_column_families = {"genealogy", "serial_lots"};
   spec.apply = IndexedLotsApply{std::make_shared<GenealogyIndex>()};
   // 2: the serial register (serial_lots, lot_serials, serial_assignments,

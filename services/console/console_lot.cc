@@ -1,5 +1,5 @@
 // The lot page's handler (console.h): GetLot, GetProduct, the quality
-// record, the lot's inventory, its history from AuditService.LotHistory,
+// record, the lot's inventory, its history from AuditService.GetLotHistory,
 // both genealogy traces, and on demand AsOf, VerifyLot and ExportEpcis.
 #include <optional>
 #include <string>
@@ -120,19 +120,26 @@ HttpResponse Console::LotPage(const std::string& token,
     }
   }
   {
-    v1::LotHistoryRequest req;
-    req.set_lot_id(lot_id);
-    auto call = clients_.Call(token);
-    auto reader = clients_.audit().LotHistory(call.get(), req);
-    v1::HistoryEntry entry;
-    while (reader->Read(&entry)) {
-      if (d.history.size() < kMaxHistoryEntries) {
-        d.history.push_back(std::move(entry));
+    // In pages (one unary call for a lot's usual few dozen events).
+    v1::GetLotHistoryRequest req;
+    req.mutable_history()->set_lot_id(lot_id);
+    req.set_page_size(1000);
+    do {
+      v1::GetLotHistoryResponse resp;
+      grpc::Status s = clients_.audit().GetLotHistory(
+          clients_.Call(token).get(), req, &resp);
+      if (!s.ok()) {
+        d.history_error = SectionError(s);
+        break;
       }
-      entry.Clear();
-    }
-    grpc::Status s = reader->Finish();
-    if (!s.ok()) d.history_error = SectionError(s);
+      for (v1::HistoryEntry& entry : *resp.mutable_entries()) {
+        if (d.history.size() < kMaxHistoryEntries) {
+          d.history.push_back(std::move(entry));
+        }
+      }
+      req.set_page_token(resp.next_page_token());
+    } while (!req.page_token().empty() &&
+             d.history.size() < kMaxHistoryEntries);
   }
   for (v1::TraceDirection dir :
        {v1::TRACE_DIRECTION_BACKWARD, v1::TRACE_DIRECTION_FORWARD}) {

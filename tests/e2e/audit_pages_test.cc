@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "gtest/gtest.h"
+#include "libs/domain/lots/dates.h"
 #include "lotledger/v1/audit.grpc.pb.h"
 #include "lotledger/v1/lots.grpc.pb.h"
 #include "tests/support/stack.h"
@@ -25,14 +27,6 @@ constexpr char kDevice[] = "09506000134352";
 constexpr char kComponent[] = "C-200";
 constexpr char kLot[] = "09506000134352:P1";
 constexpr char kComponentLot[] = "C-200:K9";
-
-v1::Date Date(int y, int m, int d) {
-  v1::Date date;
-  date.set_year(y);
-  date.set_month(m);
-  date.set_day(d);
-  return date;
-}
 
 // An entry's identity: the record it shows and the lot it was found for.
 std::string Id(const v1::HistoryEntry& e) {
@@ -61,7 +55,8 @@ class AuditPagesTest : public TwoShapesTest {
     req.set_request_id(NewRequestId());
     req.set_item(item);
     req.set_lot_number(number);
-    *req.mutable_manufactured_on() = Date(2026, 3, 2);
+    *req.mutable_manufactured_on() =
+        lots::FromCivilDay(absl::CivilDay(2026, 3, 2));
     req.mutable_quantity()->set_amount(100);
     req.mutable_quantity()->set_uom("EA");
     req.set_site("Galway");

@@ -80,7 +80,7 @@ struct ProcessConfig {
   // 8 per core. Each new thread gets an arena of its own up to the limit,
   // and an arena keeps much of what it once held (docs/operations.md,
   // "Memory", has the figures).
-  int32_t malloc_arenas = 2;
+  int32_t malloc_arenas = 4;
   // The most threads the gRPC server runs (grpc_server.h); 0: its default,
   // 2 x hardware threads + 16.
   int32_t grpc_max_threads = 0;

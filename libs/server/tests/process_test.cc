@@ -124,10 +124,10 @@ TEST(ProcessConfig, KafkaPropertyErrorsNeverEchoTheValue) {
 TEST(ProcessConfig, MallocArenasFlag) {
   absl::StatusOr<ProcessConfig> c = Parse({"--insecure-dev=true"});
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_EQ(c->malloc_arenas, 2);
-  c = Parse({"--insecure-dev=true", "--malloc-arenas=4"});
-  ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->malloc_arenas, 4);
+  c = Parse({"--insecure-dev=true", "--malloc-arenas=2"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->malloc_arenas, 2);
   // 0: glibc's own limit.
   c = Parse({"--insecure-dev=true", "--malloc-arenas=0"});
   ASSERT_TRUE(c.ok()) << c.status();
@@ -148,7 +148,7 @@ TEST(ProcessConfig, MallocArenasFlag) {
   }
   EXPECT_NE(Usage("lots-service")
                 .find("--malloc-arenas  (env "
-                      "LOTLEDGER_MALLOC_ARENAS, default 2)"),
+                      "LOTLEDGER_MALLOC_ARENAS, default 4)"),
             std::string::npos)
       << Usage("lots-service");
 }

@@ -330,9 +330,9 @@ void ReplayOneScenario(const Args& a) {
   r.operations = (*core)->projector().events_applied();
   r.seconds = absl::ToDoubleSeconds(took);
   const double rss = PeakRssMib();
-  // Peak RSS counts the pages of mmap'd table files the process touched
-  // (reclaimable page cache) besides its own memory: at the end, the two
-  // apart.
+  // Peak RSS counts mapped file pages (the binary and its libraries;
+  // table files are read with pread since the budget's ApplyTo) besides
+  // the process's own memory: at the end, the two apart.
   r.extra = absl::StrFormat(
       "\"peak_rss_mib\":%.1f,\"rss_anon_mib\":%.1f,\"rss_file_mib\":%.1f,"
       "\"log_events\":%d,\"cpu_seconds\":%.2f",

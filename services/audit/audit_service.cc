@@ -35,17 +35,20 @@ constexpr int kMaxHistoryPage = 1000;
 constexpr size_t kHistoryPageBytes = 2 << 20;
 
 // An entry's place in a history's order (AuditIndex::History): business
-// time, record time, then log position.
+// time, record time, then log position. In nanoseconds, the precision of
+// the events' timestamps: in microseconds two events of one microsecond
+// would be ordered by position here and by time there, and a page could
+// skip or repeat one.
 using HistoryPosition =
     std::tuple<int64_t, int64_t, std::string, int32_t, int64_t>;
 
 HistoryPosition PositionOf(const ScopedRecord& r) {
-  return {absl::ToUnixMicros(BusinessTime(r.rec.event)),
-          absl::ToUnixMicros(RecordTime(r.rec.event)), r.rec.topic,
+  return {absl::ToUnixNanos(BusinessTime(r.rec.event)),
+          absl::ToUnixNanos(RecordTime(r.rec.event)), r.rec.topic,
           r.rec.partition, r.rec.offset};
 }
 
-// "h1.<business us>.<record us>.<partition>.<offset>.<topic>", base64
+// "h1.<business ns>.<record ns>.<partition>.<offset>.<topic>", base64
 // (web-safe): opaque to clients, and the topic may hold dots, so it comes
 // last.
 std::string HistoryPageToken(const HistoryPosition& p) {

@@ -169,12 +169,16 @@ Registry& Default() {
   return *registry;
 }
 
-CallbackGauge RegisterOpenRecalls(std::function<double()> count) {
-  return Default().AddGaugeCallback("lotledger_recalls_open",
-                                    "Recalls opened and not yet closed",
-                                    [count = std::move(count)] {
-                                      return std::vector<Sample>{{{}, count()}};
-                                    });
+CallbackGauge RegisterIndexMemory(const std::string& service,
+                                  const std::string& index,
+                                  std::function<double()> bytes) {
+  return Default().AddGaugeCallback(
+      "lotledger_index_memory_bytes",
+      "Heap held by a service's in-memory index, outside the RocksDB budget",
+      [service, index, bytes = std::move(bytes)] {
+        return std::vector<Sample>{
+            {{{"service", service}, {"index", index}}, bytes()}};
+      });
 }
 
 absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(

@@ -153,9 +153,13 @@ class Registry {
 // The registry every part of the process records into.
 Registry& Default();
 
-// lotledger_recalls_open: the recall service reports its open recalls
-// with `count` (called at each scrape; keep it cheap).
-[[nodiscard]] CallbackGauge RegisterOpenRecalls(std::function<double()> count);
+// lotledger_index_memory_bytes{service, index}: the heap an in-memory index
+// holds (the lots service's genealogy, the recall service's scope and
+// impact index), memory outside the RocksDB budget (docs/operations.md,
+// "Memory"). `bytes` is called at each scrape.
+[[nodiscard]] CallbackGauge RegisterIndexMemory(const std::string& service,
+                                                const std::string& index,
+                                                std::function<double()> bytes);
 
 // Serves GET /metrics over HTTP/1.1 for `registry`.
 class MetricsServer {

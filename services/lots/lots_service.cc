@@ -93,7 +93,13 @@ LotsServiceImpl::LotsServiceImpl(command::ServiceCore* core,
       guard_(guard),
       clock_(clock),
       index_(LoadedIndex(*core)),
-      queries_(&core->store(), index_.get()) {}
+      queries_(&core->store(), index_.get()) {
+  if (index_ != nullptr) {
+    index_memory_ = metrics::RegisterIndexMemory(
+        "lots", "genealogy",
+        [index = index_] { return static_cast<double>(index->stats().bytes); });
+  }
+}
 
 absl::StatusOr<command::CommandResult> LotsServiceImpl::RunCommand(
     const grpc::ServerContext& ctx, const server::Principal& principal,

@@ -138,6 +138,11 @@ RecallServiceImpl::RecallServiceImpl(command::ServiceCore* core,
         }
         return std::vector<metrics::Sample>{{{{"service", "recall"}}, open}};
       });
+  if (index_ != nullptr) {
+    index_memory_ = metrics::RegisterIndexMemory(
+        "recall", "scope_and_impact",
+        [index = index_] { return static_cast<double>(index->stats().bytes); });
+  }
   reactor_ = std::thread([this] { ReactorLoop(); });
 }
 

@@ -150,6 +150,20 @@ void ExpectProcessMetrics(const Exposition& e, const std::string& service) {
   // One lag sample per input partition, each a count of records.
   EXPECT_FALSE(
       e.families.at("lotledger_projection_lag_records").samples.empty());
+  // The services with an in-memory index report its heap, which the
+  // RocksDB budget does not cover; the others have none to report.
+  const bool indexed = service == "lots" || service == "recall";
+  int index_samples = 0;
+  if (auto f = e.families.find("lotledger_index_memory_bytes");
+      f != e.families.end()) {
+    EXPECT_EQ(f->second.type, "gauge");
+    for (const auto& sample : f->second.samples) {
+      EXPECT_EQ(sample.labels.at("service"), service);
+      EXPECT_GE(sample.value, 0);
+      ++index_samples;
+    }
+  }
+  EXPECT_EQ(index_samples, indexed ? 1 : 0) << service;
 }
 
 // Starts `binary`, checks health and metrics, then SIGTERM while a client
@@ -308,6 +322,11 @@ TEST(OperateProcess, LotsServiceLosesNothingAcknowledgedOnSigterm) {
     EXPECT_GE(SumOf(e, "lotledger_events_applied_total",
                     {{"service", "lots"}, {"type", "lot_created"}}),
               40);
+    // The genealogy index holds every lot applied: at least its id and
+    // the 33 bytes of per-lot arrays (genealogy_index.h) for each.
+    EXPECT_GE(SumOf(e, "lotledger_index_memory_bytes",
+                    {{"service", "lots"}, {"index", "genealogy"}}),
+              40.0 * (33 + std::string(kItem).size()));
 
     absl::Duration elapsed;
     const int status = Terminate(p, elapsed);

@@ -4,6 +4,8 @@
 #include <deque>
 #include <set>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "libs/audit/topics.h"
@@ -132,6 +134,12 @@ absl::StatusOr<std::vector<IndexedRecord>> AuditIndex::LotRecords(
   return out;
 }
 
+HistoryPosition PositionOf(const IndexedRecord& r) {
+  return {absl::ToUnixNanos(BusinessTime(r.event)),
+          absl::ToUnixNanos(RecordTime(r.event)), r.topic, r.partition,
+          r.offset};
+}
+
 absl::StatusOr<std::vector<ScopedRecord>> AuditIndex::History(
     const Scope& scope) const {
   std::vector<ScopedRecord> out;
@@ -178,18 +186,18 @@ absl::StatusOr<std::vector<ScopedRecord>> AuditIndex::History(
       out.push_back({std::move(r), item.lot, item.relation});
     }
   }
-  std::stable_sort(
-      out.begin(), out.end(), [](const ScopedRecord& a, const ScopedRecord& b) {
-        const absl::Time ab = BusinessTime(a.rec.event);
-        const absl::Time bb = BusinessTime(b.rec.event);
-        if (ab != bb) return ab < bb;
-        const absl::Time ar = RecordTime(a.rec.event);
-        const absl::Time br = RecordTime(b.rec.event);
-        if (ar != br) return ar < br;
-        return std::tie(a.rec.topic, a.rec.partition, a.rec.offset) <
-               std::tie(b.rec.topic, b.rec.partition, b.rec.offset);
-      });
-  return out;
+  // Each record's key once, then the records in key order (keys are
+  // unique: the log position ends them).
+  std::vector<std::pair<HistoryPosition, size_t>> order;
+  order.reserve(out.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    order.emplace_back(PositionOf(out[i].rec), i);
+  }
+  std::sort(order.begin(), order.end());
+  std::vector<ScopedRecord> sorted;
+  sorted.reserve(out.size());
+  for (const auto& [key, i] : order) sorted.push_back(std::move(out[i]));
+  return sorted;
 }
 
 absl::StatusOr<v1::VerifyLotResponse> AuditIndex::VerifyChains(

@@ -23,8 +23,10 @@
 #ifndef LOTLEDGER_SERVICES_AUDIT_AUDIT_INDEX_H_
 #define LOTLEDGER_SERVICES_AUDIT_AUDIT_INDEX_H_
 
+#include <cstdint>
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -48,6 +50,14 @@ struct IndexedRecord {
   v1::EventRecord record;
   v1::Event event;
 };
+
+// A record's place in a history's order (AuditIndex::History): business
+// time, record time, then log position. Times in nanoseconds, the precision
+// of the events' timestamps, so GetLotHistory's page tokens, which carry
+// it, resume exactly where a page ended.
+using HistoryPosition =
+    std::tuple<int64_t, int64_t, std::string, int32_t, int64_t>;
+HistoryPosition PositionOf(const IndexedRecord& r);
 
 // What a history covers: a lot, and optionally its genealogy.
 struct Scope {
@@ -74,9 +84,8 @@ class AuditIndex {
   absl::StatusOr<std::vector<IndexedRecord>> LotRecords(
       const std::string& lot_id) const;
 
-  // The records of the scope, each once, ordered by business time, record
-  // time, topic, partition, offset. NotFound when no record names
-  // scope.lot_id.
+  // The records of the scope, each once, in PositionOf order. NotFound when no
+  // record names scope.lot_id.
   absl::StatusOr<std::vector<ScopedRecord>> History(const Scope& scope) const;
 
   // Checks the hash chain of every (topic, aggregate) that has a record in

@@ -34,20 +34,6 @@ constexpr int kDefaultHistoryPage = 200;
 constexpr int kMaxHistoryPage = 1000;
 constexpr size_t kHistoryPageBytes = 2 << 20;
 
-// An entry's place in a history's order (AuditIndex::History): business
-// time, record time, then log position. In nanoseconds, the precision of
-// the events' timestamps: in microseconds two events of one microsecond
-// would be ordered by position here and by time there, and a page could
-// skip or repeat one.
-using HistoryPosition =
-    std::tuple<int64_t, int64_t, std::string, int32_t, int64_t>;
-
-HistoryPosition PositionOf(const ScopedRecord& r) {
-  return {absl::ToUnixNanos(BusinessTime(r.rec.event)),
-          absl::ToUnixNanos(RecordTime(r.rec.event)), r.rec.topic,
-          r.rec.partition, r.rec.offset};
-}
-
 // "h1.<business ns>.<record ns>.<partition>.<offset>.<topic>", base64
 // (web-safe): opaque to clients, and the topic may hold dots, so it comes
 // last.
@@ -197,7 +183,7 @@ grpc::Status AuditServiceImpl::GetLotHistory(
           it = std::upper_bound(
               records.begin(), records.end(), *after,
               [](const HistoryPosition& p, const ScopedRecord& r) {
-                return p < PositionOf(r);
+                return p < PositionOf(r.rec);
               });
         }
         size_t bytes = 0;
@@ -209,7 +195,7 @@ grpc::Status AuditServiceImpl::GetLotHistory(
             resp->set_next_page_token(HistoryPageToken(last));
             break;
           }
-          last = PositionOf(*it);
+          last = PositionOf(it->rec);
           v1::HistoryEntry* entry = resp->add_entries();
           *entry = ToEntry(std::move(*it));
           bytes += entry->ByteSizeLong();

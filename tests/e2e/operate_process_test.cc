@@ -219,12 +219,10 @@ TEST(OperateProcess, InventoryServiceServesAndStopsWithinGrace) {
                     "lotledger.v1.InventoryService");
 }
 
-#ifdef RECALL_SERVICE_PATH
 TEST(OperateProcess, RecallServiceServesAndStopsWithinGrace) {
   StartCheckAndStop(RECALL_SERVICE_PATH, "recall",
                     "lotledger.v1.RecallService");
 }
-#endif
 
 constexpr char kItem[] = "09506000134352";
 

@@ -105,16 +105,34 @@ absl::Status ApplyAuditEvent(const eventlog::Record& record,
 }
 
 absl::StatusOr<std::vector<IndexedRecord>> AuditIndex::LotRecords(
-    const std::string& lot_id) const {
+    const std::string& lot_id, const std::optional<HistoryPosition>& after,
+    size_t limit) const {
   std::string prefix = lot_id;
   prefix.push_back('\0');
+  // Keys order a lot's records by business time in microseconds, then
+  // record time, then position; the history's order is the same in
+  // nanoseconds. So every record after `after` is at or past the key of
+  // its business time's microsecond, and once `limit` of them are read,
+  // only records of the same business microsecond can still come before
+  // the last one read.
+  std::string start;
+  if (after.has_value()) {
+    start = prefix;
+    PutTime(start, absl::FromUnixNanos(std::get<0>(*after)));
+  }
+  std::string last_micros;  // set once `limit` records were read
   std::vector<IndexedRecord> out;
   absl::Status bad;
   RETURN_IF_ERROR(store_->Scan(
-      kLots, prefix, "", [&](std::string_view key, std::string_view value) {
+      kLots, prefix, start, [&](std::string_view key, std::string_view value) {
+        if (key.size() < prefix.size() + 16) {
+          bad = absl::DataLossError("audit lot index key does not decode");
+          return false;
+        }
+        const std::string_view micros = key.substr(prefix.size(), 8);
+        if (!last_micros.empty() && micros != last_micros) return false;
         IndexedRecord r;
-        if (key.size() < prefix.size() + 16 ||
-            !ParsePosition(key.substr(prefix.size() + 16), &r.topic,
+        if (!ParsePosition(key.substr(prefix.size() + 16), &r.topic,
                            &r.partition, &r.offset)) {
           bad = absl::DataLossError("audit lot index key does not decode");
           return false;
@@ -127,7 +145,9 @@ absl::StatusOr<std::vector<IndexedRecord>> AuditIndex::LotRecords(
                                                  r.offset, " does not decode"));
           return false;
         }
+        if (after.has_value() && !(*after < PositionOf(r))) return true;
         out.push_back(std::move(r));
+        if (limit > 0 && out.size() == limit) last_micros = micros;
         return true;
       }));
   RETURN_IF_ERROR(bad);
@@ -155,8 +175,12 @@ absl::StatusOr<std::vector<ScopedRecord>> AuditIndex::History(
   while (!queue.empty()) {
     Item item = queue.front();
     queue.pop_front();
-    ASSIGN_OR_RETURN(std::vector<IndexedRecord> records, LotRecords(item.lot));
-    if (item.relation == v1::LOT_RELATION_SELF && records.empty()) {
+    const bool page = !scope.include_components && !scope.include_derived;
+    ASSIGN_OR_RETURN(std::vector<IndexedRecord> records,
+                     page ? LotRecords(item.lot, scope.after, scope.limit)
+                          : LotRecords(item.lot));
+    if (item.relation == v1::LOT_RELATION_SELF && records.empty() &&
+        !(page && scope.after.has_value())) {
       return absl::NotFoundError(
           absl::StrCat("lot ", item.lot, " has no events: no record names it"));
     }

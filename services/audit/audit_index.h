@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -65,6 +66,14 @@ struct Scope {
   bool include_components = false;
   bool include_derived = false;
   int depth = 10;
+  // A page of the lot's own history (GetLotHistory): only records after
+  // `after` in PositionOf order are needed, and of those, with `limit`,
+  // the first `limit`. The lot's records are then read from the token's
+  // place on, and the read stops soon after `limit` (it may return a few
+  // more: records of the last one's microsecond). Ignored, and the whole
+  // history read, when the scope includes components or derived lots.
+  std::optional<HistoryPosition> after;
+  size_t limit = 0;  // 0: no limit
 };
 
 // One record of a history, with the lot of the scope it was found for.
@@ -82,9 +91,17 @@ class AuditIndex {
   // Every record that names `lot_id`, in business-time order. DataLoss for
   // a stored record that does not decode.
   absl::StatusOr<std::vector<IndexedRecord>> LotRecords(
-      const std::string& lot_id) const;
+      const std::string& lot_id) const {
+    return LotRecords(lot_id, std::nullopt, 0);
+  }
+  // Those after `after` (PositionOf order), and, with `limit`, at least the
+  // first `limit` of them (Scope::after, Scope::limit).
+  absl::StatusOr<std::vector<IndexedRecord>> LotRecords(
+      const std::string& lot_id, const std::optional<HistoryPosition>& after,
+      size_t limit) const;
 
-  // The records of the scope, each once, in PositionOf order. NotFound when no
+  // The records of the scope (or of its page), each once, in PositionOf
+  // order. NotFound when no
   // record names scope.lot_id.
   absl::StatusOr<std::vector<ScopedRecord>> History(const Scope& scope) const;
 

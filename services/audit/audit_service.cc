@@ -79,7 +79,8 @@ AuditServiceImpl::AuditServiceImpl(command::ServiceCore* core,
 
 absl::StatusOr<std::vector<ScopedRecord>> AuditServiceImpl::LoadScope(
     const grpc::ServerContext& ctx, const std::string& lot_id, bool components,
-    bool derived, int32_t depth, const v1::ConsistencyToken& after) const {
+    bool derived, int32_t depth, const v1::ConsistencyToken& after,
+    const std::optional<HistoryPosition>& page_after, size_t page_limit) const {
   if (lot_id.empty()) return absl::InvalidArgumentError("lot_id: required");
   if (depth < 0 || depth > 100) {
     return absl::InvalidArgumentError(
@@ -92,6 +93,8 @@ absl::StatusOr<std::vector<ScopedRecord>> AuditServiceImpl::LoadScope(
   scope.include_components = components;
   scope.include_derived = derived;
   scope.depth = depth == 0 ? 10 : depth;
+  scope.after = page_after;
+  scope.limit = page_limit;
   return index_.History(scope);
 }
 
@@ -120,7 +123,8 @@ v1::HistoryEntry AuditServiceImpl::ToEntry(ScopedRecord r) const {
 }
 
 absl::StatusOr<std::vector<ScopedRecord>> AuditServiceImpl::LoadHistory(
-    const grpc::ServerContext& ctx, const v1::LotHistoryRequest& req) const {
+    const grpc::ServerContext& ctx, const v1::LotHistoryRequest& req,
+    const std::optional<HistoryPosition>& page_after, size_t page_limit) const {
   if (!req.serial().empty()) {
     RETURN_IF_ERROR(domain::ValidateSerial(req.serial(), "serial"));
     if (req.include_components() || req.include_derived()) {
@@ -130,9 +134,11 @@ absl::StatusOr<std::vector<ScopedRecord>> AuditServiceImpl::LoadHistory(
           ": a serial names a unit of the requested lot only"));
     }
   }
-  ASSIGN_OR_RETURN(std::vector<ScopedRecord> records,
-                   LoadScope(ctx, req.lot_id(), req.include_components(),
-                             req.include_derived(), req.depth(), req.after()));
+  ASSIGN_OR_RETURN(
+      std::vector<ScopedRecord> records,
+      LoadScope(ctx, req.lot_id(), req.include_components(),
+                req.include_derived(), req.depth(), req.after(), page_after,
+                req.serial().empty() ? page_limit : 0));
   if (!req.serial().empty()) {
     std::erase_if(records, [&](const ScopedRecord& r) {
       return !InSerialHistory(r.rec.event, req.lot_id(), req.serial());
@@ -176,8 +182,10 @@ grpc::Status AuditServiceImpl::GetLotHistory(
         if (!req->page_token().empty()) {
           ASSIGN_OR_RETURN(after, ParseHistoryPageToken(req->page_token()));
         }
-        ASSIGN_OR_RETURN(std::vector<ScopedRecord> records,
-                         LoadHistory(*ctx, req->history()));
+        // One more than the page: it tells whether another page follows.
+        ASSIGN_OR_RETURN(
+            std::vector<ScopedRecord> records,
+            LoadHistory(*ctx, req->history(), after, page_size + 1));
         auto it = records.begin();
         if (after.has_value()) {
           it = std::upper_bound(

@@ -7,6 +7,7 @@
 #ifndef LOTLEDGER_SERVICES_AUDIT_AUDIT_SERVICE_H_
 #define LOTLEDGER_SERVICES_AUDIT_AUDIT_SERVICE_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,13 +41,19 @@ class AuditServiceImpl final : public v1::AuditService::Service {
                            v1::ExportEpcisResponse* resp) override;
 
  private:
+  // `page_after` and `page_limit`: Scope::after and Scope::limit.
   absl::StatusOr<std::vector<ScopedRecord>> LoadScope(
       const grpc::ServerContext& ctx, const std::string& lot_id,
       bool components, bool derived, int32_t depth,
-      const v1::ConsistencyToken& after) const;
-  // LoadScope for a LotHistoryRequest, its serial filter applied.
+      const v1::ConsistencyToken& after,
+      const std::optional<HistoryPosition>& page_after = std::nullopt,
+      size_t page_limit = 0) const;
+  // LoadScope for a LotHistoryRequest, its serial filter applied (the
+  // page's limit then does not apply: the filter may drop any record).
   absl::StatusOr<std::vector<ScopedRecord>> LoadHistory(
-      const grpc::ServerContext& ctx, const v1::LotHistoryRequest& req) const;
+      const grpc::ServerContext& ctx, const v1::LotHistoryRequest& req,
+      const std::optional<HistoryPosition>& page_after = std::nullopt,
+      size_t page_limit = 0) const;
   // Moves the record's event into the entry.
   v1::HistoryEntry ToEntry(ScopedRecord r) const;
 

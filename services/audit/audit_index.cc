@@ -172,10 +172,11 @@ absl::StatusOr<std::vector<ScopedRecord>> AuditIndex::History(
   };
   std::deque<Item> queue = {{scope.lot_id, v1::LOT_RELATION_SELF, 0}};
   visited[scope.lot_id] = v1::LOT_RELATION_SELF;
+  // Only a lot's own history is read by pages: a genealogy is walked whole.
+  const bool page = !scope.include_components && !scope.include_derived;
   while (!queue.empty()) {
     Item item = queue.front();
     queue.pop_front();
-    const bool page = !scope.include_components && !scope.include_derived;
     ASSIGN_OR_RETURN(std::vector<IndexedRecord> records,
                      page ? LotRecords(item.lot, scope.after, scope.limit)
                           : LotRecords(item.lot));

@@ -101,8 +101,8 @@ class AuditIndex {
       size_t limit) const;
 
   // The records of the scope (or of its page), each once, in PositionOf
-  // order. NotFound when no
-  // record names scope.lot_id.
+  // order. NotFound when no record names scope.lot_id (for a page after a
+  // token of the lot's own history: an empty page instead).
   absl::StatusOr<std::vector<ScopedRecord>> History(const Scope& scope) const;
 
   // Checks the hash chain of every (topic, aggregate) that has a record in

@@ -15,6 +15,9 @@
 //     reserved in the cache, which evicts blocks to make room.
 // The embedded event log of an all-in-one process is charged to the same
 // budget (ApplyTo; libs/eventlog/embedded/embedded_event_log.h).
+// The cache evicts what is not in use; what is pinned (the write buffers'
+// reservation, level-0 tables' index and filter, blocks a reader holds)
+// can take it past its capacity by that much.
 // What stays outside it: per open table file a few hundred bytes of
 // metadata and its pinned top-level index, RocksDB's own threads, and the
 // iterators' pinned blocks while a scan runs. The process's other memory

@@ -1,8 +1,9 @@
 // The embedded log under the process's memory budget (what lotledgerd
 // does): its memtables are charged to the budget's write buffers, which
 // make it flush long before RocksDB's own 64 MiB memtable would, the
-// budget's cache stays within its capacity, and every record appended
-// reads back, before and after a reopen.
+// budget's cache keeps what it can evict within its capacity, and every
+// record appended reads back, before and after a reopen.
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <random>
@@ -101,9 +102,12 @@ TEST(EmbeddedLogBudgetTest, MemtablesAndBlocksAreChargedToTheBudget) {
     ExpectAll(**log, written);
     const MemoryBudget::Usage usage = budget->usage();
     // The write buffers' reservation, and the tables' pinned index and
-    // filter tops, are in the one cache, which stays within its capacity.
+    // filter tops, are in the one cache, which keeps what it can evict
+    // within its capacity (memory_budget_test.cc says why not the pinned).
     EXPECT_GE(usage.cache, usage.write_buffers);
-    EXPECT_LE(usage.cache, budget->bytes());
+    EXPECT_LE(usage.cache - std::min(usage.pinned, usage.cache),
+              budget->bytes())
+        << "cache " << usage.cache << ", pinned " << usage.pinned;
   }
   // Closing the log gives its memtables back to the budget.
   EXPECT_EQ(budget->usage().write_buffers, 0u);

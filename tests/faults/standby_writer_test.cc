@@ -576,8 +576,25 @@ class StandbyWriterTest : public ::testing::Test {
     return shipped;
   }
 
+  // As Kubernetes would: a replica that stopped itself (a writer that
+  // lost its lease, e.g. starved of CPU past the lease) starts again.
+  // Returns how many did.
+  int StartStoppedReplicas() {
+    int started = 0;
+    for (const char* name : {"inventory", "quality"}) {
+      for (Replica& r : replicas_[name]) {
+        if (r.process->running()) continue;
+        ++started;
+        if (!r.Start()) ADD_FAILURE() << r.name << " did not start again";
+      }
+    }
+    return started;
+  }
+
   // Each replica of inventory, from its own projection, counts every
-  // written shipment once.
+  // written shipment once. A replica that stops itself meanwhile (a lease
+  // lost to a starved CPU, after the load) is started again and asked
+  // again.
   void CheckReplicasAgree(const std::vector<int64_t>& shipped) {
     Replicas& inv = *clients_["inventory"];
     for (size_t i = 0; i < inv.size(); ++i) {
@@ -592,6 +609,7 @@ class StandbyWriterTest : public ::testing::Test {
                       BearerContext("tok-auditor", kCallDeadline).get(), req,
                       &resp);
           if (!Retryable(s)) break;
+          StartStoppedReplicas();
           absl::SleepFor(kRetryPause);
         }
         ASSERT_TRUE(s.ok()) << inv.target(i) << ": " << s.error_message();
@@ -634,15 +652,7 @@ TEST_F(StandbyWriterTest, WriterKilledUnderLoad) {
   for (int k = 0; k < Kills(); ++k) {
     const std::string service = k % 2 == 0 ? "inventory" : "quality";
     absl::SleepFor(absl::Milliseconds(pause_ms(random)));
-    // As Kubernetes would: a replica that stopped itself (a writer that
-    // lost its lease, e.g. starved of CPU past the lease) starts again.
-    for (const char* name : {"inventory", "quality"}) {
-      for (Replica& r : replicas_[name]) {
-        if (r.process->running()) continue;
-        ++stopped_themselves;
-        if (!r.Start()) ADD_FAILURE() << r.name << " did not start again";
-      }
-    }
+    stopped_themselves += StartStoppedReplicas();
     const int writer = AwaitWriter(service);
     if (writer < 0) break;
     Replica& r = replicas_[service][writer];

@@ -48,6 +48,17 @@ absl::StatusOr<std::unique_ptr<ServiceCore>> ServiceCore::Open(
       OpenCheckedProjection(spec.name, store_options, core->verify_,
                             spec.projection_format));
   core->store_ = std::move(checked.store);
+  // The indexes apply() keeps in memory are charged to the budget the
+  // store is under (the process's, or the store's own).
+  const std::shared_ptr<projection::MemoryBudget> budget =
+      core->store_->options().memory;
+  for (const ServiceSpec::InMemoryIndex& index : spec.indexes) {
+    core->charges_.push_back(budget->ChargeOutside(
+        absl::StrCat(spec.name, "/", index.name), index.bytes));
+    core->index_gauges_.push_back(metrics::RegisterIndexMemory(
+        spec.name, index.name,
+        [bytes = index.bytes] { return static_cast<double>(bytes()); }));
+  }
   ProjectorOptions po;
   po.service = spec.name;
   po.own_topic = own_topic;

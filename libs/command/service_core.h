@@ -9,6 +9,8 @@
 #define LOTLEDGER_LIBS_COMMAND_SERVICE_CORE_H_
 
 #include <atomic>
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -20,6 +22,8 @@
 #include "libs/command/projection_check.h"
 #include "libs/command/projector.h"
 #include "libs/eventlog/event_log.h"
+#include "libs/metrics/metrics.h"
+#include "libs/projection/memory_budget.h"
 #include "libs/projection/projection_store.h"
 
 namespace lotledger::command {
@@ -38,6 +42,16 @@ struct ServiceSpec {
   // The layout apply() writes. Bump it when that changes: a projection of
   // another format is rebuilt from the log at start (projection_check.h).
   int projection_format = 1;
+  // Memory the service holds outside RocksDB that grows with the data (an
+  // in-memory index apply() keeps current): its name and the heap it
+  // holds. The core charges it to the process's memory budget
+  // (MemoryBudget::ChargeOutside) and reports it as
+  // lotledger_index_memory_bytes{service,index}.
+  struct InMemoryIndex {
+    std::string name;
+    std::function<size_t()> bytes;
+  };
+  std::vector<InMemoryIndex> indexes;
 };
 
 class ServiceCore {
@@ -92,6 +106,8 @@ class ServiceCore {
   std::unique_ptr<projection::ProjectionStore> store_;
   std::unique_ptr<Projector> projector_;
   std::unique_ptr<CommandRunner> runner_;
+  std::vector<std::unique_ptr<projection::MemoryBudget::Charge>> charges_;
+  std::vector<metrics::CallbackGauge> index_gauges_;
 };
 
 }  // namespace lotledger::command

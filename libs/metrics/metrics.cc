@@ -174,7 +174,8 @@ CallbackGauge RegisterIndexMemory(const std::string& service,
                                   std::function<double()> bytes) {
   return Default().AddGaugeCallback(
       "lotledger_index_memory_bytes",
-      "Heap held by a service's in-memory index, outside the RocksDB budget",
+      "Heap held by a service's in-memory index, taken from the RocksDB "
+      "cache's share of the memory budget",
       [service, index, bytes = std::move(bytes)] {
         return std::vector<Sample>{
             {{{"service", service}, {"index", index}}, bytes()}};

@@ -155,8 +155,8 @@ Registry& Default();
 
 // lotledger_index_memory_bytes{service, index}: the heap an in-memory index
 // holds (the lots service's genealogy, the recall service's scope and
-// impact index), memory outside the RocksDB budget (docs/operations.md,
-// "Memory"). `bytes` is called at each scrape.
+// impact index), which the process's memory budget takes from its RocksDB
+// cache (docs/operations.md, "Memory"). `bytes` is called at each scrape.
 [[nodiscard]] CallbackGauge RegisterIndexMemory(const std::string& service,
                                                 const std::string& index,
                                                 std::function<double()> bytes);

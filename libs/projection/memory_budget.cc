@@ -1,6 +1,7 @@
 #include "libs/projection/memory_budget.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "rocksdb/cache.h"
 #include "rocksdb/options.h"
@@ -14,8 +15,7 @@ std::shared_ptr<MemoryBudget> MemoryBudget::Create(size_t bytes) {
       new MemoryBudget(std::max(bytes, kMinBytes)));
 }
 
-MemoryBudget::MemoryBudget(size_t bytes)
-    : bytes_(bytes), write_buffer_bytes_(bytes / 4) {
+MemoryBudget::MemoryBudget(size_t bytes) : bytes_(bytes) {
   rocksdb::LRUCacheOptions cache;
   cache.capacity = bytes_;
   // Index and filter partitions go to the high-priority pool: up to half
@@ -27,10 +27,81 @@ MemoryBudget::MemoryBudget(size_t bytes)
   // Charged to the cache; no stall: a flush is triggered instead, and the
   // projector's commit waits only as RocksDB's own write stalls say.
   write_buffers_ = std::make_shared<rocksdb::WriteBufferManager>(
-      write_buffer_bytes_, cache_, /*allow_stall=*/false);
+      bytes_ / 4, cache_, /*allow_stall=*/false);
 }
 
-MemoryBudget::~MemoryBudget() = default;
+MemoryBudget::~MemoryBudget() {
+  {
+    absl::MutexLock l(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+size_t MemoryBudget::cache_bytes() const { return cache_->GetCapacity(); }
+
+size_t MemoryBudget::write_buffer_bytes() const {
+  return write_buffers_->buffer_size();
+}
+
+MemoryBudget::Charge::Charge(std::shared_ptr<MemoryBudget> budget,
+                             std::string name, std::function<size_t()> measure)
+    : budget_(std::move(budget)),
+      name_(std::move(name)),
+      measure_(std::move(measure)) {}
+
+MemoryBudget::Charge::~Charge() { budget_->Forget(this); }
+
+std::unique_ptr<MemoryBudget::Charge> MemoryBudget::ChargeOutside(
+    std::string name, std::function<size_t()> measure) {
+  std::unique_ptr<Charge> charge(
+      new Charge(shared_from_this(), std::move(name), std::move(measure)));
+  absl::MutexLock l(&mu_);
+  charges_.push_back(charge.get());
+  RemeasureLocked();
+  // The thread holds no reference to the budget: the last owner's
+  // destructor (never this thread) stops and joins it.
+  if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
+  return charge;
+}
+
+void MemoryBudget::Forget(const Charge* charge) {
+  absl::MutexLock l(&mu_);
+  std::erase(charges_, charge);
+  RemeasureLocked();
+}
+
+void MemoryBudget::Remeasure() {
+  absl::MutexLock l(&mu_);
+  RemeasureLocked();
+}
+
+void MemoryBudget::RemeasureLocked() {
+  size_t indexes = 0;
+  for (Charge* c : charges_) {
+    const size_t b = c->measure_();
+    c->bytes_.store(b, std::memory_order_relaxed);
+    indexes += b;
+  }
+  indexes_ = indexes;
+  const size_t capacity = bytes_ - std::min(indexes, bytes_ - kMinBytes);
+  if (capacity == cache_->GetCapacity()) return;
+  // A smaller capacity evicts unpinned blocks at once; a smaller
+  // write-buffer share makes the next write flush the largest memtable.
+  cache_->SetCapacity(capacity);
+  write_buffers_->SetBufferSize(capacity / 4);
+}
+
+void MemoryBudget::Loop() {
+  absl::MutexLock l(&mu_);
+  while (true) {
+    if (mu_.AwaitWithDeadline(absl::Condition(&stopping_),
+                              absl::Now() + kRemeasureEvery)) {
+      return;
+    }
+    RemeasureLocked();
+  }
+}
 
 void MemoryBudget::ApplyTo(rocksdb::BlockBasedTableOptions& table) const {
   // One cache for every family of every database of the process, so memory
@@ -61,9 +132,11 @@ void MemoryBudget::ApplyTo(rocksdb::DBOptions& db) const {
 }
 
 MemoryBudget::Usage MemoryBudget::usage() const {
+  absl::MutexLock l(&mu_);
   return {.cache = cache_->GetUsage(),
           .pinned = cache_->GetPinnedUsage(),
-          .write_buffers = write_buffers_->memory_usage()};
+          .write_buffers = write_buffers_->memory_usage(),
+          .indexes = indexes_};
 }
 
 }  // namespace lotledger::projection

@@ -212,7 +212,8 @@ const std::vector<Flag>& Flags() {
       {"memory-budget-mb",
        "memory the process plans for, all in: half is the RocksDB cache "
        "shared by every hosted projection (memtables and index/filter "
-       "blocks charged to it), the rest in-memory indexes, Kafka, gRPC",
+       "blocks charged to it) less the in-memory indexes, the rest Kafka, "
+       "gRPC and the heap of queries",
        [](ProcessConfig& c, const std::string& v) {
          return ParseInt("memory-budget-mb", v, c.memory_budget_mb, 64);
        }},

@@ -73,8 +73,9 @@ struct ProcessConfig {
   bool log_requests = false;
   // The memory the process plans for, all in (docs/operations.md,
   // "Memory"): half of it is the RocksDB budget every hosted projection
-  // shares (libs/projection/memory_budget.h), the rest is for in-memory
-  // indexes, Kafka buffers and gRPC. The pod's memory limit must allow it.
+  // shares (libs/projection/memory_budget.h), the in-memory indexes
+  // charged to it; the rest is for Kafka buffers, gRPC and queries. The
+  // pod's memory limit must allow it.
   int32_t memory_budget_mb = 512;
   // The most glibc malloc arenas (ConfigureMalloc); 0: glibc's own limit,
   // 8 per core. Each new thread gets an arena of its own up to the limit,

@@ -306,13 +306,17 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
       }});
   st->gauges.push_back(metrics::Default().AddGaugeCallback(
       "lotledger_rocksdb_memory_bytes",
-      "RocksDB memory shared by the hosted projections: the budget, what "
-      "is charged to it (write buffers included), what readers pin, and "
-      "the write buffers",
+      "RocksDB memory shared by the hosted projections: the budget, the "
+      "in-memory indexes charged to it (as last measured), the cache's "
+      "capacity (the budget less the indexes), what is in the cache "
+      "(write buffers included), what readers pin, and the write buffers",
       [memory = st->memory] {
         const projection::MemoryBudget::Usage u = memory->usage();
         return std::vector<metrics::Sample>{
             {{{"kind", "budget"}}, static_cast<double>(memory->bytes())},
+            {{{"kind", "indexes"}}, static_cast<double>(u.indexes)},
+            {{{"kind", "cache_capacity"}},
+             static_cast<double>(memory->cache_bytes())},
             {{{"kind", "cache"}}, static_cast<double>(u.cache)},
             {{{"kind", "pinned"}}, static_cast<double>(u.pinned)},
             {{{"kind", "write_buffers"}},

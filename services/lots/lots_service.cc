@@ -39,7 +39,11 @@ command::ServiceSpec LotsServiceSpec(int32_t partitions) {
   // genealogy (store-side trace) and the serial register (the first read
   // of a trace by serial).
   spec.uncompressed_column_families = {"genealogy", "serial_lots"};
-  spec.apply = IndexedLotsApply{std::make_shared<GenealogyIndex>()};
+  auto index = std::make_shared<GenealogyIndex>();
+  spec.apply = IndexedLotsApply{index};
+  // Charged to the process's memory budget (service_core.h).
+  spec.indexes = {
+      {.name = "genealogy", .bytes = [index] { return index->stats().bytes; }}};
   // 2: the serial register (serial_lots, lot_serials, serial_assignments,
   // Lot.serial_count). A projection of format 1 may have passed over
   // SerialsAssigned events (a replica of an older build following the
@@ -75,6 +79,8 @@ std::shared_ptr<GenealogyIndex> LoadedIndex(command::ServiceCore& core) {
             {{"service", "lots"}, {"error", std::string(s.message())}});
     return nullptr;
   }
+  // The cache gives up what the index now holds at once.
+  core.store().options().memory->Remeasure();
   const GenealogyIndex::Stats stats = index->stats();
   LogJson(
       "info", "genealogy index loaded",
@@ -93,13 +99,7 @@ LotsServiceImpl::LotsServiceImpl(command::ServiceCore* core,
       guard_(guard),
       clock_(clock),
       index_(LoadedIndex(*core)),
-      queries_(&core->store(), index_.get()) {
-  if (index_ != nullptr) {
-    index_memory_ = metrics::RegisterIndexMemory(
-        "lots", "genealogy",
-        [index = index_] { return static_cast<double>(index->stats().bytes); });
-  }
-}
+      queries_(&core->store(), index_.get()) {}
 
 absl::StatusOr<command::CommandResult> LotsServiceImpl::RunCommand(
     const grpc::ServerContext& ctx, const server::Principal& principal,

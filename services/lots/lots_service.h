@@ -16,7 +16,6 @@
 
 #include "libs/command/service_core.h"
 #include "libs/common/clock.h"
-#include "libs/metrics/metrics.h"
 #include "libs/server/auth.h"
 #include "lotledger/v1/domain.pb.h"
 #include "lotledger/v1/lots.grpc.pb.h"
@@ -90,8 +89,6 @@ class LotsServiceImpl final : public v1::LotsService::Service {
   const Clock* clock_;
   std::shared_ptr<GenealogyIndex> index_;
   LotsQueries queries_;
-  // lotledger_index_memory_bytes of the genealogy index, at each scrape.
-  metrics::CallbackGauge index_memory_;
 };
 
 }  // namespace lotledger::lots

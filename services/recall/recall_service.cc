@@ -67,7 +67,11 @@ command::ServiceSpec RecallServiceSpec(int32_t partitions) {
   spec.input_topics = topics::ReadBy(spec.name);
   spec.column_families = RecallColumnFamilies();
   spec.uncompressed_column_families = RecallUncompressedColumnFamilies();
-  spec.apply = IndexedRecallApply{std::make_shared<RecallIndex>()};
+  auto index = std::make_shared<RecallIndex>();
+  spec.apply = IndexedRecallApply{index};
+  // Charged to the process's memory budget (service_core.h).
+  spec.indexes = {{.name = "scope_and_impact",
+                   .bytes = [index] { return index->stats().bytes; }}};
   // 2: the serial families (recall_projection.h).
   spec.projection_format = 2;
   return spec;
@@ -101,6 +105,8 @@ std::shared_ptr<RecallIndex> LoadedIndex(command::ServiceCore& core) {
             {{"service", "recall"}, {"error", std::string(s.message())}});
     return nullptr;
   }
+  // The cache gives up what the index now holds at once.
+  core.store().options().memory->Remeasure();
   const RecallIndex::Stats stats = index->stats();
   LogJson(
       "info", "recall index loaded",
@@ -138,11 +144,6 @@ RecallServiceImpl::RecallServiceImpl(command::ServiceCore* core,
         }
         return std::vector<metrics::Sample>{{{{"service", "recall"}}, open}};
       });
-  if (index_ != nullptr) {
-    index_memory_ = metrics::RegisterIndexMemory(
-        "recall", "scope_and_impact",
-        [index = index_] { return static_cast<double>(index->stats().bytes); });
-  }
   reactor_ = std::thread([this] { ReactorLoop(); });
 }
 

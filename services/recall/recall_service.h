@@ -135,8 +135,6 @@ class RecallServiceImpl final : public v1::RecallService::Service {
   std::shared_ptr<const RecallIndex> index_;  // loaded, or null
   // lotledger_recalls_open: recalls not closed, counted at each scrape.
   metrics::CallbackGauge open_recalls_;
-  // lotledger_index_memory_bytes of the recall index, at each scrape.
-  metrics::CallbackGauge index_memory_;
 
   absl::Mutex reactor_mu_;  // serializes ExtendScopes
   // "<recall id>\0<lot id>" the rules refused: not tried again.

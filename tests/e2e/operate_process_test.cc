@@ -147,12 +147,25 @@ void ExpectProcessMetrics(const Exposition& e, const std::string& service) {
   EXPECT_EQ(budget, static_cast<double>(kMemoryBudgetMb << 19));
   EXPECT_LE(SumOf(e, "lotledger_rocksdb_memory_bytes", {{"kind", "cache"}}),
             budget);
+  // An in-memory index is charged to that budget: the cache's capacity is
+  // the budget less the index. The services without one leave it whole.
+  const bool indexed = service == "lots" || service == "recall";
+  const double indexes =
+      SumOf(e, "lotledger_rocksdb_memory_bytes", {{"kind", "indexes"}});
+  if (indexed) {
+    EXPECT_GT(indexes, 0) << service;
+  } else {
+    EXPECT_EQ(indexes, 0) << service;
+  }
+  EXPECT_EQ(
+      SumOf(e, "lotledger_rocksdb_memory_bytes", {{"kind", "cache_capacity"}}),
+      budget - indexes)
+      << service;
   // One lag sample per input partition, each a count of records.
   EXPECT_FALSE(
       e.families.at("lotledger_projection_lag_records").samples.empty());
-  // The services with an in-memory index report its heap, which the
-  // RocksDB budget does not cover; the others have none to report.
-  const bool indexed = service == "lots" || service == "recall";
+  // The services with an in-memory index report its heap (the one
+  // charged above); the others have none to report.
   int index_samples = 0;
   if (auto f = e.families.find("lotledger_index_memory_bytes");
       f != e.families.end()) {

@@ -1,10 +1,12 @@
 // One MemoryBudget shared by several projections (what a host does for the
 // services it runs): their write buffers together stay within its share,
 // the cache stays within its capacity while more data than fits is read,
-// and nothing written is lost to the flushes that keeps it so.
+// and nothing written is lost to the flushes that keeps it so. The
+// in-memory indexes charged to it are taken from the cache.
 #include "libs/projection/memory_budget.h"
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <random>
 #include <string>
@@ -113,6 +115,87 @@ TEST(MemoryBudgetTest, StoresOfOneProcessStayWithinTheOneBudget) {
   EXPECT_GT(usage.cache, 0u);
   EXPECT_LE(usage.cache - std::min(usage.pinned, usage.cache), budget->bytes())
       << "cache " << usage.cache << ", pinned " << usage.pinned;
+}
+
+TEST(MemoryBudgetTest, IndexesChargedAreTakenFromTheCacheAndGivenBack) {
+  constexpr size_t kMiB = 1 << 20;
+  const std::shared_ptr<MemoryBudget> budget = MemoryBudget::Create(64 * kMiB);
+  ScopedTempDir dir;
+  auto store = ProjectionStore::Open(
+      {.path = dir.path(), .column_families = {"lots"}, .memory = budget});
+  ASSERT_TRUE(store.ok()) << store.status();
+  // 32 MiB written and read back: the cache holds most of it.
+  std::mt19937_64 rng(11);
+  for (int b = 0; b < 32; ++b) {
+    ProjectionStore::Batch batch = (*store)->NewBatch();
+    for (int i = 0; i < 1024; ++i)
+      batch.Put("lots", absl::StrCat("lot-", b * 1024 + i), Value(rng));
+    ASSERT_TRUE((*store)->Commit(std::move(batch)).ok());
+  }
+  ASSERT_TRUE((*store)->Compact().ok());
+  for (int b = 0; b < 32; ++b) {
+    for (int i = 0; i < 1024; ++i) {
+      auto got = (*store)->Get("lots", absl::StrCat("lot-", b * 1024 + i));
+      ASSERT_TRUE(got.ok() && got->has_value())
+          << absl::StrCat("lot-", b * 1024 + i);
+    }
+  }
+  ASSERT_GT(budget->usage().cache, 24 * kMiB);
+  EXPECT_EQ(budget->cache_bytes(), 64 * kMiB);
+  EXPECT_EQ(budget->usage().indexes, 0u);
+
+  std::atomic<size_t> genealogy = 10 * kMiB;
+  std::unique_ptr<MemoryBudget::Charge> first = budget->ChargeOutside(
+      "lots/genealogy", [&genealogy] { return genealogy.load(); });
+  // Measured when charged.
+  EXPECT_EQ(first->bytes(), 10 * kMiB);
+  EXPECT_EQ(budget->usage().indexes, 10 * kMiB);
+  EXPECT_EQ(budget->cache_bytes(), 54 * kMiB);
+  EXPECT_EQ(budget->write_buffer_bytes(), 54 * kMiB / 4);
+
+  // A second index, and the first grown: the cache evicts down to what is
+  // left (all but what readers pin).
+  std::unique_ptr<MemoryBudget::Charge> second = budget->ChargeOutside(
+      "recall/scope_and_impact", [] { return 20 * kMiB; });
+  genealogy = 28 * kMiB;
+  budget->Remeasure();
+  EXPECT_EQ(budget->usage().indexes, 48 * kMiB);
+  EXPECT_EQ(budget->cache_bytes(), 16 * kMiB);
+  MemoryBudget::Usage usage = budget->usage();
+  EXPECT_LE(usage.cache - std::min(usage.pinned, usage.cache), 16 * kMiB)
+      << "cache " << usage.cache << ", pinned " << usage.pinned;
+
+  // Indexes past the budget leave the cache its minimum; the process is
+  // then over its budget, which usage() shows.
+  genealogy = 60 * kMiB;
+  budget->Remeasure();
+  EXPECT_EQ(budget->cache_bytes(), MemoryBudget::kMinBytes);
+  EXPECT_EQ(budget->write_buffer_bytes(), MemoryBudget::kMinBytes / 4);
+  EXPECT_GT(budget->usage().indexes, budget->bytes());
+
+  // The budget's own thread follows an index that grows or shrinks,
+  // without a Remeasure (within kRemeasureEvery; waited for, bounded).
+  genealogy = 4 * kMiB;
+  for (const absl::Time give_up = absl::Now() + absl::Seconds(60);
+       budget->cache_bytes() != 40 * kMiB && absl::Now() < give_up;) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(budget->cache_bytes(), 40 * kMiB);
+  EXPECT_EQ(first->bytes(), 4 * kMiB);
+
+  // An index let go of gives its memory back.
+  second.reset();
+  EXPECT_EQ(budget->cache_bytes(), 60 * kMiB);
+  first.reset();
+  EXPECT_EQ(budget->cache_bytes(), 64 * kMiB);
+  EXPECT_EQ(budget->write_buffer_bytes(), 16 * kMiB);
+  EXPECT_EQ(budget->usage().indexes, 0u);
+  // Every value is still there after the evictions.
+  for (int b = 0; b < 32; b += 7) {
+    auto got = (*store)->Get("lots", absl::StrCat("lot-", b * 1024 + 5));
+    ASSERT_TRUE(got.ok() && got->has_value())
+        << absl::StrCat("lot-", b * 1024 + 5);
+  }
 }
 
 TEST(MemoryBudgetTest, AStoreWithoutOneGetsItsOwnAndNamesIt) {

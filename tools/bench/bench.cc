@@ -17,6 +17,9 @@
 //
 // --limits=FILE (the output of --scenario=limits): throughput figures also
 // print their ratio to the machine's limit (harness.h, Report).
+// --verify-projection=quick|full|off: the check of each projection at a
+// host's start (default quick, as the manifests; full hashes every
+// projection at each stop and start).
 // --channels=N: client connections the client threads share (default 1).
 // --dir=PATH holds the data (default build/bench-data; it must be on a real
 // disk for fsync figures to mean anything). --kafka=HOST:PORT (or

@@ -723,6 +723,7 @@ absl::StatusOr<GenSummary> Generate(eventlog::EventLog& log,
 
 absl::Status SaveSummary(const GenSummary& s, const std::string& path) {
   std::ofstream out(path);
+  out << "requested " << s.requested << "\n";
   out << "events " << s.events << "\n";
   out << "lots " << s.lots[0] << " " << s.lots[1] << " " << s.lots[2] << "\n";
   out << "moves " << s.shipments << " " << s.returns << " " << s.transfers
@@ -748,7 +749,9 @@ absl::StatusOr<GenSummary> LoadSummary(const std::string& path) {
   while (std::getline(in, line)) {
     std::vector<std::string> f = absl::StrSplit(line, ' ');
     if (f.empty()) continue;
-    if (f[0] == "events" && f.size() == 2) {
+    if (f[0] == "requested" && f.size() == 2) {
+      (void)absl::SimpleAtoi(f[1], &s.requested);
+    } else if (f[0] == "events" && f.size() == 2) {
       (void)absl::SimpleAtoi(f[1], &s.events);
     } else if (f[0] == "lots" && f.size() == 4) {
       for (int i = 0; i < 3; ++i) (void)absl::SimpleAtoi(f[1 + i], &s.lots[i]);

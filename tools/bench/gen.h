@@ -49,7 +49,7 @@ absl::CivilDay GenFirstDay();
 inline constexpr int kGenCostChangeDay = 182;
 
 struct GenOptions {
-  int64_t events = 1000000;  // target; the log holds this many
+  int64_t events = 1000000;  // target; the log holds at least this many
   uint64_t seed = 1;
   int32_t partitions = 3;    // of each topic, as the services' default
   std::string topic_prefix;  // before every topic name (Kafka runs)
@@ -60,6 +60,9 @@ struct GenOptions {
 };
 
 struct GenSummary {
+  // GenOptions::events as asked; the log holds `events`, which passes it by
+  // the few events that finish the day's last step.
+  uint64_t requested = 0;
   uint64_t events = 0;
   uint64_t lots[3] = {0, 0, 0};  // raw, component, finished
   uint64_t shipments = 0, returns = 0, transfers = 0, recalls = 0;

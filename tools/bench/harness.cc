@@ -158,6 +158,11 @@ std::unique_ptr<ServerHost> StartHost(
   } else {
     unsetenv("LOTLEDGER_READ_BARRIER");
   }
+  // Projections are checked at start as the manifests check them
+  // (k8s/base/common): "full" hashes every projection at each stop and
+  // start, minutes at 10^7 events, which a run would count as catching up.
+  setenv("LOTLEDGER_VERIFY_PROJECTION",
+         a.Get("verify-projection", "quick").c_str(), 1);
   if (a.Get("backend", "embedded") == "kafka") {
     c.log = "kafka";
     c.kafka_bootstrap = KafkaBootstrap(a);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "libs/common/json_log.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
@@ -84,6 +86,25 @@ void MemoryBudget::RemeasureLocked() {
     indexes += b;
   }
   indexes_ = indexes;
+  // Past what the budget can give (the cache at its minimum): the process
+  // will pass the memory it plans for. Said once per crossing.
+  const bool over = indexes > bytes_ - kMinBytes;
+  if (over != over_) {
+    over_ = over;
+    std::string sizes;
+    for (const Charge* c : charges_) {
+      absl::StrAppend(&sizes, sizes.empty() ? "" : ", ", c->name_, " ",
+                      c->bytes());
+    }
+    LogJson(over ? "warn" : "info",
+            over ? "in-memory indexes take more than the memory budget "
+                   "leaves them; the RocksDB cache is at its minimum: raise "
+                   "--memory-budget-mb and the pod's limit"
+                 : "in-memory indexes are within the memory budget again",
+            {{"indexes_bytes", absl::StrCat(indexes)},
+             {"budget_bytes", absl::StrCat(bytes_)},
+             {"indexes", sizes}});
+  }
   const size_t capacity = bytes_ - std::min(indexes, bytes_ - kMinBytes);
   if (capacity == cache_->GetCapacity()) return;
   // A smaller capacity evicts unpinned blocks at once; a smaller

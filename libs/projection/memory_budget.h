@@ -24,8 +24,10 @@
 // of that. They are measured when charged, on Remeasure, and every
 // kRemeasureEvery on the budget's own thread, so the cache gives up what
 // an index grows by within that period. Indexes past bytes - kMinBytes
-// take the process past its budget: lotledger_rocksdb_memory_bytes shows
-// it (kind "indexes" beside "budget").
+// take the process past its budget: a warning is logged when they pass
+// that line (and a line when they are back within it), and
+// lotledger_rocksdb_memory_bytes shows it (kind "indexes" beside
+// "budget").
 //
 // The cache evicts what is not in use; what is pinned (the write buffers'
 // reservation, level-0 tables' index and filter, blocks a reader holds)
@@ -152,6 +154,7 @@ class MemoryBudget final : public std::enable_shared_from_this<MemoryBudget> {
   mutable absl::Mutex mu_;
   std::vector<Charge*> charges_ ABSL_GUARDED_BY(mu_);
   size_t indexes_ ABSL_GUARDED_BY(mu_) = 0;
+  bool over_ ABSL_GUARDED_BY(mu_) = false;  // indexes past bytes - kMinBytes
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   // Started with the first charge.
   std::thread thread_;

@@ -168,7 +168,16 @@ TEST(MemoryBudgetTest, IndexesChargedAreTakenFromTheCacheAndGivenBack) {
   // Indexes past the budget leave the cache its minimum; the process is
   // then over its budget, which usage() shows.
   genealogy = 60 * kMiB;
+  ::testing::internal::CaptureStderr();
   budget->Remeasure();
+  budget->Remeasure();
+  const std::string warned = ::testing::internal::GetCapturedStderr();
+  // Said once, with what to do and who holds the memory.
+  EXPECT_NE(warned.find("\"level\":\"warn\""), std::string::npos) << warned;
+  EXPECT_NE(warned.find("raise --memory-budget-mb"), std::string::npos);
+  EXPECT_NE(warned.find("lots/genealogy 62914560"), std::string::npos);
+  EXPECT_EQ(warned.find("raise --memory-budget-mb"),
+            warned.rfind("raise --memory-budget-mb"));
   EXPECT_EQ(budget->cache_bytes(), MemoryBudget::kMinBytes);
   EXPECT_EQ(budget->write_buffer_bytes(), MemoryBudget::kMinBytes / 4);
   EXPECT_GT(budget->usage().indexes, budget->bytes());
@@ -176,12 +185,16 @@ TEST(MemoryBudgetTest, IndexesChargedAreTakenFromTheCacheAndGivenBack) {
   // The budget's own thread follows an index that grows or shrinks,
   // without a Remeasure (within kRemeasureEvery; waited for, bounded).
   genealogy = 4 * kMiB;
+  ::testing::internal::CaptureStderr();
   for (const absl::Time give_up = absl::Now() + absl::Seconds(60);
        budget->cache_bytes() != 40 * kMiB && absl::Now() < give_up;) {
     absl::SleepFor(absl::Milliseconds(100));
   }
   EXPECT_EQ(budget->cache_bytes(), 40 * kMiB);
   EXPECT_EQ(first->bytes(), 4 * kMiB);
+  EXPECT_NE(::testing::internal::GetCapturedStderr().find(
+                "within the memory budget again"),
+            std::string::npos);
 
   // An index let go of gives its memory back.
   second.reset();

@@ -55,9 +55,12 @@ absl::StatusOr<std::unique_ptr<ServiceCore>> ServiceCore::Open(
   for (const ServiceSpec::InMemoryIndex& index : spec.indexes) {
     core->charges_.push_back(budget->ChargeOutside(
         absl::StrCat(spec.name, "/", index.name), index.bytes));
+    // A scrape measures the index through its charge: the metric is what
+    // the budget holds back, and the cache follows it.
     core->index_gauges_.push_back(metrics::RegisterIndexMemory(
-        spec.name, index.name,
-        [bytes = index.bytes] { return static_cast<double>(bytes()); }));
+        spec.name, index.name, [charge = core->charges_.back().get()] {
+          return static_cast<double>(charge->Measure());
+        }));
   }
   ProjectorOptions po;
   po.service = spec.name;
@@ -86,6 +89,10 @@ absl::StatusOr<std::unique_ptr<ServiceCore>> ServiceCore::Open(
 }
 
 ServiceCore::~ServiceCore() { Stop(); }
+
+void ServiceCore::MeasureIndexes() {
+  for (const auto& charge : charges_) charge->Measure();
+}
 
 void ServiceCore::Stop() {
   absl::MutexLock l(&lifecycle_mu_);

@@ -78,6 +78,11 @@ class ServiceCore {
   // rebuilds a damaged one from the log.
   void Stop();
 
+  // Measures the spec's in-memory indexes now and gives the memory budget
+  // what they hold (e.g. right after a service loaded one, rather than at
+  // the budget's next period).
+  void MeasureIndexes();
+
   // What Open was given, kept for a rebuild of the projection (rebuild.h).
   struct Setup {
     eventlog::EventLog* log = nullptr;
@@ -107,6 +112,7 @@ class ServiceCore {
   std::unique_ptr<Projector> projector_;
   std::unique_ptr<CommandRunner> runner_;
   std::vector<std::unique_ptr<projection::MemoryBudget::Charge>> charges_;
+  // Each measures its charge: declared after charges_, so destroyed first.
   std::vector<metrics::CallbackGauge> index_gauges_;
 };
 

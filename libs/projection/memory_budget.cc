@@ -60,32 +60,34 @@ std::unique_ptr<MemoryBudget::Charge> MemoryBudget::ChargeOutside(
       new Charge(shared_from_this(), std::move(name), std::move(measure)));
   absl::MutexLock l(&mu_);
   charges_.push_back(charge.get());
-  RemeasureLocked();
+  MeasureLocked(charge.get());
   // The thread holds no reference to the budget: the last owner's
   // destructor (never this thread) stops and joins it.
   if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
   return charge;
 }
 
+size_t MemoryBudget::Charge::Measure() {
+  absl::MutexLock l(&budget_->mu_);
+  budget_->MeasureLocked(this);
+  return bytes();
+}
+
 void MemoryBudget::Forget(const Charge* charge) {
   absl::MutexLock l(&mu_);
   std::erase(charges_, charge);
-  RemeasureLocked();
+  MeasureLocked(nullptr);
 }
 
-void MemoryBudget::Remeasure() {
-  absl::MutexLock l(&mu_);
-  RemeasureLocked();
-}
-
-void MemoryBudget::RemeasureLocked() {
+void MemoryBudget::MeasureLocked(Charge* charge) {
   size_t indexes = 0;
   for (Charge* c : charges_) {
-    const size_t b = c->measure_();
-    c->bytes_.store(b, std::memory_order_relaxed);
-    indexes += b;
+    if (charge == nullptr || c == charge) {
+      c->bytes_.store(c->measure_(), std::memory_order_relaxed);
+    }
+    indexes += c->bytes();
   }
-  indexes_ = indexes;
+  indexes_.store(indexes, std::memory_order_relaxed);
   // Past what the budget can give (the cache at its minimum): the process
   // will pass the memory it plans for. Said once per crossing.
   const bool over = indexes > bytes_ - kMinBytes;
@@ -120,7 +122,7 @@ void MemoryBudget::Loop() {
                               absl::Now() + kRemeasureEvery)) {
       return;
     }
-    RemeasureLocked();
+    MeasureLocked(nullptr);
   }
 }
 
@@ -153,11 +155,10 @@ void MemoryBudget::ApplyTo(rocksdb::DBOptions& db) const {
 }
 
 MemoryBudget::Usage MemoryBudget::usage() const {
-  absl::MutexLock l(&mu_);
   return {.cache = cache_->GetUsage(),
           .pinned = cache_->GetPinnedUsage(),
           .write_buffers = write_buffers_->memory_usage(),
-          .indexes = indexes_};
+          .indexes = indexes_.load(std::memory_order_relaxed)};
 }
 
 }  // namespace lotledger::projection

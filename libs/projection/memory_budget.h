@@ -21,8 +21,9 @@
 // scope and impact index) grow with the data. Each is charged to the
 // budget (ChargeOutside): the cache's capacity is `bytes` less what they
 // hold, never below kMinBytes, and the write buffers' share is a quarter
-// of that. They are measured when charged, on Remeasure, and every
-// kRemeasureEvery on the budget's own thread, so the cache gives up what
+// of that. They are measured when charged, by Charge::Measure (at each
+// scrape of their metric), and every kRemeasureEvery on the budget's own
+// thread, so the cache gives up what
 // an index grows by within that period. Indexes past bytes - kMinBytes
 // take the process past its budget: a warning is logged when they pass
 // that line (and a line when they are back within it), and
@@ -101,9 +102,12 @@ class MemoryBudget final : public std::enable_shared_from_this<MemoryBudget> {
     ~Charge();
     Charge(const Charge&) = delete;
     Charge& operator=(const Charge&) = delete;
-    const std::string& name() const { return name_; }
     // The index's bytes as last measured.
     size_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
+    // Measures the index now (its lotledger_index_memory_bytes at a
+    // scrape, or right after it was loaded) and resizes the cache with
+    // what it holds; returns its bytes.
+    size_t Measure();
 
    private:
     friend class MemoryBudget;
@@ -115,14 +119,11 @@ class MemoryBudget final : public std::enable_shared_from_this<MemoryBudget> {
     std::atomic<size_t> bytes_ = 0;
   };
   // Charges what `measure` returns (the heap an index holds; called on
-  // the budget's thread and by Remeasure, so it must be safe from any
-  // thread and cheap enough to run every kRemeasureEvery). Measures it
-  // at once.
+  // the budget's thread and by Charge::Measure, so it must be safe from
+  // any thread and cheap enough to run every kRemeasureEvery). Measures
+  // it at once.
   std::unique_ptr<Charge> ChargeOutside(std::string name,
                                         std::function<size_t()> measure);
-  // Measures every charge now and resizes the cache (e.g. right after an
-  // index is loaded, rather than at the next period).
-  void Remeasure();
 
   // Put a database under this budget (every projection store, and the
   // embedded event log): its tables' blocks in the cache, their index and
@@ -143,7 +144,9 @@ class MemoryBudget final : public std::enable_shared_from_this<MemoryBudget> {
 
  private:
   explicit MemoryBudget(size_t bytes);
-  void RemeasureLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Measures `charge` (every charge when null), then sizes the cache to
+  // what the charges hold.
+  void MeasureLocked(Charge* charge) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Forget(const Charge* charge);
   void Loop();
 
@@ -153,7 +156,7 @@ class MemoryBudget final : public std::enable_shared_from_this<MemoryBudget> {
 
   mutable absl::Mutex mu_;
   std::vector<Charge*> charges_ ABSL_GUARDED_BY(mu_);
-  size_t indexes_ ABSL_GUARDED_BY(mu_) = 0;
+  std::atomic<size_t> indexes_ = 0;         // written under mu_
   bool over_ ABSL_GUARDED_BY(mu_) = false;  // indexes past bytes - kMinBytes
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   // Started with the first charge.

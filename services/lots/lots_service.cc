@@ -80,7 +80,7 @@ std::shared_ptr<GenealogyIndex> LoadedIndex(command::ServiceCore& core) {
     return nullptr;
   }
   // The cache gives up what the index now holds at once.
-  core.store().options().memory->Remeasure();
+  core.MeasureIndexes();
   const GenealogyIndex::Stats stats = index->stats();
   LogJson(
       "info", "genealogy index loaded",

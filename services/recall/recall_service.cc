@@ -106,7 +106,7 @@ std::shared_ptr<RecallIndex> LoadedIndex(command::ServiceCore& core) {
     return nullptr;
   }
   // The cache gives up what the index now holds at once.
-  core.store().options().memory->Remeasure();
+  core.MeasureIndexes();
   const RecallIndex::Stats stats = index->stats();
   LogJson(
       "info", "recall index loaded",

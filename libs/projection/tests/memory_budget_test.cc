@@ -158,7 +158,7 @@ TEST(MemoryBudgetTest, IndexesChargedAreTakenFromTheCacheAndGivenBack) {
   std::unique_ptr<MemoryBudget::Charge> second = budget->ChargeOutside(
       "recall/scope_and_impact", [] { return 20 * kMiB; });
   genealogy = 28 * kMiB;
-  budget->Remeasure();
+  EXPECT_EQ(first->Measure(), 28 * kMiB);
   EXPECT_EQ(budget->usage().indexes, 48 * kMiB);
   EXPECT_EQ(budget->cache_bytes(), 16 * kMiB);
   MemoryBudget::Usage usage = budget->usage();
@@ -169,8 +169,8 @@ TEST(MemoryBudgetTest, IndexesChargedAreTakenFromTheCacheAndGivenBack) {
   // then over its budget, which usage() shows.
   genealogy = 60 * kMiB;
   ::testing::internal::CaptureStderr();
-  budget->Remeasure();
-  budget->Remeasure();
+  first->Measure();
+  first->Measure();
   const std::string warned = ::testing::internal::GetCapturedStderr();
   // Said once, with what to do and who holds the memory.
   EXPECT_NE(warned.find("\"level\":\"warn\""), std::string::npos) << warned;
@@ -183,7 +183,7 @@ TEST(MemoryBudgetTest, IndexesChargedAreTakenFromTheCacheAndGivenBack) {
   EXPECT_GT(budget->usage().indexes, budget->bytes());
 
   // The budget's own thread follows an index that grows or shrinks,
-  // without a Remeasure (within kRemeasureEvery; waited for, bounded).
+  // without a Measure (within kRemeasureEvery; waited for, bounded).
   genealogy = 4 * kMiB;
   ::testing::internal::CaptureStderr();
   for (const absl::Time give_up = absl::Now() + absl::Seconds(60);

@@ -217,13 +217,12 @@ void RecallIndex::SetDistribution(uint32_t lot, const v1::RecallLotNode& node) {
                    {last.year(), last.month(), last.day()},
                    h.shipped(),
                    h.returned()});
-    packs = packs && last.year() >= 0 && last.year() <= 0xffff &&
-            last.month() >= 0 && last.month() <= 0xff && last.day() >= 0 &&
-            last.day() <= 0xff &&
+    uint16_t date;
+    packs = packs && PackDate(now.back().last_shipped_on, &date) &&
             h.shipped() >= std::numeric_limits<int32_t>::min() &&
             h.shipped() <= std::numeric_limits<int32_t>::max() &&
-            h.returned() >= std::numeric_limits<int32_t>::min() &&
-            h.returned() <= std::numeric_limits<int32_t>::max();
+            h.returned() >= std::numeric_limits<int16_t>::min() &&
+            h.returned() <= std::numeric_limits<int16_t>::max();
   }
   // A block that must grow is replaced by one of exactly the size needed;
   // the old one goes back to the allocator (which hands it to the next
@@ -245,12 +244,11 @@ void RecallIndex::SetDistribution(uint32_t lot, const v1::RecallLotNode& node) {
     fit(d.holdings, now.size());
     for (size_t i = 0; i < now.size(); ++i) {
       const Holding& h = now[i];
-      d.holdings[i] = {h.customer,
-                       static_cast<uint32_t>(h.last_shipped_on.year) << 16 |
-                           static_cast<uint32_t>(h.last_shipped_on.month) << 8 |
-                           static_cast<uint32_t>(h.last_shipped_on.day),
-                       static_cast<int32_t>(h.shipped),
-                       static_cast<int32_t>(h.returned)};
+      PackedHolding& p = d.holdings[i];
+      p.customer = h.customer;
+      p.shipped = static_cast<int32_t>(h.shipped);
+      PackDate(h.last_shipped_on, &p.last_shipped_on);
+      p.returned = static_cast<int16_t>(h.returned);
     }
   } else {
     std::vector<PackedHolding>().swap(d.holdings);
@@ -280,12 +278,26 @@ RecallIndex::Holding RecallIndex::HoldingAt(const Distribution& d,
                                             uint32_t i) const {
   if (d.wide != kNone) return wide_[d.wide][i];
   const PackedHolding& p = d.holdings[i];
-  return {p.customer,
-          {static_cast<int32_t>(p.last_shipped_on >> 16),
-           static_cast<int32_t>((p.last_shipped_on >> 8) & 0xff),
-           static_cast<int32_t>(p.last_shipped_on & 0xff)},
-          p.shipped,
-          p.returned};
+  return {p.customer, UnpackDate(p.last_shipped_on), p.shipped, p.returned};
+}
+
+bool RecallIndex::PackDate(const Date& date, uint16_t* packed) {
+  if (date.year == 0 && date.month == 0 && date.day == 0) {
+    *packed = 0;
+    return true;
+  }
+  if (date.year < 1970 || date.year > 2097 || date.month < 1 ||
+      date.month > 12 || date.day < 1 || date.day > 31) {
+    return false;
+  }
+  *packed = static_cast<uint16_t>((date.year - 1970) << 9 | date.month << 5 |
+                                  date.day);
+  return true;
+}
+
+RecallIndex::Date RecallIndex::UnpackDate(uint16_t packed) {
+  if (packed == 0) return {};
+  return {1970 + (packed >> 9), (packed >> 5) & 0xf, packed & 0x1f};
 }
 
 uint32_t RecallIndex::SetCustomer(std::string_view id,

@@ -15,9 +15,9 @@
 // stock on hand, its holdings {customer (interned), shipped, returned, last
 // shipped on} sorted by customer id and its stock {location (interned),
 // amount} sorted by location id, each in a heap block of its own. A holding
-// takes 16 bytes (the date packed, the sums in 32 bits) unless one of the
-// lot's values does not fit; such a lot keeps 32-byte holdings in a side
-// table. Customers are interned with their Customer as on their latest
+// takes 12 bytes (the date in 16 bits for 1970-2097, shipped in 32 bits,
+// returned in 16) unless one of the lot's values does not fit; such a lot
+// keeps 32-byte holdings in a side table. Customers are interned with their Customer as on their latest
 // shipment. Per item, its created lots (the date-range scope filters them).
 //
 // Memory (stats().bytes, capacities included, allocator headers not; the
@@ -204,16 +204,22 @@ class RecallIndex {
     int64_t shipped;
     int64_t returned;
   };
-  // The same in 16 bytes, as a lot keeps it when every value fits: the
-  // date as year << 16 | month << 8 | day (each part in range), the sums
-  // in 32 bits. A lot with any holding that does not fit keeps all of its
-  // holdings as Holding in wide_ instead.
+  // The same in 12 bytes, as a lot keeps it when every value fits: the
+  // date in 16 bits (PackDate), shipped in 32 and returned in 16. A lot
+  // with any holding that does not fit keeps all of its holdings as
+  // Holding in wide_ instead.
   struct PackedHolding {
     uint32_t customer;
-    uint32_t last_shipped_on;
     int32_t shipped;
-    int32_t returned;
+    uint16_t last_shipped_on;
+    int16_t returned;
   };
+  static_assert(sizeof(PackedHolding) == 12);
+  // A date in 16 bits: (year - 1970) << 9 | month << 5 | day for the
+  // calendar days of 1970-2097, 0 for the unset date {0, 0, 0} (no real
+  // date has month 0); false for any other date (it does not pack).
+  static bool PackDate(const Date& date, uint16_t* packed);
+  static Date UnpackDate(uint16_t packed);
   struct Stock {
     uint32_t location;
     int64_t amount;

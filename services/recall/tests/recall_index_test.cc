@@ -10,7 +10,8 @@
 // by the live projector, when loaded while the projector replays, after a
 // restart (loaded from the projection), and after an online rebuild of the
 // projection and facts applied after it. Lots shipped to hundreds of
-// customers one by one, with sums past 32 bits and a date past year 65535,
+// customers one by one, with sums past 32 bits, a return past 16 bits and
+// dates outside 1970-2097 (a holding that does not pack),
 // answer as the store too, and folding them takes the memory a restart
 // loads. Real parts: an embedded event log, the service's projector and
 // RocksDB projection.
@@ -20,6 +21,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -409,6 +411,21 @@ TEST_F(RecallIndexTest, ManyCustomersPerLotFoldedOneByOneAnswerAsTheStore) {
   v1::Event far = Shipped(finished[1], "WH7", kMany + 1, 1, 3, 1);
   SetDate(far.mutable_stock_shipped()->mutable_ship_date(), 70000, 1, 2);
   w.Add(topics::kInventory, far);
+  // A return past 16 bits, and dates just outside (1969, 2098) and at the
+  // ends (1970-01-01, 2097-12-31) of the packed range.
+  w.Add(topics::kInventory, Received(finished[3], "WH7", 40000));
+  w.Add(topics::kInventory, Shipped(finished[3], "WH7", kMany, 40000, 4, 1));
+  w.Add(topics::kInventory,
+        Returned(finished[3], absl::StrFormat("C-%03d", kMany), "RET", 40000));
+  const std::vector<std::tuple<int, int, int>> edges = {
+      {1969, 12, 31}, {2098, 1, 1}, {1970, 1, 1}, {2097, 12, 31}};
+  for (size_t i = 0; i < edges.size(); ++i) {
+    v1::Event edge = Shipped(finished[4 + i], "WH7", kMany + 1, 1, 5, 1);
+    const auto& [year, month, day] = edges[i];
+    SetDate(edge.mutable_stock_shipped()->mutable_ship_date(), year, month,
+            day);
+    w.Add(topics::kInventory, edge);
+  }
   WaitFor(w.Flush());
   const std::vector<std::string> live = ExpectIndexEqualsStore();
   const RecallIndex::Stats stats = index_->stats();
@@ -424,6 +441,25 @@ TEST_F(RecallIndexTest, ManyCustomersPerLotFoldedOneByOneAnswerAsTheStore) {
   ASSERT_EQ(impact.customers_affected(), kMany + 2);
   EXPECT_EQ(impact.customers(kMany + 1).lots(0).last_shipped_on().year(),
             70000);
+  // Each edge date comes back as shipped, and the big return whole.
+  for (size_t i = 0; i < edges.size(); ++i) {
+    v1::RecallCriteria one;
+    one.add_lot_ids(finished[4 + i]);
+    ASSERT_TRUE(index_->ScopeAndImpact(one, &scope, &impact).ok());
+    const v1::CustomerImpact* to = nullptr;
+    for (const v1::CustomerImpact& c : impact.customers()) {
+      if (c.customer().customer_id() == absl::StrFormat("C-%03d", kMany + 1)) {
+        to = &c;
+      }
+    }
+    ASSERT_NE(to, nullptr) << finished[4 + i];
+    const v1::Date& on = to->lots(0).last_shipped_on();
+    EXPECT_EQ(std::make_tuple(on.year(), on.month(), on.day()), edges[i]);
+  }
+  v1::RecallCriteria returned;
+  returned.add_lot_ids(finished[3]);
+  ASSERT_TRUE(index_->ScopeAndImpact(returned, &scope, &impact).ok());
+  EXPECT_EQ(impact.returned(), 40000);
 
   core_->Stop();
   core_.reset();

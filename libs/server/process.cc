@@ -224,6 +224,12 @@ const std::vector<Flag>& Flags() {
        [](ProcessConfig& c, const std::string& v) {
          return ParseInt("malloc-arenas", v, c.malloc_arenas, 0);
        }},
+      {"malloc-trim-seconds",
+       "how often the heap's free pages are given back to the kernel "
+       "(glibc malloc_trim); 0: never",
+       [](ProcessConfig& c, const std::string& v) {
+         return ParseInt("malloc-trim-seconds", v, c.malloc_trim_seconds, 0);
+       }},
       {"grpc-max-threads",
        "the most threads the gRPC server runs (calls beyond them are "
        "answered RESOURCE_EXHAUSTED); 0: max(256, 16 x hardware threads)",
@@ -351,6 +357,10 @@ std::string DefaultText(const std::string& flag, const ProcessConfig& d) {
        [](const ProcessConfig& c) { return absl::StrCat(c.memory_budget_mb); }},
       {"malloc-arenas",
        [](const ProcessConfig& c) { return absl::StrCat(c.malloc_arenas); }},
+      {"malloc-trim-seconds",
+       [](const ProcessConfig& c) {
+         return absl::StrCat(c.malloc_trim_seconds);
+       }},
       {"dev-tokens", [](const ProcessConfig& c) { return c.dev_tokens; }},
       {"shutdown-grace-seconds",
        [](const ProcessConfig& c) {
@@ -562,8 +572,28 @@ absl::Status ValidateProcessConfig(const ProcessConfig& config) {
 }
 
 void ConfigureMalloc(const ProcessConfig& config) {
-  if (std::getenv("MALLOC_ARENA_MAX") != nullptr) return;
-  if (config.malloc_arenas > 0) mallopt(M_ARENA_MAX, config.malloc_arenas);
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr && config.malloc_arenas > 0) {
+    mallopt(M_ARENA_MAX, config.malloc_arenas);
+  }
+  if (std::getenv("MALLOC_MMAP_THRESHOLD_") == nullptr) {
+    mallopt(M_MMAP_THRESHOLD, kMallocMmapThreshold);
+  }
+}
+
+MallocTrimmer::MallocTrimmer(absl::Duration period)
+    : thread_([this, period] {
+        absl::MutexLock l(&mu_);
+        while (!mu_.AwaitWithTimeout(absl::Condition(&stopping_), period)) {
+          malloc_trim(0);
+        }
+      }) {}
+
+MallocTrimmer::~MallocTrimmer() {
+  {
+    absl::MutexLock l(&mu_);
+    stopping_ = true;
+  }
+  thread_.join();
 }
 
 absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenEventLog(

@@ -11,9 +11,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "libs/eventlog/event_log.h"
 #include "libs/projection/memory_budget.h"
@@ -82,6 +85,9 @@ struct ProcessConfig {
   // and an arena keeps much of what it once held (docs/operations.md,
   // "Memory", has the figures).
   int32_t malloc_arenas = 4;
+  // How often the heap's free pages are given back to the kernel
+  // (MallocTrimmer); 0: never (only what glibc gives back itself).
+  int32_t malloc_trim_seconds = 10;
   // The most threads the gRPC server runs (grpc_server.h); 0: its default,
   // 2 x hardware threads + 16.
   int32_t grpc_max_threads = 0;
@@ -140,7 +146,34 @@ std::string Usage(const std::string& program, const ProcessConfig& defaults);
 // MALLOC_ARENA_MAX is set in the environment (glibc reads it itself, and
 // it wins). Call before the process starts any thread: glibc fixes its
 // limit when a thread first needs an arena of its own.
+//
+// Also fixes glibc's mmap threshold at kMallocMmapThreshold, unless
+// MALLOC_MMAP_THRESHOLD_ is set: a block that large is mapped on its own
+// and unmapped when freed. Left to itself glibc raises the threshold to
+// the size of each mapped block freed (up to 32 MiB), after which blocks
+// of that size (RocksDB's memtable arenas, large table blocks) come from
+// the heap and stay resident once freed.
+inline constexpr int kMallocMmapThreshold = 256 << 10;
 void ConfigureMalloc(const ProcessConfig& config);
+
+// Gives the free pages inside the heap back to the kernel every `period`
+// (glibc's malloc_trim(0), on a thread of its own) until destroyed. glibc
+// gives back only the top of a heap on free(): pages freed below a block
+// still in use stay resident, and a process whose caches and memtables
+// churn through blocks of many sizes holds tens to hundreds of MiB that
+// way (docs/operations.md, "Memory", has the figures).
+class MallocTrimmer {
+ public:
+  explicit MallocTrimmer(absl::Duration period);
+  ~MallocTrimmer();
+  MallocTrimmer(const MallocTrimmer&) = delete;
+  MallocTrimmer& operator=(const MallocTrimmer&) = delete;
+
+ private:
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
 
 // Opens the embedded log under config.data_dir/log, or connects to Kafka.
 // The embedded log's RocksDB is charged to `memory`, the budget the

@@ -7,14 +7,21 @@
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include <fstream>
 #include <latch>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
 namespace lotledger::server {
@@ -153,6 +160,24 @@ TEST(ProcessConfig, MallocArenasFlag) {
       << Usage("lots-service");
 }
 
+TEST(ProcessConfig, MallocTrimSecondsFlag) {
+  absl::StatusOr<ProcessConfig> c = Parse({"--insecure-dev=true"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->malloc_trim_seconds, 10);
+  c = Parse({"--insecure-dev=true", "--malloc-trim-seconds=0"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->malloc_trim_seconds, 0);
+  c = Parse({"--insecure-dev=true", "--malloc-trim-seconds=-1"});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(),
+            "--malloc-trim-seconds: expected an integer >= 0, got \"-1\"");
+  EXPECT_NE(Usage("lots-service")
+                .find("--malloc-trim-seconds  (env "
+                      "LOTLEDGER_MALLOC_TRIM_SECONDS, default 10)"),
+            std::string::npos)
+      << Usage("lots-service");
+}
+
 // AddressSanitizer replaces malloc: glibc's arenas do not exist in the
 // sanitizer build, so the arena test is built only without it (the plain
 // build runs it).
@@ -229,6 +254,91 @@ TEST(ProcessConfig, MallocArenasBoundsGlibcsArenas) {
         _exit(arenas > 2 ? 0 : 1);
       },
       ::testing::ExitedWithCode(0), "arenas: ");
+}
+
+// The process's own memory (the Anonymous line of /proc/self/smaps_rollup,
+// which counts the page tables now; /proc/self/status lags behind by what
+// each thread has not yet reported), in KiB.
+int64_t AnonymousKib() {
+  std::ifstream rollup("/proc/self/smaps_rollup");
+  std::string line;
+  while (std::getline(rollup, line)) {
+    int64_t kib = 0;
+    if (line.starts_with("Anonymous:") &&
+        absl::SimpleAtoi(absl::StripAsciiWhitespace(
+                             absl::StripSuffix(line.substr(10), "kB")),
+                         &kib)) {
+      return kib;
+    }
+  }
+  return -1;
+}
+
+TEST(ProcessConfig, ConfigureMallocUnmapsLargeBlocksWhenFreed) {
+  if (getenv("MALLOC_MMAP_THRESHOLD_") != nullptr) {
+    GTEST_SKIP() << "MALLOC_MMAP_THRESHOLD_ is set: it wins";
+  }
+  // In a fresh child: a 16 MiB block freed, then an 8 MiB one. Left to
+  // itself glibc raises its threshold to 16 MiB at the first free, so the
+  // 8 MiB block comes from the heap and stays resident after its free.
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        ProcessConfig config;
+        ConfigureMalloc(config);
+        const int64_t before = AnonymousKib();
+        for (const size_t mib : {16, 8}) {
+          char* block = static_cast<char*>(malloc(mib << 20));
+          memset(block, 'x', mib << 20);
+          // Written and freed unread: keep the compiler from dropping both.
+          asm volatile("" : : "r"(block) : "memory");
+          free(block);
+        }
+        const int64_t kept = AnonymousKib() - before;
+        fprintf(stderr, "kept KiB: %lld\n", static_cast<long long>(kept));
+        _exit(kept < 4096 ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "kept KiB: ");
+}
+
+// Frees most of 96 MiB held in 4 KiB blocks, keeping every eighth (and the
+// last), so the free pages lie between blocks in use where free() alone
+// never gives them back; then waits up to 30 s (polling, not timing) for
+// the process's own memory to fall by half of what was freed. The child
+// prints "given back" or "kept" and exits 0 if that is what it expected.
+void FragmentThenWait(bool trim) {
+  std::vector<std::string*> blocks;
+  for (int i = 0; i < 96 * 256; ++i)
+    blocks.push_back(new std::string(4096, 'x'));
+  for (size_t i = 0; i + 1 < blocks.size(); ++i) {
+    if (i % 8 != 0) {
+      delete blocks[i];
+      blocks[i] = nullptr;
+    }
+  }
+  const int64_t held = AnonymousKib();
+  std::unique_ptr<MallocTrimmer> trimmer;
+  if (trim) trimmer = std::make_unique<MallocTrimmer>(absl::Milliseconds(10));
+  bool fell = false;
+  // Without the trimmer nothing can fall: a short look is enough.
+  const absl::Time deadline = absl::Now() + absl::Seconds(trim ? 30 : 1);
+  while (!fell && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+    fell = held - AnonymousKib() > 40 * 1024;
+  }
+  trimmer.reset();
+  fprintf(stderr, "%s\n", fell ? "given back" : "kept");
+  for (std::string* b : blocks) delete b;
+  _exit(fell == trim ? 0 : 1);
+}
+
+TEST(ProcessConfig, MallocTrimmerGivesFreePagesBack) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(FragmentThenWait(/*trim=*/true), ::testing::ExitedWithCode(0),
+              "given back");
+  // The premise: without it those pages stay resident.
+  EXPECT_EXIT(FragmentThenWait(/*trim=*/false), ::testing::ExitedWithCode(0),
+              "kept");
 }
 #endif  // LOTLEDGER_TEST_ASAN
 

@@ -1,7 +1,9 @@
 #include "services/recall/recall_index.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
+#include <memory>
 #include <type_traits>
 
 #include "absl/hash/hash.h"
@@ -186,7 +188,8 @@ void RecallIndex::SetDistribution(uint32_t lot, const v1::RecallLotNode& node) {
   // (hashed) only when new to the lot. Unsorted input only costs lookups.
   const uint32_t old_n = HoldingCount(d);
   auto old_customer = [&](uint32_t j) {
-    return d.wide != kNone ? wide_[d.wide][j].customer : d.holdings[j].customer;
+    return d.wide != kNone ? wide_[d.wide][j].customer
+                           : PackedAt(d, j).customer;
   };
   std::vector<Holding>& now = unpacked_;
   now.clear();
@@ -224,34 +227,13 @@ void RecallIndex::SetDistribution(uint32_t lot, const v1::RecallLotNode& node) {
             h.returned() >= std::numeric_limits<int16_t>::min() &&
             h.returned() <= std::numeric_limits<int16_t>::max();
   }
-  // A block that must grow is replaced by one of exactly the size needed;
-  // the old one goes back to the allocator (which hands it to the next
-  // lot growing to that size).
-  auto fit = [](auto& block, size_t n) {
-    if (n > block.capacity()) {
-      std::remove_reference_t<decltype(block)> fresh;
-      fresh.reserve(n);
-      block.swap(fresh);
-    }
-    block.resize(n);
-  };
-  if (packs) {
-    if (d.wide != kNone) {
-      std::vector<Holding>().swap(wide_[d.wide]);
-      free_wide_.push_back(d.wide);
-      d.wide = kNone;
-    }
-    fit(d.holdings, now.size());
-    for (size_t i = 0; i < now.size(); ++i) {
-      const Holding& h = now[i];
-      PackedHolding& p = d.holdings[i];
-      p.customer = h.customer;
-      p.shipped = static_cast<int32_t>(h.shipped);
-      PackDate(h.last_shipped_on, &p.last_shipped_on);
-      p.returned = static_cast<int16_t>(h.returned);
-    }
-  } else {
-    std::vector<PackedHolding>().swap(d.holdings);
+  // The holdings go wide (all of them) when one does not pack, and back
+  // when all do again.
+  if (packs && d.wide != kNone) {
+    std::vector<Holding>().swap(wide_[d.wide]);
+    free_wide_.push_back(d.wide);
+    d.wide = kNone;
+  } else if (!packs) {
     if (d.wide == kNone && !free_wide_.empty()) {
       d.wide = free_wide_.back();
       free_wide_.pop_back();
@@ -259,25 +241,67 @@ void RecallIndex::SetDistribution(uint32_t lot, const v1::RecallLotNode& node) {
       d.wide = static_cast<uint32_t>(wide_.size());
       wide_.emplace_back();
     }
-    fit(wide_[d.wide], now.size());
-    std::copy(now.begin(), now.end(), wide_[d.wide].begin());
+    std::vector<Holding>& wide = wide_[d.wide];
+    if (now.size() > wide.capacity()) {
+      // Exactly the size needed: the old block goes back to the allocator.
+      std::vector<Holding> fresh;
+      fresh.reserve(now.size());
+      wide.swap(fresh);
+    }
+    wide.assign(now.begin(), now.end());
   }
-  fit(d.stock, node.stock_size());
-  for (int i = 0; i < node.stock_size(); ++i) {
-    const v1::LocationStock& s = node.stock(i);
-    d.stock[i] = {locations_.Intern(s.location_id()), s.amount()};
+  // The block is rewritten whole; replaced by one of exactly the size
+  // needed when a count changed (the allocator hands the old one to the
+  // next lot growing to its size).
+  const uint32_t holdings = packs ? static_cast<uint32_t>(now.size()) : 0;
+  const uint32_t stock = static_cast<uint32_t>(node.stock_size());
+  if (holdings != d.holdings || stock != d.stock) {
+    const size_t words = kWords * (size_t{holdings} + stock);
+    d.words = words == 0 ? nullptr
+                         : std::make_unique_for_overwrite<uint32_t[]>(words);
+    d.holdings = holdings;
+    d.stock = stock;
+  }
+  uint32_t* w = d.words.get();
+  for (uint32_t i = 0; i < holdings; ++i, w += kWords) {
+    const Holding& h = now[i];
+    PackedHolding p;
+    p.customer = h.customer;
+    p.shipped = static_cast<int32_t>(h.shipped);
+    PackDate(h.last_shipped_on, &p.last_shipped_on);
+    p.returned = static_cast<int16_t>(h.returned);
+    std::memcpy(w, &p, sizeof(p));
+  }
+  for (const v1::LocationStock& s : node.stock()) {
+    const uint64_t amount = static_cast<uint64_t>(s.amount());
+    w[0] = locations_.Intern(s.location_id());
+    w[1] = static_cast<uint32_t>(amount);
+    w[2] = static_cast<uint32_t>(amount >> 32);
+    w += kWords;
   }
 }
 
+RecallIndex::PackedHolding RecallIndex::PackedAt(const Distribution& d,
+                                                 uint32_t i) {
+  PackedHolding p;
+  std::memcpy(&p, d.words.get() + kWords * i, sizeof(p));
+  return p;
+}
+
+RecallIndex::Stock RecallIndex::StockAt(const Distribution& d, uint32_t i) {
+  const uint32_t* w = d.words.get() + kWords * (d.holdings + i);
+  return {w[0], static_cast<int64_t>(uint64_t{w[2]} << 32 | w[1])};
+}
+
 uint32_t RecallIndex::HoldingCount(const Distribution& d) const {
-  return static_cast<uint32_t>(d.wide != kNone ? wide_[d.wide].size()
-                                               : d.holdings.size());
+  return d.wide != kNone ? static_cast<uint32_t>(wide_[d.wide].size())
+                         : d.holdings;
 }
 
 RecallIndex::Holding RecallIndex::HoldingAt(const Distribution& d,
                                             uint32_t i) const {
   if (d.wide != kNone) return wide_[d.wide][i];
-  const PackedHolding& p = d.holdings[i];
+  const PackedHolding p = PackedAt(d, i);
   return {p.customer, UnpackDate(p.last_shipped_on), p.shipped, p.returned};
 }
 
@@ -612,8 +636,8 @@ void RecallIndex::ImpactLocked(const ScopeList& scope,
         c.set_returned(c.returned() + h.returned);
         c.set_held(c.held() + h.shipped - h.returned);
       }
-      for (uint32_t i = 0; i < d->stock.size(); ++i) {
-        const Stock& st = d->stock[i];
+      for (uint32_t i = 0; i < d->stock; ++i) {
+        const Stock st = StockAt(*d, i);
         v1::LocationStock* ls = li->add_stock();
         set(ls->mutable_location_id(), locations_.names[st.location]);
         ls->set_amount(st.amount);
@@ -783,8 +807,8 @@ void RecallIndex::SliceLocked(const StoredScope& scope,
         affected.push_back(h.customer);
       }
     }
-    for (uint32_t i = 0; i < d->stock.size(); ++i) {
-      const Stock& st = d->stock[i];
+    for (uint32_t i = 0; i < d->stock; ++i) {
+      const Stock st = StockAt(*d, i);
       by_location[st.location] += st.amount;
       if (!location_seen[st.location]) {
         location_seen[st.location] = 1;
@@ -831,8 +855,8 @@ void RecallIndex::SliceLocked(const StoredScope& scope,
           shipped += h.shipped;
           returned += h.returned;
         }
-        for (uint32_t i = 0; i < d->stock.size(); ++i) {
-          const Stock& st = d->stock[i];
+        for (uint32_t i = 0; i < d->stock; ++i) {
+          const Stock st = StockAt(*d, i);
           v1::LocationStock* ls = li->add_stock();
           set(ls->mutable_location_id(), locations_.names[st.location]);
           ls->set_amount(st.amount);
@@ -925,7 +949,7 @@ RecallIndex::Stats RecallIndex::stats() const {
   s.distributed_lots = dists_.size();
   for (const Distribution& d : dists_) {
     s.holdings += HoldingCount(d);
-    s.bytes += Bytes(d.holdings) + Bytes(d.stock);
+    s.bytes += sizeof(uint32_t) * kWords * (size_t{d.holdings} + d.stock);
   }
   for (const auto& wide : wide_) s.bytes += Bytes(wide);
   s.customers = customer_ids_.names.size() - 1;

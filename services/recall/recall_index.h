@@ -11,14 +11,16 @@
 // number when it is not the id's tail after "item:", manufacture and expiry
 // dates, and the forward edges (the lots made from it: one inline, or a
 // vector sorted by id bytes, as RecallLotNode.used_in). A lot that was ever
-// stocked or shipped has a distribution summary in a side table: its own
-// stock on hand, its holdings {customer (interned), shipped, returned, last
-// shipped on} sorted by customer id and its stock {location (interned),
-// amount} sorted by location id, each in a heap block of its own. A holding
-// takes 12 bytes (the date in 16 bits for 1970-2097, shipped in 32 bits,
-// returned in 16) unless one of the lot's values does not fit; such a lot
-// keeps 32-byte holdings in a side table. Customers are interned with their Customer as on their latest
-// shipment. Per item, its created lots (the date-range scope filters them).
+// stocked or shipped has a distribution summary in a side table (32 bytes):
+// its own stock on hand, its holdings {customer (interned), shipped,
+// returned, last shipped on} sorted by customer id and its stock {location
+// (interned), amount} sorted by location id, the two back to back in one
+// heap block. A holding takes 12 bytes (the date in 16 bits for 1970-2097,
+// shipped in 32 bits, returned in 16) unless one of the lot's values does
+// not fit; such a lot keeps 32-byte holdings in a side table. A location's
+// stock takes 12 bytes. Customers are interned with their Customer as on their
+// latest shipment. Per item, its created lots (the date-range scope filters
+// them).
 //
 // Memory (stats().bytes, capacities included, allocator headers not; the
 // recall_drill bench prints it as recall_index_load): 110.6 MiB for the
@@ -30,7 +32,8 @@
 // Per lot 49 bytes of arrays, its id's bytes and ~10 of hash set; 4 per
 // forward edge plus a vector (24 bytes and its heap block) for a lot used
 // in two or more lots; per distributed lot 64 bytes, 16 per customer
-// holding and 16 per location. A lot's block that must grow is replaced by
+// holding and 16 per location (now 32 bytes and one heap block, 12 per
+// holding and 12 per location). A lot's block that must grow is replaced by
 // one of exactly the new size and the old one freed, so the blocks hold
 // what is live whether folded one event at a time or loaded (a range of a
 // shared pool moved to the pool's end at twice the size instead, leaving
@@ -82,6 +85,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -224,15 +228,24 @@ class RecallIndex {
     uint32_t location;
     int64_t amount;
   };
-  // A lot's holdings (sorted by customer id) and stock (sorted by location
-  // id), each in its own heap block sized to fit when it grows (a block
-  // that grows is replaced, the old one freed: no garbage left behind).
+  // A lot's distribution in 32 bytes: its packed holdings (sorted by
+  // customer id) then its stock (sorted by location id, 12 bytes each:
+  // location, amount's low and high words), back to back in one heap
+  // block of exactly their size, replaced (the old one freed: no garbage
+  // left behind) when either count changes. Read through PackedAt and
+  // StockAt.
   struct Distribution {
-    std::vector<PackedHolding> holdings;  // empty when wide != kNone
-    std::vector<Stock> stock;
+    std::unique_ptr<uint32_t[]> words;  // 3 per holding, then 3 per stock
     int64_t on_hand = 0;
+    uint32_t holdings = 0;  // packed ones; 0 when wide != kNone
+    uint32_t stock = 0;
     uint32_t wide = kNone;  // index into wide_, or kNone
   };
+  static_assert(sizeof(Distribution) == 32);
+  static constexpr uint32_t kWords = 3;  // per holding, per stock
+  static_assert(sizeof(PackedHolding) == kWords * sizeof(uint32_t));
+  static PackedHolding PackedAt(const Distribution& d, uint32_t i);
+  static Stock StockAt(const Distribution& d, uint32_t i);
   // Interned strings (items, units, customers, locations): 0 is "".
   struct Names {
     std::vector<std::string> names{""};

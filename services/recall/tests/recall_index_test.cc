@@ -411,6 +411,8 @@ TEST_F(RecallIndexTest, ManyCustomersPerLotFoldedOneByOneAnswerAsTheStore) {
   v1::Event far = Shipped(finished[1], "WH7", kMany + 1, 1, 3, 1);
   SetDate(far.mutable_stock_shipped()->mutable_ship_date(), 70000, 1, 2);
   w.Add(topics::kInventory, far);
+  // Stock past 32 bits kept at a location.
+  w.Add(topics::kInventory, Received(finished[8], "WH9", 5000000000));
   // A return past 16 bits, and dates just outside (1969, 2098) and at the
   // ends (1970-01-01, 2097-12-31) of the packed range.
   w.Add(topics::kInventory, Received(finished[3], "WH7", 40000));

@@ -21,6 +21,7 @@
 #include "libs/eventlog/embedded/embedded_event_log.h"
 #include "libs/eventlog/kafka/kafka_event_log.h"
 #include "libs/projection/memory_budget.h"
+#include "libs/server/process.h"
 #include "lotledger/v1/audit.grpc.pb.h"
 #include "lotledger/v1/inventory.grpc.pb.h"
 #include "lotledger/v1/lots.grpc.pb.h"
@@ -298,6 +299,12 @@ void ReplayOneScenario(const Args& a) {
   }
   const std::string projection = dir + "/projections/" + service;
   std::filesystem::remove_all(projection);
+  // malloc as a server has it (process.h): set before any thread starts,
+  // and freed pages given back as the servers give them.
+  const server::ProcessConfig defaults;
+  server::ConfigureMalloc(defaults);
+  const server::MallocTrimmer trimmer(
+      absl::Seconds(defaults.malloc_trim_seconds));
   auto log = eventlog::OpenEmbeddedEventLog({.path = dir + "/log"});
   if (!log.ok()) Die(log.status());
   // What the projector must reach: the end of each of its input topics.

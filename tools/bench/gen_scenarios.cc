@@ -300,11 +300,15 @@ void ReplayOneScenario(const Args& a) {
   const std::string projection = dir + "/projections/" + service;
   std::filesystem::remove_all(projection);
   // malloc as a server has it (process.h): set before any thread starts,
-  // and freed pages given back as the servers give them.
-  const server::ProcessConfig defaults;
-  server::ConfigureMalloc(defaults);
-  const server::MallocTrimmer trimmer(
-      absl::Seconds(defaults.malloc_trim_seconds));
+  // and freed pages given back as the servers give them (the servers'
+  // flag and default).
+  server::ConfigureMalloc(server::ProcessConfig());
+  const int64_t trim_seconds = a.Int("malloc-trim-seconds", 10);
+  std::unique_ptr<server::MallocTrimmer> trimmer;
+  if (trim_seconds > 0) {
+    trimmer = std::make_unique<server::MallocTrimmer>(
+        absl::Seconds(trim_seconds));
+  }
   auto log = eventlog::OpenEmbeddedEventLog({.path = dir + "/log"});
   if (!log.ok()) Die(log.status());
   // What the projector must reach: the end of each of its input topics.

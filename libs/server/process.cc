@@ -572,12 +572,8 @@ absl::Status ValidateProcessConfig(const ProcessConfig& config) {
 }
 
 void ConfigureMalloc(const ProcessConfig& config) {
-  if (std::getenv("MALLOC_ARENA_MAX") == nullptr && config.malloc_arenas > 0) {
-    mallopt(M_ARENA_MAX, config.malloc_arenas);
-  }
-  if (std::getenv("MALLOC_MMAP_THRESHOLD_") == nullptr) {
-    mallopt(M_MMAP_THRESHOLD, kMallocMmapThreshold);
-  }
+  if (std::getenv("MALLOC_ARENA_MAX") != nullptr) return;
+  if (config.malloc_arenas > 0) mallopt(M_ARENA_MAX, config.malloc_arenas);
 }
 
 MallocTrimmer::MallocTrimmer(absl::Duration period)

@@ -147,13 +147,9 @@ std::string Usage(const std::string& program, const ProcessConfig& defaults);
 // it wins). Call before the process starts any thread: glibc fixes its
 // limit when a thread first needs an arena of its own.
 //
-// Also fixes glibc's mmap threshold at kMallocMmapThreshold, unless
-// MALLOC_MMAP_THRESHOLD_ is set: a block that large is mapped on its own
-// and unmapped when freed. Left to itself glibc raises the threshold to
-// the size of each mapped block freed (up to 32 MiB), after which blocks
-// of that size (RocksDB's memtable arenas, large table blocks) come from
-// the heap and stay resident once freed.
-inline constexpr int kMallocMmapThreshold = 256 << 10;
+// glibc's mmap threshold is left as glibc has it: fixed at 256 KiB (so
+// large blocks are unmapped when freed) it cost lotledgerd's replay a
+// third more CPU for ~10 MiB less at its peak (docs/benchmarks.md).
 void ConfigureMalloc(const ProcessConfig& config);
 
 // Gives the free pages inside the heap back to the kernel every `period`

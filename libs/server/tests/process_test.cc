@@ -1,13 +1,13 @@
 // Process configuration: what a server refuses to start with (dev tokens
 // outside a developer's machine, plaintext off loopback), and that
 // start-up errors never echo a Kafka property's value (a password), and
-// the malloc arena limit (--malloc-arenas) parsed and applied.
+// the malloc arena limit (--malloc-arenas) parsed and applied, and freed
+// pages given back by the MallocTrimmer.
 #include "libs/server/process.h"
 
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <fstream>
 #include <latch>
@@ -272,33 +272,6 @@ int64_t AnonymousKib() {
     }
   }
   return -1;
-}
-
-TEST(ProcessConfig, ConfigureMallocUnmapsLargeBlocksWhenFreed) {
-  if (getenv("MALLOC_MMAP_THRESHOLD_") != nullptr) {
-    GTEST_SKIP() << "MALLOC_MMAP_THRESHOLD_ is set: it wins";
-  }
-  // In a fresh child: a 16 MiB block freed, then an 8 MiB one. Left to
-  // itself glibc raises its threshold to 16 MiB at the first free, so the
-  // 8 MiB block comes from the heap and stays resident after its free.
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_EXIT(
-      {
-        ProcessConfig config;
-        ConfigureMalloc(config);
-        const int64_t before = AnonymousKib();
-        for (const size_t mib : {16, 8}) {
-          char* block = static_cast<char*>(malloc(mib << 20));
-          memset(block, 'x', mib << 20);
-          // Written and freed unread: keep the compiler from dropping both.
-          asm volatile("" : : "r"(block) : "memory");
-          free(block);
-        }
-        const int64_t kept = AnonymousKib() - before;
-        fprintf(stderr, "kept KiB: %lld\n", static_cast<long long>(kept));
-        _exit(kept < 4096 ? 0 : 1);
-      },
-      ::testing::ExitedWithCode(0), "kept KiB: ");
 }
 
 // Frees most of 96 MiB held in 4 KiB blocks, keeping every eighth (and the

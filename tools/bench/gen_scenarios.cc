@@ -306,8 +306,8 @@ void ReplayOneScenario(const Args& a) {
   const int64_t trim_seconds = a.Int("malloc-trim-seconds", 10);
   std::unique_ptr<server::MallocTrimmer> trimmer;
   if (trim_seconds > 0) {
-    trimmer = std::make_unique<server::MallocTrimmer>(
-        absl::Seconds(trim_seconds));
+    trimmer =
+        std::make_unique<server::MallocTrimmer>(absl::Seconds(trim_seconds));
   }
   auto log = eventlog::OpenEmbeddedEventLog({.path = dir + "/log"});
   if (!log.ok()) Die(log.status());

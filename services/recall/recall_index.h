@@ -44,6 +44,8 @@
 // 242.4 MB, 455 bytes per lot: 16 per holding (120.7 MB), the other 122 MB
 // are 229 bytes per lot. Its replay peaked at 916 MiB RSS, 398 MiB of it
 // the process's own (958 MiB with the pools), the rest mmap'd table pages.
+// With 12-byte holdings and 32-byte distributions the same year folded by
+// the all-in-one replay measured 194.0 MB (capacities included).
 // Growing vectors double, so up to about half of the rest can be headroom.
 // Ids may total at most 4 GiB (Observe fails past that).
 //

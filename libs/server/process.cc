@@ -592,6 +592,11 @@ MallocTrimmer::~MallocTrimmer() {
   thread_.join();
 }
 
+std::unique_ptr<MallocTrimmer> StartMallocTrimmer(int64_t seconds) {
+  if (seconds <= 0) return nullptr;
+  return std::make_unique<MallocTrimmer>(absl::Seconds(seconds));
+}
+
 absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenEventLog(
     const ProcessConfig& config, const std::string& writer_name,
     std::shared_ptr<projection::MemoryBudget> memory) {

@@ -171,6 +171,10 @@ class MallocTrimmer {
   std::thread thread_;
 };
 
+// A MallocTrimmer every `seconds` (ProcessConfig::malloc_trim_seconds);
+// null for 0 or less: the pages are left to glibc.
+std::unique_ptr<MallocTrimmer> StartMallocTrimmer(int64_t seconds);
+
 // Opens the embedded log under config.data_dir/log, or connects to Kafka.
 // The embedded log's RocksDB is charged to `memory`, the budget the
 // process's projections share (null: none).

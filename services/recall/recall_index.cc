@@ -4,7 +4,6 @@
 #include <cstring>
 #include <limits>
 #include <memory>
-#include <type_traits>
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"

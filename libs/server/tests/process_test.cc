@@ -315,5 +315,11 @@ TEST(ProcessConfig, MallocTrimmerGivesFreePagesBack) {
 }
 #endif  // LOTLEDGER_TEST_ASAN
 
+TEST(ProcessConfig, MallocTrimSecondsZeroStartsNoTrimmer) {
+  EXPECT_EQ(StartMallocTrimmer(0), nullptr);
+  EXPECT_EQ(StartMallocTrimmer(-1), nullptr);
+  EXPECT_NE(StartMallocTrimmer(1), nullptr);
+}
+
 }  // namespace
 }  // namespace lotledger::server

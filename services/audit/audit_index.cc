@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "libs/audit/topics.h"
 #include "libs/common/hash.h"
 #include "libs/common/proto_time.h"
@@ -58,6 +59,85 @@ bool ParsePosition(std::string_view k, std::string* topic, int32_t* partition,
   return true;
 }
 
+// One field of a message's wire format (WireFields).
+struct WireField {
+  int number = 0;
+  int type = 0;            // 0 varint, 1 fixed64, 2 length-delimited, 5 fixed32
+  uint64_t varint = 0;     // type 0
+  std::string_view bytes;  // type 2
+};
+
+// Reads the message `wire` field by field, in order, without decoding it
+// into a message (no copy, no allocation): `visit` gets each field. False
+// when `wire` does not parse (groups, which these messages do not have,
+// count as not parsing).
+template <typename Visit>
+bool WireFields(std::string_view wire, Visit visit) {
+  google::protobuf::io::CodedInputStream in(
+      reinterpret_cast<const uint8_t*>(wire.data()),
+      static_cast<int>(wire.size()));
+  for (;;) {
+    const uint32_t tag = in.ReadTagNoLastTag();
+    if (tag == 0) return in.CurrentPosition() == static_cast<int>(wire.size());
+    WireField f;
+    f.number = static_cast<int>(tag >> 3);
+    f.type = static_cast<int>(tag & 7);
+    uint32_t length = 0;
+    switch (f.type) {
+      case 0:
+        if (!in.ReadVarint64(&f.varint)) return false;
+        break;
+      case 1:
+        if (!in.Skip(8)) return false;
+        break;
+      case 2:
+        if (!in.ReadVarint32(&length) ||
+            length > wire.size() - static_cast<size_t>(in.CurrentPosition())) {
+          return false;
+        }
+        f.bytes =
+            wire.substr(static_cast<size_t>(in.CurrentPosition()), length);
+        in.Skip(static_cast<int>(length));
+        break;
+      case 5:
+        if (!in.Skip(4)) return false;
+        break;
+      default:
+        return false;
+    }
+    visit(f);
+  }
+}
+
+// Whether the message `wire` has a field `number`, or does not parse (so
+// that the caller decodes it and reports it).
+bool HasFieldOrIsBroken(std::string_view wire, int number) {
+  bool found = false;
+  const bool parses = WireFields(
+      wire, [&](const WireField& f) { found |= f.number == number; });
+  return found || !parses;
+}
+
+// The parts of an EventRecord (events.proto) a read needs, read in place:
+// its body stays a view into `wire`. Last occurrence wins, as protobuf
+// parses; a field of the wrong wire type is an unknown field.
+struct RecordView {
+  std::string_view body;
+  uint64_t seq = 0;
+  std::string_view hash;
+};
+bool ReadRecord(std::string_view wire, RecordView* out) {
+  return WireFields(wire, [&](const WireField& f) {
+    if (f.number == v1::EventRecord::kBodyFieldNumber && f.type == 2) {
+      out->body = f.bytes;
+    } else if (f.number == v1::EventRecord::kSeqFieldNumber && f.type == 0) {
+      out->seq = f.varint;
+    } else if (f.number == v1::EventRecord::kHashFieldNumber && f.type == 2) {
+      out->hash = f.bytes;
+    }
+  });
+}
+
 std::string ChainPrefix(const std::string& topic, const std::string& agg) {
   return absl::StrCat(topic, std::string(1, '\0'), agg, std::string(1, '\0'));
 }
@@ -105,8 +185,7 @@ absl::Status ApplyAuditEvent(const eventlog::Record& record,
 }
 
 absl::StatusOr<std::vector<IndexedRecord>> AuditIndex::LotRecords(
-    const std::string& lot_id, const std::optional<HistoryPosition>& after,
-    size_t limit) const {
+    const std::string& lot_id, const Scope& own, bool* named) const {
   std::string prefix = lot_id;
   prefix.push_back('\0');
   // Keys order a lot's records by business time in microseconds, then
@@ -116,38 +195,63 @@ absl::StatusOr<std::vector<IndexedRecord>> AuditIndex::LotRecords(
   // only records of the same business microsecond can still come before
   // the last one read.
   std::string start;
-  if (after.has_value()) {
+  if (own.after.has_value()) {
     start = prefix;
-    PutTime(start, absl::FromUnixNanos(std::get<0>(*after)));
+    PutTime(start, absl::FromUnixNanos(std::get<0>(*own.after)));
+  }
+  // As of `at`: a key's time (microseconds, rounded down) past at's
+  // microsecond is a time past `at`.
+  std::string at_key;
+  size_t at_field = 0;  // where the axis's time is in the key
+  if (own.as_of.has_value()) {
+    PutTime(at_key, own.as_of->at);
+    at_field =
+        prefix.size() + (own.as_of->axis == v1::TIME_AXIS_RECORD ? 8 : 0);
   }
   std::string last_micros;  // set once `limit` records were read
   std::vector<IndexedRecord> out;
   absl::Status bad;
+  if (named != nullptr) *named = false;
   RETURN_IF_ERROR(store_->Scan(
       kLots, prefix, start, [&](std::string_view key, std::string_view value) {
         if (key.size() < prefix.size() + 16) {
           bad = absl::DataLossError("audit lot index key does not decode");
           return false;
         }
+        if (named != nullptr) *named = true;
         const std::string_view micros = key.substr(prefix.size(), 8);
         if (!last_micros.empty() && micros != last_micros) return false;
+        const bool past = own.as_of.has_value() &&
+                          key.substr(at_field, 8) > std::string_view(at_key);
+        if (past && own.as_of->axis == v1::TIME_AXIS_RECORD) return true;
         IndexedRecord r;
         if (!ParsePosition(key.substr(prefix.size() + 16), &r.topic,
                            &r.partition, &r.offset)) {
           bad = absl::DataLossError("audit lot index key does not decode");
           return false;
         }
-        if (!r.record.ParseFromArray(value.data(),
-                                     static_cast<int>(value.size())) ||
-            !r.event.ParseFromString(r.record.body())) {
+        RecordView view;
+        const bool decoded = ReadRecord(value, &view);
+        if (decoded && past &&
+            !HasFieldOrIsBroken(view.body,
+                                v1::Event::kLotCorrectedFieldNumber)) {
+          return true;
+        }
+        if (!decoded ||
+            !r.event.ParseFromArray(view.body.data(),
+                                    static_cast<int>(view.body.size()))) {
           bad = absl::DataLossError(absl::StrCat("record at ", r.topic, "/",
                                                  r.partition, " offset ",
                                                  r.offset, " does not decode"));
           return false;
         }
-        if (after.has_value() && !(*after < PositionOf(r))) return true;
+        if (own.after.has_value() && !(*own.after < PositionOf(r))) {
+          return true;
+        }
+        r.seq = view.seq;
+        r.hash.assign(view.hash);
         out.push_back(std::move(r));
-        if (limit > 0 && out.size() == limit) last_micros = micros;
+        if (own.limit > 0 && out.size() == own.limit) last_micros = micros;
         return true;
       }));
   RETURN_IF_ERROR(bad);
@@ -172,15 +276,17 @@ absl::StatusOr<std::vector<ScopedRecord>> AuditIndex::History(
   };
   std::deque<Item> queue = {{scope.lot_id, v1::LOT_RELATION_SELF, 0}};
   visited[scope.lot_id] = v1::LOT_RELATION_SELF;
-  // Only a lot's own history is read by pages: a genealogy is walked whole.
+  // Only a lot's own history is read in pages or as of a time: a genealogy
+  // is walked whole.
   const bool page = !scope.include_components && !scope.include_derived;
+  const Scope whole;
   while (!queue.empty()) {
     Item item = queue.front();
     queue.pop_front();
+    bool named = false;
     ASSIGN_OR_RETURN(std::vector<IndexedRecord> records,
-                     page ? LotRecords(item.lot, scope.after, scope.limit)
-                          : LotRecords(item.lot));
-    if (item.relation == v1::LOT_RELATION_SELF && records.empty() &&
+                     LotRecords(item.lot, page ? scope : whole, &named));
+    if (item.relation == v1::LOT_RELATION_SELF && !named &&
         !(page && scope.after.has_value())) {
       return absl::NotFoundError(
           absl::StrCat("lot ", item.lot, " has no events: no record names it"));

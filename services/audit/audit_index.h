@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "libs/command/service_core.h"
 #include "lotledger/v1/audit.pb.h"
 #include "lotledger/v1/events.pb.h"
@@ -43,12 +44,15 @@ absl::Status ApplyAuditEvent(const eventlog::Record& record,
                              const v1::Event& event,
                              projection::ProjectionStore::Batch& batch);
 
-// One indexed record, read back.
+// One indexed record, read back: its event, and of its EventRecord
+// envelope what a history shows (the chain's links are checked from the
+// chain family, VerifyChains).
 struct IndexedRecord {
   std::string topic;  // as in the log (with any deployment prefix)
   int32_t partition = 0;
   int64_t offset = 0;
-  v1::EventRecord record;
+  uint64_t seq = 0;  // EventRecord.seq
+  std::string hash;  // EventRecord.hash
   v1::Event event;
 };
 
@@ -74,6 +78,17 @@ struct Scope {
   // history read, when the scope includes components or derived lots.
   std::optional<HistoryPosition> after;
   size_t limit = 0;  // 0: no limit
+  // AsOf (libs/audit/as_of.h): only the records that can take effect by
+  // `at` on `axis` are needed. The others are left out undecoded, told
+  // apart by their keys: on the record axis those recorded after `at`, on
+  // the business axis those that happened after it, except a LotCorrected
+  // (it takes effect at the lot's creation; its presence is read from the
+  // record's tags). Like a page, for the lot's own history only.
+  struct AsOfBound {
+    absl::Time at;
+    v1::TimeAxis axis = v1::TIME_AXIS_BUSINESS;
+  };
+  std::optional<AsOfBound> as_of;
 };
 
 // One record of a history, with the lot of the scope it was found for.
@@ -92,13 +107,14 @@ class AuditIndex {
   // a stored record that does not decode.
   absl::StatusOr<std::vector<IndexedRecord>> LotRecords(
       const std::string& lot_id) const {
-    return LotRecords(lot_id, std::nullopt, 0);
+    return LotRecords(lot_id, Scope{});
   }
-  // Those after `after` (PositionOf order), and, with `limit`, at least the
-  // first `limit` of them (Scope::after, Scope::limit).
+  // Those within the bounds `own` sets for a lot's own history: after
+  // own.after (PositionOf order), with own.limit at least the first that
+  // many of them, with own.as_of those it needs (Scope). `named`, when
+  // given, is set to whether any record names the lot, decoded or not.
   absl::StatusOr<std::vector<IndexedRecord>> LotRecords(
-      const std::string& lot_id, const std::optional<HistoryPosition>& after,
-      size_t limit) const;
+      const std::string& lot_id, const Scope& own, bool* named = nullptr) const;
 
   // The records of the scope (or of its page), each once, in PositionOf
   // order. NotFound when no record names scope.lot_id (for a page after a

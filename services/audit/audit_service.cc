@@ -67,6 +67,17 @@ absl::StatusOr<HistoryPosition> ParseHistoryPageToken(
   return p;
 }
 
+// The scope a request names: its lot and how much of its genealogy.
+template <typename Request>
+Scope ScopeOf(const Request& req) {
+  Scope scope;
+  scope.lot_id = req.lot_id();
+  scope.include_components = req.include_components();
+  scope.include_derived = req.include_derived();
+  scope.depth = req.depth();
+  return scope;
+}
+
 }  // namespace
 
 AuditServiceImpl::AuditServiceImpl(command::ServiceCore* core,
@@ -78,23 +89,17 @@ AuditServiceImpl::AuditServiceImpl(command::ServiceCore* core,
       index_(&core->store()) {}
 
 absl::StatusOr<std::vector<ScopedRecord>> AuditServiceImpl::LoadScope(
-    const grpc::ServerContext& ctx, const std::string& lot_id, bool components,
-    bool derived, int32_t depth, const v1::ConsistencyToken& after,
-    const std::optional<HistoryPosition>& page_after, size_t page_limit) const {
-  if (lot_id.empty()) return absl::InvalidArgumentError("lot_id: required");
-  if (depth < 0 || depth > 100) {
+    const grpc::ServerContext& ctx, Scope scope,
+    const v1::ConsistencyToken& after) const {
+  if (scope.lot_id.empty())
+    return absl::InvalidArgumentError("lot_id: required");
+  if (scope.depth < 0 || scope.depth > 100) {
     return absl::InvalidArgumentError(
-        absl::StrCat("depth: must be 0..100 (0 means 10), got ", depth));
+        absl::StrCat("depth: must be 0..100 (0 means 10), got ", scope.depth));
   }
+  if (scope.depth == 0) scope.depth = 10;
   RETURN_IF_ERROR(server::WaitForToken(core_->projector(), ctx, after));
   RETURN_IF_ERROR(core_->projector().health());
-  Scope scope;
-  scope.lot_id = lot_id;
-  scope.include_components = components;
-  scope.include_derived = derived;
-  scope.depth = depth == 0 ? 10 : depth;
-  scope.after = page_after;
-  scope.limit = page_limit;
   return index_.History(scope);
 }
 
@@ -106,7 +111,7 @@ v1::HistoryEntry AuditServiceImpl::ToEntry(ScopedRecord r) const {
   h.set_topic(StripPrefix(r.rec.topic, topic_prefix_));
   h.set_partition(r.rec.partition);
   h.set_offset(r.rec.offset);
-  h.set_seq(r.rec.record.seq());
+  h.set_seq(r.rec.seq);
   h.set_aggregate_id(e.aggregate_id());
   h.set_event_type(eventlog::EventType(e));
   ToTimestamp(BusinessTime(e), h.mutable_occurred_at());
@@ -117,7 +122,7 @@ v1::HistoryEntry AuditServiceImpl::ToEntry(ScopedRecord r) const {
   h.set_request_id(e.request_id());
   h.set_correlation_id(e.correlation_id());
   h.set_causation_id(e.causation_id());
-  h.set_hash(r.rec.record.hash());
+  h.set_hash(std::move(r.rec.hash));
   *h.mutable_event() = std::move(e);
   return h;
 }
@@ -134,11 +139,11 @@ absl::StatusOr<std::vector<ScopedRecord>> AuditServiceImpl::LoadHistory(
           ": a serial names a unit of the requested lot only"));
     }
   }
-  ASSIGN_OR_RETURN(
-      std::vector<ScopedRecord> records,
-      LoadScope(ctx, req.lot_id(), req.include_components(),
-                req.include_derived(), req.depth(), req.after(), page_after,
-                req.serial().empty() ? page_limit : 0));
+  Scope scope = ScopeOf(req);
+  scope.after = page_after;
+  scope.limit = req.serial().empty() ? page_limit : 0;
+  ASSIGN_OR_RETURN(std::vector<ScopedRecord> records,
+                   LoadScope(ctx, std::move(scope), req.after()));
   if (!req.serial().empty()) {
     std::erase_if(records, [&](const ScopedRecord& r) {
       return !InSerialHistory(r.rec.event, req.lot_id(), req.serial());
@@ -218,10 +223,8 @@ grpc::Status AuditServiceImpl::VerifyLot(grpc::ServerContext* ctx,
   return server::Serve(
       *guard_, *ctx, Method("VerifyLot"),
       [&](const server::Principal&) -> absl::Status {
-        ASSIGN_OR_RETURN(
-            std::vector<ScopedRecord> records,
-            LoadScope(*ctx, req->lot_id(), req->include_components(),
-                      req->include_derived(), req->depth(), req->after()));
+        ASSIGN_OR_RETURN(std::vector<ScopedRecord> records,
+                         LoadScope(*ctx, ScopeOf(*req), req->after()));
         ASSIGN_OR_RETURN(*resp, index_.VerifyChains(records, topic_prefix_));
         return absl::OkStatus();
       });
@@ -238,9 +241,16 @@ grpc::Status AuditServiceImpl::AsOf(grpc::ServerContext* ctx,
           return absl::InvalidArgumentError(
               "axis: must be TIME_AXIS_BUSINESS or TIME_AXIS_RECORD");
         }
-        ASSIGN_OR_RETURN(
-            std::vector<ScopedRecord> records,
-            LoadScope(*ctx, req->lot_id(), false, false, 0, req->after()));
+        const v1::TimeAxis axis = req->axis() == v1::TIME_AXIS_UNSPECIFIED
+                                      ? v1::TIME_AXIS_BUSINESS
+                                      : req->axis();
+        // Only the records that can count by `at` are decoded (Scope).
+        Scope scope;
+        scope.lot_id = req->lot_id();
+        scope.as_of =
+            Scope::AsOfBound{.at = FromTimestamp(req->at()), .axis = axis};
+        ASSIGN_OR_RETURN(std::vector<ScopedRecord> records,
+                         LoadScope(*ctx, std::move(scope), req->after()));
         std::vector<v1::Event> events;
         events.reserve(records.size());
         // Log order per aggregate is what Evolve expects; the index gives
@@ -251,9 +261,11 @@ grpc::Status AuditServiceImpl::AsOf(grpc::ServerContext* ctx,
                            return RecordTime(a.rec.event) <
                                   RecordTime(b.rec.event);
                          });
-        for (const ScopedRecord& r : records) events.push_back(r.rec.event);
-        *resp->mutable_state() = FoldAsOf(
-            req->lot_id(), events, FromTimestamp(req->at()), req->axis());
+        for (ScopedRecord& r : records) {
+          events.push_back(std::move(r.rec.event));
+        }
+        *resp->mutable_state() =
+            FoldAsOf(req->lot_id(), events, FromTimestamp(req->at()), axis);
         return absl::OkStatus();
       });
 }
@@ -264,10 +276,8 @@ grpc::Status AuditServiceImpl::ExportEpcis(grpc::ServerContext* ctx,
   return server::Serve(
       *guard_, *ctx, Method("ExportEpcis"),
       [&](const server::Principal&) -> absl::Status {
-        ASSIGN_OR_RETURN(
-            std::vector<ScopedRecord> records,
-            LoadScope(*ctx, req->lot_id(), req->include_components(),
-                      req->include_derived(), req->depth(), req->after()));
+        ASSIGN_OR_RETURN(std::vector<ScopedRecord> records,
+                         LoadScope(*ctx, ScopeOf(*req), req->after()));
         std::vector<v1::Event> events;
         std::set<std::string> lots;
         for (const ScopedRecord& r : records) {

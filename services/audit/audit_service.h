@@ -41,13 +41,12 @@ class AuditServiceImpl final : public v1::AuditService::Service {
                            v1::ExportEpcisResponse* resp) override;
 
  private:
-  // `page_after` and `page_limit`: Scope::after and Scope::limit.
+  // The records of `scope` once the projection has reached `after`;
+  // scope.lot_id and scope.depth as the request gave them (checked here;
+  // depth 0 means 10).
   absl::StatusOr<std::vector<ScopedRecord>> LoadScope(
-      const grpc::ServerContext& ctx, const std::string& lot_id,
-      bool components, bool derived, int32_t depth,
-      const v1::ConsistencyToken& after,
-      const std::optional<HistoryPosition>& page_after = std::nullopt,
-      size_t page_limit = 0) const;
+      const grpc::ServerContext& ctx, Scope scope,
+      const v1::ConsistencyToken& after) const;
   // LoadScope for a LotHistoryRequest, its serial filter applied (the
   // page's limit then does not apply: the filter may drop any record).
   absl::StatusOr<std::vector<ScopedRecord>> LoadHistory(

@@ -11,6 +11,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "libs/audit/log_verify.h"
@@ -303,12 +304,8 @@ void ReplayOneScenario(const Args& a) {
   // and freed pages given back as the servers give them (the servers'
   // flag and default).
   server::ConfigureMalloc(server::ProcessConfig());
-  const int64_t trim_seconds = a.Int("malloc-trim-seconds", 10);
-  std::unique_ptr<server::MallocTrimmer> trimmer;
-  if (trim_seconds > 0) {
-    trimmer =
-        std::make_unique<server::MallocTrimmer>(absl::Seconds(trim_seconds));
-  }
+  const std::unique_ptr<server::MallocTrimmer> trimmer =
+      server::StartMallocTrimmer(a.Int("malloc-trim-seconds", 10));
   auto log = eventlog::OpenEmbeddedEventLog({.path = dir + "/log"});
   if (!log.ok()) Die(log.status());
   // What the projector must reach: the end of each of its input topics.
@@ -404,6 +401,13 @@ void GrowthScenario(const Args& a) {
     const std::string size = absl::StrCat(events, " events");
     Samples trace, history, as_of;
     uint64_t nodes = 0, entries = 0;
+    // CPU of the whole process (client and services) per call: steadier
+    // than the latencies from run to run on this machine.
+    const auto cpu_per_call = [&](double cpu0) {
+      return absl::StrFormat("; %.0f us CPU per call",
+                             (CpuSeconds() - cpu0) * 1e6 / samples);
+    };
+    double phase_cpu = CpuSeconds();
     const absl::Time t0 = absl::Now();
     for (int i = 0; i < samples; ++i) {
       v1::TraceRequest req;
@@ -417,9 +421,11 @@ void GrowthScenario(const Args& a) {
       if (!st.ok()) Die(absl::InternalError(st.error_message()));
       nodes += resp.nodes_size();
     }
-    Report(Summarize("growth_trace", "embedded", 1, trace, absl::Now() - t0,
-                     absl::StrCat(size, "; trace backward 5 levels, mean ",
-                                  nodes / samples, " nodes")));
+    Report(Summarize(
+        "growth_trace", "embedded", 1, trace, absl::Now() - t0,
+        absl::StrCat(size, "; trace backward 5 levels, mean ", nodes / samples,
+                     " nodes", cpu_per_call(phase_cpu))));
+    phase_cpu = CpuSeconds();
     const absl::Time h0 = absl::Now();
     for (int i = 0; i < samples; ++i) {
       v1::LotHistoryRequest req;
@@ -433,13 +439,15 @@ void GrowthScenario(const Args& a) {
       history.Add(absl::Now() - q0);
       if (!st.ok()) Die(absl::InternalError(st.error_message()));
     }
-    Report(Summarize("growth_history", "embedded", 1, history, absl::Now() - h0,
-                     absl::StrCat(size, "; LotHistory of a finished lot, mean ",
-                                  entries / samples, " events")));
+    Report(Summarize(
+        "growth_history", "embedded", 1, history, absl::Now() - h0,
+        absl::StrCat(size, "; LotHistory of a finished lot, mean ",
+                     entries / samples, " events", cpu_per_call(phase_cpu))));
     // The same history as one unary page (GetLotHistory), as a screen
     // asks for it.
     Samples page;
     uint64_t paged = 0;
+    phase_cpu = CpuSeconds();
     const absl::Time p0 = absl::Now();
     for (int i = 0; i < samples; ++i) {
       v1::GetLotHistoryRequest req;
@@ -451,12 +459,13 @@ void GrowthScenario(const Args& a) {
       if (!st.ok()) Die(absl::InternalError(st.error_message()));
       paged += resp.entries_size();
     }
-    Report(Summarize("growth_history_page", "embedded", 1, page,
-                     absl::Now() - p0,
-                     absl::StrCat(size,
-                                  "; GetLotHistory (one page) of a finished "
-                                  "lot, mean ",
-                                  paged / samples, " events")));
+    Report(Summarize(
+        "growth_history_page", "embedded", 1, page, absl::Now() - p0,
+        absl::StrCat(size,
+                     "; GetLotHistory (one page) of a finished "
+                     "lot, mean ",
+                     paged / samples, " events", cpu_per_call(phase_cpu))));
+    phase_cpu = CpuSeconds();
     const absl::Time a0 = absl::Now();
     for (int i = 0; i < samples; ++i) {
       v1::AsOfRequest req;
@@ -473,7 +482,8 @@ void GrowthScenario(const Args& a) {
     Report(Summarize("growth_as_of", "embedded", 1, as_of, absl::Now() - a0,
                      absl::StrCat(size,
                                   "; AsOf of a finished lot, mid-year, "
-                                  "record time")));
+                                  "record time",
+                                  cpu_per_call(phase_cpu))));
     host->Shutdown();
   }
 }

@@ -13,8 +13,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "libs/audit/as_of.h"
+#include "libs/audit/topics.h"
 #include "libs/common/proto_time.h"
 #include "libs/eventlog/event_log.h"
 #include "libs/projection/projection_store.h"
@@ -58,6 +61,27 @@ class AuditIndexTest : public ::testing::Test {
     r.offset = offset;
     r.key = kLot;
     r.value = record.SerializeAsString();
+    Apply(r, event);
+  }
+
+  // `event` (its lot_ids and times set) as the record at `offset`, its
+  // hash "h<offset>" padded to 32 bytes.
+  void AddEvent(int64_t offset, const v1::Event& event) {
+    v1::EventRecord record;
+    record.set_seq(offset + 1);
+    record.set_body(event.SerializeAsString());
+    record.set_prev_hash(std::string(32, '\0'));
+    record.set_hash(
+        absl::StrCat("h", offset, std::string(31, '.')).substr(0, 32));
+    eventlog::Record r;
+    r.topic = kTopic;
+    r.offset = offset;
+    r.key = kLot;
+    r.value = record.SerializeAsString();
+    Apply(r, event);
+  }
+
+  void Apply(const eventlog::Record& r, const v1::Event& event) {
     projection::ProjectionStore::Batch batch = store_->NewBatch();
     ASSERT_TRUE(ApplyAuditEvent(r, event, batch).ok());
     ASSERT_TRUE(store_->Commit(std::move(batch)).ok());
@@ -120,6 +144,169 @@ TEST_F(AuditIndexTest, AGenealogyScopeIsReadWhole) {
   absl::StatusOr<std::vector<ScopedRecord>> got = index.History(scope);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->size(), 6u);
+}
+
+absl::Time Day(int d) {
+  return absl::FromCivil(absl::CivilDay(2026, 3, d), absl::UTCTimeZone());
+}
+
+v1::Event At(const std::string& id, absl::Time occurred, absl::Time recorded) {
+  v1::Event e;
+  e.set_event_id(id);
+  e.set_aggregate_id(kLot);
+  e.add_lot_ids(kLot);
+  ToTimestamp(occurred, e.mutable_occurred_at());
+  ToTimestamp(recorded, e.mutable_recorded_at());
+  return e;
+}
+
+// What AsOf folds from a scope's records: their events in log order.
+v1::LotAsOf Fold(std::vector<ScopedRecord> records, absl::Time at,
+                 v1::TimeAxis axis) {
+  std::stable_sort(records.begin(), records.end(),
+                   [](const ScopedRecord& a, const ScopedRecord& b) {
+                     return a.rec.offset < b.rec.offset;
+                   });
+  std::vector<v1::Event> events;
+  for (ScopedRecord& r : records) events.push_back(std::move(r.rec.event));
+  return FoldAsOf(kLot, events, at, axis);
+}
+
+// An as-of scope leaves out, undecoded, the records that cannot count by
+// its time, and the state folded from what is left is the state folded
+// from the whole history, on both axes, at every day of the lot's life.
+TEST_F(AuditIndexTest, AsOfReadsOnlyWhatCanCountAndFoldsTheSameState) {
+  v1::Event created = At("e0", Day(2), Day(2));
+  v1::LotCreated* c = created.mutable_lot_created();
+  c->set_lot_id(kLot);
+  c->set_item("ITEM");
+  c->set_lot_number("L1");
+  c->mutable_expires_on()->set_year(2028);
+  c->mutable_expires_on()->set_month(3);
+  c->mutable_expires_on()->set_day(2);
+  c->mutable_quantity()->set_amount(100);
+  c->mutable_quantity()->set_uom("EA");
+  AddEvent(0, created);
+  v1::Event received = At("e1", Day(3), Day(3));
+  v1::StockReceived* r = received.mutable_stock_received();
+  r->set_lot_id(kLot);
+  r->set_location_id("FRA-WH1");
+  r->mutable_quantity()->set_amount(100);
+  r->mutable_quantity()->set_uom("EA");
+  AddEvent(1, received);
+  // Back-dated: happened on day 4, recorded on day 8.
+  v1::Event scrapped = At("e2", Day(4), Day(8));
+  v1::StockScrapped* x = scrapped.mutable_stock_scrapped();
+  x->set_lot_id(kLot);
+  x->set_location_id("FRA-WH1");
+  x->mutable_quantity()->set_amount(10);
+  x->mutable_quantity()->set_uom("EA");
+  AddEvent(2, scrapped);
+  // A correction entered on day 10: on the business axis it holds from the
+  // lot's creation.
+  v1::Event corrected = At("e3", Day(10), Day(10));
+  v1::LotCorrected* k = corrected.mutable_lot_corrected();
+  k->set_lot_id(kLot);
+  k->set_field("expires_on");
+  k->set_old_value("2028-03-02");
+  k->set_new_value("2027-03-02");
+  AddEvent(3, corrected);
+
+  AuditIndex index(store_.get());
+  Scope whole;
+  whole.lot_id = kLot;
+  absl::StatusOr<std::vector<ScopedRecord>> all = index.History(whole);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 4u);
+  for (v1::TimeAxis axis : {v1::TIME_AXIS_RECORD, v1::TIME_AXIS_BUSINESS}) {
+    for (int day = 1; day <= 11; ++day) {
+      SCOPED_TRACE(testing::Message() << "axis " << axis << ", day " << day);
+      const absl::Time at = Day(day);
+      Scope as_of = whole;
+      as_of.as_of = Scope::AsOfBound{.at = at, .axis = axis};
+      absl::StatusOr<std::vector<ScopedRecord>> some = index.History(as_of);
+      ASSERT_TRUE(some.ok()) << some.status();
+      std::vector<std::string> read;
+      for (const ScopedRecord& s : *some)
+        read.push_back(s.rec.event.event_id());
+      // Record axis: what was recorded by `at`. Business axis: what had
+      // happened by `at`, and the correction whenever it happened.
+      std::vector<std::string> expected;
+      for (const ScopedRecord& s : *all) {
+        const v1::Event& e = s.rec.event;
+        const bool counts =
+            axis == v1::TIME_AXIS_RECORD
+                ? RecordTime(e) <= at
+                : BusinessTime(e) <= at || e.has_lot_corrected();
+        if (counts) expected.push_back(e.event_id());
+      }
+      EXPECT_EQ(read, expected);
+      const v1::LotAsOf want = Fold(*all, at, axis);
+      const v1::LotAsOf got = Fold(*std::move(some), at, axis);
+      EXPECT_EQ(got.SerializeAsString(), want.SerializeAsString())
+          << got.DebugString() << " against " << want.DebugString();
+    }
+  }
+  // The premise: the two axes differ on day 5 (the correction, the scrap).
+  Scope day5 = whole;
+  day5.as_of = Scope::AsOfBound{.at = Day(5), .axis = v1::TIME_AXIS_RECORD};
+  absl::StatusOr<std::vector<ScopedRecord>> known = index.History(day5);
+  ASSERT_TRUE(known.ok());
+  EXPECT_EQ(
+      Fold(*known, Day(5), v1::TIME_AXIS_RECORD).lot().expires_on().year(),
+      2028);
+  day5.as_of->axis = v1::TIME_AXIS_BUSINESS;
+  absl::StatusOr<std::vector<ScopedRecord>> world = index.History(day5);
+  ASSERT_TRUE(world.ok());
+  const v1::LotAsOf w = Fold(*world, Day(5), v1::TIME_AXIS_BUSINESS);
+  EXPECT_EQ(w.lot().expires_on().year(), 2027);
+  EXPECT_EQ(w.on_hand(), 90);
+
+  // Before anything was recorded the lot is known and empty (nothing
+  // decoded), where a lot no record names is not found.
+  Scope before = whole;
+  before.as_of = Scope::AsOfBound{.at = Day(1), .axis = v1::TIME_AXIS_RECORD};
+  absl::StatusOr<std::vector<ScopedRecord>> none = index.History(before);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->empty());
+  before.lot_id = "ITEM:NEVER";
+  EXPECT_EQ(index.History(before).status().code(), absl::StatusCode::kNotFound);
+}
+
+// A record's envelope is read in place (not decoded into an EventRecord):
+// what a history shows of it must still be what was stored, and a record
+// that does not parse is reported, not skipped.
+TEST_F(AuditIndexTest, ReadsTheEnvelopeInPlaceAndReportsABrokenRecord) {
+  for (int64_t i = 0; i < 3; ++i) {
+    AddEvent(i, At(absl::StrCat("e", i), Day(2 + static_cast<int>(i)),
+                   Day(2 + static_cast<int>(i))));
+  }
+  AuditIndex index(store_.get());
+  absl::StatusOr<std::vector<IndexedRecord>> got = index.LotRecords(kLot);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->size(), 3u);
+  for (int64_t i = 0; i < 3; ++i) {
+    const IndexedRecord& r = (*got)[static_cast<size_t>(i)];
+    EXPECT_EQ(r.offset, i);
+    EXPECT_EQ(r.seq, static_cast<uint64_t>(i + 1));
+    EXPECT_EQ(r.hash, absl::StrCat("h", i, std::string(31, '.')).substr(0, 32));
+    EXPECT_EQ(r.event.event_id(), absl::StrCat("e", i));
+  }
+
+  // A body that claims 5 bytes and has 2.
+  v1::Event event = At("broken", Day(9), Day(9));
+  eventlog::Record r;
+  r.topic = kTopic;
+  r.offset = 3;
+  r.key = kLot;
+  r.value = std::string(
+      "\x0a\x05"
+      "ab",
+      4);
+  Apply(r, event);
+  absl::StatusOr<std::vector<IndexedRecord>> broken = index.LotRecords(kLot);
+  EXPECT_EQ(broken.status().code(), absl::StatusCode::kDataLoss)
+      << broken.status();
 }
 
 }  // namespace

@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/io/coded_stream.h"
 #include "libs/audit/topics.h"
 #include "libs/common/hash.h"
 #include "libs/common/proto_time.h"
 #include "libs/common/status_macros.h"
+#include "libs/common/wire.h"
 #include "libs/eventlog/record_codec.h"
 
 namespace lotledger::audit {
@@ -59,62 +59,14 @@ bool ParsePosition(std::string_view k, std::string* topic, int32_t* partition,
   return true;
 }
 
-// One field of a message's wire format (WireFields).
-struct WireField {
-  int number = 0;
-  int type = 0;            // 0 varint, 1 fixed64, 2 length-delimited, 5 fixed32
-  uint64_t varint = 0;     // type 0
-  std::string_view bytes;  // type 2
-};
-
-// Reads the message `wire` field by field, in order, without decoding it
-// into a message (no copy, no allocation): `visit` gets each field. False
-// when `wire` does not parse (groups, which these messages do not have,
-// count as not parsing).
-template <typename Visit>
-bool WireFields(std::string_view wire, Visit visit) {
-  google::protobuf::io::CodedInputStream in(
-      reinterpret_cast<const uint8_t*>(wire.data()),
-      static_cast<int>(wire.size()));
-  for (;;) {
-    const uint32_t tag = in.ReadTagNoLastTag();
-    if (tag == 0) return in.CurrentPosition() == static_cast<int>(wire.size());
-    WireField f;
-    f.number = static_cast<int>(tag >> 3);
-    f.type = static_cast<int>(tag & 7);
-    uint32_t length = 0;
-    switch (f.type) {
-      case 0:
-        if (!in.ReadVarint64(&f.varint)) return false;
-        break;
-      case 1:
-        if (!in.Skip(8)) return false;
-        break;
-      case 2:
-        if (!in.ReadVarint32(&length) ||
-            length > wire.size() - static_cast<size_t>(in.CurrentPosition())) {
-          return false;
-        }
-        f.bytes =
-            wire.substr(static_cast<size_t>(in.CurrentPosition()), length);
-        in.Skip(static_cast<int>(length));
-        break;
-      case 5:
-        if (!in.Skip(4)) return false;
-        break;
-      default:
-        return false;
-    }
-    visit(f);
-  }
-}
-
 // Whether the message `wire` has a field `number`, or does not parse (so
 // that the caller decodes it and reports it).
 bool HasFieldOrIsBroken(std::string_view wire, int number) {
   bool found = false;
-  const bool parses = WireFields(
-      wire, [&](const WireField& f) { found |= f.number == number; });
+  const bool parses = ForEachWireField(wire, [&](const WireField& f) {
+    found = f.number == number;
+    return !found;
+  });
   return found || !parses;
 }
 
@@ -127,14 +79,18 @@ struct RecordView {
   std::string_view hash;
 };
 bool ReadRecord(std::string_view wire, RecordView* out) {
-  return WireFields(wire, [&](const WireField& f) {
-    if (f.number == v1::EventRecord::kBodyFieldNumber && f.type == 2) {
+  return ForEachWireField(wire, [&](const WireField& f) {
+    if (f.type == WireField::kLengthDelimited &&
+        f.number == v1::EventRecord::kBodyFieldNumber) {
       out->body = f.bytes;
-    } else if (f.number == v1::EventRecord::kSeqFieldNumber && f.type == 0) {
+    } else if (f.type == WireField::kVarint &&
+               f.number == v1::EventRecord::kSeqFieldNumber) {
       out->seq = f.varint;
-    } else if (f.number == v1::EventRecord::kHashFieldNumber && f.type == 2) {
+    } else if (f.type == WireField::kLengthDelimited &&
+               f.number == v1::EventRecord::kHashFieldNumber) {
       out->hash = f.bytes;
     }
+    return true;
   });
 }
 

@@ -7,9 +7,8 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/wire_format_lite.h"
 #include "libs/common/status_macros.h"
+#include "libs/common/wire.h"
 #include "libs/domain/common/refusals.h"
 
 namespace lotledger::recall {
@@ -699,56 +698,22 @@ void StoredScope::Assign(const ScopeList& scope) {
   AddRows(0, 1);
 }
 
-namespace {
-
-// The first length-delimited field `field` of the message `bytes`.
-bool FindBytes(std::string_view bytes, int field, std::string_view* out) {
-  using WFL = google::protobuf::internal::WireFormatLite;
-  google::protobuf::io::CodedInputStream in(
-      reinterpret_cast<const uint8_t*>(bytes.data()),
-      static_cast<int>(bytes.size()));
-  while (uint32_t tag = in.ReadTag()) {
-    if (WFL::GetTagFieldNumber(tag) == field &&
-        WFL::GetTagWireType(tag) == WFL::WIRETYPE_LENGTH_DELIMITED) {
-      uint32_t length = 0;
-      if (!in.ReadVarint32(&length)) return false;
-      const int at = in.CurrentPosition();
-      if (length > bytes.size() - at) return false;
-      *out = bytes.substr(at, length);
+bool StoredScope::AddRows(size_t i, int field) {
+  bool rows_parse = true;
+  const bool parses = ForEachWireField(values[i], [&](const WireField& f) {
+    if (f.number != field || f.type != WireField::kLengthDelimited) {
       return true;
     }
-    if (!WFL::SkipField(&in, tag)) return false;
-  }
-  *out = std::string_view();
-  return in.ConsumedEntireMessage();
-}
-
-}  // namespace
-
-bool StoredScope::AddRows(size_t i, int field) {
-  using WFL = google::protobuf::internal::WireFormatLite;
-  const std::string_view bytes = values[i];
-  google::protobuf::io::CodedInputStream in(
-      reinterpret_cast<const uint8_t*>(bytes.data()),
-      static_cast<int>(bytes.size()));
-  while (uint32_t tag = in.ReadTag()) {
-    if (WFL::GetTagFieldNumber(tag) == field &&
-        WFL::GetTagWireType(tag) == WFL::WIRETYPE_LENGTH_DELIMITED) {
-      uint32_t length = 0;
-      if (!in.ReadVarint32(&length)) return false;
-      const int at = in.CurrentPosition();
-      if (length > bytes.size() - at) return false;
-      const std::string_view row = bytes.substr(at, length);
-      std::string_view id;
-      if (!FindBytes(row, 1, &id)) return false;
-      rows.push_back(row);
-      lot_ids.push_back(id);
-      if (!in.Skip(static_cast<int>(length))) return false;
-      continue;
+    std::string_view id;
+    if (!FirstWireBytes(f.bytes, 1, &id)) {
+      rows_parse = false;
+      return false;
     }
-    if (!WFL::SkipField(&in, tag)) return false;
-  }
-  return in.ConsumedEntireMessage();
+    rows.push_back(f.bytes);
+    lot_ids.push_back(id);
+    return true;
+  });
+  return parses && rows_parse;
 }
 
 bool StoredScope::Parse(size_t i, v1::ScopedLot* out) const {

@@ -9,10 +9,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/wire_format_lite.h"
 #include "libs/common/status_macros.h"
 #include "libs/common/trace_context.h"
+#include "libs/common/wire.h"
 #include "libs/domain/recall/decider.h"
 #include "libs/domain/serials/serials.h"
 #include "libs/projection/stored_message.h"
@@ -617,29 +616,6 @@ absl::StatusOr<v1::Recall*> RecallQueries::GetRecall(
   return recall;
 }
 
-namespace {
-
-// The varint field `field` of the message `bytes` (0 when absent); false
-// when the bytes are not a message.
-bool VarintField(std::string_view bytes, int field, uint64_t* out) {
-  using WFL = google::protobuf::internal::WireFormatLite;
-  google::protobuf::io::CodedInputStream in(
-      reinterpret_cast<const uint8_t*>(bytes.data()),
-      static_cast<int>(bytes.size()));
-  *out = 0;
-  while (uint32_t tag = in.ReadTag()) {
-    if (WFL::GetTagFieldNumber(tag) == field &&
-        WFL::GetTagWireType(tag) == WFL::WIRETYPE_VARINT) {
-      if (!in.ReadVarint64(out)) return false;
-      continue;  // the last occurrence counts
-    }
-    if (!WFL::SkipField(&in, tag)) return false;
-  }
-  return in.ConsumedEntireMessage();
-}
-
-}  // namespace
-
 absl::Status RecallQueries::ReadScope(std::string_view recall_id,
                                       StoredScope* scope) const {
   scope->values.clear();
@@ -649,7 +625,8 @@ absl::Status RecallQueries::ReadScope(std::string_view recall_id,
   ASSIGN_OR_RETURN(std::optional<std::string> value,
                    store_->Get(kRecalls, recall_id));
   uint64_t status = 0;
-  if (value.has_value() && !VarintField(*value, 2, &status)) {
+  if (value.has_value() &&
+      !LastWireVarint(*value, v1::Recall::kStatusFieldNumber, &status)) {
     return absl::DataLossError("stored recall cannot be decoded");
   }
   if (!value.has_value() || status == v1::RECALL_STATUS_UNSPECIFIED) {

@@ -160,6 +160,15 @@ v1::Event At(const std::string& id, absl::Time occurred, absl::Time recorded) {
   return e;
 }
 
+// A movement of `amount` EA of kLot at one warehouse.
+template <typename Movement>
+void Moves(Movement* m, int64_t amount) {
+  m->set_lot_id(kLot);
+  m->set_location_id("FRA-WH1");
+  m->mutable_quantity()->set_amount(amount);
+  m->mutable_quantity()->set_uom("EA");
+}
+
 // What AsOf folds from a scope's records: their events in log order.
 v1::LotAsOf Fold(std::vector<ScopedRecord> records, absl::Time at,
                  v1::TimeAxis axis) {
@@ -188,19 +197,11 @@ TEST_F(AuditIndexTest, AsOfReadsOnlyWhatCanCountAndFoldsTheSameState) {
   c->mutable_quantity()->set_uom("EA");
   AddEvent(0, created);
   v1::Event received = At("e1", Day(3), Day(3));
-  v1::StockReceived* r = received.mutable_stock_received();
-  r->set_lot_id(kLot);
-  r->set_location_id("FRA-WH1");
-  r->mutable_quantity()->set_amount(100);
-  r->mutable_quantity()->set_uom("EA");
+  Moves(received.mutable_stock_received(), 100);
   AddEvent(1, received);
   // Back-dated: happened on day 4, recorded on day 8.
   v1::Event scrapped = At("e2", Day(4), Day(8));
-  v1::StockScrapped* x = scrapped.mutable_stock_scrapped();
-  x->set_lot_id(kLot);
-  x->set_location_id("FRA-WH1");
-  x->mutable_quantity()->set_amount(10);
-  x->mutable_quantity()->set_uom("EA");
+  Moves(scrapped.mutable_stock_scrapped(), 10);
   AddEvent(2, scrapped);
   // A correction entered on day 10: on the business axis it holds from the
   // lot's creation.

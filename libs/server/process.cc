@@ -3,9 +3,11 @@
 #include <arpa/inet.h>
 #include <malloc.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
 
@@ -576,11 +578,13 @@ void ConfigureMalloc(const ProcessConfig& config) {
   if (config.malloc_arenas > 0) mallopt(M_ARENA_MAX, config.malloc_arenas);
 }
 
-MallocTrimmer::MallocTrimmer(absl::Duration period)
-    : thread_([this, period] {
+MallocTrimmer::MallocTrimmer(absl::Duration period, size_t above_bytes)
+    : thread_([this, period, above_bytes] {
         absl::MutexLock l(&mu_);
         while (!mu_.AwaitWithTimeout(absl::Condition(&stopping_), period)) {
-          malloc_trim(0);
+          // Unknown (0) counts as above: the pages are given back.
+          const size_t resident = ResidentBytes();
+          if (resident == 0 || resident >= above_bytes) malloc_trim(0);
         }
       }) {}
 
@@ -592,9 +596,18 @@ MallocTrimmer::~MallocTrimmer() {
   thread_.join();
 }
 
-std::unique_ptr<MallocTrimmer> StartMallocTrimmer(int64_t seconds) {
-  if (seconds <= 0) return nullptr;
-  return std::make_unique<MallocTrimmer>(absl::Seconds(seconds));
+std::unique_ptr<MallocTrimmer> StartMallocTrimmer(const ProcessConfig& config) {
+  if (config.malloc_trim_seconds <= 0) return nullptr;
+  return std::make_unique<MallocTrimmer>(
+      absl::Seconds(config.malloc_trim_seconds),
+      (static_cast<size_t>(config.memory_budget_mb) << 20) / 4 * 3);
+}
+
+size_t ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  size_t pages = 0, resident = 0;
+  if (!(statm >> pages >> resident)) return 0;
+  return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
 }
 
 absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenEventLog(

@@ -152,15 +152,19 @@ std::string Usage(const std::string& program, const ProcessConfig& defaults);
 // third more CPU for ~10 MiB less at its peak (docs/benchmarks.md).
 void ConfigureMalloc(const ProcessConfig& config);
 
-// Gives the free pages inside the heap back to the kernel every `period`
-// (glibc's malloc_trim(0), on a thread of its own) until destroyed. glibc
+// Gives the free pages inside the heap back to the kernel (glibc's
+// malloc_trim(0), on a thread of its own): every `period` until destroyed,
+// when the process's resident memory is at least `above_bytes`. glibc
 // gives back only the top of a heap on free(): pages freed below a block
 // still in use stay resident, and a process whose caches and memtables
 // churn through blocks of many sizes holds tens to hundreds of MiB that
-// way (docs/operations.md, "Memory", has the figures).
+// way. Giving them back is not free: the pages are soon needed again and
+// fault back in, which cost a replay at 10^7 events a sixth more CPU when
+// done every 10 s from the start; hence the floor (docs/operations.md,
+// "Memory", has the figures).
 class MallocTrimmer {
  public:
-  explicit MallocTrimmer(absl::Duration period);
+  explicit MallocTrimmer(absl::Duration period, size_t above_bytes = 0);
   ~MallocTrimmer();
   MallocTrimmer(const MallocTrimmer&) = delete;
   MallocTrimmer& operator=(const MallocTrimmer&) = delete;
@@ -171,9 +175,15 @@ class MallocTrimmer {
   std::thread thread_;
 };
 
-// A MallocTrimmer every `seconds` (ProcessConfig::malloc_trim_seconds);
-// null for 0 or less: the pages are left to glibc.
-std::unique_ptr<MallocTrimmer> StartMallocTrimmer(int64_t seconds);
+// The servers' MallocTrimmer: every config.malloc_trim_seconds, above
+// three quarters of config.memory_budget_mb (below it the freed pages cost
+// the process nothing it is not sized for); null when
+// malloc_trim_seconds is 0: the pages are left to glibc.
+std::unique_ptr<MallocTrimmer> StartMallocTrimmer(const ProcessConfig& config);
+
+// The process's resident memory (/proc/self/statm), in bytes; 0 when it
+// cannot be read.
+size_t ResidentBytes();
 
 // Opens the embedded log under config.data_dir/log, or connects to Kafka.
 // The embedded log's RocksDB is charged to `memory`, the budget the

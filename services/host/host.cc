@@ -291,7 +291,7 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
   // the embedded log and every hosted projection.
   st->memory = projection::MemoryBudget::Create(
       static_cast<size_t>(config.memory_budget_mb) << 19);
-  st->trimmer = server::StartMallocTrimmer(config.malloc_trim_seconds);
+  st->trimmer = server::StartMallocTrimmer(config);
   ASSIGN_OR_RETURN(st->log, server::OpenEventLog(config, program, st->memory));
   st->grpc_server = std::make_unique<server::GrpcServer>(server::ServerOptions{
       .address = config.listen,

@@ -304,8 +304,11 @@ void ReplayOneScenario(const Args& a) {
   // and freed pages given back as the servers give them (the servers'
   // flag and default).
   server::ConfigureMalloc(server::ProcessConfig());
+  server::ProcessConfig process;
+  process.malloc_trim_seconds =
+      static_cast<int32_t>(a.Int("malloc-trim-seconds", 10));
   const std::unique_ptr<server::MallocTrimmer> trimmer =
-      server::StartMallocTrimmer(a.Int("malloc-trim-seconds", 10));
+      server::StartMallocTrimmer(process);
   auto log = eventlog::OpenEmbeddedEventLog({.path = dir + "/log"});
   if (!log.ok()) Die(log.status());
   // What the projector must reach: the end of each of its input topics.

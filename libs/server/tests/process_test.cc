@@ -277,9 +277,10 @@ int64_t AnonymousKib() {
 // Frees most of 96 MiB held in 4 KiB blocks, keeping every eighth (and the
 // last), so the free pages lie between blocks in use where free() alone
 // never gives them back; then waits up to 30 s (polling, not timing) for
-// the process's own memory to fall by half of what was freed. The child
-// prints "given back" or "kept" and exits 0 if that is what it expected.
-void FragmentThenWait(bool trim) {
+// the process's own memory to fall by half of what was freed. A trimmer
+// runs when `trim` (no floor) or with a floor `above_bytes`. The child
+// prints "given back" or "kept" and exits 0 if it was what `trim` expects.
+void FragmentThenWait(bool trim, size_t above_bytes = 0) {
   std::vector<std::string*> blocks;
   for (int i = 0; i < 96 * 256; ++i)
     blocks.push_back(new std::string(4096, 'x'));
@@ -291,9 +292,13 @@ void FragmentThenWait(bool trim) {
   }
   const int64_t held = AnonymousKib();
   std::unique_ptr<MallocTrimmer> trimmer;
-  if (trim) trimmer = std::make_unique<MallocTrimmer>(absl::Milliseconds(10));
+  if (trim || above_bytes > 0) {
+    trimmer =
+        std::make_unique<MallocTrimmer>(absl::Milliseconds(10), above_bytes);
+  }
   bool fell = false;
-  // Without the trimmer nothing can fall: a short look is enough.
+  // When nothing is to fall, a trimmer every 10 ms that would give the
+  // pages back does so well within a short look.
   const absl::Time deadline = absl::Now() + absl::Seconds(trim ? 30 : 1);
   while (!fell && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(20));
@@ -312,13 +317,26 @@ TEST(ProcessConfig, MallocTrimmerGivesFreePagesBack) {
   // The premise: without it those pages stay resident.
   EXPECT_EXIT(FragmentThenWait(/*trim=*/false), ::testing::ExitedWithCode(0),
               "kept");
+  // Nor does a trimmer give them back below its floor.
+  EXPECT_EXIT(FragmentThenWait(/*trim=*/false, /*above_bytes=*/size_t{1} << 40),
+              ::testing::ExitedWithCode(0), "kept");
 }
 #endif  // LOTLEDGER_TEST_ASAN
 
 TEST(ProcessConfig, MallocTrimSecondsZeroStartsNoTrimmer) {
-  EXPECT_EQ(StartMallocTrimmer(0), nullptr);
-  EXPECT_EQ(StartMallocTrimmer(-1), nullptr);
-  EXPECT_NE(StartMallocTrimmer(1), nullptr);
+  ProcessConfig config;
+  config.malloc_trim_seconds = 0;
+  EXPECT_EQ(StartMallocTrimmer(config), nullptr);
+  config.malloc_trim_seconds = 1;
+  EXPECT_NE(StartMallocTrimmer(config), nullptr);
+}
+
+TEST(ProcessConfig, ResidentBytesCountsTouchedPages) {
+  const size_t before = ResidentBytes();
+  ASSERT_GT(before, 0u);
+  std::vector<char> touched(64 << 20, 'x');
+  EXPECT_GE(ResidentBytes(), before + (48 << 20));
+  EXPECT_EQ(touched[touched.size() / 2], 'x');
 }
 
 }  // namespace

@@ -228,7 +228,8 @@ const std::vector<Flag>& Flags() {
        }},
       {"malloc-trim-seconds",
        "how often the heap's free pages are given back to the kernel "
-       "(glibc malloc_trim); 0: never",
+       "(glibc malloc_trim) when resident memory is at least 3/4 of "
+       "--memory-budget-mb; 0: never",
        [](ProcessConfig& c, const std::string& v) {
          return ParseInt("malloc-trim-seconds", v, c.malloc_trim_seconds, 0);
        }},

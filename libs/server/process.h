@@ -85,8 +85,9 @@ struct ProcessConfig {
   // and an arena keeps much of what it once held (docs/operations.md,
   // "Memory", has the figures).
   int32_t malloc_arenas = 4;
-  // How often the heap's free pages are given back to the kernel
-  // (MallocTrimmer); 0: never (only what glibc gives back itself).
+  // How often the heap's free pages are given back to the kernel when
+  // resident memory is at least 3/4 of memory_budget_mb
+  // (StartMallocTrimmer); 0: never (only what glibc gives back itself).
   int32_t malloc_trim_seconds = 10;
   // The most threads the gRPC server runs (grpc_server.h); 0: its default,
   // 2 x hardware threads + 16.

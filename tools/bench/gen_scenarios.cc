@@ -404,8 +404,8 @@ void GrowthScenario(const Args& a) {
     const std::string size = absl::StrCat(events, " events");
     Samples trace, history, as_of;
     uint64_t nodes = 0, entries = 0;
-    // CPU of the whole process (client and services) per call: steadier
-    // than the latencies from run to run on this machine.
+    // CPU of the whole process (client and services) per call, beside
+    // the latencies: the work a call costs, not what waiting adds.
     const auto cpu_per_call = [&](double cpu0) {
       return absl::StrFormat("; %.0f us CPU per call",
                              (CpuSeconds() - cpu0) * 1e6 / samples);

@@ -53,15 +53,7 @@ class AuditIndexTest : public ::testing::Test {
     event.mutable_occurred_at()->set_nanos(
         static_cast<int32_t>(ns % 1000000000));
     ToTimestamp(absl::FromUnixSeconds(1800000000), event.mutable_recorded_at());
-    v1::EventRecord record;
-    record.set_seq(offset + 1);
-    record.set_body(event.SerializeAsString());
-    eventlog::Record r;
-    r.topic = kTopic;
-    r.offset = offset;
-    r.key = kLot;
-    r.value = record.SerializeAsString();
-    Apply(r, event);
+    AddEvent(offset, event);
   }
 
   // `event` (its lot_ids and times set) as the record at `offset`, its

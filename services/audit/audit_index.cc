@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "libs/audit/as_of.h"
 #include "libs/audit/topics.h"
 #include "libs/common/hash.h"
 #include "libs/common/proto_time.h"
@@ -285,6 +286,22 @@ absl::StatusOr<std::vector<ScopedRecord>> AuditIndex::History(
   sorted.reserve(out.size());
   for (const auto& [key, i] : order) sorted.push_back(std::move(out[i]));
   return sorted;
+}
+
+v1::LotAsOf FoldScope(const std::string& lot_id,
+                      std::vector<ScopedRecord> records,
+                      const Scope::AsOfBound& bound) {
+  // Log order per aggregate is what Evolve expects; the index gives
+  // business-time order, which keeps it within an aggregate except for
+  // back-dated events, so restore log order first.
+  std::stable_sort(records.begin(), records.end(),
+                   [](const ScopedRecord& a, const ScopedRecord& b) {
+                     return RecordTime(a.rec.event) < RecordTime(b.rec.event);
+                   });
+  std::vector<v1::Event> events;
+  events.reserve(records.size());
+  for (ScopedRecord& r : records) events.push_back(std::move(r.rec.event));
+  return FoldAsOf(lot_id, events, bound.at, bound.axis);
 }
 
 absl::StatusOr<v1::VerifyLotResponse> AuditIndex::VerifyChains(

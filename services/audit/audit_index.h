@@ -98,6 +98,13 @@ struct ScopedRecord {
   v1::LotRelation relation = v1::LOT_RELATION_UNSPECIFIED;
 };
 
+// AsOf's answer from the records History gave for an as-of scope: their
+// events put back in log order per aggregate and folded up to bound.at on
+// bound.axis (libs/audit/as_of.h).
+v1::LotAsOf FoldScope(const std::string& lot_id,
+                      std::vector<ScopedRecord> records,
+                      const Scope::AsOfBound& bound);
+
 class AuditIndex {
  public:
   explicit AuditIndex(const projection::ProjectionStore* store)

@@ -11,7 +11,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "libs/audit/as_of.h"
 #include "libs/audit/describe.h"
 #include "libs/audit/epcis.h"
 #include "libs/audit/serial_history.h"
@@ -249,23 +248,11 @@ grpc::Status AuditServiceImpl::AsOf(grpc::ServerContext* ctx,
         scope.lot_id = req->lot_id();
         scope.as_of =
             Scope::AsOfBound{.at = FromTimestamp(req->at()), .axis = axis};
+        const Scope::AsOfBound bound = *scope.as_of;
         ASSIGN_OR_RETURN(std::vector<ScopedRecord> records,
                          LoadScope(*ctx, std::move(scope), req->after()));
-        std::vector<v1::Event> events;
-        events.reserve(records.size());
-        // Log order per aggregate is what Evolve expects; the index gives
-        // business-time order, which keeps it within an aggregate except
-        // for back-dated events, so restore log order first.
-        std::stable_sort(records.begin(), records.end(),
-                         [](const ScopedRecord& a, const ScopedRecord& b) {
-                           return RecordTime(a.rec.event) <
-                                  RecordTime(b.rec.event);
-                         });
-        for (ScopedRecord& r : records) {
-          events.push_back(std::move(r.rec.event));
-        }
         *resp->mutable_state() =
-            FoldAsOf(req->lot_id(), events, FromTimestamp(req->at()), axis);
+            FoldScope(req->lot_id(), std::move(records), bound);
         return absl::OkStatus();
       });
 }

@@ -303,10 +303,10 @@ void ReplayOneScenario(const Args& a) {
   // malloc as a server has it (process.h): set before any thread starts,
   // and freed pages given back as the servers give them (the servers'
   // flag and default).
-  server::ConfigureMalloc(server::ProcessConfig());
   server::ProcessConfig process;
   process.malloc_trim_seconds =
       static_cast<int32_t>(a.Int("malloc-trim-seconds", 10));
+  server::ConfigureMalloc(process);
   const std::unique_ptr<server::MallocTrimmer> trimmer =
       server::StartMallocTrimmer(process);
   auto log = eventlog::OpenEmbeddedEventLog({.path = dir + "/log"});

@@ -16,7 +16,6 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
-#include "libs/audit/as_of.h"
 #include "libs/audit/topics.h"
 #include "libs/common/proto_time.h"
 #include "libs/eventlog/event_log.h"
@@ -161,18 +160,6 @@ void Moves(Movement* m, int64_t amount) {
   m->mutable_quantity()->set_uom("EA");
 }
 
-// What AsOf folds from a scope's records: their events in log order.
-v1::LotAsOf Fold(std::vector<ScopedRecord> records, absl::Time at,
-                 v1::TimeAxis axis) {
-  std::stable_sort(records.begin(), records.end(),
-                   [](const ScopedRecord& a, const ScopedRecord& b) {
-                     return a.rec.offset < b.rec.offset;
-                   });
-  std::vector<v1::Event> events;
-  for (ScopedRecord& r : records) events.push_back(std::move(r.rec.event));
-  return FoldAsOf(kLot, events, at, axis);
-}
-
 // An as-of scope leaves out, undecoded, the records that cannot count by
 // its time, and the state folded from what is left is the state folded
 // from the whole history, on both axes, at every day of the lot's life.
@@ -234,8 +221,8 @@ TEST_F(AuditIndexTest, AsOfReadsOnlyWhatCanCountAndFoldsTheSameState) {
         if (counts) expected.push_back(e.event_id());
       }
       EXPECT_EQ(read, expected);
-      const v1::LotAsOf want = Fold(*all, at, axis);
-      const v1::LotAsOf got = Fold(*std::move(some), at, axis);
+      const v1::LotAsOf want = FoldScope(kLot, *all, *as_of.as_of);
+      const v1::LotAsOf got = FoldScope(kLot, *std::move(some), *as_of.as_of);
       EXPECT_EQ(got.SerializeAsString(), want.SerializeAsString())
           << got.DebugString() << " against " << want.DebugString();
     }
@@ -245,13 +232,12 @@ TEST_F(AuditIndexTest, AsOfReadsOnlyWhatCanCountAndFoldsTheSameState) {
   day5.as_of = Scope::AsOfBound{.at = Day(5), .axis = v1::TIME_AXIS_RECORD};
   absl::StatusOr<std::vector<ScopedRecord>> known = index.History(day5);
   ASSERT_TRUE(known.ok());
-  EXPECT_EQ(
-      Fold(*known, Day(5), v1::TIME_AXIS_RECORD).lot().expires_on().year(),
-      2028);
+  EXPECT_EQ(FoldScope(kLot, *known, *day5.as_of).lot().expires_on().year(),
+            2028);
   day5.as_of->axis = v1::TIME_AXIS_BUSINESS;
   absl::StatusOr<std::vector<ScopedRecord>> world = index.History(day5);
   ASSERT_TRUE(world.ok());
-  const v1::LotAsOf w = Fold(*world, Day(5), v1::TIME_AXIS_BUSINESS);
+  const v1::LotAsOf w = FoldScope(kLot, *world, *day5.as_of);
   EXPECT_EQ(w.lot().expires_on().year(), 2027);
   EXPECT_EQ(w.on_hand(), 90);
 

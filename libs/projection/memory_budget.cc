@@ -155,10 +155,12 @@ void MemoryBudget::ApplyTo(rocksdb::DBOptions& db) const {
 }
 
 MemoryBudget::Usage MemoryBudget::usage() const {
-  return {.cache = cache_->GetUsage(),
-          .pinned = cache_->GetPinnedUsage(),
-          .write_buffers = write_buffers_->memory_usage(),
-          .indexes = indexes_.load(std::memory_order_relaxed)};
+  return {
+      .cache = cache_->GetUsage(),
+      .pinned = cache_->GetPinnedUsage(),
+      .write_buffers = write_buffers_->memory_usage(),
+      .active_write_buffers = write_buffers_->mutable_memtable_memory_usage(),
+      .indexes = indexes_.load(std::memory_order_relaxed)};
 }
 
 }  // namespace lotledger::projection

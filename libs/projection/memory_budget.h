@@ -91,7 +91,10 @@ class MemoryBudget final : public std::enable_shared_from_this<MemoryBudget> {
     size_t cache = 0;          // charged to the cache, write buffers included
     size_t pinned = 0;         // in use by readers now (cannot be evicted)
     size_t write_buffers = 0;  // memtables of every store
-    size_t indexes = 0;        // in-memory indexes, as last measured
+    // Of those, the memtables still taking writes; the rest wait for (or
+    // are in) a flush.
+    size_t active_write_buffers = 0;
+    size_t indexes = 0;  // in-memory indexes, as last measured
   };
   Usage usage() const;
 

@@ -313,7 +313,8 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
       "RocksDB memory shared by the hosted projections: the budget, the "
       "in-memory indexes charged to it (as last measured), the cache's "
       "capacity (the budget less the indexes), what is in the cache "
-      "(write buffers included), what readers pin, and the write buffers",
+      "(write buffers included), what readers pin, the write buffers, and "
+      "of those the ones still taking writes",
       [memory = st->memory] {
         const projection::MemoryBudget::Usage u = memory->usage();
         return std::vector<metrics::Sample>{
@@ -323,8 +324,9 @@ absl::StatusOr<std::unique_ptr<ServerHost>> ServerHost::Start(
              static_cast<double>(memory->cache_bytes())},
             {{{"kind", "cache"}}, static_cast<double>(u.cache)},
             {{{"kind", "pinned"}}, static_cast<double>(u.pinned)},
-            {{{"kind", "write_buffers"}},
-             static_cast<double>(u.write_buffers)}};
+            {{{"kind", "write_buffers"}}, static_cast<double>(u.write_buffers)},
+            {{{"kind", "active_write_buffers"}},
+             static_cast<double>(u.active_write_buffers)}};
       }));
   for (const std::string& name : services) {
     ASSIGN_OR_RETURN(Hosted h, OpenService(name, st->log.get(), config,

@@ -147,6 +147,19 @@ void ExpectProcessMetrics(const Exposition& e, const std::string& service) {
   EXPECT_EQ(budget, static_cast<double>(kMemoryBudgetMb << 19));
   EXPECT_LE(SumOf(e, "lotledger_rocksdb_memory_bytes", {{"kind", "cache"}}),
             budget);
+  std::set<std::string> kinds;
+  for (const auto& sample :
+       e.families.at("lotledger_rocksdb_memory_bytes").samples) {
+    kinds.insert(sample.labels.at("kind"));
+  }
+  EXPECT_EQ(kinds, (std::set<std::string>{"budget", "indexes", "cache_capacity",
+                                          "cache", "pinned", "write_buffers",
+                                          "active_write_buffers"}));
+  // The memtables taking writes are some of the write buffers.
+  EXPECT_LE(
+      SumOf(e, "lotledger_rocksdb_memory_bytes",
+            {{"kind", "active_write_buffers"}}),
+      SumOf(e, "lotledger_rocksdb_memory_bytes", {{"kind", "write_buffers"}}));
   // An in-memory index is charged to that budget: the cache's capacity is
   // the budget less the index. The services without one leave it whole.
   const bool indexed = service == "lots" || service == "recall";

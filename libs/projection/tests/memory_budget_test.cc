@@ -1,7 +1,7 @@
 // One MemoryBudget shared by several projections (what a host does for the
-// services it runs): their write buffers together stay within its share,
-// the cache stays within its capacity while more data than fits is read,
-// and nothing written is lost to the flushes that keeps it so. The
+// services it runs): the write buffers they fill together stay within its
+// share, the cache stays within its capacity while more data than fits is
+// read, and nothing written is lost to the flushes that keeps it so. The
 // in-memory indexes charged to it are taken from the cache.
 #include "libs/projection/memory_budget.h"
 
@@ -63,6 +63,14 @@ TEST(MemoryBudgetTest, StoresOfOneProcessStayWithinTheOneBudget) {
     stores.push_back(*std::move(store));
   }
 
+  // The memtables still taking writes stay within the share: the write
+  // buffer manager switches one out whenever a write finds them past 7/8
+  // of it, so they pass it by at most what the writes between two checks
+  // add (a few of the memtables' 256 KiB arena blocks). Each store alone
+  // would keep all its 8 MiB in them (24 MiB), since a memtable of its
+  // own fills only at 64 MiB.
+  const size_t active_bound = budget->write_buffer_bytes() + (1u << 20);
+  size_t most_active = 0;
   std::mt19937_64 rng(7);
   std::vector<std::vector<std::string>> written(kStores);
   for (int b = 0; b < kBatches; ++b) {
@@ -73,25 +81,25 @@ TEST(MemoryBudgetTest, StoresOfOneProcessStayWithinTheOneBudget) {
         batch.Put(i % 2 == 0 ? "lots" : "stock", Key(b, i), written[s].back());
       }
       ASSERT_TRUE(stores[s]->Commit(std::move(batch)).ok());
+      most_active = std::max(most_active, budget->usage().active_write_buffers);
     }
   }
-  // Each store alone would keep its 8 MiB in memtables (64 MiB each before
-  // a flush): 24 MiB. The shared write-buffer share makes them flush. A
-  // flush starts once the share is passed with half of it in active
-  // memtables, so what stays may pass the share by up to that half: at
-  // most twice the share once the background flushes are done (waited
-  // for, bounded).
-  const uint64_t bound = 2 * budget->write_buffer_bytes();
-  // The write buffer manager lets go of a flushed memtable's memory a
-  // little after the memtable leaves the store's count: wait for both.
-  for (const absl::Time give_up = absl::Now() + absl::Seconds(30);
-       (MemtableBytes(stores) > bound ||
-        budget->usage().write_buffers > bound) &&
-       absl::Now() < give_up;) {
-    absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_LE(most_active, active_bound);
+  // What was switched out went to table files in every store.
+  for (int s = 0; s < kStores; ++s) {
+    EXPECT_GT(stores[s]->ApproximateSize().sst_files_bytes, 0u)
+        << "store " << s << " never flushed";
   }
-  EXPECT_LE(MemtableBytes(stores), bound);
-  EXPECT_LE(budget->usage().write_buffers, bound);
+  // No bound is asserted on the switched-out memtables once the writes
+  // stop. RocksDB 7.8 gives a flush request the newest memtable of its
+  // family when made, and makes none for a memtable switched out while
+  // its family's request still waits for the flush thread (one, shared
+  // by the stores of a process): such a memtable waits for the family's
+  // next switch. On a loaded machine that left 12 MiB at rest. Their
+  // memory is still charged to the one cache, which gives it up.
+  const MemoryBudget::Usage written_usage = budget->usage();
+  EXPECT_GE(written_usage.cache, written_usage.write_buffers);
+  EXPECT_LE(written_usage.active_write_buffers, written_usage.write_buffers);
 
   // Read everything back: 24 MiB through a 16 MiB cache.
   for (int s = 0; s < kStores; ++s) {

@@ -38,6 +38,10 @@
 namespace lotledger::bench {
 namespace {
 
+// In a gen dir made with --backend=kafka: the topic prefix its events
+// were produced under.
+constexpr char kKafkaPrefixFile[] = "kafka_topic_prefix";
+
 std::string GenDir(const Args& a, int64_t events) {
   return a.Get("gen-dir",
                absl::StrCat(a.Get("dir", "build/bench-data"), "/gen-", events));
@@ -101,6 +105,10 @@ GenSummary GenerateInto(const Args& a, const std::string& dir, int64_t events,
   s->requested = static_cast<uint64_t>(events);
   const absl::Duration took = absl::Now() - t0;
   log->reset();
+  if (kafka) {
+    // Where the events are: read back by replay --backend=kafka.
+    std::ofstream(dir + "/" + kKafkaPrefixFile) << o.topic_prefix << "\n";
+  }
   if (auto st = SaveSummary(*s, dir + "/summary.txt"); !st.ok()) Die(st);
   if (report) {
     Result r;
@@ -125,7 +133,11 @@ GenSummary EnsureGenerated(const Args& a, const std::string& dir,
     // A log of 10^7 asked holds a few more: compared with what was asked
     // (without that, every run regenerated it and rebuilt its projections).
     absl::StatusOr<GenSummary> s = LoadSummary(dir + "/summary.txt");
-    if (s.ok() && s->requested == static_cast<uint64_t>(events)) return *s;
+    const bool where = a.Get("backend", "embedded") != "kafka" ||
+                       std::filesystem::exists(dir + "/" + kKafkaPrefixFile);
+    if (s.ok() && s->requested == static_cast<uint64_t>(events) && where) {
+      return *s;
+    }
   }
   return GenerateInto(a, dir, events, true);
 }
@@ -309,17 +321,35 @@ void ReplayOneScenario(const Args& a) {
   server::ConfigureMalloc(process);
   const std::unique_ptr<server::MallocTrimmer> trimmer =
       server::StartMallocTrimmer(process);
-  auto log = eventlog::OpenEmbeddedEventLog({.path = dir + "/log"});
+  const bool kafka = a.Get("backend", "embedded") == "kafka";
+  std::string prefix;
+  absl::StatusOr<std::unique_ptr<eventlog::EventLog>> log;
+  if (kafka) {
+    // As a service process reads the broker: the prefix the generator
+    // produced under, a reader that never writes.
+    std::ifstream(dir + "/" + kKafkaPrefixFile) >> prefix;
+    if (prefix.empty()) {
+      Die(absl::FailedPreconditionError(
+          absl::StrCat(dir, " was not generated with --backend=kafka")));
+    }
+    eventlog::KafkaOptions k;
+    k.bootstrap_servers = KafkaBootstrap(a);
+    k.read_only = true;
+    log = eventlog::KafkaEventLog::Create(k);
+  } else {
+    log = eventlog::OpenEmbeddedEventLog({.path = dir + "/log"});
+  }
   if (!log.ok()) Die(log.status());
   // What the projector must reach: the end of each of its input topics.
   eventlog::Offsets target;
   std::vector<std::string> topics = spec.input_topics;
   if (!spec.own_topic.empty()) topics.push_back(spec.own_topic);
   uint64_t in_log = 0;
-  for (const std::string& t : topics) {
+  for (const std::string& name : topics) {
+    const std::string t = prefix + name;
     for (int32_t p = 0; p < partitions; ++p) {
       absl::StatusOr<int64_t> end = (*log)->EndOffset(t, p);
-      if (!end.ok()) continue;  // a topic the generator does not write
+      if (!end.ok() || *end == 0) continue;  // a topic the generator skips
       target[{t, p}] = *end;
       in_log += static_cast<uint64_t>(*end);
     }
@@ -331,7 +361,7 @@ void ReplayOneScenario(const Args& a) {
   const auto memory = projection::MemoryBudget::Create(
       static_cast<size_t>(a.Int("memory-budget-mb", 512)) << 19);
   absl::StatusOr<std::unique_ptr<command::ServiceCore>> core =
-      command::ServiceCore::Open(log->get(), spec, projection, "", memory);
+      command::ServiceCore::Open(log->get(), spec, projection, prefix, memory);
   if (!core.ok()) Die(core.status());
   if (auto s = (*core)->projector().WaitFor(target, absl::InfiniteFuture());
       !s.ok())
@@ -340,7 +370,7 @@ void ReplayOneScenario(const Args& a) {
   const double cpu = CpuSeconds() - cpu0;
   Result r;
   r.scenario = "replay_" + service;
-  r.backend = "embedded";
+  r.backend = kafka ? "kafka" : "embedded";
   r.operations = (*core)->projector().events_applied();
   r.seconds = absl::ToDoubleSeconds(took);
   const double rss = PeakRssMib();

@@ -1,4 +1,5 @@
-// Scenarios over a log made by the generator (gen.h), on the embedded log:
+// Scenarios over a log made by the generator (gen.h), on the embedded log
+// (or the broker's, where said):
 //
 //   --scenario=gen --events=N [--seed=S] [--gen-dir=PATH]
 //       [--backend=kafka]
@@ -7,7 +8,7 @@
 //     lot ids). With --backend=kafka the events go to the broker instead,
 //     under a topic prefix of their own (printed). Reports events/s.
 //
-//   --scenario=replay --events=N [--gen-dir=PATH]
+//   --scenario=replay --events=N [--gen-dir=PATH] [--backend=kafka]
 //       [--services=lots,quality,inventory,recall,audit]
 //       [--memory-budget-mb=512]
 //     Generates the log when PATH has none, then for each service starts a
@@ -16,7 +17,10 @@
 //     (its input topics) and reports replay_<service>: events/s and, in
 //     "peak_rss_mib", the child's VmHWM. The projection gets the RocksDB
 //     budget a server with --memory-budget-mb gives it (half). With
-//     --limits, the ratio to raw unsynced RocksDB puts.
+//     --limits, the ratio to raw unsynced RocksDB puts. With
+//     --backend=kafka the log is the broker's (--kafka): PATH is then one
+//     generated with --backend=kafka, which holds the topic prefix, and
+//     the child reads the topics as a service process does.
 //
 //   --scenario=growth [--sizes=100000,1000000,10000000] [--samples=N]
 //     For each size: the generated log (made when missing), lots and audit

@@ -354,6 +354,12 @@ void ReplayOneScenario(const Args& a) {
       in_log += static_cast<uint64_t>(*end);
     }
   }
+  if (in_log == 0) {
+    // A replay of nothing would report a speed: the wrong log or prefix.
+    Die(absl::FailedPreconditionError(
+        absl::StrCat("no records for ", service, " in ", dir,
+                     kafka ? " under the prefix " + prefix : "")));
+  }
   const absl::Time t0 = absl::Now();
   const double cpu0 = CpuSeconds();
   // The RocksDB budget a host gives its projections: half of

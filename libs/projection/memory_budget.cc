@@ -155,12 +155,15 @@ void MemoryBudget::ApplyTo(rocksdb::DBOptions& db) const {
 }
 
 MemoryBudget::Usage MemoryBudget::usage() const {
-  return {
-      .cache = cache_->GetUsage(),
-      .pinned = cache_->GetPinnedUsage(),
-      .write_buffers = write_buffers_->memory_usage(),
-      .active_write_buffers = write_buffers_->mutable_memtable_memory_usage(),
-      .indexes = indexes_.load(std::memory_order_relaxed)};
+  // The active memtables before all of them: a write between the two
+  // reads adds to both, so read in this order the active ones are never
+  // more than the whole (read the other way, they could be).
+  const size_t active = write_buffers_->mutable_memtable_memory_usage();
+  return {.cache = cache_->GetUsage(),
+          .pinned = cache_->GetPinnedUsage(),
+          .write_buffers = write_buffers_->memory_usage(),
+          .active_write_buffers = active,
+          .indexes = indexes_.load(std::memory_order_relaxed)};
 }
 
 }  // namespace lotledger::projection

@@ -4,6 +4,7 @@
 // budget's cache keeps what it can evict within its capacity, and every
 // record appended reads back, before and after a reopen.
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <random>
@@ -95,6 +96,8 @@ TEST(EmbeddedLogBudgetTest, MemtablesAndBlocksAreChargedToTheBudget) {
       }
       most_active = std::max(most_active, budget->usage().active_write_buffers);
     }
+    std::printf("most active write buffers: %zu bytes (share %zu, bound %zu)\n",
+                most_active, budget->write_buffer_bytes(), active_bound);
     EXPECT_LE(most_active, active_bound);
     ExpectAll(**log, written);
     const MemoryBudget::Usage usage = budget->usage();

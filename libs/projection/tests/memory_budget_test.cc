@@ -1,5 +1,5 @@
 // One MemoryBudget shared by several projections (what a host does for the
-// services it runs): the write buffers they fill together stay within its
+// services it runs): the write buffers they fill together stay near its
 // share, the cache stays within its capacity while more data than fits is
 // read, and nothing written is lost to the flushes that keeps it so. The
 // in-memory indexes charged to it are taken from the cache.
@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <memory>
 #include <random>
 #include <string>
@@ -60,10 +61,10 @@ TEST(MemoryBudgetTest, StoresOfOneProcessStayWithinTheOneBudget) {
   // write finds them past 7/8 of it, the write buffer manager switches
   // out the writing store's oldest memtable. That one can be small (a
   // family switched out a little before), so they can pass the share
-  // until the next switches catch up: by up to 1.07 MiB of the 4 seen
-  // under load. Twice the share is the bound. Each store alone would keep
-  // all its 8 MiB in them (24 MiB), since a memtable of its own fills
-  // only at 64 MiB.
+  // until the next switches catch up: by up to 1.07 MiB of the 4 seen in
+  // CI under load (the line printed below). Twice the share is the bound.
+  // Each store alone would keep all its 8 MiB in them (24 MiB), since a
+  // memtable of its own fills only at 64 MiB.
   const size_t active_bound = 2 * budget->write_buffer_bytes();
   size_t most_active = 0;
   std::mt19937_64 rng(7);
@@ -79,6 +80,9 @@ TEST(MemoryBudgetTest, StoresOfOneProcessStayWithinTheOneBudget) {
       most_active = std::max(most_active, budget->usage().active_write_buffers);
     }
   }
+  // The figure the bound is judged by, printed on every run.
+  std::printf("most active write buffers: %zu bytes (share %zu, bound %zu)\n",
+              most_active, budget->write_buffer_bytes(), active_bound);
   EXPECT_LE(most_active, active_bound);
   // What was switched out went to table files in every store.
   for (int s = 0; s < kStores; ++s) {

@@ -246,9 +246,9 @@ grpc::Status AuditServiceImpl::AsOf(grpc::ServerContext* ctx,
         // Only the records that can count by `at` are decoded (Scope).
         Scope scope;
         scope.lot_id = req->lot_id();
-        scope.as_of =
-            Scope::AsOfBound{.at = FromTimestamp(req->at()), .axis = axis};
-        const Scope::AsOfBound bound = *scope.as_of;
+        const Scope::AsOfBound bound{.at = FromTimestamp(req->at()),
+                                     .axis = axis};
+        scope.as_of = bound;
         ASSIGN_OR_RETURN(std::vector<ScopedRecord> records,
                          LoadScope(*ctx, std::move(scope), req->after()));
         *resp->mutable_state() =

@@ -133,9 +133,10 @@ GenSummary EnsureGenerated(const Args& a, const std::string& dir,
     // A log of 10^7 asked holds a few more: compared with what was asked
     // (without that, every run regenerated it and rebuilt its projections).
     absl::StatusOr<GenSummary> s = LoadSummary(dir + "/summary.txt");
-    const bool where = a.Get("backend", "embedded") != "kafka" ||
+    // A Kafka run needs to know where the events went.
+    const bool found = a.Get("backend", "embedded") != "kafka" ||
                        std::filesystem::exists(dir + "/" + kKafkaPrefixFile);
-    if (s.ok() && s->requested == static_cast<uint64_t>(events) && where) {
+    if (s.ok() && s->requested == static_cast<uint64_t>(events) && found) {
       return *s;
     }
   }
@@ -356,9 +357,11 @@ void ReplayOneScenario(const Args& a) {
   }
   if (in_log == 0) {
     // A replay of nothing would report a speed: the wrong log or prefix.
-    Die(absl::FailedPreconditionError(
-        absl::StrCat("no records for ", service, " in ", dir,
-                     kafka ? " under the prefix " + prefix : "")));
+    Die(absl::FailedPreconditionError(absl::StrCat(
+        "no records for ", service, " in ", dir,
+        kafka ? " under the prefix " + prefix : "",
+        " (--regen=1 generates the log again, e.g. after the broker's data "
+        "was removed)")));
   }
   const absl::Time t0 = absl::Now();
   const double cpu0 = CpuSeconds();
